@@ -1,0 +1,311 @@
+#include "config.h"
+
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "util.h"
+
+const char *st_dom_state_name(st_dom_state s)
+{
+    switch (s) {
+    case ST_DOM_RUNNING: return "running";
+    case ST_DOM_BLOCKED: return "blocked";
+    case ST_DOM_PAUSED: return "paused";
+    case ST_DOM_SHUTDOWN: return "shutdown";
+    case ST_DOM_SHUTOFF: return "shutoff";
+    case ST_DOM_CRASHED: return "crashed";
+    case ST_DOM_PMSUSPENDED: return "pmsuspended";
+    case ST_DOM_NOSTATE: break;
+    }
+    return "nostate";
+}
+
+const char *st_dom_state_label(st_dom_state s)
+{
+    switch (s) {
+    case ST_DOM_RUNNING: return _("running");
+    case ST_DOM_BLOCKED: return _("blocked");
+    case ST_DOM_PAUSED: return _("paused");
+    case ST_DOM_SHUTDOWN: return _("shutting down");
+    case ST_DOM_SHUTOFF: return _("shut off");
+    case ST_DOM_CRASHED: return _("crashed");
+    case ST_DOM_PMSUSPENDED: return _("suspended");
+    case ST_DOM_NOSTATE: break;
+    }
+    return _("no state");
+}
+
+const char *st_job_kind_label(st_job_kind k)
+{
+    switch (k) {
+    case ST_JOB_COMMIT: return _("commit");
+    case ST_JOB_ACTIVE_COMMIT: return _("active commit");
+    case ST_JOB_PULL: return _("pull");
+    case ST_JOB_COPY: return _("copy");
+    case ST_JOB_OFFLINE_COMMIT: return _("offline commit");
+    case ST_JOB_OFFLINE_PULL: return _("offline pull");
+    case ST_JOB_SNAPSHOT: return _("snapshot");
+    case ST_JOB_SNAPSHOT_DELETE: return _("snapshot delete");
+    case ST_JOB_REVERT: return _("revert");
+    case ST_JOB_SAVE: return _("save");
+    case ST_JOB_RESTORE: return _("restore");
+    case ST_JOB_OTHER: return _("job");
+    case ST_JOB_NONE: break;
+    }
+    return _("none");
+}
+
+const char *st_job_phase_label(st_job_phase p)
+{
+    switch (p) {
+    case ST_PHASE_STARTING: return _("starting");
+    case ST_PHASE_RUNNING: return _("running");
+    case ST_PHASE_READY: return _("ready");
+    case ST_PHASE_PIVOTING: return _("pivoting");
+    case ST_PHASE_COMPLETED: return _("completed");
+    case ST_PHASE_FAILED: return _("failed");
+    case ST_PHASE_CANCELLED: return _("cancelled");
+    }
+    return "?";
+}
+
+bool st_job_phase_final(st_job_phase p)
+{
+    return p == ST_PHASE_COMPLETED || p == ST_PHASE_FAILED || p == ST_PHASE_CANCELLED;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void st_layer_clear(st_layer *l)
+{
+    free(l->path);
+    free(l->format);
+    free(l->backing_name);
+    free(l->backing_fmt);
+    free(l->broken);
+    free_strv(l->shared_with, l->n_shared);
+    memset(l, 0, sizeof(*l));
+    l->backing_index = -1;
+}
+
+void st_disk_clear(st_disk *d)
+{
+    free(d->target);
+    free(d->bus);
+    free(d->device);
+    free(d->type);
+    free(d->format);
+    free(d->source);
+    free(d->pool);
+    free(d->volume);
+    for (size_t i = 0; i < d->n_chain; i++)
+        st_layer_clear(&d->chain[i]);
+    free(d->chain);
+    free(d->chain_unknown);
+    memset(d, 0, sizeof(*d));
+}
+
+void st_snapshot_clear(st_snapshot *s)
+{
+    free(s->name);
+    free(s->parent);
+    free(s->description);
+    free(s->state);
+    free(s->memory_file);
+    for (size_t i = 0; i < s->n_disks; i++) {
+        free(s->disks[i].target);
+        free(s->disks[i].snapshot);
+        free(s->disks[i].file);
+    }
+    free(s->disks);
+    memset(s, 0, sizeof(*s));
+}
+
+void st_job_clear(st_job *j)
+{
+    free(j->domain);
+    free(j->uuid);
+    free(j->disk);
+    free(j->top);
+    free(j->base);
+    free(j->error);
+    memset(j, 0, sizeof(*j));
+}
+
+void st_job_copy(st_job *dst, const st_job *src)
+{
+    *dst = *src;
+    dst->domain = xstrdup0(src->domain);
+    dst->uuid = xstrdup0(src->uuid);
+    dst->disk = xstrdup0(src->disk);
+    dst->top = xstrdup0(src->top);
+    dst->base = xstrdup0(src->base);
+    dst->error = xstrdup0(src->error);
+}
+
+void st_domain_clear(st_domain *d)
+{
+    free(d->name);
+    for (size_t i = 0; i < d->n_disks; i++)
+        st_disk_clear(&d->disks[i]);
+    free(d->disks);
+    for (size_t i = 0; i < d->n_snaps; i++)
+        st_snapshot_clear(&d->snaps[i]);
+    free(d->snaps);
+    free(d->snaps_error);
+    memset(d, 0, sizeof(*d));
+    d->id = -1;
+}
+
+st_host *st_host_new(const char *uri)
+{
+    st_host *h = xcalloc(1, sizeof(*h));
+    h->uri = xstrdup0(uri);
+    return h;
+}
+
+void st_host_free(st_host *h)
+{
+    if (!h)
+        return;
+    free(h->uri);
+    free(h->name);
+    free(h->libvirt_version);
+    free(h->hv_version);
+    free(h->error);
+    for (size_t i = 0; i < h->n_doms; i++)
+        st_domain_clear(&h->doms[i]);
+    free(h->doms);
+    for (size_t i = 0; i < h->n_jobs; i++)
+        st_job_clear(&h->jobs[i]);
+    free(h->jobs);
+    free(h);
+}
+
+const st_domain *st_host_find_domain(const st_host *h, const char *name)
+{
+    for (size_t i = 0; h && i < h->n_doms; i++)
+        if (streq0(h->doms[i].name, name))
+            return &h->doms[i];
+    return NULL;
+}
+
+const st_disk *st_domain_find_disk(const st_domain *d, const char *target)
+{
+    for (size_t i = 0; d && i < d->n_disks; i++)
+        if (streq0(d->disks[i].target, target))
+            return &d->disks[i];
+    return NULL;
+}
+
+const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name)
+{
+    for (size_t i = 0; d && i < d->n_snaps; i++)
+        if (streq0(d->snaps[i].name, name))
+            return &d->snaps[i];
+    return NULL;
+}
+
+const st_job *st_host_find_job(const st_host *h, const char *domain, const char *disk)
+{
+    for (size_t i = 0; h && i < h->n_jobs; i++) {
+        const st_job *j = &h->jobs[i];
+        if (streq0(j->domain, domain) && (!disk || streq0(j->disk, disk)))
+            return j;
+    }
+    return NULL;
+}
+
+/* One chain layer seen from the sharing check: where it sits and what file it is. */
+typedef struct layer_ref {
+    const char *machine; /* hosts whose paths can be compared share this key */
+    const char *path;
+    size_t host, dom;
+    st_layer *layer;
+} layer_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const layer_ref *x = a, *y = b;
+    int c = strcmp(x->machine, y->machine);
+    if (c)
+        return c;
+    c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    if (x->host != y->host)
+        return x->host < y->host ? -1 : 1;
+    return x->dom < y->dom ? -1 : x->dom > y->dom;
+}
+
+static const char *machine_key(const st_host *h)
+{
+    /* Every local URI (qemu:///system, embed, unix socket) sees the same files. */
+    return h->local ? "" : (h->name ? h->name : h->uri ? h->uri : "?");
+}
+
+static void add_sharer(st_layer *l, st_host **hosts, size_t n_hosts, const layer_ref *self,
+                       const layer_ref *other)
+{
+    const st_host *oh = hosts[other->host];
+    const char *dname = oh->doms[other->dom].name;
+    char *label = (n_hosts > 1 && other->host != self->host)
+                      ? xasprintf("%s@%s", dname, oh->name ? oh->name : oh->uri)
+                      : xstrdup(dname);
+    l->shared_with = xrealloc(l->shared_with, (l->n_shared + 1) * sizeof(char *));
+    l->shared_with[l->n_shared++] = label;
+}
+
+void st_model_mark_shared(st_host **hosts, size_t n_hosts)
+{
+    size_t n = 0, cap = 0;
+    layer_ref *refs = NULL;
+    for (size_t h = 0; h < n_hosts; h++) {
+        if (!hosts[h])
+            continue;
+        for (size_t d = 0; d < hosts[h]->n_doms; d++) {
+            st_domain *dom = &hosts[h]->doms[d];
+            for (size_t k = 0; k < dom->n_disks; k++)
+                for (size_t i = 0; i < dom->disks[k].n_chain; i++) {
+                    st_layer *l = &dom->disks[k].chain[i];
+                    for (size_t s = 0; s < l->n_shared; s++)
+                        free(l->shared_with[s]);
+                    free(l->shared_with);
+                    l->shared_with = NULL;
+                    l->n_shared = 0;
+                    if (!l->path || !*l->path)
+                        continue;
+                    xgrow((void **)&refs, &cap, n + 1, sizeof(*refs));
+                    refs[n++] = (layer_ref){machine_key(hosts[h]), l->path, h, d, l};
+                }
+        }
+    }
+    if (n > 1)
+        qsort(refs, n, sizeof(*refs), cmp_ref);
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && strcmp(refs[a].machine, refs[b].machine) == 0 &&
+               strcmp(refs[a].path, refs[b].path) == 0)
+            b++;
+        /* The group is sorted by (host, domain): a domain that holds the file twice (two disks
+         * on one golden image) is adjacent to itself and named once. */
+        for (size_t i = a; i < b; i++)
+            for (size_t j = a; j < b; j++) {
+                if (refs[i].host == refs[j].host && refs[i].dom == refs[j].dom)
+                    continue;
+                if (j > a && refs[j - 1].host == refs[j].host && refs[j - 1].dom == refs[j].dom)
+                    continue;
+                add_sharer(refs[i].layer, hosts, n_hosts, &refs[i], &refs[j]);
+            }
+        a = b;
+    }
+    free(refs);
+}

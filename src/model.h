@@ -1,0 +1,189 @@
+/*
+ * The data model shared by the backend and the frontend: hosts → domains → disks → backing chain
+ * layers, plus each domain's snapshot forest and the block/domain jobs that run on it.
+ *
+ * A model is plain data with no libvirt types. The backend builds a fresh st_host on every refresh
+ * and hands it over whole; nobody mutates a published host, so the UI can keep drawing the old one
+ * while a new one is built.
+ */
+#ifndef ST_MODEL_H
+#define ST_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Values mirror virDomainState so that the backend can copy them through. */
+typedef enum {
+    ST_DOM_NOSTATE = 0,
+    ST_DOM_RUNNING = 1,
+    ST_DOM_BLOCKED = 2,
+    ST_DOM_PAUSED = 3,
+    ST_DOM_SHUTDOWN = 4,
+    ST_DOM_SHUTOFF = 5,
+    ST_DOM_CRASHED = 6,
+    ST_DOM_PMSUSPENDED = 7,
+} st_dom_state;
+
+typedef struct st_layer {
+    char *path;         /* absolute path (or the source name of a network disk) */
+    char *format;       /* "qcow2", "raw", …; NULL when not known */
+    char *backing_name; /* backing file name exactly as this image's header stores it */
+    char *backing_fmt;  /* backing format from the header extension, if any */
+    uint64_t virtual_size;
+    uint64_t allocation; /* bytes allocated on the host (0 when not known) */
+    uint64_t physical;
+    int backing_index;   /* libvirt's index of this layer (an id, not a depth); -1: none */
+    char *broken;        /* why this layer is unusable; NULL when it is fine */
+    char **shared_with;  /* other domains whose chains also hold this file ("dom" or "dom@host") */
+    size_t n_shared;
+} st_layer;
+
+typedef struct st_disk {
+    char *target; /* vda */
+    char *bus;    /* virtio, sata, … */
+    char *device; /* disk, cdrom, lun, floppy */
+    char *type;   /* file, block, network, volume */
+    char *format; /* driver type of the active layer */
+    char *source; /* active layer path (as in the domain XML) */
+    char *pool, *volume; /* for type='volume' */
+    bool readonly;
+    st_layer *chain; /* active layer first, base last */
+    size_t n_chain;
+    char *chain_unknown; /* why the chain below the active layer could not be read */
+} st_disk;
+
+typedef struct st_snapdisk {
+    char *target;
+    char *snapshot; /* "internal", "external", "no", "manual" */
+    char *file;     /* the overlay created by an external snapshot */
+} st_snapdisk;
+
+typedef struct st_snapshot {
+    char *name;
+    char *parent; /* NULL for a root */
+    char *description;
+    char *state; /* "running", "shutoff", "disk-snapshot", … */
+    long long creation_time;
+    bool current;
+    bool external; /* any disk or the memory external */
+    bool memory;   /* holds memory state (internal with state running/paused, or memory file) */
+    char *memory_file;
+    st_snapdisk *disks;
+    size_t n_disks;
+} st_snapshot;
+
+typedef enum {
+    ST_JOB_NONE = 0,
+    ST_JOB_COMMIT,
+    ST_JOB_ACTIVE_COMMIT,
+    ST_JOB_PULL,
+    ST_JOB_COPY,
+    ST_JOB_OFFLINE_COMMIT,
+    ST_JOB_OFFLINE_PULL,
+    ST_JOB_SNAPSHOT,
+    ST_JOB_SNAPSHOT_DELETE,
+    ST_JOB_REVERT,
+    ST_JOB_SAVE,
+    ST_JOB_RESTORE,
+    ST_JOB_OTHER,
+} st_job_kind;
+
+typedef enum {
+    ST_PHASE_STARTING = 0,
+    ST_PHASE_RUNNING,
+    ST_PHASE_READY,
+    ST_PHASE_PIVOTING,
+    ST_PHASE_COMPLETED,
+    ST_PHASE_FAILED,
+    ST_PHASE_CANCELLED,
+} st_job_phase;
+
+typedef struct st_job {
+    int id;        /* unique in the process */
+    char *domain;  /* domain name */
+    char *uuid;
+    char *disk;    /* disk target, NULL for domain jobs */
+    st_job_kind kind;
+    st_job_phase phase;
+    uint64_t cur, end;       /* progress in bytes (or libvirt's units) */
+    unsigned long bandwidth; /* MiB/s, 0 = unlimited */
+    double rate;             /* bytes per second, smoothed */
+    double eta;              /* seconds, < 0 when not known */
+    double started;          /* st_now() when first seen */
+    bool ours;               /* started by this process */
+    char *top, *base;        /* for block jobs, when known */
+    char *error;             /* libvirt's message when failed */
+} st_job;
+
+typedef struct st_domain {
+    char *name;
+    char uuid[37];
+    int id; /* -1 when not running */
+    st_dom_state state;
+    int reason;
+    bool persistent;
+    bool managed_save;
+    bool has_agent; /* guest agent channel present: quiesce possible */
+    st_disk *disks;
+    size_t n_disks;
+    st_snapshot *snaps; /* topological: parents before children */
+    size_t n_snaps;
+    char *snaps_error;
+} st_domain;
+
+typedef enum {
+    ST_HOST_CONNECTING = 0,
+    ST_HOST_CONNECTED,
+    ST_HOST_NOT_RESPONDING,
+    ST_HOST_RECONNECTING,
+    ST_HOST_FAILED,
+} st_host_state;
+
+typedef struct st_host {
+    char *uri;     /* as the admin gave it */
+    char *name;    /* short name for display: hostname or the URI */
+    char *libvirt_version;
+    char *hv_version;
+    unsigned long libvirt_ver; /* libvirt's numeric version: major*1e6 + minor*1e3 + micro */
+    bool reachable;
+    bool local;    /* images are on this machine: qcow2 headers and qemu-img may be used */
+    bool readonly;
+    bool external_revert; /* capabilities show <externalSnapshot/> */
+    char *error;   /* one line, NULL when fine */
+    st_domain *doms;
+    size_t n_doms;
+    st_job *jobs;
+    size_t n_jobs;
+    uint64_t generation; /* grows by one with every published refresh */
+    double refreshed_at; /* st_now() */
+} st_host;
+
+const char *st_dom_state_name(st_dom_state s);     /* "running", "shutoff", … (JSON, untranslated) */
+const char *st_dom_state_label(st_dom_state s);    /* translated for display */
+const char *st_job_kind_label(st_job_kind k);
+const char *st_job_phase_label(st_job_phase p);
+bool st_job_phase_final(st_job_phase p);
+
+void st_layer_clear(st_layer *l);
+void st_disk_clear(st_disk *d);
+void st_snapshot_clear(st_snapshot *s);
+void st_job_clear(st_job *j);
+void st_job_copy(st_job *dst, const st_job *src);
+void st_domain_clear(st_domain *d);
+void st_host_free(st_host *h);
+st_host *st_host_new(const char *uri);
+
+/*
+ * Fills each layer's shared_with with the other domains (on any of the given hosts) whose chains
+ * hold the same file. Domains on another host are named "dom@host". Paths are compared as given, so
+ * hosts are compared only when both are local or have the same name.
+ */
+void st_model_mark_shared(st_host **hosts, size_t n_hosts);
+
+const st_domain *st_host_find_domain(const st_host *h, const char *name);
+const st_disk *st_domain_find_disk(const st_domain *d, const char *target);
+const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name);
+const st_job *st_host_find_job(const st_host *h, const char *domain, const char *disk);
+
+#endif

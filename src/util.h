@@ -1,0 +1,47 @@
+/* Small allocation and string helpers; allocation failure aborts, as in virsh. */
+#ifndef ST_UTIL_H
+#define ST_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+/* Grows *p (of *cap elements of size sz) so that it holds at least need elements. */
+void xgrow(void **p, size_t *cap, size_t need, size_t sz);
+char *xstrdup(const char *s);
+/* Returns NULL for NULL. */
+char *xstrdup0(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+bool streq0(const char *a, const char *b);
+double st_now(void); /* monotonic seconds */
+
+/* A growable byte string, always NUL-terminated. */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+void sb_init(strbuf *b);
+void sb_free(strbuf *b);
+void sb_addn(strbuf *b, const char *s, size_t n);
+void sb_add(strbuf *b, const char *s);
+void sb_addc(strbuf *b, char c);
+void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the buffer to the caller and resets b. */
+char *sb_steal(strbuf *b);
+
+/* Formats a byte count the way admins read it: 512 B, 1.5 KiB, 20.0 GiB. */
+void st_fmt_bytes(char *out, size_t outsz, uint64_t bytes);
+
+/* Joins dir and name (name absolute: name alone). */
+char *st_path_join(const char *dir, const char *name);
+/* Directory part of a path ("." when it has none). */
+char *st_dirname(const char *path);
+const char *st_basename(const char *path);
+
+#endif
