@@ -161,6 +161,7 @@ void st_domain_clear(st_domain *d)
         st_snapshot_clear(&d->snaps[i]);
     free(d->snaps);
     free(d->snaps_error);
+    free(d->error);
     memset(d, 0, sizeof(*d));
     d->id = -1;
 }

@@ -130,6 +130,7 @@ typedef struct st_domain {
     st_snapshot *snaps; /* topological: parents before children */
     size_t n_snaps;
     char *snaps_error;
+    char *error; /* the domain could not be read fully (its XML, say) */
 } st_domain;
 
 typedef enum {

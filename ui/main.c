@@ -1,17 +1,109 @@
 #include "config.h"
 
+#include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "backend.h"
+#include "demo.h"
 #include "i18n.h"
+#include "options.h"
+#include "report.h"
+#include "text.h"
+#include "tui.h"
+#include "util.h"
 
-int main(void)
+/* --list and --json: wait for every host once, print, exit non-zero when a host failed. */
+static int run_report(const st_options *o)
+{
+    st_backend_opts bo = {
+        .uris = (const char *const *)o->uris,
+        .n_uris = o->n_uris,
+        .readonly = o->readonly,
+        .interval_ms = 3600 * 1000,
+        .events = false,
+        .snapshots = true,
+    };
+    st_backend *b = st_backend_start(&bo);
+    size_t n = st_backend_n_hosts(b);
+    st_host **hosts = xcalloc(n, sizeof(st_host *));
+    bool complete = st_backend_wait_initial(b, o->timeout_ms);
+    st_msg *m;
+    while ((m = st_backend_next(b))) {
+        if (m->kind == ST_MSG_HOST && m->host_index < n && !hosts[m->host_index]) {
+            hosts[m->host_index] = m->host;
+            m->host = NULL;
+        }
+        st_msg_free(m);
+    }
+    int status = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!hosts[i]) {
+            const char *uri = st_backend_uri(b, i);
+            hosts[i] = st_host_new(uri);
+            hosts[i]->error = xasprintf(_("%s did not answer within %d seconds"),
+                                        uri ? uri : _("the default host"), o->timeout_ms / 1000);
+        }
+        if (!hosts[i]->reachable || hosts[i]->error) {
+            char *safe = st_text_sanitize(hosts[i]->error ? hosts[i]->error : "?", o->utf8);
+            fprintf(stderr, "%s: %s\n", PACKAGE, safe);
+            free(safe);
+            status = 1;
+        }
+    }
+    st_model_mark_shared(hosts, n);
+    if (o->mode == ST_MODE_JSON)
+        st_report_json(stdout, hosts, n);
+    else
+        st_report_text(stdout, hosts, n, o->utf8 && !o->ascii);
+    fflush(stdout);
+    if (complete)
+        st_backend_stop(b);
+    for (size_t i = 0; i < n; i++)
+        st_host_free(hosts[i]);
+    free(hosts);
+    return status;
+}
+
+int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
 #ifdef ENABLE_NLS
     bindtextdomain(PACKAGE, LOCALEDIR);
     textdomain(PACKAGE);
 #endif
-    printf("%s %s\n", PACKAGE, VERSION);
-    return 0;
+    st_options o;
+    int status = 0;
+    if (st_options_parse(&o, argc, argv, &status) < 0)
+        return status;
+    o.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    /* libvirt logs warnings (e.g. "tainted: high-privileges") to stderr: keep errors only. */
+    setenv("LIBVIRT_LOG_OUTPUTS", "4:stderr", 0);
+    if (o.demo) {
+        char *uri = NULL;
+        if (st_demo_prepare(&uri, stderr) != 0) {
+            st_options_free(&o);
+            return 1;
+        }
+        st_options_free(&o);
+        o.uris = xcalloc(1, sizeof(char *));
+        o.uris[0] = uri;
+        o.n_uris = 1;
+    } else {
+        st_options_read_config(&o);
+    }
+    if (o.mode == ST_MODE_TUI && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+        fprintf(stderr, _("%s: the interactive mode needs a terminal (try --list or --json)\n"),
+                PACKAGE);
+        st_options_free(&o);
+        return 2;
+    }
+    status = o.mode == ST_MODE_TUI ? st_tui_run(&o) : run_report(&o);
+    st_options_free(&o);
+    /* Do not run libvirt's teardown of embedded drivers at exit: it can crash (see DESIGN.md). */
+    fflush(NULL);
+    _exit(status);
 }

@@ -1,0 +1,142 @@
+#include "config.h"
+
+#include "cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qcow2.h"
+#include "util.h"
+
+static void free_cached_domain(void *p)
+{
+    st_cached_domain *cd = p;
+    st_domain_clear(&cd->dom);
+    free(cd);
+}
+
+static void free_snap_list(st_snapshot *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        st_snapshot_clear(&s[i]);
+    free(s);
+}
+
+static void free_cached_snaps(void *p)
+{
+    st_cached_snaps *cs = p;
+    free_snap_list(cs->snaps, cs->n);
+    free(cs->error);
+    free(cs);
+}
+
+static void free_cached_chain(void *p)
+{
+    st_cached_chain *cc = p;
+    for (size_t i = 0; i < cc->n; i++)
+        st_layer_clear(&cc->layers[i]);
+    free(cc->layers);
+    free(cc->sigs);
+    free(cc);
+}
+
+void st_cache_init(st_cache *c)
+{
+    st_hash_init(&c->domains, free_cached_domain);
+    st_hash_init(&c->snaps, free_cached_snaps);
+    st_hash_init(&c->chains, free_cached_chain);
+}
+
+void st_cache_clear(st_cache *c)
+{
+    st_hash_clear(&c->domains);
+    st_hash_clear(&c->snaps);
+    st_hash_clear(&c->chains);
+}
+
+void st_cache_forget_domain(st_cache *c, const char *uuid)
+{
+    st_hash_del(&c->domains, uuid);
+    st_hash_del(&c->snaps, uuid);
+}
+
+void st_file_sig_read(const char *path, st_file_sig *sig)
+{
+    struct stat st;
+    memset(sig, 0, sizeof(*sig));
+    if (stat(path, &st) != 0)
+        return;
+    sig->exists = true;
+    sig->dev = st.st_dev;
+    sig->ino = st.st_ino;
+    sig->size = st.st_size;
+    sig->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+bool st_file_sig_equal(const st_file_sig *a, const st_file_sig *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns;
+}
+
+void st_layers_copy(st_layer *dst, const st_layer *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = src[i];
+        dst[i].path = xstrdup0(src[i].path);
+        dst[i].format = xstrdup0(src[i].format);
+        dst[i].backing_name = xstrdup0(src[i].backing_name);
+        dst[i].backing_fmt = xstrdup0(src[i].backing_fmt);
+        dst[i].broken = xstrdup0(src[i].broken);
+        dst[i].shared_with = NULL;
+        dst[i].n_shared = 0;
+    }
+}
+
+void st_snapshots_copy(st_snapshot *dst, const st_snapshot *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = src[i];
+        dst[i].name = xstrdup0(src[i].name);
+        dst[i].parent = xstrdup0(src[i].parent);
+        dst[i].description = xstrdup0(src[i].description);
+        dst[i].state = xstrdup0(src[i].state);
+        dst[i].memory_file = xstrdup0(src[i].memory_file);
+        dst[i].disks = src[i].n_disks ? xcalloc(src[i].n_disks, sizeof(st_snapdisk)) : NULL;
+        for (size_t k = 0; k < src[i].n_disks; k++) {
+            dst[i].disks[k].target = xstrdup0(src[i].disks[k].target);
+            dst[i].disks[k].snapshot = xstrdup0(src[i].disks[k].snapshot);
+            dst[i].disks[k].file = xstrdup0(src[i].disks[k].file);
+        }
+    }
+}
+
+static bool chain_still_valid(const st_cached_chain *cc)
+{
+    for (size_t i = 0; i < cc->n; i++) {
+        st_file_sig now;
+        st_file_sig_read(cc->layers[i].path, &now);
+        if (!st_file_sig_equal(&now, &cc->sigs[i]))
+            return false;
+    }
+    return true;
+}
+
+size_t st_cache_local_chain(st_cache *c, const char *path, const char *fmt, st_layer **out)
+{
+    char *key = xasprintf("%s\n%s", fmt ? fmt : "", path);
+    st_cached_chain *cc = st_hash_get(&c->chains, key);
+    if (!cc || !chain_still_valid(cc)) {
+        cc = xcalloc(1, sizeof(*cc));
+        cc->n = st_chain_read_local(path, fmt, &cc->layers);
+        cc->sigs = xcalloc(cc->n, sizeof(*cc->sigs));
+        for (size_t i = 0; i < cc->n; i++)
+            st_file_sig_read(cc->layers[i].path, &cc->sigs[i]);
+        st_hash_put(&c->chains, key, cc);
+    }
+    free(key);
+    *out = xcalloc(cc->n, sizeof(st_layer));
+    st_layers_copy(*out, cc->layers, cc->n);
+    return cc->n;
+}

@@ -1,0 +1,54 @@
+/*
+ * The jobs running on one host: block jobs (commit, pull, copy) and domain jobs (save, restore,
+ * memory snapshots, offline merges run by qemu-img). Progress comes from events (registered before
+ * any job starts) and from polling at least twice a second while anything runs, as virsh does.
+ * Jobs belong to QEMU, not to this process: jobs found running at start are tracked the same way.
+ */
+#ifndef ST_JOBS_H
+#define ST_JOBS_H
+
+#include <libvirt/libvirt.h>
+
+#include "model.h"
+
+struct st_worker;
+typedef struct st_jobtab st_jobtab;
+
+st_jobtab *st_jobtab_new(void);
+void st_jobtab_free(st_jobtab *t);
+
+/* Copies the current jobs (finished ones stay listed for a while) into h->jobs. */
+void st_jobtab_fill_host(st_jobtab *t, st_host *h);
+void st_jobtab_copy(st_jobtab *t, st_job **jobs, size_t *n);
+
+/* A BLOCK_JOB_2 event (called on the event thread). */
+void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const char *disk, int type,
+                     int status);
+
+/*
+ * Starts tracking a job this process started (or found). `dom` is referenced. Returns its id.
+ * For domain jobs disk is NULL.
+ */
+int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kind kind,
+                    const char *top, const char *base, unsigned long bandwidth);
+/* Progress and phase reported by an action thread (offline merges, domain jobs). */
+void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
+                      const char *error);
+/* Marks a block job as expected to end cancelled (we aborted it) or pivoting. */
+void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
+void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);
+
+/* Whether anything is running (then the worker polls often). */
+bool st_jobtab_active(st_jobtab *t);
+bool st_jobtab_due(st_jobtab *t, double now);
+
+/* Polls every tracked, unfinished job; returns true when something changed. Worker thread only. */
+bool st_jobtab_poll(struct st_worker *w);
+
+/* Looks for block jobs on a running domain's disks (jobs started elsewhere, e.g. by virsh). */
+void st_jobtab_probe_domain(struct st_worker *w, virDomainPtr dom, const st_domain *d);
+
+/* Whether a refresh should also probe every running domain for jobs started elsewhere. */
+bool st_jobtab_scan_due(st_jobtab *t, unsigned refreshes);
+
+#endif

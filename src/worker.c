@@ -1,0 +1,512 @@
+/*
+ * One thread per host owns its connection and makes every blocking libvirt call, so that a hung
+ * host stalls only its own worker. The worker connects (and reconnects with backoff), refreshes on
+ * events and on a timer, and runs queued requests.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "actions.h"
+#include "i18n.h"
+#include "util.h"
+#include "worker.h"
+#include "xmlutil.h"
+
+/* A call in flight longer than this makes the host "not responding". */
+#define ST_HUNG_AFTER 3.0
+#define ST_BACKOFF_MAX 30.0
+#define ST_KEEPALIVE_INTERVAL 5
+#define ST_KEEPALIVE_COUNT 3
+
+char *st_lv_error(const char *fallback)
+{
+    virErrorPtr e = virGetLastError();
+    char *r = xstrdup(e && e->message ? e->message : fallback);
+    virResetLastError();
+    /* libvirt's messages may span lines; the status line shows one. */
+    for (char *p = r; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return r;
+}
+
+bool st_uri_is_local(const char *uri)
+{
+    if (!uri)
+        return true;
+    const char *sep = strstr(uri, "://");
+    if (!sep)
+        return false;
+    size_t sl = sep - uri;
+    /* The test driver's images are fiction: never read them from this machine's disk. */
+    if (sl >= 4 && strncmp(uri, "test", 4) == 0)
+        return false;
+    bool transport_ok = (sl == 4 && strncmp(uri, "qemu", 4) == 0) ||
+                        (sl == 9 && strncmp(uri, "qemu+unix", 9) == 0);
+    return transport_ok && sep[3] == '/';
+}
+
+void st_worker_busy(st_worker *w)
+{
+    atomic_store(&w->busy_since, st_now());
+}
+
+void st_worker_idle(st_worker *w)
+{
+    atomic_store(&w->busy_since, 0.0);
+}
+
+static void set_state(st_worker *w, st_host_state s)
+{
+    if (atomic_load(&w->state) != (int)s) {
+        atomic_store(&w->state, (int)s);
+        atomic_store(&w->state_since, st_now());
+    }
+}
+
+st_host_state st_worker_state(st_worker *w, double *since)
+{
+    st_host_state s = atomic_load(&w->state);
+    double busy = atomic_load(&w->busy_since);
+    if (busy > 0 && st_now() - busy > ST_HUNG_AFTER &&
+        (s == ST_HOST_CONNECTED || s == ST_HOST_RECONNECTING || s == ST_HOST_CONNECTING)) {
+        if (since)
+            *since = busy;
+        return ST_HOST_NOT_RESPONDING;
+    }
+    if (since)
+        *since = atomic_load(&w->state_since);
+    return s;
+}
+
+st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o)
+{
+    st_worker *w = xcalloc(1, sizeof(*w));
+    w->b = b;
+    w->index = index;
+    w->uri = xstrdup0(uri);
+    w->readonly = o->readonly;
+    w->events = o->events;
+    w->snapshots = o->snapshots;
+    w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    atomic_init(&w->state, ST_HOST_CONNECTING);
+    atomic_init(&w->busy_since, 0.0);
+    atomic_init(&w->state_since, st_now());
+    st_cache_init(&w->cache);
+    w->jobs = st_jobtab_new();
+    w->backoff = 1.0;
+    return w;
+}
+
+void st_worker_request_refresh(st_worker *w, int delay_ms)
+{
+    pthread_mutex_lock(&w->lock);
+    double at = st_now() + delay_ms / 1000.0;
+    if (!w->refresh_wanted || at < w->refresh_at)
+        w->refresh_at = at;
+    w->refresh_wanted = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void st_worker_mark_dirty(st_worker *w, const char *uuid)
+{
+    pthread_mutex_lock(&w->lock);
+    xgrow((void **)&w->dirty_uuids, &w->cap_dirty, w->n_dirty + 1, sizeof(char *));
+    w->dirty_uuids[w->n_dirty++] = xstrdup(uuid);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void st_worker_submit(st_worker *w, int id, const st_request *req)
+{
+    st_reqnode *n = xcalloc(1, sizeof(*n));
+    n->id = id;
+    st_request_copy(&n->req, req);
+    pthread_mutex_lock(&w->lock);
+    if (w->queue_tail)
+        w->queue_tail->next = n;
+    else
+        w->queue = n;
+    w->queue_tail = n;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int st_worker_published(st_worker *w)
+{
+    return w->published_once ? 1 : 0;
+}
+
+/* Publishes a host model; the first publication also wakes st_backend_wait_initial. */
+static void publish(st_worker *w, st_host *h)
+{
+    h->generation = w->refreshes;
+    h->refreshed_at = st_now();
+    st_jobtab_fill_host(w->jobs, h);
+    st_msg *m = xcalloc(1, sizeof(*m));
+    m->kind = ST_MSG_HOST;
+    m->host_index = w->index;
+    m->host = h;
+    w->published_once = true;
+    st_backend_post(w->b, m);
+}
+
+static void publish_failure(st_worker *w, const char *error)
+{
+    st_host *h = st_host_new(w->uri ? w->uri : w->conn_uri);
+    h->name = xstrdup0(w->name ? w->name : w->uri);
+    h->libvirt_version = xstrdup0(w->lib_version);
+    h->readonly = w->readonly;
+    h->local = w->local;
+    h->reachable = false;
+    h->error = xstrdup(error);
+    publish(w, h);
+}
+
+/* ---- events (these run on the event loop thread: no blocking calls here) ---- */
+
+static void on_close(virConnectPtr conn, int reason, void *opaque)
+{
+    (void)conn;
+    (void)reason;
+    st_worker *w = opaque;
+    pthread_mutex_lock(&w->lock);
+    w->conn_closed = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void dom_changed(st_worker *w, virDomainPtr dom, int delay_ms)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    if (virDomainGetUUIDString(dom, uuid) == 0)
+        st_worker_mark_dirty(w, uuid);
+    st_worker_request_refresh(w, delay_ms);
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    (void)conn;
+    (void)event;
+    (void)detail;
+    dom_changed(opaque, dom, 100);
+    return 0;
+}
+
+static void on_block_job(virConnectPtr conn, virDomainPtr dom, const char *disk, int type,
+                         int status, void *opaque)
+{
+    (void)conn;
+    st_worker *w = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    st_jobtab_event(w->jobs, virDomainGetName(dom), uuid, disk, type, status);
+    st_worker_post_jobs(w);
+    dom_changed(w, dom, 50);
+}
+
+static void on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params,
+                             int nparams, void *opaque)
+{
+    (void)conn;
+    (void)params;
+    (void)nparams;
+    dom_changed(opaque, dom, 50);
+}
+
+static void register_events(st_worker *w)
+{
+    struct {
+        int id;
+        virConnectDomainEventGenericCallback cb;
+    } evs[] = {
+        {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
+        {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job)},
+        {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed)},
+    };
+    w->n_cb = 0;
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        int id = virConnectDomainEventRegisterAny(w->conn, NULL, evs[i].id, evs[i].cb, w, NULL);
+        if (id >= 0)
+            w->cb_ids[w->n_cb++] = id;
+        else
+            virResetLastError();
+    }
+}
+
+/* ---- connection ---- */
+
+static void read_host_facts(st_worker *w)
+{
+    unsigned long v = 0;
+    st_worker_busy(w);
+    if (virConnectGetLibVersion(w->conn, &v) == 0) {
+        w->lib_ver = v;
+        free(w->lib_version);
+        w->lib_version = xasprintf("%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
+    }
+    unsigned long hv = 0;
+    if (virConnectGetVersion(w->conn, &hv) == 0 && hv) {
+        free(w->hv_version);
+        w->hv_version = xasprintf("%lu.%lu.%lu", hv / 1000000, hv / 1000 % 1000, hv % 1000);
+    }
+    char *uri = virConnectGetURI(w->conn);
+    char *hostname = virConnectGetHostname(w->conn);
+    char *caps = virConnectGetCapabilities(w->conn);
+    st_worker_idle(w);
+    virResetLastError();
+    free(w->conn_uri);
+    w->conn_uri = uri ? uri : xstrdup0(w->uri);
+    w->local = st_uri_is_local(w->conn_uri);
+    free(w->name);
+    /* A local host is named by its URI: several local URIs (system, embed) may be open. */
+    w->name = w->local || !hostname ? xstrdup0(w->uri ? w->uri : w->conn_uri) : xstrdup(hostname);
+    free(hostname);
+    bool ext = false;
+    char *err = NULL;
+    if (caps && st_xml_parse_caps(caps, &ext, &err) == 0)
+        w->external_revert = ext;
+    free(err);
+    free(caps);
+}
+
+static bool worker_connect(st_worker *w)
+{
+    set_state(w, w->published_once ? ST_HOST_RECONNECTING : ST_HOST_CONNECTING);
+    st_worker_busy(w);
+    virConnectPtr c = w->readonly ? virConnectOpenReadOnly(w->uri) : virConnectOpen(w->uri);
+    st_worker_idle(w);
+    if (!c) {
+        char *e = st_lv_error(_("cannot connect to the host"));
+        char *msg = xasprintf(_("cannot connect to %s: %s"), w->uri ? w->uri : _("the default host"),
+                              e);
+        free(e);
+        free(w->error);
+        w->error = msg;
+        set_state(w, ST_HOST_FAILED);
+        publish_failure(w, msg);
+        return false;
+    }
+    w->conn = c;
+    read_host_facts(w);
+    if (w->lib_ver && w->lib_ver < 8000000) {
+        char *msg = xasprintf(_("libvirt %s on %s is too old: virt-snaptree needs 8.0 or later"),
+                              w->lib_version, w->name);
+        free(w->error);
+        w->error = msg;
+        set_state(w, ST_HOST_FAILED);
+        publish_failure(w, msg);
+        virConnectClose(w->conn);
+        w->conn = NULL;
+        return false;
+    }
+    /* The embedded driver has no keepalive: a failure here is expected and harmless. */
+    if (virConnectSetKeepAlive(c, ST_KEEPALIVE_INTERVAL, ST_KEEPALIVE_COUNT) < 0)
+        virResetLastError();
+    if (virConnectRegisterCloseCallback(c, on_close, w, NULL) < 0)
+        virResetLastError();
+    if (w->events)
+        register_events(w);
+    free(w->error);
+    w->error = NULL;
+    w->backoff = 1.0;
+    set_state(w, ST_HOST_CONNECTED);
+    return true;
+}
+
+static void drop_connection(st_worker *w)
+{
+    if (!w->conn)
+        return;
+    for (size_t i = 0; i < w->n_cb; i++)
+        virConnectDomainEventDeregisterAny(w->conn, w->cb_ids[i]);
+    w->n_cb = 0;
+    virConnectUnregisterCloseCallback(w->conn, on_close);
+    virResetLastError();
+    virConnectClose(w->conn);
+    w->conn = NULL;
+    st_cache_clear(&w->cache);
+}
+
+/* After a failed call: is the connection gone (rather than the call refused)? */
+bool st_worker_conn_lost(st_worker *w)
+{
+    return !w->conn || virConnectIsAlive(w->conn) != 1;
+}
+
+/* ---- the loop ---- */
+
+static void refresh(st_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    char **dirty = w->dirty_uuids;
+    size_t n_dirty = w->n_dirty;
+    w->dirty_uuids = NULL;
+    w->n_dirty = w->cap_dirty = 0;
+    w->refresh_wanted = false;
+    pthread_mutex_unlock(&w->lock);
+    for (size_t i = 0; i < n_dirty; i++) {
+        st_cache_forget_domain(&w->cache, dirty[i]);
+        free(dirty[i]);
+    }
+    free(dirty);
+
+    st_host *h = st_discover(w);
+    if (h->error && st_worker_conn_lost(w)) {
+        st_host_free(h);
+        w->conn_closed = true;
+        return;
+    }
+    publish(w, h);
+}
+
+static double next_wakeup(st_worker *w)
+{
+    double t = w->refresh_wanted ? w->refresh_at : st_now() + w->interval_ms / 1000.0;
+    if (!w->conn)
+        t = w->next_connect;
+    else if (st_jobtab_active(w->jobs)) {
+        double poll = st_now() + 0.4;
+        if (poll < t)
+            t = poll;
+    }
+    return t;
+}
+
+static void wait_until(st_worker *w, double t)
+{
+    double left = t - st_now();
+    if (left <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double abs_t = ts.tv_sec + ts.tv_nsec / 1e9 + left;
+    ts.tv_sec = (time_t)abs_t;
+    ts.tv_nsec = (long)((abs_t - ts.tv_sec) * 1e9);
+    pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+}
+
+static st_reqnode *pop_request(st_worker *w)
+{
+    st_reqnode *n = w->queue;
+    if (n) {
+        w->queue = n->next;
+        if (!w->queue)
+            w->queue_tail = NULL;
+    }
+    return n;
+}
+
+static void reconnect_later(st_worker *w)
+{
+    w->next_connect = st_now() + w->backoff;
+    w->backoff = w->backoff * 2 > ST_BACKOFF_MAX ? ST_BACKOFF_MAX : w->backoff * 2;
+}
+
+/* One turn of the loop with the lock held on entry and exit. */
+static void turn(st_worker *w)
+{
+    if (w->conn_closed) {
+        w->conn_closed = false;
+        pthread_mutex_unlock(&w->lock);
+        drop_connection(w);
+        set_state(w, ST_HOST_RECONNECTING);
+        publish_failure(w, _("connection to the host lost; reconnecting"));
+        pthread_mutex_lock(&w->lock);
+        reconnect_later(w);
+        return;
+    }
+    if (!w->conn) {
+        if (st_now() < w->next_connect) {
+            wait_until(w, w->next_connect);
+            return;
+        }
+        pthread_mutex_unlock(&w->lock);
+        bool ok = worker_connect(w);
+        pthread_mutex_lock(&w->lock);
+        if (ok) {
+            w->refresh_wanted = true;
+            w->refresh_at = 0;
+        } else {
+            reconnect_later(w);
+        }
+        return;
+    }
+    st_reqnode *req = pop_request(w);
+    if (req) {
+        pthread_mutex_unlock(&w->lock);
+        st_action_run(w, req->id, &req->req);
+        st_request_clear(&req->req);
+        free(req);
+        pthread_mutex_lock(&w->lock);
+        return;
+    }
+    double now = st_now();
+    if (w->refresh_wanted && now >= w->refresh_at) {
+        pthread_mutex_unlock(&w->lock);
+        refresh(w);
+        pthread_mutex_lock(&w->lock);
+        if (!w->refresh_wanted) {
+            w->refresh_wanted = true;
+            w->refresh_at = st_now() + w->interval_ms / 1000.0;
+        }
+        return;
+    }
+    if (st_jobtab_active(w->jobs) && st_jobtab_due(w->jobs, now)) {
+        pthread_mutex_unlock(&w->lock);
+        if (st_jobtab_poll(w))
+            st_worker_post_jobs(w);
+        pthread_mutex_lock(&w->lock);
+        return;
+    }
+    if (!w->refresh_wanted) {
+        w->refresh_wanted = true;
+        w->refresh_at = now + w->interval_ms / 1000.0;
+    }
+    wait_until(w, next_wakeup(w));
+}
+
+static void *worker_main(void *arg)
+{
+    st_worker *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->quit)
+        turn(w);
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+void st_worker_run(st_worker *w)
+{
+    pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void st_worker_post_jobs(st_worker *w)
+{
+    st_msg *m = xcalloc(1, sizeof(*m));
+    m->kind = ST_MSG_JOBS;
+    m->host_index = w->index;
+    st_jobtab_copy(w->jobs, &m->jobs, &m->n_jobs);
+    st_backend_post(w->b, m);
+}
+
+void st_worker_stop(st_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    /* A worker stuck in a call to a hung host is left behind: the process is about to exit. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 2;
+    if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0)
+        return;
+    drop_connection(w);
+}

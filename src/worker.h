@@ -1,0 +1,93 @@
+/*
+ * Backend internals shared by the worker, discovery, jobs and actions. Only the backend includes
+ * this header: it is the one place with libvirt types.
+ */
+#ifndef ST_WORKER_H
+#define ST_WORKER_H
+
+#include <libvirt/libvirt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "backend.h"
+#include "cache.h"
+#include "jobs.h"
+
+typedef struct st_reqnode {
+    int id;
+    st_request req;
+    struct st_reqnode *next;
+} st_reqnode;
+
+typedef struct st_worker {
+    st_backend *b;
+    size_t index;
+    char *uri; /* as given; NULL for libvirt's default */
+    bool readonly, events, snapshots;
+    int interval_ms;
+
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards everything below up to conn */
+    pthread_cond_t cond;
+    bool quit;
+    bool refresh_wanted;
+    double refresh_at; /* st_now() of the next refresh */
+    st_reqnode *queue, *queue_tail;
+    char **dirty_uuids; /* domains events said changed: their caches are dropped */
+    size_t n_dirty, cap_dirty;
+    bool conn_closed;   /* set by the close callback */
+
+    virConnectPtr conn; /* owned by the worker thread */
+    int cb_ids[8];
+    size_t n_cb;
+
+    atomic_int state;          /* st_host_state */
+    _Atomic double busy_since; /* st_now() when the current libvirt call began; 0: idle */
+    _Atomic double state_since;
+
+    /* Facts about the host, read once per connection. */
+    char *name, *lib_version, *hv_version, *conn_uri;
+    unsigned long lib_ver;
+    bool local, external_revert;
+    char *error;
+    bool published_once;
+    unsigned refreshes;
+
+    st_cache cache;
+    st_jobtab *jobs;
+    double backoff, next_connect;
+} st_worker;
+
+st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);
+void st_worker_run(st_worker *w);
+st_host_state st_worker_state(st_worker *w, double *since);
+void st_worker_request_refresh(st_worker *w, int delay_ms);
+void st_worker_submit(st_worker *w, int id, const st_request *req);
+/* 1 once the worker published a model or a connection failure. */
+int st_worker_published(st_worker *w);
+void st_worker_stop(st_worker *w);
+
+/* An event said this domain changed: its cached XML and snapshots are dropped. */
+void st_worker_mark_dirty(st_worker *w, const char *uuid);
+/* Sends the current jobs to the frontend. */
+void st_worker_post_jobs(st_worker *w);
+/* After a failed call: whether the connection itself is gone. */
+bool st_worker_conn_lost(st_worker *w);
+
+/* Marks the worker as inside a libvirt call (for "not responding"), and out again. */
+void st_worker_busy(st_worker *w);
+void st_worker_idle(st_worker *w);
+
+/* A malloc'd copy of libvirt's last error in this thread, or of `fallback`. */
+char *st_lv_error(const char *fallback);
+
+/* Builds a fresh model of the host from w->conn; never returns NULL. */
+st_host *st_discover(st_worker *w);
+
+/* Posts a message to the frontend (takes ownership). */
+void st_backend_post(st_backend *b, st_msg *m);
+
+/* Whether a URI names a host whose images are on this machine. */
+bool st_uri_is_local(const char *uri);
+
+#endif

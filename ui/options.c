@@ -1,0 +1,170 @@
+#include "config.h"
+
+#include "options.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "util.h"
+
+enum {
+    OPT_ASCII = 256,
+    OPT_NO_COLOR,
+    OPT_INTERVAL,
+    OPT_LIST,
+    OPT_JSON,
+    OPT_DEMO,
+    OPT_TIMEOUT,
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, _("Usage: %s [OPTION]...\n"), PACKAGE);
+    fputs(_("Show and reshape libvirt snapshot trees and qcow2 backing chains.\n\n"), out);
+    fputs(_("  -c, --connect=URI    connect to the libvirt host URI (may be repeated)\n"
+            "  -r, --readonly       open read-only connections; no actions are offered\n"
+            "      --ascii          draw with ASCII characters only\n"
+            "      --no-color       do not use colour (also when NO_COLOR is set)\n"
+            "      --interval=SEC   seconds between statistics refreshes (default 2)\n"
+            "      --list           print the tree as text and exit\n"
+            "      --json           print the tree as JSON and exit\n"
+            "      --timeout=SEC    with --list/--json: how long to wait for a host (default 30)\n"
+            "      --demo           build (or reuse) a demo lab and open it\n"
+            "  -V, --version        print the version and exit\n"
+            "  -h, --help           print this help and exit\n\n"),
+          out);
+    fputs(_("Without -c, the hosts listed in $XDG_CONFIG_HOME/virt-snaptree/config are used,\n"
+            "else LIBVIRT_DEFAULT_URI, else libvirt's default. Press ? in the program for keys.\n"),
+          out);
+}
+
+static void add_uri(st_options *o, const char *uri)
+{
+    o->uris = xrealloc(o->uris, (o->n_uris + 1) * sizeof(char *));
+    o->uris[o->n_uris++] = xstrdup(uri);
+}
+
+static bool parse_seconds(const char *s, int *ms)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || v < 0.1 || v > 3600)
+        return false;
+    *ms = (int)(v * 1000);
+    return true;
+}
+
+int st_options_parse(st_options *o, int argc, char **argv, int *status)
+{
+    static const struct option longopts[] = {
+        {"connect", required_argument, NULL, 'c'},
+        {"readonly", no_argument, NULL, 'r'},
+        {"ascii", no_argument, NULL, OPT_ASCII},
+        {"no-color", no_argument, NULL, OPT_NO_COLOR},
+        {"no-colour", no_argument, NULL, OPT_NO_COLOR},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"list", no_argument, NULL, OPT_LIST},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"demo", no_argument, NULL, OPT_DEMO},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->interval_ms = 2000;
+    o->timeout_ms = 30000;
+    const char *nc = getenv("NO_COLOR");
+    o->no_color = nc && *nc;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:rVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': add_uri(o, optarg); break;
+        case 'r': o->readonly = true; break;
+        case OPT_ASCII: o->ascii = true; break;
+        case OPT_NO_COLOR: o->no_color = true; break;
+        case OPT_INTERVAL:
+        case OPT_TIMEOUT:
+            if (!parse_seconds(optarg, c == OPT_INTERVAL ? &o->interval_ms : &o->timeout_ms)) {
+                fprintf(stderr, _("%s: invalid number of seconds: %s\n"), PACKAGE, optarg);
+                *status = 2;
+                return -1;
+            }
+            break;
+        case OPT_LIST: o->mode = ST_MODE_LIST; break;
+        case OPT_JSON: o->mode = ST_MODE_JSON; break;
+        case OPT_DEMO: o->demo = true; break;
+        case 'V':
+            printf("%s %s\n", PACKAGE, VERSION);
+            *status = 0;
+            return -1;
+        case 'h':
+            usage(stdout);
+            *status = 0;
+            return -1;
+        default:
+            fprintf(stderr, _("Try '%s --help' for more information.\n"), PACKAGE);
+            *status = 2;
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, _("%s: unexpected argument: %s\n"), PACKAGE, argv[optind]);
+        *status = 2;
+        return -1;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+void st_options_read_config(st_options *o)
+{
+    if (o->n_uris)
+        return;
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    char *path = xdg && *xdg ? xasprintf("%s/virt-snaptree/config", xdg)
+                 : home      ? xasprintf("%s/.config/virt-snaptree/config", home)
+                             : NULL;
+    if (!path)
+        return;
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return;
+    char line[4096];
+    while (fgets(line, sizeof(line), f)) {
+        char *l = trim(line);
+        if (!*l || *l == '#')
+            continue;
+        char *eq = strchr(l, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        if (strcmp(trim(l), "connect") == 0 && *trim(eq + 1))
+            add_uri(o, trim(eq + 1));
+    }
+    fclose(f);
+}
+
+void st_options_free(st_options *o)
+{
+    for (size_t i = 0; i < o->n_uris; i++)
+        free(o->uris[i]);
+    free(o->uris);
+    o->uris = NULL;
+    o->n_uris = 0;
+}

@@ -1,0 +1,29 @@
+/* Command-line and configuration options. */
+#ifndef ST_OPTIONS_H
+#define ST_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { ST_MODE_TUI, ST_MODE_LIST, ST_MODE_JSON } st_mode;
+
+typedef struct st_options {
+    char **uris; /* -c, repeatable; else the config file; else LIBVIRT_DEFAULT_URI / default */
+    size_t n_uris;
+    bool readonly;
+    bool ascii;
+    bool no_color;
+    int interval_ms;
+    int timeout_ms; /* --list/--json: how long to wait for a host */
+    st_mode mode;
+    bool demo;
+    bool utf8; /* the terminal's locale is UTF-8 */
+} st_options;
+
+/* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */
+int st_options_parse(st_options *o, int argc, char **argv, int *status);
+/* Reads $XDG_CONFIG_HOME/virt-snaptree/config ("connect = URI" lines) when no -c was given. */
+void st_options_read_config(st_options *o);
+void st_options_free(st_options *o);
+
+#endif
