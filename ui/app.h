@@ -1,0 +1,118 @@
+/* The state of the interactive program: models, tree, selection, dialogs, layout. */
+#ifndef ST_APP_H
+#define ST_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "options.h"
+#include "tree.h"
+
+typedef struct st_app st_app;
+typedef struct st_dialog st_dialog;
+
+typedef struct st_dialog_ops {
+    void (*draw)(st_app *a, st_dialog *d);
+    /* Handles a key (wide character or KEY_* code); returns true when the dialog is done. */
+    bool (*key)(st_app *a, st_dialog *d, int key, bool is_code);
+    /* A backend message for this dialog's request (results, plan facts). May be NULL. */
+    void (*message)(st_app *a, st_dialog *d, const st_msg *m);
+    /* A host model changed: the dialog may re-check what it shows. May be NULL. */
+    void (*model_changed)(st_app *a, st_dialog *d);
+    void (*free)(st_dialog *d);
+} st_dialog_ops;
+
+struct st_dialog {
+    const st_dialog_ops *ops;
+    st_dialog *below;
+    int request_id; /* the request whose messages go to this dialog, 0: none */
+    void *data;
+};
+
+typedef struct st_glyphs {
+    const char *vert, *tee, *corner, *blank, *expanded, *collapsed, *leaf, *here, *current,
+        *bar_full, *bar_empty, *ellipsis, *dot;
+} st_glyphs;
+
+enum {
+    PAIR_TITLE = 1,
+    PAIR_RUNNING,
+    PAIR_PAUSED,
+    PAIR_SHUTOFF,
+    PAIR_BROKEN,
+    PAIR_SHARED,
+    PAIR_HERE,
+    PAIR_ERROR,
+    PAIR_BAR,
+    PAIR_DIALOG,
+    PAIR_DIM,
+};
+
+struct st_app {
+    const st_options *opt;
+    st_backend *b;
+    size_t n_hosts;
+    st_host **hosts;      /* latest model of each host; NULL until the first one */
+    char **labels;        /* each host's URI as given (or "default") */
+    st_host_state *hstate;
+    double *hsince;
+    st_tree tree;
+    size_t sel;
+    char *sel_key;
+    size_t top;
+    bool need_rebuild;
+    bool dirty;
+    bool quit;
+    bool utf8, color, readonly;
+    const st_glyphs *g;
+
+    bool searching;
+    char search[256];
+    char *search_origin; /* selection key before the search started */
+    char *last_search;
+
+    char *status;
+    bool status_error;
+    double status_at;
+
+    bool show_jobs;
+    st_dialog *dialog;
+
+    int lines, cols;
+    int tree_y, tree_h, tree_w;
+    int detail_y, detail_x, detail_h, detail_w;
+    int jobs_y, jobs_h;
+};
+
+/* Shows a one-line message in the status line (printf-style; arguments are sanitized on draw). */
+void st_app_status(st_app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void st_app_push_dialog(st_app *a, st_dialog *d);
+void st_app_pop_dialog(st_app *a);
+const st_row *st_app_selected(const st_app *a);
+/* Rebuilds rows keeping the selection on the same node (or its nearest surviving ancestor). */
+void st_app_rebuild(st_app *a);
+void st_app_select_key(st_app *a, const char *key);
+
+/* Drawing (draw.c). */
+void st_draw(st_app *a);
+void st_layout(st_app *a);
+/*
+ * Writes untrusted text at (y, x) in at most `w` columns: sanitized, cut by display width, padded.
+ * Returns the columns used.
+ */
+int st_put(st_app *a, int y, int x, int w, const char *s, int attr);
+int st_put_right(st_app *a, int y, int x, int w, const char *s, int attr);
+int st_attr(const st_app *a, int pair, int fallback);
+/* A box with a title; the inside is cleared. */
+void st_frame(st_app *a, int y, int x, int h, int w, const char *title);
+void st_draw_bar(st_app *a, int y, int x, int w, double frac);
+void st_fmt_job(const st_job *j, char *out, size_t n);
+
+/* The help overlay (help.c). */
+st_dialog *st_help_new(void);
+
+/* Actions (actions_ui.c): what a key does on the selected node. */
+void st_ui_action(st_app *a, int req);
+
+#endif

@@ -1,0 +1,720 @@
+/* Drawing: title, tree, detail pane, jobs panel and status line. Only visible rows are drawn. */
+#include "config.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "i18n.h"
+#include "text.h"
+#include "util.h"
+
+int st_attr(const st_app *a, int pair, int fallback)
+{
+    return a->color ? COLOR_PAIR(pair) : fallback;
+}
+
+int st_put(st_app *a, int y, int x, int w, const char *s, int attr)
+{
+    if (w <= 0 || y < 0 || y >= a->lines || x >= a->cols)
+        return 0;
+    if (x + w > a->cols)
+        w = a->cols - x;
+    char *fit = st_text_fit(s ? s : "", w, a->utf8, false);
+    int used = st_text_width(fit);
+    attron(attr);
+    mvaddstr(y, x, fit);
+    attroff(attr);
+    free(fit);
+    return used;
+}
+
+int st_put_right(st_app *a, int y, int x, int w, const char *s, int attr)
+{
+    char *fit = st_text_fit_left(s ? s : "", w, a->utf8, false);
+    int used = st_text_width(fit);
+    attron(attr);
+    mvaddstr(y, x + w - used, fit);
+    attroff(attr);
+    free(fit);
+    return used;
+}
+
+void st_draw_bar(st_app *a, int y, int x, int w, double frac)
+{
+    if (w <= 0)
+        return;
+    if (frac < 0)
+        frac = 0;
+    if (frac > 1)
+        frac = 1;
+    int full = (int)floor(frac * w);
+    move(y, x);
+    attron(st_attr(a, PAIR_BAR, A_REVERSE));
+    for (int i = 0; i < full; i++)
+        addstr(a->color || !a->utf8 ? (a->utf8 ? " " : "#") : a->g->bar_full);
+    attroff(st_attr(a, PAIR_BAR, A_REVERSE));
+    for (int i = full; i < w; i++)
+        addstr(a->g->bar_empty);
+}
+
+static void fmt_duration(char *out, size_t n, double s)
+{
+    if (s < 0 || !isfinite(s)) {
+        snprintf(out, n, "--:--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* "45% 120 MiB/256 MiB 35 MiB/s ETA 0:04" */
+void st_fmt_job(const st_job *j, char *out, size_t n)
+{
+    char cur[32], end[32], rate[32], eta[32];
+    st_fmt_bytes(cur, sizeof(cur), j->cur);
+    st_fmt_bytes(end, sizeof(end), j->end);
+    st_fmt_bytes(rate, sizeof(rate), (uint64_t)(j->rate > 0 ? j->rate : 0));
+    fmt_duration(eta, sizeof(eta), j->eta);
+    /* Never show 100% before the job really ended (virsh caps it the same way). */
+    double pct = j->end ? 100.0 * j->cur / j->end : 0;
+    if (!st_job_phase_final(j->phase) && j->phase != ST_PHASE_READY && pct > 99)
+        pct = 99;
+    if (j->phase == ST_PHASE_COMPLETED || j->phase == ST_PHASE_READY)
+        pct = 100;
+    snprintf(out, n, _("%3.0f%% %s/%s %s/s ETA %s"), pct, cur, end, rate, eta);
+}
+
+static double job_frac(const st_job *j)
+{
+    if (j->phase == ST_PHASE_COMPLETED || j->phase == ST_PHASE_READY)
+        return 1;
+    return j->end ? (double)j->cur / j->end : 0;
+}
+
+void st_frame(st_app *a, int y, int x, int h, int w, const char *title)
+{
+    const char *hz = a->utf8 ? "─" : "-";
+    const char *vt = a->utf8 ? "│" : "|";
+    for (int r = 0; r < h; r++) {
+        move(y + r, x);
+        for (int c = 0; c < w; c++) {
+            bool top = r == 0, bot = r == h - 1, left = c == 0, right = c == w - 1;
+            const char *s = " ";
+            if ((top || bot) && (left || right))
+                s = a->utf8 ? (top ? (left ? "┌" : "┐") : (left ? "└" : "┘")) : "+";
+            else if (top || bot)
+                s = hz;
+            else if (left || right)
+                s = vt;
+            addstr(s);
+        }
+    }
+    if (title)
+        st_put(a, y, x + 2, w - 4, title, A_BOLD);
+}
+
+/* ---- layout ---- */
+
+void st_layout(st_app *a)
+{
+    getmaxyx(stdscr, a->lines, a->cols);
+    int body_top = 1, body_bottom = a->lines - 1; /* title above, status below */
+    a->jobs_h = 0;
+    size_t njobs = 0;
+    for (size_t h = 0; h < a->n_hosts; h++)
+        njobs += a->hosts[h] ? a->hosts[h]->n_jobs : 0;
+    if (a->show_jobs && njobs && a->lines >= 16)
+        a->jobs_h = (int)(njobs < 4 ? njobs : 4) + 1;
+    body_bottom -= a->jobs_h;
+    a->jobs_y = body_bottom;
+    int body_h = body_bottom - body_top;
+    a->tree_y = body_top;
+    a->tree_w = a->cols;
+    a->tree_h = body_h;
+    a->detail_h = a->detail_w = 0;
+    if (a->cols >= 120) {
+        a->detail_w = a->cols * 2 / 5;
+        a->tree_w = a->cols - a->detail_w - 1;
+        a->detail_x = a->tree_w + 1;
+        a->detail_y = body_top;
+        a->detail_h = body_h;
+    } else if (body_h >= 16) {
+        a->detail_h = body_h / 3 < 9 ? body_h / 3 : 9;
+        a->tree_h = body_h - a->detail_h;
+        a->detail_y = a->tree_y + a->tree_h;
+        a->detail_x = 0;
+        a->detail_w = a->cols;
+    }
+}
+
+/* ---- rows ---- */
+
+static const st_domain *row_dom(const st_app *a, const st_row *r)
+{
+    return &a->hosts[r->host]->doms[r->dom];
+}
+
+static const st_job *disk_job(const st_app *a, const st_row *r)
+{
+    const st_domain *d = row_dom(a, r);
+    return st_host_find_job(a->hosts[r->host], d->name, d->disks[r->disk].target);
+}
+
+static const st_job *domain_job(const st_app *a, const st_row *r)
+{
+    const st_host *h = a->hosts[r->host];
+    const st_domain *d = row_dom(a, r);
+    for (size_t i = 0; i < h->n_jobs; i++)
+        if (streq0(h->jobs[i].domain, d->name) && !st_job_phase_final(h->jobs[i].phase))
+            return &h->jobs[i];
+    return NULL;
+}
+
+static int state_pair(st_dom_state s)
+{
+    switch (s) {
+    case ST_DOM_RUNNING: return PAIR_RUNNING;
+    case ST_DOM_PAUSED:
+    case ST_DOM_PMSUSPENDED: return PAIR_PAUSED;
+    case ST_DOM_CRASHED: return PAIR_BROKEN;
+    default: return PAIR_SHUTOFF;
+    }
+}
+
+static const char *host_state_label(st_host_state s)
+{
+    switch (s) {
+    case ST_HOST_CONNECTING: return _("connecting");
+    case ST_HOST_CONNECTED: return _("connected");
+    case ST_HOST_NOT_RESPONDING: return _("not responding");
+    case ST_HOST_RECONNECTING: return _("reconnecting");
+    case ST_HOST_FAILED: return _("failed");
+    }
+    return "?";
+}
+
+/* The right-hand columns of a row, and their attribute. */
+static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *attr)
+{
+    *attr = A_NORMAL;
+    out[0] = '\0';
+    const st_host *h = a->hosts[r->host];
+    switch (r->kind) {
+    case ROW_HOST: {
+        const char *st = host_state_label(a->hstate[r->host]);
+        if (h && h->libvirt_version)
+            snprintf(out, n, "libvirt %s  %s", h->libvirt_version, st);
+        else
+            snprintf(out, n, "%s", st);
+        if (a->hstate[r->host] != ST_HOST_CONNECTED)
+            *attr = st_attr(a, PAIR_ERROR, A_BOLD);
+        break;
+    }
+    case ROW_DOMAIN: {
+        const st_domain *d = row_dom(a, r);
+        const st_job *j = domain_job(a, r);
+        char disks[32];
+        snprintf(disks, sizeof(disks), ngettext("%zu disk", "%zu disks", d->n_disks), d->n_disks);
+        snprintf(out, n, "%s%s  %-10s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "",
+                 st_dom_state_label(d->state), disks);
+        *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
+        break;
+    }
+    case ROW_DISK: {
+        const st_disk *k = &row_dom(a, r)->disks[r->disk];
+        snprintf(out, n, "%s %s %s", k->device ? k->device : "", k->bus ? k->bus : "",
+                 k->format ? k->format : "");
+        break;
+    }
+    case ROW_LAYER: {
+        const st_layer *l = &row_dom(a, r)->disks[r->disk].chain[r->layer];
+        char vs[32], al[32];
+        st_fmt_bytes(vs, sizeof(vs), l->virtual_size);
+        st_fmt_bytes(al, sizeof(al), l->allocation);
+        snprintf(out, n, "%-6s %10s %10s", l->format ? l->format : "?", vs, al);
+        break;
+    }
+    case ROW_SNAPGROUP: break;
+    case ROW_SNAPSHOT: {
+        const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
+        char when[32] = "";
+        time_t t = (time_t)s->creation_time;
+        struct tm tm;
+        if (localtime_r(&t, &tm))
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+        snprintf(out, n, "%s %s  %s", s->external ? _("external") : _("internal"),
+                 s->memory ? _("+memory") : _("disk"), when);
+        break;
+    }
+    }
+}
+
+/* Markers after the name: you are here, shared, broken, current. */
+static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr)
+{
+    out[0] = '\0';
+    *attr = A_NORMAL;
+    if (r->kind == ROW_LAYER) {
+        const st_layer *l = &row_dom(a, r)->disks[r->disk].chain[r->layer];
+        if (l->broken) {
+            snprintf(out, n, " %s %s", _("BROKEN:"), l->broken);
+            *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
+        } else if (r->layer == 0) {
+            snprintf(out, n, " %s %s", a->g->here, _("you are here"));
+            *attr = st_attr(a, PAIR_HERE, A_BOLD);
+        }
+        if (l->n_shared) {
+            size_t len = strlen(out);
+            snprintf(out + len, n - len, " [%s %s%s]", _("shared with"), l->shared_with[0],
+                     l->n_shared > 1 ? ", …" : "");
+            if (!l->broken)
+                *attr = st_attr(a, PAIR_SHARED, A_BOLD);
+        }
+    } else if (r->kind == ROW_SNAPSHOT) {
+        const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
+        if (s->current) {
+            snprintf(out, n, " %s %s", a->g->current, _("current: you are here"));
+            *attr = st_attr(a, PAIR_HERE, A_BOLD);
+        }
+    } else if (r->kind == ROW_DISK) {
+        const st_disk *k = &row_dom(a, r)->disks[r->disk];
+        if (k->chain_unknown)
+            snprintf(out, n, " (%s)", _("chain below not known"));
+    } else if (r->kind == ROW_DOMAIN) {
+        const st_domain *d = row_dom(a, r);
+        if (d->error) {
+            snprintf(out, n, " %s", d->error);
+            *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
+        }
+    } else if (r->kind == ROW_HOST) {
+        const st_host *h = a->hosts[r->host];
+        if (h && h->error) {
+            snprintf(out, n, " %s", h->error);
+            *attr = st_attr(a, PAIR_ERROR, A_BOLD);
+        }
+    }
+}
+
+static int draw_guides(st_app *a, int y, const st_row *r)
+{
+    int x = 0;
+    move(y, 0);
+    int depth = r->depth < ST_TREE_MAX_GUIDES ? r->depth : ST_TREE_MAX_GUIDES;
+    /* Deep snapshot trees would push names off screen: past 24 levels, stop indenting. */
+    int shown_from = depth > 24 ? depth - 24 : 0;
+    for (int d = shown_from; d < depth - 1; d++) {
+        x += st_put(a, y, x, 3, (r->open_mask >> (d + 1)) & 1 ? a->g->vert : a->g->blank,
+                    st_attr(a, PAIR_DIM, A_NORMAL));
+        if (x >= a->tree_w)
+            return x;
+    }
+    if (r->depth > 0)
+        x += st_put(a, y, x, 3, r->last ? a->g->corner : a->g->tee, st_attr(a, PAIR_DIM, A_NORMAL));
+    const char *exp = r->has_children ? (r->expanded ? a->g->expanded : a->g->collapsed) : a->g->leaf;
+    x += st_put(a, y, x, 2, exp, A_NORMAL);
+    return x;
+}
+
+static void draw_row(st_app *a, int y, const st_row *r, bool selected)
+{
+    char cols[160], marks[512];
+    int cattr, mattr;
+    row_columns(a, r, cols, sizeof(cols), &cattr);
+    row_marks(a, r, marks, sizeof(marks), &mattr);
+    int x = draw_guides(a, y, r);
+    int cw = a->tree_w >= 60 ? st_text_width(cols) : 0;
+    if (cw > a->tree_w - x - 12)
+        cw = 0;
+    int name_w = a->tree_w - x - (cw ? cw + 2 : 0);
+    const char *name = st_row_name(r, a->hosts, (const char *const *)a->labels);
+    int nattr = selected ? A_REVERSE | A_BOLD : (r->kind == ROW_DOMAIN || r->kind == ROW_HOST ? A_BOLD : A_NORMAL);
+    int used = st_put(a, y, x, name_w, name, nattr);
+    if (r->kind == ROW_SNAPGROUP) {
+        char cnt[32];
+        snprintf(cnt, sizeof(cnt), " (%zu)", row_dom(a, r)->n_snaps);
+        used += st_put(a, y, x + used, name_w - used, cnt, A_NORMAL);
+    }
+    st_put(a, y, x + used, name_w - used, marks, mattr);
+    if (r->kind == ROW_DISK) {
+        const st_job *j = disk_job(a, r);
+        if (j && cw) {
+            int bw = cw > 34 ? 12 : 6;
+            char pct[48];
+            snprintf(pct, sizeof(pct), " %s %3.0f%%", st_job_kind_label(j->kind),
+                     100 * job_frac(j));
+            int px = a->tree_w - cw;
+            st_draw_bar(a, y, px, bw, job_frac(j));
+            st_put(a, y, px + bw, cw - bw, pct, A_BOLD);
+            return;
+        }
+    }
+    if (cw)
+        st_put_right(a, y, a->tree_w - cw, cw, cols, cattr);
+}
+
+static void draw_tree(st_app *a)
+{
+    if (a->sel < a->top)
+        a->top = a->sel;
+    if (a->tree_h > 0 && a->sel >= a->top + (size_t)a->tree_h)
+        a->top = a->sel - a->tree_h + 1;
+    for (int i = 0; i < a->tree_h; i++) {
+        size_t idx = a->top + i;
+        move(a->tree_y + i, 0);
+        for (int x = 0; x < a->tree_w; x++)
+            addch(' ');
+        if (idx >= a->tree.n)
+            continue;
+        draw_row(a, a->tree_y + i, &a->tree.rows[idx], idx == a->sel);
+    }
+    if (!a->tree.n)
+        st_put(a, a->tree_y, 2, a->tree_w - 2, _("Connecting…"), A_DIM);
+}
+
+/* ---- detail pane ---- */
+
+typedef struct detail {
+    st_app *a;
+    int y, x, w, bottom;
+    int label_w;
+} detail;
+
+/* One "label: value" entry; long values wrap onto following lines. */
+static void dline(detail *d, const char *label, const char *value)
+{
+    if (d->y >= d->bottom || !value)
+        return;
+    st_put(d->a, d->y, d->x, d->label_w, label, A_BOLD);
+    int vx = d->x + d->label_w + 1, vw = d->w - d->label_w - 1;
+    if (vw < 8) {
+        d->y++;
+        return;
+    }
+    char *safe = st_text_sanitize(value, d->a->utf8);
+    const char *p = safe;
+    do {
+        size_t nb = st_text_prefix_bytes(p, vw);
+        if (!nb && *p)
+            nb = 1;
+        char *part = strndup(p, nb);
+        st_put(d->a, d->y++, vx, vw, part, A_NORMAL);
+        free(part);
+        p += nb;
+    } while (*p && d->y < d->bottom);
+    free(safe);
+}
+
+static void dlinef(detail *d, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void dlinef(detail *d, const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *v = xvasprintf(fmt, ap);
+    va_end(ap);
+    dline(d, label, v);
+    free(v);
+}
+
+static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size_t li)
+{
+    const st_layer *l = &k->chain[li];
+    char vs[32], al[32], ph[32];
+    st_fmt_bytes(vs, sizeof(vs), l->virtual_size);
+    st_fmt_bytes(al, sizeof(al), l->allocation);
+    st_fmt_bytes(ph, sizeof(ph), l->physical);
+    dline(d, _("Path"), l->path);
+    dlinef(d, _("Format"), "%s", l->format ? l->format : _("unknown"));
+    dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);
+    dlinef(d, _("Depth"), _("%zu of %zu (0 is the active layer)"), li, k->n_chain);
+    if (l->backing_index >= 0)
+        dlinef(d, _("Index"), "%s[%d]", k->target, l->backing_index);
+    if (li + 1 < k->n_chain)
+        dline(d, _("Backing"), k->chain[li + 1].path);
+    else
+        dline(d, _("Backing"), _("none: this is the base image"));
+    if (l->backing_name)
+        dline(d, _("Header"), l->backing_name);
+    if (l->n_shared) {
+        strbuf sb;
+        sb_init(&sb);
+        for (size_t i = 0; i < l->n_shared; i++) {
+            if (i)
+                sb_add(&sb, ", ");
+            sb_add(&sb, l->shared_with[i]);
+        }
+        dline(d, _("Shared"), sb.s);
+        sb_free(&sb);
+    }
+    if (l->broken)
+        dline(d, _("Broken"), l->broken);
+    (void)dom;
+}
+
+static void detail_snapshot(detail *d, const st_snapshot *s)
+{
+    char when[64] = "";
+    time_t t = (time_t)s->creation_time;
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    dline(d, _("Snapshot"), s->name);
+    dline(d, _("Parent"), s->parent ? s->parent : _("none (a root)"));
+    dline(d, _("Created"), when);
+    dlinef(d, _("Kind"), "%s, %s", s->external ? _("external") : _("internal"),
+           s->memory ? _("disks and memory") : _("disks only"));
+    dline(d, _("State"), s->state);
+    if (s->current)
+        dline(d, _("Current"), _("yes: the domain runs from this snapshot"));
+    dline(d, _("Description"), s->description && *s->description ? s->description : "-");
+    for (size_t i = 0; i < s->n_disks; i++) {
+        char *v = xasprintf("%s %s %s", s->disks[i].target ? s->disks[i].target : "?",
+                            s->disks[i].snapshot ? s->disks[i].snapshot : "",
+                            s->disks[i].file ? s->disks[i].file : "");
+        dline(d, _("Disk"), v);
+        free(v);
+    }
+    if (s->memory_file)
+        dline(d, _("Memory"), s->memory_file);
+}
+
+static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
+{
+    dline(d, _("Domain"), dom->name);
+    dline(d, _("UUID"), dom->uuid);
+    dlinef(d, _("State"), "%s (%s %d)", st_dom_state_label(dom->state), _("reason"), dom->reason);
+    dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
+    dlinef(d, _("Disks"), "%zu", dom->n_disks);
+    dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
+    if (dom->managed_save)
+        dline(d, _("Saved"), _("has a managed save image"));
+    if (dom->error)
+        dline(d, _("Error"), dom->error);
+    if (dom->snaps_error)
+        dline(d, _("Error"), dom->snaps_error);
+    for (size_t i = 0; i < h->n_jobs; i++)
+        if (streq0(h->jobs[i].domain, dom->name)) {
+            char buf[128];
+            st_fmt_job(&h->jobs[i], buf, sizeof(buf));
+            dlinef(d, _("Job"), "%s %s %s", h->jobs[i].disk ? h->jobs[i].disk : "",
+                   st_job_kind_label(h->jobs[i].kind), buf);
+        }
+}
+
+static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const st_host *h)
+{
+    dlinef(d, _("Disk"), "%s (%s, %s)", k->target, k->device ? k->device : "?",
+           k->bus ? k->bus : "?");
+    dlinef(d, _("Type"), "%s %s%s", k->type ? k->type : "?", k->format ? k->format : "?",
+           k->readonly ? _(", read-only") : "");
+    dline(d, _("Active"), k->source ? k->source : _("no media"));
+    dlinef(d, _("Chain"), ngettext("%zu layer", "%zu layers", k->n_chain), k->n_chain);
+    if (k->chain_unknown)
+        dline(d, _("Unknown"), k->chain_unknown);
+    const st_job *j = st_host_find_job(h, dom->name, k->target);
+    if (j) {
+        char buf[128];
+        st_fmt_job(j, buf, sizeof(buf));
+        dlinef(d, _("Job"), "%s, %s: %s", st_job_kind_label(j->kind), st_job_phase_label(j->phase),
+               buf);
+        if (j->error)
+            dline(d, _("Error"), j->error);
+    }
+}
+
+static void detail_host(detail *d, size_t hi)
+{
+    st_app *a = d->a;
+    const st_host *h = a->hosts[hi];
+    dline(d, _("Host"), a->labels[hi]);
+    dline(d, _("State"), host_state_label(a->hstate[hi]));
+    if (!h)
+        return;
+    if (h->name && !streq0(h->name, a->labels[hi]))
+        dline(d, _("Name"), h->name);
+    dline(d, _("libvirt"), h->libvirt_version);
+    dline(d, _("Hypervisor"), h->hv_version);
+    dlinef(d, _("Domains"), "%zu", h->n_doms);
+    dline(d, _("Images"), h->local ? _("on this machine") : _("remote"));
+    if (h->readonly)
+        dline(d, _("Access"), _("read-only"));
+    if (h->error)
+        dline(d, _("Error"), h->error);
+}
+
+static void draw_detail(st_app *a)
+{
+    if (!a->detail_h || !a->detail_w)
+        return;
+    for (int y = a->detail_y; y < a->detail_y + a->detail_h; y++) {
+        move(y, a->detail_x > 0 ? a->detail_x - 1 : 0);
+        if (a->detail_x > 0)
+            addstr(a->g->vert[0] == '|' ? "|" : "│");
+        for (int x = 0; x < a->detail_w; x++)
+            addch(' ');
+    }
+    int top = a->detail_y;
+    if (a->detail_x == 0) {
+        move(top, 0);
+        attron(A_DIM);
+        for (int x = 0; x < a->cols; x++)
+            addstr(a->utf8 ? "─" : "-");
+        attroff(A_DIM);
+        top++;
+    }
+    detail d = {a, top, a->detail_x + 1, a->detail_w - 2, a->detail_y + a->detail_h, 12};
+    const st_row *r = st_app_selected(a);
+    if (!r)
+        return;
+    const st_host *h = a->hosts[r->host];
+    switch (r->kind) {
+    case ROW_HOST: detail_host(&d, r->host); break;
+    case ROW_DOMAIN: detail_domain(&d, &h->doms[r->dom], h); break;
+    case ROW_DISK: detail_disk(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h); break;
+    case ROW_LAYER:
+        detail_layer(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
+        break;
+    case ROW_SNAPGROUP:
+        dlinef(&d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
+        break;
+    case ROW_SNAPSHOT: detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]); break;
+    }
+}
+
+/* ---- jobs panel, title and status ---- */
+
+static void draw_jobs(st_app *a)
+{
+    if (!a->jobs_h)
+        return;
+    int y = a->jobs_y;
+    move(y, 0);
+    attron(A_BOLD);
+    for (int x = 0; x < a->cols; x++)
+        addstr(a->utf8 ? "─" : "-");
+    st_put(a, y, 1, a->cols - 2, _(" Jobs (J hides) "), A_BOLD);
+    attroff(A_BOLD);
+    y++;
+    for (size_t h = 0; h < a->n_hosts && y < a->jobs_y + a->jobs_h; h++) {
+        const st_host *host = a->hosts[h];
+        for (size_t i = 0; host && i < host->n_jobs && y < a->jobs_y + a->jobs_h; i++, y++) {
+            const st_job *j = &host->jobs[i];
+            move(y, 0);
+            clrtoeol();
+            char who[256], buf[128];
+            snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
+                     j->disk ? j->disk : "");
+            int x = st_put(a, y, 1, 22, who, A_BOLD) + 2;
+            x = 24;
+            x += st_put(a, y, x, 16, st_job_kind_label(j->kind), A_NORMAL) + 1;
+            x = 41;
+            int bw = a->cols >= 100 ? 20 : 10;
+            st_draw_bar(a, y, x, bw, job_frac(j));
+            x += bw + 1;
+            st_fmt_job(j, buf, sizeof(buf));
+            x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
+            int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : A_BOLD;
+            x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
+            if (j->error)
+                st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
+        }
+    }
+}
+
+static void draw_title(st_app *a)
+{
+    int attr = st_attr(a, PAIR_TITLE, A_REVERSE);
+    move(0, 0);
+    attron(attr);
+    for (int x = 0; x < a->cols; x++)
+        addch(' ');
+    size_t ndom = 0, njob = 0;
+    for (size_t h = 0; h < a->n_hosts; h++)
+        if (a->hosts[h]) {
+            ndom += a->hosts[h]->n_doms;
+            for (size_t i = 0; i < a->hosts[h]->n_jobs; i++)
+                njob += !st_job_phase_final(a->hosts[h]->jobs[i].phase);
+        }
+    char t[256];
+    snprintf(t, sizeof(t), "virt-snaptree %s  %s%s", VERSION,
+             a->readonly ? _("[read-only]  ") : "", "");
+    int x = st_put(a, 0, 1, a->cols - 1, t, attr | A_BOLD);
+    char counts[128];
+    snprintf(counts, sizeof(counts), ngettext("%zu domain", "%zu domains", ndom), ndom);
+    if (njob) {
+        size_t l = strlen(counts);
+        snprintf(counts + l, sizeof(counts) - l, ngettext(", %zu job running", ", %zu jobs running", njob),
+                 njob);
+    }
+    x += st_put(a, 0, 1 + x, a->cols - 2 - x, counts, attr);
+    const char *hint = _("? help  q quit");
+    int hw = st_text_width(hint);
+    if (a->cols - hw - 1 > x + 2)
+        st_put(a, 0, a->cols - hw - 1, hw, hint, attr);
+    attroff(attr);
+}
+
+static void draw_status(st_app *a)
+{
+    int y = a->lines - 1;
+    move(y, 0);
+    clrtoeol();
+    if (a->searching) {
+        int x = st_put(a, y, 0, a->cols, "/", A_BOLD);
+        x += st_put(a, y, x, a->cols - x, a->search, A_NORMAL);
+        move(y, x);
+        return;
+    }
+    if (a->status && st_now() - a->status_at < 15) {
+        st_put(a, y, 0, a->cols, a->status,
+               a->status_error ? st_attr(a, PAIR_ERROR, A_BOLD) : A_BOLD);
+        return;
+    }
+    int x = 0;
+    for (size_t h = 0; h < a->n_hosts && x < a->cols; h++) {
+        char buf[512];
+        double since = a->hsince[h];
+        if (a->hstate[h] == ST_HOST_NOT_RESPONDING)
+            snprintf(buf, sizeof(buf), "%s: %s (%.0fs)", a->labels[h],
+                     host_state_label(a->hstate[h]), st_now() - since);
+        else
+            snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], host_state_label(a->hstate[h]));
+        int attr = a->hstate[h] == ST_HOST_CONNECTED ? A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
+        x += st_put(a, y, x, a->cols - x, buf, attr);
+        if (h + 1 < a->n_hosts)
+            x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
+    }
+}
+
+void st_draw(st_app *a)
+{
+    st_layout(a);
+    erase();
+    if (a->lines < 8 || a->cols < 30) {
+        mvaddstr(0, 0, a->cols >= 20 ? _("Terminal too small") : "");
+        char need[64];
+        snprintf(need, sizeof(need), _("need 30x8, have %dx%d"), a->cols, a->lines);
+        if (a->lines > 1)
+            st_put(a, 1, 0, a->cols, need, A_NORMAL);
+        refresh();
+        return;
+    }
+    draw_title(a);
+    draw_tree(a);
+    draw_detail(a);
+    draw_jobs(a);
+    draw_status(a);
+    if (a->dialog)
+        a->dialog->ops->draw(a, a->dialog);
+    if (!a->searching && !a->dialog)
+        move(a->tree_y + (int)(a->sel - a->top), 0);
+    refresh();
+}

@@ -1,0 +1,150 @@
+#include "config.h"
+
+#include "term.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "text.h"
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t quit_signal;
+static int saved_stderr = -1;
+static int log_fd = -1;
+static int curses_on;
+
+static const int quit_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void on_quit_signal(int sig)
+{
+    int saved = errno;
+    quit_signal = sig;
+    char c = (char)sig;
+    if (write(sig_pipe[1], &c, 1) < 0) {
+        /* The pipe is full: a wake-up is pending anyway. */
+    }
+    errno = saved;
+}
+
+void st_term_block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
+        sigaddset(&set, quit_signals[i]);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void st_term_prepare(void)
+{
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        abort();
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_quit_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
+        sigaction(quit_signals[i], &sa, NULL);
+
+    /* libvirt logs to stderr; on a curses screen that is garbage. Keep it for after. */
+    char tmpl[] = "/tmp/virt-snaptree-log.XXXXXX";
+    log_fd = mkstemp(tmpl);
+    if (log_fd >= 0) {
+        unlink(tmpl);
+        saved_stderr = dup(STDERR_FILENO);
+        fcntl(saved_stderr, F_SETFD, FD_CLOEXEC);
+        dup2(log_fd, STDERR_FILENO);
+    }
+}
+
+void st_term_start(void)
+{
+    if (!newterm(NULL, stdout, stdin)) {
+        if (saved_stderr >= 0)
+            dup2(saved_stderr, STDERR_FILENO);
+        fprintf(stderr, _("%s: cannot use the terminal (TERM=%s)\n"), PACKAGE,
+                getenv("TERM") ? getenv("TERM") : "");
+        _exit(1);
+    }
+    curses_on = 1;
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    /* Only this thread takes the quit and resize signals; curses handles SIGWINCH itself. */
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
+        sigaddset(&set, quit_signals[i]);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+void st_term_stop(void)
+{
+    if (!curses_on)
+        return;
+    curses_on = 0;
+    curs_set(1);
+    endwin();
+    fflush(stdout);
+}
+
+int st_term_signal_fd(void)
+{
+    return sig_pipe[0];
+}
+
+void st_term_drain_signals(void)
+{
+    char buf[64];
+    while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
+        ;
+}
+
+int st_term_quit_signal(void)
+{
+    return quit_signal;
+}
+
+void st_term_show_log(bool utf8)
+{
+    if (log_fd < 0 || saved_stderr < 0)
+        return;
+    dup2(saved_stderr, STDERR_FILENO);
+    off_t end = lseek(log_fd, 0, SEEK_END);
+    if (end <= 0 || quit_signal == SIGHUP)
+        return;
+    /* The last few KiB are what explains a failure; older lines scrolled away anyway. */
+    off_t start = end > 4096 ? end - 4096 : 0;
+    char buf[4096];
+    ssize_t n = pread(log_fd, buf, sizeof(buf), start);
+    if (n <= 0)
+        return;
+    fprintf(stderr, _("%s: libvirt reported while the interface ran:\n"), PACKAGE);
+    /* Log lines quote domain names and paths: they must not reach the terminal raw either. */
+    char *p = buf, *end_p = buf + n;
+    while (p < end_p) {
+        char *nl = memchr(p, '\n', (size_t)(end_p - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end_p - p);
+        char *line = strndup(p, len);
+        char *safe = st_text_sanitize(line, utf8);
+        fprintf(stderr, "%s\n", safe);
+        free(safe);
+        free(line);
+        p += len + 1;
+    }
+}

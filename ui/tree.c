@@ -1,0 +1,212 @@
+#include "config.h"
+
+#include "tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "report.h"
+#include "util.h"
+
+#define EXPANDED  ((void *)1)
+#define COLLAPSED ((void *)2)
+
+void st_tree_init(st_tree *t)
+{
+    memset(t, 0, sizeof(*t));
+    st_hash_init(&t->expansion, NULL);
+}
+
+static void clear_rows(st_tree *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->rows[i].key);
+    t->n = 0;
+}
+
+void st_tree_free(st_tree *t)
+{
+    clear_rows(t);
+    free(t->rows);
+    st_hash_clear(&t->expansion);
+    memset(t, 0, sizeof(*t));
+}
+
+bool st_tree_is_expanded(const st_tree *t, const char *key)
+{
+    return st_hash_get(&t->expansion, key) != COLLAPSED;
+}
+
+void st_tree_set_expanded(st_tree *t, const char *key, bool expanded)
+{
+    st_hash_put(&t->expansion, key, expanded ? EXPANDED : COLLAPSED);
+}
+
+size_t st_tree_find(const st_tree *t, const char *key)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->rows[i].key, key) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Walk state: where new rows go, and the guides of the ancestors. */
+typedef struct walk {
+    st_tree *t;
+    bool all;
+} walk;
+
+static st_row *add_row(walk *w, st_row_kind kind, int depth, size_t parent, char *key, bool last,
+                       bool has_children)
+{
+    st_tree *t = w->t;
+    xgrow((void **)&t->rows, &t->cap, t->n + 1, sizeof(st_row));
+    st_row *r = &t->rows[t->n++];
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->depth = depth;
+    r->parent = parent;
+    r->key = key;
+    r->last = last;
+    r->has_children = has_children;
+    r->expanded = has_children && st_tree_is_expanded(t, key);
+    if (parent != SIZE_MAX) {
+        const st_row *p = &t->rows[parent];
+        r->open_mask = p->open_mask;
+        if (!p->last && p->depth < ST_TREE_MAX_GUIDES)
+            r->open_mask |= 1ull << p->depth;
+        r->host = p->host;
+        r->dom = p->dom;
+        r->disk = p->disk;
+    }
+    return r;
+}
+
+/* Whether to walk below a row just added. */
+static bool descend(const walk *w, const st_row *r)
+{
+    return r->has_children && (r->expanded || w->all);
+}
+
+static void add_layers(walk *w, size_t disk_row, const st_disk *d)
+{
+    const char *dkey = w->t->rows[disk_row].key;
+    for (size_t i = 0; i < d->n_chain; i++) {
+        char *key = xasprintf("%s/L%s", dkey, d->chain[i].path ? d->chain[i].path : "");
+        int depth = w->t->rows[disk_row].depth + 1;
+        st_row *r = add_row(w, ROW_LAYER, depth, disk_row, key, i + 1 == d->n_chain, false);
+        r->layer = i;
+    }
+}
+
+static bool snapshot_is_last(const st_domain *d, const size_t *order, size_t k)
+{
+    const st_snapshot *s = &d->snaps[order[k]];
+    for (size_t j = k + 1; j < d->n_snaps; j++)
+        if (streq0(d->snaps[order[j]].parent, s->parent))
+            return false;
+    return true;
+}
+
+static bool snapshot_has_children(const st_domain *d, const st_snapshot *s)
+{
+    for (size_t j = 0; j < d->n_snaps; j++)
+        if (streq0(d->snaps[j].parent, s->name))
+            return true;
+    return false;
+}
+
+static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
+{
+    int *depth;
+    size_t *order = st_snapshot_order(d, &depth);
+    /* parents[k]: the row of the snapshot at depth k on the current path. */
+    size_t *parents = xcalloc(d->n_snaps + 1, sizeof(size_t));
+    int skip_below = -1; /* a collapsed snapshot hides deeper rows until the depth comes back */
+    const char *gkey = w->t->rows[group_row].key;
+    for (size_t k = 0; k < d->n_snaps; k++) {
+        if (skip_below >= 0 && depth[k] > skip_below)
+            continue;
+        skip_below = -1;
+        const st_snapshot *s = &d->snaps[order[k]];
+        size_t parent = depth[k] == 0 ? group_row : parents[depth[k] - 1];
+        int rdepth = w->t->rows[group_row].depth + 1 + depth[k];
+        char *key = xasprintf("%s/%s", gkey, s->name ? s->name : "");
+        st_row *r = add_row(w, ROW_SNAPSHOT, rdepth, parent, key, snapshot_is_last(d, order, k),
+                            snapshot_has_children(d, s));
+        r->snap = order[k];
+        parents[depth[k]] = w->t->n - 1;
+        if (r->has_children && !descend(w, r))
+            skip_below = depth[k];
+    }
+    free(parents);
+    free(order);
+    free(depth);
+}
+
+static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, bool last)
+{
+    const char *hkey = w->t->rows[host_row].key;
+    char *key = xasprintf("%s/D%s", hkey, d->uuid);
+    bool kids = d->n_disks > 0 || d->n_snaps > 0;
+    st_row *r = add_row(w, ROW_DOMAIN, 1, host_row, key, last, kids);
+    r->dom = di;
+    size_t drow = w->t->n - 1;
+    if (!descend(w, r))
+        return;
+    for (size_t k = 0; k < d->n_disks; k++) {
+        const st_disk *disk = &d->disks[k];
+        char *dkey = xasprintf("%s/K%s", key, disk->target ? disk->target : "?");
+        st_row *dr = add_row(w, ROW_DISK, 2, drow, dkey, k + 1 == d->n_disks && !d->n_snaps,
+                             disk->n_chain > 0);
+        dr->disk = k;
+        size_t disk_row = w->t->n - 1;
+        if (descend(w, dr))
+            add_layers(w, disk_row, disk);
+    }
+    if (d->n_snaps) {
+        char *gkey = xasprintf("%s/S", key);
+        st_row *g = add_row(w, ROW_SNAPGROUP, 2, drow, gkey, true, true);
+        size_t grow = w->t->n - 1;
+        if (descend(w, g))
+            add_snapshots(w, grow, d);
+    }
+}
+
+void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_labels,
+                   size_t n_hosts, bool all)
+{
+    (void)host_labels;
+    clear_rows(t);
+    walk w = {t, all};
+    for (size_t h = 0; h < n_hosts; h++) {
+        const st_host *host = hosts[h];
+        char *key = xasprintf("H%zu", h);
+        st_row *r = add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h + 1 == n_hosts,
+                            host && host->n_doms > 0);
+        r->host = h;
+        size_t hrow = t->n - 1;
+        if (!host || !descend(&w, r))
+            continue;
+        for (size_t i = 0; i < host->n_doms; i++)
+            add_domain(&w, hrow, &host->doms[i], i, i + 1 == host->n_doms);
+    }
+}
+
+const char *st_row_name(const st_row *r, st_host *const *hosts, const char *const *host_labels)
+{
+    const st_host *h = hosts[r->host];
+    switch (r->kind) {
+    case ROW_HOST: return h && h->name ? h->name : host_labels[r->host];
+    case ROW_DOMAIN: return h->doms[r->dom].name;
+    case ROW_DISK: return h->doms[r->dom].disks[r->disk].target;
+    case ROW_LAYER: {
+        const char *p = h->doms[r->dom].disks[r->disk].chain[r->layer].path;
+        return p ? st_basename(p) : "";
+    }
+    case ROW_SNAPGROUP: return _("Snapshots");
+    case ROW_SNAPSHOT: return h->doms[r->dom].snaps[r->snap].name;
+    }
+    return "";
+}

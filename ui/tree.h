@@ -1,0 +1,64 @@
+/*
+ * The tree as rows: every host, domain, disk, chain layer and snapshot that is visible given which
+ * nodes are expanded. Rows are rebuilt from the models whenever a model or the expansion changes;
+ * each row has a stable key so that the selection and the expansion survive refreshes.
+ */
+#ifndef ST_TREE_H
+#define ST_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "model.h"
+
+typedef enum {
+    ROW_HOST,
+    ROW_DOMAIN,
+    ROW_DISK,
+    ROW_LAYER,
+    ROW_SNAPGROUP,
+    ROW_SNAPSHOT,
+} st_row_kind;
+
+#define ST_TREE_MAX_GUIDES 64
+
+typedef struct st_row {
+    st_row_kind kind;
+    int depth;
+    size_t host, dom, disk, layer, snap;
+    char *key;
+    bool has_children;
+    bool expanded;
+    bool last;          /* last among its siblings */
+    uint64_t open_mask; /* bit d: the ancestor at depth d has siblings below (draw a guide) */
+    size_t parent;      /* row index of the parent; SIZE_MAX for hosts */
+} st_row;
+
+typedef struct st_tree {
+    st_row *rows;
+    size_t n, cap;
+    st_hash expansion; /* key → EXPANDED or COLLAPSED, where the admin chose */
+} st_tree;
+
+void st_tree_init(st_tree *t);
+void st_tree_free(st_tree *t);
+
+/*
+ * Rebuilds the rows. With `all`, collapsed nodes are walked too (for searching); `expanded` still
+ * says what the admin chose. hosts[i] may be NULL (not yet known).
+ */
+void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_labels,
+                   size_t n_hosts, bool all);
+
+/* The row index whose key equals `key`, or SIZE_MAX. */
+size_t st_tree_find(const st_tree *t, const char *key);
+
+bool st_tree_is_expanded(const st_tree *t, const char *key);
+void st_tree_set_expanded(st_tree *t, const char *key, bool expanded);
+
+/* The name shown for a row (domain name, file name, snapshot name …), not sanitized. */
+const char *st_row_name(const st_row *r, st_host *const *hosts, const char *const *host_labels);
+
+#endif

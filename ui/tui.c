@@ -1,0 +1,431 @@
+/*
+ * The loop: poll() on the terminal, the backend's message queue and a signal pipe; handle what
+ * arrived; redraw once if anything changed. Nothing here waits on a host.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "i18n.h"
+#include "keys.h"
+#include "search.h"
+#include "term.h"
+#include "text.h"
+#include "util.h"
+
+static const st_glyphs glyphs_utf8 = {
+    .vert = "│  ", .tee = "├─ ", .corner = "└─ ", .blank = "   ", .expanded = "▾ ",
+    .collapsed = "▸ ", .leaf = "  ", .here = "◀", .current = "◀", .bar_full = "█",
+    .bar_empty = "░", .ellipsis = "…", .dot = "•",
+};
+
+static const st_glyphs glyphs_ascii = {
+    .vert = "|  ", .tee = "|- ", .corner = "`- ", .blank = "   ", .expanded = "- ",
+    .collapsed = "+ ", .leaf = "  ", .here = "<", .current = "<", .bar_full = "#",
+    .bar_empty = ".", .ellipsis = "~", .dot = "*",
+};
+
+void st_app_status(st_app *a, bool error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(a->status);
+    a->status = xvasprintf(fmt, ap);
+    va_end(ap);
+    a->status_error = error;
+    a->status_at = st_now();
+    a->dirty = true;
+}
+
+void st_app_push_dialog(st_app *a, st_dialog *d)
+{
+    d->below = a->dialog;
+    a->dialog = d;
+    a->dirty = true;
+}
+
+void st_app_pop_dialog(st_app *a)
+{
+    st_dialog *d = a->dialog;
+    if (!d)
+        return;
+    a->dialog = d->below;
+    if (d->ops->free)
+        d->ops->free(d);
+    free(d);
+    a->dirty = true;
+}
+
+const st_row *st_app_selected(const st_app *a)
+{
+    return a->sel < a->tree.n ? &a->tree.rows[a->sel] : NULL;
+}
+
+static void remember_selection(st_app *a)
+{
+    const st_row *r = st_app_selected(a);
+    if (r) {
+        free(a->sel_key);
+        a->sel_key = xstrdup(r->key);
+    }
+}
+
+void st_app_select_key(st_app *a, const char *key)
+{
+    size_t i = st_tree_find(&a->tree, key);
+    if (i != SIZE_MAX) {
+        a->sel = i;
+        remember_selection(a);
+    }
+    a->dirty = true;
+}
+
+void st_app_rebuild(st_app *a)
+{
+    char *want = a->sel_key ? xstrdup(a->sel_key) : NULL;
+    st_tree_build(&a->tree, a->hosts, (const char *const *)a->labels, a->n_hosts, false);
+    size_t i = want ? st_tree_find(&a->tree, want) : SIZE_MAX;
+    /* The node went away (a merge removed a layer): fall back to its nearest ancestor. */
+    while (i == SIZE_MAX && want) {
+        char *slash = strrchr(want, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        i = st_tree_find(&a->tree, want);
+    }
+    if (i != SIZE_MAX)
+        a->sel = i;
+    else if (a->sel >= a->tree.n)
+        a->sel = a->tree.n ? a->tree.n - 1 : 0;
+    free(want);
+    remember_selection(a);
+    a->need_rebuild = false;
+    a->dirty = true;
+}
+
+/* ---- backend messages ---- */
+
+static void replace_jobs(st_host *h, st_msg *m)
+{
+    for (size_t i = 0; i < h->n_jobs; i++)
+        st_job_clear(&h->jobs[i]);
+    free(h->jobs);
+    h->jobs = m->jobs;
+    h->n_jobs = m->n_jobs;
+    m->jobs = NULL;
+    m->n_jobs = 0;
+}
+
+static void dialog_message(st_app *a, const st_msg *m)
+{
+    for (st_dialog *d = a->dialog; d; d = d->below)
+        if (d->request_id && d->request_id == m->request_id && d->ops->message) {
+            d->ops->message(a, d, m);
+            return;
+        }
+    if (m->kind == ST_MSG_RESULT && m->text)
+        st_app_status(a, !m->ok, "%s", m->text);
+}
+
+static void handle_message(st_app *a, st_msg *m)
+{
+    if (m->host_index >= a->n_hosts)
+        return;
+    switch (m->kind) {
+    case ST_MSG_HOST:
+        st_host_free(a->hosts[m->host_index]);
+        a->hosts[m->host_index] = m->host;
+        m->host = NULL;
+        st_model_mark_shared(a->hosts, a->n_hosts);
+        a->need_rebuild = true;
+        for (st_dialog *d = a->dialog; d; d = d->below)
+            if (d->ops->model_changed)
+                d->ops->model_changed(a, d);
+        break;
+    case ST_MSG_JOBS:
+        if (a->hosts[m->host_index])
+            replace_jobs(a->hosts[m->host_index], m);
+        for (st_dialog *d = a->dialog; d; d = d->below)
+            if (d->ops->model_changed)
+                d->ops->model_changed(a, d);
+        a->dirty = true;
+        break;
+    case ST_MSG_RESULT:
+    case ST_MSG_PLAN:
+    case ST_MSG_PROGRESS:
+        dialog_message(a, m);
+        a->dirty = true;
+        break;
+    }
+}
+
+static void drain_backend(st_app *a)
+{
+    st_msg *m;
+    while ((m = st_backend_next(a->b))) {
+        handle_message(a, m);
+        st_msg_free(m);
+    }
+    if (a->need_rebuild)
+        st_app_rebuild(a);
+}
+
+static void poll_host_states(st_app *a)
+{
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        double since = 0;
+        st_host_state s = st_backend_host_state(a->b, i, &since);
+        if (s != a->hstate[i] || s == ST_HOST_NOT_RESPONDING) {
+            a->hstate[i] = s;
+            a->hsince[i] = since;
+            a->dirty = true;
+        }
+    }
+}
+
+/* ---- keys ---- */
+
+static void move_sel(st_app *a, long delta)
+{
+    if (!a->tree.n)
+        return;
+    long s = (long)a->sel + delta;
+    if (s < 0)
+        s = 0;
+    if (s >= (long)a->tree.n)
+        s = (long)a->tree.n - 1;
+    a->sel = (size_t)s;
+    remember_selection(a);
+    a->dirty = true;
+}
+
+static void set_expanded(st_app *a, const st_row *r, bool on)
+{
+    st_tree_set_expanded(&a->tree, r->key, on);
+    st_app_rebuild(a);
+}
+
+static void do_expand(st_app *a)
+{
+    const st_row *r = st_app_selected(a);
+    if (!r)
+        return;
+    if (r->has_children && !r->expanded)
+        set_expanded(a, r, true);
+    else if (r->has_children && a->sel + 1 < a->tree.n)
+        move_sel(a, 1);
+}
+
+static void do_collapse(st_app *a)
+{
+    const st_row *r = st_app_selected(a);
+    if (!r)
+        return;
+    if (r->has_children && r->expanded)
+        set_expanded(a, r, false);
+    else if (r->parent != SIZE_MAX) {
+        a->sel = r->parent;
+        remember_selection(a);
+        a->dirty = true;
+    }
+}
+
+static void handle_request(st_app *a, st_req req)
+{
+    const st_keydef *def = st_key_def(req);
+    if (def && def->action) {
+        if (a->readonly) {
+            st_app_status(a, true, "%s", _("read-only connection: actions are not available"));
+            return;
+        }
+        st_ui_action(a, req);
+        return;
+    }
+    switch (req) {
+    case REQ_UP: move_sel(a, -1); break;
+    case REQ_DOWN: move_sel(a, 1); break;
+    case REQ_PAGE_UP: move_sel(a, -(a->tree_h > 1 ? a->tree_h - 1 : 1)); break;
+    case REQ_PAGE_DOWN: move_sel(a, a->tree_h > 1 ? a->tree_h - 1 : 1); break;
+    case REQ_HOME: move_sel(a, -(long)a->tree.n); break;
+    case REQ_END: move_sel(a, (long)a->tree.n); break;
+    case REQ_EXPAND: do_expand(a); break;
+    case REQ_COLLAPSE: do_collapse(a); break;
+    case REQ_TOGGLE: {
+        const st_row *r = st_app_selected(a);
+        if (r && r->has_children)
+            set_expanded(a, r, !r->expanded);
+        break;
+    }
+    case REQ_SEARCH: st_search_start(a); break;
+    case REQ_SEARCH_NEXT: st_search_next(a, 1); break;
+    case REQ_SEARCH_PREV: st_search_next(a, -1); break;
+    case REQ_REFRESH:
+        st_backend_refresh(a->b, SIZE_MAX);
+        clearok(curscr, TRUE);
+        st_app_status(a, false, "%s", _("refreshing…"));
+        break;
+    case REQ_JOBS: a->show_jobs = !a->show_jobs; a->dirty = true; break;
+    case REQ_HELP: st_app_push_dialog(a, st_help_new()); break;
+    case REQ_QUIT: a->quit = true; break;
+    default: break;
+    }
+}
+
+static void handle_key(st_app *a, int key, bool is_code)
+{
+    if (is_code && key == KEY_RESIZE) {
+        a->dirty = true;
+        return;
+    }
+    if (a->dialog) {
+        if (a->dialog->ops->key(a, a->dialog, key, is_code))
+            st_app_pop_dialog(a);
+        a->dirty = true;
+        return;
+    }
+    if (a->searching) {
+        st_search_key(a, key, is_code);
+        return;
+    }
+    st_req req = st_key_lookup(key);
+    if (req == REQ_NONE && !is_code && key != 27)
+        st_app_status(a, false, "%s", _("unknown key: press ? for help"));
+    handle_request(a, req);
+}
+
+static void read_keys(st_app *a)
+{
+    wint_t ch;
+    int r;
+    while ((r = get_wch(&ch)) != ERR)
+        handle_key(a, (int)ch, r == KEY_CODE_YES);
+}
+
+/* ---- setup and the loop ---- */
+
+static void init_colors(st_app *a)
+{
+    a->color = !a->opt->no_color && has_colors();
+    if (!a->color)
+        return;
+    start_color();
+    use_default_colors();
+    init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
+    init_pair(PAIR_RUNNING, COLOR_GREEN, -1);
+    init_pair(PAIR_PAUSED, COLOR_YELLOW, -1);
+    init_pair(PAIR_SHUTOFF, -1, -1);
+    init_pair(PAIR_BROKEN, COLOR_RED, -1);
+    init_pair(PAIR_SHARED, COLOR_YELLOW, -1);
+    init_pair(PAIR_HERE, COLOR_CYAN, -1);
+    init_pair(PAIR_ERROR, COLOR_RED, -1);
+    init_pair(PAIR_BAR, COLOR_BLACK, COLOR_GREEN);
+    init_pair(PAIR_DIALOG, -1, -1);
+    init_pair(PAIR_DIM, COLOR_BLUE, -1);
+}
+
+static void app_init(st_app *a, const st_options *o)
+{
+    memset(a, 0, sizeof(*a));
+    a->opt = o;
+    a->utf8 = o->utf8 && !o->ascii;
+    a->g = a->utf8 ? &glyphs_utf8 : &glyphs_ascii;
+    a->readonly = o->readonly;
+    a->show_jobs = true;
+    st_tree_init(&a->tree);
+    st_backend_opts bo = {
+        .uris = (const char *const *)o->uris,
+        .n_uris = o->n_uris,
+        .readonly = o->readonly,
+        .interval_ms = o->interval_ms,
+        .events = true,
+        .snapshots = true,
+    };
+    a->b = st_backend_start(&bo);
+    a->n_hosts = st_backend_n_hosts(a->b);
+    a->hosts = xcalloc(a->n_hosts, sizeof(st_host *));
+    a->labels = xcalloc(a->n_hosts, sizeof(char *));
+    a->hstate = xcalloc(a->n_hosts, sizeof(st_host_state));
+    a->hsince = xcalloc(a->n_hosts, sizeof(double));
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        const char *u = st_backend_uri(a->b, i);
+        a->labels[i] = xstrdup(u ? u : _("default host"));
+    }
+    st_app_rebuild(a);
+}
+
+static void app_free(st_app *a)
+{
+    while (a->dialog)
+        st_app_pop_dialog(a);
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        st_host_free(a->hosts[i]);
+        free(a->labels[i]);
+    }
+    free(a->hosts);
+    free(a->labels);
+    free(a->hstate);
+    free(a->hsince);
+    st_tree_free(&a->tree);
+    free(a->sel_key);
+    free(a->status);
+    free(a->search_origin);
+    free(a->last_search);
+}
+
+int st_tui_run(const st_options *o)
+{
+    st_term_prepare();
+    st_app app;
+    app_init(&app, o);
+    st_term_start();
+    init_colors(&app);
+    struct pollfd fds[3] = {
+        {STDIN_FILENO, POLLIN, 0},
+        {st_backend_fd(app.b), POLLIN, 0},
+        {st_term_signal_fd(), POLLIN, 0},
+    };
+    app.dirty = true;
+    int status = 0;
+    while (!app.quit) {
+        poll_host_states(&app);
+        if (app.dirty) {
+            st_draw(&app);
+            app.dirty = false;
+        }
+        /* Wake now and then to count "not responding" seconds and expire status messages. */
+        int n = poll(fds, 3, 500);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (st_term_quit_signal()) {
+            status = 128 + st_term_quit_signal();
+            break;
+        }
+        if (fds[2].revents & POLLIN)
+            st_term_drain_signals();
+        if (fds[1].revents & POLLIN)
+            drain_backend(&app);
+        if (fds[0].revents & (POLLHUP | POLLERR)) {
+            status = 129; /* the terminal went away: like SIGHUP */
+            break;
+        }
+        read_keys(&app);
+        if (app.status && st_now() - app.status_at >= 15 && st_now() - app.status_at < 16)
+            app.dirty = true;
+    }
+    /* Restore the terminal before anything else can go wrong; jobs keep running in QEMU. */
+    st_term_stop();
+    st_backend_stop(app.b);
+    app_free(&app);
+    st_term_show_log(o->utf8);
+    return status;
+}
