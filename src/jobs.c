@@ -5,9 +5,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "i18n.h"
 #include "util.h"
+#include "actions.h"
 #include "worker.h"
 
 /* Finished jobs stay on screen this long, so that the admin sees how they ended. */
@@ -22,7 +24,10 @@ typedef struct tracked {
     double finished_at;
     double last_t;
     uint64_t last_cur;
-    bool seen_complete; /* cur reached end at least once */
+    char **cleanup; /* files to remove once the job completed (and pivoted) */
+    size_t n_cleanup;
+    bool paused_run;    /* we started the domain paused for this job: pivot and stop it after */
+    bool after_done;
 } tracked;
 
 struct st_jobtab {
@@ -53,6 +58,9 @@ st_jobtab *st_jobtab_new(void)
 static void tracked_clear(tracked *tr)
 {
     st_job_clear(&tr->job);
+    for (size_t i = 0; i < tr->n_cleanup; i++)
+        free(tr->cleanup[i]);
+    free(tr->cleanup);
     if (tr->dom)
         virDomainFree(tr->dom);
     memset(tr, 0, sizeof(*tr));
@@ -306,6 +314,12 @@ static void apply_block_info(tracked *tr, int ret, const virDomainBlockJobInfo *
         tr->job.phase = ST_PHASE_RUNNING;
 }
 
+static bool is_block_kind(st_job_kind k)
+{
+    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
+           k == ST_JOB_COPY || k == ST_JOB_OTHER;
+}
+
 bool st_jobtab_poll(st_worker *w)
 {
     st_jobtab *t = w->jobs;
@@ -317,7 +331,7 @@ bool st_jobtab_poll(st_worker *w)
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&t->lock);
         if (i >= t->n || !t->v[i].dom || !t->v[i].job.disk ||
-            st_job_phase_final(t->v[i].job.phase)) {
+            !is_block_kind(t->v[i].job.kind) || st_job_phase_final(t->v[i].job.phase)) {
             pthread_mutex_unlock(&t->lock);
             continue;
         }
@@ -379,5 +393,105 @@ void st_jobtab_probe_domain(st_worker *w, virDomainPtr dom, const st_domain *d)
         }
         apply_block_info(tr, ret, &info, st_now());
         pthread_mutex_unlock(&t->lock);
+    }
+}
+
+void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].job.id == id && !t->v[i].n_cleanup && n) {
+            t->v[i].cleanup = xcalloc(n, sizeof(char *));
+            for (size_t k = 0; k < n; k++)
+                t->v[i].cleanup[k] = xstrdup(paths[k]);
+            t->v[i].n_cleanup = n;
+        }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = t->n; i-- > 0;)
+        if (streq0(t->v[i].job.domain, domain) && streq0(t->v[i].job.disk, disk) &&
+            !st_job_phase_final(t->v[i].job.phase)) {
+            t->v[i].paused_run = true;
+            break;
+        }
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* What to do for one job once it reached a phase that needs a follow-up. */
+typedef struct followup {
+    virDomainPtr dom;
+    char *disk;
+    bool pivot, destroy;
+    char **cleanup;
+    size_t n_cleanup;
+} followup;
+
+/* Takes the follow-ups due now out of the table. Lock held. */
+static size_t take_followups(st_jobtab *t, followup *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n && n < max; i++) {
+        tracked *tr = &t->v[i];
+        if (tr->after_done || !tr->dom)
+            continue;
+        bool ready = tr->job.phase == ST_PHASE_READY;
+        bool final = st_job_phase_final(tr->job.phase);
+        if (!(tr->paused_run && ready) && !(final && (tr->paused_run || tr->n_cleanup)))
+            continue;
+        followup *f = &out[n++];
+        memset(f, 0, sizeof(*f));
+        virDomainRef(tr->dom);
+        f->dom = tr->dom;
+        f->disk = xstrdup0(tr->job.disk);
+        if (ready) {
+            /* A domain started paused only for this job: finish it the way the plan said. */
+            f->pivot = true;
+            tr->job.phase = ST_PHASE_PIVOTING;
+            continue;
+        }
+        tr->after_done = true;
+        f->destroy = tr->paused_run;
+        if (tr->job.phase == ST_PHASE_COMPLETED) {
+            f->cleanup = tr->cleanup;
+            f->n_cleanup = tr->n_cleanup;
+            tr->cleanup = NULL;
+            tr->n_cleanup = 0;
+        }
+    }
+    return n;
+}
+
+void st_jobtab_after(st_worker *w)
+{
+    followup fs[16];
+    pthread_mutex_lock(&w->jobs->lock);
+    size_t n = take_followups(w->jobs, fs, 16);
+    pthread_mutex_unlock(&w->jobs->lock);
+    for (size_t i = 0; i < n; i++) {
+        followup *f = &fs[i];
+        st_worker_busy(w);
+        if (f->pivot && virDomainBlockJobAbort(f->dom, f->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT))
+            virResetLastError();
+        if (f->destroy && virDomainDestroy(f->dom) < 0)
+            virResetLastError();
+        st_worker_idle(w);
+        for (size_t k = 0; k < f->n_cleanup; k++) {
+            if (unlink(f->cleanup[k]) != 0)
+                st_action_result(w, 0, false, _("could not remove %s"), f->cleanup[k]);
+            free(f->cleanup[k]);
+        }
+        if (f->n_cleanup)
+            st_action_result(w, 0, true,
+                             ngettext("removed %zu merged file", "removed %zu merged files",
+                                      f->n_cleanup),
+                             f->n_cleanup);
+        free(f->cleanup);
+        free(f->disk);
+        virDomainFree(f->dom);
+        st_worker_request_refresh(w, 100);
     }
 }

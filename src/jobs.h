@@ -38,6 +38,13 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);
 
+/* Files to remove after the job completes (the admin asked to delete merged files). */
+void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n);
+/* The domain was started paused for this job: pivot when ready, shut it off when done. */
+void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk);
+/* Runs the follow-ups of jobs that reached READY or ended (worker thread). */
+void st_jobtab_after(struct st_worker *w);
+
 /* Whether anything is running (then the worker polls often). */
 bool st_jobtab_active(st_jobtab *t);
 bool st_jobtab_due(st_jobtab *t, double now);

@@ -451,6 +451,7 @@ static void turn(st_worker *w)
     if (w->refresh_wanted && now >= w->refresh_at) {
         pthread_mutex_unlock(&w->lock);
         refresh(w);
+        st_jobtab_after(w);
         pthread_mutex_lock(&w->lock);
         if (!w->refresh_wanted) {
             w->refresh_wanted = true;
@@ -462,6 +463,7 @@ static void turn(st_worker *w)
         pthread_mutex_unlock(&w->lock);
         if (st_jobtab_poll(w))
             st_worker_post_jobs(w);
+        st_jobtab_after(w);
         pthread_mutex_lock(&w->lock);
         return;
     }

@@ -74,6 +74,11 @@ void st_worker_post_jobs(st_worker *w);
 /* After a failed call: whether the connection itself is gone. */
 bool st_worker_conn_lost(st_worker *w);
 
+/* Offline merge (domain shut off, images on this machine): runs qemu-img on its own thread. */
+void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req);
+/* Snapshot, revert, delete, save and restore requests; -1 when `req` is none of them. */
+int st_snapshot_action(st_worker *w, int id, const st_request *req);
+
 /* Marks the worker as inside a libvirt call (for "not responding"), and out again. */
 void st_worker_busy(st_worker *w);
 void st_worker_idle(st_worker *w);

@@ -1,0 +1,171 @@
+#include "config.h"
+
+#include "offline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "util.h"
+
+extern char **environ;
+
+bool st_qemu_img_progress(const char *buf, size_t len, double *pct)
+{
+    bool found = false;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] != '(')
+            continue;
+        char tmp[32];
+        size_t k = 0;
+        for (size_t j = i + 1; j < len && k + 1 < sizeof(tmp) && buf[j] != ')'; j++)
+            tmp[k++] = buf[j];
+        tmp[k] = '\0';
+        char *end;
+        double v = strtod(tmp, &end);
+        if (end != tmp && strcmp(end, "/100%") == 0 && v >= 0 && v <= 100) {
+            *pct = v;
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* Keeps the tail of the output: progress lines are short, errors come last. */
+static void keep_tail(strbuf *b, const char *s, size_t n)
+{
+    sb_addn(b, s, n);
+    if (b->len > 8192) {
+        memmove(b->s, b->s + b->len - 4096, 4096);
+        b->len = 4096;
+        b->s[b->len] = '\0';
+    }
+}
+
+static char *last_line(const char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    size_t b = n;
+    while (b && s[b - 1] != '\n')
+        b--;
+    return strndup(s + b, n - b);
+}
+
+int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char **err)
+{
+    int out[2], errp[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
+        return *err = xasprintf("pipe: %s", strerror(errno)), -1;
+    if (pipe2(errp, O_CLOEXEC) != 0) {
+        close(out[0]);
+        close(out[1]);
+        return *err = xasprintf("pipe: %s", strerror(errno)), -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    char **av = xcalloc(argc + 1, sizeof(char *));
+    av[0] = (char *)QEMU_IMG_PATH;
+    for (size_t i = 1; i < argc; i++)
+        av[i] = argv[i];
+    pid_t pid;
+    int rc = posix_spawn(&pid, QEMU_IMG_PATH, &fa, NULL, av, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(av);
+    close(out[1]);
+    close(errp[1]);
+    if (rc != 0) {
+        close(out[0]);
+        close(errp[0]);
+        *err = xasprintf(_("cannot run %s: %s"), QEMU_IMG_PATH, strerror(rc));
+        return -1;
+    }
+    strbuf so, se;
+    sb_init(&so);
+    sb_init(&se);
+    struct pollfd p[2] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[1024];
+            ssize_t n = read(p[i].fd, buf, sizeof(buf));
+            if (n <= 0) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            keep_tail(i == 0 ? &so : &se, buf, (size_t)n);
+            double pct;
+            if (i == 0 && progress && st_qemu_img_progress(buf, (size_t)n, &pct))
+                progress(ctx, pct);
+        }
+    }
+    int wst = 0;
+    while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+        ;
+    int result = 0;
+    if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0) {
+        char *line = last_line(se.s ? se.s : "");
+        *err = *line ? line : xasprintf(_("qemu-img failed (status %d)"), WEXITSTATUS(wst));
+        if (!*line)
+            free(line);
+        result = -1;
+    }
+    sb_free(&so);
+    sb_free(&se);
+    return result;
+}
+
+/* Relative path from folder `from` to `to` (both absolute). */
+static char *relative_path(const char *from, const char *to)
+{
+    size_t common = 0, i = 0;
+    while (from[i] && to[i] && from[i] == to[i]) {
+        if (from[i] == '/')
+            common = i;
+        i++;
+    }
+    if (!from[i] && to[i] == '/')
+        common = i;
+    else if (!from[i] && !to[i])
+        common = i;
+    strbuf b;
+    sb_init(&b);
+    for (const char *p = from + common; *p; p++)
+        if (*p == '/' && p[1])
+            sb_add(&b, "../");
+    const char *rest = to + common;
+    while (*rest == '/')
+        rest++;
+    sb_add(&b, rest);
+    return sb_steal(&b);
+}
+
+char *st_backing_name_for(const char *image, const char *backing, bool relative)
+{
+    if (!relative || backing[0] != '/' || image[0] != '/')
+        return xstrdup(backing);
+    char *dir = st_dirname(image);
+    char *r = relative_path(dir, backing);
+    free(dir);
+    return r;
+}

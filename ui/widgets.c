@@ -1,0 +1,322 @@
+#include "config.h"
+
+#include "widgets.h"
+
+#include <curses.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "text.h"
+#include "util.h"
+
+void st_dialog_box(st_app *a, int max_w, int max_h, int *y, int *x, int *h, int *w)
+{
+    *w = a->cols - 2 < max_w ? a->cols - 2 : max_w;
+    *h = a->lines - 2 < max_h ? a->lines - 2 : max_h;
+    if (*w < 10)
+        *w = a->cols;
+    if (*h < 4)
+        *h = a->lines;
+    *y = (a->lines - *h) / 2;
+    *x = (a->cols - *w) / 2;
+}
+
+static bool is_esc(int key, bool is_code)
+{
+    return !is_code && key == 27;
+}
+
+static bool is_enter(int key, bool is_code)
+{
+    return is_code ? key == KEY_ENTER : (key == '\n' || key == '\r');
+}
+
+/* ---- text buffers ---- */
+
+void st_tb_add(st_textbuf *tb, int attr, int indent, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    xgrow((void **)&tb->lines, &tb->cap, tb->n + 1, sizeof(st_tline));
+    st_tline *l = &tb->lines[tb->n++];
+    l->text = xvasprintf(fmt, ap);
+    l->attr = attr;
+    l->indent = indent;
+    va_end(ap);
+}
+
+void st_tb_clear(st_textbuf *tb)
+{
+    for (size_t i = 0; i < tb->n; i++)
+        free(tb->lines[i].text);
+    free(tb->lines);
+    memset(tb, 0, sizeof(*tb));
+}
+
+int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll)
+{
+    int line = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        const st_tline *l = &tb->lines[i];
+        int ind = l->indent < w / 2 ? l->indent : 0;
+        char *safe = st_text_sanitize(l->text, a->utf8);
+        const char *p = safe;
+        do {
+            size_t nb = st_text_prefix_bytes(p, w - ind);
+            if (!nb && *p)
+                nb = 1;
+            int row = line - scroll;
+            if (row >= 0 && row < h) {
+                char *part = strndup(p, nb);
+                st_put(a, y + row, x + ind, w - ind, part, l->attr);
+                free(part);
+            }
+            line++;
+            p += nb;
+            ind = l->indent + 2 < w / 2 ? l->indent + 2 : 0; /* continuation lines */
+        } while (*p);
+        free(safe);
+    }
+    return line;
+}
+
+/* ---- picker ---- */
+
+typedef struct picker {
+    char *title, *hint;
+    char **items;
+    size_t n, sel, top;
+    st_pick_fn done;
+    void *ctx;
+    st_ctx_free_fn free_ctx;
+} picker;
+
+static void picker_draw(st_app *a, st_dialog *d)
+{
+    picker *p = d->data;
+    int y, x, h, w;
+    st_dialog_box(a, 76, (int)p->n + 6, &y, &x, &h, &w);
+    st_frame(a, y, x, h, w, p->title);
+    int row = y + 1;
+    if (p->hint)
+        st_put(a, row++, x + 2, w - 4, p->hint, A_DIM);
+    int list_h = y + h - 2 - row;
+    if (list_h < 1)
+        return;
+    if (p->sel < p->top)
+        p->top = p->sel;
+    if (p->sel >= p->top + (size_t)list_h)
+        p->top = p->sel - list_h + 1;
+    for (int i = 0; i < list_h && p->top + i < p->n; i++) {
+        size_t k = p->top + i;
+        st_put(a, row + i, x + 2, w - 4, p->items[k], k == p->sel ? A_REVERSE | A_BOLD : 0);
+    }
+    st_put(a, y + h - 2, x + 2, w - 4, _("Enter chooses, Esc cancels"), A_DIM);
+}
+
+static bool picker_key(st_app *a, st_dialog *d, int key, bool is_code)
+{
+    picker *p = d->data;
+    if (is_esc(key, is_code) || (!is_code && key == 'q')) {
+        p->done(a, SIZE_MAX, p->ctx);
+        return true;
+    }
+    if (is_enter(key, is_code)) {
+        p->done(a, p->sel, p->ctx);
+        return true;
+    }
+    if ((is_code && key == KEY_UP) || (!is_code && key == 'k'))
+        p->sel = p->sel ? p->sel - 1 : 0;
+    else if ((is_code && key == KEY_DOWN) || (!is_code && key == 'j'))
+        p->sel = p->sel + 1 < p->n ? p->sel + 1 : p->sel;
+    else if (is_code && key == KEY_HOME)
+        p->sel = 0;
+    else if (is_code && key == KEY_END)
+        p->sel = p->n ? p->n - 1 : 0;
+    return false;
+}
+
+static void picker_free(st_dialog *d)
+{
+    picker *p = d->data;
+    for (size_t i = 0; i < p->n; i++)
+        free(p->items[i]);
+    free(p->items);
+    free(p->title);
+    free(p->hint);
+    if (p->free_ctx)
+        p->free_ctx(p->ctx);
+    free(p);
+}
+
+static const st_dialog_ops picker_ops = {
+    .draw = picker_draw, .key = picker_key, .free = picker_free};
+
+st_dialog *st_picker_new(const char *title, const char *hint, const char *const *items, size_t n,
+                         size_t def, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx)
+{
+    picker *p = xcalloc(1, sizeof(*p));
+    p->title = xasprintf(" %s ", title);
+    p->hint = xstrdup0(hint);
+    p->items = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        p->items[i] = xstrdup(items[i]);
+    p->n = n;
+    p->sel = def < n ? def : 0;
+    p->done = done;
+    p->ctx = ctx;
+    p->free_ctx = free_ctx;
+    st_dialog *d = xcalloc(1, sizeof(*d));
+    d->ops = &picker_ops;
+    d->data = p;
+    return d;
+}
+
+/* ---- input ---- */
+
+typedef struct input {
+    char *title, *prompt;
+    char buf[1024];
+    st_input_fn done;
+    void *ctx;
+    st_ctx_free_fn free_ctx;
+} input;
+
+static void input_draw(st_app *a, st_dialog *d)
+{
+    input *in = d->data;
+    int y, x, h, w;
+    st_dialog_box(a, 76, 7, &y, &x, &h, &w);
+    st_frame(a, y, x, h, w, in->title);
+    st_put(a, y + 2, x + 2, w - 4, in->prompt, A_NORMAL);
+    /* Long input scrolls: the end (where the cursor is) stays visible. */
+    int cx = x + 2 + st_put_right(a, y + 3, x + 2, w - 5, in->buf, A_BOLD | A_UNDERLINE);
+    (void)cx;
+    st_put(a, y + h - 2, x + 2, w - 4, _("Enter accepts, Esc cancels"), A_DIM);
+}
+
+static void input_backspace(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0x80)
+        n--;
+    if (n > 0)
+        n--;
+    s[n] = '\0';
+}
+
+static bool input_key(st_app *a, st_dialog *d, int key, bool is_code)
+{
+    input *in = d->data;
+    if (is_esc(key, is_code)) {
+        in->done(a, NULL, in->ctx);
+        return true;
+    }
+    if (is_enter(key, is_code)) {
+        in->done(a, in->buf, in->ctx);
+        return true;
+    }
+    if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
+        input_backspace(in->buf);
+        return false;
+    }
+    if (!is_code && key == 21) { /* ^U clears the line, as in a shell */
+        in->buf[0] = '\0';
+        return false;
+    }
+    if (is_code || key < 32 || key == 127)
+        return false;
+    char mb[8];
+    int n = wctomb(mb, (wchar_t)key);
+    if (n > 0 && strlen(in->buf) + (size_t)n + 1 < sizeof(in->buf))
+        strncat(in->buf, mb, (size_t)n);
+    return false;
+}
+
+static void input_free(st_dialog *d)
+{
+    input *in = d->data;
+    free(in->title);
+    free(in->prompt);
+    if (in->free_ctx)
+        in->free_ctx(in->ctx);
+    free(in);
+}
+
+static const st_dialog_ops input_ops = {.draw = input_draw, .key = input_key, .free = input_free};
+
+st_dialog *st_input_new(const char *title, const char *prompt, const char *initial,
+                        st_input_fn done, void *ctx, st_ctx_free_fn free_ctx)
+{
+    input *in = xcalloc(1, sizeof(*in));
+    in->title = xasprintf(" %s ", title);
+    in->prompt = xstrdup(prompt);
+    if (initial)
+        snprintf(in->buf, sizeof(in->buf), "%s", initial);
+    in->done = done;
+    in->ctx = ctx;
+    in->free_ctx = free_ctx;
+    st_dialog *d = xcalloc(1, sizeof(*d));
+    d->ops = &input_ops;
+    d->data = in;
+    return d;
+}
+
+/* ---- message ---- */
+
+typedef struct message {
+    char *title;
+    st_textbuf tb;
+    bool error;
+} message;
+
+static void message_draw(st_app *a, st_dialog *d)
+{
+    message *m = d->data;
+    int y, x, h, w;
+    st_dialog_box(a, 72, (int)m->tb.n + 6, &y, &x, &h, &w);
+    st_frame(a, y, x, h, w, m->title);
+    st_tb_draw(a, &m->tb, y + 2, x + 2, h - 4, w - 4, 0);
+    st_put(a, y + h - 2, x + 2, w - 4, _("Press any key"), A_DIM);
+}
+
+static bool message_key(st_app *a, st_dialog *d, int key, bool is_code)
+{
+    (void)a;
+    (void)d;
+    return !(is_code && key == KEY_RESIZE);
+}
+
+static void message_free(st_dialog *d)
+{
+    message *m = d->data;
+    free(m->title);
+    st_tb_clear(&m->tb);
+    free(m);
+}
+
+static const st_dialog_ops message_ops = {
+    .draw = message_draw, .key = message_key, .free = message_free};
+
+st_dialog *st_message_new(const char *title, const char *text, bool error)
+{
+    message *m = xcalloc(1, sizeof(*m));
+    m->title = xasprintf(" %s ", title);
+    m->error = error;
+    /* One text line per paragraph; drawing wraps them. */
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, len);
+        st_tb_add(&m->tb, error ? A_BOLD : A_NORMAL, 0, "%s", line);
+        free(line);
+        p += len + (nl ? 1 : 0);
+    }
+    st_dialog *d = xcalloc(1, sizeof(*d));
+    d->ops = &message_ops;
+    d->data = m;
+    return d;
+}
