@@ -11,34 +11,60 @@
 #include <stddef.h>
 
 /*
- * Returns a malloc'd copy of `s` that is safe to print: every C0/C1 control character, DEL,
- * bidirectional override/isolate (U+202A–U+202E, U+2066–U+2069) and each invalid UTF-8 sequence
- * becomes U+FFFD when `utf8` is true, '?' otherwise; in non-UTF-8 mode every non-ASCII character
- * becomes '?'. Characters of width 0 that are not combining marks are dropped. NULL gives "".
+ * Every function here decodes UTF-8 itself (strictly: overlongs, surrogates, code points above
+ * U+10FFFF and truncated sequences are invalid, each maximal invalid subpart counting as one
+ * character) and measures with its own Unicode 14 table, which agrees with glibc's wcwidth() in
+ * a UTF-8 locale: results never depend on the current locale. NULL is taken as "".
+ */
+
+/*
+ * Returns a malloc'd copy of `s` that is safe to print. These become U+FFFD when `utf8` is true,
+ * '?' otherwise: each invalid UTF-8 sequence, every C0/C1 control character and DEL, the
+ * invisible format characters (bidirectional overrides/isolates/marks U+202A–U+202E,
+ * U+2066–U+2069, U+200E/U+200F, U+061C; zero-width spaces and joiners U+200B–U+200D, U+2060;
+ * U+FEFF; tag characters; any other zero-width Cf), U+2028/U+2029, code points unassigned in
+ * Unicode 14 (a newer terminal may draw them with another width) and a combining mark with no
+ * character before it to sit on. Replacing rather than dropping keeps "vm1" and "vm\u200b1"
+ * apart on screen. U+FE0E/U+FE0F (text/emoji presentation) are left out, because terminals
+ * disagree about the width they give the emoji before them; more than 4 combining marks on one
+ * character are left out too (ncurses keeps no more). With `utf8` false, every non-ASCII
+ * character becomes '?'.
  */
 char *st_text_sanitize(const char *s, bool utf8);
 
-/* Display width in columns of a sanitized string (wcwidth per character; non-printables 1). */
+/*
+ * Display width in columns of st_text_sanitize(s, true): wide East Asian characters and emoji
+ * take 2, combining marks 0, everything else (U+FFFD included) 1.
+ */
 int st_text_width(const char *s);
 
 /*
- * Returns a malloc'd copy of sanitized `s` cut to at most `cols` columns, never in the middle of a
- * character (a wide character that does not fit is left out). When something was cut, the last
- * column is an ellipsis ("…" with utf8, "~" without). With `pad`, spaces fill it to exactly
- * `cols` columns. cols <= 0 gives "".
+ * Returns st_text_sanitize(s, utf8), malloc'd and cut to at most `cols` columns, never in the
+ * middle of a character and never between a character and its combining marks (a wide character
+ * that does not fit is left out). When something was cut, the last column is an ellipsis ("…"
+ * with utf8, "~" without). With `pad`, spaces at the end fill it to exactly `cols` columns.
+ * cols <= 0 gives "". Work stops at the first character that does not fit.
  */
 char *st_text_fit(const char *s, int cols, bool utf8, bool pad);
 
 /*
- * Like st_text_fit but keeps the end of the string (paths: the file name matters most):
- * "…/images/test2_lsof.qcow2".
+ * Like st_text_fit but keeps the end of the string (paths: the file name matters most), with the
+ * ellipsis first: "…/images/test2_lsof.qcow2". Padding, if any, still goes at the end.
  */
 char *st_text_fit_left(const char *s, int cols, bool utf8, bool pad);
 
-/* Byte length of the prefix of `s` that fits in `cols` columns. */
+/*
+ * Byte length of the longest prefix of `s` that fits in `cols` columns, measured as
+ * st_text_width() does; combining marks stay with their character. Meant for sanitized strings.
+ */
 size_t st_text_prefix_bytes(const char *s, int cols);
 
-/* Escapes a string for JSON output (no surrounding quotes); invalid UTF-8 becomes U+FFFD. */
+/*
+ * Escapes a string for JSON output (no surrounding quotes): '"', '\\', and control characters
+ * (\b \f \n \r \t, else \u00XX), invalid UTF-8 as \ufffd, and, so that JSON shown on a
+ * terminal cannot act on it, DEL, C1, U+2028/U+2029 and the invisible format characters as
+ * \uXXXX (losslessly). Other non-ASCII UTF-8 is kept as it is.
+ */
 char *st_json_escape(const char *s);
 
 #endif
