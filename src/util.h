@@ -16,7 +16,7 @@ char *xstrdup(const char *s);
 /* Returns NULL for NULL. */
 char *xstrdup0(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *xvasprintf(const char *fmt, va_list ap);
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 bool streq0(const char *a, const char *b);
 double st_now(void); /* monotonic seconds */
 

@@ -49,6 +49,8 @@ enum {
     PAIR_DIM,
 };
 
+#define ST_OFFERED_MAX 64
+
 struct st_app {
     const st_options *opt;
     st_backend *b;
@@ -78,6 +80,9 @@ struct st_app {
 
     bool show_jobs;
     st_dialog *dialog;
+    /* Ready active commits already offered pivot/keep (by job id): offered once each. */
+    int offered[ST_OFFERED_MAX];
+    size_t n_offered;
 
     int lines, cols;
     int tree_y, tree_h, tree_w;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "flows.h"
 #include "i18n.h"
 #include "keys.h"
 #include "search.h"
@@ -54,16 +55,24 @@ void st_app_push_dialog(st_app *a, st_dialog *d)
     a->dirty = true;
 }
 
+/* Removes d wherever it is in the stack: a dialog may have opened another before closing. */
+static void remove_dialog(st_app *a, st_dialog *d)
+{
+    for (st_dialog **p = &a->dialog; *p; p = &(*p)->below)
+        if (*p == d) {
+            *p = d->below;
+            if (d->ops->free)
+                d->ops->free(d);
+            free(d);
+            break;
+        }
+    a->dirty = true;
+}
+
 void st_app_pop_dialog(st_app *a)
 {
-    st_dialog *d = a->dialog;
-    if (!d)
-        return;
-    a->dialog = d->below;
-    if (d->ops->free)
-        d->ops->free(d);
-    free(d);
-    a->dirty = true;
+    if (a->dialog)
+        remove_dialog(a, a->dialog);
 }
 
 const st_row *st_app_selected(const st_app *a)
@@ -151,6 +160,7 @@ static void handle_message(st_app *a, st_msg *m)
         for (st_dialog *d = a->dialog; d; d = d->below)
             if (d->ops->model_changed)
                 d->ops->model_changed(a, d);
+        st_flow_watch_jobs(a);
         break;
     case ST_MSG_JOBS:
         if (a->hosts[m->host_index])
@@ -158,6 +168,7 @@ static void handle_message(st_app *a, st_msg *m)
         for (st_dialog *d = a->dialog; d; d = d->below)
             if (d->ops->model_changed)
                 d->ops->model_changed(a, d);
+        st_flow_watch_jobs(a);
         a->dirty = true;
         break;
     case ST_MSG_RESULT:
@@ -288,8 +299,9 @@ static void handle_key(st_app *a, int key, bool is_code)
         return;
     }
     if (a->dialog) {
-        if (a->dialog->ops->key(a, a->dialog, key, is_code))
-            st_app_pop_dialog(a);
+        st_dialog *d = a->dialog;
+        if (d->ops->key(a, d, key, is_code))
+            remove_dialog(a, d);
         a->dirty = true;
         return;
     }
