@@ -7,6 +7,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
+#include <libxml/xmlstring.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -662,11 +663,29 @@ static char *dump_doc(xmlDocPtr doc, char **err)
     return r;
 }
 
+/*
+ * libvirt gets back exactly what we write only for valid UTF-8 without control characters: a
+ * newline in an attribute is read back as a space, and most other controls are not XML at all.
+ */
+static bool attr_value_ok(const char *s)
+{
+    if (!xmlCheckUTF8((const xmlChar *)s))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20)
+            return false;
+    return true;
+}
+
 char *st_xml_set_disk_source(const char *domain_xml, const char *target, const char *path,
                              const char *format, char **err)
 {
     if (!target || !*target || !path || !*path || !format || !*format) {
         set_err(err, "%s", _("disk target, image path and format are required"));
+        return NULL;
+    }
+    if (!attr_value_ok(path) || !attr_value_ok(format)) {
+        set_err(err, "%s", _("image path or format holds control characters or invalid UTF-8"));
         return NULL;
     }
     xmlDocPtr doc = parse_doc(domain_xml, "domain", err);

@@ -801,6 +801,17 @@ START_TEST(set_source_errors)
     free(err);
     err = NULL;
     ck_assert_ptr_null(st_xml_set_disk_source(xml, NULL, "/x", "qcow2", NULL));
+    static const char *const bad_paths[] = {"/a\nb", "/a\tb", "/a\x01", "/a\xff", "/\xe4\xb8"};
+    for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+        ck_assert_ptr_null(st_xml_set_disk_source(xml, "vda", bad_paths[i], "qcow2", &err));
+        ck_assert_ptr_nonnull(strstr(err, "control characters"));
+        free(err);
+        err = NULL;
+    }
+    ck_assert_ptr_null(st_xml_set_disk_source(xml, "vda", "/ok", "qcow\x7f\x80", &err));
+    ck_assert_ptr_nonnull(err);
+    free(err);
+    err = NULL;
     ck_assert_ptr_null(st_xml_set_disk_source(NULL, "vda", "/x", "qcow2", &err));
     ck_assert_ptr_nonnull(err);
     free(err);
