@@ -220,24 +220,20 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     virDomainGetUUIDString(dom, uuid);
     int rc = -1;
-    const char *done = NULL;
     st_worker_busy(w);
     switch (req->kind) {
     case ST_REQ_PIVOT:
         st_jobtab_set_phase(w->jobs, uuid, req->disk, ST_PHASE_PIVOTING);
         rc = virDomainBlockJobAbort(dom, req->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT);
-        done = _("pivoted %s/%s onto the base");
         break;
     case ST_REQ_ABORT:
         st_jobtab_set_phase(w->jobs, uuid, req->disk, ST_PHASE_CANCELLED);
         rc = virDomainBlockJobAbort(dom, req->disk, 0);
-        done = _("job on %s/%s cancelled");
         break;
     case ST_REQ_SET_SPEED:
         rc = virDomainBlockJobSetSpeed(dom, req->disk, req->bandwidth, 0);
         if (rc == 0)
             st_jobtab_set_bandwidth(w->jobs, uuid, req->disk, req->bandwidth);
-        done = _("bandwidth of the job on %s/%s changed");
         break;
     default: break;
     }
@@ -248,8 +244,13 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
             st_jobtab_set_phase(w->jobs, uuid, req->disk, ST_PHASE_RUNNING);
         st_action_result(w, id, false, "%s", e);
         free(e);
+    } else if (req->kind == ST_REQ_PIVOT) {
+        st_action_result(w, id, true, _("pivoted %s/%s onto the base"), req->domain, req->disk);
+    } else if (req->kind == ST_REQ_ABORT) {
+        st_action_result(w, id, true, _("job on %s/%s cancelled"), req->domain, req->disk);
     } else {
-        st_action_result(w, id, true, done, req->domain, req->disk);
+        st_action_result(w, id, true, _("bandwidth of the job on %s/%s set to %lu MiB/s"),
+                         req->domain, req->disk, req->bandwidth);
     }
     st_worker_post_jobs(w);
     st_worker_request_refresh(w, 200);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "i18n.h"
 #include "util.h"
 #include "worker.h"
@@ -45,6 +47,8 @@ static void quiet_errors(void *ud, virErrorPtr err)
 
 static void start_event_loop(void)
 {
+    /* libxml2 2.9 initialises itself lazily and not thread-safely: do it before any worker. */
+    xmlInitParser();
     virSetErrorFunc(NULL, quiet_errors);
     virInitialize();
     virEventRegisterDefaultImpl();

@@ -6,6 +6,7 @@
 #define ST_WORKER_H
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <pthread.h>
 #include <stdatomic.h>
 

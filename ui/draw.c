@@ -15,7 +15,7 @@
 
 int st_attr(const st_app *a, int pair, int fallback)
 {
-    return a->color ? COLOR_PAIR(pair) : fallback;
+    return a->color ? (int)COLOR_PAIR(pair) : fallback;
 }
 
 int st_put(st_app *a, int y, int x, int w, const char *s, int attr)
@@ -621,7 +621,7 @@ static void draw_jobs(st_app *a)
             x += bw + 1;
             st_fmt_job(j, buf, sizeof(buf));
             x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
-            int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : A_BOLD;
+            int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
             x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
             if (j->error)
                 st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
@@ -675,7 +675,7 @@ static void draw_status(st_app *a)
     }
     if (a->status && st_now() - a->status_at < 15) {
         st_put(a, y, 0, a->cols, a->status,
-               a->status_error ? st_attr(a, PAIR_ERROR, A_BOLD) : A_BOLD);
+               a->status_error ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD);
         return;
     }
     int x = 0;
@@ -687,7 +687,7 @@ static void draw_status(st_app *a)
                      host_state_label(a->hstate[h]), st_now() - since);
         else
             snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], host_state_label(a->hstate[h]));
-        int attr = a->hstate[h] == ST_HOST_CONNECTED ? A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
+        int attr = a->hstate[h] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
         x += st_put(a, y, x, a->cols - x, buf, attr);
         if (h + 1 < a->n_hosts)
             x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);

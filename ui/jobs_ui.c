@@ -1,6 +1,7 @@
 /* Job control from the tree: abort, bandwidth, and pivot or keep for a ready active commit. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

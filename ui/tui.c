@@ -21,6 +21,7 @@
 #include "keys.h"
 #include "search.h"
 #include "term.h"
+#include "tui.h"
 #include "text.h"
 #include "util.h"
 

@@ -1,0 +1,110 @@
+#!/bin/bash
+# Drives the real virt-snaptree in a real terminal: a private tmux server per test (its own
+# socket), keys sent with send-keys, screens read with capture-pane. Sourced by tests/tui/*.sh,
+# which speak TAP through the helpers below.
+#
+#   tui_init                 temp folder, private tmux socket, cleanup trap
+#   tui_start COLS ROWS ARGS...   runs the binary with ARGS in a new session of that size
+#   tui_keys KEYS...         tmux send-keys (names like Down, Enter, Escape, C-l work)
+#   tui_type TEXT            sends TEXT literally
+#   tui_screen               prints the current screen (plain text)
+#   tui_wait TEXT [SECS]     waits until TEXT is on screen; 1 on timeout
+#   tui_wait_gone TEXT [SECS]
+#   tui_resize COLS ROWS
+#   tui_pid                  pid of the program in the pane
+#   plan N / ok COND DESC / is GOT WANT DESC / like GOT PATTERN DESC / diag / skip_all
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+BIN=$top_builddir/ui/virt-snaptree
+T_N=0
+T_FAILED=0
+
+plan() { echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { printf '# %s\n' "$@"; }
+ok() { # ok STATUS DESC: STATUS is 0 for pass (like a command's exit code)
+    T_N=$((T_N + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $T_N - $2"
+    else
+        echo "not ok $T_N - $2"
+        T_FAILED=$((T_FAILED + 1))
+    fi
+}
+is() {
+    if [ "$1" = "$2" ]; then ok 0 "$3"; else
+        ok 1 "$3"; diag "got:      $1" "expected: $2"
+    fi
+}
+like() {
+    if printf '%s' "$1" | grep -qE -- "$2"; then ok 0 "$3"; else
+        ok 1 "$3"; diag "pattern: $2"; printf '%s\n' "$1" | sed 's/^/#   | /'
+    fi
+}
+unlike() {
+    if printf '%s' "$1" | grep -qE -- "$2"; then
+        ok 1 "$3"; diag "unexpected: $2"; printf '%s\n' "$1" | sed 's/^/#   | /'
+    else ok 0 "$3"; fi
+}
+
+tui_init() {
+    command -v tmux >/dev/null || skip_all "tmux is not installed"
+    [ -x "$BIN" ] || skip_all "$BIN is not built"
+    T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vst-tui.XXXXXX")
+    T_SOCK=$T_DIR/tmux.sock
+    export XDG_CONFIG_HOME=$T_DIR/config XDG_CACHE_HOME=$T_DIR/cache
+    trap tui_cleanup EXIT
+}
+
+tui_cleanup() {
+    tmux -S "$T_SOCK" kill-server 2>/dev/null
+    [ -n "${T_EXTRA_CLEANUP:-}" ] && eval "$T_EXTRA_CLEANUP"
+    rm -rf "$T_DIR"
+}
+
+tui_start() {
+    local cols=$1 rows=$2
+    shift 2
+    local cmd
+    cmd=$(printf '%q ' "$BIN" "$@")
+    # LANG etc. come from the caller: tests choose the locale on purpose.
+    tmux -S "$T_SOCK" -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
+        "env TERM=xterm-256color ${T_ENV:-} $cmd; echo __EXITED__ \$?; sleep 30"
+    tmux -S "$T_SOCK" set-option -t t remain-on-exit on >/dev/null 2>&1
+}
+
+tui_keys() { tmux -S "$T_SOCK" send-keys -t t "$@"; }
+tui_type() { tmux -S "$T_SOCK" send-keys -t t -l "$1"; }
+tui_screen() { tmux -S "$T_SOCK" capture-pane -t t -p; }
+tui_screen_escapes() { tmux -S "$T_SOCK" capture-pane -t t -p -e; }
+tui_resize() { tmux -S "$T_SOCK" resize-window -t t -x "$1" -y "$2" 2>/dev/null ||
+    tmux -S "$T_SOCK" resize-pane -t t -x "$1" -y "$2"; }
+tui_pid() { tmux -S "$T_SOCK" list-panes -t t -F '#{pane_pid}' | head -n1 |
+    xargs -I{} pgrep -P {} -f "$BIN" | head -n1; }
+
+tui_wait() {
+    local text=$1 secs=${2:-10} end
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        tui_screen | grep -qF -- "$text" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+tui_wait_gone() {
+    local text=$1 secs=${2:-10} end
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        tui_screen | grep -qF -- "$text" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The screen line holding TEXT (first match).
+tui_line() { tui_screen | grep -F -- "$1" | head -n1; }
+
+tui_done() { [ "$T_FAILED" -eq 0 ]; }
