@@ -8,10 +8,16 @@
 
 #include <stdio.h>
 
-/* Builds or reuses the demo; returns 0 and the embed URI in *uri, or -1 after telling `log`. */
+/*
+ * Builds or reuses the demo; returns 0 and the embed URI in *uri (malloc'd), or -1 after telling
+ * `log`. Keeps one connection to the embedded driver open for the life of the process (another
+ * connection to the same URI in this process works; another process is refused while this one
+ * lives). Unless the user set LIBVIRT_LOG_OUTPUTS, libvirt's own log goes to demo.log in the
+ * demo's folder from then on. Idempotent.
+ */
 int st_demo_prepare(char **uri, FILE *log);
 
-/* The demo's folder (malloc'd). */
+/* The demo's folder (malloc'd), or NULL when neither XDG_CACHE_HOME nor a home folder is known. */
 char *st_demo_dir(void);
 
 #endif
