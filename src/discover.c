@@ -440,6 +440,7 @@ st_host *st_discover(st_worker *w)
     h->name = xstrdup0(w->name);
     h->libvirt_version = xstrdup0(w->lib_version);
     h->hv_version = xstrdup0(w->hv_version);
+    h->hv_type = xstrdup0(w->hv_type);
     h->libvirt_ver = w->lib_ver;
     h->local = w->local;
     h->readonly = w->readonly;

@@ -181,6 +181,7 @@ void st_host_free(st_host *h)
     free(h->name);
     free(h->libvirt_version);
     free(h->hv_version);
+    free(h->hv_type);
     free(h->error);
     for (size_t i = 0; i < h->n_doms; i++)
         st_domain_clear(&h->doms[i]);

@@ -146,6 +146,7 @@ typedef struct st_host {
     char *name;    /* short name for display: hostname or the URI */
     char *libvirt_version;
     char *hv_version;
+    char *hv_type; /* "QEMU", "Test", … */
     unsigned long libvirt_ver; /* libvirt's numeric version: major*1e6 + minor*1e3 + micro */
     bool reachable;
     bool local;    /* images are on this machine: qcow2 headers and qemu-img may be used */

@@ -120,6 +120,8 @@ void st_report_json(FILE *out, st_host *const *hosts, size_t n)
         json_str(out, host->uri);
         fputs(",\"libvirt_version\":", out);
         json_str(out, host->libvirt_version);
+        fputs(",\"hypervisor\":", out);
+        json_str(out, host->hv_type);
         fputs(",\"hypervisor_version\":", out);
         json_str(out, host->hv_version);
         fprintf(out, ",\"reachable\":%s,\"error\":", host->reachable ? "true" : "false");
@@ -334,7 +336,7 @@ void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8)
         if (host->libvirt_version)
             fprintf(out, "  libvirt %s", host->libvirt_version);
         if (host->hv_version)
-            fprintf(out, "  QEMU %s", host->hv_version);
+            fprintf(out, "  %s %s", host->hv_type ? host->hv_type : "hypervisor", host->hv_version);
         if (!host->reachable || host->error) {
             fprintf(out, "  %s ", _("error:"));
             put_safe(&t, host->error ? host->error : _("not reachable"));

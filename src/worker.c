@@ -256,6 +256,9 @@ static void read_host_facts(st_worker *w)
         free(w->hv_version);
         w->hv_version = xasprintf("%lu.%lu.%lu", hv / 1000000, hv / 1000 % 1000, hv % 1000);
     }
+    const char *type = virConnectGetType(w->conn);
+    free(w->hv_type);
+    w->hv_type = xstrdup0(type);
     char *uri = virConnectGetURI(w->conn);
     char *hostname = virConnectGetHostname(w->conn);
     char *caps = virConnectGetCapabilities(w->conn);

@@ -47,7 +47,7 @@ typedef struct st_worker {
     _Atomic double state_since;
 
     /* Facts about the host, read once per connection. */
-    char *name, *lib_version, *hv_version, *conn_uri;
+    char *name, *lib_version, *hv_version, *hv_type, *conn_uri;
     unsigned long lib_ver;
     bool local, external_revert;
     char *error;

@@ -541,7 +541,7 @@ static void detail_host(detail *d, size_t hi)
     if (h->name && !streq0(h->name, a->labels[hi]))
         dline(d, _("Name"), h->name);
     dline(d, _("libvirt"), h->libvirt_version);
-    dline(d, _("Hypervisor"), h->hv_version);
+    dlinef(d, _("Hypervisor"), "%s %s", h->hv_type ? h->hv_type : "", h->hv_version ? h->hv_version : "");
     dlinef(d, _("Domains"), "%zu", h->n_doms);
     dline(d, _("Images"), h->local ? _("on this machine") : _("remote"));
     if (h->readonly)

@@ -80,8 +80,9 @@ int main(int argc, char **argv)
     if (st_options_parse(&o, argc, argv, &status) < 0)
         return status;
     o.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-    /* libvirt logs warnings (e.g. "tainted: high-privileges") to stderr: keep errors only. */
-    setenv("LIBVIRT_LOG_OUTPUTS", "4:stderr", 0);
+    /* libvirt logs what it also returns through the API (and warnings such as "tainted:
+     * high-privileges") to stderr; every error reaches the admin through the model instead. */
+    setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
     if (o.demo) {
         char *uri = NULL;
         if (st_demo_prepare(&uri, stderr) != 0) {

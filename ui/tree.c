@@ -198,7 +198,7 @@ const char *st_row_name(const st_row *r, st_host *const *hosts, const char *cons
 {
     const st_host *h = hosts[r->host];
     switch (r->kind) {
-    case ROW_HOST: return h && h->name ? h->name : host_labels[r->host];
+    case ROW_HOST: return host_labels[r->host];
     case ROW_DOMAIN: return h->doms[r->dom].name;
     case ROW_DISK: return h->doms[r->dom].disks[r->disk].target;
     case ROW_LAYER: {
