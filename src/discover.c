@@ -273,8 +273,10 @@ static void build_disk(st_worker *w, st_disk *d, const st_disk *xd, const stat_d
     if (!xd->source) {
         return; /* an empty cdrom: no chain */
     }
-    if (xd->n_chain > 1) {
-        /* Some drivers (the test driver) keep <backingStore> in the inactive XML. */
+    if (!w->local && (xd->n_chain > 1 || xd->chain_complete)) {
+        /* The XML of a shut-off domain may carry the chain (the test driver keeps it; libvirt
+         * writes an empty <backingStore/> where it knows there is none). On this machine the
+         * headers are the truth and are read instead. */
         d->n_chain = xd->n_chain;
         d->chain = xcalloc(xd->n_chain, sizeof(st_layer));
         st_layers_copy(d->chain, xd->chain, xd->n_chain);

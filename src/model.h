@@ -51,6 +51,7 @@ typedef struct st_disk {
     st_layer *chain; /* active layer first, base last */
     size_t n_chain;
     char *chain_unknown; /* why the chain below the active layer could not be read */
+    bool chain_complete; /* the XML's chain ends in an empty <backingStore/> */
 } st_disk;
 
 typedef struct st_snapdisk {

@@ -362,6 +362,11 @@ static void read_chain(st_disk *d, const xmlNode *disk, const xmlNode *src)
     size_t cap = 0;
     add_layer(d, &cap, xstrdup(d->source), xstrdup0(d->format), index_attr(src));
     for (xmlNode *bs = child(disk, "backingStore"); bs; bs = child(bs, "backingStore")) {
+        /* An empty <backingStore/> says the chain ends here: libvirt knows it is complete. */
+        if (!bs->children && !bs->properties) {
+            d->chain_complete = true;
+            break;
+        }
         char *type = attr_or(bs, "type", "file");
         char *path = source_path(type, child(bs, "source"));
         free(type);
