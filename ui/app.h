@@ -70,6 +70,7 @@ struct st_app {
     const st_glyphs *g;
 
     bool searching;
+    bool search_failed; /* the text typed so far matches nothing */
     char search[256];
     char *search_origin; /* selection key before the search started */
     char *last_search;

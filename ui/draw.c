@@ -670,6 +670,11 @@ static void draw_status(st_app *a)
     if (a->searching) {
         int x = st_put(a, y, 0, a->cols, "/", A_BOLD);
         x += st_put(a, y, x, a->cols - x, a->search, A_NORMAL);
+        if (a->search_failed) {
+            char *msg = xasprintf(_("  (no match for %s)"), a->search);
+            st_put(a, y, x, a->cols - x, msg, st_attr(a, PAIR_ERROR, A_BOLD));
+            free(msg);
+        }
         move(y, x);
         return;
     }

@@ -52,6 +52,7 @@ static bool find_and_reveal(st_app *a, const char *pat, const char *from_key, in
 void st_search_start(st_app *a)
 {
     a->searching = true;
+    a->search_failed = false;
     a->search[0] = '\0';
     free(a->search_origin);
     a->search_origin = a->sel_key ? xstrdup(a->sel_key) : NULL;
@@ -75,14 +76,12 @@ static void search_end(st_app *a, bool keep)
 static void update(st_app *a)
 {
     if (!a->search[0]) {
+        a->search_failed = false;
         if (a->search_origin)
             st_app_select_key(a, a->search_origin);
         return;
     }
-    if (!find_and_reveal(a, a->search, a->search_origin, 1, true))
-        st_app_status(a, true, _("no match for %s"), a->search);
-    else
-        free(a->status), a->status = NULL;
+    a->search_failed = !find_and_reveal(a, a->search, a->search_origin, 1, true);
 }
 
 static void backspace(char *s)
