@@ -688,13 +688,13 @@ static void restart(demo *d)
  * The embedded driver is this process's libvirt daemon, and like a daemon it logs errors that are
  * no error for the demo (no dmidecode, no access manager, cgroup files of a container): they go
  * to demo.log, not the terminal. Only effective before libvirt initialises; a setting the user
- * made (anything but the stderr default main.c sets) is kept. The value is space-separated, so a
+ * made is kept (main.c sets its own default only after the demo is prepared). The value is space-separated, so a
  * folder with a space keeps the default.
  */
 static void log_libvirt_to_file(const demo *d)
 {
     const char *cur = getenv("LIBVIRT_LOG_OUTPUTS");
-    if ((cur && !streq0(cur, "4:stderr")) || strchr(d->log_path, ' '))
+    if (cur || strchr(d->log_path, ' '))
         return;
     char *outputs = xasprintf("4:file:%s", d->log_path);
     setenv("LIBVIRT_LOG_OUTPUTS", outputs, 1);

@@ -80,9 +80,6 @@ int main(int argc, char **argv)
     if (st_options_parse(&o, argc, argv, &status) < 0)
         return status;
     o.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-    /* libvirt logs what it also returns through the API (and warnings such as "tainted:
-     * high-privileges") to stderr; every error reaches the admin through the model instead. */
-    setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
     if (o.demo) {
         char *uri = NULL;
         if (st_demo_prepare(&uri, stderr) != 0) {
@@ -96,6 +93,9 @@ int main(int argc, char **argv)
     } else {
         st_options_read_config(&o);
     }
+    /* libvirt logs what it also returns through the API (and warnings such as "tainted:
+     * high-privileges") to stderr; every error reaches the admin through the model instead. */
+    setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
     if (o.mode == ST_MODE_TUI && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, _("%s: the interactive mode needs a terminal (try --list or --json)\n"),
                 PACKAGE);

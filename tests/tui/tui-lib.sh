@@ -12,42 +12,17 @@
 #   tui_wait_gone TEXT [SECS]
 #   tui_resize COLS ROWS
 #   tui_pid                  pid of the program in the pane
-#   plan N / ok COND DESC / is GOT WANT DESC / like GOT PATTERN DESC / diag / skip_all
+#   TAP: lab.sh's plan / ok DESC CMD... / is GOT WANT DESC / like GOT ERE DESC / done_testing
+#   With the lab: call lab_init first; tui_init then cleans up through lab_on_cleanup.
 
 set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 BIN=$top_builddir/ui/virt-snaptree
-T_N=0
-T_FAILED=0
 
-plan() { echo "1..$1"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-diag() { printf '# %s\n' "$@"; }
-ok() { # ok STATUS DESC: STATUS is 0 for pass (like a command's exit code)
-    T_N=$((T_N + 1))
-    if [ "$1" -eq 0 ]; then
-        echo "ok $T_N - $2"
-    else
-        echo "not ok $T_N - $2"
-        T_FAILED=$((T_FAILED + 1))
-    fi
-}
-is() {
-    if [ "$1" = "$2" ]; then ok 0 "$3"; else
-        ok 1 "$3"; diag "got:      $1" "expected: $2"
-    fi
-}
-like() {
-    if printf '%s' "$1" | grep -qE -- "$2"; then ok 0 "$3"; else
-        ok 1 "$3"; diag "pattern: $2"; printf '%s\n' "$1" | sed 's/^/#   | /'
-    fi
-}
-unlike() {
-    if printf '%s' "$1" | grep -qE -- "$2"; then
-        ok 1 "$3"; diag "unexpected: $2"; printf '%s\n' "$1" | sed 's/^/#   | /'
-    else ok 0 "$3"; fi
-}
+# TAP helpers (plan, ok DESC CMD..., is, like, unlike, diag, skip_all, done_testing) are lab.sh's.
+# shellcheck source=../lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
 
 tui_init() {
     command -v tmux >/dev/null || skip_all "tmux is not installed"
@@ -55,7 +30,11 @@ tui_init() {
     T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vst-tui.XXXXXX")
     T_SOCK=$T_DIR/tmux.sock
     export XDG_CONFIG_HOME=$T_DIR/config XDG_CACHE_HOME=$T_DIR/cache
-    trap tui_cleanup EXIT
+    if [ -n "${LAB_TMP:-}" ]; then
+        lab_on_cleanup tui_cleanup
+    else
+        trap tui_cleanup EXIT
+    fi
 }
 
 tui_cleanup() {
@@ -107,4 +86,3 @@ tui_wait_gone() {
 # The screen line holding TEXT (first match).
 tui_line() { tui_screen | grep -F -- "$1" | head -n1; }
 
-tui_done() { [ "$T_FAILED" -eq 0 ]; }

@@ -6,64 +6,48 @@ HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 plan 23
 export LANG=C.UTF-8
 tui_start 100 30 -c "$HOST"
-tui_wait "test2_lsof.qcow2" 10
-ok $? "the tree appears with the article's active layer"
+ok "the tree appears with the article's active layer" tui_wait "test2_lsof.qcow2" 10
 s=$(tui_screen)
 like "$s" "test2_lsof\.qcow2 ◀ you are here" "the active layer is marked as you are here"
 like "$s" "lsof ◀ current: you are here" "the current snapshot is marked"
 tui_keys /; tui_type "golden"; tui_keys Enter
-tui_wait "Shared       web0" 3
-ok $? "a shared golden image names the other domain in the detail pane"
+ok "a shared golden image names the other domain in the detail pane" tui_wait "Shared       web0" 3
 like "$(tui_screen)" "golden-debian12\.qcow2 \[shared with web0" "and says so on its line"
 tui_keys g
 
 # Down from the host row: first domain is db01 (sorted), then its disks.
 tui_keys Down
-tui_wait "Domain       db01" 3
-ok $? "Down selects db01 and the detail pane shows it"
+ok "Down selects db01 and the detail pane shows it" tui_wait "Domain       db01" 3
 tui_keys Left
-tui_wait_gone "db01.qcow2" 3
-ok $? "Left collapses the selected domain"
+ok "Left collapses the selected domain" tui_wait_gone "db01.qcow2" 3
 tui_keys Right
-tui_wait "db01.qcow2" 3
-ok $? "Right expands it again"
+ok "Right expands it again" tui_wait "db01.qcow2" 3
 tui_keys Left Left
-tui_wait "Host         test:" 3
-ok $? "Left on a collapsed node goes to the parent"
+ok "Left on a collapsed node goes to the parent" tui_wait "Host         test:" 3
 tui_keys Space
-tui_wait_gone "test2" 3
-ok $? "Space collapses the host"
+ok "Space collapses the host" tui_wait_gone "test2" 3
 tui_keys Space
-tui_wait "test2" 3
-ok $? "Space expands it again"
+ok "Space expands it again" tui_wait "test2" 3
 
 # Incremental search, also into collapsed branches.
 tui_keys g
 tui_keys / ; tui_type "net-t"
-tui_wait "Path         /var/lib/libvirt/images/test2_net-tools.qcow2" 3
-ok $? "typing /net-t selects the net-tools layer as you type"
+ok "typing /net-t selects the net-tools layer as you type" tui_wait "Path         /var/lib/libvirt/images/test2_net-tools.qcow2" 3
 tui_keys Enter
 tui_keys /; tui_type "nmap"; tui_keys Enter
-tui_wait "Path         /var/lib/libvirt/images/test2_nmap.qcow2" 3
-ok $? "/nmap finds the nmap layer first"
+ok "/nmap finds the nmap layer first" tui_wait "Path         /var/lib/libvirt/images/test2_nmap.qcow2" 3
 tui_keys n
-tui_wait "Snapshot     nmap" 3
-ok $? "n goes on to the nmap snapshot"
+ok "n goes on to the nmap snapshot" tui_wait "Snapshot     nmap" 3
 tui_keys N
-tui_wait "Path         /var/lib/libvirt/images/test2_nmap.qcow2" 3
-ok $? "N goes back to the layer"
+ok "N goes back to the layer" tui_wait "Path         /var/lib/libvirt/images/test2_nmap.qcow2" 3
 tui_keys Left Left
-tui_wait_gone "test2_lsof.qcow2 ◀" 3
-ok $? "collapsing test2 hides its chain"
+ok "collapsing test2 hides its chain" tui_wait_gone "test2_lsof.qcow2 ◀" 3
 tui_keys /; tui_type "lsof.q"; tui_keys Enter
-tui_wait "Path         /var/lib/libvirt/images/test2_lsof.qcow2" 3
-ok $? "search reveals a match inside a collapsed domain"
+ok "search reveals a match inside a collapsed domain" tui_wait "Path         /var/lib/libvirt/images/test2_lsof.qcow2" 3
 tui_keys /; tui_type "zzz-nothing"
-tui_wait "(no match for zzz-nothing)" 3
-ok $? "a search without a match says so"
+ok "a search without a match says so" tui_wait "(no match for zzz-nothing)" 3
 tui_keys Escape
-tui_wait "Path         /var/lib/libvirt/images/test2_lsof.qcow2" 3
-ok $? "Esc returns to where the search started"
+ok "Esc returns to where the search started" tui_wait "Path         /var/lib/libvirt/images/test2_lsof.qcow2" 3
 
 # Help overlay comes from the key table.
 tui_keys '?'
@@ -72,9 +56,7 @@ s=$(tui_screen)
 like "$s" "Right l Enter +expand, or go to the first child" "help lists the expand keys"
 like "$s" "c +commit: merge this layer down into a base" "help lists the action keys"
 tui_keys Escape
-tui_wait_gone "Help: keys" 3
-ok $? "Esc closes the help"
+ok "Esc closes the help" tui_wait_gone "Help: keys" 3
 tui_keys G q
-tui_wait "__EXITED__ 0" 5
-ok $? "q quits with status 0"
-tui_done
+ok "q quits with status 0" tui_wait "__EXITED__ 0" 5
+done_testing
