@@ -1,0 +1,87 @@
+#!/bin/bash
+# --list and --json against real libvirt: the article's chain on a running domain (private
+# libvirtd, the RPC path) and on a shut-off one (embedded driver: chain read from the headers),
+# a base image shared by two domains, and a host that cannot be reached.
+. "${top_srcdir:-.}/tests/lab/lab.sh"
+BIN=${top_builddir:-.}/ui/virt-snaptree
+lab_init
+command -v jq >/dev/null || skip_all "jq is not installed"
+plan 29
+
+D=$LAB_TMP/d
+E=$LAB_TMP/e
+uri=$(lab_daemon_start "$D") || bail_out "no daemon"
+lab_article_chain "$uri" "$LAB_TMP/run" running || bail_out "running article chain"
+lab_shared_base "$uri" "$LAB_TMP/shared" running || bail_out "shared base"
+euri=$(lab_embed "$E") || bail_out "no embed root"
+lab_article_chain "$euri" "$LAB_TMP/off" shutoff || bail_out "shut-off article chain"
+
+json=$("$BIN" -c "$uri" -c "$euri" --json)
+ok "--json exits 0 with two reachable hosts" test $? -eq 0
+is "$(jq -r '.hosts | length' <<<"$json")" 2 "one entry per -c, in order"
+is "$(jq -r '[.hosts[].reachable] | map(tostring) | join(",")' <<<"$json")" "true,true" \
+    "both hosts reachable"
+
+run='.hosts[0].domains[] | select(.name=="test2")'
+off='.hosts[1].domains[] | select(.name=="test2")'
+want_files="test2_lsof.qcow2 test2_net-tools.qcow2 test2_nmap.qcow2 test2_test.qcow2 test2.qcow2 centos.qcow2"
+expect_paths() { for f in $want_files; do printf '%s/%s\n' "$1" "$f"; done; }
+
+is "$(jq -r "$run.state" <<<"$json")" running "running test2 is running"
+is "$(jq -r "$run.disks[0].chain[].path" <<<"$json")" "$(expect_paths "$LAB_TMP/run")" \
+    "running: the chain, active layer first, down to centos.qcow2"
+is "$(jq -r "[$run.disks[0].chain[].format] | unique | join(\",\")" <<<"$json")" qcow2 \
+    "running: every layer is qcow2 (format from the domain XML)"
+is "$(jq -r "[$run.disks[0].chain[].virtual_size] | unique | join(\",\")" <<<"$json")" 67108864 \
+    "running: every layer has the 64 MiB virtual size"
+# backingIndex is libvirt's id for each layer: all distinct and present on a running domain.
+is "$(jq -r "[$run.disks[0].chain[].backing_index] | map(select(. != null)) | unique | length" \
+    <<<"$json")" 6 "running: six distinct backing indexes"
+qi=$(qemu-img info -U --backing-chain --output=json "$LAB_TMP/run/test2_lsof.qcow2")
+is "$(jq -r "[$run.disks[0].chain[].path] | join(\" \")" <<<"$json")" \
+    "$(jq -r '[.[].filename] | join(" ")' <<<"$qi")" "running: same order as qemu-img info --backing-chain"
+
+is "$(jq -r "$off.state" <<<"$json")" shutoff "shut-off test2 is shut off"
+is "$(jq -r "$off.disks[0].chain[].path" <<<"$json")" "$(expect_paths "$LAB_TMP/off")" \
+    "shut-off: the chain read from the qcow2 headers, in order"
+qo=$(qemu-img info -U --backing-chain --output=json "$LAB_TMP/off/test2_lsof.qcow2")
+is "$(jq -r "[$off.disks[0].chain[].virtual_size] | join(\" \")" <<<"$json")" \
+    "$(jq -r '[.[]."virtual-size"] | join(" ")' <<<"$qo")" "shut-off: virtual sizes as qemu-img says"
+is "$(jq -r "[$off.disks[0].chain[].allocation] | join(\" \")" <<<"$json")" \
+    "$(jq -r '[.[]."actual-size"] | join(" ")' <<<"$qo")" "shut-off: allocations as qemu-img says"
+is "$(jq -r "[$off.disks[0].chain[].format] | join(\" \")" <<<"$json")" \
+    "$(jq -r '[.[].format] | join(" ")' <<<"$qo")" "shut-off: formats as qemu-img says"
+is "$(jq -r "[$off.disks[0].chain[].broken] | map(select(. != null)) | length" <<<"$json")" 0 \
+    "shut-off: no layer is broken"
+
+snaps='[.snapshots[] | "\(.name)<\(.parent // "-")|\(.location)|\(.memory)|\(.state)|\(.current)"] | join(" ")'
+want_snaps="test<-|external|false|disk-snapshot|false nmap<test|external|false|disk-snapshot|false net-tools<nmap|external|false|disk-snapshot|false lsof<net-tools|external|false|disk-snapshot|true"
+is "$(jq -r "$run | $snaps" <<<"$json")" "$want_snaps" "running: the snapshot tree (parents, kinds, current)"
+is "$(jq -r "$off | $snaps" <<<"$json" | sed 's/|shutoff|/|disk-snapshot|/g')" "$want_snaps" \
+    "shut-off: the same snapshot tree"
+like "$(jq -r "$run.snapshots[0].creation_time" <<<"$json")" '^[0-9]{10}$' "creation times are epoch seconds"
+
+vm1='.hosts[0].domains[] | select(.name=="vm1") | .disks[0].chain'
+vm2='.hosts[0].domains[] | select(.name=="vm2") | .disks[0].chain'
+is "$(jq -r "$vm1[1].path" <<<"$json")" "$LAB_TMP/shared/golden.qcow2" "vm1's base is the golden image"
+is "$(jq -c "$vm1[1].shared_with" <<<"$json")" '["vm2"]' "vm1's golden image is shared with vm2"
+is "$(jq -c "$vm2[1].shared_with" <<<"$json")" '["vm1"]' "vm2's golden image is shared with vm1"
+is "$(jq -c "$vm1[0].shared_with" <<<"$json")" '[]' "vm1's own overlay is not shared"
+
+text=$("$BIN" -c "$uri" --list)
+like "$text" "\\[0\\] $LAB_TMP/run/test2_lsof.qcow2  qcow2  virtual 64.0 MiB.*you are here" \
+    "--list marks the active layer"
+like "$text" "\\[5\\] $LAB_TMP/run/centos.qcow2  qcow2" "--list shows the base last, at depth 5"
+like "$text" "golden.qcow2 .*shared with: vm2" "--list says the golden image is shared"
+
+bad="qemu+unix:///system?socket=$LAB_TMP/nowhere/sock"
+err=$("$BIN" -c "$bad" --list 2>&1 >/dev/null)
+rc=$?
+ok "an unreachable host exits non-zero" test "$rc" -ne 0
+like "$err" "^virt-snaptree: cannot connect to qemu\\+unix:///system\\?socket=$LAB_TMP/nowhere/sock: " \
+    "with one clear line naming the host"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "and only one line"
+bj=$("$BIN" -c "$uri" -c "$bad" --json 2>/dev/null)
+is "$(jq -r '[.hosts[].reachable] | map(tostring) | join(",")' <<<"$bj")" "true,false" \
+    "--json still lists the good host and marks the bad one unreachable"
+done_testing
