@@ -1,0 +1,56 @@
+#!/bin/bash
+# Drawing modes: ASCII (--ascii, or a locale that is not UTF-8), no colour (--no-color, NO_COLOR),
+# and read-only (-r) where no action is offered.
+. "$(dirname "$0")/tui-lib.sh"
+tui_init
+HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
+plan 16
+
+quit() { tui_keys q; tui_wait "__EXITED__" 5; tmux -S "$T_SOCK" kill-server 2>/dev/null; sleep 0.2; }
+# SGR colour parameters 30-38 and 40-48 (39/49 are tmux's resets to the default colours).
+colour_re=$'\e\\[([0-9]*;)*(3[0-8]|4[0-8])[;m]'
+
+export LANG=C.UTF-8
+tui_start 100 30 -c "$HOST"
+ok "UTF-8: the tree appears" tui_wait "test2" 10
+like "$(tui_screen)" "├─ ▾ test2" "UTF-8: box-drawing guides"
+like "$(tui_screen_escapes)" "$colour_re" "UTF-8: colours are used by default"
+quit
+
+tui_start 100 30 --ascii -c "$HOST"
+ok "--ascii: the tree appears" tui_wait "test2" 10
+s=$(tui_screen)
+like "$s" '\|- - test2' "--ascii: ASCII guides"
+unlike "$s" '[│├└─▾▸◀…]' "--ascii: no box-drawing or other non-ASCII glyph"
+tui_keys G
+tui_wait "Description  ????????" 5
+like "$(tui_screen)" '\?\?\?\?\?  +shut off' "--ascii: a CJK name becomes one ? per character, the row stays aligned"
+quit
+
+LANG=C tui_start 100 30 -c "$HOST"
+ok "LANG=C: the tree appears" tui_wait "test2" 10
+s=$(tui_screen)
+like "$s" '\|- - test2' "LANG=C: ASCII guides without being asked"
+tui_keys G
+tui_wait "Description  ????????" 5
+like "$(tui_screen)" '\?\?\?\?\?  +shut off' "LANG=C: the CJK name is replaced by ? (one per character)"
+quit
+
+T_ENV="NO_COLOR=1" tui_start 100 30 -c "$HOST"
+ok "NO_COLOR: the tree appears" tui_wait "test2" 10
+unlike "$(tui_screen_escapes)" "$colour_re" "NO_COLOR: no colour at all"
+quit
+tui_start 100 30 --no-color -c "$HOST"
+tui_wait "test2" 10
+unlike "$(tui_screen_escapes)" "$colour_re" "--no-color: no colour at all"
+quit
+
+tui_start 100 30 -r -c "$HOST"
+ok "-r: the title says read-only" tui_wait "[read-only]" 10
+tui_keys / ; tui_type "net-tools.q"; tui_keys Enter c
+ok "-r: an action key says actions are not available" \
+    tui_wait "read-only connection: actions are not available" 5
+tui_keys '?'
+ok "-r: the help hides the actions" tui_wait "Actions are hidden: the connection is read-only" 5
+quit
+done_testing

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Terminal sizes: 80x24, 40x12, resizing while a dialog is open, and a terminal too small.
+. "$(dirname "$0")/tui-lib.sh"
+tui_init
+HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
+export LANG=C.UTF-8
+plan 14
+
+# Every screen line fits the terminal: measured in display columns (CJK counts 2).
+fits() { # COLS
+    tui_screen | python3 -c '
+import sys, unicodedata
+w = int(sys.argv[1])
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+bad = [l for l in sys.stdin.read().split("\n") if width(l) > w]
+sys.exit(1 if bad else 0)' "$1"
+}
+
+tui_start 80 24 -c "$HOST"
+ok "80x24: the tree appears" tui_wait "test2" 10
+s=$(tui_screen)
+like "$s" "^ virt-snaptree" "80x24: the title is on the first line"
+like "$s" "connected$" "80x24: the status line shows the host state"
+ok "80x24: no line is wider than the terminal" fits 80
+
+tui_resize 40 12
+ok "40x12: redrawn after the resize" tui_wait "db01" 5
+ok "40x12: no line is wider than the terminal" fits 40
+like "$(tui_screen)" "^ virt-snaptree" "40x12: the title is still on top"
+
+tui_keys '?'
+ok "40x12: the help opens" tui_wait "Help" 5
+tui_resize 100 30
+ok "resizing while the help is open redraws it at the new size" tui_wait "Moving around" 5
+ok "100x30: no line is wider than the terminal" fits 100
+tui_resize 20 6
+ok "20x6: says the terminal is too small" tui_wait "Terminal too small" 5
+tui_resize 80 24
+tui_keys Escape
+ok "back to 80x24, the help closes" tui_wait_gone "Moving around" 5
+ok "and the tree is back" tui_wait "test2" 5
+tui_keys q
+ok "q quits" tui_wait "__EXITED__ 0" 5
+done_testing
