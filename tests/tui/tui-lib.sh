@@ -83,6 +83,17 @@ tui_wait_gone() {
     return 1
 }
 
+# Waits until the line holding TEXT also holds WANT.
+tui_wait_line() {
+    local text=$1 want=$2 secs=${3:-10} end
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        tui_screen | grep -F -- "$text" | grep -qF -- "$want" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # The screen line holding TEXT (first match).
 tui_line() { tui_screen | grep -F -- "$1" | head -n1; }
 
