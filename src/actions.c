@@ -142,6 +142,10 @@ static unsigned commit_flags(const st_request *req)
         f |= VIR_DOMAIN_BLOCK_COMMIT_RELATIVE;
     if (req->flags & ST_F_ACTIVE)
         f |= VIR_DOMAIN_BLOCK_COMMIT_ACTIVE;
+    /* libvirt removes the merged images itself once the commit (or its pivot) completes, on
+     * the host that holds them: never unlink paths of a remote host on this machine. */
+    if (req->flags & ST_F_DELETE)
+        f |= VIR_DOMAIN_BLOCK_COMMIT_DELETE;
     return f;
 }
 
@@ -169,7 +173,9 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
         st_worker_post_jobs(w);
         return -1;
     }
-    if (req->flags & ST_F_DELETE)
+    /* A pull has no DELETE flag: its files are removed here, which the planner allows only when
+     * the images are on this machine. */
+    if (!commit && (req->flags & ST_F_DELETE) && w->local)
         st_jobtab_set_cleanup(w->jobs, jid, req->paths, req->n_paths);
     st_jobtab_update(w->jobs, jid, ST_PHASE_RUNNING, 0, 0, NULL);
     st_worker_post_jobs(w);

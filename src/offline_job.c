@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,8 +84,7 @@ static int redefine_on_base(offline_ctx *c, char **err)
     if (disk_source(c, &xml, &src, &fmt, err) != 0)
         return -1;
     const st_layer *b = &c->chain[c->base];
-    char *nx = st_xml_set_disk_source(xml, c->req.disk, b->path, b->format ? b->format : "qcow2",
-                                      err);
+    char *nx = st_xml_set_disk_source(xml, c->req.disk, b->path, b->format, err);
     int rc = -1;
     if (nx) {
         virDomainPtr nd = virDomainDefineXML(c->w->conn, nx);
@@ -105,15 +105,31 @@ static int redefine_on_base(offline_ctx *c, char **err)
 static int run_commit(offline_ctx *c, char **err)
 {
     const char *top = c->chain[c->top].path, *base = c->chain[c->base].path;
-    char *av[] = {"qemu-img", "commit", "-p", "-d", "-t", "none", "-b", (char *)base,
-                  (char *)top, NULL};
+    char rate[32];
+    snprintf(rate, sizeof(rate), "%luM", c->req.bandwidth);
+    char *av[12];
+    size_t k = 0;
+    av[k++] = "qemu-img";
+    av[k++] = "commit";
+    av[k++] = "-p";
+    av[k++] = "-d";
+    av[k++] = "-t";
+    av[k++] = "none";
+    if (c->req.bandwidth) {
+        av[k++] = "-r";
+        av[k++] = rate;
+    }
+    av[k++] = "-b";
+    av[k++] = (char *)base;
+    av[k++] = (char *)top;
+    av[k] = NULL;
     if (st_qemu_img_run(av, progress, c, err) != 0)
         return -1;
     if (c->top == 0)
         return redefine_on_base(c, err);
     const st_layer *above = &c->chain[c->top - 1];
     char *name = st_backing_name_for(above->path, base, c->req.flags & ST_F_RELATIVE);
-    const char *fmt = c->chain[c->base].format ? c->chain[c->base].format : "qcow2";
+    const char *fmt = c->chain[c->base].format;
     char *rb[] = {"qemu-img", "rebase", "-u", "-F", (char *)fmt, "-b", name,
                   (char *)above->path, NULL};
     int rc = st_qemu_img_run(rb, NULL, NULL, err);
@@ -128,8 +144,7 @@ static int run_pull(offline_ctx *c, char **err)
                      ? st_backing_name_for(active, c->chain[c->base].path,
                                            c->req.flags & ST_F_RELATIVE)
                      : xstrdup("");
-    const char *fmt = c->base < c->n_chain && c->chain[c->base].format ? c->chain[c->base].format
-                                                                       : "qcow2";
+    const char *fmt = c->base < c->n_chain ? c->chain[c->base].format : NULL;
     char *av[10];
     size_t k = 0;
     av[k++] = "qemu-img";
@@ -209,6 +224,11 @@ static int prepare(offline_ctx *c, char **err)
     if (c->top == SIZE_MAX || (commit && (c->base == SIZE_MAX || c->base <= c->top)) ||
         (!commit && c->base == SIZE_MAX) || (!commit && c->base == 0)) {
         *err = xstrdup(_("the chain changed since the plan was made: plan again"));
+        return -1;
+    }
+    /* A backing file is written with its format (-F): never guess it. */
+    if (c->base < c->n_chain && !c->chain[c->base].format) {
+        *err = xasprintf(_("the format of %s is not known"), c->chain[c->base].path);
         return -1;
     }
     size_t from = commit ? c->top : 1;

@@ -345,14 +345,21 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
     st_put(a, y, x + used, name_w - used, marks, mattr);
     if (r->kind == ROW_DISK) {
         const st_job *j = disk_job(a, r);
-        if (j && cw) {
-            int bw = cw > 34 ? 12 : 6;
-            char pct[48];
-            snprintf(pct, sizeof(pct), " %s %3.0f%%", st_job_kind_label(j->kind),
-                     100 * job_frac(j));
-            int px = a->tree_w - cw;
+        /* The job's bar takes the columns' place on the disk's own line. */
+        int jw = a->tree_w - x - used - 2;
+        if (jw > 40)
+            jw = 40;
+        if (j && jw >= 16) {
+            int bw = jw >= 36 ? 14 : 6;
+            char pct[96];
+            snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * job_frac(j),
+                     st_job_kind_label(j->kind), st_job_phase_label(j->phase));
+            int px = a->tree_w - jw;
+            move(y, px);
+            for (int i = px; i < a->tree_w; i++)
+                addch(' ');
             st_draw_bar(a, y, px, bw, job_frac(j));
-            st_put(a, y, px + bw, cw - bw, pct, A_BOLD);
+            st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
             return;
         }
     }
