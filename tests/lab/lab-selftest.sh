@@ -15,6 +15,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 lab_init
 T_ALL=$(lab_now)
+diag "lab folder: $LAB_TMP"
 
 fails() {
     ! "$@"
