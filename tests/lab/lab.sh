@@ -107,7 +107,7 @@
 #                             map), i.e. nothing was written into the wrong layer.
 #   lab_io_write TARGET BYTE OFF LEN [BYTE OFF LEN]...   qemu-io write -P, batched.
 #   lab_io_verify TARGET BYTE OFF LEN [BYTE OFF LEN]...  qemu-io read -P, batched; on mismatch it
-#                             prints expected vs got (a hex dump of the region's first bytes).
+#                             prints expected vs got (the first differing byte, how many differ).
 #
 # Scenarios (the seed article's chains; DIR gets the images, MODE is running or shutoff):
 #   lab_article_chain URI DIR [MODE]
