@@ -107,7 +107,7 @@
 #                             map), i.e. nothing was written into the wrong layer.
 #   lab_io_write TARGET BYTE OFF LEN [BYTE OFF LEN]...   qemu-io write -P, batched.
 #   lab_io_verify TARGET BYTE OFF LEN [BYTE OFF LEN]...  qemu-io read -P, batched; on mismatch it
-#                             prints expected vs got (a hex dump of the region's first bytes).
+#                             prints expected vs got (the first differing byte, how many differ).
 #
 # Scenarios (the seed article's chains; DIR gets the images, MODE is running or shutoff):
 #   lab_article_chain URI DIR [MODE]
@@ -432,10 +432,6 @@ lab_host_dir() {
     }
 }
 
-lab__host_kind() {
-    lab__host_field "$1" 1
-}
-
 lab_virsh() {
     local uri=$1
     shift
@@ -464,17 +460,20 @@ lab__virsh_q() {
 }
 
 lab_cleanup() {
-    local hook kind dir uri dom pid
+    local hook kind dir uri dom pid jobs
     [ -n "${LAB_TMP:-}" ] && [ -d "$LAB_TMP" ] || return 0
     [ -z "${LAB__CLEANING:-}" ] || return 0
     LAB__CLEANING=1
+    # A second ^C must not leave half the hosts running; every step below is bounded.
+    trap '' HUP INT TERM
     for hook in "${LAB__CLEANUP_HOOKS[@]}"; do
         eval "$hook" >>"$LAB_LOG" 2>&1
     done
-    # Newest host first, so a host a test made on top of another goes first.
-    while IFS=$'\t' read -r kind dir uri; do
+    # Newest host first, so a host a test made on top of another goes first.  The list comes on
+    # fd 3 so that nothing in the loop can eat it from stdin.
+    while IFS=$'\t' read -r -u 3 kind dir uri; do
         [ -n "$kind" ] || continue
-        pid=
+        pid="" jobs=()
         if [ "$kind" = daemon ]; then
             pid=$(cat "$dir/lab-daemon.pid" 2>/dev/null)
             lab__alive "$pid" || pid=
@@ -487,15 +486,17 @@ lab_cleanup() {
                     # A daemon takes concurrent clients, and each destroy waits for a QEMU to
                     # be reaped (seconds where PID 1 reaps orphans lazily): overlap them.
                     lab__destroy_undefine "$uri" "$dom" &
+                    jobs+=("$!")
                 else
                     lab__destroy_undefine "$uri" "$dom"
                 fi
             done
-            wait
+            # Only these: the test may have background jobs of its own.
+            [ "${#jobs[@]}" -eq 0 ] || wait "${jobs[@]}"
         fi
         [ "$kind" != daemon ] || lab_daemon_stop "$dir" >>"$LAB_LOG" 2>&1
         lab__kill_leftover_qemu "$dir"
-    done < <(tac "$LAB_TMP/hosts")
+    done 3< <(tac "$LAB_TMP/hosts")
     if [ -n "${LAB_KEEP:-}" ]; then
         diag "LAB_KEEP: kept $LAB_TMP"
     elif grep -qF " $LAB_TMP/" /proc/self/mountinfo; then
@@ -509,6 +510,9 @@ lab_cleanup() {
     # Later TAP helpers must not write into the folder that is gone.
     LAB_TMP="" LAB_LOG=""
     LAB__CLEANING=
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
 }
 
 lab__destroy_undefine() {
@@ -574,7 +578,7 @@ lab_caps_warm() {
         lab__caps_fresh "$stamp" && exit 0
         t0=$(lab_now)
         d=$(mktemp -d "$LAB_TMP/warm.XXXXXX") || exit 1
-        # A daemon probes every emulator at start (the embedded driver only the ones it needs).
+        # A daemon probes every emulator when it starts: one start fills the cache.
         LAB__WARMING=1 lab_daemon_start "$d" >/dev/null || exit 1
         lab_daemon_stop "$d" || exit 1
         rm -rf "$LAB_CACHE_DIR/capabilities.new" "$LAB_CACHE_DIR/capabilities.old"
@@ -716,7 +720,7 @@ lab_daemon_stop() {
 # ---------------------------------------------------------------- domains
 
 lab_domain_define() {
-    local uri=$1 name=$2 state=shutoff spec tgt file fmt xml disks=""
+    local uri=$1 name=$2 state=shutoff spec tgt file fmt xml out disks=""
     shift 2
     lab__need_tmp && lab__check_name "$name" || return 1
     while [ $# -gt 0 ]; do
@@ -776,10 +780,10 @@ $disks    <controller type='usb' model='none'/>
   </devices>
 </domain>
 EOF
-    lab_virsh "$uri" define "$xml" >>"$LAB_LOG" 2>&1
+    out=$(lab_virsh "$uri" define "$xml" 2>&1)
     # A crash of virsh at exit leaves the status unreliable: ask libvirt instead.
     lab__virsh_q "$uri" dominfo "$name" >/dev/null || {
-        lab__err "could not define $name (see $xml)"
+        lab__err "could not define $name from $xml: $out"
         return 1
     }
     [ "$state" = shutoff ] || lab_domain_start "$uri" "$name"
@@ -802,13 +806,14 @@ lab__wait_state() {
 }
 
 lab_domain_start() {
-    local t0 rc
+    local t0 rc out
     t0=$(lab_now)
-    lab_virsh "$1" start "$2" >>"${LAB_LOG:-/dev/null}" 2>&1
+    out=$(lab_virsh "$1" start "$2" 2>&1)
     rc=$?
     # A failed start is final; a crash of virsh at exit (rc >= 128) may have started it.
     if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; then
-        lab__err "virsh start $2 failed; its log:"
+        lab__err "virsh start $2 failed: $out"
+        lab__err "the end of its QEMU log:"
         tail -n 5 "$(lab_domain_log "$1" "$2")" >&2
         return 1
     fi
@@ -864,7 +869,8 @@ lab_disk_source() {
 
 # QEMU 7.2 under libvirt 9.0 uses -blockdev: the qdev id (virtio-disk0) names the virtio-blk-pci
 # proxy, which has no block backend ("Device does not have a block device backend"); the
-# backend hangs off its virtio-backend child.  The alias comes from the live XML when it can.
+# backend hangs off its virtio-backend child.  libvirt names it virtio-disk<N>, N the index of
+# the target name (vda 0, vdb 1); take it from the live XML rather than guess.
 lab_disk_qom() {
     local alias
     alias=$(lab__virsh_q "$1" dumpxml "$2" | awk -v t="$3" '
@@ -873,23 +879,20 @@ lab_disk_qom() {
         d && /<alias / { if (match($0, /name=.[^"'\'']*/)) al = substr($0, RSTART + 6, RLENGTH - 6) }
         /<\/disk>/ { if (d && tg == t && al != "") print al; d = 0 }')
     if [ -z "$alias" ]; then
-        # libvirt names virtio disks virtio-disk<index of the target name> (vda 0, vdb 1...).
-        case $3 in
-        vd[a-z]) alias=virtio-disk$(($(printf '%d' "'${3#vd}") - 97)) ;;
-        *) return 1 ;;
-        esac
+        lab__err "no disk $3 with an alias in the live XML of $2 (is it running?)"
+        return 1
     fi
     echo "/machine/peripheral/$alias/virtio-backend"
 }
 
 lab_snapshot_external() {
-    local uri=$1 dom=$2 snap=$3 tgt=$4 file=$5
+    local uri=$1 dom=$2 snap=$3 tgt=$4 file=$5 out
     # Exactly the article's command line.
-    lab_virsh "$uri" snapshot-create-as --domain "$dom" --name "$snap" --disk-only \
-        --diskspec "$tgt,snapshot=external,file=$file" --atomic >>"${LAB_LOG:-/dev/null}" 2>&1
+    out=$(lab_virsh "$uri" snapshot-create-as --domain "$dom" --name "$snap" --disk-only \
+        --diskspec "$tgt,snapshot=external,file=$file" --atomic 2>&1)
     # Check the effect rather than the status (see lab__virsh_q).
     [ "$(lab_disk_source "$uri" "$dom" "$tgt")" = "$file" ] || {
-        lab__err "snapshot $snap of $dom: $tgt is not on $file"
+        lab__err "snapshot $snap of $dom: $tgt is not on $file: $out"
         return 1
     }
     lab__virsh_q "$uri" snapshot-info "$dom" "$snap" >/dev/null
@@ -1031,7 +1034,7 @@ lab__qemu_io() {
     out=$(lab_virsh "$LAB__T_URI" "$vcmd" 2>&1)
     # Each command answers with an empty line; anything else is an error from HMP or virsh.
     if [ -n "$(printf '%s' "$out" | tr -d '[:space:]')" ]; then
-        lab__err "HMP qemu-io on $LAB__T_DOM $LAB__T_DISK: $out"
+        lab__err "HMP qemu-io on $LAB__T_DOM $LAB__T_DISK: $(grep -m 1 . <<<"$out")"
         return 1
     fi
     # Output normally lands before the monitor replies; allow a moment for buffering anyway.
