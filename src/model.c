@@ -216,14 +216,20 @@ const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name)
     return NULL;
 }
 
-const st_job *st_host_find_job(const st_host *h, const char *domain, const char *disk)
+const st_job *st_host_disk_job(const st_host *h, const char *domain, const char *disk,
+                               bool running_only)
 {
+    const st_job *ended = NULL;
     for (size_t i = 0; h && i < h->n_jobs; i++) {
         const st_job *j = &h->jobs[i];
-        if (streq0(j->domain, domain) && (!disk || streq0(j->disk, disk)))
+        if (!streq0(j->domain, domain) || (disk && !streq0(j->disk, disk)))
+            continue;
+        if (!st_job_phase_final(j->phase))
             return j;
+        if (!ended || j->id > ended->id)
+            ended = j;
     }
-    return NULL;
+    return running_only ? NULL : ended;
 }
 
 /* One chain layer seen from the sharing check: where it sits and what file it is. */

@@ -187,6 +187,11 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts);
 const st_domain *st_host_find_domain(const st_host *h, const char *name);
 const st_disk *st_domain_find_disk(const st_domain *d, const char *target);
 const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name);
-const st_job *st_host_find_job(const st_host *h, const char *domain, const char *disk);
+/*
+ * The job to show for a disk (disk NULL: any disk of the domain): the one still running, else,
+ * unless running_only, the one that ended last.
+ */
+const st_job *st_host_disk_job(const st_host *h, const char *domain, const char *disk,
+                               bool running_only);
 
 #endif

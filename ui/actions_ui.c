@@ -16,15 +16,8 @@ const st_job *st_row_job(const st_app *a, const st_row *r)
         return NULL;
     const st_host *h = a->hosts[r->host];
     const st_domain *d = &h->doms[r->dom];
-    if (r->kind == ROW_DISK || r->kind == ROW_LAYER) {
-        const st_job *j = st_host_find_job(h, d->name, d->disks[r->disk].target);
-        for (size_t i = 0; i < h->n_jobs; i++)
-            if (streq0(h->jobs[i].domain, d->name) &&
-                streq0(h->jobs[i].disk, d->disks[r->disk].target) &&
-                !st_job_phase_final(h->jobs[i].phase))
-                return &h->jobs[i];
-        return j && !st_job_phase_final(j->phase) ? j : NULL;
-    }
+    if (r->kind == ROW_DISK || r->kind == ROW_LAYER)
+        return st_host_disk_job(h, d->name, d->disks[r->disk].target, true);
     const st_job *found = NULL;
     for (size_t i = 0; i < h->n_jobs; i++)
         if (streq0(h->jobs[i].domain, d->name) && !st_job_phase_final(h->jobs[i].phase)) {

@@ -165,17 +165,12 @@ static const st_domain *row_dom(const st_app *a, const st_row *r)
 static const st_job *disk_job(const st_app *a, const st_row *r)
 {
     const st_domain *d = row_dom(a, r);
-    return st_host_find_job(a->hosts[r->host], d->name, d->disks[r->disk].target);
+    return st_host_disk_job(a->hosts[r->host], d->name, d->disks[r->disk].target, false);
 }
 
 static const st_job *domain_job(const st_app *a, const st_row *r)
 {
-    const st_host *h = a->hosts[r->host];
-    const st_domain *d = row_dom(a, r);
-    for (size_t i = 0; i < h->n_jobs; i++)
-        if (streq0(h->jobs[i].domain, d->name) && !st_job_phase_final(h->jobs[i].phase))
-            return &h->jobs[i];
-    return NULL;
+    return st_host_disk_job(a->hosts[r->host], row_dom(a, r)->name, NULL, true);
 }
 
 static int state_pair(st_dom_state s)
@@ -526,7 +521,7 @@ static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const
     dlinef(d, _("Chain"), ngettext("%zu layer", "%zu layers", k->n_chain), k->n_chain);
     if (k->chain_unknown)
         dline(d, _("Unknown"), k->chain_unknown);
-    const st_job *j = st_host_find_job(h, dom->name, k->target);
+    const st_job *j = st_host_disk_job(h, dom->name, k->target, false);
     if (j) {
         char buf[128];
         st_fmt_job(j, buf, sizeof(buf));

@@ -97,7 +97,7 @@ static void picker_draw(st_app *a, st_dialog *d)
 {
     picker *p = d->data;
     int y, x, h, w;
-    st_dialog_box(a, 76, (int)p->n + 6, &y, &x, &h, &w);
+    st_dialog_box(a, 104, (int)p->n + 6, &y, &x, &h, &w);
     st_frame(a, y, x, h, w, p->title);
     int row = y + 1;
     if (p->hint)

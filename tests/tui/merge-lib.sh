@@ -1,0 +1,40 @@
+#!/bin/bash
+# Helpers shared by the merge tests (sourced after lab.sh and tui-lib.sh).
+
+# Selects the first node whose name contains TEXT (searching from the top).
+select_node() {
+    tui_keys g /
+    tui_type "$1"
+    tui_keys Enter
+}
+
+# Types yes and Enter on a plan screen that is shown.
+confirm_yes() {
+    tui_wait "Type yes and press Enter" 10 || return 1
+    tui_type yes
+    tui_keys Enter
+}
+
+# The chain of a running domain's disk as libvirt reports it now: file names, top first.
+live_chain() { # URI DOMAIN
+    lab_virsh "$1" domstats --block --backing "$2" |
+        sed -n 's/^ *block\.[0-9]*\.path=//p' | xargs -n1 basename | tr '\n' ' ' | sed 's/ $//'
+}
+
+# The chain read from the headers of an image on disk: file names, top first.
+file_chain() { # FILE
+    lab_image_chain "$1" | xargs -n1 basename | tr '\n' ' ' | sed 's/ $//'
+}
+
+# Waits until a command's output equals WANT.
+wait_output() { # SECS WANT CMD...
+    local secs=$1 want=$2 end
+    shift 2
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        [ "$("$@" 2>/dev/null)" = "$want" ] && return 0
+        sleep 0.2
+    done
+    echo "last output: $("$@" 2>&1)"
+    return 1
+}
