@@ -50,7 +50,7 @@ tui_start() {
     cmd=$(printf '%q ' "$BIN" "$@")
     # LANG etc. come from the caller: tests choose the locale on purpose.
     tmux -S "$T_SOCK" -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
-        "env TERM=xterm-256color ${T_ENV:-} $cmd; echo __EXITED__ \$?; sleep 30"
+        "env TERM=tmux-256color ${T_ENV:-} $cmd; echo __EXITED__ \$?; sleep 30"
     tmux -S "$T_SOCK" set-option -t t remain-on-exit on >/dev/null 2>&1
 }
 
