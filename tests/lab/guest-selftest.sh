@@ -115,9 +115,11 @@ first_in_overlay() {
     echo $((b < 1 ? 1 : b))
 }
 
-N2=400
+# Then the plug is pulled: what "written k" is worth is that QEMU killed in the middle of the
+# writes loses none of the records it confirmed.
+N2=2000
 qemu-img create -q -f qcow2 "$D/g2.qcow2" 64M
-ok "g2 defined and started ($N2 records, then power off)" \
+ok "g2 defined and started ($N2 records, as fast as it can)" \
     lab_guest_define "$uri" g2 "$D/g2.qcow2" --records "$N2"
 ok "g2 confirms record 100" lab_guest_wait_written "$uri" g2 100 30
 before=$(lab_guest_last_written "$uri" g2)
@@ -126,21 +128,24 @@ ok "external disk-only snapshot of g2 while it writes" \
     lab_snapshot_external "$uri" g2 s1 vda "$D/g2-s1.qcow2"
 after=$(lab_guest_last_written "$uri" g2)
 diag "snapshot took $(lab_elapsed "$t")s; g2 had confirmed $before records before it, $after after"
-t=$(lab_now)
-ok "g2 confirms all $N2" lab_guest_wait "$uri" g2 "all written $N2" 60
-diag "g2: $((N2 - after)) more records in $(lab_elapsed "$t")s"
-ok "g2 powers itself off" lab__wait_state "$uri" g2 "shut off" 30
-is "$(lab_guest_last_written "$uri" g2)" "$N2" "the console confirms $N2"
-ok "the overlay's chain holds all $N2 records byte for byte" lab_guest_verify "$D/g2-s1.qcow2" "$N2" "$OFF"
+ok "g2 writes on into the overlay" lab_guest_wait_written "$uri" g2 $((after + 150)) 30
+ok "g2 destroyed while it writes" lab_domain_destroy "$uri" g2
+k=$(lab_guest_last_written "$uri" g2)
+ok "the overlay's chain holds every record g2 confirmed (1..$k) byte for byte" \
+    lab_guest_verify "$D/g2-s1.qcow2" "$k" "$OFF"
+n=$(lab_guest_records "$D/g2-s1.qcow2" "$N2" "$OFF")
+ok "and at most the one in flight beyond them ($n records intact)" test "$n" -le $((k + 1))
 s=$(lab_guest_records "$D/g2.qcow2" "$N2" "$OFF")
 ok "the base holds every record confirmed before the snapshot ($before <= $s)" test "$s" -ge "$before"
-# A record in flight, and the console trailing the disk by a line or two.
-ok "and none written well after the snapshot returned ($s <= $after + 3)" test "$s" -le $((after + 3))
+# Slack for a record in flight and for the console trailing the disk (the tty sends the line
+# after dd returned; 3 records behind was seen): about 0.1 s of writes.
+ok "and none written well after the snapshot returned ($s <= $after + 10)" test "$s" -le $((after + 10))
 ok "the base reads zeros where the later records are" \
     lab_io_verify "$D/g2.qcow2" 0 $((OFFB + (s + 1) * REC)) $(((N2 - s) * REC))
 b=$(first_in_overlay "$D/g2-s1.qcow2" "$s")
-is "$(lab_guest_layers "$D/g2-s1.qcow2" "$N2" "$OFF")" "1 1 $((b - 1))"$'\n'"0 $b $N2" \
-    "records 1..$((b - 1)) live in the base, $b..$N2 in the overlay ($((s + 1 - b)) copied with their cluster)"
+is "$(lab_guest_layers "$D/g2-s1.qcow2" "$k" "$OFF")" "1 1 $((b - 1))"$'\n'"0 $b $k" \
+    "records 1..$((b - 1)) live in the base, $b..$k in the overlay ($((s + 1 - b)) copied with their cluster)"
+is "$(lab_guest_records "$D/g2.qcow2" 0 "$OFF")" 0 "counting zero records finds zero"
 
 # ---------------------------------------------------------------- an active commit while it writes
 
