@@ -179,8 +179,9 @@ lab__guest_make() {
         echo "$base" >>"$st/lib/modules/load-order"
     done
     cp "$LAB_GUEST_INIT" "$st/init" && chmod 755 "$st/init" || return 1
-    # Sorted names and root ownership: the same inputs give the same archive.
-    (cd "$st" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) |
+    # Sorted names, root ownership and one fixed time: the same inputs give the same archive.
+    find "$st" -exec touch -h -d @0 {} + || return 1
+    (cd "$st" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --reproducible --quiet) |
         gzip -9n >"$out/initrd.img" || return 1
     cp "/boot/vmlinuz-$kver" "$out/vmlinuz" || return 1
     printf '%s\n' "$@" >"$out/modules"
@@ -188,14 +189,16 @@ lab__guest_make() {
 }
 
 lab_guest_build() {
-    local dir=$1 kver bb mods=() key cache t0
+    local dir=$1 kver bb list mods=() key cache t0
     lab__need_tmp && lab__check_path "$dir" || return 1
     kver=$(lab__guest_kver) && bb=$(lab__guest_busybox) || return 1
     [ -f "/boot/vmlinuz-$kver" ] || {
         lab__err "no /boot/vmlinuz-$kver"
         return 1
     }
-    mapfile -t mods < <(lab__guest_modules "$kver") || return 1
+    # Not mapfile < <(...): a failure inside would go unnoticed and give a guest with no disk.
+    list=$(lab__guest_modules "$kver") || return 1
+    [ -z "$list" ] || mapfile -t mods <<<"$list"
     key=$(lab__guest_key "$kver" "$bb" "${mods[@]}") || return 1
     if [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ]; then
         printf '%s\n' "$dir/vmlinuz" "$dir/initrd.img"
