@@ -20,8 +20,9 @@
 # dd + fsync, so "written k" on its console means records 1..k are durable in the image.
 #
 # Record k (k = 1..N) is the 4 KiB block at OFFSET + k*4K: "REC%012d\n" then 4080 bytes of
-# (k mod 251) + 1.  Keep OFFSET clear of the pattern regions of lab.sh if a test mixes both
-# (the default 8M is clear of them up to 8 MiB of records, N < 2048).
+# (k mod 251) + 1; the records fill [OFFSET + 4K, OFFSET + (N+1)*4K).  lab.sh's patterns use
+# [i MiB, +68K) for layer i and most of [48M, 64M): a test that mixes both wants a bigger disk
+# and the records above 64M (e.g. --offset 64M on a 128M image).
 #
 # Environment:
 #   LAB_GUEST_KVER     kernel version to boot (default: the newest /boot/vmlinuz-*-cloud-*
