@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 32
+plan 35
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -88,7 +88,13 @@ tui_keys C-u; tui_type 1; tui_keys Enter
 ok "the plan shows the limit" tui_wait "3  bandwidth limit: 1 MiB/s" 5
 confirm_yes
 ok "the job runs" tui_wait "running" 20
-sleep 2
+select_node "test2_again.qcow2"
+tui_keys b
+ok "b asks for the job's new bandwidth" tui_wait "MiB/s (0 = unlimited)" 5
+tui_keys C-u; tui_type 2; tui_keys Enter
+ok "the interface confirms the change" tui_wait "set to 2 MiB/s" 10
+like "$(lab_virsh "$uri" blockjob test2 vda --info --bandwidth 2>&1; lab_virsh "$uri" blockjob test2 vda --bytes 2>&1)" \
+    "Bandwidth limit: 2097152 bytes/s|2 MiB" "libvirt runs the job at 2 MiB/s now"
 select_node "test2_again.qcow2"
 tui_keys a
 ok "a asks before aborting" tui_wait "Abort the job?" 5
