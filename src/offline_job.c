@@ -173,6 +173,16 @@ static void remove_files(offline_ctx *c)
             st_action_result(c->w, c->id, false, _("could not remove %s"), c->req.paths[i]);
 }
 
+static void ctx_free(offline_ctx *c)
+{
+    for (size_t i = 0; i < c->n_chain; i++)
+        st_layer_clear(&c->chain[i]);
+    free(c->chain);
+    st_request_clear(&c->req);
+    virDomainFree(c->dom);
+    free(c);
+}
+
 static void *offline_main(void *p)
 {
     offline_ctx *c = p;
@@ -194,12 +204,7 @@ static void *offline_main(void *p)
     if (virDomainGetUUIDString(c->dom, uuid) == 0)
         st_worker_mark_dirty(c->w, uuid);
     st_worker_request_refresh(c->w, 0);
-    for (size_t i = 0; i < c->n_chain; i++)
-        st_layer_clear(&c->chain[i]);
-    free(c->chain);
-    st_request_clear(&c->req);
-    virDomainFree(c->dom);
-    free(c);
+    ctx_free(c);
     return NULL;
 }
 
@@ -249,12 +254,7 @@ void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *
     if (prepare(c, &err) != 0) {
         st_action_result(w, id, false, "%s", err);
         free(err);
-        for (size_t i = 0; i < c->n_chain; i++)
-            st_layer_clear(&c->chain[i]);
-        free(c->chain);
-        st_request_clear(&c->req);
-        virDomainFree(c->dom);
-        free(c);
+        ctx_free(c);
         return;
     }
     c->jid = st_jobtab_track(w->jobs, dom, req->disk,

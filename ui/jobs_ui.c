@@ -82,15 +82,9 @@ void st_flow_abort(st_app *a, const st_row *r)
 
 static void on_bw(st_app *a, const char *text, void *ctx)
 {
-    if (!text)
-        return;
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end) {
-        st_app_status(a, true, _("not a number of MiB/s: %s"), text);
-        return;
-    }
-    send(a, ctx, ST_REQ_SET_SPEED, v);
+    unsigned long v;
+    if (text && st_parse_mibs(a, text, &v))
+        send(a, ctx, ST_REQ_SET_SPEED, v);
 }
 
 void st_flow_bandwidth(st_app *a, const st_row *r)

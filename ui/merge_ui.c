@@ -185,16 +185,8 @@ static void submit(st_app *a, merge_flow *f)
 static void on_bandwidth(st_app *a, const char *text, void *ctx)
 {
     merge_flow *f = ctx;
-    if (!text)
-        return;
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end) {
-        st_app_status(a, true, _("not a number of MiB/s: %s"), text);
-        return;
-    }
-    f->opts.bandwidth = v;
-    replan(a, f);
+    if (text && st_parse_mibs(a, text, &f->opts.bandwidth))
+        replan(a, f);
 }
 
 static void on_delete_confirm(st_app *a, size_t choice, void *ctx)

@@ -9,6 +9,7 @@
 
 #include "i18n.h"
 #include "util.h"
+#include "widgets.h"
 
 /* Case-insensitive for ASCII; other characters (CJK) compare as they are. */
 static bool name_matches(const char *name, const char *pat)
@@ -84,17 +85,6 @@ static void update(st_app *a)
     a->search_failed = !find_and_reveal(a, a->search, a->search_origin, 1, true);
 }
 
-static void backspace(char *s)
-{
-    size_t n = strlen(s);
-    /* Step back over UTF-8 continuation bytes to remove one whole character. */
-    while (n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0x80)
-        n--;
-    if (n > 0)
-        n--;
-    s[n] = '\0';
-}
-
 void st_search_key(st_app *a, int key, bool is_code)
 {
     a->dirty = true;
@@ -107,7 +97,7 @@ void st_search_key(st_app *a, int key, bool is_code)
         return;
     }
     if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
-        backspace(a->search);
+        st_utf8_backspace(a->search);
         update(a);
         return;
     }

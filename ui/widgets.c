@@ -197,14 +197,27 @@ static void input_draw(st_app *a, st_dialog *d)
     st_put(a, y + h - 2, x + 2, w - 4, _("Enter accepts, Esc cancels"), A_DIM);
 }
 
-static void input_backspace(char *s)
+void st_utf8_backspace(char *s)
 {
     size_t n = strlen(s);
+    /* Step back over continuation bytes so that a CJK character goes as a whole. */
     while (n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0x80)
         n--;
     if (n > 0)
         n--;
     s[n] = '\0';
+}
+
+bool st_parse_mibs(st_app *a, const char *text, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(text, &end, 10);
+    if (end == text || *end || text[0] == '-') {
+        st_app_status(a, true, _("not a number of MiB/s: %s"), text);
+        return false;
+    }
+    *out = v;
+    return true;
 }
 
 static bool input_key(st_app *a, st_dialog *d, int key, bool is_code)
@@ -219,7 +232,7 @@ static bool input_key(st_app *a, st_dialog *d, int key, bool is_code)
         return true;
     }
     if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
-        input_backspace(in->buf);
+        st_utf8_backspace(in->buf);
         return false;
     }
     if (!is_code && key == 21) { /* ^U clears the line, as in a shell */

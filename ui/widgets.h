@@ -24,6 +24,15 @@ typedef void (*st_input_fn)(st_app *a, const char *text, void *ctx);
 st_dialog *st_input_new(const char *title, const char *prompt, const char *initial,
                         st_input_fn done, void *ctx, st_ctx_free_fn free_ctx);
 
+/* Removes the last whole UTF-8 character of s (a line being edited). */
+void st_utf8_backspace(char *s);
+
+/*
+ * Parses a bandwidth typed in MiB/s ("0" = unlimited). On a bad number, says so in the status
+ * line and returns false.
+ */
+bool st_parse_mibs(st_app *a, const char *text, unsigned long *out);
+
 /* A message; any key closes it. */
 st_dialog *st_message_new(const char *title, const char *text, bool error);
 
