@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/tui/tui-lib.sh"
 lab_init
 tui_init
-plan 14
+plan 18
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -52,6 +52,14 @@ lab_domain_destroy "$uri" beta >/dev/null
 ok "events flow again: beta is shown shut off" tui_wait_line "beta " "shut off" 10
 tui_keys g / ; tui_type "beta"; tui_keys Enter
 ok "its detail says so too" tui_wait "State        shut off" 10
+
+# A daemon that goes away (a dropped connection): detected at once, retried with backoff.
+lab_daemon_stop "$LAB_TMP/d" >/dev/null
+ok "a stopped daemon is detected" tui_wait "reconnecting" 15
+uri2=$(lab_daemon_start "$LAB_TMP/d") || bail_out "restart"
+is "$uri2" "$uri" "the daemon is back at the same address"
+ok "the interface reconnects by itself" tui_wait_gone "reconnecting" 40
+ok "and shows the domains again" tui_wait "alpha" 10
 tui_keys q
 tui_wait "__EXITED__" 5
 done_testing
