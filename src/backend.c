@@ -211,3 +211,21 @@ void st_backend_stop(st_backend *b)
     for (size_t i = 0; i < b->n; i++)
         st_worker_stop(b->workers[i]);
 }
+
+void st_backend_free(st_backend *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!b->workers[i]->joined)
+            return; /* a worker still owns memory: the process is about to exit anyway */
+    for (size_t i = 0; i < b->n; i++)
+        st_worker_free(b->workers[i]);
+    free(b->workers);
+    st_msg *m;
+    while ((m = st_backend_next(b)))
+        st_msg_free(m);
+    close(b->pipe[0]);
+    close(b->pipe[1]);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->cond);
+    free(b);
+}

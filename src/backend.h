@@ -86,5 +86,7 @@ bool st_backend_wait_initial(st_backend *b, int timeout_ms);
  * worker is stuck in a call to a hung host: such a worker is abandoned, not joined.
  */
 void st_backend_stop(st_backend *b);
+/* Frees the backend after st_backend_stop, unless a worker had to be abandoned. */
+void st_backend_free(st_backend *b);
 
 #endif

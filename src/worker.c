@@ -513,5 +513,35 @@ void st_worker_stop(st_worker *w)
     ts.tv_sec += 2;
     if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0)
         return;
-    drop_connection(w);
+    w->joined = true;
+    /* Closing the last connection of an embedded driver shuts the driver down inside this
+     * process, which has crashed libvirt at exit (DESIGN.md): the process exits instead. */
+    if (!(w->conn_uri && strstr(w->conn_uri, ":///embed")))
+        drop_connection(w);
+}
+
+void st_worker_free(st_worker *w)
+{
+    if (!w || !w->joined)
+        return;
+    while (w->queue) {
+        st_reqnode *n = pop_request(w);
+        st_request_clear(&n->req);
+        free(n);
+    }
+    for (size_t i = 0; i < w->n_dirty; i++)
+        free(w->dirty_uuids[i]);
+    free(w->dirty_uuids);
+    st_cache_clear(&w->cache);
+    st_jobtab_free(w->jobs);
+    free(w->uri);
+    free(w->name);
+    free(w->lib_version);
+    free(w->hv_version);
+    free(w->hv_type);
+    free(w->conn_uri);
+    free(w->error);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
 }

@@ -57,6 +57,7 @@ typedef struct st_worker {
     st_cache cache;
     st_jobtab *jobs;
     double backoff, next_connect;
+    bool joined; /* the thread ended and was joined: the worker may be freed */
 } st_worker;
 
 st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);
@@ -67,6 +68,8 @@ void st_worker_submit(st_worker *w, int id, const st_request *req);
 /* 1 once the worker published a model or a connection failure. */
 int st_worker_published(st_worker *w);
 void st_worker_stop(st_worker *w);
+/* Frees a stopped, joined worker; an abandoned one (stuck on a hung host) is left alone. */
+void st_worker_free(st_worker *w);
 
 /* An event said this domain changed: its cached XML and snapshots are dropped. */
 void st_worker_mark_dirty(st_worker *w, const char *uuid);

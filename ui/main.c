@@ -60,8 +60,10 @@ static int run_report(const st_options *o)
     else
         st_report_text(stdout, hosts, n, o->utf8 && !o->ascii);
     fflush(stdout);
-    if (complete)
+    if (complete) {
         st_backend_stop(b);
+        st_backend_free(b);
+    }
     for (size_t i = 0; i < n; i++)
         st_host_free(hosts[i]);
     free(hosts);

@@ -438,6 +438,7 @@ int st_tui_run(const st_options *o)
     /* Restore the terminal before anything else can go wrong; jobs keep running in QEMU. */
     st_term_stop();
     st_backend_stop(app.b);
+    st_backend_free(app.b);
     app_free(&app);
     st_term_show_log(o->utf8);
     return status;
