@@ -152,7 +152,10 @@ static void longcall_free(longcall *c)
     free(c);
 }
 
-/* Memory (or data) processed and total from the domain's current job; false when none. */
+/*
+ * Progress of the domain's current job: (total - remaining) of memory, else of data. Zero pages
+ * are scanned without being "processed", so remaining is what moves for a mostly idle guest.
+ */
 static bool job_progress(virDomainPtr dom, uint64_t *cur, uint64_t *end)
 {
     int type = 0, n = 0;
@@ -161,17 +164,28 @@ static bool job_progress(virDomainPtr dom, uint64_t *cur, uint64_t *end)
         virResetLastError();
         return false;
     }
-    unsigned long long c = 0, e = 0;
-    bool got = virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_TOTAL, &e) == 1 &&
-               virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &c) == 1;
-    if (!got || !e)
-        got = virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_TOTAL, &e) == 1 &&
-              virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &c) == 1;
+    unsigned long long total = 0, rem = 0, done = 0;
+    const char *keys[2][3] = {
+        {VIR_DOMAIN_JOB_MEMORY_TOTAL, VIR_DOMAIN_JOB_MEMORY_REMAINING,
+         VIR_DOMAIN_JOB_MEMORY_PROCESSED},
+        {VIR_DOMAIN_JOB_DATA_TOTAL, VIR_DOMAIN_JOB_DATA_REMAINING, VIR_DOMAIN_JOB_DATA_PROCESSED},
+    };
+    bool got = false;
+    for (int k = 0; k < 2 && !got; k++) {
+        total = rem = done = 0;
+        if (virTypedParamsGetULLong(params, n, keys[k][0], &total) != 1 || !total)
+            continue;
+        if (virTypedParamsGetULLong(params, n, keys[k][1], &rem) == 1 && rem <= total)
+            done = total - rem;
+        else if (virTypedParamsGetULLong(params, n, keys[k][2], &done) != 1)
+            continue;
+        got = true;
+    }
     virTypedParamsFree(params, n);
-    if (!got || type == VIR_DOMAIN_JOB_NONE || !e)
+    if (!got || type == VIR_DOMAIN_JOB_NONE)
         return false;
-    *cur = c > e ? e : c;
-    *end = e;
+    *cur = done > total ? total : done;
+    *end = total;
     return true;
 }
 

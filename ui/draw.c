@@ -243,6 +243,13 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         break;
     }
     case ROW_SNAPGROUP: break;
+    case ROW_BRANCH: {
+        const st_branch *b = &row_dom(a, r)->branches[r->branch];
+        snprintf(out, n, _("%s, left at %s"), b->disk ? b->disk : "?",
+                 b->snapshot ? b->snapshot : "?");
+        *attr = st_attr(a, PAIR_DIM, A_NORMAL);
+        break;
+    }
     case ROW_SNAPSHOT: {
         const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
         char when[32] = "";
@@ -288,8 +295,15 @@ static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr
         const st_disk *k = &row_dom(a, r)->disks[r->disk];
         if (k->chain_unknown)
             snprintf(out, n, " (%s)", _("chain below not known"));
+    } else if (r->kind == ROW_BRANCH) {
+        snprintf(out, n, " %s", _("(detached branch)"));
+        *attr = st_attr(a, PAIR_SHARED, A_BOLD);
     } else if (r->kind == ROW_DOMAIN) {
         const st_domain *d = row_dom(a, r);
+        if (d->managed_save) {
+            snprintf(out, n, " %s", _("[managed save]"));
+            *attr = st_attr(a, PAIR_PAUSED, A_BOLD);
+        }
         if (d->error) {
             snprintf(out, n, " %s", d->error);
             *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
@@ -486,6 +500,25 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
         dline(d, _("Memory"), s->memory_file);
 }
 
+static void detail_branch(detail *d, const st_branch *b)
+{
+    char when[64] = "";
+    time_t t = (time_t)b->left;
+    struct tm tm;
+    if (b->left && localtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    dline(d, _("Branch"), b->file);
+    dline(d, _("Disk"), b->disk);
+    dline(d, _("Left"), when[0] ? when : "-");
+    dlinef(d, _("Why"), _("the disk was reverted to snapshot %s; this overlay keeps what was "
+                          "written before that, and is never deleted by this tool"),
+           b->snapshot ? b->snapshot : "?");
+    if (b->base)
+        dline(d, _("New base"), b->base);
+    for (size_t i = 0; i < b->n_chain; i++)
+        dline(d, i == 0 ? _("Chain") : "", b->chain[i]);
+}
+
 static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
 {
     dline(d, _("Domain"), dom->name);
@@ -495,7 +528,9 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
     dlinef(d, _("Disks"), "%zu", dom->n_disks);
     dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
     if (dom->managed_save)
-        dline(d, _("Saved"), _("has a managed save image"));
+        dline(d, _("Saved"), _("has a managed save image (d removes it)"));
+    if (dom->n_branches)
+        dlinef(d, _("Branches"), "%zu", dom->n_branches);
     if (dom->error)
         dline(d, _("Error"), dom->error);
     if (dom->snaps_error)
@@ -586,6 +621,7 @@ static void draw_detail(st_app *a)
         dlinef(&d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
         break;
     case ROW_SNAPSHOT: detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]); break;
+    case ROW_BRANCH: detail_branch(&d, &h->doms[r->dom].branches[r->branch]); break;
     }
 }
 
