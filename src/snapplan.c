@@ -579,7 +579,7 @@ static const char *branch_blocker(const st_host *h, const st_domain *d, const st
 
 /* One disk of a revert by branching; false when it cannot be done. */
 static bool branch_disk(st_snapplan *p, const st_domain *d, const st_snapshot *s,
-                        const st_snapdisk *sd, time_t now, size_t *n)
+                        const st_snapdisk *sd, time_t now, bool several, size_t *n)
 {
     const st_disk *k = st_domain_find_disk(d, sd->target);
     const char *fmt = NULL;
@@ -594,7 +594,8 @@ static bool branch_disk(st_snapplan *p, const st_domain *d, const st_snapshot *s
     char stamp[32];
     struct tm tm;
     strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r(&now, &tm) ? &tm : NULL);
-    char *suffix = xasprintf(".branch-%s.qcow2", stamp);
+    char *suffix = several ? xasprintf("_%s.branch-%s.qcow2", sd->target, stamp)
+                           : xasprintf(".branch-%s.qcow2", stamp);
     char *file = st_snap_default_file(base, d->name, s->name, suffix);
     free(suffix);
     st_snap_diskspec *ds = &p->req.diskspecs[(*n)++];
@@ -628,6 +629,9 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
     step(p, _("libvirt %s has no external revert: a new overlay is created on the snapshot's "
               "image of each disk and the disk is pointed at it (a branch)"),
          h->libvirt_version ? h->libvirt_version : "?");
+    size_t ext = 0;
+    for (size_t i = 0; i < s->n_disks; i++)
+        ext += streq0(s->disks[i].snapshot, "external");
     for (size_t i = 0; i < s->n_disks; i++) {
         const st_snapdisk *sd = &s->disks[i];
         if (streq0(sd->snapshot, "no")) {
@@ -641,7 +645,7 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
                    sd->target);
             continue;
         }
-        branch_disk(p, d, s, sd, now, &p->req.n_diskspecs);
+        branch_disk(p, d, s, sd, now, ext > 1, &p->req.n_diskspecs);
     }
     call(p, "virDomainDefineXML(%s: disks on the new overlays, the branches recorded in "
             "<metadata>)",
