@@ -124,6 +124,7 @@ void st_snapshot_clear(st_snapshot *s)
         free(s->disks[i].target);
         free(s->disks[i].snapshot);
         free(s->disks[i].file);
+        free(s->disks[i].image);
     }
     free(s->disks);
     memset(s, 0, sizeof(*s));

@@ -58,6 +58,8 @@ typedef struct st_snapdisk {
     char *target;
     char *snapshot; /* "internal", "external", "no", "manual" */
     char *file;     /* the overlay created by an external snapshot */
+    char *image;    /* the disk's image when the snapshot was taken (from the saved <domain>):
+                     * where an internal snapshot lives */
 } st_snapdisk;
 
 typedef struct st_snapshot {

@@ -300,7 +300,16 @@ static void check_create_disk(st_snapplan *p, const st_domain *d, const st_reque
     }
     if (streq0(ds->snapshot, "no")) {
         c->none++;
-        if (!disk_unfit(k))
+        /* QEMU's savevm (libvirt 9.0's internal snapshot of a live guest) takes every writable
+         * disk: libvirt refuses "disk must use snapshot mode 'internal'". */
+        if (!disk_unfit(k) && f->snap_kind == ST_SNAP_KIND_INTERNAL && dom_live(d))
+            hazard(p, ST_HAZ_REFUSE,
+                   _("%s cannot be left out: an internal snapshot of a running domain covers "
+                     "every writable disk%s (shut the domain off, or take an external "
+                     "snapshot)"),
+                   ds->target,
+                   streq0(k->format, "qcow2") ? "" : _(", and this one is not qcow2"));
+        else if (!disk_unfit(k))
             hazard(p, ST_HAZ_INFO, _("%s is not part of this snapshot: reverting to it leaves "
                                      "that disk as it is then"),
                    ds->target);
@@ -482,6 +491,28 @@ st_snapplan *st_snapplan_create(const st_host *h, const st_domain *d, const st_r
     check_mixing(p, d, c.external > 0 || form->snap_kind == ST_SNAP_KIND_MEMORY);
     create_steps(p, d, form);
     return p;
+}
+
+/*
+ * An internal snapshot lives inside the image that was the disk's active layer when it was taken.
+ * Once an external snapshot moved the disk onto an overlay, libvirt 9.0 refuses to delete it
+ * ("disk image … is not the same as disk image currently used by VM") and cannot revert to it.
+ */
+static void check_internal_home(st_snapplan *p, const st_domain *d, const st_snapshot *s,
+                                const char *what)
+{
+    for (size_t i = 0; i < s->n_disks; i++) {
+        const st_snapdisk *sd = &s->disks[i];
+        if (streq0(sd->snapshot, "no") || streq0(sd->snapshot, "external") || !sd->image)
+            continue;
+        const st_disk *k = st_domain_find_disk(d, sd->target);
+        if (k && k->source && !streq0(k->source, sd->image))
+            hazard(p, ST_HAZ_REFUSE,
+                   _("%s: the internal snapshot %s lives in %s, but the disk now uses %s (an "
+                     "external snapshot moved it onto an overlay): libvirt 9.0 cannot %s it "
+                     "(delete its metadata only, or merge the overlays back first)"),
+                   sd->target, s->name, sd->image, k->source, what);
+    }
 }
 
 /* ---- revert ---- */
@@ -676,6 +707,8 @@ st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char
         hazard(p, ST_HAZ_REFUSE, _("a job runs on %s: wait until it ends"), d->name);
     if ((flags & ST_F_RUNNING) && (flags & ST_F_PAUSED))
         hazard(p, ST_HAZ_REFUSE, "%s", _("choose running or paused, not both"));
+    if (!s->external)
+        check_internal_home(p, d, s, _("revert to"));
     if (!s->external || h->external_revert)
         revert_libvirt(p, d, s, flags);
     else
@@ -771,10 +804,12 @@ static void delete_one(st_snapplan *p, const st_host *h, const st_domain *d, con
                    s->name);
         return;
     }
-    if (s->external)
+    if (s->external) {
         delete_external(p, h, d, s);
-    else
+    } else {
+        check_internal_home(p, d, s, _("delete"));
         step(p, _("%s is removed from inside the qcow2 images"), s->name);
+    }
 }
 
 static void delete_flags_call(st_snapplan *p, const char *snap, unsigned flags)

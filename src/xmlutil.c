@@ -471,6 +471,22 @@ static void read_snapshot_disks(const xmlNode *root, st_snapshot *out)
     }
 }
 
+static xmlNode *find_disk(const xmlNode *devices, const char *target);
+
+/* The image each snapshot disk used when the snapshot was taken, from the embedded <domain>. */
+static void read_snapshot_images(const xmlNode *root, st_snapshot *out)
+{
+    xmlNode *devices = child(child(root, "domain"), "devices");
+    for (size_t i = 0; devices && i < out->n_disks; i++) {
+        xmlNode *disk = out->disks[i].target ? find_disk(devices, out->disks[i].target) : NULL;
+        if (!disk)
+            continue;
+        char *type = attr_or(disk, "type", "file");
+        out->disks[i].image = source_path(type, child(disk, "source"));
+        free(type);
+    }
+}
+
 int st_xml_parse_snapshot(const char *xml, st_snapshot *out, char **err)
 {
     st_snapshot_clear(out);
@@ -487,6 +503,7 @@ int st_xml_parse_snapshot(const char *xml, st_snapshot *out, char **err)
     free(ctime);
     read_snapshot_memory(root, out);
     read_snapshot_disks(root, out);
+    read_snapshot_images(root, out);
     xmlFreeDoc(doc);
     return 0;
 }
