@@ -250,6 +250,17 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
     pthread_mutex_unlock(&t->lock);
 }
 
+void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].job.id == id) {
+            finish(&t->v[i], phase, error);
+            break;
+        }
+    pthread_mutex_unlock(&t->lock);
+}
+
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase)
 {
     pthread_mutex_lock(&t->lock);

@@ -237,9 +237,9 @@ static void finish_jobs(longcall *c, bool ok, const char *err)
 {
     st_job_phase ph = ok ? ST_PHASE_COMPLETED : ST_PHASE_FAILED;
     if (c->jid)
-        st_jobtab_update(c->w->jobs, c->jid, ph, ok ? 1 : 0, 1, err);
+        st_jobtab_finish(c->w->jobs, c->jid, ph, err);
     for (size_t i = 0; i < c->n_disks; i++)
-        st_jobtab_update(c->w->jobs, c->disk_jids[i], ph, ok ? 1 : 0, 1, err);
+        st_jobtab_finish(c->w->jobs, c->disk_jids[i], ph, err);
     st_worker_post_jobs(c->w);
 }
 

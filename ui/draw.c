@@ -627,6 +627,32 @@ static void draw_detail(st_app *a)
 
 /* ---- jobs panel, title and status ---- */
 
+static void draw_job_line(st_app *a, int y, const st_job *j)
+{
+    move(y, 0);
+    clrtoeol();
+    char who[256], buf[128];
+    snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
+             j->disk ? j->disk : "");
+    st_put(a, y, 1, 22, who, A_BOLD);
+    int x = 24;
+    st_put(a, y, x, 16, st_job_kind_label(j->kind), A_NORMAL);
+    x = 41;
+    int bw = a->cols >= 100 ? 20 : 10;
+    st_draw_bar(a, y, x, bw, job_frac(j));
+    x += bw + 1;
+    st_fmt_job(j, buf, sizeof(buf));
+    x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
+    int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
+    x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
+    if (j->error)
+        st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
+}
+
+/*
+ * The panel has room for a few lines: running jobs come first, then finished ones newest first,
+ * so that a job just started is never hidden behind ones that ended a minute ago.
+ */
 static void draw_jobs(st_app *a)
 {
     if (!a->jobs_h)
@@ -639,30 +665,16 @@ static void draw_jobs(st_app *a)
     st_put(a, y, 1, a->cols - 2, _(" Jobs (J hides) "), A_BOLD);
     attroff(A_BOLD);
     y++;
-    for (size_t h = 0; h < a->n_hosts && y < a->jobs_y + a->jobs_h; h++) {
-        const st_host *host = a->hosts[h];
-        for (size_t i = 0; host && i < host->n_jobs && y < a->jobs_y + a->jobs_h; i++, y++) {
-            const st_job *j = &host->jobs[i];
-            move(y, 0);
-            clrtoeol();
-            char who[256], buf[128];
-            snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
-                     j->disk ? j->disk : "");
-            int x = st_put(a, y, 1, 22, who, A_BOLD) + 2;
-            x = 24;
-            x += st_put(a, y, x, 16, st_job_kind_label(j->kind), A_NORMAL) + 1;
-            x = 41;
-            int bw = a->cols >= 100 ? 20 : 10;
-            st_draw_bar(a, y, x, bw, job_frac(j));
-            x += bw + 1;
-            st_fmt_job(j, buf, sizeof(buf));
-            x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
-            int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
-            x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
-            if (j->error)
-                st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t h = 0; h < a->n_hosts && y < a->jobs_y + a->jobs_h; h++) {
+            const st_host *host = a->hosts[h];
+            for (size_t k = host ? host->n_jobs : 0; k-- > 0 && y < a->jobs_y + a->jobs_h;) {
+                const st_job *j = &host->jobs[k];
+                if (st_job_phase_final(j->phase) == (pass == 0))
+                    continue;
+                draw_job_line(a, y++, j);
+            }
         }
-    }
 }
 
 static void draw_title(st_app *a)
