@@ -138,9 +138,8 @@ static int rewrite(const char *path, const char *add, bool mark_restored)
     }
     if (add)
         sb_add(&b, add);
-    int rc = ftruncate(fd, 0) == 0 && pwrite(fd, b.s ? b.s : "", b.len, 0) == (ssize_t)b.len
-                 ? 0
-                 : -1;
+    int rc =
+        ftruncate(fd, 0) == 0 && pwrite(fd, b.s ? b.s : "", b.len, 0) == (ssize_t)b.len ? 0 : -1;
     sb_free(&b);
     st_savelist_free(v, n);
     fclose(fp);

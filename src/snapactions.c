@@ -117,19 +117,19 @@ typedef int (*longcall_fn)(longcall *c, char **err);
 struct longcall {
     st_worker *w;
     int id;
-    virDomainPtr dom;   /* NULL for a restore until the domain appears */
+    virDomainPtr dom; /* NULL for a restore until the domain appears */
     char *dom_name;
     st_request req;
-    char *xml;          /* snapshot XML (create) */
+    char *xml; /* snapshot XML (create) */
     st_snapplan *plan;
-    int jid;            /* the domain job; block jobs of a delete are in disk_jids */
+    int jid; /* the domain job; block jobs of a delete are in disk_jids */
     char **disks;
     int *disk_jids;
     size_t n_disks;
     char **overlays; /* revert by branching: the snapshot's overlay of each diskspec */
     longcall_fn run;
     atomic_bool done;
-    int detail;         /* ST_RESULT_* of the outcome */
+    int detail; /* ST_RESULT_* of the outcome */
     char *ok_text;
 };
 
@@ -421,8 +421,10 @@ static int create_overlay(const st_snap_diskspec *ds, char **err)
         return -1;
     }
     close(fd);
-    char *av[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", ds->base, "-F",
-                  ds->base_format ? ds->base_format : "qcow2", ds->file, NULL};
+    char *av[] = {"qemu-img", "create", "-q",
+                  "-f",       "qcow2",  "-b",
+                  ds->base,   "-F",     ds->base_format ? ds->base_format : "qcow2",
+                  ds->file,   NULL};
     if (st_qemu_img_run(av, NULL, NULL, err) != 0) {
         unlink(ds->file);
         return -1;
@@ -459,8 +461,8 @@ static char *branched_xml(longcall *c, char **err)
         rec.snapshot = c->req.snapshot;
         rec.base = ds->base;
         rec.left = (long long)time(NULL);
-        char *next = rec.file ? st_xml_branch_disk(xml, ds->target, ds->file, "qcow2", &rec, err)
-                              : NULL;
+        char *next =
+            rec.file ? st_xml_branch_disk(xml, ds->target, ds->file, "qcow2", &rec, err) : NULL;
         if (!rec.file)
             *err = xasprintf(_("%s has no image to leave"), ds->target);
         free(rec.file);
@@ -481,10 +483,10 @@ static bool make_current(longcall *c)
 {
     virDomainSnapshotPtr s = virDomainSnapshotLookupByName(c->dom, c->req.snapshot, 0);
     char *x = s ? virDomainSnapshotGetXMLDesc(s, VIR_DOMAIN_SNAPSHOT_XML_SECURE) : NULL;
-    virDomainSnapshotPtr r = x ? virDomainSnapshotCreateXML(c->dom, x,
-                                                            VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE |
-                                                                VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT)
-                               : NULL;
+    virDomainSnapshotPtr r =
+        x ? virDomainSnapshotCreateXML(
+                c->dom, x, VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE | VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT)
+          : NULL;
     bool ok = r != NULL;
     if (r)
         virDomainSnapshotFree(r);
@@ -555,8 +557,8 @@ static void do_revert(st_worker *w, int id, virDomainPtr dom, const st_request *
         st_action_result(w, id, false, _("%s: the domain is gone"), req->domain);
     } else if (!refused(w, id, p)) {
         bool branch = p->branching;
-        longcall *c = longcall_new(w, id, dom, branch ? &p->req : req,
-                                   branch ? run_branch : run_revert);
+        longcall *c =
+            longcall_new(w, id, dom, branch ? &p->req : req, branch ? run_branch : run_revert);
         if (branch) {
             /* Each new overlay's snapshot overlay, to check its base is still below it. */
             const st_snapshot *s = st_domain_find_snapshot(d, req->snapshot);
@@ -623,8 +625,8 @@ static void track_delete_disks(longcall *c, const st_domain *d)
         c->disks = xrealloc(c->disks, (c->n_disks + 1) * sizeof(char *));
         c->disk_jids = xrealloc(c->disk_jids, (c->n_disks + 1) * sizeof(int));
         c->disks[c->n_disks] = xstrdup(s->disks[i].target);
-        int jid = st_jobtab_track(c->w->jobs, c->dom, s->disks[i].target,
-                                  ST_JOB_SNAPSHOT_DELETE, s->disks[i].file, NULL, 0);
+        int jid = st_jobtab_track(c->w->jobs, c->dom, s->disks[i].target, ST_JOB_SNAPSHOT_DELETE,
+                                  s->disks[i].file, NULL, 0);
         st_jobtab_update(c->w->jobs, jid, ST_PHASE_RUNNING, 0, 0, NULL);
         c->disk_jids[c->n_disks++] = jid;
     }
@@ -701,8 +703,7 @@ static int run_restore(longcall *c, char **err)
         return -1;
     }
     st_savelist_mark_restored(c->req.path);
-    c->ok_text = xasprintf(_("%s restored from %s"), c->dom_name ? c->dom_name : "?",
-                           c->req.path);
+    c->ok_text = xasprintf(_("%s restored from %s"), c->dom_name ? c->dom_name : "?", c->req.path);
     return 0;
 }
 
@@ -802,24 +803,40 @@ static void do_remove_files(st_worker *w, int id, const st_request *req)
 int st_snapshot_action(st_worker *w, int id, const st_request *req)
 {
     switch (req->kind) {
-    case ST_REQ_RESTORE: do_restore(w, id, req); return 0;
-    case ST_REQ_REMOVE_FILES: do_remove_files(w, id, req); return 0;
+    case ST_REQ_RESTORE:
+        do_restore(w, id, req);
+        return 0;
+    case ST_REQ_REMOVE_FILES:
+        do_remove_files(w, id, req);
+        return 0;
     case ST_REQ_SNAPSHOT_CREATE:
     case ST_REQ_REVERT:
     case ST_REQ_SNAPSHOT_DELETE:
     case ST_REQ_SAVE:
-    case ST_REQ_MANAGEDSAVE_REMOVE: break;
-    default: return -1;
+    case ST_REQ_MANAGEDSAVE_REMOVE:
+        break;
+    default:
+        return -1;
     }
     virDomainPtr dom = lookup(w, id, req->domain);
     if (!dom)
         return 0;
     switch (req->kind) {
-    case ST_REQ_SNAPSHOT_CREATE: do_create(w, id, dom, req); break;
-    case ST_REQ_REVERT: do_revert(w, id, dom, req); break;
-    case ST_REQ_SNAPSHOT_DELETE: do_delete(w, id, dom, req); break;
-    case ST_REQ_SAVE: do_save(w, id, dom, req); break;
-    default: do_managedsave_remove(w, id, dom, req); break;
+    case ST_REQ_SNAPSHOT_CREATE:
+        do_create(w, id, dom, req);
+        break;
+    case ST_REQ_REVERT:
+        do_revert(w, id, dom, req);
+        break;
+    case ST_REQ_SNAPSHOT_DELETE:
+        do_delete(w, id, dom, req);
+        break;
+    case ST_REQ_SAVE:
+        do_save(w, id, dom, req);
+        break;
+    default:
+        do_managedsave_remove(w, id, dom, req);
+        break;
     }
     virDomainFree(dom);
     return 0;

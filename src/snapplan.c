@@ -14,7 +14,7 @@
 #include "util.h"
 
 /* libvirt 9.0 deletes external snapshots; 9.9 reverts them. */
-#define LV_EXTERNAL_DELETE 9000000UL
+#define LV_EXTERNAL_DELETE      9000000UL
 #define LV_EXTERNAL_REVERT_NAME "9.9.0"
 
 /* ---- building a plan ---- */
@@ -126,8 +126,8 @@ static bool domain_job_running(const st_host *h, const st_domain *d)
 
 static bool dom_live(const st_domain *d)
 {
-    return d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED ||
-           d->state == ST_DOM_BLOCKED || d->state == ST_DOM_PMSUSPENDED;
+    return d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED || d->state == ST_DOM_BLOCKED ||
+           d->state == ST_DOM_PMSUSPENDED;
 }
 
 static bool snapshot_has_children(const st_domain *d, const char *name)
@@ -307,11 +307,11 @@ static void check_create_disk(st_snapplan *p, const st_domain *d, const st_reque
                    _("%s cannot be left out: an internal snapshot of a running domain covers "
                      "every writable disk%s (shut the domain off, or take an external "
                      "snapshot)"),
-                   ds->target,
-                   streq0(k->format, "qcow2") ? "" : _(", and this one is not qcow2"));
+                   ds->target, streq0(k->format, "qcow2") ? "" : _(", and this one is not qcow2"));
         else if (!disk_unfit(k))
-            hazard(p, ST_HAZ_INFO, _("%s is not part of this snapshot: reverting to it leaves "
-                                     "that disk as it is then"),
+            hazard(p, ST_HAZ_INFO,
+                   _("%s is not part of this snapshot: reverting to it leaves "
+                     "that disk as it is then"),
                    ds->target);
         return;
     }
@@ -400,8 +400,9 @@ static void check_kind(st_snapplan *p, const st_domain *d, const st_request *f,
                  "'external disk-only' for overlays"));
     if (f->snap_kind == ST_SNAP_KIND_MEMORY) {
         if (!dom_live(d))
-            hazard(p, ST_HAZ_REFUSE, _("%s is not running: it has no memory to save (take a "
-                                       "disk-only snapshot)"),
+            hazard(p, ST_HAZ_REFUSE,
+                   _("%s is not running: it has no memory to save (take a "
+                     "disk-only snapshot)"),
                    d->name);
         if (c->internal)
             hazard(p, ST_HAZ_REFUSE, "%s",
@@ -410,13 +411,15 @@ static void check_kind(st_snapplan *p, const st_domain *d, const st_request *f,
         check_new_file(p, d, what, f->path, NULL, NULL);
         free(what);
     }
-    if ((f->flags & ST_F_LIVE) && (f->snap_kind != ST_SNAP_KIND_MEMORY || d->state != ST_DOM_RUNNING))
+    if ((f->flags & ST_F_LIVE) &&
+        (f->snap_kind != ST_SNAP_KIND_MEMORY || d->state != ST_DOM_RUNNING))
         hazard(p, ST_HAZ_REFUSE, "%s",
                _("live applies only to an external snapshot with memory of a running domain"));
     if (f->flags & ST_F_QUIESCE) {
         if (!d->has_agent)
-            hazard(p, ST_HAZ_REFUSE, _("%s has no guest agent channel: its filesystems cannot "
-                                       "be quiesced"),
+            hazard(p, ST_HAZ_REFUSE,
+                   _("%s has no guest agent channel: its filesystems cannot "
+                     "be quiesced"),
                    d->name);
         else if (!dom_live(d) || f->snap_kind == ST_SNAP_KIND_INTERNAL)
             hazard(p, ST_HAZ_REFUSE, "%s",
@@ -454,9 +457,10 @@ static void create_steps(st_snapplan *p, const st_domain *d, const st_request *f
                "overlays (all disks at once: ATOMIC)"));
         break;
     case ST_SNAP_KIND_MEMORY:
-        step(p, (f->flags & ST_F_LIVE)
-                    ? _("memory goes to %s while the guest keeps running")
-                    : _("the guest is paused while its memory goes to %s, then resumes"),
+        step(p,
+             (f->flags & ST_F_LIVE)
+                 ? _("memory goes to %s while the guest keeps running")
+                 : _("the guest is paused while its memory goes to %s, then resumes"),
              f->path ? f->path : "?");
         break;
     }
@@ -544,12 +548,14 @@ static void revert_lost(st_snapplan *p, const st_domain *d, const st_snapshot *s
         if (d->snaps[i].current)
             cur = &d->snaps[i];
     if (cur && !streq0(cur->name, s->name))
-        lost(p, _("everything written to the disks since snapshot %s (the current one) was "
-                  "taken, unless a branch keeps it"),
+        lost(p,
+             _("everything written to the disks since snapshot %s (the current one) was "
+               "taken, unless a branch keeps it"),
              cur->name);
     else
-        lost(p, _("everything written to the disks since %s was taken, unless a branch keeps "
-                  "it"),
+        lost(p,
+             _("everything written to the disks since %s was taken, unless a branch keeps "
+               "it"),
              s->name);
     if (dom_live(d))
         lost(p, _("the running guest's memory and device state: %s is stopped first"), d->name);
@@ -581,11 +587,11 @@ static void revert_flags_call(st_snapplan *p, const st_snapshot *s, unsigned fla
     sb_free(&b);
 }
 
-static void revert_libvirt(st_snapplan *p, const st_domain *d, const st_snapshot *s,
-                           unsigned flags)
+static void revert_libvirt(st_snapplan *p, const st_domain *d, const st_snapshot *s, unsigned flags)
 {
-    step(p, s->memory ? _("the disks and the memory go back to snapshot %s")
-                      : _("the disks go back to snapshot %s"),
+    step(p,
+         s->memory ? _("the disks and the memory go back to snapshot %s")
+                   : _("the disks go back to snapshot %s"),
          s->name);
     revert_result_step(p, s, flags);
     revert_flags_call(p, s, flags);
@@ -657,8 +663,9 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
     p->branching = true;
     p->req.flags |= ST_F_BRANCH;
     p->req.diskspecs = xcalloc(s->n_disks ? s->n_disks : 1, sizeof(st_snap_diskspec));
-    step(p, _("libvirt %s has no external revert: a new overlay is created on the snapshot's "
-              "image of each disk and the disk is pointed at it (a branch)"),
+    step(p,
+         _("libvirt %s has no external revert: a new overlay is created on the snapshot's "
+           "image of each disk and the disk is pointed at it (a branch)"),
          h->libvirt_version ? h->libvirt_version : "?");
     size_t ext = 0;
     for (size_t i = 0; i < s->n_disks; i++)
@@ -671,15 +678,17 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
             continue;
         }
         if (!streq0(sd->snapshot, "external") && !(sd->file && !sd->snapshot)) {
-            hazard(p, ST_HAZ_REFUSE, _("%s: the snapshot holds this disk internally, which "
-                                       "branching cannot revert"),
+            hazard(p, ST_HAZ_REFUSE,
+                   _("%s: the snapshot holds this disk internally, which "
+                     "branching cannot revert"),
                    sd->target);
             continue;
         }
         branch_disk(p, d, s, sd, now, ext > 1, &p->req.n_diskspecs);
     }
-    call(p, "virDomainDefineXML(%s: disks on the new overlays, the branches recorded in "
-            "<metadata>)",
+    call(p,
+         "virDomainDefineXML(%s: disks on the new overlays, the branches recorded in "
+         "<metadata>)",
          d->name);
     call(p, "virDomainSnapshotCreateXML(%s, REDEFINE | CURRENT)", s->name);
     if (flags & (ST_F_RUNNING | ST_F_PAUSED))
@@ -687,8 +696,9 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
              (flags & ST_F_PAUSED) ? "START_PAUSED" : "0");
     step(p, (flags & (ST_F_RUNNING | ST_F_PAUSED)) ? _("afterwards the domain is started")
                                                    : _("afterwards the domain stays shut off"));
-    lost(p, "%s", _("nothing is deleted: the data written since the snapshot stays in the old "
-                    "overlays, shown as detached branches of the domain"));
+    lost(p, "%s",
+         _("nothing is deleted: the data written since the snapshot stays in the old "
+           "overlays, shown as detached branches of the domain"));
 }
 
 st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char *snap,
@@ -744,43 +754,49 @@ static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d
                             const st_snapshot *s)
 {
     if (h->libvirt_ver && h->libvirt_ver < LV_EXTERNAL_DELETE) {
-        hazard(p, ST_HAZ_REFUSE, _("%s is external: libvirt %s cannot delete external snapshots "
-                                   "(9.0 can); delete its metadata only"),
+        hazard(p, ST_HAZ_REFUSE,
+               _("%s is external: libvirt %s cannot delete external snapshots "
+                 "(9.0 can); delete its metadata only"),
                s->name, h->libvirt_version ? h->libvirt_version : "?");
         return;
     }
     const st_snapshot *parent = s->parent ? st_domain_find_snapshot(d, s->parent) : NULL;
     if (parent && !parent->external)
-        hazard(p, ST_HAZ_REFUSE, _("%s is external and its parent %s is internal: libvirt 9.0 "
-                                   "refuses to delete it (delete its metadata only)"),
+        hazard(p, ST_HAZ_REFUSE,
+               _("%s is external and its parent %s is internal: libvirt 9.0 "
+                 "refuses to delete it (delete its metadata only)"),
                s->name, parent->name);
     if (!dom_live(d) && snapshot_has_children(d, s->name))
-        hazard(p, ST_HAZ_REFUSE, _("%s is an external snapshot with children and %s is shut "
-                                   "off: libvirt 9.0 cannot delete it (start the domain, "
-                                   "delete the children first, or delete metadata only)"),
+        hazard(p, ST_HAZ_REFUSE,
+               _("%s is an external snapshot with children and %s is shut "
+                 "off: libvirt 9.0 cannot delete it (start the domain, "
+                 "delete the children first, or delete metadata only)"),
                s->name, d->name);
     for (size_t i = 0; i < s->n_disks; i++) {
         const st_snapdisk *sd = &s->disks[i];
         if (!streq0(sd->snapshot, "external"))
             continue;
         if (!overlay_in_chain(d, sd)) {
-            hazard(p, ST_HAZ_REFUSE, _("%s: overlay %s of %s is not in the disk's chain (it is "
-                                       "in a detached branch, or gone): libvirt can only merge "
-                                       "overlays of the chain the disk uses; delete metadata "
-                                       "only"),
+            hazard(p, ST_HAZ_REFUSE,
+                   _("%s: overlay %s of %s is not in the disk's chain (it is "
+                     "in a detached branch, or gone): libvirt can only merge "
+                     "overlays of the chain the disk uses; delete metadata "
+                     "only"),
                    sd->target, sd->file ? sd->file : "?", s->name);
             continue;
         }
-        step(p, dom_live(d) ? _("%s: %s is merged into the image below it by a block job "
-                                "(progress shown) and removed")
-                            : _("%s: %s is merged into the image below it (libvirt runs QEMU "
-                                "paused for it) and removed"),
+        step(p,
+             dom_live(d) ? _("%s: %s is merged into the image below it by a block job "
+                             "(progress shown) and removed")
+                         : _("%s: %s is merged into the image below it (libvirt runs QEMU "
+                             "paused for it) and removed"),
              sd->target, sd->file);
     }
     if (s->memory_file) {
         add_str(&p->left_files, &p->n_left_files, xstrdup(s->memory_file));
-        step(p, _("libvirt 9.0 leaves the memory file %s behind: you are offered to remove it "
-                  "afterwards"),
+        step(p,
+             _("libvirt 9.0 leaves the memory file %s behind: you are offered to remove it "
+               "afterwards"),
              s->memory_file);
     }
 }
@@ -791,16 +807,17 @@ static void delete_one(st_snapplan *p, const st_host *h, const st_domain *d, con
     if (metadata_only) {
         for (size_t i = 0; i < s->n_disks; i++)
             if (s->disks[i].file)
-                step(p, _("%s: %s stays (libvirt forgets only the snapshot)"),
-                     s->disks[i].target, s->disks[i].file);
+                step(p, _("%s: %s stays (libvirt forgets only the snapshot)"), s->disks[i].target,
+                     s->disks[i].file);
         if (s->memory_file) {
             add_str(&p->left_files, &p->n_left_files, xstrdup(s->memory_file));
             step(p, _("the memory file %s stays: you are offered to remove it afterwards"),
                  s->memory_file);
         }
         if (!s->external)
-            hazard(p, ST_HAZ_WARN, _("%s is internal: its data stays inside the qcow2 images, "
-                                     "where only qemu-img snapshot -d can remove it"),
+            hazard(p, ST_HAZ_WARN,
+                   _("%s is internal: its data stays inside the qcow2 images, "
+                     "where only qemu-img snapshot -d can remove it"),
                    s->name);
         return;
     }
@@ -854,11 +871,12 @@ st_snapplan *st_snapplan_delete(const st_host *h, const st_domain *d, const char
         }
     }
     delete_flags_call(p, s->name, flags);
-    lost(p, ngettext("the state saved in %zu snapshot: it can no longer be reverted to; the "
-                     "domain's current data does not change",
-                     "the state saved in %zu snapshots: they can no longer be reverted to; the "
-                     "domain's current data does not change",
-                     count),
+    lost(p,
+         ngettext("the state saved in %zu snapshot: it can no longer be reverted to; the "
+                  "domain's current data does not change",
+                  "the state saved in %zu snapshots: they can no longer be reverted to; the "
+                  "domain's current data does not change",
+                  count),
          count);
     return p;
 }
@@ -880,20 +898,24 @@ st_snapplan *st_snapplan_save(const st_host *h, const st_domain *d, const char *
         hazard(p, ST_HAZ_REFUSE, "%s", _("the save file must be an absolute path"));
     else if (exists && exists(path, ctx))
         hazard(p, ST_HAZ_REFUSE, _("%s already exists; a save never writes over a file"), path);
-    step(p, _("the memory and device state of %s go to %s (progress shown), then the domain "
-              "stops"),
+    step(p,
+         _("the memory and device state of %s go to %s (progress shown), then the domain "
+           "stops"),
          d->name, path ? path : "?");
     step(p, (flags & ST_F_PAUSED)    ? _("a restore will leave it paused")
             : (flags & ST_F_RUNNING) ? _("a restore will leave it running")
                                      : _("a restore will leave it as it was (running or paused)"));
     call(p, "virDomainSaveFlags(%s, %s, NULL, %s)", d->name, path ? path : "?",
-         (flags & ST_F_PAUSED) ? "PAUSED" : (flags & ST_F_RUNNING) ? "RUNNING" : "0");
+         (flags & ST_F_PAUSED)    ? "PAUSED"
+         : (flags & ST_F_RUNNING) ? "RUNNING"
+                                  : "0");
     hazard(p, ST_HAZ_WARN, "%s",
            _("do not start the domain from its disks before restoring: the saved memory "
              "expects the disks as they are now, and a restore after they changed corrupts the "
              "guest's filesystems"));
-    lost(p, "%s", _("nothing while you restore from the file; the file is the only copy of the "
-                    "guest's memory"));
+    lost(p, "%s",
+         _("nothing while you restore from the file; the file is the only copy of the "
+           "guest's memory"));
     return p;
 }
 
@@ -911,12 +933,14 @@ st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char 
         hazard(p, ST_HAZ_REFUSE, _("%s does not exist"), path);
     const st_domain *d = domain ? st_host_find_domain(h, domain) : NULL;
     if (d && dom_live(d))
-        hazard(p, ST_HAZ_REFUSE, _("%s is running: libvirt restores only a domain that is not "
-                                   "(shut it off first, which loses its current state)"),
+        hazard(p, ST_HAZ_REFUSE,
+               _("%s is running: libvirt restores only a domain that is not "
+                 "(shut it off first, which loses its current state)"),
                domain);
     if (d && d->managed_save)
-        hazard(p, ST_HAZ_WARN, _("%s also has a managed save image, which this restore "
-                                 "ignores"),
+        hazard(p, ST_HAZ_WARN,
+               _("%s also has a managed save image, which this restore "
+                 "ignores"),
                domain);
     if (restored)
         hazard(p, ST_HAZ_WARN, "%s",
@@ -925,7 +949,9 @@ st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char 
     step(p, _("the domain %s is brought back from %s (progress shown)"), domain ? domain : "?",
          path ? path : "?");
     call(p, "virDomainRestoreFlags(%s, NULL, %s)", path ? path : "?",
-         (flags & ST_F_PAUSED) ? "PAUSED" : (flags & ST_F_RUNNING) ? "RUNNING" : "0");
+         (flags & ST_F_PAUSED)    ? "PAUSED"
+         : (flags & ST_F_RUNNING) ? "RUNNING"
+                                  : "0");
     lost(p, "%s", _("nothing: the file stays"));
     return p;
 }
@@ -940,8 +966,9 @@ st_snapplan *st_snapplan_managedsave_remove(const st_host *h, const st_domain *d
     step(p, _("libvirt removes the saved memory of %s; its next start boots from the disks"),
          d->name);
     call(p, "virDomainManagedSaveRemove(%s)", d->name);
-    lost(p, "%s", _("the guest's saved memory: like pulling the power cord of a suspended "
-                    "machine (unsaved work in the guest is gone)"));
+    lost(p, "%s",
+         _("the guest's saved memory: like pulling the power cord of a suspended "
+           "machine (unsaved work in the guest is gone)"));
     return p;
 }
 
@@ -956,8 +983,8 @@ st_snapplan *st_snapplan_remove_files(const st_host *h, const char *domain, char
         p->req.paths[p->req.n_paths++] = xstrdup(paths[i]);
         for (size_t k = 0; h && k < h->n_doms; k++)
             if (domain_names_file(&h->doms[k], paths[i]))
-                hazard(p, ST_HAZ_REFUSE, _("%s is still named by %s: it is not removed"),
-                       paths[i], h->doms[k].name);
+                hazard(p, ST_HAZ_REFUSE, _("%s is still named by %s: it is not removed"), paths[i],
+                       h->doms[k].name);
         if (!paths[i] || paths[i][0] != '/')
             hazard(p, ST_HAZ_REFUSE, "%s", _("only absolute paths are removed"));
         step(p, _("remove %s"), paths[i] ? paths[i] : "?");

@@ -91,7 +91,8 @@ static void refresh_defaults(st_app *a, cform *c, bool reset)
         c->file_edited = xcalloc(n ? n : 1, sizeof(bool));
     } else {
         for (size_t i = 0; i < n; i++) {
-            if (!c->file_edited[i] && defs[i].file && streq0(c->req.diskspecs[i].snapshot, "external")) {
+            if (!c->file_edited[i] && defs[i].file &&
+                streq0(c->req.diskspecs[i].snapshot, "external")) {
                 free(c->req.diskspecs[i].file);
                 c->req.diskspecs[i].file = xstrdup(defs[i].file);
             }
@@ -113,9 +114,12 @@ static void refresh_defaults(st_app *a, cform *c, bool reset)
 static const char *kind_label(st_snap_kind k)
 {
     switch (k) {
-    case ST_SNAP_KIND_INTERNAL: return _("internal (disks and memory inside the qcow2 images)");
-    case ST_SNAP_KIND_DISK_ONLY: return _("external disk-only (one overlay per disk)");
-    case ST_SNAP_KIND_MEMORY: return _("external with memory (a system checkpoint)");
+    case ST_SNAP_KIND_INTERNAL:
+        return _("internal (disks and memory inside the qcow2 images)");
+    case ST_SNAP_KIND_DISK_ONLY:
+        return _("external disk-only (one overlay per disk)");
+    case ST_SNAP_KIND_MEMORY:
+        return _("external with memory (a system checkpoint)");
     }
     return "";
 }
@@ -124,22 +128,30 @@ static char *row_text(const st_app *a, const cform *c, const frow *r)
 {
     (void)a;
     switch (r->k) {
-    case F_NAME: return xasprintf("%-14s %s", _("Name"), c->req.snapshot ? c->req.snapshot : "");
+    case F_NAME:
+        return xasprintf("%-14s %s", _("Name"), c->req.snapshot ? c->req.snapshot : "");
     case F_DESC:
-        return xasprintf("%-14s %s", _("Description"), c->req.description ? c->req.description : "");
-    case F_KIND: return xasprintf("%-14s %s", _("Kind"), kind_label(c->req.snap_kind));
-    case F_MEMFILE: return xasprintf("%-14s %s", _("Memory file"), c->req.path ? c->req.path : "");
+        return xasprintf("%-14s %s", _("Description"),
+                         c->req.description ? c->req.description : "");
+    case F_KIND:
+        return xasprintf("%-14s %s", _("Kind"), kind_label(c->req.snap_kind));
+    case F_MEMFILE:
+        return xasprintf("%-14s %s", _("Memory file"), c->req.path ? c->req.path : "");
     case F_LIVE:
-        return xasprintf("%-14s %s", _("Live"), (c->req.flags & ST_F_LIVE) ? _("yes: the guest keeps running") : _("no: paused while memory is saved"));
+        return xasprintf("%-14s %s", _("Live"),
+                         (c->req.flags & ST_F_LIVE) ? _("yes: the guest keeps running")
+                                                    : _("no: paused while memory is saved"));
     case F_QUIESCE:
-        return xasprintf("%-14s %s", _("Quiesce"), (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
+        return xasprintf("%-14s %s", _("Quiesce"),
+                         (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
     case F_DISK: {
         const st_snap_diskspec *ds = &c->req.diskspecs[r->disk];
         return xasprintf(_("Disk %-9s %-9s %s"), ds->target ? ds->target : "?",
                          ds->snapshot ? ds->snapshot : "?",
                          streq0(ds->snapshot, "external") && ds->file ? ds->file : "");
     }
-    case F_GO: return xstrdup(_("[ Show the plan ]"));
+    case F_GO:
+        return xstrdup(_("[ Show the plan ]"));
     }
     return xstrdup("");
 }
@@ -196,7 +208,8 @@ static void on_edit(st_app *a, const char *text, void *p)
         c->req.diskspecs[e->row.disk].file = xstrdup(text);
         c->file_edited[e->row.disk] = true;
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -206,8 +219,8 @@ static void edit_text(st_app *a, cform *c, const frow *r, const char *title, con
     e->c = c;
     e->row = *r;
     e->a = a;
-    st_app_push_dialog(a, st_input_new(title, _("Enter accepts, ^U clears:"), value, on_edit, e,
-                                       free));
+    st_app_push_dialog(
+        a, st_input_new(title, _("Enter accepts, ^U clears:"), value, on_edit, e, free));
 }
 
 static void cycle_disk(cform *c, size_t i)
@@ -250,8 +263,12 @@ static bool activate(st_app *a, cform *c, bool space)
         c->req.flags &= ~(ST_F_LIVE | ST_F_QUIESCE);
         refresh_defaults(a, c, true);
         break;
-    case F_LIVE: c->req.flags ^= ST_F_LIVE; break;
-    case F_QUIESCE: c->req.flags ^= ST_F_QUIESCE; break;
+    case F_LIVE:
+        c->req.flags ^= ST_F_LIVE;
+        break;
+    case F_QUIESCE:
+        c->req.flags ^= ST_F_QUIESCE;
+        break;
     case F_DISK:
         if (space || !streq0(c->req.diskspecs[r->disk].snapshot, "external"))
             cycle_disk(c, r->disk);

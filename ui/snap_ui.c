@@ -71,21 +71,27 @@ static st_snapplan *make_plan(st_app *a, const snapflow *f)
     st_exists_fn ex = h && h->local ? ui_exists : NULL;
     switch (f->kind) {
     case ST_REQ_RESTORE:
-        return h ? st_snapplan_restore(h, f->path, f->dom, f->restored, f->flags, ex, NULL)
-                 : NULL;
+        return h ? st_snapplan_restore(h, f->path, f->dom, f->restored, f->flags, ex, NULL) : NULL;
     case ST_REQ_REMOVE_FILES:
         return h ? st_snapplan_remove_files(h, f->dom, f->files, f->n_files) : NULL;
-    default: break;
+    default:
+        break;
     }
     if (!d)
         return NULL;
     switch (f->kind) {
-    case ST_REQ_SNAPSHOT_CREATE: return st_snapplan_create(h, d, &f->form, ex, NULL);
-    case ST_REQ_REVERT: return st_snapplan_revert(h, d, f->snap, f->flags, time(NULL));
-    case ST_REQ_SNAPSHOT_DELETE: return st_snapplan_delete(h, d, f->snap, f->flags);
-    case ST_REQ_SAVE: return st_snapplan_save(h, d, f->path, f->flags, ex, NULL);
-    case ST_REQ_MANAGEDSAVE_REMOVE: return st_snapplan_managedsave_remove(h, d);
-    default: return NULL;
+    case ST_REQ_SNAPSHOT_CREATE:
+        return st_snapplan_create(h, d, &f->form, ex, NULL);
+    case ST_REQ_REVERT:
+        return st_snapplan_revert(h, d, f->snap, f->flags, time(NULL));
+    case ST_REQ_SNAPSHOT_DELETE:
+        return st_snapplan_delete(h, d, f->snap, f->flags);
+    case ST_REQ_SAVE:
+        return st_snapplan_save(h, d, f->path, f->flags, ex, NULL);
+    case ST_REQ_MANAGEDSAVE_REMOVE:
+        return st_snapplan_managedsave_remove(h, d);
+    default:
+        return NULL;
     }
 }
 
@@ -103,9 +109,12 @@ static void replan(st_app *a, plan_dlg *p)
 static const char *level_label(st_hazard_level l)
 {
     switch (l) {
-    case ST_HAZ_REFUSE: return _("REFUSED");
-    case ST_HAZ_WARN: return _("Warning");
-    case ST_HAZ_INFO: return _("Note");
+    case ST_HAZ_REFUSE:
+        return _("REFUSED");
+    case ST_HAZ_WARN:
+        return _("Warning");
+    case ST_HAZ_INFO:
+        return _("Note");
     }
     return "";
 }
@@ -154,7 +163,8 @@ static void options_text(const snapflow *f, st_textbuf *tb)
         st_tb_add(tb, A_NORMAL, 2, _("2  metadata only (keep every file): %s"),
                   (f->flags & ST_F_METADATA_ONLY) ? _("yes") : _("no"));
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -510,8 +520,8 @@ void st_flow_delete(st_app *a, const st_row *r)
 
 void st_flow_managedsave_remove(st_app *a, const st_row *r)
 {
-    st_snap_plan_open(a, st_snapflow_new(ST_REQ_MANAGEDSAVE_REMOVE, r->host,
-                                         row_domain(a, r)->name));
+    st_snap_plan_open(a,
+                      st_snapflow_new(ST_REQ_MANAGEDSAVE_REMOVE, r->host, row_domain(a, r)->name));
 }
 
 void st_flow_save(st_app *a, const st_row *r)
@@ -587,8 +597,8 @@ void st_flow_restore(st_app *a, const st_row *r)
     items[rp->n] = xstrdup(_("Type the path of a save file…"));
     st_app_push_dialog(a, st_picker_new(_("Restore a domain from a save file"),
                                         _("Files saved with this tool, newest first"),
-                                        (const char *const *)items, rp->n + 1, 0,
-                                        on_restore_pick, rp, restore_pick_free));
+                                        (const char *const *)items, rp->n + 1, 0, on_restore_pick,
+                                        rp, restore_pick_free));
     for (size_t i = 0; i <= rp->n; i++)
         free(items[i]);
     free(items);

@@ -8,7 +8,8 @@
 #include "app.h"
 #include "request.h"
 
-/* What a snapshot flow asks for; the plan is remade from it whenever the model or an option changes. */
+/* What a snapshot flow asks for; the plan is remade from it whenever the model or an option
+ * changes. */
 typedef struct snapflow {
     st_req_kind kind;
     size_t host;

@@ -134,8 +134,7 @@ static void print_model(const st_domain *d)
     }
     for (size_t i = 0; i < d->n_branches; i++)
         printf("branch %s %s snapshot=%s chain=%zu\n", d->branches[i].disk, d->branches[i].file,
-               d->branches[i].snapshot ? d->branches[i].snapshot : "-",
-               d->branches[i].n_chain);
+               d->branches[i].snapshot ? d->branches[i].snapshot : "-", d->branches[i].n_chain);
     for (size_t k = 0; k < d->n_disks; k++)
         for (size_t i = 0; i < d->disks[k].n_chain; i++)
             for (size_t s = 0; s < d->disks[k].chain[i].n_shared; s++)
@@ -201,9 +200,12 @@ static unsigned parse_flags(int argc, char **argv)
     static const struct {
         const char *opt;
         unsigned flag;
-    } map[] = {{"--running", ST_F_RUNNING},         {"--paused", ST_F_PAUSED},
-               {"--force", ST_F_FORCE},             {"--children", ST_F_CHILDREN},
-               {"--children-only", ST_F_CHILDREN_ONLY}, {"--metadata", ST_F_METADATA_ONLY}};
+    } map[] = {{"--running", ST_F_RUNNING},
+               {"--paused", ST_F_PAUSED},
+               {"--force", ST_F_FORCE},
+               {"--children", ST_F_CHILDREN},
+               {"--children-only", ST_F_CHILDREN_ONLY},
+               {"--metadata", ST_F_METADATA_ONLY}};
     unsigned f = 0;
     for (int i = 0; i < argc; i++)
         for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
@@ -274,8 +276,7 @@ static int run_action(ctx *c, const char *cmd, int argc, char **argv)
         printf("result timeout\n");
         return 1;
     }
-    printf("result %s detail=%d: %s\n", m->ok ? "ok" : "failed", m->detail,
-           m->text ? m->text : "");
+    printf("result %s detail=%d: %s\n", m->ok ? "ok" : "failed", m->detail, m->text ? m->text : "");
     bool ok = m->ok;
     st_msg_free(m);
     /* Late job updates (the final phase) come right after the result. */

@@ -205,8 +205,8 @@ START_TEST(branch_record_round_trips)
                       "<backingStore type='file'><source file='" IMG "t_s1.qcow2'/>"
                       "</backingStore><target dev='vda' bus='virtio'/></disk></devices>"
                       "</domain>";
-    st_branch b = {.disk = "vda", .file = IMG "t_s2.qcow2", .snapshot = "s<1>", .base = IMG "b",
-                   .left = 1234};
+    st_branch b = {
+        .disk = "vda", .file = IMG "t_s2.qcow2", .snapshot = "s<1>", .base = IMG "b", .left = 1234};
     char *err = NULL;
     char *x1 = st_xml_branch_disk(dom, "vda", IMG "t_new.qcow2", "qcow2", &b, &err);
     ck_assert_ptr_nonnull(x1);
@@ -590,7 +590,8 @@ START_TEST(save_restore_plans)
     add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
     st_snapplan *p = st_snapplan_save(h, d, IMG "vm.save", ST_F_PAUSED, NULL, NULL);
     ck_assert(!p->refused);
-    ck_assert(has_line(p->calls, p->n_calls, "virDomainSaveFlags(vm, " IMG "vm.save, NULL, PAUSED)"));
+    ck_assert(
+        has_line(p->calls, p->n_calls, "virDomainSaveFlags(vm, " IMG "vm.save, NULL, PAUSED)"));
     st_snapplan_free(p);
     p = st_snapplan_save(h, d, IMG "vm.save", 0, exists_named, IMG "vm.save");
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "already exists"));
