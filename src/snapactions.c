@@ -548,6 +548,24 @@ static int run_branch(longcall *c, char **err)
     return start_after(c, err);
 }
 
+/*
+ * The new overlay names the admin saw on the plan (made a few seconds earlier, with its own
+ * timestamp) win over the ones made here, for the same disk on the same base.
+ */
+static void keep_planned_names(st_snapplan *p, const st_request *req)
+{
+    for (size_t i = 0; i < p->req.n_diskspecs; i++)
+        for (size_t k = 0; k < req->n_diskspecs; k++) {
+            const st_snap_diskspec *want = &req->diskspecs[k];
+            st_snap_diskspec *ds = &p->req.diskspecs[i];
+            if (streq0(want->target, ds->target) && streq0(want->base, ds->base) && want->file &&
+                want->file[0] == '/') {
+                free(ds->file);
+                ds->file = xstrdup(want->file);
+            }
+        }
+}
+
 static void do_revert(st_worker *w, int id, virDomainPtr dom, const st_request *req)
 {
     st_host *h = fresh_model(w, dom);
@@ -557,6 +575,8 @@ static void do_revert(st_worker *w, int id, virDomainPtr dom, const st_request *
         st_action_result(w, id, false, _("%s: the domain is gone"), req->domain);
     } else if (!refused(w, id, p)) {
         bool branch = p->branching;
+        if (branch)
+            keep_planned_names(p, req);
         longcall *c =
             longcall_new(w, id, dom, branch ? &p->req : req, branch ? run_branch : run_revert);
         if (branch) {
@@ -739,11 +759,20 @@ static void do_restore(st_worker *w, int id, const st_request *req)
     st_snapplan *p = st_snapplan_restore(h, req->path, name ? name : req->domain, restored,
                                          req->flags, file_exists, &ec);
     if (!refused(w, id, p)) {
-        longcall *c = longcall_new(w, id, NULL, req, run_restore);
-        c->dom_name = xstrdup0(name ? name : req->domain);
-        c->jid = st_jobtab_track(w->jobs, NULL, NULL, ST_JOB_RESTORE, NULL, NULL, 0);
+        /* A defined domain exists before the restore: its job is shown under its name. */
+        const char *dname = name ? name : req->domain;
+        st_worker_busy(w);
+        virDomainPtr dom = dname ? virDomainLookupByName(w->conn, dname) : NULL;
+        st_worker_idle(w);
+        if (!dom)
+            virResetLastError();
+        longcall *c = longcall_new(w, id, dom, req, run_restore);
+        c->dom_name = xstrdup0(dname);
+        c->jid = st_jobtab_track(w->jobs, dom, NULL, ST_JOB_RESTORE, NULL, NULL, 0);
         st_jobtab_update(w->jobs, c->jid, ST_PHASE_RUNNING, 0, 0, NULL);
         longcall_start(c);
+        if (dom)
+            virDomainFree(dom);
     }
     st_snapplan_free(p);
     st_host_free(h);
