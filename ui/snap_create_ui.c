@@ -102,6 +102,9 @@ static void refresh_defaults(st_app *a, cform *c, bool reset)
         tmp.n_diskspecs = n;
         st_request_clear(&tmp);
     }
+    /* With a guest agent, a live disk-only snapshot is quiesced unless the admin says no. */
+    if (reset && c->has_agent && c->running && c->req.snap_kind == ST_SNAP_KIND_DISK_ONLY)
+        c->req.flags |= ST_F_QUIESCE;
     if (!c->mem_edited) {
         free(c->req.path);
         c->req.path = c->req.snap_kind == ST_SNAP_KIND_MEMORY
