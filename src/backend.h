@@ -31,6 +31,12 @@ typedef enum {
     ST_MSG_PROGRESS,   /* a request made progress: request_id, text */
 } st_msg_kind;
 
+enum {
+    ST_RESULT_PLAIN = 0,
+    ST_RESULT_REVERT_RISKY, /* libvirt refused a revert that FORCE would allow */
+    ST_RESULT_LEFT_FILES,   /* done; `text` lists files libvirt left behind, one per line */
+};
+
 typedef struct st_msg {
     st_msg_kind kind;
     size_t host_index;
@@ -39,6 +45,7 @@ typedef struct st_msg {
     size_t n_jobs;
     int request_id;
     bool ok;
+    int detail; /* ST_MSG_RESULT: ST_RESULT_* (why it failed, when the frontend can act on it) */
     char *text;
     st_facts *facts;
     struct st_msg *next;

@@ -108,6 +108,7 @@ void st_snapshots_copy(st_snapshot *dst, const st_snapshot *src, size_t n)
             dst[i].disks[k].target = xstrdup0(src[i].disks[k].target);
             dst[i].disks[k].snapshot = xstrdup0(src[i].disks[k].snapshot);
             dst[i].disks[k].file = xstrdup0(src[i].disks[k].file);
+            dst[i].disks[k].image = xstrdup0(src[i].disks[k].image);
         }
     }
 }

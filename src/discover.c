@@ -240,6 +240,28 @@ static void chain_from_pools(st_worker *w, st_disk *d, const stat_block *top)
     free(fmt);
 }
 
+/* Detached branches from the domain's metadata; on this machine their chains are read too. */
+static void load_branches(st_worker *w, st_domain *d, const st_domain *xd)
+{
+    d->n_branches = xd->n_branches;
+    d->branches = xd->n_branches ? xcalloc(xd->n_branches, sizeof(st_branch)) : NULL;
+    st_branches_copy(d->branches, xd->branches, xd->n_branches);
+    for (size_t i = 0; w->local && i < d->n_branches; i++) {
+        st_branch *b = &d->branches[i];
+        if (!b->file || b->file[0] != '/')
+            continue;
+        st_layer *layers = NULL;
+        size_t n = st_cache_local_chain(&w->cache, b->file, NULL, &layers);
+        b->chain = n ? xcalloc(n, sizeof(char *)) : NULL;
+        for (size_t k = 0; k < n; k++) {
+            if (layers[k].path)
+                b->chain[b->n_chain++] = xstrdup(layers[k].path);
+            st_layer_clear(&layers[k]);
+        }
+        free(layers);
+    }
+}
+
 static void copy_disk_head(st_disk *d, const st_disk *xd)
 {
     d->target = xstrdup0(xd->target);
@@ -412,6 +434,7 @@ static void build_domain(st_worker *w, virDomainStatsRecordPtr rec, st_domain *d
         d->disks = d->n_disks ? xcalloc(d->n_disks, sizeof(st_disk)) : NULL;
         for (size_t k = 0; k < d->n_disks; k++)
             build_disk(w, &d->disks[k], &cd->dom.disks[k], &sd, active);
+        load_branches(w, d, &cd->dom);
     } else {
         d->error = err; /* shown on the domain; its disks are unknown */
         err = NULL;

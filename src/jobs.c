@@ -158,6 +158,12 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
 {
     pthread_mutex_lock(&t->lock);
     tracked *tr = find(t, uuid, disk, true);
+    /* The commit libvirt runs inside a snapshot delete is the delete's to finish (and never
+     * to pivot): its thread reports how it ended. */
+    if (tr && tr->job.kind == ST_JOB_SNAPSHOT_DELETE) {
+        pthread_mutex_unlock(&t->lock);
+        return;
+    }
     if (!tr && status == VIR_DOMAIN_BLOCK_JOB_READY) {
         tr = add(t);
         tr->job.domain = xstrdup0(domain);
@@ -244,6 +250,17 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
     pthread_mutex_unlock(&t->lock);
 }
 
+void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].job.id == id) {
+            finish(&t->v[i], phase, error);
+            break;
+        }
+    pthread_mutex_unlock(&t->lock);
+}
+
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase)
 {
     pthread_mutex_lock(&t->lock);
@@ -286,6 +303,8 @@ bool st_jobtab_scan_due(st_jobtab *t, unsigned refreshes)
 /* Applies one virDomainGetBlockJobInfo answer. Lock held. */
 static void apply_block_info(tracked *tr, int ret, const virDomainBlockJobInfo *info, double now)
 {
+    if (tr->job.kind == ST_JOB_SNAPSHOT_DELETE)
+        return; /* its own thread polls it and knows when the delete is over */
     if (ret == 0) {
         /* The job is gone. The event says how it ended; without one, trust what we saw. */
         if (!st_job_phase_final(tr->job.phase))

@@ -34,6 +34,8 @@ int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kin
 /* Progress and phase reported by an action thread (offline merges, domain jobs). */
 void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
                       const char *error);
+/* Ends a job with `phase`, keeping the progress it last reported (a domain job may report none). */
+void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error);
 /* Marks a block job as expected to end cancelled (we aborted it) or pivoting. */
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);

@@ -124,9 +124,34 @@ void st_snapshot_clear(st_snapshot *s)
         free(s->disks[i].target);
         free(s->disks[i].snapshot);
         free(s->disks[i].file);
+        free(s->disks[i].image);
     }
     free(s->disks);
     memset(s, 0, sizeof(*s));
+}
+
+void st_branch_clear(st_branch *b)
+{
+    free(b->disk);
+    free(b->file);
+    free(b->snapshot);
+    free(b->base);
+    free_strv(b->chain, b->n_chain);
+    memset(b, 0, sizeof(*b));
+}
+
+void st_branches_copy(st_branch *dst, const st_branch *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = src[i];
+        dst[i].disk = xstrdup0(src[i].disk);
+        dst[i].file = xstrdup0(src[i].file);
+        dst[i].snapshot = xstrdup0(src[i].snapshot);
+        dst[i].base = xstrdup0(src[i].base);
+        dst[i].chain = src[i].n_chain ? xcalloc(src[i].n_chain, sizeof(char *)) : NULL;
+        for (size_t k = 0; k < src[i].n_chain; k++)
+            dst[i].chain[k] = xstrdup0(src[i].chain[k]);
+    }
 }
 
 void st_job_clear(st_job *j)
@@ -161,6 +186,9 @@ void st_domain_clear(st_domain *d)
         st_snapshot_clear(&d->snaps[i]);
     free(d->snaps);
     free(d->snaps_error);
+    for (size_t i = 0; i < d->n_branches; i++)
+        st_branch_clear(&d->branches[i]);
+    free(d->branches);
     free(d->error);
     memset(d, 0, sizeof(*d));
     d->id = -1;
@@ -272,6 +300,31 @@ static void add_sharer(st_layer *l, st_host **hosts, size_t n_hosts, const layer
     l->shared_with[l->n_shared++] = label;
 }
 
+/*
+ * A detached branch reads the images below the point it branched from, just like another
+ * domain would: committing into one of them would corrupt the branch. Naming the branch as a
+ * sharer makes every sharing check (the planner's refusal included) see it.
+ */
+static void mark_branch_sharers(st_domain *dom)
+{
+    for (size_t b = 0; b < dom->n_branches; b++) {
+        const st_branch *br = &dom->branches[b];
+        for (size_t k = 0; k < dom->n_disks; k++)
+            for (size_t i = 0; i < dom->disks[k].n_chain; i++) {
+                st_layer *l = &dom->disks[k].chain[i];
+                for (size_t c = 0; l->path && c < br->n_chain; c++)
+                    if (streq0(br->chain[c], l->path)) {
+                        l->shared_with = xrealloc(l->shared_with,
+                                                  (l->n_shared + 1) * sizeof(char *));
+                        l->shared_with[l->n_shared++] =
+                            xasprintf(_("%s (detached branch %s)"), dom->name,
+                                      st_basename(br->file ? br->file : "?"));
+                        break;
+                    }
+            }
+    }
+}
+
 void st_model_mark_shared(st_host **hosts, size_t n_hosts)
 {
     size_t n = 0, cap = 0;
@@ -316,4 +369,7 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
         a = b;
     }
     free(refs);
+    for (size_t h = 0; h < n_hosts; h++)
+        for (size_t d = 0; hosts[h] && d < hosts[h]->n_doms; d++)
+            mark_branch_sharers(&hosts[h]->doms[d]);
 }

@@ -58,6 +58,8 @@ typedef struct st_snapdisk {
     char *target;
     char *snapshot; /* "internal", "external", "no", "manual" */
     char *file;     /* the overlay created by an external snapshot */
+    char *image;    /* the disk's image when the snapshot was taken (from the saved <domain>):
+                     * where an internal snapshot lives */
 } st_snapdisk;
 
 typedef struct st_snapshot {
@@ -73,6 +75,21 @@ typedef struct st_snapshot {
     st_snapdisk *disks;
     size_t n_disks;
 } st_snapshot;
+
+/*
+ * A detached branch: the overlay a disk ran on before an external revert by branching pointed the
+ * disk at a fresh overlay. It is never deleted by this tool; it is recorded in the domain's
+ * <metadata> (virt-snaptree's namespace) so that every client sees it.
+ */
+typedef struct st_branch {
+    char *disk;     /* target */
+    char *file;     /* the old active overlay, kept */
+    char *snapshot; /* the snapshot the disk was reverted to when this branch was left */
+    char *base;     /* what the new overlay was created on (the snapshot's image) */
+    long long left; /* when (seconds since the epoch) */
+    char **chain;   /* file's chain, itself first (local hosts; empty when not read) */
+    size_t n_chain;
+} st_branch;
 
 typedef enum {
     ST_JOB_NONE = 0,
@@ -131,6 +148,8 @@ typedef struct st_domain {
     st_snapshot *snaps; /* topological: parents before children */
     size_t n_snaps;
     char *snaps_error;
+    st_branch *branches; /* detached branches left by external reverts */
+    size_t n_branches;
     char *error; /* the domain could not be read fully (its XML, say) */
 } st_domain;
 
@@ -171,6 +190,8 @@ bool st_job_phase_final(st_job_phase p);
 void st_layer_clear(st_layer *l);
 void st_disk_clear(st_disk *d);
 void st_snapshot_clear(st_snapshot *s);
+void st_branch_clear(st_branch *b);
+void st_branches_copy(st_branch *dst, const st_branch *src, size_t n);
 void st_job_clear(st_job *j);
 void st_job_copy(st_job *dst, const st_job *src);
 void st_domain_clear(st_domain *d);

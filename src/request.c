@@ -36,6 +36,8 @@ void st_request_copy(st_request *dst, const st_request *src)
             dst->diskspecs[i].target = xstrdup0(src->diskspecs[i].target);
             dst->diskspecs[i].snapshot = xstrdup0(src->diskspecs[i].snapshot);
             dst->diskspecs[i].file = xstrdup0(src->diskspecs[i].file);
+            dst->diskspecs[i].base = xstrdup0(src->diskspecs[i].base);
+            dst->diskspecs[i].base_format = xstrdup0(src->diskspecs[i].base_format);
         }
     }
 }
@@ -57,6 +59,8 @@ void st_request_clear(st_request *r)
         free(r->diskspecs[i].target);
         free(r->diskspecs[i].snapshot);
         free(r->diskspecs[i].file);
+        free(r->diskspecs[i].base);
+        free(r->diskspecs[i].base_format);
     }
     free(r->diskspecs);
     memset(r, 0, sizeof(*r));

@@ -40,6 +40,7 @@ enum {
     ST_F_QUIESCE = 1u << 10,
     ST_F_LIVE = 1u << 11,
     ST_F_BRANCH = 1u << 12,       /* external revert done by branching a new overlay */
+    ST_F_MIX_OK = 1u << 13,       /* create: the admin confirmed mixing internal and external */
 };
 
 typedef enum {
@@ -51,7 +52,9 @@ typedef enum {
 typedef struct st_snap_diskspec {
     char *target;
     char *snapshot; /* "external", "internal", "no" */
-    char *file;     /* overlay for external */
+    char *file;     /* overlay for external (revert by branching: the new overlay) */
+    char *base;     /* revert by branching: the image the new overlay is created on */
+    char *base_format;
 } st_snap_diskspec;
 
 typedef struct st_request {

@@ -406,6 +406,8 @@ static void read_disks(const xmlNode *devices, st_domain *out)
             read_disk(c, &out->disks[out->n_disks++]);
 }
 
+static void read_branches(xmlDocPtr doc, st_domain *out);
+
 int st_xml_parse_domain(const char *xml, st_domain *out, char **err)
 {
     st_domain_clear(out);
@@ -422,6 +424,7 @@ int st_xml_parse_domain(const char *xml, st_domain *out, char **err)
     xmlNode *devices = child(root, "devices");
     out->has_agent = has_guest_agent(devices);
     read_disks(devices, out);
+    read_branches(doc, out);
     xmlFreeDoc(doc);
     return 0;
 }
@@ -468,6 +471,22 @@ static void read_snapshot_disks(const xmlNode *root, st_snapshot *out)
     }
 }
 
+static xmlNode *find_disk(const xmlNode *devices, const char *target);
+
+/* The image each snapshot disk used when the snapshot was taken, from the embedded <domain>. */
+static void read_snapshot_images(const xmlNode *root, st_snapshot *out)
+{
+    xmlNode *devices = child(child(root, "domain"), "devices");
+    for (size_t i = 0; devices && i < out->n_disks; i++) {
+        xmlNode *disk = out->disks[i].target ? find_disk(devices, out->disks[i].target) : NULL;
+        if (!disk)
+            continue;
+        char *type = attr_or(disk, "type", "file");
+        out->disks[i].image = source_path(type, child(disk, "source"));
+        free(type);
+    }
+}
+
 int st_xml_parse_snapshot(const char *xml, st_snapshot *out, char **err)
 {
     st_snapshot_clear(out);
@@ -484,6 +503,7 @@ int st_xml_parse_snapshot(const char *xml, st_snapshot *out, char **err)
     free(ctime);
     read_snapshot_memory(root, out);
     read_snapshot_disks(root, out);
+    read_snapshot_images(root, out);
     xmlFreeDoc(doc);
     return 0;
 }
@@ -682,31 +702,226 @@ static bool attr_value_ok(const char *s)
     return true;
 }
 
-char *st_xml_set_disk_source(const char *domain_xml, const char *target, const char *path,
-                             const char *format, char **err)
+/* Points the disk `target` of doc at path/format; 0, or -1 with *err. */
+static int edit_disk_source(xmlDocPtr doc, const char *target, const char *path,
+                            const char *format, char **err)
 {
     if (!target || !*target || !path || !*path || !format || !*format) {
         set_err(err, "%s", _("disk target, image path and format are required"));
-        return NULL;
+        return -1;
     }
     if (!attr_value_ok(path) || !attr_value_ok(format)) {
         set_err(err, "%s", _("image path or format holds control characters or invalid UTF-8"));
-        return NULL;
+        return -1;
     }
-    xmlDocPtr doc = parse_doc(domain_xml, "domain", err);
-    if (!doc)
-        return NULL;
     xmlNode *disk = find_disk(child(xmlDocGetRootElement(doc), "devices"), target);
     if (!disk) {
         set_err(err, _("the domain has no disk '%s'"), target);
-        xmlFreeDoc(doc);
-        return NULL;
+        return -1;
     }
     xmlSetProp(disk, (const xmlChar *)"type", (const xmlChar *)"file");
     replace_source(disk, path);
     set_driver_type(disk, format);
     remove_backing_stores(disk);
+    return 0;
+}
+
+char *st_xml_set_disk_source(const char *domain_xml, const char *target, const char *path,
+                             const char *format, char **err)
+{
+    xmlDocPtr doc = parse_doc(domain_xml, "domain", err);
+    if (!doc)
+        return NULL;
+    char *r = edit_disk_source(doc, target, path, format, err) == 0 ? dump_doc(doc, err) : NULL;
+    xmlFreeDoc(doc);
+    return r;
+}
+
+/* ---- snapshot XML and detached branches --------------------------------------------------- */
+
+/* Text content is kept by libvirt as given, newlines included; other controls are not XML. */
+static bool text_value_ok(const char *s)
+{
+    if (!xmlCheckUTF8((const xmlChar *)s))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 && *p != '\n' && *p != '\t')
+            return false;
+    return true;
+}
+
+static xmlNode *add_elem(xmlNode *parent, const char *name)
+{
+    return xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
+}
+
+static void set_prop(xmlNode *n, const char *name, const char *value)
+{
+    xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+/* <disk name=… snapshot=…> with, for an external one, its overlay file and format. */
+static void add_snapshot_disk(xmlNode *disks, const st_snap_diskspec *ds)
+{
+    xmlNode *d = add_elem(disks, "disk");
+    set_prop(d, "name", ds->target);
+    set_prop(d, "snapshot", ds->snapshot);
+    if (!streq0(ds->snapshot, "external") || !ds->file)
+        return;
+    set_prop(d, "type", "file");
+    set_prop(add_elem(d, "driver"), "type", "qcow2");
+    set_prop(add_elem(d, "source"), "file", ds->file);
+}
+
+static bool diskspecs_ok(const st_request *req, char **err)
+{
+    for (size_t i = 0; i < req->n_diskspecs; i++) {
+        const st_snap_diskspec *ds = &req->diskspecs[i];
+        if (!ds->target || !ds->snapshot || !attr_value_ok(ds->target) ||
+            (ds->file && !attr_value_ok(ds->file))) {
+            set_err(err, "%s", _("a disk of the snapshot has no target or kind, or a file name "
+                                 "with control characters or invalid UTF-8"));
+            return false;
+        }
+        if (!streq0(ds->snapshot, "external") && !streq0(ds->snapshot, "internal") &&
+            !streq0(ds->snapshot, "no")) {
+            set_err(err, _("unknown snapshot kind '%s' for disk %s"), ds->snapshot, ds->target);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool snapshot_request_ok(const st_request *req, char **err)
+{
+    if (!req->snapshot || !*req->snapshot || !text_value_ok(req->snapshot) ||
+        strchr(req->snapshot, '\n') || strchr(req->snapshot, '\t')) {
+        set_err(err, "%s", _("the snapshot name is empty or holds control characters or invalid "
+                             "UTF-8"));
+        return false;
+    }
+    if (req->description && !text_value_ok(req->description)) {
+        set_err(err, "%s", _("the description holds control characters or invalid UTF-8"));
+        return false;
+    }
+    if (req->snap_kind == ST_SNAP_KIND_MEMORY &&
+        (!req->path || !*req->path || !attr_value_ok(req->path))) {
+        set_err(err, "%s", _("a snapshot with memory needs a memory file name without control "
+                             "characters"));
+        return false;
+    }
+    return diskspecs_ok(req, err);
+}
+
+char *st_xml_build_snapshot(const st_request *req, char **err)
+{
+    if (!snapshot_request_ok(req, err))
+        return NULL;
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNode *root = xmlNewDocNode(doc, NULL, (const xmlChar *)"domainsnapshot", NULL);
+    xmlDocSetRootElement(doc, root);
+    /* xmlNewTextChild escapes <, & and quotes; the name goes in exactly as typed. */
+    xmlNewTextChild(root, NULL, (const xmlChar *)"name", (const xmlChar *)req->snapshot);
+    if (req->description && *req->description)
+        xmlNewTextChild(root, NULL, (const xmlChar *)"description",
+                        (const xmlChar *)req->description);
+    if (req->snap_kind == ST_SNAP_KIND_MEMORY) {
+        xmlNode *m = add_elem(root, "memory");
+        set_prop(m, "snapshot", "external");
+        set_prop(m, "file", req->path);
+    } else if (req->snap_kind == ST_SNAP_KIND_DISK_ONLY) {
+        set_prop(add_elem(root, "memory"), "snapshot", "no");
+    }
+    if (req->n_diskspecs) {
+        xmlNode *disks = add_elem(root, "disks");
+        for (size_t i = 0; i < req->n_diskspecs; i++)
+            add_snapshot_disk(disks, &req->diskspecs[i]);
+    }
     char *r = dump_doc(doc, err);
     xmlFreeDoc(doc);
     return r;
+}
+
+/* The <metadata> child in our namespace, created (with <metadata>) when `create`. */
+static xmlNode *branches_node(xmlDocPtr doc, bool create)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *meta = child(root, "metadata");
+    for (xmlNode *c = meta ? meta->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns &&
+            streq0((const char *)c->ns->href, ST_BRANCH_NS) &&
+            strcmp((const char *)c->name, "branches") == 0)
+            return c;
+    if (!create)
+        return NULL;
+    if (!meta)
+        meta = add_elem(root, "metadata");
+    xmlNode *b = xmlNewChild(meta, NULL, (const xmlChar *)"branches", NULL);
+    xmlNs *ns = xmlNewNs(b, (const xmlChar *)ST_BRANCH_NS, (const xmlChar *)"snaptree");
+    xmlSetNs(b, ns);
+    return b;
+}
+
+static void add_branch_record(xmlDocPtr doc, const st_branch *br)
+{
+    xmlNode *list = branches_node(doc, true);
+    xmlNode *n = xmlNewChild(list, list->ns, (const xmlChar *)"branch", NULL);
+    set_prop(n, "disk", br->disk);
+    set_prop(n, "file", br->file);
+    if (br->snapshot)
+        set_prop(n, "snapshot", br->snapshot);
+    if (br->base)
+        set_prop(n, "base", br->base);
+    char left[32];
+    snprintf(left, sizeof(left), "%lld", br->left);
+    set_prop(n, "left", left);
+}
+
+char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
+                         const char *format, const st_branch *record, char **err)
+{
+    if (!record || !record->disk || !record->file || !attr_value_ok(record->file) ||
+        (record->snapshot && !attr_value_ok(record->snapshot)) ||
+        (record->base && !attr_value_ok(record->base))) {
+        set_err(err, "%s", _("the branch record has no disk or file, or holds control "
+                             "characters"));
+        return NULL;
+    }
+    xmlDocPtr doc = parse_doc(domain_xml, "domain", err);
+    if (!doc)
+        return NULL;
+    char *r = NULL;
+    if (edit_disk_source(doc, target, path, format, err) == 0) {
+        add_branch_record(doc, record);
+        r = dump_doc(doc, err);
+    }
+    xmlFreeDoc(doc);
+    return r;
+}
+
+/* Reads the detached branches recorded in <metadata>; unknown or partial records are skipped. */
+static void read_branches(xmlDocPtr doc, st_domain *out)
+{
+    xmlNode *list = branches_node(doc, false);
+    size_t cap = 0;
+    for (xmlNode *c = list ? list->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "branch") != 0)
+            continue;
+        char *disk = attr(c, "disk"), *file = attr(c, "file");
+        if (!disk || !file) {
+            free(disk);
+            free(file);
+            continue;
+        }
+        xgrow((void **)&out->branches, &cap, out->n_branches + 1, sizeof(st_branch));
+        st_branch *b = &out->branches[out->n_branches++];
+        memset(b, 0, sizeof(*b));
+        b->disk = disk;
+        b->file = file;
+        b->snapshot = attr(c, "snapshot");
+        b->base = attr(c, "base");
+        char *left = attr(c, "left");
+        b->left = parse_ll_or0(left);
+        free(left);
+    }
 }

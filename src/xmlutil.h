@@ -6,6 +6,10 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "request.h"
+
+/* The namespace of virt-snaptree's element in a domain's <metadata> (detached branches). */
+#define ST_BRANCH_NS "urn:x-virt-snaptree:branches:1"
 
 /*
  * Parses a domain's XML into `out` (cleared first with st_domain_clear, so it must be zeroed or
@@ -65,5 +69,23 @@ int st_xml_parse_pool_path(const char *xml, char **path, char **err);
  */
 char *st_xml_set_disk_source(const char *domain_xml, const char *target, const char *path,
                              const char *format, char **err);
+
+/*
+ * <domainsnapshot> XML for a create request: name and description (text, escaped by libxml2;
+ * tabs and newlines allowed in the description only), <memory snapshot='no'> for DISK_ONLY or
+ * snapshot='external' file=req->path for MEMORY, and one <disk> per diskspec (an external one
+ * with type='file', <driver type='qcow2'/> and <source file>). Nothing is defaulted: a disk that
+ * is not listed is left to libvirt. NULL with *err for invalid UTF-8, control characters, an
+ * empty name, an unknown per-disk kind, or a MEMORY request without a file.
+ */
+char *st_xml_build_snapshot(const st_request *req, char **err);
+
+/*
+ * As st_xml_set_disk_source, and records `record` (disk, file, snapshot, base, left) as a
+ * <branch> in <metadata><branches xmlns=ST_BRANCH_NS>, creating both when missing. Parsing the
+ * result with st_xml_parse_domain fills st_domain.branches (chains left empty).
+ */
+char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
+                         const char *format, const st_branch *record, char **err);
 
 #endif

@@ -118,7 +118,11 @@ void st_ui_action(st_app *a, int req)
             st_flow_revert(a, r);
         break;
     case REQ_DELETE:
-        if (need_snapshot(a, r, _("delete")))
+        /* On a domain with a managed save image, d offers to remove that image. */
+        if (r && r->kind == ROW_DOMAIN && a->hosts[r->host] &&
+            a->hosts[r->host]->doms[r->dom].managed_save)
+            st_flow_managedsave_remove(a, r);
+        else if (need_snapshot(a, r, _("delete")))
             st_flow_delete(a, r);
         break;
     case REQ_SAVE:

@@ -238,6 +238,13 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         break;
     }
     case ROW_SNAPGROUP: break;
+    case ROW_BRANCH: {
+        const st_branch *b = &row_dom(a, r)->branches[r->branch];
+        snprintf(out, n, _("%s, left at %s"), b->disk ? b->disk : "?",
+                 b->snapshot ? b->snapshot : "?");
+        *attr = st_attr(a, PAIR_DIM, A_NORMAL);
+        break;
+    }
     case ROW_SNAPSHOT: {
         const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
         char when[32] = "";
@@ -283,8 +290,15 @@ static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr
         const st_disk *k = &row_dom(a, r)->disks[r->disk];
         if (k->chain_unknown)
             snprintf(out, n, " (%s)", _("chain below not known"));
+    } else if (r->kind == ROW_BRANCH) {
+        snprintf(out, n, " %s", _("(detached branch)"));
+        *attr = st_attr(a, PAIR_SHARED, A_BOLD);
     } else if (r->kind == ROW_DOMAIN) {
         const st_domain *d = row_dom(a, r);
+        if (d->managed_save) {
+            snprintf(out, n, " %s", _("[managed save]"));
+            *attr = st_attr(a, PAIR_PAUSED, A_BOLD);
+        }
         if (d->error) {
             snprintf(out, n, " %s", d->error);
             *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
@@ -488,6 +502,25 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
         dline(d, _("Memory"), s->memory_file);
 }
 
+static void detail_branch(detail *d, const st_branch *b)
+{
+    char when[64] = "";
+    time_t t = (time_t)b->left;
+    struct tm tm;
+    if (b->left && localtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    dline(d, _("Branch"), b->file);
+    dline(d, _("Disk"), b->disk);
+    dline(d, _("Left"), when[0] ? when : "-");
+    dlinef(d, _("Why"), _("the disk was reverted to snapshot %s; this overlay keeps what was "
+                          "written before that, and is never deleted by this tool"),
+           b->snapshot ? b->snapshot : "?");
+    if (b->base)
+        dline(d, _("New base"), b->base);
+    for (size_t i = 0; i < b->n_chain; i++)
+        dline(d, i == 0 ? _("Chain") : "", b->chain[i]);
+}
+
 static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
 {
     dline(d, _("Domain"), dom->name);
@@ -497,7 +530,9 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
     dlinef(d, _("Disks"), "%zu", dom->n_disks);
     dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
     if (dom->managed_save)
-        dline(d, _("Saved"), _("has a managed save image"));
+        dline(d, _("Saved"), _("has a managed save image (d removes it)"));
+    if (dom->n_branches)
+        dlinef(d, _("Branches"), "%zu", dom->n_branches);
     if (dom->error)
         dline(d, _("Error"), dom->error);
     if (dom->snaps_error)
@@ -588,11 +623,38 @@ static void draw_detail(st_app *a)
         dlinef(&d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
         break;
     case ROW_SNAPSHOT: detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]); break;
+    case ROW_BRANCH: detail_branch(&d, &h->doms[r->dom].branches[r->branch]); break;
     }
 }
 
 /* ---- jobs panel, title and status ---- */
 
+static void draw_job_line(st_app *a, int y, const st_job *j)
+{
+    move(y, 0);
+    clrtoeol();
+    char who[256], buf[128];
+    snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
+             j->disk ? j->disk : "");
+    st_put(a, y, 1, 22, who, A_BOLD);
+    int x = 24;
+    st_put(a, y, x, 16, st_job_kind_label(j->kind), A_NORMAL);
+    x = 41;
+    int bw = a->cols >= 100 ? 20 : 10;
+    st_draw_bar(a, y, x, bw, job_frac(j));
+    x += bw + 1;
+    st_fmt_job(j, buf, sizeof(buf));
+    x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
+    int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
+    x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
+    if (j->error)
+        st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
+}
+
+/*
+ * The panel has room for a few lines: running jobs come first, then finished ones newest first,
+ * so that a job just started is never hidden behind ones that ended a minute ago.
+ */
 static void draw_jobs(st_app *a)
 {
     if (!a->jobs_h)
@@ -605,30 +667,16 @@ static void draw_jobs(st_app *a)
     st_put(a, y, 1, a->cols - 2, _(" Jobs (J hides) "), A_BOLD);
     attroff(A_BOLD);
     y++;
-    for (size_t h = 0; h < a->n_hosts && y < a->jobs_y + a->jobs_h; h++) {
-        const st_host *host = a->hosts[h];
-        for (size_t i = 0; host && i < host->n_jobs && y < a->jobs_y + a->jobs_h; i++, y++) {
-            const st_job *j = &host->jobs[i];
-            move(y, 0);
-            clrtoeol();
-            char who[256], buf[128];
-            snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
-                     j->disk ? j->disk : "");
-            int x = st_put(a, y, 1, 22, who, A_BOLD) + 2;
-            x = 24;
-            x += st_put(a, y, x, 16, st_job_kind_label(j->kind), A_NORMAL) + 1;
-            x = 41;
-            int bw = a->cols >= 100 ? 20 : 10;
-            st_draw_bar(a, y, x, bw, job_frac(j));
-            x += bw + 1;
-            st_fmt_job(j, buf, sizeof(buf));
-            x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
-            int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
-            x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
-            if (j->error)
-                st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t h = 0; h < a->n_hosts && y < a->jobs_y + a->jobs_h; h++) {
+            const st_host *host = a->hosts[h];
+            for (size_t k = host ? host->n_jobs : 0; k-- > 0 && y < a->jobs_y + a->jobs_h;) {
+                const st_job *j = &host->jobs[k];
+                if (st_job_phase_final(j->phase) == (pass == 0))
+                    continue;
+                draw_job_line(a, y++, j);
+            }
         }
-    }
 }
 
 static void draw_title(st_app *a)

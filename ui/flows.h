@@ -15,6 +15,7 @@ void st_flow_revert(st_app *a, const st_row *r);
 void st_flow_delete(st_app *a, const st_row *r);
 void st_flow_save(st_app *a, const st_row *r);
 void st_flow_restore(st_app *a, const st_row *r);
+void st_flow_managedsave_remove(st_app *a, const st_row *r);
 
 /* Offers pivot/keep when one of our active commits became ready (called on job updates). */
 void st_flow_watch_jobs(st_app *a);

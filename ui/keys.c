@@ -30,7 +30,7 @@ const st_keydef st_keytable[] = {
     {REQ_QUIT, KEYGROUP_VIEW, {'q'}, "q", N_("quit (running jobs go on)"), false},
     {REQ_SNAPSHOT, KEYGROUP_ACTION, {'s'}, "s", N_("take a snapshot of the domain"), true},
     {REQ_REVERT, KEYGROUP_ACTION, {'r'}, "r", N_("revert to the selected snapshot"), true},
-    {REQ_DELETE, KEYGROUP_ACTION, {'d'}, "d", N_("delete the selected snapshot"), true},
+    {REQ_DELETE, KEYGROUP_ACTION, {'d'}, "d", N_("delete the selected snapshot (on a domain: its managed save)"), true},
     {REQ_COMMIT, KEYGROUP_ACTION, {'c'}, "c", N_("commit: merge this layer down into a base"),
      true},
     {REQ_PULL, KEYGROUP_ACTION, {'p'}, "p", N_("pull: merge backing layers up into the active one"),

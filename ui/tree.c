@@ -149,7 +149,7 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
 {
     const char *hkey = w->t->rows[host_row].key;
     char *key = xasprintf("%s/D%s", hkey, d->uuid);
-    bool kids = d->n_disks > 0 || d->n_snaps > 0;
+    bool kids = d->n_disks > 0 || d->n_snaps > 0 || d->n_branches > 0;
     st_row *r = add_row(w, ROW_DOMAIN, 1, host_row, key, last, kids);
     r->dom = di;
     size_t drow = w->t->n - 1;
@@ -158,12 +158,19 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
     for (size_t k = 0; k < d->n_disks; k++) {
         const st_disk *disk = &d->disks[k];
         char *dkey = xasprintf("%s/K%s", key, disk->target ? disk->target : "?");
-        st_row *dr = add_row(w, ROW_DISK, 2, drow, dkey, k + 1 == d->n_disks && !d->n_snaps,
+        st_row *dr = add_row(w, ROW_DISK, 2, drow, dkey,
+                             k + 1 == d->n_disks && !d->n_snaps && !d->n_branches,
                              disk->n_chain > 0);
         dr->disk = k;
         size_t disk_row = w->t->n - 1;
         if (descend(w, dr))
             add_layers(w, disk_row, disk);
+    }
+    for (size_t b = 0; b < d->n_branches; b++) {
+        char *bkey = xasprintf("%s/B%s", key, d->branches[b].file ? d->branches[b].file : "?");
+        st_row *br = add_row(w, ROW_BRANCH, 2, drow, bkey,
+                             b + 1 == d->n_branches && !d->n_snaps, false);
+        br->branch = b;
     }
     if (d->n_snaps) {
         char *gkey = xasprintf("%s/S", key);
@@ -207,6 +214,10 @@ const char *st_row_name(const st_row *r, st_host *const *hosts, const char *cons
     }
     case ROW_SNAPGROUP: return _("Snapshots");
     case ROW_SNAPSHOT: return h->doms[r->dom].snaps[r->snap].name;
+    case ROW_BRANCH: {
+        const char *f = h->doms[r->dom].branches[r->branch].file;
+        return f ? st_basename(f) : "";
+    }
     }
     return "";
 }

@@ -20,6 +20,7 @@ typedef enum {
     ROW_LAYER,
     ROW_SNAPGROUP,
     ROW_SNAPSHOT,
+    ROW_BRANCH, /* a detached branch left by an external revert (never deleted by this tool) */
 } st_row_kind;
 
 #define ST_TREE_MAX_GUIDES 64
@@ -27,7 +28,7 @@ typedef enum {
 typedef struct st_row {
     st_row_kind kind;
     int depth;
-    size_t host, dom, disk, layer, snap;
+    size_t host, dom, disk, layer, snap, branch;
     char *key;
     bool has_children;
     bool expanded;

@@ -1,0 +1,107 @@
+/*
+ * Snapshot plans: pure functions that say, before anything runs, what a snapshot create, revert
+ * or delete, a save, a restore or a managed-save removal will do, what state it loses, and why
+ * libvirt (9.0 on Debian 12) would refuse it. The frontend shows a plan; the worker makes the
+ * same plan again from what it reads on the host and refuses before calling libvirt when the plan
+ * is refused. No I/O here: whether a file exists is asked through a callback.
+ */
+#ifndef ST_SNAPPLAN_H
+#define ST_SNAPPLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "model.h"
+#include "plan.h"
+#include "request.h"
+
+/* Whether `path` exists on the host; ctx is the caller's. */
+typedef bool (*st_exists_fn)(const char *path, void *ctx);
+
+typedef struct st_snapplan {
+    char *title;
+    char **steps; /* what happens, in order, one line each */
+    size_t n_steps;
+    char **lost; /* what state is lost ("nothing" is said explicitly) */
+    size_t n_lost;
+    char **calls; /* the exact libvirt calls or commands */
+    size_t n_calls;
+    char **left_files; /* files libvirt leaves behind that may be removed afterwards */
+    size_t n_left_files;
+    st_hazard *hazards;
+    size_t n_hazards;
+    bool refused;
+    bool mixing;    /* create: mixes internal and external snapshots: ask a second time */
+    bool branching; /* revert: done by branching a new overlay (no libvirt revert) */
+    st_request req; /* what is submitted once the admin types yes */
+} st_snapplan;
+
+void st_snapplan_free(st_snapplan *p);
+
+/* A snapshot name from the time: "20261125-192731". */
+char *st_snap_default_name(time_t t);
+
+/*
+ * The article's overlay name: <folder of image>/<domain>_<snapshot><suffix>, suffix ".qcow2"
+ * (or "_vdb.qcow2" when several disks take one). '/' and control characters in the names
+ * become '_'.
+ */
+char *st_snap_default_file(const char *image, const char *domain, const char *snap,
+                           const char *suffix);
+
+/*
+ * Default per-disk choices for a new snapshot of `kind` named `snap`: internal for qcow2 disks
+ * (INTERNAL), external with the default overlay name (DISK_ONLY, MEMORY); "no" for cdroms,
+ * read-only disks, disks without an image, and non-qcow2 disks of an internal snapshot.
+ */
+void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
+                               st_snap_diskspec **out, size_t *n);
+/* Default memory file of an external snapshot with memory: <image folder>/<dom>_<snap>.mem. */
+char *st_snap_default_memfile(const st_domain *d, const char *snap);
+
+/*
+ * Checks a create request (kind, snapshot name, description, diskspecs, path = memory file,
+ * flags QUIESCE / LIVE / MIX_OK) against the domain. `exists` may be NULL (files not checked).
+ */
+st_snapplan *st_snapplan_create(const st_host *h, const st_domain *d, const st_request *form,
+                                st_exists_fn exists, void *ctx);
+
+/*
+ * Plans a revert to `snap` with flags RUNNING / PAUSED / FORCE. An external snapshot on a host
+ * without external revert is done by branching when it can be (shut-off domain, disk-only, local
+ * host, every snapshot overlay found in the disk's chain or a detached branch); the new overlay
+ * names carry `now`.
+ */
+st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char *snap,
+                                unsigned flags, time_t now);
+
+/* Plans a delete of `snap` with flags CHILDREN / CHILDREN_ONLY / METADATA_ONLY. */
+st_snapplan *st_snapplan_delete(const st_host *h, const st_domain *d, const char *snap,
+                                unsigned flags);
+
+/* Plans a save of the domain to `path` (flags RUNNING / PAUSED: the state after restore). */
+st_snapplan *st_snapplan_save(const st_host *h, const st_domain *d, const char *path,
+                              unsigned flags, st_exists_fn exists, void *ctx);
+
+/*
+ * Plans a restore from `path`; `domain` is the domain the file was saved from when known (a
+ * running domain of that name makes libvirt refuse), `restored` whether this tool restored that
+ * file before (the disks may have moved on since: a stale memory image).
+ */
+st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char *domain,
+                                 bool restored, unsigned flags, st_exists_fn exists, void *ctx);
+
+st_snapplan *st_snapplan_managedsave_remove(const st_host *h, const st_domain *d);
+
+/*
+ * Plans removing files libvirt left behind: refused for any file that a domain's chain, a
+ * detached branch or a snapshot of any domain on the host still names.
+ */
+st_snapplan *st_snapplan_remove_files(const st_host *h, const char *domain, char *const *paths,
+                                      size_t n);
+
+/* Every hazard text at `level` joined with "; " (for a refusal message); NULL when none. */
+char *st_snapplan_reasons(const st_snapplan *p, st_hazard_level level);
+
+#endif

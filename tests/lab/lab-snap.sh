@@ -1,0 +1,171 @@
+#!/bin/bash
+# tests/lab/lab-snap.sh: snapshot create / delete / save / restore / managed save on running
+# domains of a private libvirtd (the RPC path admins use), driven through the backend API by
+# tests/lab/snap-backend, every disk checked byte for byte with lab.sh's patterns. TAP; root.
+if [ -z "${BASH_VERSION:-}" ]; then
+    exec bash "$0" "$@"
+fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+SB=$top_builddir/tests/lab/snap-backend
+[ -x "$SB" ] || skip_all "$SB is not built (make check builds it)"
+lab_init
+T_ALL=$(lab_now)
+export XDG_STATE_HOME=$LAB_TMP/state
+
+URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
+D=$LAB_TMP/img
+
+# snap-backend's output is kept in $OUT for the checks that follow it.
+sb() {
+    OUT=$("$SB" "$URI" "$@" 2>&1)
+    local rc=$?
+    printf '%s\n' "== sb $* (rc=$rc)" "$OUT" >>"$LAB_LOG"
+    return "$rc"
+}
+fails() { ! "$@"; }
+snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
+exists() { [ -e "$1" ]; }
+absent() { [ ! -e "$1" ]; }
+
+# A domain with RAM big enough (zero pages: nothing is allocated) that saving it takes a
+# moment, so that the job's progress is seen while it runs.
+define_big() {
+    local name=$1 xml
+    shift
+    lab_domain_define "$URI" "$name" "$@" || return 1
+    xml=$LAB_TMP/$name-big.xml
+    lab__virsh_q "$URI" dumpxml "$name" --inactive |
+        sed -e "s|<memory unit='KiB'>[0-9]*</memory>|<memory unit='GiB'>16</memory>|" \
+            -e "s|<currentMemory unit='KiB'>[0-9]*</currentMemory>|<currentMemory unit='GiB'>16</currentMemory>|" \
+            >"$xml" && lab_virsh "$URI" define "$xml" >>"$LAB_LOG" 2>&1 &&
+        lab_domain_start "$URI" "$name"
+}
+
+# ---- two disks, external disk-only (atomic), with memory, delete with block jobs ----
+lab_chain --patterns "$D" xa.qcow2 || bail_out "images"
+lab_chain --patterns "$D" xb.qcow2 || bail_out "images"
+define_big xrun --disk "vda=$D/xa.qcow2" --disk "vdb=$D/xb.qcow2" || bail_out "domain xrun"
+
+ok "two-disk external disk-only snapshot (DISK_ONLY|ATOMIC, default names)" sb create xrun d1 disk-only
+is "$(lab_disk_source "$URI" xrun vda) $(lab_disk_source "$URI" xrun vdb)" \
+    "$D/xrun_d1_vda.qcow2 $D/xrun_d1_vdb.qcow2" "both disks moved to their new overlays at once"
+is "$(lab_image_backing "$D/xrun_d1_vda.qcow2")|$(lab_image_backing "$D/xrun_d1_vdb.qcow2")" \
+    "$D/xa.qcow2|$D/xb.qcow2" "each overlay is backed by the disk's old image"
+ok "write layer 1 into both overlays through QEMU" \
+    eval 'lab_pattern_layer -d "$URI" xrun vda 1 && lab_pattern_layer -d "$URI" xrun vdb 1'
+
+ok "a second snapshot with the same name is refused" fails sb create xrun d1 disk-only
+like "$OUT" "already has a snapshot named d1" "and says why"
+touch "$D/taken.qcow2"
+ok "an overlay file that exists is refused" \
+    fails sb create xrun d2 disk-only --disk "vda=external:$D/taken.qcow2"
+like "$OUT" "taken.qcow2 already exists" "and says why"
+ok "an overlay named like an image in the chain is refused" \
+    fails sb create xrun d2 disk-only --disk "vda=external:$D/xa.qcow2"
+like "$OUT" "already used by the domain" "and says why"
+ok "an internal disk-only snapshot of a running domain is refused before libvirt" \
+    fails sb create xrun d2 disk-only --disk vda=internal --disk vdb=internal
+like "$OUT" "running domain cannot take an internal disk-only snapshot" "and says why"
+is "$(snaps xrun)" "d1 " "refusals changed no snapshot"
+is "$(lab_disk_source "$URI" xrun vda)" "$D/xrun_d1_vda.qcow2" "refusals changed no disk"
+
+ok "external snapshot with memory, live" sb create xrun m1 memory --live
+JOBS=$OUT
+like "$JOBS" "^job snapshot completed" "the memory snapshot ran as a job"
+ok "its memory file exists" exists "$D/xrun_m1.mem"
+ok "write layer 2 into both overlays" \
+    eval 'lab_pattern_layer -d "$URI" xrun vda 2 && lab_pattern_layer -d "$URI" xrun vdb 2'
+
+ok "delete the leaf snapshot with memory (libvirt merges it with block jobs)" sb delete xrun m1
+like "$OUT" "detail=2" "the result lists the files libvirt left behind"
+like "$OUT" "^$D/xrun_m1.mem\$" "the memory file is among them"
+like "$OUT" "^job snapshot delete completed" "the delete showed as a job"
+is "$(lab_disk_source "$URI" xrun vda)" "$D/xrun_d1_vda.qcow2" "vda is back on d1's overlay"
+ok "vda still shows layers 0..2 byte for byte" lab_pattern_verify -d "$URI" xrun vda 3
+ok "vdb still shows layers 0..2 byte for byte" lab_pattern_verify -d "$URI" xrun vdb 3
+ok "removing a file the domain still uses is refused" \
+    fails sb remove-files xrun "$D/xrun_d1_vda.qcow2"
+ok "and the file is still there" exists "$D/xrun_d1_vda.qcow2"
+ok "the memory file libvirt left behind is removed on request" \
+    sb remove-files xrun "$D/xrun_m1.mem"
+ok "and it is gone" absent "$D/xrun_m1.mem"
+
+ok "delete d1: its overlays are merged down, with progress" sb delete xrun d1
+like "$OUT" "^job snapshot delete completed" "each disk's merge showed as a job"
+is "$(lab_disk_source "$URI" xrun vda) $(lab_disk_source "$URI" xrun vdb)" \
+    "$D/xa.qcow2 $D/xb.qcow2" "both disks are on their first images again"
+ok "vda shows layers 0..2 after both merges" lab_pattern_verify -d "$URI" xrun vda 3
+ok "vdb shows layers 0..2 after both merges" lab_pattern_verify -d "$URI" xrun vdb 3
+is "$(snaps xrun)" "" "no snapshot is left"
+
+# ---- save with progress, restore ----
+ok "save the running domain to a file" sb save xrun "$D/xrun.save"
+like "$OUT" "^job save completed updates=[0-9]+ max=[1-9][0-9]*/[1-9]" \
+    "progress (memory done / total) was seen while the save ran"
+is "$(lab_domain_state "$URI" xrun)" "shut off" "the domain stopped"
+like "$(cat "$XDG_STATE_HOME/virt-snaptree/saves" 2>&1)" "	xrun	$D/xrun.save\$" \
+    "the file is listed among the known save files"
+ok "a save never writes over a file" fails sb save xrun "$D/xrun.save"
+ok "restore it" sb restore "$D/xrun.save"
+like "$OUT" "^job restore completed" "the restore ran as a job"
+is "$(lab_domain_state "$URI" xrun)" "running" "the domain runs again"
+ok "its disks are intact (vda)" lab_pattern_verify -d "$URI" xrun vda 3
+ok "its disks are intact (vdb)" lab_pattern_verify -d "$URI" xrun vdb 3
+
+# ---- internal snapshots of running domains ----
+lab_chain --patterns "$D" ra.qcow2 || bail_out "images"
+qemu-img create -q -f raw "$D/rb.raw" 16M
+lab_domain_define "$URI" rawd --disk "vda=$D/ra.qcow2" --disk "vdb=$D/rb.raw:raw" --running ||
+    bail_out "domain rawd"
+ok "an internal snapshot of a raw disk is refused" fails sb create rawd i1 internal --disk vdb=internal
+like "$OUT" "result failed.*vdb is a raw image" "and says why"
+ok "leaving the raw disk out of a running domain's internal snapshot is refused" \
+    fails sb create rawd i1 internal
+like "$OUT" "vdb cannot be left out: an internal snapshot of a running domain covers every" \
+    "and says why (libvirt 9.0 would refuse it too)"
+is "$(snaps rawd)" "" "nothing was taken"
+
+lab_chain --patterns "$D" ia.qcow2 || bail_out "images"
+lab_domain_define "$URI" irun --disk "vda=$D/ia.qcow2" --running || bail_out "domain irun"
+ok "internal snapshot of a running domain (memory too)" sb create irun i1 internal
+is "$(lab_domain_state "$URI" irun)" "running" "the domain runs on"
+ok "write a new pattern after the snapshot" lab_io_write -d "$URI" irun vda 0xc5 50M 64K
+ok "revert to the internal snapshot" sb revert irun i1
+is "$(lab_domain_state "$URI" irun)" "running" "it runs, as when the snapshot was taken"
+ok "the old data reads back and the later write is gone" \
+    lab_pattern_verify -d "$URI" irun vda 1
+
+ok "an external snapshot on a domain with internal ones is refused until confirmed twice" \
+    fails sb create irun e1 disk-only
+like "$OUT" "mixes internal and external" "and says why"
+ok "with the second confirmation it is taken" sb create irun e1 disk-only --mix-ok
+ok "deleting an external snapshot whose parent is internal is refused before libvirt" \
+    fails sb delete irun e1
+like "$OUT" "parent i1 is internal" "and says why"
+is "$(snaps irun)" "e1 i1 " "both snapshots are still there"
+ok "its overlay is untouched" exists "$D/irun_e1.qcow2"
+ok "delete e1's metadata only" sb delete irun e1 --metadata
+is "$(snaps irun)" "i1 " "e1 is gone from libvirt"
+ok "its overlay stays (the disk uses it)" exists "$D/irun_e1.qcow2"
+ok "deleting the internal snapshot now that vda runs on an overlay is refused before libvirt" \
+    fails sb delete irun i1
+like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the disk now uses" "and says why"
+ok "delete i1's metadata only" sb delete irun i1 --metadata
+is "$(snaps irun)" "" "no snapshot is left"
+
+# ---- managed save ----
+lab_virsh "$URI" managedsave irun >>"$LAB_LOG" 2>&1
+sb model irun
+like "$OUT" "^managedsave 1" "the model shows the managed save image"
+ok "remove the managed save image" sb managedsave-remove irun
+sb model irun
+like "$OUT" "^managedsave 0" "it is gone"
+ok "a memory snapshot of a shut-off domain is refused" fails sb create irun m2 memory
+like "$OUT" "is not running" "and says why"
+
+diag "lab-snap: $(lab_elapsed "$T_ALL") s"
+done_testing

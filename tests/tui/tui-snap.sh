@@ -1,0 +1,214 @@
+#!/bin/bash
+# Snapshots through the real TUI in tmux, against a private libvirtd of the lab: the create form,
+# revert by branching (the old overlay shown as a detached branch), a refused delete that says
+# why, metadata-only delete, an internal snapshot and revert of a running domain, the second
+# confirmation before mixing snapshot kinds, save with progress in the jobs panel and restore from
+# the list of known save files. Data is checked byte for byte with lab.sh. TAP (lab.sh helpers).
+if [ -z "${BASH_VERSION:-}" ]; then
+    exec bash "$0" "$@"
+fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+# tmux driving from tui-lib.sh; the TAP helpers of lab.sh replace its own.
+. "$top_srcdir/tests/tui/tui-lib.sh"
+unset -f plan ok is like unlike diag skip_all
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+set +u
+
+command -v tmux >/dev/null || skip_all "tmux is not installed"
+[ -x "$BIN" ] || skip_all "$BIN is not built"
+lab_init
+tui_init
+trap 'tui_cleanup; lab_cleanup' EXIT
+T_ALL=$(lab_now)
+export XDG_STATE_HOME=$LAB_TMP/state
+T_ENV="XDG_STATE_HOME=$XDG_STATE_HOME LANG=C.UTF-8"
+
+URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
+D=$LAB_TMP/img
+lab_chain --patterns "$D" tv.qcow2 || bail_out "images"
+lab_chain --patterns "$D" tr.qcow2 || bail_out "images"
+lab_domain_define "$URI" tv --disk "vda=$D/tv.qcow2" || bail_out "domain tv"
+lab_domain_define "$URI" tr --disk "vda=$D/tr.qcow2" || bail_out "domain tr"
+# 16 GiB of untouched RAM: nothing is allocated, but a save scans it long enough to show progress.
+lab__virsh_q "$URI" dumpxml tr --inactive |
+    sed -e "s|<memory unit='KiB'>[0-9]*</memory>|<memory unit='GiB'>16</memory>|" \
+        -e "s|<currentMemory unit='KiB'>[0-9]*</currentMemory>|<currentMemory unit='GiB'>16</currentMemory>|" \
+        >"$LAB_TMP/tr.xml" && lab_virsh "$URI" define "$LAB_TMP/tr.xml" >>"$LAB_LOG" 2>&1
+lab_domain_start "$URI" tr || bail_out "start tr"
+
+snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
+# On a timeout the screen is the evidence: it goes into the failing test's diagnostics.
+wait_for() {
+    tui_wait "$1" "${2:-15}" && return 0
+    tui_screen | tee -a "${TUI_DUMP:-/dev/null}"
+    return 1
+}
+screen_has() { tui_screen | grep -qF -- "$1"; }
+# Select a row by incremental search: TEXT, then n until the detail pane shows WANT (if given).
+select_row() {
+    local i
+    tui_keys Escape
+    tui_keys /
+    tui_type "$1"
+    tui_keys Enter
+    [ -n "${2:-}" ] || return 0
+    for ((i = 0; i < 8; i++)); do
+        tui_wait "$2" 1 && return 0
+        tui_keys n
+    done
+    return 1
+}
+type_yes() {
+    tui_type yes
+    tui_keys Enter
+}
+
+tui_start 160 48 -c "$URI"
+ok "the tree shows both domains" wait_for "tv.qcow2" 20
+
+# ---- create through the form: external disk-only on a shut-off domain ----
+select_row tv
+tui_keys s
+ok "s opens the snapshot form" wait_for "New snapshot"
+ok "the form defaults to the article's kind" screen_has "external disk-only (one overlay per disk)"
+like "$(tui_screen)" "Disk vda +external +$D/tv_[0-9]{8}-[0-9]{6}\.qcow2" \
+    "with the article's overlay name for a timestamp name"
+tui_keys Enter
+wait_for "Snapshot name" 5
+tui_keys C-u
+tui_type "ui1"
+tui_keys Enter
+ok "renaming updates the overlay name" wait_for "$D/tv_ui1.qcow2" 5
+tui_keys Down Down Down Down Enter
+ok "the plan screen opens" wait_for "Snapshot ui1 of tv"
+ok "it says what is lost" screen_has "nothing: taking a snapshot changes no data"
+ok "and what runs" screen_has "virDomainSnapshotCreateXML(tv, <domainsnapshot>, VALIDATE | ATOMIC | DISK_ONLY)"
+type_yes
+ok "the result shows in the status line" wait_for "snapshot ui1 of tv taken" 30
+is "$(lab_disk_source "$URI" tv vda)" "$D/tv_ui1.qcow2" "libvirt moved vda onto the new overlay"
+ok "write layer 1 into the overlay" lab_pattern_layer "$D/tv_ui1.qcow2" 1
+
+# ---- revert by branching ----
+ok "the snapshot is selected" select_row "ui1" "Snapshot     ui1"
+tui_keys r
+ok "r opens the revert plan" wait_for "Revert tv to snapshot ui1"
+ok "it says the revert is done by branching" screen_has "no external revert: a new overlay is created"
+ok "and that nothing is deleted" screen_has "nothing is deleted: the data written since"
+type_yes
+ok "the revert reports the branch" wait_for "reverted to ui1 by branching" 30
+NEW=$(lab_disk_source "$URI" tv vda)
+like "$NEW" "^$D/tv_ui1\.branch-" "vda is on the branch's new overlay"
+ok "the disk reads as at ui1 (layer 0 only)" lab_pattern_verify "$NEW" 1
+ok "the old overlay keeps its data (layers 0..1)" lab_pattern_verify "$D/tv_ui1.qcow2" 2
+ok "the tree shows it as a detached branch" wait_for "tv_ui1.qcow2 (detached branch)" 10
+
+# ---- delete: refused with the reason, then metadata only ----
+select_row "ui1" "Snapshot     ui1"
+tui_keys d
+ok "d opens the delete plan" wait_for "Delete snapshot ui1 of tv"
+ok "the plan is refused" screen_has "This plan is refused (see above)"
+ok "and says why" screen_has "is not in the disk's chain"
+tui_keys 2
+ok "metadata only makes it possible" wait_for "Type yes and press Enter" 5
+type_yes
+ok "the snapshot is deleted" wait_for "snapshot ui1 of tv deleted" 30
+is "$(snaps tv)" "" "libvirt has no snapshot of tv left"
+ok "the overlay is still there" test -e "$D/tv_ui1.qcow2"
+
+# ---- a name and description with markup and Chinese, typed in the form ----
+select_row tv
+tui_keys s
+wait_for "New snapshot"
+tui_keys Enter
+wait_for "Snapshot name" 5
+tui_keys C-u
+tui_type 'q<&"'"'"'快照'
+tui_keys Enter Down Enter
+wait_for "Description" 5
+tui_type 'd<&"'"'"'描述'
+tui_keys Enter Down Down Down Enter
+ok "the plan names the snapshot as typed" wait_for "Snapshot q<&\"'快照 of tv"
+type_yes
+ok "it is taken" wait_for "of tv taken" 30
+like "$(lab__virsh_q "$URI" snapshot-list tv --name)" "^q<&\"'快照\$" "libvirt has the name exactly"
+like "$(lab__virsh_q "$URI" snapshot-dumpxml tv 'q<&"'"'"'快照')" \
+    "<description>d&lt;&amp;&quot;&apos;描述</description>" "and the description"
+
+# ---- internal snapshot and revert of a running domain; mixing asks twice ----
+select_row tr
+tui_keys s
+wait_for "New snapshot"
+tui_keys Down Down Enter
+ok "Enter on the kind changes it" wait_for "external with memory (a system checkpoint)" 5
+tui_keys Enter
+ok "and again" wait_for "internal (disks and memory inside the qcow2 images)" 5
+tui_keys Up Up Enter
+wait_for "Snapshot name" 5
+tui_keys C-u
+tui_type "i1"
+tui_keys Enter Down Down Down Down Enter
+ok "the internal snapshot's plan" wait_for "Snapshot i1 of tr"
+type_yes
+ok "the internal snapshot is taken" wait_for "snapshot i1 of tr taken" 60
+ok "write data after it" lab_io_write -d "$URI" tr vda 0xc9 50M 64K
+select_row "i1" "Snapshot     i1"
+tui_keys r
+ok "the revert plan says what is lost" wait_for "everything written to the disks since i1"
+tui_keys 1
+ok "1 chooses the state afterwards" wait_for "state afterwards: running" 5
+type_yes
+ok "the domain is reverted" wait_for "tr reverted to snapshot i1" 60
+is "$(lab_domain_state "$URI" tr)" "running" "and runs"
+ok "the data written after the snapshot is gone" lab_pattern_verify -d "$URI" tr vda 1
+
+select_row tr
+tui_keys s
+wait_for "New snapshot"
+ok "the form keeps a domain with internal snapshots on internal" \
+    wait_for "internal (disks and memory inside the qcow2 images)" 5
+tui_keys Down Down Enter
+wait_for "external disk-only (one overlay per disk)" 5
+tui_keys Down Down Enter
+ok "mixing kinds is warned about" wait_for "Warning: tr already has 1 internal snapshot(s)"
+type_yes
+ok "and asked a second time" wait_for "Mix snapshot kinds? (asked a second time)" 10
+tui_keys Enter
+ok "No leaves everything as it was" wait_for "not mixed: nothing was changed" 10
+is "$(snaps tr)" "i1 " "only the internal snapshot exists"
+
+# ---- save with progress, restore from the list ----
+select_row tr
+tui_keys S
+ok "S opens the save plan" wait_for "Save tr to a file"
+# Watch the jobs panel while the save runs: the bar moves before the job completes.
+type_yes
+seen=""
+for _ in $(seq 1 100); do
+    s=$(tui_screen)
+    [ -z "${TUI_DUMP:-}" ] || grep -E "^ tr " <<<"$s" >>"$TUI_DUMP"
+    if grep -Eq "tr +save .* ([1-9][0-9]?)% .* running" <<<"$s"; then
+        seen=1
+        break
+    fi
+    grep -q "tr saved to" <<<"$s" && break
+    sleep 0.05
+done
+ok "the jobs panel showed the save's progress while it ran" test -n "$seen"
+ok "the save completes" wait_for "tr saved to $D/" 60
+is "$(lab_domain_state "$URI" tr)" "shut off" "the domain stopped"
+tui_keys R
+ok "R lists the known save files" wait_for "Restore a domain from a save file"
+ok "with the file just saved" screen_has "$D/tr_"
+tui_keys Enter
+ok "the restore plan opens" wait_for "Restore from tr_"
+type_yes
+ok "the restore completes" wait_for "tr restored from" 60
+is "$(lab_domain_state "$URI" tr)" "running" "the domain runs again"
+ok "its disk is intact" lab_pattern_verify -d "$URI" tr vda 1
+
+tui_keys Escape q
+ok "q quits" wait_for "__EXITED__ 0" 10
+diag "tui-snap: $(lab_elapsed "$T_ALL") s"
+done_testing

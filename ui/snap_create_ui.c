@@ -1,0 +1,350 @@
+/*
+ * The create form, laid out for the keyboard: name (a timestamp by default), description, kind,
+ * memory file and flags where they apply, then one line per disk with its choice (external /
+ * internal / no) and overlay file. Up/Down move, Enter edits a text or changes a choice, Space
+ * changes a choice; the last line opens the plan screen.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flows.h"
+#include "i18n.h"
+#include "snap_ui.h"
+#include "snapplan.h"
+#include "util.h"
+#include "widgets.h"
+
+typedef enum { F_NAME, F_DESC, F_KIND, F_MEMFILE, F_LIVE, F_QUIESCE, F_DISK, F_GO } fkind;
+
+typedef struct frow {
+    fkind k;
+    size_t disk;
+} frow;
+
+typedef struct cform {
+    size_t host;
+    char *dom;
+    st_request req;
+    bool *file_edited; /* per disk: the admin typed the overlay name (keep it on renames) */
+    bool mem_edited;
+    bool running, has_agent;
+    size_t sel;
+    frow rows[64];
+    size_t n_rows;
+} cform;
+
+static void cform_free(cform *c)
+{
+    free(c->dom);
+    st_request_clear(&c->req);
+    free(c->file_edited);
+    free(c);
+}
+
+static const st_domain *form_domain(st_app *a, const cform *c)
+{
+    const st_host *h = a->hosts[c->host];
+    return h ? st_host_find_domain(h, c->dom) : NULL;
+}
+
+static void layout_rows(cform *c)
+{
+    size_t n = 0;
+    c->rows[n++] = (frow){F_NAME, 0};
+    c->rows[n++] = (frow){F_DESC, 0};
+    c->rows[n++] = (frow){F_KIND, 0};
+    if (c->req.snap_kind == ST_SNAP_KIND_MEMORY) {
+        c->rows[n++] = (frow){F_MEMFILE, 0};
+        c->rows[n++] = (frow){F_LIVE, 0};
+    }
+    if (c->has_agent && c->req.snap_kind == ST_SNAP_KIND_DISK_ONLY)
+        c->rows[n++] = (frow){F_QUIESCE, 0};
+    for (size_t i = 0; i < c->req.n_diskspecs && n < 63; i++)
+        c->rows[n++] = (frow){F_DISK, i};
+    c->rows[n++] = (frow){F_GO, 0};
+    c->n_rows = n;
+    if (c->sel >= n)
+        c->sel = n - 1;
+}
+
+/* Default choices and file names for the current kind and name; typed names are kept. */
+static void refresh_defaults(st_app *a, cform *c, bool reset)
+{
+    const st_domain *d = form_domain(a, c);
+    if (!d)
+        return;
+    st_snap_diskspec *defs = NULL;
+    size_t n = 0;
+    st_snap_default_diskspecs(d, c->req.snap_kind, c->req.snapshot, &defs, &n);
+    if (reset || n != c->req.n_diskspecs) {
+        st_request tmp = {0};
+        tmp.diskspecs = c->req.diskspecs;
+        tmp.n_diskspecs = c->req.n_diskspecs;
+        st_request_clear(&tmp);
+        c->req.diskspecs = defs;
+        c->req.n_diskspecs = n;
+        free(c->file_edited);
+        c->file_edited = xcalloc(n ? n : 1, sizeof(bool));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (!c->file_edited[i] && defs[i].file &&
+                streq0(c->req.diskspecs[i].snapshot, "external")) {
+                free(c->req.diskspecs[i].file);
+                c->req.diskspecs[i].file = xstrdup(defs[i].file);
+            }
+        }
+        st_request tmp = {0};
+        tmp.diskspecs = defs;
+        tmp.n_diskspecs = n;
+        st_request_clear(&tmp);
+    }
+    /* With a guest agent, a live disk-only snapshot is quiesced unless the admin says no. */
+    if (reset && c->has_agent && c->running && c->req.snap_kind == ST_SNAP_KIND_DISK_ONLY)
+        c->req.flags |= ST_F_QUIESCE;
+    if (!c->mem_edited) {
+        free(c->req.path);
+        c->req.path = c->req.snap_kind == ST_SNAP_KIND_MEMORY
+                          ? st_snap_default_memfile(d, c->req.snapshot)
+                          : NULL;
+    }
+    layout_rows(c);
+}
+
+static const char *kind_label(st_snap_kind k)
+{
+    switch (k) {
+    case ST_SNAP_KIND_INTERNAL:
+        return _("internal (disks and memory inside the qcow2 images)");
+    case ST_SNAP_KIND_DISK_ONLY:
+        return _("external disk-only (one overlay per disk)");
+    case ST_SNAP_KIND_MEMORY:
+        return _("external with memory (a system checkpoint)");
+    }
+    return "";
+}
+
+static char *row_text(const st_app *a, const cform *c, const frow *r)
+{
+    (void)a;
+    switch (r->k) {
+    case F_NAME:
+        return xasprintf("%-14s %s", _("Name"), c->req.snapshot ? c->req.snapshot : "");
+    case F_DESC:
+        return xasprintf("%-14s %s", _("Description"),
+                         c->req.description ? c->req.description : "");
+    case F_KIND:
+        return xasprintf("%-14s %s", _("Kind"), kind_label(c->req.snap_kind));
+    case F_MEMFILE:
+        return xasprintf("%-14s %s", _("Memory file"), c->req.path ? c->req.path : "");
+    case F_LIVE:
+        return xasprintf("%-14s %s", _("Live"),
+                         (c->req.flags & ST_F_LIVE) ? _("yes: the guest keeps running")
+                                                    : _("no: paused while memory is saved"));
+    case F_QUIESCE:
+        return xasprintf("%-14s %s", _("Quiesce"),
+                         (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
+    case F_DISK: {
+        const st_snap_diskspec *ds = &c->req.diskspecs[r->disk];
+        return xasprintf(_("Disk %-9s %-9s %s"), ds->target ? ds->target : "?",
+                         ds->snapshot ? ds->snapshot : "?",
+                         streq0(ds->snapshot, "external") && ds->file ? ds->file : "");
+    }
+    case F_GO:
+        return xstrdup(_("[ Show the plan ]"));
+    }
+    return xstrdup("");
+}
+
+static void form_draw(st_app *a, st_dialog *dlg)
+{
+    cform *c = dlg->data;
+    int y, x, h, w;
+    st_dialog_box(a, 100, (int)c->n_rows + 7, &y, &x, &h, &w);
+    char *title = xasprintf(" %s ", _("New snapshot"));
+    st_frame(a, y, x, h, w, title);
+    free(title);
+    st_put(a, y + 1, x + 2, w - 4, c->dom, A_BOLD);
+    for (size_t i = 0; i < c->n_rows && (int)i < h - 5; i++) {
+        char *t = row_text(a, c, &c->rows[i]);
+        st_put(a, y + 3 + (int)i, x + 2, w - 4, t, i == c->sel ? A_REVERSE | A_BOLD : A_NORMAL);
+        free(t);
+    }
+    st_put(a, y + h - 2, x + 2, w - 4,
+           _("Up/Down move, Enter edits or changes, Space changes a choice, Esc cancels"), A_DIM);
+}
+
+/* ---- editing ---- */
+
+typedef struct edit_ctx {
+    cform *c;
+    frow row;
+    st_app *a;
+} edit_ctx;
+
+static void on_edit(st_app *a, const char *text, void *p)
+{
+    edit_ctx *e = p;
+    cform *c = e->c;
+    if (!text)
+        return;
+    switch (e->row.k) {
+    case F_NAME:
+        free(c->req.snapshot);
+        c->req.snapshot = xstrdup(text);
+        refresh_defaults(a, c, false);
+        break;
+    case F_DESC:
+        free(c->req.description);
+        c->req.description = xstrdup(text);
+        break;
+    case F_MEMFILE:
+        free(c->req.path);
+        c->req.path = xstrdup(text);
+        c->mem_edited = true;
+        break;
+    case F_DISK:
+        free(c->req.diskspecs[e->row.disk].file);
+        c->req.diskspecs[e->row.disk].file = xstrdup(text);
+        c->file_edited[e->row.disk] = true;
+        break;
+    default:
+        break;
+    }
+}
+
+static void edit_text(st_app *a, cform *c, const frow *r, const char *title, const char *value)
+{
+    edit_ctx *e = xcalloc(1, sizeof(*e));
+    e->c = c;
+    e->row = *r;
+    e->a = a;
+    st_app_push_dialog(
+        a, st_input_new(title, _("Enter accepts, ^U clears:"), value, on_edit, e, free));
+}
+
+static void cycle_disk(cform *c, size_t i)
+{
+    st_snap_diskspec *ds = &c->req.diskspecs[i];
+    const char *next = streq0(ds->snapshot, "external")   ? "internal"
+                       : streq0(ds->snapshot, "internal") ? "no"
+                                                          : "external";
+    free(ds->snapshot);
+    ds->snapshot = xstrdup(next);
+}
+
+static void go(st_app *a, cform *c)
+{
+    snapflow *f = st_snapflow_new(ST_REQ_SNAPSHOT_CREATE, c->host, c->dom);
+    st_request_copy(&f->form, &c->req);
+    f->form.domain = xstrdup(c->dom);
+    st_snap_plan_open(a, f);
+}
+
+/* Enter or Space on a row; returns true when the form is done (the plan opened). */
+static bool activate(st_app *a, cform *c, bool space)
+{
+    const frow *r = &c->rows[c->sel];
+    switch (r->k) {
+    case F_NAME:
+        if (!space)
+            edit_text(a, c, r, _("Snapshot name"), c->req.snapshot);
+        break;
+    case F_DESC:
+        if (!space)
+            edit_text(a, c, r, _("Description"), c->req.description);
+        break;
+    case F_MEMFILE:
+        if (!space)
+            edit_text(a, c, r, _("Memory file"), c->req.path);
+        break;
+    case F_KIND:
+        c->req.snap_kind = (c->req.snap_kind + 1) % 3;
+        c->req.flags &= ~(ST_F_LIVE | ST_F_QUIESCE);
+        refresh_defaults(a, c, true);
+        break;
+    case F_LIVE:
+        c->req.flags ^= ST_F_LIVE;
+        break;
+    case F_QUIESCE:
+        c->req.flags ^= ST_F_QUIESCE;
+        break;
+    case F_DISK:
+        if (space || !streq0(c->req.diskspecs[r->disk].snapshot, "external"))
+            cycle_disk(c, r->disk);
+        else
+            edit_text(a, c, r, _("Overlay file"), c->req.diskspecs[r->disk].file);
+        break;
+    case F_GO:
+        if (!space) {
+            go(a, c);
+            return true;
+        }
+        break;
+    }
+    return false;
+}
+
+static bool form_key(st_app *a, st_dialog *dlg, int key, bool is_code)
+{
+    cform *c = dlg->data;
+    if (!is_code && key == 27)
+        return true;
+    if ((is_code && key == KEY_UP) || (!is_code && key == 'k'))
+        c->sel = c->sel ? c->sel - 1 : 0;
+    else if ((is_code && key == KEY_DOWN) || (!is_code && (key == 'j' || key == '\t')))
+        c->sel = c->sel + 1 < c->n_rows ? c->sel + 1 : c->sel;
+    else if ((is_code && key == KEY_ENTER) || (!is_code && (key == '\n' || key == '\r')))
+        return activate(a, c, false);
+    else if (!is_code && key == ' ')
+        return activate(a, c, true);
+    return false;
+}
+
+static void form_free(st_dialog *dlg)
+{
+    cform_free(dlg->data);
+}
+
+static void form_model_changed(st_app *a, st_dialog *dlg)
+{
+    cform *c = dlg->data;
+    const st_domain *d = form_domain(a, c);
+    if (d) {
+        c->running = d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED;
+        c->has_agent = d->has_agent;
+        layout_rows(c);
+    }
+}
+
+static const st_dialog_ops form_ops = {
+    .draw = form_draw,
+    .key = form_key,
+    .model_changed = form_model_changed,
+    .free = form_free,
+};
+
+void st_snap_create_open(st_app *a, const st_row *r)
+{
+    const st_domain *d = &a->hosts[r->host]->doms[r->dom];
+    cform *c = xcalloc(1, sizeof(*c));
+    c->host = r->host;
+    c->dom = xstrdup(d->name);
+    c->req.kind = ST_REQ_SNAPSHOT_CREATE;
+    c->req.snapshot = st_snap_default_name(time(NULL));
+    c->running = d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED;
+    c->has_agent = d->has_agent;
+    /* The article's kind for chains; a domain with internal snapshots only keeps that kind. */
+    bool internal_only = d->n_snaps > 0;
+    for (size_t i = 0; i < d->n_snaps; i++)
+        internal_only &= !d->snaps[i].external;
+    c->req.snap_kind = internal_only ? ST_SNAP_KIND_INTERNAL : ST_SNAP_KIND_DISK_ONLY;
+    refresh_defaults(a, c, true);
+    st_dialog *dlg = xcalloc(1, sizeof(*dlg));
+    dlg->ops = &form_ops;
+    dlg->data = c;
+    st_app_push_dialog(a, dlg);
+}
