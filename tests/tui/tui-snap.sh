@@ -9,18 +9,16 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-# tmux driving from tui-lib.sh; the TAP helpers of lab.sh replace its own.
-. "$top_srcdir/tests/tui/tui-lib.sh"
-unset -f plan ok is like unlike diag skip_all
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
+# tmux driving from tui-lib.sh (its TAP helpers are lab.sh's).
+. "$top_srcdir/tests/tui/tui-lib.sh"
 set +u
 
 command -v tmux >/dev/null || skip_all "tmux is not installed"
 [ -x "$BIN" ] || skip_all "$BIN is not built"
 lab_init
 tui_init
-trap 'tui_cleanup; lab_cleanup' EXIT
 T_ALL=$(lab_now)
 export XDG_STATE_HOME=$LAB_TMP/state
 T_ENV="XDG_STATE_HOME=$XDG_STATE_HOME LANG=C.UTF-8"
