@@ -14,7 +14,7 @@
 #include "worker.h"
 #include "xmlutil.h"
 
-enum { ST_SNAP_RELIST_EVERY = 5 };
+enum { ST_SNAP_RELIST_EVERY = 5, ST_POOL_REFRESH_EVERY = 15 };
 
 /* One block.N entry of the bulk stats. */
 typedef struct stat_block {
@@ -185,6 +185,23 @@ static void fill_backing_names(st_worker *w, st_disk *d)
 }
 
 /* A remote shut-off domain: follow the chain through storage pool volumes. */
+/* Refreshes the pool holding `vol` once per discovery when its cached chains may be stale. */
+static void refresh_pool_of(st_worker *w, virStorageVolPtr vol)
+{
+    if (!w->pools_refresh_now)
+        return;
+    virStoragePoolPtr pool = virStoragePoolLookupByVolume(vol);
+    const char *name = pool ? virStoragePoolGetName(pool) : NULL;
+    if (name && !st_hash_get(&w->pools_refreshed, name)) {
+        st_hash_put(&w->pools_refreshed, name, (void *)1);
+        if (virStoragePoolRefresh(pool, 0) < 0)
+            virResetLastError();
+    }
+    if (pool)
+        virStoragePoolFree(pool);
+    virResetLastError();
+}
+
 static void chain_from_pools(st_worker *w, st_disk *d, const stat_block *top)
 {
     char *path = xstrdup0(d->source);
@@ -193,6 +210,8 @@ static void chain_from_pools(st_worker *w, st_disk *d, const stat_block *top)
     while (path && d->n_chain < ST_CHAIN_MAX_DEPTH) {
         st_worker_busy(w);
         virStorageVolPtr vol = virStorageVolLookupByPath(w->conn, path);
+        if (vol)
+            refresh_pool_of(w, vol);
         char *xml = vol ? virStorageVolGetXMLDesc(vol, 0) : NULL;
         st_worker_idle(w);
         if (vol)
@@ -472,6 +491,12 @@ st_host *st_discover(st_worker *w)
     h->external_revert = w->external_revert;
     h->reachable = true;
     w->refreshes++;
+    /* Pools are refreshed after changes, and every so often for changes made elsewhere. */
+    pthread_mutex_lock(&w->lock);
+    w->pools_refresh_now = w->pools_stale || w->refreshes % ST_POOL_REFRESH_EVERY == 0;
+    w->pools_stale = false;
+    pthread_mutex_unlock(&w->lock);
+    st_hash_clear(&w->pools_refreshed);
 
     virDomainStatsRecordPtr *recs = NULL;
     unsigned flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING;

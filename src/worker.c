@@ -99,6 +99,8 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     atomic_init(&w->busy_since, 0.0);
     atomic_init(&w->state_since, st_now());
     st_cache_init(&w->cache);
+    st_hash_init(&w->pools_refreshed, NULL);
+    w->pools_stale = true;
     w->jobs = st_jobtab_new();
     w->backoff = 1.0;
     return w;
@@ -120,6 +122,7 @@ void st_worker_mark_dirty(st_worker *w, const char *uuid)
     pthread_mutex_lock(&w->lock);
     xgrow((void **)&w->dirty_uuids, &w->cap_dirty, w->n_dirty + 1, sizeof(char *));
     w->dirty_uuids[w->n_dirty++] = xstrdup(uuid);
+    w->pools_stale = true;
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -533,6 +536,7 @@ void st_worker_free(st_worker *w)
         free(w->dirty_uuids[i]);
     free(w->dirty_uuids);
     st_cache_clear(&w->cache);
+    st_hash_clear(&w->pools_refreshed);
     st_jobtab_free(w->jobs);
     free(w->uri);
     free(w->name);

@@ -58,6 +58,11 @@ typedef struct st_worker {
     st_jobtab *jobs;
     double backoff, next_connect;
     bool joined; /* the thread ended and was joined: the worker may be freed */
+    /* Storage pools cache their volumes' backing chains: refresh them (once each) in the next
+     * discovery after something changed, and now and then. */
+    bool pools_stale;        /* set under lock by events and actions */
+    bool pools_refresh_now;  /* this discovery refreshes the pools it reads */
+    st_hash pools_refreshed; /* pool names refreshed in this discovery */
 } st_worker;
 
 st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);

@@ -157,7 +157,8 @@ static void plan_draw(st_app *a, st_dialog *dlg)
     }
     if (f->plan->refused) {
         st_put(a, y + h - 2, x + 2, w - 4,
-               _("This plan is refused (see above). Esc closes; nothing was changed."),
+               _("This plan is refused (see above): change an option, or Esc closes; nothing "
+                 "was changed."),
                st_attr(a, PAIR_ERROR, A_BOLD));
         return;
     }
@@ -237,8 +238,7 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
             f->scroll = 0;
         return false;
     }
-    if (f->plan->refused)
-        return !is_code && (key == '\n' || key == '\r' || key == 'q');
+    /* Options stay available on a refused plan: changing one may be what lifts the refusal. */
     if (!is_code && key == '1' && f->plan->relative_possible) {
         f->opts.relative = !f->opts.relative;
         replan(a, f);
@@ -252,6 +252,8 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
     } else if (!is_code && key == '4') {
         f->opts.start_paused = !f->opts.start_paused;
         replan(a, f);
+    } else if (f->plan->refused) {
+        return !is_code && (key == '\n' || key == '\r' || key == 'q');
     } else if ((!is_code && (key == '\n' || key == '\r')) || (is_code && key == KEY_ENTER)) {
         if (strcmp(f->typed, "yes") == 0) {
             submit(a, f);

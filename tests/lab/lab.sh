@@ -50,7 +50,8 @@
 #   lab_embed DIR             prepare an embedded driver root; print qemu:///embed?root=DIR.
 #                             Only one process may open a root at a time: run virsh calls one
 #                             after another ("virsh -c URI 'cmd1; cmd2'" runs several in one).
-#   lab_daemon_start DIR      start a private libvirtd, wait for `virsh version` to answer
+#   lab_daemon_start DIR      (with LAB_DAEMON_TCP_PORT=N also on qemu+tcp://127.0.0.1:N/system)
+#                             start a private libvirtd, wait for `virsh version` to answer
 #                             (bounded); print qemu+unix:///system?socket=DIR/run/libvirt-sock.
 #   lab_daemon_pid DIR|URI    pid of that libvirtd (SIGSTOP/SIGCONT it to simulate a hung host).
 #   lab_daemon_stop DIR|URI   SIGCONT+SIGTERM, wait, SIGKILL if needed.  Its QEMUs keep running.
@@ -650,9 +651,17 @@ auth_unix_rw = "none"
 auth_unix_ro = "none"
 unix_sock_group = "root"
 unix_sock_rw_perms = "0770"
-listen_tcp = 0
 listen_tls = 0
 EOF
+    # A host seen "from elsewhere": libvirtd on TCP at 127.0.0.1 (no TLS, no auth: a private lab).
+    local listen=""
+    if [ -n "${LAB_DAEMON_TCP_PORT:-}" ]; then
+        printf 'listen_tcp = 1\nauth_tcp = "none"\ntcp_port = "%s"\nlisten_addr = "127.0.0.1"\n' \
+            "$LAB_DAEMON_TCP_PORT" >>"$dir/etc/libvirtd.conf"
+        listen=--listen
+    else
+        echo "listen_tcp = 0" >>"$dir/etc/libvirtd.conf"
+    fi
     lab__caps_install "$dir/cache" || return 1
     uri="qemu+unix:///system?socket=$sock"
     t0=$(lab_now)
@@ -667,7 +676,7 @@ EOF
         mount --bind "$1/lib" /var/lib/libvirt &&
         mount --bind "$1/cache" /var/cache/libvirt &&
         mount --bind "$1/log" /var/log/libvirt &&
-        exec libvirtd --pid-file "$1/run/libvirtd.pid"' lab-libvirtd "$dir") \
+        exec libvirtd --pid-file "$1/run/libvirtd.pid" $2' lab-libvirtd "$dir" "$listen") \
         </dev/null >"$dir/libvirtd.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/lab-daemon.pid"
