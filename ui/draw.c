@@ -344,8 +344,16 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
         cw = 0;
     int name_w = a->tree_w - x - (cw ? cw + 2 : 0);
     const char *name = st_row_name(r, a->hosts, (const char *const *)a->labels);
-    int nattr = selected ? A_REVERSE | A_BOLD : (r->kind == ROW_DOMAIN || r->kind == ROW_HOST ? A_BOLD : A_NORMAL);
-    int used = st_put(a, y, x, name_w, name, nattr);
+    int nattr = selected ? A_REVERSE | A_BOLD
+                         : (r->kind == ROW_DOMAIN || r->kind == ROW_HOST ? A_BOLD : A_NORMAL);
+    int used = 0;
+    if (r->kind == ROW_LAYER) {
+        /* The depth in the chain, as --list and the pickers number layers: 0 is the active. */
+        char depth[16];
+        snprintf(depth, sizeof(depth), "[%zu] ", r->layer);
+        used += st_put(a, y, x, name_w, depth, st_attr(a, PAIR_DIM, A_DIM));
+    }
+    used += st_put(a, y, x + used, name_w - used, name, nattr);
     if (r->kind == ROW_SNAPGROUP) {
         char cnt[32];
         snprintf(cnt, sizeof(cnt), " (%zu)", row_dom(a, r)->n_snaps);

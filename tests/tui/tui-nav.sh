@@ -3,7 +3,7 @@
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 23
+plan 28
 export LANG=C.UTF-8
 tui_start 100 30 -c "$HOST"
 ok "the tree appears with the article's active layer" tui_wait "test2_lsof.qcow2" 10
@@ -48,6 +48,17 @@ tui_keys /; tui_type "zzz-nothing"
 ok "a search without a match says so" tui_wait "(no match for zzz-nothing)" 3
 tui_keys Escape
 ok "Esc returns to where the search started" tui_wait "Path         /var/lib/libvirt/images/test2_lsof.qcow2" 3
+
+# Action keys on nodes where they do not apply say why in the status line.
+tui_keys g / ; tui_type "test2"; tui_keys Enter c
+ok "c on a domain: select a layer first" tui_wait "commit: select a layer of a disk's chain first" 3
+tui_keys / ; tui_type "centos"; tui_keys Enter c
+ok "c on the base image: nothing below it" tui_wait "commit: this is the base image" 3
+tui_keys r
+ok "r on a layer: select a snapshot first" tui_wait "revert: select a snapshot first" 3
+tui_keys a
+ok "a where no job runs says so" tui_wait "no running job here" 3
+like "$(tui_screen)" "\\[5\\] centos\\.qcow2" "layers show their depth in the chain"
 
 # Help overlay comes from the key table.
 tui_keys '?'
