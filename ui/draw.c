@@ -44,6 +44,12 @@ int st_put_right(st_app *a, int y, int x, int w, const char *s, int attr)
     return used;
 }
 
+char *st_pad(const char *s, int cols)
+{
+    int pad = cols - st_text_width(s);
+    return xasprintf("%s%*s", s ? s : "", pad > 0 ? pad : 0, "");
+}
+
 void st_draw_bar(st_app *a, int y, int x, int w, double frac)
 {
     if (w <= 0)
@@ -218,8 +224,10 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         const st_job *j = domain_job(a, r);
         char disks[32];
         snprintf(disks, sizeof(disks), ngettext("%zu disk", "%zu disks", d->n_disks), d->n_disks);
-        snprintf(out, n, "%s%s  %-10s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "",
-                 st_dom_state_label(d->state), disks);
+        char *state = st_pad(st_dom_state_label(d->state), 10);
+        snprintf(out, n, "%s%s  %s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "", state,
+                 disks);
+        free(state);
         *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
         break;
     }
