@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <wchar.h>
 
 #include "app.h"
 #include "i18n.h"
@@ -105,8 +106,37 @@ static double job_frac(const st_job *j)
     return j->end ? (double)j->cur / j->end : 0;
 }
 
+/*
+ * A frame drawn over the screen must not cut a wide (CJK) character in two: ncurses keeps the
+ * half left outside, draws the whole character, and the terminal then shows the rest of the row
+ * one column off, which also survives the redraw after the frame is gone. This blanks a wide
+ * character of row y that straddles the boundary between columns b-1 and b.
+ */
+static void uncut_wide(int y, int b)
+{
+    int c = 0, cw = 1;
+    while (c < b) {
+        cchar_t cc;
+        wchar_t wc[CCHARW_MAX + 1] = {0};
+        attr_t at;
+        short pair;
+        if (mvin_wch(y, c, &cc) == ERR || getcchar(&cc, wc, &at, &pair, NULL) == ERR)
+            return;
+        cw = wcwidth(wc[0]) == 2 ? 2 : 1;
+        if (c + cw > b)
+            break;
+        c += cw;
+    }
+    if (c < b && c + cw > b)
+        mvaddstr(y, c, "  ");
+}
+
 void st_frame(st_app *a, int y, int x, int h, int w, const char *title)
 {
+    for (int r = 0; a->utf8 && r < h; r++) {
+        uncut_wide(y + r, x);
+        uncut_wide(y + r, x + w);
+    }
     const char *hz = a->utf8 ? "─" : "-";
     const char *vt = a->utf8 ? "│" : "|";
     for (int r = 0; r < h; r++) {
