@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <wchar.h>
 
 #include "app.h"
 #include "i18n.h"
@@ -42,6 +43,12 @@ int st_put_right(st_app *a, int y, int x, int w, const char *s, int attr)
     attroff(attr);
     free(fit);
     return used;
+}
+
+char *st_pad(const char *s, int cols)
+{
+    int pad = cols - st_text_width(s);
+    return xasprintf("%s%*s", s ? s : "", pad > 0 ? pad : 0, "");
 }
 
 void st_draw_bar(st_app *a, int y, int x, int w, double frac)
@@ -99,8 +106,37 @@ static double job_frac(const st_job *j)
     return j->end ? (double)j->cur / j->end : 0;
 }
 
+/*
+ * A frame drawn over the screen must not cut a wide (CJK) character in two: ncurses keeps the
+ * half left outside, draws the whole character, and the terminal then shows the rest of the row
+ * one column off, which also survives the redraw after the frame is gone. This blanks a wide
+ * character of row y that straddles the boundary between columns b-1 and b.
+ */
+static void uncut_wide(int y, int b)
+{
+    int c = 0, cw = 1;
+    while (c < b) {
+        cchar_t cc;
+        wchar_t wc[CCHARW_MAX + 1] = {0};
+        attr_t at;
+        short pair;
+        if (mvin_wch(y, c, &cc) == ERR || getcchar(&cc, wc, &at, &pair, NULL) == ERR)
+            return;
+        cw = wcwidth(wc[0]) == 2 ? 2 : 1;
+        if (c + cw > b)
+            break;
+        c += cw;
+    }
+    if (c < b && c + cw > b)
+        mvaddstr(y, c, "  ");
+}
+
 void st_frame(st_app *a, int y, int x, int h, int w, const char *title)
 {
+    for (int r = 0; a->utf8 && r < h; r++) {
+        uncut_wide(y + r, x);
+        uncut_wide(y + r, x + w);
+    }
     const char *hz = a->utf8 ? "─" : "-";
     const char *vt = a->utf8 ? "│" : "|";
     for (int r = 0; r < h; r++) {
@@ -218,8 +254,10 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         const st_job *j = domain_job(a, r);
         char disks[32];
         snprintf(disks, sizeof(disks), ngettext("%zu disk", "%zu disks", d->n_disks), d->n_disks);
-        snprintf(out, n, "%s%s  %-10s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "",
-                 st_dom_state_label(d->state), disks);
+        char *state = st_pad(st_dom_state_label(d->state), 10);
+        snprintf(out, n, "%s%s  %s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "", state,
+                 disks);
+        free(state);
         *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
         break;
     }

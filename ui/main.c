@@ -74,7 +74,9 @@ int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
 #ifdef ENABLE_NLS
-    bindtextdomain(PACKAGE, LOCALEDIR);
+    /* An uninstalled build (the tests) can point this at catalogs of its own, as git does. */
+    const char *localedir = getenv("VIRT_SNAPTREE_LOCALEDIR");
+    bindtextdomain(PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
     textdomain(PACKAGE);
 #endif
     st_options o;

@@ -127,31 +127,53 @@ static const char *kind_label(st_snap_kind k)
     return "";
 }
 
+/* "Label          value": the label padded to 14 columns, whatever its script. */
+static char *labelled(const char *label, const char *value)
+{
+    char *l = st_pad(label, 14);
+    char *s = xasprintf("%s %s", l, value);
+    free(l);
+    return s;
+}
+
+/* The disk's choice as libvirt spells it (external, internal, no), shown translated. */
+static const char *choice_label(const char *snapshot)
+{
+    if (streq0(snapshot, "external"))
+        return _("external");
+    if (streq0(snapshot, "internal"))
+        return _("internal");
+    if (streq0(snapshot, "no"))
+        return _("no");
+    return snapshot ? snapshot : "?";
+}
+
 static char *row_text(const st_app *a, const cform *c, const frow *r)
 {
     (void)a;
     switch (r->k) {
     case F_NAME:
-        return xasprintf("%-14s %s", _("Name"), c->req.snapshot ? c->req.snapshot : "");
+        return labelled(_("Name"), c->req.snapshot ? c->req.snapshot : "");
     case F_DESC:
-        return xasprintf("%-14s %s", _("Description"),
-                         c->req.description ? c->req.description : "");
+        return labelled(_("Description"), c->req.description ? c->req.description : "");
     case F_KIND:
-        return xasprintf("%-14s %s", _("Kind"), kind_label(c->req.snap_kind));
+        return labelled(_("Kind"), kind_label(c->req.snap_kind));
     case F_MEMFILE:
-        return xasprintf("%-14s %s", _("Memory file"), c->req.path ? c->req.path : "");
+        return labelled(_("Memory file"), c->req.path ? c->req.path : "");
     case F_LIVE:
-        return xasprintf("%-14s %s", _("Live"),
-                         (c->req.flags & ST_F_LIVE) ? _("yes: the guest keeps running")
-                                                    : _("no: paused while memory is saved"));
+        return labelled(_("Live"), (c->req.flags & ST_F_LIVE)
+                                       ? _("yes: the guest keeps running")
+                                       : _("no: paused while memory is saved"));
     case F_QUIESCE:
-        return xasprintf("%-14s %s", _("Quiesce"),
-                         (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
+        return labelled(_("Quiesce"),
+                        (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
     case F_DISK: {
         const st_snap_diskspec *ds = &c->req.diskspecs[r->disk];
-        return xasprintf(_("Disk %-9s %-9s %s"), ds->target ? ds->target : "?",
-                         ds->snapshot ? ds->snapshot : "?",
-                         streq0(ds->snapshot, "external") && ds->file ? ds->file : "");
+        char *choice = st_pad(choice_label(ds->snapshot), 9);
+        char *s = xasprintf(_("Disk %-9s %-9s %s"), ds->target ? ds->target : "?", choice,
+                            streq0(ds->snapshot, "external") && ds->file ? ds->file : "");
+        free(choice);
+        return s;
     }
     case F_GO:
         return xstrdup(_("[ Show the plan ]"));

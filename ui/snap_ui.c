@@ -181,7 +181,7 @@ static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
         int attr = h->level == ST_HAZ_REFUSE ? st_attr(a, PAIR_ERROR, A_BOLD)
                    : h->level == ST_HAZ_WARN ? st_attr(a, PAIR_SHARED, A_BOLD)
                                              : (int)A_NORMAL;
-        st_tb_add(tb, attr, 0, "%s: %s", level_label(h->level), h->text);
+        st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
     }
     options_text(p->f, tb);
 }
