@@ -682,17 +682,19 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
     char who[256], buf[128];
     snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
              j->disk ? j->disk : "");
-    st_put(a, y, 1, 22, who, A_BOLD);
-    int x = 24;
-    st_put(a, y, x, 16, st_job_kind_label(j->kind), A_NORMAL);
-    x = 41;
-    int bw = a->cols >= 100 ? 20 : 10;
+    /* Narrow terminals keep what matters most first: who, what, how far, and the phase. */
+    bool wide = a->cols >= 100;
+    int ww = wide ? 22 : 16, kw = wide ? 16 : 14, bw = wide ? 20 : 8;
+    st_put(a, y, 1, ww, who, A_BOLD);
+    int x = 2 + ww;
+    st_put(a, y, x, kw, st_job_kind_label(j->kind), A_NORMAL);
+    x += kw + 1;
     st_draw_bar(a, y, x, bw, job_frac(j));
     x += bw + 1;
+    int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
+    x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 2;
     st_fmt_job(j, buf, sizeof(buf));
     x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
-    int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
-    x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 1;
     if (j->error)
         st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
 }

@@ -186,7 +186,7 @@ seen=""
 for _ in $(seq 1 100); do
     s=$(tui_screen)
     [ -z "${TUI_DUMP:-}" ] || grep -E "^ tr " <<<"$s" >>"$TUI_DUMP"
-    if grep -Eq "tr +save .* ([1-9][0-9]?)% .* running" <<<"$s"; then
+    if grep -Eq "tr +save .* running +([1-9][0-9]?)% " <<<"$s"; then
         seen=1
         break
     fi
