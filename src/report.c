@@ -332,7 +332,7 @@ void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8)
     tree_out t = {.out = out, .utf8 = utf8};
     for (size_t h = 0; h < n; h++) {
         const st_host *host = hosts[h];
-        put_safe(&t, host->uri ? host->uri : host->name);
+        put_safe(&t, host->uri ? host->uri : host->name ? host->name : _("default host"));
         if (host->libvirt_version)
             fprintf(out, "  libvirt %s", host->libvirt_version);
         if (host->hv_version)
