@@ -95,6 +95,8 @@ struct st_app {
 void st_app_status(st_app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void st_app_push_dialog(st_app *a, st_dialog *d);
 void st_app_pop_dialog(st_app *a);
+/* Removes d wherever it is in the stack: a dialog may have opened another before closing. */
+void st_app_remove_dialog(st_app *a, st_dialog *d);
 const st_row *st_app_selected(const st_app *a);
 /* Rebuilds rows keeping the selection on the same node (or its nearest surviving ancestor). */
 void st_app_rebuild(st_app *a);

@@ -25,8 +25,7 @@ typedef struct merge_flow {
     st_facts *facts;
     st_plan *plan;
     int stage; /* 0 waiting for facts, 1 plan shown */
-    char typed[8];
-    int scroll, lines;
+    st_confirm confirm;
 } merge_flow;
 
 static void flow_free(merge_flow *f)
@@ -147,25 +146,8 @@ static void plan_draw(st_app *a, st_dialog *dlg)
     }
     st_textbuf tb = {0};
     plan_text(a, f->plan, f, &tb);
-    int body_h = h - 4;
-    f->lines = st_tb_draw(a, &tb, y + 1, x + 2, body_h, w - 4, f->scroll);
+    st_confirm_draw(a, &f->confirm, &tb, f->plan->refused, y, x, h, w);
     st_tb_clear(&tb);
-    if (f->lines > body_h) {
-        char more[64];
-        snprintf(more, sizeof(more), _(" PgUp/PgDn scroll (%d lines) "), f->lines);
-        st_put(a, y + h - 3, x + w - 2 - st_text_width(more), st_text_width(more), more, A_DIM);
-    }
-    if (f->plan->refused) {
-        st_put(a, y + h - 2, x + 2, w - 4,
-               _("This plan is refused (see above): change an option, or Esc closes; nothing "
-                 "was changed."),
-               st_attr(a, PAIR_ERROR, A_BOLD));
-        return;
-    }
-    int px = x + 2;
-    px += st_put(a, y + h - 2, px, w - 4, _("Type yes and press Enter to start, Esc cancels: "),
-                 A_BOLD);
-    st_put(a, y + h - 2, px, x + w - 2 - px, f->typed, A_BOLD | A_UNDERLINE);
 }
 
 static void submit(st_app *a, merge_flow *f)
@@ -226,17 +208,10 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
         return true;
     if (f->stage == 0)
         return false;
-    if (is_code && (key == KEY_NPAGE || key == KEY_DOWN)) {
-        f->scroll += key == KEY_NPAGE ? 10 : 1;
-        if (f->scroll > f->lines - 1)
-            f->scroll = f->lines > 0 ? f->lines - 1 : 0;
-        return false;
-    }
-    if (is_code && (key == KEY_PPAGE || key == KEY_UP)) {
-        f->scroll -= key == KEY_PPAGE ? 10 : 1;
-        if (f->scroll < 0)
-            f->scroll = 0;
-        return false;
+    switch (st_confirm_key(a, &f->confirm, f->plan->refused, key, is_code)) {
+    case ST_CONFIRM_YES: submit(a, f); return true;
+    case ST_CONFIRM_HANDLED: return false;
+    case ST_CONFIRM_OTHER: break;
     }
     /* Options stay available on a refused plan: changing one may be what lifts the refusal. */
     if (!is_code && key == '1' && f->plan->relative_possible) {
@@ -254,21 +229,6 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
         replan(a, f);
     } else if (f->plan->refused) {
         return !is_code && (key == '\n' || key == '\r' || key == 'q');
-    } else if ((!is_code && (key == '\n' || key == '\r')) || (is_code && key == KEY_ENTER)) {
-        if (strcmp(f->typed, "yes") == 0) {
-            submit(a, f);
-            return true;
-        }
-        st_app_status(a, true, "%s", _("type yes (the whole word) to start"));
-        f->typed[0] = '\0';
-    } else if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
-        size_t n = strlen(f->typed);
-        if (n)
-            f->typed[n - 1] = '\0';
-    } else if (!is_code && key >= 'a' && key <= 'z' && strlen(f->typed) < 5) {
-        size_t n = strlen(f->typed);
-        f->typed[n] = (char)key;
-        f->typed[n + 1] = '\0';
     }
     return false;
 }

@@ -28,8 +28,7 @@ typedef struct plan_dlg {
     st_dialog *self;
     snapflow *f;
     st_snapplan *plan;
-    char typed[8];
-    int scroll, lines;
+    st_confirm confirm;
 } plan_dlg;
 
 snapflow *st_snapflow_new(st_req_kind kind, size_t host, const char *dom)
@@ -200,37 +199,8 @@ static void plan_draw(st_app *a, st_dialog *dlg)
     }
     st_textbuf tb = {0};
     plan_text(a, p, &tb);
-    int body_h = h - 4;
-    p->lines = st_tb_draw(a, &tb, y + 1, x + 2, body_h, w - 4, p->scroll);
+    st_confirm_draw(a, &p->confirm, &tb, p->plan->refused, y, x, h, w);
     st_tb_clear(&tb);
-    if (p->lines > body_h) {
-        char more[64];
-        snprintf(more, sizeof(more), _(" PgUp/PgDn scroll (%d lines) "), p->lines);
-        st_put(a, y + h - 3, x + w - 2 - st_text_width(more), st_text_width(more), more, A_DIM);
-    }
-    if (p->plan->refused) {
-        st_put(a, y + h - 2, x + 2, w - 4,
-               _("This plan is refused (see above). Esc closes; nothing was changed."),
-               st_attr(a, PAIR_ERROR, A_BOLD));
-        return;
-    }
-    int px = x + 2;
-    px += st_put(a, y + h - 2, px, w - 4, _("Type yes and press Enter to start, Esc cancels: "),
-                 A_BOLD);
-    st_put(a, y + h - 2, px, x + w - 2 - px, p->typed, A_BOLD | A_UNDERLINE);
-}
-
-/* Unlinks and frees a dialog wherever it is in the stack. */
-static void drop_dialog(st_app *a, st_dialog *dlg)
-{
-    for (st_dialog **pp = &a->dialog; *pp; pp = &(*pp)->below)
-        if (*pp == dlg) {
-            *pp = dlg->below;
-            dlg->ops->free(dlg);
-            free(dlg);
-            break;
-        }
-    a->dirty = true;
 }
 
 /* ---- waiting for the result ---- */
@@ -298,7 +268,7 @@ static void wait_message(st_app *a, st_dialog *dlg, const st_msg *m)
         offer_force(a, wd, text);
     else if (m->ok && m->detail == ST_RESULT_LEFT_FILES && wd->f)
         offer_removal(a, wd, text);
-    drop_dialog(a, dlg);
+    st_app_remove_dialog(a, dlg);
 }
 
 static void wait_free(st_dialog *dlg)
@@ -388,24 +358,19 @@ static void on_mix_confirm(st_app *a, size_t choice, void *ctx)
     p->f->form.flags |= ST_F_MIX_OK;
     p->plan->req.flags |= ST_F_MIX_OK;
     submit(a, p);
-    drop_dialog(a, p->self);
+    st_app_remove_dialog(a, p->self);
 }
 
 /* Typed yes: a plan that mixes snapshot kinds is asked a second time. */
 static bool confirm(st_app *a, st_dialog *dlg, plan_dlg *p)
 {
-    if (strcmp(p->typed, "yes") != 0) {
-        st_app_status(a, true, "%s", _("type yes (the whole word) to start"));
-        p->typed[0] = '\0';
-        return false;
-    }
     if (!p->plan->mixing || (p->f->form.flags & ST_F_MIX_OK)) {
         submit(a, p);
         return true;
     }
     const char *items[] = {_("No, do not mix them"),
                            _("Yes, mix internal and external snapshots on this domain")};
-    p->typed[0] = '\0';
+    p->confirm.typed[0] = '\0';
     (void)dlg;
     st_app_push_dialog(a, st_picker_new(_("Mix snapshot kinds? (asked a second time)"),
                                         _("Other tools have lost data this way: read the warning "
@@ -414,46 +379,21 @@ static bool confirm(st_app *a, st_dialog *dlg, plan_dlg *p)
     return false;
 }
 
-static bool scroll_key(plan_dlg *p, int key)
-{
-    if (key == KEY_NPAGE || key == KEY_DOWN)
-        p->scroll += key == KEY_NPAGE ? 10 : 1;
-    else if (key == KEY_PPAGE || key == KEY_UP)
-        p->scroll -= key == KEY_PPAGE ? 10 : 1;
-    else
-        return false;
-    if (p->scroll > p->lines - 1)
-        p->scroll = p->lines > 0 ? p->lines - 1 : 0;
-    if (p->scroll < 0)
-        p->scroll = 0;
-    return true;
-}
-
 static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
 {
     plan_dlg *p = dlg->data;
     if (!is_code && key == 27)
         return true;
-    if (is_code && scroll_key(p, key))
-        return false;
-    if (!p->plan || p->plan->refused) {
-        if (!is_code && (key == '1' || key == '2'))
-            option_key(a, p, key);
-        return !is_code && (key == '\n' || key == '\r' || key == 'q');
+    bool refused = !p->plan || p->plan->refused;
+    switch (st_confirm_key(a, &p->confirm, refused, key, is_code)) {
+    case ST_CONFIRM_YES: return confirm(a, dlg, p);
+    case ST_CONFIRM_HANDLED: return false;
+    case ST_CONFIRM_OTHER: break;
     }
+    /* Options stay available on a refused plan: changing one may lift the refusal. */
     if (!is_code && option_key(a, p, key))
         return false;
-    if ((!is_code && (key == '\n' || key == '\r')) || (is_code && key == KEY_ENTER))
-        return confirm(a, dlg, p);
-    size_t n = strlen(p->typed);
-    if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
-        if (n)
-            p->typed[n - 1] = '\0';
-    } else if (!is_code && key >= 'a' && key <= 'z' && n < 5) {
-        p->typed[n] = (char)key;
-        p->typed[n + 1] = '\0';
-    }
-    return false;
+    return refused && !is_code && (key == '\n' || key == '\r' || key == 'q');
 }
 
 static void plan_model_changed(st_app *a, st_dialog *dlg)

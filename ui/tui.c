@@ -56,8 +56,7 @@ void st_app_push_dialog(st_app *a, st_dialog *d)
     a->dirty = true;
 }
 
-/* Removes d wherever it is in the stack: a dialog may have opened another before closing. */
-static void remove_dialog(st_app *a, st_dialog *d)
+void st_app_remove_dialog(st_app *a, st_dialog *d)
 {
     for (st_dialog **p = &a->dialog; *p; p = &(*p)->below)
         if (*p == d) {
@@ -73,7 +72,7 @@ static void remove_dialog(st_app *a, st_dialog *d)
 void st_app_pop_dialog(st_app *a)
 {
     if (a->dialog)
-        remove_dialog(a, a->dialog);
+        st_app_remove_dialog(a, a->dialog);
 }
 
 const st_row *st_app_selected(const st_app *a)
@@ -302,7 +301,7 @@ static void handle_key(st_app *a, int key, bool is_code)
     if (a->dialog) {
         st_dialog *d = a->dialog;
         if (d->ops->key(a, d, key, is_code))
-            remove_dialog(a, d);
+            st_app_remove_dialog(a, d);
         a->dirty = true;
         return;
     }

@@ -100,6 +100,73 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
     return line;
 }
 
+/* ---- confirmation screen ---- */
+
+void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refused, int y, int x,
+                     int h, int w)
+{
+    int body_h = h - 4;
+    c->lines = st_tb_draw(a, tb, y + 1, x + 2, body_h, w - 4, c->scroll);
+    if (c->lines > body_h) {
+        char more[64];
+        snprintf(more, sizeof(more), _(" PgUp/PgDn scroll (%d lines) "), c->lines);
+        st_put(a, y + h - 3, x + w - 2 - st_text_width(more), st_text_width(more), more, A_DIM);
+    }
+    if (refused) {
+        st_put(a, y + h - 2, x + 2, w - 4,
+               _("This plan is refused (see above): change an option, or Esc closes; nothing "
+                 "was changed."),
+               st_attr(a, PAIR_ERROR, A_BOLD));
+        return;
+    }
+    int px = x + 2;
+    px += st_put(a, y + h - 2, px, w - 4, _("Type yes and press Enter to start, Esc cancels: "),
+                 A_BOLD);
+    st_put(a, y + h - 2, px, x + w - 2 - px, c->typed, A_BOLD | A_UNDERLINE);
+}
+
+static bool confirm_scroll(st_confirm *c, int key)
+{
+    if (key == KEY_NPAGE || key == KEY_DOWN)
+        c->scroll += key == KEY_NPAGE ? 10 : 1;
+    else if (key == KEY_PPAGE || key == KEY_UP)
+        c->scroll -= key == KEY_PPAGE ? 10 : 1;
+    else
+        return false;
+    if (c->scroll > c->lines - 1)
+        c->scroll = c->lines > 0 ? c->lines - 1 : 0;
+    if (c->scroll < 0)
+        c->scroll = 0;
+    return true;
+}
+
+st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, int key, bool is_code)
+{
+    if (is_code && confirm_scroll(c, key))
+        return ST_CONFIRM_HANDLED;
+    if (refused)
+        return ST_CONFIRM_OTHER;
+    if (is_enter(key, is_code)) {
+        if (strcmp(c->typed, "yes") == 0)
+            return ST_CONFIRM_YES;
+        st_app_status(a, true, "%s", _("type yes (the whole word) to start"));
+        c->typed[0] = '\0';
+        return ST_CONFIRM_HANDLED;
+    }
+    size_t n = strlen(c->typed);
+    if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
+        if (n)
+            c->typed[n - 1] = '\0';
+        return ST_CONFIRM_HANDLED;
+    }
+    if (!is_code && key >= 'a' && key <= 'z' && n < 5) {
+        c->typed[n] = (char)key;
+        c->typed[n + 1] = '\0';
+        return ST_CONFIRM_HANDLED;
+    }
+    return ST_CONFIRM_OTHER;
+}
+
 /* ---- picker ---- */
 
 typedef struct picker {

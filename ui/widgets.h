@@ -55,6 +55,28 @@ void st_tb_clear(st_textbuf *tb);
 /* Draws wrapped text lines in a box area from `scroll`; returns the total wrapped line count. */
 int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll);
 
+/*
+ * The lower part of every plan screen: the plan's text (scrollable), then either the refusal or
+ * the prompt for the typed "yes". Merges and snapshot flows share it so that confirming works
+ * the same everywhere.
+ */
+typedef struct st_confirm {
+    char typed[8];
+    int scroll, lines;
+} st_confirm;
+
+void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refused, int y, int x,
+                     int h, int w);
+
+typedef enum {
+    ST_CONFIRM_OTHER,   /* not a key of the confirmation: the caller may use it */
+    ST_CONFIRM_HANDLED, /* scrolled, typed, or told to type the whole word */
+    ST_CONFIRM_YES,     /* "yes" and Enter */
+} st_confirm_result;
+
+/* Scrolling, the typed word and Enter. Refused plans take no typing. */
+st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, int key, bool is_code);
+
 /* Centred box geometry for a dialog of at most max_w x max_h. */
 void st_dialog_box(st_app *a, int max_w, int max_h, int *y, int *x, int *h, int *w);
 
