@@ -12,8 +12,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-SB=$top_builddir/tests/lab/snap-backend
-[ -x "$SB" ] || skip_all "$SB is not built (make check builds it)"
+# shellcheck source=tests/lab/snap-lib.sh
+. "$top_srcdir/tests/lab/snap-lib.sh"
 lab_init
 T_ALL=$(lab_now)
 export XDG_STATE_HOME=$LAB_TMP/state
@@ -21,15 +21,6 @@ export XDG_STATE_HOME=$LAB_TMP/state
 URI=$(lab_embed "$LAB_TMP/e") || bail_out "no embedded root"
 D=$LAB_TMP/img
 
-sb() {
-    OUT=$("$SB" "$URI" "$@" 2>&1)
-    local rc=$?
-    printf '%s\n' "== sb $* (rc=$rc)" "$OUT" >>"$LAB_LOG"
-    return "$rc"
-}
-fails() { ! "$@"; }
-snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
-exists() { [ -e "$1" ]; }
 
 # ---- internal snapshot of a shut-off domain ----
 lab_chain --patterns "$D" oa.qcow2 || bail_out "images"

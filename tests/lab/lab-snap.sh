@@ -10,8 +10,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-SB=$top_builddir/tests/lab/snap-backend
-[ -x "$SB" ] || skip_all "$SB is not built (make check builds it)"
+# shellcheck source=tests/lab/snap-lib.sh
+. "$top_srcdir/tests/lab/snap-lib.sh"
 lab_init
 T_ALL=$(lab_now)
 export XDG_STATE_HOME=$LAB_TMP/state
@@ -19,17 +19,6 @@ export XDG_STATE_HOME=$LAB_TMP/state
 URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
 D=$LAB_TMP/img
 
-# snap-backend's output is kept in $OUT for the checks that follow it.
-sb() {
-    OUT=$("$SB" "$URI" "$@" 2>&1)
-    local rc=$?
-    printf '%s\n' "== sb $* (rc=$rc)" "$OUT" >>"$LAB_LOG"
-    return "$rc"
-}
-fails() { ! "$@"; }
-snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
-exists() { [ -e "$1" ]; }
-absent() { [ ! -e "$1" ]; }
 
 # A domain with RAM big enough (zero pages: nothing is allocated) that saving it takes a
 # moment, so that the job's progress is seen while it runs.
