@@ -145,7 +145,7 @@ static int run_pull(offline_ctx *c, char **err)
                                            c->req.flags & ST_F_RELATIVE)
                      : xstrdup("");
     const char *fmt = c->base < c->n_chain ? c->chain[c->base].format : NULL;
-    char *av[10];
+    char *av[12]; /* 10 arguments at most, and the NULL */
     size_t k = 0;
     av[k++] = "qemu-img";
     av[k++] = "rebase";

@@ -25,7 +25,7 @@ tui_start 120 30 -c "$euri"
 ok "the chain appears" tui_wait "top.qcow2" 15
 sleep 1
 s=$(tui_screen)
-like "$s" "evil�\\]0;PWNED��\\[2J�\\[31mred�\\[0" "escape sequences are shown as U+FFFD and plain text"
+like "$s" "evil�\\]0;PWNED��\\[2J�\\[31mre" "escape sequences are shown as U+FFFD and plain text"
 like "$s" "bad����\\.qcow2|bad��\\.qcow2|bad���\\.qcow2" "invalid UTF-8 is replaced"
 unlike "$(tui_screen_escapes)" $'\e\\]0;' "no title-change sequence came through"
 is "$(tmux -S "$T_SOCK" display -p -t t '#{pane_title}')" "$(hostname)" \
