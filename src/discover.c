@@ -454,6 +454,10 @@ st_host *st_discover(st_worker *w)
     unsigned flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING;
     if (w->lib_ver >= 4005000)
         flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+    /* Active only: the lists below then carry only what the stats return, too. */
+    unsigned only = w->running_only ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : 0;
+    if (w->running_only)
+        flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE;
     st_worker_busy(w);
     int n = virConnectGetAllDomainStats(w->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK,
                                         &recs, flags);
@@ -467,10 +471,10 @@ st_host *st_discover(st_worker *w)
     st_hash_init(&managed, NULL);
     st_hash_init(&snapset, NULL);
     st_hash_init(&seen, NULL);
-    list_uuid_set(w, VIR_CONNECT_LIST_DOMAINS_PERSISTENT, &persistent);
-    list_uuid_set(w, VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, &managed);
+    list_uuid_set(w, only | VIR_CONNECT_LIST_DOMAINS_PERSISTENT, &persistent);
+    list_uuid_set(w, only | VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, &managed);
     if (w->snapshots)
-        list_uuid_set(w, VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, &snapset);
+        list_uuid_set(w, only | VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, &snapset);
 
     h->doms = n ? xcalloc(n, sizeof(st_domain)) : NULL;
     for (int i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 
 #include "actions.h"
 #include "i18n.h"
+#include "trace.h"
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
@@ -92,6 +93,7 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->readonly = o->readonly;
     w->events = o->events;
     w->snapshots = o->snapshots;
+    w->running_only = o->running_only;
     w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
@@ -360,7 +362,9 @@ static void refresh(st_worker *w)
     }
     free(dirty);
 
+    st_trace("refresh-begin host=%zu", w->index);
     st_host *h = st_discover(w);
+    st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
     if (h->error && st_worker_conn_lost(w)) {
         st_host_free(h);
         w->conn_closed = true;

@@ -24,7 +24,7 @@ typedef struct st_worker {
     st_backend *b;
     size_t index;
     char *uri; /* as given; NULL for libvirt's default */
-    bool readonly, events, snapshots;
+    bool readonly, events, snapshots, running_only;
     int interval_ms;
 
     pthread_t thread;

@@ -26,6 +26,7 @@ static int run_report(const st_options *o)
         .interval_ms = 3600 * 1000,
         .events = false,
         .snapshots = true,
+        .running_only = o->running_only,
     };
     st_backend *b = st_backend_start(&bo);
     size_t n = st_backend_n_hosts(b);

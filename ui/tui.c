@@ -316,6 +316,11 @@ static void handle_key(st_app *a, int key, bool is_code)
     handle_request(a, req);
 }
 
+void st_tui_key(st_app *a, int key, bool is_code)
+{
+    handle_key(a, key, is_code);
+}
+
 static void read_keys(st_app *a)
 {
     wint_t ch;
