@@ -93,6 +93,8 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
     }
     l->physical = size;
     l->allocation = S_ISREG(st.st_mode) ? (uint64_t)st.st_blocks * 512 : 0;
+    l->dev = (uint64_t)st.st_dev;
+    l->ino = (uint64_t)st.st_ino;
 
     st_image_info info;
     int r = st_image_probe_fd(fd, size, hint, &info);

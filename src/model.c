@@ -235,7 +235,7 @@ const st_job *st_host_disk_job(const st_host *h, const char *domain, const char 
 /* One chain layer seen from the sharing check: where it sits and what file it is. */
 typedef struct layer_ref {
     const char *machine; /* hosts whose paths can be compared share this key */
-    const char *path;
+    char *file;          /* "#dev:ino" where the file was read here, else its lexical path */
     size_t host, dom;
     st_layer *layer;
 } layer_ref;
@@ -246,7 +246,7 @@ static int cmp_ref(const void *a, const void *b)
     int c = strcmp(x->machine, y->machine);
     if (c)
         return c;
-    c = strcmp(x->path, y->path);
+    c = strcmp(x->file, y->file);
     if (c)
         return c;
     if (x->host != y->host)
@@ -292,7 +292,14 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
                     if (!l->path || !*l->path)
                         continue;
                     xgrow((void **)&refs, &cap, n + 1, sizeof(*refs));
-                    refs[n++] = (layer_ref){machine_key(hosts[h]), l->path, h, d, l};
+                    /* A path is one spelling of a file: on this machine the file itself is
+                     * compared (a base named "../golden/g.qcow2" by one overlay and by its
+                     * full path by another is one file); elsewhere the spelling, folded. */
+                    char *file = hosts[h]->local && l->ino
+                                     ? xasprintf("#%llu:%llu", (unsigned long long)l->dev,
+                                                 (unsigned long long)l->ino)
+                                     : st_path_lexical(l->path);
+                    refs[n++] = (layer_ref){machine_key(hosts[h]), file, h, d, l};
                 }
         }
     }
@@ -301,7 +308,7 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
     for (size_t a = 0; a < n;) {
         size_t b = a + 1;
         while (b < n && strcmp(refs[a].machine, refs[b].machine) == 0 &&
-               strcmp(refs[a].path, refs[b].path) == 0)
+               strcmp(refs[a].file, refs[b].file) == 0)
             b++;
         /* The group is sorted by (host, domain): a domain that holds the file twice (two disks
          * on one golden image) is adjacent to itself and named once. */
@@ -315,5 +322,7 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
             }
         a = b;
     }
+    for (size_t i = 0; i < n; i++)
+        free(refs[i].file);
     free(refs);
 }

@@ -37,6 +37,10 @@ typedef struct st_layer {
     char *broken;        /* why this layer is unusable; NULL when it is fine */
     char **shared_with;  /* other domains whose chains also hold this file ("dom" or "dom@host") */
     size_t n_shared;
+    /* The file's identity on this machine when its header was read here (local hosts); both 0
+     * when not known. Two spellings of one file ("vms/../golden/g.qcow2" and
+     * "golden/g.qcow2", or a path through a symlink) are the same file for the sharing check. */
+    uint64_t dev, ino;
 } st_layer;
 
 typedef struct st_disk {
