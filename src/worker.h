@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "cache.h"
 #include "jobs.h"
+#include "parallel.h"
 
 typedef struct st_reqnode {
     int id;
@@ -43,7 +44,11 @@ typedef struct st_worker {
     size_t n_cb;
 
     atomic_int state;          /* st_host_state */
-    _Atomic double busy_since; /* st_now() when the current libvirt call began; 0: idle */
+    /* st_now() when the current libvirt call began, 0 when idle; one slot per thread of a
+     * parallel section (st_parallel_slot), so that a call that hangs is seen while others on
+     * the same connection come and go. */
+    _Atomic double busy_since[ST_PAR_MAX];
+    size_t par; /* how many calls discovery keeps in flight on the connection */
     _Atomic double state_since;
 
     /* Facts about the host, read once per connection. */
@@ -87,8 +92,20 @@ void st_worker_idle(st_worker *w);
 /* A malloc'd copy of libvirt's last error in this thread, or of `fallback`. */
 char *st_lv_error(const char *fallback);
 
-/* Builds a fresh model of the host from w->conn; never returns NULL. */
-st_host *st_discover(st_worker *w);
+/*
+ * Builds a fresh model of the host from w->conn (never NULL): domains, disks and chains, with the
+ * snapshot trees left out. *rest then holds what st_discover_finish needs to add them (and to scan
+ * for block jobs); NULL when the refresh failed.
+ */
+typedef struct st_refresh st_refresh;
+st_host *st_discover(st_worker *w, st_refresh **rest);
+/* Whether finishing will make calls (snapshot listings due or missing, a job scan). */
+bool st_discover_pending(const st_worker *w, const st_refresh *rest);
+/* Adds the snapshot trees to h (cached, listed where due), scans for jobs; frees rest. */
+void st_discover_finish(st_worker *w, st_host *h, st_refresh *rest);
+void st_refresh_free(st_refresh *rest);
+/* A deep copy of a model, to publish a first version while discovery goes on. */
+st_host *st_host_dup(const st_host *h);
 
 /* Posts a message to the frontend (takes ownership). */
 void st_backend_post(st_backend *b, st_msg *m);
