@@ -247,8 +247,7 @@ typedef struct chain_job {
 
 /* A remote shut-off disk whose chain is walked through storage pool volumes. */
 typedef struct pool_job {
-    st_disk *disk;
-    const stat_block *top;
+    const st_disk *disk; /* from the domain's XML */
     char *key;
     st_cached_remote *fresh;
 } pool_job;
@@ -292,6 +291,24 @@ static void list_uuid_set(st_worker *w, unsigned flags, st_hash *set)
     free(doms);
 }
 
+/*
+ * The block statistics: the one call that makes libvirt ask every running QEMU (about 10 ms each
+ * here), so it runs on a thread of its own while the XML and the headers are read, and is joined
+ * before anything needs it.
+ */
+static void *block_stats_main(void *arg)
+{
+    phase1 *p = arg;
+    st_parallel_adopt(ST_PAR_SLOT_BACKGROUND);
+    st_worker_busy(p->w);
+    p->n_block = virConnectGetAllDomainStats(p->w->conn, VIR_DOMAIN_STATS_BLOCK, &p->block_recs,
+                                             p->block_flags);
+    st_worker_idle(p->w);
+    if (p->n_block < 0)
+        virResetLastError(); /* the chains still come from the XML */
+    return NULL;
+}
+
 static void phase1_task(void *ctx, size_t i)
 {
     phase1 *p = ctx;
@@ -306,14 +323,6 @@ static void phase1_task(void *ctx, size_t i)
             p->error = st_lv_error(_("cannot read domain statistics"));
         break;
     case 1:
-        if (!p->want_block)
-            break;
-        st_worker_busy(w);
-        p->n_block = virConnectGetAllDomainStats(w->conn, VIR_DOMAIN_STATS_BLOCK, &p->block_recs,
-                                                 p->block_flags);
-        st_worker_idle(w);
-        if (p->n_block < 0)
-            virResetLastError(); /* the chains still come from the XML */
         break;
     case 2:
         list_uuid_set(w, p->only | VIR_CONNECT_LIST_DOMAINS_PERSISTENT, &p->persistent);
@@ -500,12 +509,7 @@ static void pool_task(void *ctx, size_t i)
                 memset(l, 0, sizeof(*l));
                 l->path = path;
                 l->format = fmt;
-                l->backing_index = -1;
-                if (j->top) {
-                    l->virtual_size = j->top->capacity;
-                    l->allocation = j->top->allocation;
-                    l->physical = j->top->physical;
-                }
+                l->backing_index = -1; /* sizes: from the statistics, when copied */
                 path = fmt = NULL;
             }
             cr->unknown = xstrdup(_("remote host and the image is not in a storage pool: the "
@@ -531,12 +535,31 @@ static void pool_task(void *ctx, size_t i)
     j->fresh = cr;
 }
 
-static void remote_chain_copy(st_disk *d, const st_cached_remote *cr)
+static char *remote_key(const dom_work *dw, const st_disk *xd)
 {
+    return xasprintf("%s\n%s\n%s\n%s", dw->uuid, xd->target ? xd->target : "",
+                     xd->format ? xd->format : "", xd->source);
+}
+
+/* A remote shut-off disk's chain from the cache; a top the pools do not hold gets the sizes the
+ * statistics give. */
+static void remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
+{
+    char *key = remote_key(dw, xd);
+    const st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
+    free(key);
+    if (!cr)
+        return;
     d->n_chain = cr->n;
     d->chain = cr->n ? xcalloc(cr->n, sizeof(st_layer)) : NULL;
     st_layers_copy(d->chain, cr->layers, cr->n);
     d->chain_unknown = xstrdup0(cr->unknown);
+    const stat_block *top = top_stat(&dw->sd, xd->target);
+    if (cr->n == 1 && cr->unknown && top) {
+        d->chain[0].virtual_size = top->capacity;
+        d->chain[0].allocation = top->allocation;
+        d->chain[0].physical = top->physical;
+    }
 }
 
 /* ---- building ---- */
@@ -590,7 +613,8 @@ static void build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd
         chain_from_stats(d, xd, &dw->sd);
         return;
     case SRC_POOL:
-        return; /* filled by the pool phase */
+        remote_chain_copy(w, dw, d, xd);
+        return;
     case SRC_XML:
         if (xd->source[0] == '/' || xd->n_chain > 1 || xd->chain_complete) {
             d->n_chain = xd->n_chain;
@@ -688,7 +712,8 @@ static void local_chains(st_worker *w, st_refresh *r)
     st_trace("discover-chains host=%zu chains=%zu read=%zu", w->index, n, read);
 }
 
-static void pool_chains(st_worker *w, st_refresh *r, st_host *h)
+/* Walks the remote shut-off chains that the cache does not hold (or holds for too long). */
+static void pool_chains(st_worker *w, st_refresh *r)
 {
     pool_ctx pc = {.w = w};
     pool_job *jobs = NULL;
@@ -696,21 +721,18 @@ static void pool_chains(st_worker *w, st_refresh *r, st_host *h)
     for (size_t i = 0; i < r->n; i++) {
         dom_work *dw = &r->dw[i];
         const st_cached_domain *cd = dw->cd;
-        st_domain *d = &h->doms[dw->model_index];
         for (size_t k = 0; cd && k < cd->dom.n_disks; k++) {
             const st_disk *xd = &cd->dom.disks[k];
             if (chain_source(w, xd, dw->active) != SRC_POOL)
                 continue;
-            char *key = xasprintf("%s\n%s\n%s\n%s", dw->uuid, xd->target ? xd->target : "",
-                                  xd->format ? xd->format : "", xd->source);
+            char *key = remote_key(dw, xd);
             st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
             if (cr && w->refreshes - cr->refresh < ST_REMOTE_REWALK_EVERY) {
-                remote_chain_copy(&d->disks[k], cr);
                 free(key);
                 continue;
             }
             xgrow((void **)&jobs, &cap, n + 1, sizeof(*jobs));
-            jobs[n++] = (pool_job){&d->disks[k], top_stat(&dw->sd, xd->target), key, NULL};
+            jobs[n++] = (pool_job){xd, key, NULL};
         }
     }
     if (n) {
@@ -721,7 +743,6 @@ static void pool_chains(st_worker *w, st_refresh *r, st_host *h)
         index_pool_volumes(w, &pc);
         st_parallel(n, w->par, pool_task, &pc);
         for (size_t i = 0; i < n; i++) {
-            remote_chain_copy(jobs[i].disk, jobs[i].fresh);
             st_hash_put(&w->cache.remote, jobs[i].key, jobs[i].fresh);
             free(jobs[i].key);
         }
@@ -762,10 +783,17 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     st_hash_init(&p.persistent, NULL);
     st_hash_init(&p.managed, NULL);
     st_hash_init(&p.snapset, NULL);
+    pthread_t block_thread;
+    bool block_started =
+        p.want_block && pthread_create(&block_thread, NULL, block_stats_main, &p) == 0;
+    if (p.want_block && !block_started)
+        block_stats_main(&p);
     st_parallel(5, w->par, phase1_task, &p);
-    st_trace("discover-bulk host=%zu domains=%d block=%d", w->index, p.n, p.n_block);
+    st_trace("discover-bulk host=%zu domains=%d", w->index, p.n);
     if (p.n < 0) {
         h->error = p.error;
+        if (block_started)
+            pthread_join(block_thread, NULL);
         if (p.block_recs)
             virDomainStatsRecordListFree(p.block_recs);
         st_hash_clear(&p.persistent);
@@ -776,7 +804,6 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
 
     st_refresh *r = xcalloc(1, sizeof(*r));
     r->recs = p.recs;
-    r->block_recs = p.block_recs;
     r->n = (size_t)p.n;
     r->dw = r->n ? xcalloc(r->n, sizeof(dom_work)) : NULL;
     r->snapset = p.snapset;
@@ -790,39 +817,60 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
         parse_stats(p.recs[i], &dw->sd);
         st_hash_put(&byuuid, dw->uuid, dw);
     }
-    for (int i = 0; i < p.n_block; i++) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        dom_work *dw = virDomainGetUUIDString(p.block_recs[i]->dom, uuid) == 0
-                           ? st_hash_get(&byuuid, uuid)
-                           : NULL;
-        if (dw)
-            parse_stats(p.block_recs[i], &dw->sd);
-    }
 
-    /* Phase 2: XML where the cache has none or the statistics say it went stale. */
+    /* Phase 2: XML where the cache has none; then, with the block statistics in, again where
+     * they show that a cached chain went stale (another tool's snapshot or commit). */
     dom_work **todo = r->n ? xcalloc(r->n, sizeof(dom_work *)) : NULL;
-    size_t n_todo = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        dom_work *dw = &r->dw[i];
-        st_cached_domain *cd = st_hash_get(&w->cache.domains, dw->uuid);
-        if (cd && !xml_matches_stats(cd, &dw->sd, dw->active)) {
-            st_cache_forget_domain(&w->cache, dw->uuid);
-            cd = NULL;
+    size_t n_todo = 0, fetched = 0;
+    bool refetched = false;
+    for (int pass = 0; pass < 2; pass++) {
+        n_todo = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            dom_work *dw = &r->dw[i];
+            st_cached_domain *cd = pass ? dw->cd : st_hash_get(&w->cache.domains, dw->uuid);
+            if (cd && !xml_matches_stats(cd, &dw->sd, dw->active)) {
+                st_cache_forget_domain(&w->cache, dw->uuid);
+                cd = NULL;
+            }
+            dw->cd = cd;
+            if (!cd && !(pass && dw->err))
+                todo[n_todo++] = dw;
         }
-        dw->cd = cd;
-        if (!cd)
-            todo[n_todo++] = dw;
+        xml_ctx xc = {w, todo};
+        st_parallel(n_todo, w->par, xml_task, &xc);
+        for (size_t i = 0; i < n_todo; i++)
+            if (todo[i]->fetched) {
+                st_hash_put(&w->cache.domains, todo[i]->uuid, todo[i]->fetched);
+                todo[i]->cd = todo[i]->fetched;
+                todo[i]->fetched = NULL;
+            }
+        fetched += n_todo;
+        refetched = pass == 1 && n_todo > 0;
+        /* Shut-off chains through the pools need no statistics: walk them while the block
+         * statistics are still on their way. */
+        if (pass == 0 && !w->local)
+            pool_chains(w, r);
+        if (pass == 0 && block_started)
+            pthread_join(block_thread, NULL);
+        if (pass == 0) {
+            r->block_recs = p.block_recs;
+            for (int i = 0; i < p.n_block; i++) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                dom_work *dw = virDomainGetUUIDString(p.block_recs[i]->dom, uuid) == 0
+                                   ? st_hash_get(&byuuid, uuid)
+                                   : NULL;
+                if (dw)
+                    parse_stats(p.block_recs[i], &dw->sd);
+            }
+            if (p.n_block <= 0)
+                break;
+        }
     }
-    xml_ctx xc = {w, todo};
-    st_parallel(n_todo, w->par, xml_task, &xc);
-    for (size_t i = 0; i < n_todo; i++)
-        if (todo[i]->fetched) {
-            st_hash_put(&w->cache.domains, todo[i]->uuid, todo[i]->fetched);
-            todo[i]->cd = todo[i]->fetched;
-            todo[i]->fetched = NULL;
-        }
     free(todo);
-    st_trace("discover-xml host=%zu fetched=%zu", w->index, n_todo);
+    /* A domain whose XML was fetched again may name other images: walk what is missing. */
+    if (!w->local && refetched)
+        pool_chains(w, r);
+    st_trace("discover-xml host=%zu fetched=%zu block=%d", w->index, fetched, p.n_block);
 
     /* Phase 3: chains. */
     local_chains(w, r);
@@ -852,8 +900,6 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     qsort(h->doms, h->n_doms, sizeof(st_domain), cmp_domain);
     for (size_t i = 0; i < h->n_doms; i++)
         ((dom_work *)st_hash_get(&byuuid, h->doms[i].uuid))->model_index = i;
-    if (!w->local)
-        pool_chains(w, r, h);
 
     /* Cache entries of domains that are gone. */
     st_hash_filter(&w->cache.domains, prune_missing, &byuuid);
@@ -874,11 +920,21 @@ typedef struct snap_job {
     dom_work *dw;
     st_cached_snaps *old; /* reused by name when relisting; owned by the cache */
     st_cached_snaps *fresh;
+    virDomainSnapshotPtr *snaps;
+    int n;
+    char *current;
 } snap_job;
+
+/* One snapshot whose XML is to be read: job j's k-th. */
+typedef struct snap_xml {
+    snap_job *job;
+    int k;
+} snap_xml;
 
 typedef struct snap_ctx {
     st_worker *w;
     snap_job *jobs;
+    snap_xml *xmls;
 } snap_ctx;
 
 static const st_snapshot *old_snapshot(const st_cached_snaps *old, const char *name)
@@ -889,60 +945,105 @@ static const st_snapshot *old_snapshot(const st_cached_snaps *old, const char *n
     return NULL;
 }
 
-/*
- * Lists one domain's snapshots (topological) and the current one; reads the XML of snapshots not
- * seen before. A snapshot's XML does not change once taken, except by a redefinition, which
- * libvirt announces to nobody: such an edit shows after the next reconnect or event.
- */
-static void snap_task(void *ctx, size_t i)
+/* Lists one domain's snapshots (topological) and names the current one. */
+static void snap_list_task(void *ctx, size_t i)
 {
     snap_ctx *sc = ctx;
     st_worker *w = sc->w;
     snap_job *j = &sc->jobs[i];
-    st_cached_snaps *cs = xcalloc(1, sizeof(*cs));
-    cs->refresh = w->refreshes;
-    j->fresh = cs;
-    virDomainSnapshotPtr *snaps = NULL;
+    j->fresh = xcalloc(1, sizeof(st_cached_snaps));
+    j->fresh->refresh = w->refreshes;
     st_worker_busy(w);
-    int n = virDomainListAllSnapshots(j->dw->dom, &snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
+    j->n = virDomainListAllSnapshots(j->dw->dom, &j->snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
     st_worker_idle(w);
-    if (n < 0) {
-        cs->error = st_lv_error(_("cannot list snapshots"));
+    if (j->n < 0) {
+        j->fresh->error = st_lv_error(_("cannot list snapshots"));
+        j->n = 0;
         return;
     }
-    cs->snaps = n ? xcalloc((size_t)n, sizeof(st_snapshot)) : NULL;
+    j->fresh->snaps = j->n ? xcalloc((size_t)j->n, sizeof(st_snapshot)) : NULL;
+    if (!j->n)
+        return;
     st_worker_busy(w);
-    virDomainSnapshotPtr cur = n ? virDomainSnapshotCurrent(j->dw->dom, 0) : NULL;
+    virDomainSnapshotPtr cur = virDomainSnapshotCurrent(j->dw->dom, 0);
     st_worker_idle(w);
-    if (!cur)
-        virResetLastError();
-    const char *curname = cur ? virDomainSnapshotGetName(cur) : NULL;
-    for (int k = 0; k < n; k++) {
-        st_snapshot *s = &cs->snaps[cs->n];
-        const char *name = virDomainSnapshotGetName(snaps[k]);
-        const st_snapshot *seen = old_snapshot(j->old, name);
-        if (seen) {
-            st_snapshots_copy(s, seen, 1);
-        } else {
-            st_worker_busy(w);
-            char *xml = virDomainSnapshotGetXMLDesc(snaps[k], 0);
-            st_worker_idle(w);
-            char *err = NULL;
-            if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
-                free(err);
-                virResetLastError();
-                st_snapshot_clear(s);
-                s->name = xstrdup(name);
-            }
-            free(xml);
-        }
-        s->current = streq0(s->name, curname);
-        cs->n++;
-        virDomainSnapshotFree(snaps[k]);
-    }
-    if (cur)
+    if (cur) {
+        j->current = xstrdup(virDomainSnapshotGetName(cur));
         virDomainSnapshotFree(cur);
-    free(snaps);
+    } else {
+        virResetLastError();
+    }
+}
+
+/* Reads one snapshot's XML into its place in the job's list. */
+static void snap_xml_task(void *ctx, size_t i)
+{
+    snap_ctx *sc = ctx;
+    snap_job *j = sc->xmls[i].job;
+    int k = sc->xmls[i].k;
+    st_snapshot *s = &j->fresh->snaps[k];
+    st_worker_busy(sc->w);
+    char *xml = virDomainSnapshotGetXMLDesc(j->snaps[k], 0);
+    st_worker_idle(sc->w);
+    char *err = NULL;
+    if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
+        free(err);
+        virResetLastError();
+        st_snapshot_clear(s);
+        s->name = xstrdup(virDomainSnapshotGetName(j->snaps[k]));
+    }
+    free(xml);
+}
+
+/*
+ * Snapshot trees, in two rounds of calls in flight together: every domain's listing and current
+ * snapshot, then the XML of every snapshot not seen before. A snapshot's XML does not change once
+ * taken, except by a redefinition, which libvirt announces to nobody: such an edit shows after
+ * the next reconnect or an event on the domain.
+ */
+static size_t load_snapshots(st_worker *w, st_refresh *r)
+{
+    snap_job *jobs = r->n ? xcalloc(r->n, sizeof(snap_job)) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; w->snapshots && i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        if (!st_hash_get(&r->snapset, dw->uuid))
+            continue;
+        st_cached_snaps *cs = st_hash_get(&w->cache.snaps, dw->uuid);
+        if (!cs || w->refreshes - cs->refresh >= ST_SNAP_RELIST_EVERY)
+            jobs[n++] = (snap_job){.dw = dw, .old = cs};
+    }
+    snap_ctx sc = {w, jobs, NULL};
+    st_parallel(n, w->par, snap_list_task, &sc);
+    size_t nx = 0, capx = 0;
+    for (size_t i = 0; i < n; i++) {
+        snap_job *j = &jobs[i];
+        for (int k = 0; k < j->n; k++) {
+            const st_snapshot *seen = old_snapshot(j->old, virDomainSnapshotGetName(j->snaps[k]));
+            if (seen) {
+                st_snapshots_copy(&j->fresh->snaps[k], seen, 1);
+                continue;
+            }
+            xgrow((void **)&sc.xmls, &capx, nx + 1, sizeof(snap_xml));
+            sc.xmls[nx++] = (snap_xml){j, k};
+        }
+    }
+    st_parallel(nx, w->par, snap_xml_task, &sc);
+    free(sc.xmls);
+    for (size_t i = 0; i < n; i++) {
+        snap_job *j = &jobs[i];
+        for (int k = 0; k < j->n; k++) {
+            st_snapshot *s = &j->fresh->snaps[k];
+            s->current = streq0(s->name, j->current);
+            virDomainSnapshotFree(j->snaps[k]);
+        }
+        j->fresh->n = (size_t)j->n;
+        free(j->snaps);
+        free(j->current);
+        st_hash_put(&w->cache.snaps, j->dw->uuid, j->fresh); /* frees the old list */
+    }
+    free(jobs);
+    return nx;
 }
 
 typedef struct probe_ctx {
@@ -974,22 +1075,8 @@ bool st_discover_pending(const st_worker *w, const st_refresh *r)
 void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
 {
     /* Snapshot trees: from the cache, listed again now and then (no event announces a new
-     * snapshot), loaded where missing; all the listings in flight together. */
-    snap_job *jobs = r->n ? xcalloc(r->n, sizeof(snap_job)) : NULL;
-    size_t n = 0;
-    for (size_t i = 0; w->snapshots && i < r->n; i++) {
-        dom_work *dw = &r->dw[i];
-        if (!st_hash_get(&r->snapset, dw->uuid))
-            continue;
-        st_cached_snaps *cs = st_hash_get(&w->cache.snaps, dw->uuid);
-        if (!cs || w->refreshes - cs->refresh >= ST_SNAP_RELIST_EVERY)
-            jobs[n++] = (snap_job){dw, cs, NULL};
-    }
-    snap_ctx sc = {w, jobs};
-    st_parallel(n, w->par, snap_task, &sc);
-    for (size_t i = 0; i < n; i++)
-        st_hash_put(&w->cache.snaps, jobs[i].dw->uuid, jobs[i].fresh); /* frees the old list */
-    free(jobs);
+     * snapshot), loaded where missing. */
+    size_t n = load_snapshots(w, r);
     for (size_t i = 0; w->snapshots && i < r->n; i++) {
         dom_work *dw = &r->dw[i];
         st_cached_snaps *cs =
@@ -1002,7 +1089,7 @@ void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
         st_snapshots_copy(d->snaps, cs->snaps, cs->n);
         d->snaps_error = xstrdup0(cs->error);
     }
-    st_trace("discover-snapshots host=%zu listed=%zu", w->index, n);
+    st_trace("discover-snapshots host=%zu fetched=%zu", w->index, n);
 
     /* Block jobs that other clients started (or that ran before we connected): every running
      * domain now and then; events report the rest. */

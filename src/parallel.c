@@ -39,14 +39,19 @@ size_t st_parallel_slot(void)
     return my_slot;
 }
 
+void st_parallel_adopt(size_t slot)
+{
+    my_slot = slot < ST_PAR_MAX ? slot : 0;
+}
+
 void st_parallel(size_t n, size_t threads, st_par_fn fn, void *ctx)
 {
     par p = {.n = n, .fn = fn, .ctx = ctx};
     atomic_init(&p.next, 0);
     if (threads > n)
         threads = n;
-    if (threads > ST_PAR_MAX)
-        threads = ST_PAR_MAX;
+    if (threads > ST_PAR_MAX - 1)
+        threads = ST_PAR_MAX - 1; /* the last slot is ST_PAR_SLOT_BACKGROUND's */
     pthread_t tid[ST_PAR_MAX];
     helper hs[ST_PAR_MAX];
     size_t started = 0;

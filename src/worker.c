@@ -290,7 +290,7 @@ static void read_host_facts(st_worker *w)
      * threads only add contention, while over a slow link the queued calls have already crossed
      * it, so many in flight hide the round trips. VIRT_SNAPTREE_PARALLEL overrides it for the
      * benchmarks (1: one call at a time). */
-    w->par = w->local ? 4 : 32;
+    w->par = w->local ? 4 : 96;
     const char *par = getenv("VIRT_SNAPTREE_PARALLEL");
     if (par && atoi(par) > 0)
         w->par = (size_t)atoi(par) < ST_PAR_MAX ? (size_t)atoi(par) : ST_PAR_MAX;
