@@ -235,18 +235,33 @@ const st_job *st_host_disk_job(const st_host *h, const char *domain, const char 
 /* One chain layer seen from the sharing check: where it sits and what file it is. */
 typedef struct layer_ref {
     const char *machine; /* hosts whose paths can be compared share this key */
-    char *file;          /* "#dev:ino" where the file was read here, else its lexical path */
+    bool by_id;          /* the file was read here: compared by (dev, ino) */
+    uint64_t dev, ino;
+    char *lex;           /* otherwise its path, folded (st_path_lexical) */
     size_t host, dom;
     st_layer *layer;
 } layer_ref;
 
-static int cmp_ref(const void *a, const void *b)
+/* The same file: what the sort groups. */
+static int cmp_file(const layer_ref *x, const layer_ref *y)
 {
-    const layer_ref *x = a, *y = b;
     int c = strcmp(x->machine, y->machine);
     if (c)
         return c;
-    c = strcmp(x->file, y->file);
+    if (x->by_id != y->by_id)
+        return x->by_id ? -1 : 1;
+    if (x->by_id) {
+        if (x->dev != y->dev)
+            return x->dev < y->dev ? -1 : 1;
+        return x->ino < y->ino ? -1 : x->ino > y->ino;
+    }
+    return strcmp(x->lex, y->lex);
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const layer_ref *x = a, *y = b;
+    int c = cmp_file(x, y);
     if (c)
         return c;
     if (x->host != y->host)
@@ -260,16 +275,19 @@ static const char *machine_key(const st_host *h)
     return h->local ? "" : (h->name ? h->name : h->uri ? h->uri : "?");
 }
 
-static void add_sharer(st_layer *l, st_host **hosts, size_t n_hosts, const layer_ref *self,
-                       const layer_ref *other)
+static char *sharer_label(st_host **hosts, size_t n_hosts, const layer_ref *self,
+                          const layer_ref *other)
 {
     const st_host *oh = hosts[other->host];
     const char *dname = oh->doms[other->dom].name;
-    char *label = (n_hosts > 1 && other->host != self->host)
-                      ? xasprintf("%s@%s", dname, oh->name ? oh->name : oh->uri)
-                      : xstrdup(dname);
-    l->shared_with = xrealloc(l->shared_with, (l->n_shared + 1) * sizeof(char *));
-    l->shared_with[l->n_shared++] = label;
+    return (n_hosts > 1 && other->host != self->host)
+               ? xasprintf("%s@%s", dname, oh->name ? oh->name : oh->uri)
+               : xstrdup(dname);
+}
+
+static bool same_domain(const layer_ref *x, const layer_ref *y)
+{
+    return x->host == y->host && x->dom == y->dom;
 }
 
 void st_model_mark_shared(st_host **hosts, size_t n_hosts)
@@ -295,11 +313,16 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
                     /* A path is one spelling of a file: on this machine the file itself is
                      * compared (a base named "../golden/g.qcow2" by one overlay and by its
                      * full path by another is one file); elsewhere the spelling, folded. */
-                    char *file = hosts[h]->local && l->ino
-                                     ? xasprintf("#%llu:%llu", (unsigned long long)l->dev,
-                                                 (unsigned long long)l->ino)
-                                     : st_path_lexical(l->path);
-                    refs[n++] = (layer_ref){machine_key(hosts[h]), file, h, d, l};
+                    layer_ref *r = &refs[n++];
+                    *r = (layer_ref){.machine = machine_key(hosts[h]), .host = h, .dom = d,
+                                     .layer = l};
+                    r->by_id = hosts[h]->local && l->ino;
+                    if (r->by_id) {
+                        r->dev = l->dev;
+                        r->ino = l->ino;
+                    } else {
+                        r->lex = st_path_lexical(l->path);
+                    }
                 }
         }
     }
@@ -307,22 +330,33 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
         qsort(refs, n, sizeof(*refs), cmp_ref);
     for (size_t a = 0; a < n;) {
         size_t b = a + 1;
-        while (b < n && strcmp(refs[a].machine, refs[b].machine) == 0 &&
-               strcmp(refs[a].file, refs[b].file) == 0)
+        while (b < n && cmp_file(&refs[a], &refs[b]) == 0)
             b++;
-        /* The group is sorted by (host, domain): a domain that holds the file twice (two disks
-         * on one golden image) is adjacent to itself and named once. */
-        for (size_t i = a; i < b; i++)
-            for (size_t j = a; j < b; j++) {
-                if (refs[i].host == refs[j].host && refs[i].dom == refs[j].dom)
-                    continue;
-                if (j > a && refs[j - 1].host == refs[j].host && refs[j - 1].dom == refs[j].dom)
-                    continue;
-                add_sharer(refs[i].layer, hosts, n_hosts, &refs[i], &refs[j]);
+        if (b - a > 1) {
+            /* The group is sorted by (host, domain): a domain that holds the file twice (two
+             * disks on one golden image) is adjacent to itself and named once. The names are
+             * counted first, so that each layer's list is allocated once. */
+            size_t domains = 0;
+            for (size_t j = a; j < b; j++)
+                domains += j == a || !same_domain(&refs[j - 1], &refs[j]);
+            for (size_t i = a; i < b; i++) {
+                st_layer *l = refs[i].layer;
+                l->shared_with = xcalloc(domains, sizeof(char *));
+                for (size_t j = a; j < b; j++) {
+                    if (same_domain(&refs[i], &refs[j]) ||
+                        (j > a && same_domain(&refs[j - 1], &refs[j])))
+                        continue;
+                    l->shared_with[l->n_shared++] = sharer_label(hosts, n_hosts, &refs[i], &refs[j]);
+                }
+                if (!l->n_shared) {
+                    free(l->shared_with);
+                    l->shared_with = NULL;
+                }
             }
+        }
         a = b;
     }
     for (size_t i = 0; i < n; i++)
-        free(refs[i].file);
+        free(refs[i].lex);
     free(refs);
 }

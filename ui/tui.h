@@ -15,5 +15,9 @@ struct st_app;
  * (tests/bench/bench_ui.c), which drive the real key path on a model of their own.
  */
 void st_tui_key(struct st_app *a, int key, bool is_code);
+/* Takes a new model of host i (as a ST_MSG_HOST brings it); the rows are rebuilt before the next
+ * draw (st_app_rebuild). The same entry for the benchmarks. */
+struct st_host;
+void st_tui_host_model(struct st_app *a, size_t i, struct st_host *h);
 
 #endif

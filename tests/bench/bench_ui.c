@@ -156,6 +156,8 @@ static void app_setup(bench *b)
     a->labels[0] = xstrdup("qemu:///system");
     a->hstate[0] = ST_HOST_CONNECTED;
     st_tree_init(&a->tree);
+    st_tree_init(&a->search_all);
+    a->search_stale = true;
     a->hosts[0] = make_host(b->nodes);
     st_model_mark_shared(a->hosts, 1);
     st_app_rebuild(a);
@@ -197,11 +199,10 @@ __attribute__((noinline)) void bench_measured(bench *b, const char *op)
         st_tui_key(a, (unsigned char)b->search_word[b->search_pos++], false);
         st_draw(a);
     } else if (!strcmp(op, "refresh")) {
-        /* What tui.c's handle_message does with ST_MSG_HOST, then the redraw. */
-        st_host_free(a->hosts[0]);
-        a->hosts[0] = b->spare[b->next_spare];
+        /* What the loop does with a ST_MSG_HOST: take the model, rebuild the rows, redraw. The
+         * model comes marked for sharing, as the worker sends it. */
+        st_tui_host_model(a, 0, b->spare[b->next_spare]);
         b->spare[b->next_spare++] = NULL;
-        st_model_mark_shared(a->hosts, a->n_hosts);
         st_app_rebuild(a);
         st_draw(a);
     }
@@ -228,8 +229,10 @@ static void prepare(bench *b, const char *op, size_t i)
         }
     } else if (!strcmp(op, "refresh") && b->next_spare == b->n_spare) {
         for (size_t k = 0; k < b->n_spare; k++)
-            if (!b->spare[k])
+            if (!b->spare[k]) {
                 b->spare[k] = make_host(b->nodes);
+                st_model_mark_shared(&b->spare[k], 1);
+            }
         b->next_spare = 0;
     }
 }
