@@ -163,6 +163,9 @@ size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
             break;
     }
     free(w.seen);
+    /* Cached between refreshes: no room for layers that never come. */
+    if (w.cap > w.n)
+        w.layers = xrealloc(w.layers, w.n * sizeof(*w.layers));
     *out = w.layers;
     return w.n;
 }

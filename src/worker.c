@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -405,6 +406,9 @@ static void refresh(st_worker *w)
     }
     st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
     publish(w, h);
+    /* A refresh frees most of what it allocated (XML documents, statistics, the copies of the
+     * last model): hand the freed pages back rather than keep them resident until the next. */
+    malloc_trim(0);
 }
 
 static double next_wakeup(st_worker *w)

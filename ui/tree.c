@@ -141,11 +141,26 @@ static bool descend(const walk *w, const st_row *r)
     return r->has_children && (r->expanded || w->all);
 }
 
+/*
+ * A layer is known by its path, but a path makes a long key and there is one per layer: the key
+ * holds a 64-bit FNV-1a hash of it instead (two layers of one disk colliding would only move the
+ * selection between them).
+ */
+static void path_tag(const char *path, char out[17])
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *s = path ? path : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 static void add_layers(walk *w, size_t disk_row, const st_disk *d)
 {
     const char *dkey = w->t->rows[disk_row].key;
     for (size_t i = 0; i < d->n_chain; i++) {
-        char *key = make_key(w->t, dkey, "L", d->chain[i].path);
+        char tag[17];
+        path_tag(d->chain[i].path, tag);
+        char *key = make_key(w->t, dkey, "L", tag);
         int depth = w->t->rows[disk_row].depth + 1;
         st_row *r = add_row(w, ROW_LAYER, depth, disk_row, key, i + 1 == d->n_chain, false);
         r->layer = i;
