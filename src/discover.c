@@ -16,9 +16,11 @@
  *      by other tools (an external snapshot raises no event). On a remote host running chains
  *      and sizes come from the block statistics; shut-off chains from storage pool volumes,
  *      walked for all disks at once and cached for a few refreshes;
- *   4. snapshot trees (st_discover_finish): cached; listed again now and then, fetching only
- *      snapshots not seen before; the interface publishes the model before this phase, so that
- *      it paints every domain and chain first and the trees fill in.
+ *   4. snapshot trees: cached; listed again now and then, fetching only snapshots not seen
+ *      before. For a report (--list, --json) the listing runs on a thread of its own from the end
+ *      of phase 1, next to phases 2 and 3; st_discover_finish joins it. The interface publishes
+ *      the model first and lists the trees afterwards, so that every domain and chain is
+ *      painted as soon as it is known and the trees fill in.
  */
 #include "config.h"
 
@@ -252,13 +254,187 @@ typedef struct pool_job {
     st_cached_remote *fresh;
 } pool_job;
 
+typedef struct snap_phase snap_phase;
+
 struct st_refresh {
     virDomainStatsRecordPtr *recs, *block_recs;
     dom_work *dw;
     size_t n;
-    bool has_snaps_known;
-    st_hash snapset; /* uuids with snapshots */
+    st_hash snapset;  /* uuids with snapshots */
+    snap_phase *snap; /* the snapshot listings under way */
 };
+
+/* ---- snapshot trees ---- */
+
+typedef struct snap_job {
+    dom_work *dw;
+    st_snapshot *old; /* a copy of the cached list, reused by name when relisting */
+    size_t n_old;
+    st_cached_snaps *fresh;
+    virDomainSnapshotPtr *snaps;
+    int n;
+    char *current;
+} snap_job;
+
+/* One snapshot whose XML is to be read: job j's k-th. */
+typedef struct snap_xml {
+    snap_job *job;
+    int k;
+} snap_xml;
+
+/* The snapshot phase, which runs on a thread of its own next to the chains (it touches no
+ * cache: what it reuses was copied out before it started). */
+struct snap_phase {
+    st_worker *w;
+    snap_job *jobs;
+    size_t n;
+    snap_xml *xmls;
+    size_t n_xml;
+    pthread_t thread;
+    bool started;
+};
+
+static const st_snapshot *old_snapshot(const snap_job *j, const char *name)
+{
+    for (size_t i = 0; i < j->n_old; i++)
+        if (streq0(j->old[i].name, name))
+            return &j->old[i];
+    return NULL;
+}
+
+/* Lists one domain's snapshots (topological) and names the current one. */
+static void snap_list_task(void *ctx, size_t i)
+{
+    snap_phase *sp = ctx;
+    st_worker *w = sp->w;
+    snap_job *j = &sp->jobs[i];
+    j->fresh = xcalloc(1, sizeof(st_cached_snaps));
+    j->fresh->refresh = w->refreshes;
+    st_worker_busy(w);
+    j->n = virDomainListAllSnapshots(j->dw->dom, &j->snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
+    st_worker_idle(w);
+    if (j->n < 0) {
+        j->fresh->error = st_lv_error(_("cannot list snapshots"));
+        j->n = 0;
+        return;
+    }
+    j->fresh->snaps = j->n ? xcalloc((size_t)j->n, sizeof(st_snapshot)) : NULL;
+    if (!j->n)
+        return;
+    st_worker_busy(w);
+    virDomainSnapshotPtr cur = virDomainSnapshotCurrent(j->dw->dom, 0);
+    st_worker_idle(w);
+    if (cur) {
+        j->current = xstrdup(virDomainSnapshotGetName(cur));
+        virDomainSnapshotFree(cur);
+    } else {
+        virResetLastError();
+    }
+}
+
+/* Reads one snapshot's XML into its place in the job's list. */
+static void snap_xml_task(void *ctx, size_t i)
+{
+    snap_phase *sp = ctx;
+    snap_job *j = sp->xmls[i].job;
+    int k = sp->xmls[i].k;
+    st_snapshot *s = &j->fresh->snaps[k];
+    st_worker_busy(sp->w);
+    char *xml = virDomainSnapshotGetXMLDesc(j->snaps[k], 0);
+    st_worker_idle(sp->w);
+    char *err = NULL;
+    if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
+        free(err);
+        virResetLastError();
+        st_snapshot_clear(s);
+        s->name = xstrdup(virDomainSnapshotGetName(j->snaps[k]));
+    }
+    free(xml);
+}
+
+/*
+ * Snapshot trees, in two rounds of calls in flight together: every domain's listing and current
+ * snapshot, then the XML of every snapshot not seen before. A snapshot's XML does not change once
+ * taken, except by a redefinition, which libvirt announces to nobody: such an edit shows after
+ * the next reconnect or an event on the domain.
+ */
+static void *snap_main(void *arg)
+{
+    snap_phase *sp = arg;
+    st_parallel_enter();
+    st_parallel(sp->n, sp->w->par, snap_list_task, sp);
+    size_t cap = 0;
+    for (size_t i = 0; i < sp->n; i++) {
+        snap_job *j = &sp->jobs[i];
+        for (int k = 0; k < j->n; k++) {
+            const st_snapshot *seen = old_snapshot(j, virDomainSnapshotGetName(j->snaps[k]));
+            if (seen) {
+                st_snapshots_copy(&j->fresh->snaps[k], seen, 1);
+                continue;
+            }
+            xgrow((void **)&sp->xmls, &cap, sp->n_xml + 1, sizeof(snap_xml));
+            sp->xmls[sp->n_xml++] = (snap_xml){j, k};
+        }
+    }
+    st_parallel(sp->n_xml, sp->w->par, snap_xml_task, sp);
+    st_parallel_leave();
+    return NULL;
+}
+
+/* Starts the snapshot phase for the domains whose trees are missing or due a listing. */
+static snap_phase *snap_start(st_worker *w, st_refresh *r)
+{
+    snap_phase *sp = xcalloc(1, sizeof(*sp));
+    sp->w = w;
+    sp->jobs = r->n ? xcalloc(r->n, sizeof(snap_job)) : NULL;
+    for (size_t i = 0; w->snapshots && i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        if (!st_hash_get(&r->snapset, dw->uuid))
+            continue;
+        st_cached_snaps *cs = st_hash_get(&w->cache.snaps, dw->uuid);
+        if (cs && w->refreshes - cs->refresh < ST_SNAP_RELIST_EVERY)
+            continue;
+        snap_job *j = &sp->jobs[sp->n++];
+        j->dw = dw;
+        if (cs && cs->n) {
+            j->n_old = cs->n;
+            j->old = xcalloc(cs->n, sizeof(st_snapshot));
+            st_snapshots_copy(j->old, cs->snaps, cs->n);
+        }
+    }
+    if (sp->n)
+        sp->started = pthread_create(&sp->thread, NULL, snap_main, sp) == 0;
+    if (sp->n && !sp->started)
+        snap_main(sp);
+    return sp;
+}
+
+/* Waits for the snapshot phase and files its lists in the cache; returns the XML reads made. */
+static size_t snap_join(st_worker *w, snap_phase *sp)
+{
+    if (sp->started)
+        pthread_join(sp->thread, NULL);
+    for (size_t i = 0; i < sp->n; i++) {
+        snap_job *j = &sp->jobs[i];
+        for (int k = 0; k < j->n; k++) {
+            st_snapshot *s = &j->fresh->snaps[k];
+            s->current = streq0(s->name, j->current);
+            virDomainSnapshotFree(j->snaps[k]);
+        }
+        j->fresh->n = (size_t)j->n;
+        free(j->snaps);
+        free(j->current);
+        for (size_t k = 0; k < j->n_old; k++)
+            st_snapshot_clear(&j->old[k]);
+        free(j->old);
+        st_hash_put(&w->cache.snaps, j->dw->uuid, j->fresh); /* frees the old list */
+    }
+    size_t nx = sp->n_xml;
+    free(sp->xmls);
+    free(sp->jobs);
+    free(sp);
+    return nx;
+}
 
 typedef struct phase1 {
     st_worker *w;
@@ -299,13 +475,14 @@ static void list_uuid_set(st_worker *w, unsigned flags, st_hash *set)
 static void *block_stats_main(void *arg)
 {
     phase1 *p = arg;
-    st_parallel_adopt(ST_PAR_SLOT_BACKGROUND);
+    st_parallel_enter();
     st_worker_busy(p->w);
     p->n_block = virConnectGetAllDomainStats(p->w->conn, VIR_DOMAIN_STATS_BLOCK, &p->block_recs,
                                              p->block_flags);
     st_worker_idle(p->w);
     if (p->n_block < 0)
         virResetLastError(); /* the chains still come from the XML */
+    st_parallel_leave();
     return NULL;
 }
 
@@ -660,6 +837,8 @@ void st_refresh_free(st_refresh *r)
 {
     if (!r)
         return;
+    if (r->snap)
+        snap_join(r->snap->w, r->snap); /* it uses the records' domains */
     for (size_t i = 0; i < r->n; i++) {
         free(r->dw[i].sd.blocks);
         free(r->dw[i].err);
@@ -817,6 +996,10 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
         parse_stats(p.recs[i], &dw->sd);
         st_hash_put(&byuuid, dw->uuid, dw);
     }
+    /* The snapshot trees need nothing but the domains: a report lists them meanwhile. The
+     * interface leaves the connection and the CPU to the chains, which it paints first. */
+    if (!w->events)
+        r->snap = snap_start(w, r);
 
     /* Phase 2: XML where the cache has none; then, with the block statistics in, again where
      * they show that a cached chain went stale (another tool's snapshot or commit). */
@@ -916,136 +1099,6 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
 
 /* ---- phase 4: snapshot trees, and the job scan ---- */
 
-typedef struct snap_job {
-    dom_work *dw;
-    st_cached_snaps *old; /* reused by name when relisting; owned by the cache */
-    st_cached_snaps *fresh;
-    virDomainSnapshotPtr *snaps;
-    int n;
-    char *current;
-} snap_job;
-
-/* One snapshot whose XML is to be read: job j's k-th. */
-typedef struct snap_xml {
-    snap_job *job;
-    int k;
-} snap_xml;
-
-typedef struct snap_ctx {
-    st_worker *w;
-    snap_job *jobs;
-    snap_xml *xmls;
-} snap_ctx;
-
-static const st_snapshot *old_snapshot(const st_cached_snaps *old, const char *name)
-{
-    for (size_t i = 0; old && i < old->n; i++)
-        if (streq0(old->snaps[i].name, name))
-            return &old->snaps[i];
-    return NULL;
-}
-
-/* Lists one domain's snapshots (topological) and names the current one. */
-static void snap_list_task(void *ctx, size_t i)
-{
-    snap_ctx *sc = ctx;
-    st_worker *w = sc->w;
-    snap_job *j = &sc->jobs[i];
-    j->fresh = xcalloc(1, sizeof(st_cached_snaps));
-    j->fresh->refresh = w->refreshes;
-    st_worker_busy(w);
-    j->n = virDomainListAllSnapshots(j->dw->dom, &j->snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
-    st_worker_idle(w);
-    if (j->n < 0) {
-        j->fresh->error = st_lv_error(_("cannot list snapshots"));
-        j->n = 0;
-        return;
-    }
-    j->fresh->snaps = j->n ? xcalloc((size_t)j->n, sizeof(st_snapshot)) : NULL;
-    if (!j->n)
-        return;
-    st_worker_busy(w);
-    virDomainSnapshotPtr cur = virDomainSnapshotCurrent(j->dw->dom, 0);
-    st_worker_idle(w);
-    if (cur) {
-        j->current = xstrdup(virDomainSnapshotGetName(cur));
-        virDomainSnapshotFree(cur);
-    } else {
-        virResetLastError();
-    }
-}
-
-/* Reads one snapshot's XML into its place in the job's list. */
-static void snap_xml_task(void *ctx, size_t i)
-{
-    snap_ctx *sc = ctx;
-    snap_job *j = sc->xmls[i].job;
-    int k = sc->xmls[i].k;
-    st_snapshot *s = &j->fresh->snaps[k];
-    st_worker_busy(sc->w);
-    char *xml = virDomainSnapshotGetXMLDesc(j->snaps[k], 0);
-    st_worker_idle(sc->w);
-    char *err = NULL;
-    if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
-        free(err);
-        virResetLastError();
-        st_snapshot_clear(s);
-        s->name = xstrdup(virDomainSnapshotGetName(j->snaps[k]));
-    }
-    free(xml);
-}
-
-/*
- * Snapshot trees, in two rounds of calls in flight together: every domain's listing and current
- * snapshot, then the XML of every snapshot not seen before. A snapshot's XML does not change once
- * taken, except by a redefinition, which libvirt announces to nobody: such an edit shows after
- * the next reconnect or an event on the domain.
- */
-static size_t load_snapshots(st_worker *w, st_refresh *r)
-{
-    snap_job *jobs = r->n ? xcalloc(r->n, sizeof(snap_job)) : NULL;
-    size_t n = 0;
-    for (size_t i = 0; w->snapshots && i < r->n; i++) {
-        dom_work *dw = &r->dw[i];
-        if (!st_hash_get(&r->snapset, dw->uuid))
-            continue;
-        st_cached_snaps *cs = st_hash_get(&w->cache.snaps, dw->uuid);
-        if (!cs || w->refreshes - cs->refresh >= ST_SNAP_RELIST_EVERY)
-            jobs[n++] = (snap_job){.dw = dw, .old = cs};
-    }
-    snap_ctx sc = {w, jobs, NULL};
-    st_parallel(n, w->par, snap_list_task, &sc);
-    size_t nx = 0, capx = 0;
-    for (size_t i = 0; i < n; i++) {
-        snap_job *j = &jobs[i];
-        for (int k = 0; k < j->n; k++) {
-            const st_snapshot *seen = old_snapshot(j->old, virDomainSnapshotGetName(j->snaps[k]));
-            if (seen) {
-                st_snapshots_copy(&j->fresh->snaps[k], seen, 1);
-                continue;
-            }
-            xgrow((void **)&sc.xmls, &capx, nx + 1, sizeof(snap_xml));
-            sc.xmls[nx++] = (snap_xml){j, k};
-        }
-    }
-    st_parallel(nx, w->par, snap_xml_task, &sc);
-    free(sc.xmls);
-    for (size_t i = 0; i < n; i++) {
-        snap_job *j = &jobs[i];
-        for (int k = 0; k < j->n; k++) {
-            st_snapshot *s = &j->fresh->snaps[k];
-            s->current = streq0(s->name, j->current);
-            virDomainSnapshotFree(j->snaps[k]);
-        }
-        j->fresh->n = (size_t)j->n;
-        free(j->snaps);
-        free(j->current);
-        st_hash_put(&w->cache.snaps, j->dw->uuid, j->fresh); /* frees the old list */
-    }
-    free(jobs);
-    return nx;
-}
-
 typedef struct probe_ctx {
     st_worker *w;
     st_host *h;
@@ -1063,20 +1116,23 @@ bool st_discover_pending(const st_worker *w, const st_refresh *r)
 {
     if (!r)
         return false;
+    if (w->events && st_jobtab_scan_due(w->jobs, w->refreshes))
+        return true;
     for (size_t i = 0; w->snapshots && i < r->n; i++) {
         const st_cached_snaps *cs = st_hash_get(&w->cache.snaps, r->dw[i].uuid);
         if (st_hash_get(&r->snapset, r->dw[i].uuid) &&
             (!cs || w->refreshes - cs->refresh >= ST_SNAP_RELIST_EVERY))
             return true;
     }
-    return w->events && st_jobtab_scan_due(w->jobs, w->refreshes);
+    return r->snap && r->snap->n;
 }
 
 void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
 {
     /* Snapshot trees: from the cache, listed again now and then (no event announces a new
-     * snapshot), loaded where missing. */
-    size_t n = load_snapshots(w, r);
+     * snapshot), loaded where missing; the listing ran next to the chains. */
+    size_t n = snap_join(w, r->snap ? r->snap : snap_start(w, r));
+    r->snap = NULL;
     for (size_t i = 0; w->snapshots && i < r->n; i++) {
         dom_work *dw = &r->dw[i];
         st_cached_snaps *cs =

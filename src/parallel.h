@@ -9,18 +9,23 @@
 
 #include <stddef.h>
 
+/* At most this many threads have slots (see st_parallel_slot); more threads still run, sharing
+ * slot 0. */
 #define ST_PAR_MAX 128
 
 typedef void (*st_par_fn)(void *ctx, size_t i);
 
 void st_parallel(size_t n, size_t threads, st_par_fn fn, void *ctx);
 
-/* Which thread of the current st_parallel runs this code: 0 for the caller (and for any thread
- * outside st_parallel), 1 .. ST_PAR_MAX - 2 for the helpers. */
+/*
+ * A number for the calling thread, unique among the threads that hold one: 0 for a thread that
+ * took none (the worker itself), 1 .. ST_PAR_MAX - 1 for st_parallel's helpers and for threads
+ * that called st_parallel_enter. The worker keeps one "busy since" time per slot, so that a call
+ * that hangs stays visible while other calls on the connection come and go.
+ */
 size_t st_parallel_slot(void);
-
-/* The slot a thread of one's own (not a helper) takes, so that its calls are watched too. */
-#define ST_PAR_SLOT_BACKGROUND (ST_PAR_MAX - 1)
-void st_parallel_adopt(size_t slot);
+/* For a thread of one's own that makes calls next to the worker: take a slot, and give it back. */
+void st_parallel_enter(void);
+void st_parallel_leave(void);
 
 #endif

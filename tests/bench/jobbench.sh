@@ -71,13 +71,13 @@ bench_job_cleanup() {
 TMUX_SOCK=
 job_tmux() { tmux -S "$TMUX_SOCK" "$@"; }
 job_screen() { job_tmux capture-pane -t j -p; }
-job_wait() { # TEXT SECS
+job_wait() { # TEXT SECS [TEXT2]: a line with TEXT (and TEXT2)
     local end=$((SECONDS + $2))
     while [ $SECONDS -le $end ]; do
-        job_screen | grep -qF -- "$1" && return 0
+        job_screen | grep -F -- "$1" | grep -qF -- "${3:-$1}" && return 0
         sleep 0.05
     done
-    bench_log "interface: \"$1\" did not appear; the screen:"
+    bench_log "interface: \"$1\" ${3:+with \"$3\" }did not appear; the screen:"
     job_screen | sed 's/^/    /' >&2
     return 1
 }
@@ -85,16 +85,19 @@ job_wait() { # TEXT SECS
 # One commit through the interface; prints the seconds it took.
 bench_job_ours() {
     local dir=$1 t0 t1 done_before n
+    bench_virsh "$URI" destroy job-ours >/dev/null 2>&1
     bench_job_domain job-ours "$dir" || return 1
-    # The interface sees the new domain by its lifecycle event.
-    job_wait "job-ours" 20 || return 1
+    # The interface sees the new domain by its lifecycle event (its row, not the jobs panel's
+    # lines of earlier trials).
+    job_wait "job-ours" 20 "paused" || return 1
     # The newest of our jobs that completed so far (job ids only grow).
     done_before=$(awk '$3 == "paint" { for (i = 4; i <= NF; i++) if ($i ~ /^last_completed_ours=/) {
         split($i, a, "="); v = a[2] } } END { print v + 0 }' "$JOB_TRACE")
     job_tmux send-keys -t j g /
     job_tmux send-keys -t j -l "mid.qcow2"
     job_tmux send-keys -t j Enter
-    sleep 0.3
+    # The detail pane shows the selected layer.
+    job_wait "Path" 10 "$dir/mid.qcow2" || return 1
     job_tmux send-keys -t j c
     job_wait "(directly below)" 10 || return 1
     job_tmux send-keys -t j Enter
@@ -123,6 +126,7 @@ bench_job_ours() {
 
 bench_job_virsh() {
     local dir=$1 t0 rc
+    bench_virsh "$URI" destroy job-virsh >/dev/null 2>&1
     bench_job_domain job-virsh "$dir" || return 1
     t0=$(bench_now)
     bench_virsh "$URI" blockcommit job-virsh vda --base "$dir/base.qcow2" --top "$dir/mid.qcow2" \
@@ -157,6 +161,7 @@ bench_job_figure() {
         rm -rf "$RUN/job-o$i" "$RUN/job-v$i"
     done
     job_tmux send-keys -t j q
+    bench_job_cleanup
     put job.ours_all "${ours[*]}"
     put job.virsh_all "${virsh[*]}"
     if [ "${#ours[@]}" -gt 0 ] && [ "${#virsh[@]}" -gt 0 ]; then
