@@ -264,6 +264,8 @@ struct st_refresh {
     snap_phase *snap; /* the snapshot listings under way */
 };
 
+static void fill_snapshots(st_worker *w, st_refresh *r, st_host *h, bool fresh_only);
+
 /* ---- snapshot trees ---- */
 
 typedef struct snap_job {
@@ -1093,6 +1095,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     st_hash_clear(&p.managed);
     st_host *hs[1] = {h};
     st_model_mark_shared(hs, 1);
+    fill_snapshots(w, r, h, false);
     *rest = r;
     return h;
 }
@@ -1112,19 +1115,41 @@ static void probe_task(void *ctx, size_t i)
     st_jobtab_probe_domain(pc->w, dw->dom, &pc->h->doms[dw->model_index]);
 }
 
+/*
+ * Copies the cached snapshot trees into the model: all of them (st_discover, so that a model
+ * published before the listings shows what was known), or those listed in this refresh.
+ */
+static void fill_snapshots(st_worker *w, st_refresh *r, st_host *h, bool fresh_only)
+{
+    for (size_t i = 0; w->snapshots && i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        st_cached_snaps *cs =
+            st_hash_get(&r->snapset, dw->uuid) ? st_hash_get(&w->cache.snaps, dw->uuid) : NULL;
+        if (!cs || (fresh_only && cs->refresh != w->refreshes))
+            continue;
+        st_domain *d = &h->doms[dw->model_index];
+        for (size_t k = 0; k < d->n_snaps; k++)
+            st_snapshot_clear(&d->snaps[k]);
+        free(d->snaps);
+        free(d->snaps_error);
+        d->n_snaps = cs->n;
+        d->snaps = cs->n ? xcalloc(cs->n, sizeof(st_snapshot)) : NULL;
+        st_snapshots_copy(d->snaps, cs->snaps, cs->n);
+        d->snaps_error = xstrdup0(cs->error);
+    }
+}
+
 bool st_discover_pending(const st_worker *w, const st_refresh *r)
 {
     if (!r)
         return false;
-    if (w->events && st_jobtab_scan_due(w->jobs, w->refreshes))
-        return true;
-    for (size_t i = 0; w->snapshots && i < r->n; i++) {
-        const st_cached_snaps *cs = st_hash_get(&w->cache.snaps, r->dw[i].uuid);
+    /* Worth a model of its own only when trees are missing, not when known ones are listed
+     * again or running domains are scanned for jobs (a few calls in flight together). */
+    for (size_t i = 0; w->snapshots && i < r->n; i++)
         if (st_hash_get(&r->snapset, r->dw[i].uuid) &&
-            (!cs || w->refreshes - cs->refresh >= ST_SNAP_RELIST_EVERY))
+            !st_hash_get(&w->cache.snaps, r->dw[i].uuid))
             return true;
-    }
-    return r->snap && r->snap->n;
+    return false;
 }
 
 void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
@@ -1133,18 +1158,7 @@ void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
      * snapshot), loaded where missing; the listing ran next to the chains. */
     size_t n = snap_join(w, r->snap ? r->snap : snap_start(w, r));
     r->snap = NULL;
-    for (size_t i = 0; w->snapshots && i < r->n; i++) {
-        dom_work *dw = &r->dw[i];
-        st_cached_snaps *cs =
-            st_hash_get(&r->snapset, dw->uuid) ? st_hash_get(&w->cache.snaps, dw->uuid) : NULL;
-        if (!cs)
-            continue;
-        st_domain *d = &h->doms[dw->model_index];
-        d->n_snaps = cs->n;
-        d->snaps = cs->n ? xcalloc(cs->n, sizeof(st_snapshot)) : NULL;
-        st_snapshots_copy(d->snaps, cs->snaps, cs->n);
-        d->snaps_error = xstrdup0(cs->error);
-    }
+    fill_snapshots(w, r, h, true);
     st_trace("discover-snapshots host=%zu fetched=%zu", w->index, n);
 
     /* Block jobs that other clients started (or that ran before we connected): every running

@@ -192,6 +192,105 @@ void st_host_free(st_host *h)
     free(h);
 }
 
+/* FNV-1a over the fields, each ended by a byte no string holds, so that "ab","c" ≠ "a","bc". */
+typedef struct fp {
+    uint64_t h;
+} fp;
+
+static void fp_bytes(fp *f, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        f->h = (f->h ^ b[i]) * 1099511628211ull;
+}
+
+static void fp_str(fp *f, const char *s)
+{
+    if (s)
+        fp_bytes(f, s, strlen(s));
+    fp_bytes(f, s ? "\x01" : "\x02", 1);
+}
+
+static void fp_u64(fp *f, uint64_t v)
+{
+    fp_bytes(f, &v, sizeof(v));
+}
+
+uint64_t st_host_fingerprint(const st_host *h)
+{
+    fp f = {1469598103934665603ull};
+    fp_str(&f, h->uri);
+    fp_str(&f, h->name);
+    fp_str(&f, h->libvirt_version);
+    fp_str(&f, h->hv_version);
+    fp_str(&f, h->hv_type);
+    fp_str(&f, h->error);
+    fp_u64(&f, h->libvirt_ver);
+    fp_u64(&f, (uint64_t)h->reachable | (uint64_t)h->local << 1 | (uint64_t)h->readonly << 2 |
+                   (uint64_t)h->external_revert << 3);
+    fp_u64(&f, h->n_doms);
+    for (size_t i = 0; i < h->n_doms; i++) {
+        const st_domain *d = &h->doms[i];
+        fp_str(&f, d->name);
+        fp_str(&f, d->uuid);
+        fp_str(&f, d->snaps_error);
+        fp_str(&f, d->error);
+        fp_u64(&f, (uint64_t)(uint32_t)d->id << 32 | (uint64_t)d->state << 16 | (uint16_t)d->reason);
+        fp_u64(&f, (uint64_t)d->persistent | (uint64_t)d->managed_save << 1 |
+                       (uint64_t)d->has_agent << 2);
+        fp_u64(&f, d->n_disks);
+        for (size_t k = 0; k < d->n_disks; k++) {
+            const st_disk *k_ = &d->disks[k];
+            fp_str(&f, k_->target);
+            fp_str(&f, k_->bus);
+            fp_str(&f, k_->device);
+            fp_str(&f, k_->type);
+            fp_str(&f, k_->format);
+            fp_str(&f, k_->source);
+            fp_str(&f, k_->pool);
+            fp_str(&f, k_->volume);
+            fp_str(&f, k_->chain_unknown);
+            fp_u64(&f, (uint64_t)k_->readonly | (uint64_t)k_->chain_complete << 1);
+            fp_u64(&f, k_->n_chain);
+            for (size_t l = 0; l < k_->n_chain; l++) {
+                const st_layer *y = &k_->chain[l];
+                fp_str(&f, y->path);
+                fp_str(&f, y->format);
+                fp_str(&f, y->backing_name);
+                fp_str(&f, y->backing_fmt);
+                fp_str(&f, y->broken);
+                fp_u64(&f, y->virtual_size);
+                fp_u64(&f, y->allocation);
+                fp_u64(&f, y->physical);
+                fp_u64(&f, (uint64_t)(uint32_t)y->backing_index);
+                fp_u64(&f, y->dev);
+                fp_u64(&f, y->ino);
+                fp_u64(&f, y->n_shared);
+                for (size_t s = 0; s < y->n_shared; s++)
+                    fp_str(&f, y->shared_with[s]);
+            }
+        }
+        fp_u64(&f, d->n_snaps);
+        for (size_t k = 0; k < d->n_snaps; k++) {
+            const st_snapshot *s = &d->snaps[k];
+            fp_str(&f, s->name);
+            fp_str(&f, s->parent);
+            fp_str(&f, s->description);
+            fp_str(&f, s->state);
+            fp_str(&f, s->memory_file);
+            fp_u64(&f, (uint64_t)s->creation_time);
+            fp_u64(&f, (uint64_t)s->current | (uint64_t)s->external << 1 | (uint64_t)s->memory << 2);
+            fp_u64(&f, s->n_disks);
+            for (size_t j = 0; j < s->n_disks; j++) {
+                fp_str(&f, s->disks[j].target);
+                fp_str(&f, s->disks[j].snapshot);
+                fp_str(&f, s->disks[j].file);
+            }
+        }
+    }
+    return f.h;
+}
+
 const st_domain *st_host_find_domain(const st_host *h, const char *name)
 {
     for (size_t i = 0; h && i < h->n_doms; i++)

@@ -188,6 +188,13 @@ st_host *st_host_new(const char *uri);
  */
 void st_model_mark_shared(st_host **hosts, size_t n_hosts);
 
+/*
+ * A 64-bit digest of everything a model shows except its jobs, generation and time: two refreshes
+ * with the same digest found the same host, and the second need not be sent (the interface would
+ * rebuild the same rows).
+ */
+uint64_t st_host_fingerprint(const st_host *h);
+
 const st_domain *st_host_find_domain(const st_host *h, const char *name);
 const st_disk *st_domain_find_disk(const st_domain *d, const char *target);
 const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name);

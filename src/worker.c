@@ -178,6 +178,7 @@ static void publish(st_worker *w, st_host *h)
 
 static void publish_failure(st_worker *w, const char *error)
 {
+    w->have_fp = false;
     st_host *h = st_host_new(w->uri ? w->uri : w->conn_uri);
     h->name = xstrdup0(w->name ? w->name : w->uri);
     h->libvirt_version = xstrdup0(w->lib_version);
@@ -398,14 +399,29 @@ static void refresh(st_worker *w)
         st_trace("refresh-end host=%zu lost", w->index);
         return;
     }
+    bool sent_partial = false;
     if (rest) {
         /* The interface paints the domains and chains now; the trees follow. */
-        if (w->events && st_discover_pending(w, rest))
+        if (w->events && st_discover_pending(w, rest)) {
             publish_model(w, st_host_dup(h), false);
+            sent_partial = true;
+        }
         st_discover_finish(w, h, rest);
     }
     st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
-    publish(w, h);
+    /* Most refreshes find the host as it was: then nothing is sent, and the interface neither
+     * rebuilds its rows nor holds two models at once. Jobs travel on their own messages; a scan
+     * that found one is sent that way. */
+    uint64_t fp = st_host_fingerprint(h);
+    if (w->have_fp && fp == w->last_fp && w->published_once && !sent_partial) {
+        st_host_free(h);
+        if (st_jobtab_active(w->jobs))
+            st_worker_post_jobs(w);
+    } else {
+        w->last_fp = fp;
+        w->have_fp = true;
+        publish(w, h);
+    }
     /* A refresh frees most of what it allocated (XML documents, statistics, the copies of the
      * last model): hand the freed pages back rather than keep them resident until the next. */
     malloc_trim(0);

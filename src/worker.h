@@ -58,6 +58,8 @@ typedef struct st_worker {
     char *error;
     bool published_once;
     unsigned refreshes;
+    uint64_t last_fp; /* st_host_fingerprint of the last complete model sent */
+    bool have_fp;     /* false when something else was sent since (a failure) */
 
     st_cache cache;
     st_jobtab *jobs;
