@@ -69,6 +69,27 @@ bench_machine() {
     echo "- Whole run: $(get total_seconds) s"
 }
 
+# Names of the remote procedures seen here (numbers from libvirt's remote_protocol.x, checked
+# against libvirtd's log of single virsh commands).
+proc_name() {
+    case $1 in
+    1) echo open ;; 2) echo close ;; 3) echo get-type ;; 4) echo get-version ;;
+    7) echo get-capabilities ;; 14) echo domain-get-xml ;; 23) echo domain-lookup-by-name ;;
+    60) echo supports-feature ;; 66) echo auth-list ;; 99) echo vol-get-xml ;;
+    186) echo snapshot-get-xml ;; 189) echo snapshot-lookup ;; 190) echo has-current-snapshot ;;
+    191) echo snapshot-current ;; 238) echo get-block-job-info ;; 244) echo snapshot-get-parent ;;
+    273) echo list-all-domains ;; 274) echo list-all-snapshots ;; 344) echo get-all-domain-stats ;;
+    360) echo register-close-callback ;; 361) echo unregister-close-callback ;;
+    *) echo "proc $1" ;;
+    esac
+}
+
+procs_line() { # FILE: "count × name" for the commonest procedures
+    head -n "${2:-8}" "$1" 2>/dev/null | while read -r count proc; do
+        printf '%s × %s, ' "$count" "$(proc_name "$proc")"
+    done | sed 's/, $//'
+}
+
 # RESULTS.md with the generated part (between the markers) replaced; the hand-written analysis
 # around it is kept.
 bench_results_md() { # TABLE_FILE
@@ -82,8 +103,13 @@ bench_results_md() { # TABLE_FILE
         echo
         cat "$table"
         echo
-        echo "Calls by procedure number (count, proc) for our cold model: $(head -n 8 "$RUN/rpc-ours.procs" 2>/dev/null | awk '{ printf "%s%s×%s", (NR > 1 ? ", " : ""), $1, $2 }')."
-        echo "For the baseline: $(head -n 8 "$RUN/rpc-baseline.procs" 2>/dev/null | awk '{ printf "%s%s×%s", (NR > 1 ? ", " : ""), $1, $2 }')."
+        echo "Calls of our cold model (figure 2): $(procs_line "$RUN/rpc-ours.procs" 10)."
+        echo
+        echo "Calls of the baseline: $(procs_line "$RUN/rpc-baseline.procs" 10)."
+        echo
+        echo "Calls of \\`--json --running\\`: $(procs_line "$RUN/rpc-running.procs" 10)."
+        echo
+        echo "Calls over the slow link: $(procs_line "$RUN/rpc-link.procs" 10)."
         echo "<!-- bench:end -->"
     )
     if [ -f "$BENCH_RESULTS" ] && grep -q '^<!-- bench:begin' "$BENCH_RESULTS"; then
