@@ -79,6 +79,7 @@ proc_name() {
     186) echo snapshot-get-xml ;; 189) echo snapshot-lookup ;; 190) echo has-current-snapshot ;;
     191) echo snapshot-current ;; 238) echo get-block-job-info ;; 244) echo snapshot-get-parent ;;
     273) echo list-all-domains ;; 274) echo list-all-snapshots ;; 344) echo get-all-domain-stats ;;
+    281) echo list-all-pools ;; 282) echo pool-list-all-volumes ;;
     360) echo register-close-callback ;; 361) echo unregister-close-callback ;;
     *) echo "proc $1" ;;
     esac
@@ -107,7 +108,7 @@ bench_results_md() { # TABLE_FILE
         echo
         echo "Calls of the baseline: $(procs_line "$RUN/rpc-baseline.procs" 10)."
         echo
-        echo "Calls of \\`--json --running\\`: $(procs_line "$RUN/rpc-running.procs" 10)."
+        echo "Calls of \`--json --running\`: $(procs_line "$RUN/rpc-running.procs" 10)."
         echo
         echo "Calls over the slow link: $(procs_line "$RUN/rpc-link.procs" 10)."
         echo "<!-- bench:end -->"
