@@ -27,7 +27,7 @@ bench_report() {
     echo "| 1 | complete model: $NDOMS domains, $NLAYERS layers, $NSNAPS snapshots ($(get model.ours_counts | awk '{ printf "%d domains, %d layers, %d snapshots, %d shared layers", $1, $2, $3, $4 }') seen; baseline saw $(get model.baseline_counts | awk '{ printf "%d, %d, %d", $1, $2, $3 }')) | $(fmt_s "$o") | $(fmt_s "$b") scripted virsh + qemu-img | ${r}× faster | ≥ 50× | $(verdict "$r" ge 50) |"
     o=$(get calls.ours) b=$(get calls.baseline)
     echo "| 2 | libvirt calls for that model (cold start) | $(fmt_n "$o") | $(fmt_n "$b") | $(ratio "$b" "$o")× fewer | chains O(1)/host, snapshots O(snapshots) | see below |"
-    echo "| 2b | libvirt calls per periodic refresh of the interface: usual (largest) | $(get calls.refresh_median) ($(get calls.refresh_max)); each refresh in turn: $(get calls.per_refresh) | — | | O(1) | $(verdict "$(get calls.refresh_median)" le 8) (usual) |"
+    echo "| 2b | libvirt calls per periodic refresh of the interface: plain (largest) | $(get calls.refresh_median) ($(get calls.refresh_max)); each refresh in turn: $(get calls.per_refresh) | — | | O(1) | $(verdict "$(get calls.refresh_median)" le 8) (plain) |"
     o=$(get running.ours) b=$(get running.floor)
     r=$(ratio "$o" "$b")
     echo "| 3 | \`--json --running\` ($BENCH_RUNNING running domains) | $(fmt_s "$o"), $(fmt_n "$(get calls.running)") calls | $(fmt_s "$b") \`virsh domstats --block --backing --list-active\`, $(fmt_n "$(get calls.domstats)") calls | ${r}× the floor | ≤ 1.5× | $(verdict "$r" le 1.5) |"
