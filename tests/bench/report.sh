@@ -65,7 +65,14 @@ bench_machine() {
     echo "- Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
     echo "- Software: $(. /etc/os-release && echo "$PRETTY_NAME"), libvirt $(libvirtd --version | awk '{ print $NF }'), $(qemu-system-x86_64 --version | head -n 1 | sed 's/ (.*//'), virt-snaptree $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo '?')"
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- Lab: $BENCH_SHUTOFF shut-off + $BENCH_RUNNING running (paused) domains, $BENCH_DISKS disks each, chains $BENCH_DEPTH deep, $BENCH_GOLDEN golden bases, $BENCH_SNAPSHOTS snapshots on each of $BENCH_SNAP_DOMAINS domains; built in $(get lab.build) (cached otherwise), running domains started in $(get lab.start_running) s; slow link: $(get lab.link), ${BENCH_RTT_MS} ms RTT"
+    local built
+    built=$(get lab.build)
+    if [ "$built" = cached ]; then
+        built="reused from the cache (built in $(cat "$BENCH_LAB/build-seconds" 2>/dev/null || echo '?') s)"
+    else
+        built="built in $built s"
+    fi
+    echo "- Lab: $BENCH_SHUTOFF shut-off + $BENCH_RUNNING running (paused) domains, $BENCH_DISKS disks each, chains $BENCH_DEPTH deep, $BENCH_GOLDEN golden bases, $BENCH_SNAPSHOTS snapshots on each of $BENCH_SNAP_DOMAINS domains; $built; running domains started in $(get lab.start_running) s; slow link: $(get lab.link), ${BENCH_RTT_MS} ms RTT"
     echo "- Whole run: $(get total_seconds) s"
 }
 
