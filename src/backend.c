@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 
 #include "i18n.h"
+#include "trace.h"
 #include "util.h"
 #include "worker.h"
 
@@ -168,6 +169,7 @@ int st_backend_submit(st_backend *b, size_t host, const st_request *req)
     pthread_mutex_lock(&b->lock);
     int id = b->next_id++;
     pthread_mutex_unlock(&b->lock);
+    st_trace("submit id=%d kind=%d", id, (int)req->kind);
     if (host >= b->n) {
         st_msg *m = xcalloc(1, sizeof(*m));
         m->kind = ST_MSG_RESULT;

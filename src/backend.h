@@ -21,6 +21,7 @@ typedef struct st_backend_opts {
     int interval_ms;        /* periodic stats refresh; 0 = default (2000) */
     bool events;            /* register for libvirt events (the TUI); --list does without */
     bool snapshots;         /* read snapshot trees */
+    bool running_only;      /* only active domains (reports; never for planning) */
 } st_backend_opts;
 
 typedef enum {

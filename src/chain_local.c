@@ -93,6 +93,8 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
     }
     l->physical = size;
     l->allocation = S_ISREG(st.st_mode) ? (uint64_t)st.st_blocks * 512 : 0;
+    l->dev = (uint64_t)st.st_dev;
+    l->ino = (uint64_t)st.st_ino;
 
     st_image_info info;
     int r = st_image_probe_fd(fd, size, hint, &info);
@@ -161,6 +163,9 @@ size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
             break;
     }
     free(w.seen);
+    /* Cached between refreshes: no room for layers that never come. */
+    if (w.cap > w.n)
+        w.layers = xrealloc(w.layers, w.n * sizeof(*w.layers));
     *out = w.layers;
     return w.n;
 }

@@ -1,7 +1,26 @@
 /*
- * Builds the model of one host. A refresh costs one bulk stats call (every running domain's whole
- * chain) plus three bulk domain lists; domain and snapshot XML are fetched only for domains the
- * cache does not know or that events marked changed.
+ * Builds the model of one host. A refresh is a few phases, each of which keeps up to w->par
+ * libvirt calls in flight on the one connection (libvirt's remote driver allows calls from
+ * several threads), so that a slow link costs a few round trips per phase, not one per call:
+ *
+ *   1. the bulk calls, together: the states of every domain (virConnectGetAllDomainStats), the
+ *      block statistics where they are needed (below), and three bulk domain lists (persistent,
+ *      managed save, has snapshots);
+ *   2. the XML of each domain the cache does not hold (or that events or the statistics showed
+ *      changed);
+ *   3. the chains. On this machine every chain, a running domain's too, comes from the live XML
+ *      (libvirt's own record of the chain) and the images' headers, read here and cached by file
+ *      signature: the first model never waits for libvirt to ask every QEMU for block
+ *      statistics (about 10 ms of QEMU and libvirtd time per running domain). Later refreshes of
+ *      the interface still make that bulk call, for running domains only, to see chains changed
+ *      by other tools (an external snapshot raises no event). On a remote host running chains
+ *      and sizes come from the block statistics; shut-off chains from storage pool volumes,
+ *      walked for all disks at once and cached for a few refreshes;
+ *   4. snapshot trees: cached; listed again now and then, fetching only snapshots not seen
+ *      before. For a report (--list, --json) the listing runs on a thread of its own from the end
+ *      of phase 1, next to phases 2 and 3; st_discover_finish joins it. The interface publishes
+ *      the model first and lists the trees afterwards, so that every domain and chain is
+ *      painted as soon as it is known and the trees fill in.
  */
 #include "config.h"
 
@@ -10,11 +29,12 @@
 
 #include "i18n.h"
 #include "qcow2.h"
+#include "trace.h"
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
 
-enum { ST_SNAP_RELIST_EVERY = 5, ST_POOL_REFRESH_EVERY = 15 };
+enum { ST_SNAP_RELIST_EVERY = 5, ST_REMOTE_REWALK_EVERY = 5 };
 
 /* One block.N entry of the bulk stats. */
 typedef struct stat_block {
@@ -25,6 +45,7 @@ typedef struct stat_block {
 
 typedef struct stat_dom {
     int state, reason;
+    bool have_blocks; /* block statistics were asked for this domain */
     stat_block *blocks;
     size_t n_blocks;
 } stat_dom;
@@ -43,12 +64,14 @@ static bool param_index(const char *field, const char *prefix, size_t *idx, cons
     return true;
 }
 
+/* Adds what one stats record says to sd (a domain may have a state record and a block one). */
 static void parse_stats(const virDomainStatsRecord *rec, stat_dom *sd)
 {
-    memset(sd, 0, sizeof(*sd));
     for (int i = 0; i < rec->nparams; i++) {
         const virTypedParameter *p = &rec->params[i];
         if (strcmp(p->field, "block.count") == 0 && p->type == VIR_TYPED_PARAM_UINT) {
+            free(sd->blocks);
+            sd->have_blocks = true;
             sd->n_blocks = p->value.ui > 4096 ? 4096 : p->value.ui;
             sd->blocks = xcalloc(sd->n_blocks, sizeof(stat_block));
             for (size_t k = 0; k < sd->n_blocks; k++)
@@ -79,27 +102,6 @@ static void parse_stats(const virDomainStatsRecord *rec, stat_dom *sd)
                 b->physical = p->value.ul;
         }
     }
-}
-
-/* Fetches and parses a domain's XML; NULL with *err on failure. */
-static st_cached_domain *fetch_domain_xml(st_worker *w, virDomainPtr dom, char **err)
-{
-    st_worker_busy(w);
-    char *xml = virDomainGetXMLDesc(dom, 0);
-    st_worker_idle(w);
-    if (!xml) {
-        *err = st_lv_error(_("cannot read the domain XML"));
-        return NULL;
-    }
-    st_cached_domain *cd = xcalloc(1, sizeof(*cd));
-    if (st_xml_parse_domain(xml, &cd->dom, err) != 0) {
-        free(xml);
-        free(cd);
-        return NULL;
-    }
-    free(xml);
-    cd->active = virDomainIsActive(dom) == 1;
-    return cd;
 }
 
 /* Whether the cached XML still describes what the stats show (paths of every disk's layers). */
@@ -136,7 +138,7 @@ static const st_layer *xml_layer_for(const st_disk *xd, const char *path, int ba
     return NULL;
 }
 
-/* Running domain: the chain as the bulk stats list it, formats from the XML. */
+/* Remote running domain: the chain as the bulk stats list it, formats from the XML. */
 static void chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd)
 {
     size_t n = 0;
@@ -165,119 +167,40 @@ static void chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd)
     }
 }
 
-/* Local running domain: the raw backing names come from the headers (for RELATIVE). */
-static void fill_backing_names(st_worker *w, st_disk *d)
+/*
+ * Running domain on this machine: the chain as the live XML records it (paths, formats, libvirt's
+ * indexes), with sizes, raw backing names (for RELATIVE) and file identities from the headers,
+ * matched by path. Sizes thus mean the same as for a shut-off domain: allocation is what the file
+ * occupies (du, qemu-img's actual-size), not QEMU's highest written offset, which libvirt's block
+ * statistics call allocation and which only the running QEMU knows. A block device has no such
+ * size on this side; there the statistics' figure is used when this refresh asked for them.
+ */
+static void chain_from_xml_and_headers(st_disk *d, const st_disk *xd, const st_layer *local,
+                                       size_t n_local, const stat_dom *sd)
 {
-    if (!d->n_chain || !d->chain[0].path || d->chain[0].path[0] != '/')
-        return;
-    st_layer *local = NULL;
-    size_t n = st_cache_local_chain(&w->cache, d->chain[0].path, d->chain[0].format, &local);
-    for (size_t i = 0; i < d->n_chain; i++)
-        for (size_t j = 0; j < n; j++)
-            if (streq0(d->chain[i].path, local[j].path)) {
-                d->chain[i].backing_name = xstrdup0(local[j].backing_name);
-                d->chain[i].backing_fmt = xstrdup0(local[j].backing_fmt);
-                break;
-            }
-    for (size_t j = 0; j < n; j++)
-        st_layer_clear(&local[j]);
-    free(local);
-}
-
-/* A remote shut-off domain: follow the chain through storage pool volumes. */
-/* Refreshes the pool holding `vol` once per discovery when its cached chains may be stale. */
-static void refresh_pool_of(st_worker *w, virStorageVolPtr vol)
-{
-    if (!w->pools_refresh_now)
-        return;
-    virStoragePoolPtr pool = virStoragePoolLookupByVolume(vol);
-    const char *name = pool ? virStoragePoolGetName(pool) : NULL;
-    if (name && !st_hash_get(&w->pools_refreshed, name)) {
-        st_hash_put(&w->pools_refreshed, name, (void *)1);
-        if (virStoragePoolRefresh(pool, 0) < 0)
-            virResetLastError();
-    }
-    if (pool)
-        virStoragePoolFree(pool);
-    virResetLastError();
-}
-
-static void chain_from_pools(st_worker *w, st_disk *d, const stat_block *top)
-{
-    char *path = xstrdup0(d->source);
-    char *fmt = xstrdup0(d->format);
-    size_t cap = 0;
-    while (path && d->n_chain < ST_CHAIN_MAX_DEPTH) {
-        st_worker_busy(w);
-        virStorageVolPtr vol = virStorageVolLookupByPath(w->conn, path);
-        if (vol)
-            refresh_pool_of(w, vol);
-        char *xml = vol ? virStorageVolGetXMLDesc(vol, 0) : NULL;
-        st_worker_idle(w);
-        if (vol)
-            virStorageVolFree(vol);
-        st_volinfo vi = {0};
-        char *err = NULL;
-        if (!xml || st_xml_parse_volume(xml, &vi, &err) != 0) {
-            free(err);
-            free(xml);
-            if (d->n_chain == 0) {
-                xgrow((void **)&d->chain, &cap, 1, sizeof(st_layer));
-                st_layer *l = &d->chain[d->n_chain++];
-                l->path = path;
-                l->format = fmt;
-                l->backing_index = -1;
-                if (top) {
-                    l->virtual_size = top->capacity;
-                    l->allocation = top->allocation;
-                    l->physical = top->physical;
-                }
-                path = fmt = NULL;
-            }
-            if (!d->chain_unknown)
-                d->chain_unknown =
-                    xstrdup(_("remote host and the image is not in a storage pool: the chain "
-                              "below it is not known while the domain is shut off"));
+    d->n_chain = xd->n_chain;
+    d->chain = xd->n_chain ? xcalloc(xd->n_chain, sizeof(st_layer)) : NULL;
+    st_layers_copy(d->chain, xd->chain, xd->n_chain);
+    for (size_t i = 0; i < d->n_chain; i++) {
+        st_layer *l = &d->chain[i];
+        for (size_t j = 0; j < n_local; j++) {
+            const st_layer *h = &local[j];
+            if (!streq0(l->path, h->path))
+                continue;
+            l->virtual_size = h->virtual_size;
+            l->allocation = h->allocation;
+            l->physical = h->physical;
+            l->backing_name = xstrdup0(h->backing_name);
+            l->backing_fmt = xstrdup0(h->backing_fmt);
+            l->dev = h->dev;
+            l->ino = h->ino;
+            if (!l->format)
+                l->format = xstrdup0(h->format);
             break;
         }
-        free(xml);
-        xgrow((void **)&d->chain, &cap, d->n_chain + 1, sizeof(st_layer));
-        st_layer *l = &d->chain[d->n_chain++];
-        l->path = path;
-        l->format = vi.format ? xstrdup(vi.format) : fmt;
-        if (vi.format)
-            free(fmt);
-        l->backing_index = -1;
-        l->virtual_size = vi.capacity;
-        l->allocation = vi.allocation;
-        l->backing_name = xstrdup0(vi.backing_path);
-        path = xstrdup0(vi.backing_path);
-        fmt = xstrdup0(vi.backing_format);
-        st_volinfo_clear(&vi);
-    }
-    free(path);
-    free(fmt);
-}
-
-/* Detached branches from the domain's metadata; on this machine their chains are read too. */
-static void load_branches(st_worker *w, st_domain *d, const st_domain *xd)
-{
-    d->n_branches = xd->n_branches;
-    d->branches = xd->n_branches ? xcalloc(xd->n_branches, sizeof(st_branch)) : NULL;
-    st_branches_copy(d->branches, xd->branches, xd->n_branches);
-    for (size_t i = 0; w->local && i < d->n_branches; i++) {
-        st_branch *b = &d->branches[i];
-        if (!b->file || b->file[0] != '/')
-            continue;
-        st_layer *layers = NULL;
-        size_t n = st_cache_local_chain(&w->cache, b->file, NULL, &layers);
-        b->chain = n ? xcalloc(n, sizeof(char *)) : NULL;
-        for (size_t k = 0; k < n; k++) {
-            if (layers[k].path)
-                b->chain[b->n_chain++] = xstrdup(layers[k].path);
-            st_layer_clear(&layers[k]);
-        }
-        free(layers);
+        for (size_t k = 0; !l->allocation && k < sd->n_blocks; k++)
+            if (streq0(sd->blocks[k].path, l->path))
+                l->allocation = sd->blocks[k].allocation;
     }
 }
 
@@ -302,102 +225,229 @@ static const stat_block *top_stat(const stat_dom *sd, const char *target)
     return NULL;
 }
 
-static void build_disk(st_worker *w, st_disk *d, const st_disk *xd, const stat_dom *sd, bool active)
+/* ---- one refresh ---- */
+
+/* A domain of this refresh: its stats record and what the phases found for it. */
+typedef struct dom_work {
+    virDomainPtr dom; /* from the stats record, referenced until st_discover_finish */
+    stat_dom sd;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    bool active;
+    st_cached_domain *cd; /* the cache's entry (owned by the cache) */
+    st_cached_domain *fetched;
+    char *err;
+    size_t model_index; /* where it ended in h->doms */
+} dom_work;
+
+/* A local chain to validate or read: one per distinct (format, top path). */
+typedef struct chain_job {
+    char *key;
+    const char *path, *fmt;
+    st_cached_chain *cached; /* NULL or the cache's entry, valid until the cache is touched */
+    st_cached_chain *fresh;  /* read by the job when cached is stale or missing */
+} chain_job;
+
+/* A remote shut-off disk whose chain is walked through storage pool volumes. */
+typedef struct pool_job {
+    const st_disk *disk; /* from the domain's XML */
+    char *key;
+    st_cached_remote *fresh;
+} pool_job;
+
+typedef struct snap_phase snap_phase;
+
+struct st_refresh {
+    virDomainStatsRecordPtr *recs, *block_recs;
+    dom_work *dw;
+    size_t n;
+    st_hash snapset;  /* uuids with snapshots */
+    snap_phase *snap; /* the snapshot listings under way */
+};
+
+static void fill_snapshots(st_worker *w, st_refresh *r, st_host *h, bool fresh_only);
+
+/* ---- snapshot trees ---- */
+
+typedef struct snap_job {
+    dom_work *dw;
+    st_snapshot *old; /* a copy of the cached list, reused by name when relisting */
+    size_t n_old;
+    st_cached_snaps *fresh;
+    virDomainSnapshotPtr *snaps;
+    int n;
+    char *current;
+} snap_job;
+
+/* One snapshot whose XML is to be read: job j's k-th. */
+typedef struct snap_xml {
+    snap_job *job;
+    int k;
+} snap_xml;
+
+/* The snapshot phase, which runs on a thread of its own next to the chains (it touches no
+ * cache: what it reuses was copied out before it started). */
+struct snap_phase {
+    st_worker *w;
+    snap_job *jobs;
+    size_t n;
+    snap_xml *xmls;
+    size_t n_xml;
+    pthread_t thread;
+    bool started;
+};
+
+static const st_snapshot *old_snapshot(const snap_job *j, const char *name)
 {
-    copy_disk_head(d, xd);
-    if (active) {
-        chain_from_stats(d, xd, sd);
-        if (w->local)
-            fill_backing_names(w, d);
-        return;
-    }
-    if (!xd->source) {
-        return; /* an empty cdrom: no chain */
-    }
-    if (!w->local && (xd->n_chain > 1 || xd->chain_complete)) {
-        /* The XML of a shut-off domain may carry the chain (the test driver keeps it; libvirt
-         * writes an empty <backingStore/> where it knows there is none). On this machine the
-         * headers are the truth and are read instead. */
-        d->n_chain = xd->n_chain;
-        d->chain = xcalloc(xd->n_chain, sizeof(st_layer));
-        st_layers_copy(d->chain, xd->chain, xd->n_chain);
-        return;
-    }
-    if (w->local && xd->source[0] == '/' && streq0(xd->type, "file")) {
-        d->n_chain = st_cache_local_chain(&w->cache, xd->source, xd->format, &d->chain);
-        return;
-    }
-    if (w->local && xd->source[0] == '/' && streq0(xd->type, "block")) {
-        d->n_chain = st_cache_local_chain(&w->cache, xd->source, xd->format, &d->chain);
-        return;
-    }
-    if (!w->local && xd->source[0] == '/') {
-        chain_from_pools(w, d, top_stat(sd, xd->target));
-        return;
-    }
-    d->n_chain = 1;
-    d->chain = xcalloc(1, sizeof(st_layer));
-    d->chain[0].path = xstrdup(xd->source);
-    d->chain[0].format = xstrdup0(xd->format);
-    d->chain[0].backing_index = -1;
-    d->chain_unknown = xstrdup(_("network disk: the chain below it is not read"));
+    for (size_t i = 0; i < j->n_old; i++)
+        if (streq0(j->old[i].name, name))
+            return &j->old[i];
+    return NULL;
 }
 
-/* The snapshot forest, from the cache unless events marked the domain changed. */
-static void load_snapshots(st_worker *w, virDomainPtr dom, st_domain *d, bool has_snaps)
+/* Lists one domain's snapshots (topological) and names the current one. */
+static void snap_list_task(void *ctx, size_t i)
 {
-    if (!has_snaps)
+    snap_phase *sp = ctx;
+    st_worker *w = sp->w;
+    snap_job *j = &sp->jobs[i];
+    j->fresh = xcalloc(1, sizeof(st_cached_snaps));
+    j->fresh->refresh = w->refreshes;
+    st_worker_busy(w);
+    j->n = virDomainListAllSnapshots(j->dw->dom, &j->snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
+    st_worker_idle(w);
+    if (j->n < 0) {
+        j->fresh->error = st_lv_error(_("cannot list snapshots"));
+        j->n = 0;
         return;
-    st_cached_snaps *cs = st_hash_get(&w->cache.snaps, d->uuid);
-    /* No event announces a new snapshot: relist now and then even without one. */
-    if (cs && w->refreshes - cs->refresh >= ST_SNAP_RELIST_EVERY) {
-        st_hash_del(&w->cache.snaps, d->uuid);
-        cs = NULL;
     }
-    if (!cs) {
-        cs = xcalloc(1, sizeof(*cs));
-        cs->refresh = w->refreshes;
-        virDomainSnapshotPtr *snaps = NULL;
-        st_worker_busy(w);
-        int n = virDomainListAllSnapshots(dom, &snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
-        st_worker_idle(w);
-        if (n < 0) {
-            cs->error = st_lv_error(_("cannot list snapshots"));
-        } else {
-            cs->snaps = xcalloc(n, sizeof(st_snapshot));
-            st_worker_busy(w);
-            virDomainSnapshotPtr cur = virDomainSnapshotCurrent(dom, 0);
-            st_worker_idle(w);
-            if (!cur)
-                virResetLastError();
-            const char *curname = cur ? virDomainSnapshotGetName(cur) : NULL;
-            for (int i = 0; i < n; i++) {
-                st_worker_busy(w);
-                char *xml = virDomainSnapshotGetXMLDesc(snaps[i], 0);
-                st_worker_idle(w);
-                st_snapshot *s = &cs->snaps[cs->n];
-                char *err = NULL;
-                if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
-                    free(err);
-                    st_snapshot_clear(s);
-                    s->name = xstrdup(virDomainSnapshotGetName(snaps[i]));
-                }
-                s->current = streq0(s->name, curname);
-                cs->n++;
-                free(xml);
-                virDomainSnapshotFree(snaps[i]);
-            }
-            if (cur)
-                virDomainSnapshotFree(cur);
-            free(snaps);
-        }
-        st_hash_put(&w->cache.snaps, d->uuid, cs);
+    j->fresh->snaps = j->n ? xcalloc((size_t)j->n, sizeof(st_snapshot)) : NULL;
+    if (!j->n)
+        return;
+    st_worker_busy(w);
+    virDomainSnapshotPtr cur = virDomainSnapshotCurrent(j->dw->dom, 0);
+    st_worker_idle(w);
+    if (cur) {
+        j->current = xstrdup(virDomainSnapshotGetName(cur));
+        virDomainSnapshotFree(cur);
+    } else {
+        virResetLastError();
     }
-    d->n_snaps = cs->n;
-    d->snaps = cs->n ? xcalloc(cs->n, sizeof(st_snapshot)) : NULL;
-    st_snapshots_copy(d->snaps, cs->snaps, cs->n);
-    d->snaps_error = xstrdup0(cs->error);
 }
+
+/* Reads one snapshot's XML into its place in the job's list. */
+static void snap_xml_task(void *ctx, size_t i)
+{
+    snap_phase *sp = ctx;
+    snap_job *j = sp->xmls[i].job;
+    int k = sp->xmls[i].k;
+    st_snapshot *s = &j->fresh->snaps[k];
+    st_worker_busy(sp->w);
+    char *xml = virDomainSnapshotGetXMLDesc(j->snaps[k], 0);
+    st_worker_idle(sp->w);
+    char *err = NULL;
+    if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
+        free(err);
+        virResetLastError();
+        st_snapshot_clear(s);
+        s->name = xstrdup(virDomainSnapshotGetName(j->snaps[k]));
+    }
+    free(xml);
+}
+
+/*
+ * Snapshot trees, in two rounds of calls in flight together: every domain's listing and current
+ * snapshot, then the XML of every snapshot not seen before. A snapshot's XML does not change once
+ * taken, except by a redefinition, which libvirt announces to nobody: such an edit shows after
+ * the next reconnect or an event on the domain.
+ */
+static void *snap_main(void *arg)
+{
+    snap_phase *sp = arg;
+    st_parallel_enter();
+    st_parallel(sp->n, sp->w->par, snap_list_task, sp);
+    size_t cap = 0;
+    for (size_t i = 0; i < sp->n; i++) {
+        snap_job *j = &sp->jobs[i];
+        for (int k = 0; k < j->n; k++) {
+            const st_snapshot *seen = old_snapshot(j, virDomainSnapshotGetName(j->snaps[k]));
+            if (seen) {
+                st_snapshots_copy(&j->fresh->snaps[k], seen, 1);
+                continue;
+            }
+            xgrow((void **)&sp->xmls, &cap, sp->n_xml + 1, sizeof(snap_xml));
+            sp->xmls[sp->n_xml++] = (snap_xml){j, k};
+        }
+    }
+    st_parallel(sp->n_xml, sp->w->par, snap_xml_task, sp);
+    st_parallel_leave();
+    return NULL;
+}
+
+/* Starts the snapshot phase for the domains whose trees are missing or due a listing. */
+static snap_phase *snap_start(st_worker *w, st_refresh *r)
+{
+    snap_phase *sp = xcalloc(1, sizeof(*sp));
+    sp->w = w;
+    sp->jobs = r->n ? xcalloc(r->n, sizeof(snap_job)) : NULL;
+    for (size_t i = 0; w->snapshots && i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        if (!st_hash_get(&r->snapset, dw->uuid))
+            continue;
+        st_cached_snaps *cs = st_hash_get(&w->cache.snaps, dw->uuid);
+        if (cs && w->refreshes - cs->refresh < ST_SNAP_RELIST_EVERY)
+            continue;
+        snap_job *j = &sp->jobs[sp->n++];
+        j->dw = dw;
+        if (cs && cs->n) {
+            j->n_old = cs->n;
+            j->old = xcalloc(cs->n, sizeof(st_snapshot));
+            st_snapshots_copy(j->old, cs->snaps, cs->n);
+        }
+    }
+    if (sp->n)
+        sp->started = pthread_create(&sp->thread, NULL, snap_main, sp) == 0;
+    if (sp->n && !sp->started)
+        snap_main(sp);
+    return sp;
+}
+
+/* Waits for the snapshot phase and files its lists in the cache; returns the XML reads made. */
+static size_t snap_join(st_worker *w, snap_phase *sp)
+{
+    if (sp->started)
+        pthread_join(sp->thread, NULL);
+    for (size_t i = 0; i < sp->n; i++) {
+        snap_job *j = &sp->jobs[i];
+        for (int k = 0; k < j->n; k++) {
+            st_snapshot *s = &j->fresh->snaps[k];
+            s->current = streq0(s->name, j->current);
+            virDomainSnapshotFree(j->snaps[k]);
+        }
+        j->fresh->n = (size_t)j->n;
+        free(j->snaps);
+        free(j->current);
+        for (size_t k = 0; k < j->n_old; k++)
+            st_snapshot_clear(&j->old[k]);
+        free(j->old);
+        st_hash_put(&w->cache.snaps, j->dw->uuid, j->fresh); /* frees the old list */
+    }
+    size_t nx = sp->n_xml;
+    free(sp->xmls);
+    free(sp->jobs);
+    free(sp);
+    return nx;
+}
+
+typedef struct phase1 {
+    st_worker *w;
+    unsigned state_flags, block_flags;
+    bool want_block, want_snapset;
+    unsigned only;
+    virDomainStatsRecordPtr *recs, *block_recs;
+    int n, n_block;
+    char *error;
+    st_hash persistent, managed, snapset;
+} phase1;
 
 /* The UUIDs of the domains a bulk list with `flags` returns, in a set. */
 static void list_uuid_set(st_worker *w, unsigned flags, st_hash *set)
@@ -419,51 +469,372 @@ static void list_uuid_set(st_worker *w, unsigned flags, st_hash *set)
     free(doms);
 }
 
-static void build_domain(st_worker *w, virDomainStatsRecordPtr rec, st_domain *d,
-                         const st_hash *persistent, const st_hash *managed, const st_hash *snapset)
+/*
+ * The block statistics: the one call that makes libvirt ask every running QEMU (about 10 ms each
+ * here), so it runs on a thread of its own while the XML and the headers are read, and is joined
+ * before anything needs it.
+ */
+static void *block_stats_main(void *arg)
 {
-    stat_dom sd;
-    parse_stats(rec, &sd);
-    char uuid[VIR_UUID_STRING_BUFLEN] = "";
-    virDomainGetUUIDString(rec->dom, uuid);
-    bool active = virDomainGetID(rec->dom) != (unsigned int)-1;
+    phase1 *p = arg;
+    st_parallel_enter();
+    st_worker_busy(p->w);
+    p->n_block = virConnectGetAllDomainStats(p->w->conn, VIR_DOMAIN_STATS_BLOCK, &p->block_recs,
+                                             p->block_flags);
+    st_worker_idle(p->w);
+    if (p->n_block < 0)
+        virResetLastError(); /* the chains still come from the XML */
+    st_parallel_leave();
+    return NULL;
+}
 
-    st_cached_domain *cd = st_hash_get(&w->cache.domains, uuid);
-    if (cd && !xml_matches_stats(cd, &sd, active)) {
-        st_cache_forget_domain(&w->cache, uuid);
-        cd = NULL;
+static void phase1_task(void *ctx, size_t i)
+{
+    phase1 *p = ctx;
+    st_worker *w = p->w;
+    switch (i) {
+    case 0:
+        st_worker_busy(w);
+        p->n =
+            virConnectGetAllDomainStats(w->conn, VIR_DOMAIN_STATS_STATE, &p->recs, p->state_flags);
+        st_worker_idle(w);
+        if (p->n < 0)
+            p->error = st_lv_error(_("cannot read domain statistics"));
+        break;
+    case 1:
+        break;
+    case 2:
+        list_uuid_set(w, p->only | VIR_CONNECT_LIST_DOMAINS_PERSISTENT, &p->persistent);
+        break;
+    case 3:
+        list_uuid_set(w, p->only | VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, &p->managed);
+        break;
+    case 4:
+        if (p->want_snapset)
+            list_uuid_set(w, p->only | VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, &p->snapset);
+        break;
     }
-    char *err = NULL;
-    if (!cd) {
-        cd = fetch_domain_xml(w, rec->dom, &err);
-        if (cd)
-            st_hash_put(&w->cache.domains, uuid, cd);
+}
+
+typedef struct xml_ctx {
+    st_worker *w;
+    dom_work **todo;
+} xml_ctx;
+
+/* Fetches and parses one domain's XML (a task of phase 2). */
+static void xml_task(void *ctx, size_t i)
+{
+    xml_ctx *x = ctx;
+    dom_work *dw = x->todo[i];
+    st_worker_busy(x->w);
+    char *xml = virDomainGetXMLDesc(dw->dom, 0);
+    st_worker_idle(x->w);
+    if (!xml) {
+        dw->err = st_lv_error(_("cannot read the domain XML"));
+        return;
     }
-    d->name = xstrdup(virDomainGetName(rec->dom));
-    memcpy(d->uuid, uuid, sizeof(d->uuid));
-    d->uuid[sizeof(d->uuid) - 1] = '\0';
-    d->id = active ? (int)virDomainGetID(rec->dom) : -1;
-    d->state = sd.state;
-    d->reason = sd.reason;
-    d->persistent = st_hash_get(persistent, uuid) != NULL;
-    d->managed_save = st_hash_get(managed, uuid) != NULL;
-    if (cd) {
-        d->has_agent = cd->dom.has_agent;
-        d->n_disks = cd->dom.n_disks;
-        d->disks = d->n_disks ? xcalloc(d->n_disks, sizeof(st_disk)) : NULL;
-        for (size_t k = 0; k < d->n_disks; k++)
-            build_disk(w, &d->disks[k], &cd->dom.disks[k], &sd, active);
-        load_branches(w, d, &cd->dom);
+    st_cached_domain *cd = xcalloc(1, sizeof(*cd));
+    if (st_xml_parse_domain(xml, &cd->dom, &dw->err) != 0) {
+        free(cd);
     } else {
-        d->error = err; /* shown on the domain; its disks are unknown */
-        err = NULL;
+        /* Live or inactive XML: the active flag comes from the stats record (no call). */
+        cd->active = dw->active;
+        dw->fetched = cd;
+    }
+    free(xml);
+}
+
+static void chain_task(void *ctx, size_t i)
+{
+    chain_job *j = &((chain_job *)ctx)[i];
+    if (j->cached && st_cache_chain_valid(j->cached))
+        return;
+    j->fresh = st_cache_chain_read(j->path, j->fmt);
+}
+
+/* ---- remote shut-off chains through storage pools ---- */
+
+typedef struct pool_ctx {
+    st_worker *w;
+    pool_job *jobs;
+    st_hash vols;         /* lexical path → virStorageVolPtr, from listing every active pool */
+    pthread_mutex_t lock; /* guards memo */
+    st_hash memo;         /* lexical path → st_volinfo* read during this refresh */
+} pool_ctx;
+
+static void free_volinfo(void *p)
+{
+    st_volinfo_clear(p);
+    free(p);
+}
+
+static void free_vol(void *p)
+{
+    virStorageVolFree(p);
+}
+
+/* Lists the volumes of every active pool: one call, then one per pool, all in flight at once. */
+typedef struct vol_list {
+    st_worker *w;
+    virStoragePoolPtr *pools;
+    virStorageVolPtr **vols;
+    int *n;
+} vol_list;
+
+static void vol_list_task(void *ctx, size_t i)
+{
+    vol_list *v = ctx;
+    st_worker_busy(v->w);
+    /* A pool answers from what it read at its last refresh: a merge since (ours, or another
+     * tool's) would still show the old backing files. Chains are walked rarely: refresh first. */
+    if (virStoragePoolRefresh(v->pools[i], 0) < 0)
+        virResetLastError();
+    v->n[i] = virStoragePoolListAllVolumes(v->pools[i], &v->vols[i], 0);
+    st_worker_idle(v->w);
+    if (v->n[i] < 0)
+        virResetLastError();
+}
+
+static void index_pool_volumes(st_worker *w, pool_ctx *pc)
+{
+    virStoragePoolPtr *pools = NULL;
+    st_worker_busy(w);
+    int np = virConnectListAllStoragePools(w->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    st_worker_idle(w);
+    if (np <= 0) {
+        virResetLastError();
+        free(pools);
+        return;
+    }
+    vol_list v = {w, pools, xcalloc(np, sizeof(virStorageVolPtr *)), xcalloc(np, sizeof(int))};
+    st_parallel((size_t)np, w->par, vol_list_task, &v);
+    for (int i = 0; i < np; i++) {
+        for (int k = 0; k < v.n[i]; k++) {
+            /* A volume's key is its path in file-based pools; other pools use other keys, which
+             * then simply match no disk (virStorageVolGetPath would cost a call each). */
+            const char *key = virStorageVolGetKey(v.vols[i][k]);
+            char *lex = key && key[0] == '/' ? st_path_lexical(key) : NULL;
+            if (lex && !st_hash_get(&pc->vols, lex))
+                st_hash_put(&pc->vols, lex, v.vols[i][k]);
+            else
+                virStorageVolFree(v.vols[i][k]);
+            free(lex);
+        }
+        free(v.vols[i]);
+        virStoragePoolFree(pools[i]);
+    }
+    free(v.vols);
+    free(v.n);
+    free(pools);
+}
+
+/* The volume XML of `path`, read once per refresh; NULL when no pool holds it. */
+static const st_volinfo *pool_volume(pool_ctx *pc, const char *path)
+{
+    char *lex = st_path_lexical(path);
+    pthread_mutex_lock(&pc->lock);
+    st_volinfo *vi = st_hash_get(&pc->memo, lex);
+    pthread_mutex_unlock(&pc->lock);
+    if (vi) {
+        free(lex);
+        return vi->path ? vi : NULL;
+    }
+    virStorageVolPtr vol = st_hash_get(&pc->vols, lex);
+    st_worker_busy(pc->w);
+    char *xml = NULL;
+    if (vol) {
+        xml = virStorageVolGetXMLDesc(vol, 0);
+    } else {
+        /* Not in the listing (a pool that keys volumes otherwise): ask by path. */
+        virStorageVolPtr v = virStorageVolLookupByPath(pc->w->conn, path);
+        xml = v ? virStorageVolGetXMLDesc(v, 0) : NULL;
+        if (v)
+            virStorageVolFree(v);
+    }
+    st_worker_idle(pc->w);
+    vi = xcalloc(1, sizeof(*vi));
+    char *err = NULL;
+    if (!xml || st_xml_parse_volume(xml, vi, &err) != 0) {
+        virResetLastError();
+        st_volinfo_clear(vi); /* path NULL: remembered as "not in a pool" */
     }
     free(err);
-    if (w->snapshots)
-        load_snapshots(w, rec->dom, d, st_hash_get(snapset, uuid) != NULL);
-    if (active && w->events && st_jobtab_scan_due(w->jobs, w->refreshes))
-        st_jobtab_probe_domain(w, rec->dom, d);
-    free(sd.blocks);
+    free(xml);
+    pthread_mutex_lock(&pc->lock);
+    if (!st_hash_get(&pc->memo, lex)) {
+        st_hash_put(&pc->memo, lex, vi);
+    } else {
+        free_volinfo(vi); /* another thread read it meanwhile */
+        vi = st_hash_get(&pc->memo, lex);
+    }
+    pthread_mutex_unlock(&pc->lock);
+    free(lex);
+    return vi->path ? vi : NULL;
+}
+
+/* Walks one remote shut-off disk's chain (a task). */
+static void pool_task(void *ctx, size_t i)
+{
+    pool_ctx *pc = ctx;
+    pool_job *j = &pc->jobs[i];
+    const st_disk *d = j->disk;
+    st_cached_remote *cr = xcalloc(1, sizeof(*cr));
+    cr->refresh = pc->w->refreshes;
+    char *path = xstrdup0(d->source);
+    char *fmt = xstrdup0(d->format);
+    size_t cap = 0;
+    while (path && cr->n < ST_CHAIN_MAX_DEPTH) {
+        const st_volinfo *vi = pool_volume(pc, path);
+        if (!vi) {
+            if (cr->n == 0) {
+                xgrow((void **)&cr->layers, &cap, 1, sizeof(st_layer));
+                st_layer *l = &cr->layers[cr->n++];
+                memset(l, 0, sizeof(*l));
+                l->path = path;
+                l->format = fmt;
+                l->backing_index = -1; /* sizes: from the statistics, when copied */
+                path = fmt = NULL;
+            }
+            cr->unknown = xstrdup(_("remote host and the image is not in a storage pool: the "
+                                    "chain below it is not known while the domain is shut off"));
+            break;
+        }
+        xgrow((void **)&cr->layers, &cap, cr->n + 1, sizeof(st_layer));
+        st_layer *l = &cr->layers[cr->n++];
+        memset(l, 0, sizeof(*l));
+        l->path = path;
+        l->format = vi->format ? xstrdup(vi->format) : fmt;
+        if (vi->format)
+            free(fmt);
+        l->backing_index = -1;
+        l->virtual_size = vi->capacity;
+        l->allocation = vi->allocation;
+        l->backing_name = xstrdup0(vi->backing_path);
+        path = xstrdup0(vi->backing_path);
+        fmt = xstrdup0(vi->backing_format);
+    }
+    free(path);
+    free(fmt);
+    j->fresh = cr;
+}
+
+static char *remote_key(const dom_work *dw, const st_disk *xd)
+{
+    return xasprintf("%s\n%s\n%s\n%s", dw->uuid, xd->target ? xd->target : "",
+                     xd->format ? xd->format : "", xd->source);
+}
+
+/* A remote shut-off disk's chain from the cache; a top the pools do not hold gets the sizes the
+ * statistics give. */
+static void remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
+{
+    char *key = remote_key(dw, xd);
+    const st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
+    free(key);
+    if (!cr)
+        return;
+    d->n_chain = cr->n;
+    d->chain = cr->n ? xcalloc(cr->n, sizeof(st_layer)) : NULL;
+    st_layers_copy(d->chain, cr->layers, cr->n);
+    d->chain_unknown = xstrdup0(cr->unknown);
+    const stat_block *top = top_stat(&dw->sd, xd->target);
+    if (cr->n == 1 && cr->unknown && top) {
+        d->chain[0].virtual_size = top->capacity;
+        d->chain[0].allocation = top->allocation;
+        d->chain[0].physical = top->physical;
+    }
+}
+
+/* ---- building ---- */
+
+typedef enum { SRC_NONE, SRC_LOCAL, SRC_LOCAL_RUNNING, SRC_STATS, SRC_XML, SRC_POOL } chain_src;
+
+static chain_src chain_source(const st_worker *w, const st_disk *xd, bool active)
+{
+    if (!xd->source)
+        return SRC_NONE; /* an empty cdrom: no chain */
+    bool file = xd->source[0] == '/' && (streq0(xd->type, "file") || streq0(xd->type, "block"));
+    if (active)
+        return w->local && file ? SRC_LOCAL_RUNNING : SRC_STATS;
+    if (w->local && file)
+        return SRC_LOCAL;
+    /* The XML of a shut-off domain may carry the chain (the test driver keeps it; libvirt writes
+     * an empty <backingStore/> where it knows there is none). */
+    if (!w->local && (xd->n_chain > 1 || xd->chain_complete))
+        return SRC_XML;
+    if (!w->local && xd->source[0] == '/')
+        return SRC_POOL;
+    return SRC_XML;
+}
+
+static st_cached_chain *chain_for(st_worker *w, const st_disk *xd)
+{
+    char *key = st_cache_chain_key(xd->source, xd->format);
+    st_cached_chain *cc = st_hash_get(&w->cache.chains, key);
+    free(key);
+    return cc;
+}
+
+static void build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
+{
+    copy_disk_head(d, xd);
+    switch (chain_source(w, xd, dw->active)) {
+    case SRC_NONE:
+        return;
+    case SRC_LOCAL: {
+        st_cached_chain *cc = chain_for(w, xd);
+        if (cc)
+            d->n_chain = st_cache_chain_copy(cc, &d->chain);
+        return;
+    }
+    case SRC_LOCAL_RUNNING: {
+        st_cached_chain *cc = chain_for(w, xd);
+        chain_from_xml_and_headers(d, xd, cc ? cc->layers : NULL, cc ? cc->n : 0, &dw->sd);
+        return;
+    }
+    case SRC_STATS:
+        chain_from_stats(d, xd, &dw->sd);
+        return;
+    case SRC_POOL:
+        remote_chain_copy(w, dw, d, xd);
+        return;
+    case SRC_XML:
+        if (xd->source[0] == '/' || xd->n_chain > 1 || xd->chain_complete) {
+            d->n_chain = xd->n_chain;
+            d->chain = xd->n_chain ? xcalloc(xd->n_chain, sizeof(st_layer)) : NULL;
+            st_layers_copy(d->chain, xd->chain, xd->n_chain);
+            return;
+        }
+        d->n_chain = 1;
+        d->chain = xcalloc(1, sizeof(st_layer));
+        d->chain[0].path = xstrdup(xd->source);
+        d->chain[0].format = xstrdup0(xd->format);
+        d->chain[0].backing_index = -1;
+        d->chain_unknown = xstrdup(_("network disk: the chain below it is not read"));
+        return;
+    }
+}
+
+/* Detached branches from the domain's metadata; on this machine their chains are read too. */
+static void load_branches(st_worker *w, st_domain *d, const st_domain *xd)
+{
+    d->n_branches = xd->n_branches;
+    d->branches = xd->n_branches ? xcalloc(xd->n_branches, sizeof(st_branch)) : NULL;
+    st_branches_copy(d->branches, xd->branches, xd->n_branches);
+    for (size_t i = 0; w->local && i < d->n_branches; i++) {
+        st_branch *b = &d->branches[i];
+        if (!b->file || b->file[0] != '/')
+            continue;
+        st_layer *layers = NULL;
+        size_t n = st_cache_local_chain(&w->cache, b->file, NULL, &layers);
+        b->chain = n ? xcalloc(n, sizeof(char *)) : NULL;
+        for (size_t k = 0; k < n; k++) {
+            if (layers[k].path)
+                b->chain[b->n_chain++] = xstrdup(layers[k].path);
+            st_layer_clear(&layers[k]);
+        }
+        free(layers);
+    }
 }
 
 static int cmp_domain(const void *a, const void *b)
@@ -478,8 +849,125 @@ static int prune_missing(const char *key, void *value, void *ctx)
     return st_hash_get(ctx, key) == NULL;
 }
 
-st_host *st_discover(st_worker *w)
+static int prune_remote(const char *key, void *value, void *ctx)
 {
+    (void)value;
+    const char *nl = strchr(key, '\n');
+    if (!nl || nl - key >= VIR_UUID_STRING_BUFLEN)
+        return 1;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    memcpy(uuid, key, (size_t)(nl - key));
+    uuid[nl - key] = '\0';
+    return st_hash_get(ctx, uuid) == NULL;
+}
+
+void st_refresh_free(st_refresh *r)
+{
+    if (!r)
+        return;
+    if (r->snap)
+        snap_join(r->snap->w, r->snap); /* it uses the records' domains */
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->dw[i].sd.blocks);
+        free(r->dw[i].err);
+    }
+    free(r->dw);
+    if (r->recs)
+        virDomainStatsRecordListFree(r->recs);
+    if (r->block_recs)
+        virDomainStatsRecordListFree(r->block_recs);
+    st_hash_clear(&r->snapset);
+    free(r);
+}
+
+static void local_chains(st_worker *w, st_refresh *r)
+{
+    st_hash seen;
+    st_hash_init(&seen, NULL);
+    chain_job *jobs = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const st_cached_domain *cd = r->dw[i].cd;
+        for (size_t k = 0; cd && k < cd->dom.n_disks; k++) {
+            const st_disk *xd = &cd->dom.disks[k];
+            chain_src src = chain_source(w, xd, r->dw[i].active);
+            if (src != SRC_LOCAL && src != SRC_LOCAL_RUNNING)
+                continue;
+            char *key = st_cache_chain_key(xd->source, xd->format);
+            if (st_hash_get(&seen, key)) {
+                free(key);
+                continue;
+            }
+            st_hash_put(&seen, key, (void *)1);
+            xgrow((void **)&jobs, &cap, n + 1, sizeof(*jobs));
+            jobs[n++] =
+                (chain_job){key, xd->source, xd->format, st_hash_get(&w->cache.chains, key), NULL};
+        }
+    }
+    st_hash_clear(&seen);
+    /* Header reads are system calls, not round trips: as many threads as the CPUs can use. */
+    st_parallel(n, w->par, chain_task, jobs);
+    size_t read = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].fresh) {
+            st_hash_put(&w->cache.chains, jobs[i].key, jobs[i].fresh);
+            read++;
+        }
+        free(jobs[i].key);
+    }
+    free(jobs);
+    st_trace("discover-chains host=%zu chains=%zu read=%zu", w->index, n, read);
+}
+
+/* Walks the remote shut-off chains that the cache does not hold (or holds for too long). */
+static void pool_chains(st_worker *w, st_refresh *r)
+{
+    pool_ctx pc = {.w = w};
+    pool_job *jobs = NULL;
+    size_t n = 0, cap = 0;
+    pthread_mutex_lock(&w->lock);
+    bool stale = w->pools_stale;
+    w->pools_stale = false;
+    pthread_mutex_unlock(&w->lock);
+    for (size_t i = 0; i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        const st_cached_domain *cd = dw->cd;
+        for (size_t k = 0; cd && k < cd->dom.n_disks; k++) {
+            const st_disk *xd = &cd->dom.disks[k];
+            if (chain_source(w, xd, dw->active) != SRC_POOL)
+                continue;
+            char *key = remote_key(dw, xd);
+            st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
+            if (cr && !stale && w->refreshes - cr->refresh < ST_REMOTE_REWALK_EVERY) {
+                free(key);
+                continue;
+            }
+            xgrow((void **)&jobs, &cap, n + 1, sizeof(*jobs));
+            jobs[n++] = (pool_job){xd, key, NULL};
+        }
+    }
+    if (n) {
+        st_hash_init(&pc.vols, free_vol);
+        st_hash_init(&pc.memo, free_volinfo);
+        pthread_mutex_init(&pc.lock, NULL);
+        pc.jobs = jobs;
+        index_pool_volumes(w, &pc);
+        st_parallel(n, w->par, pool_task, &pc);
+        for (size_t i = 0; i < n; i++) {
+            st_hash_put(&w->cache.remote, jobs[i].key, jobs[i].fresh);
+            free(jobs[i].key);
+        }
+        st_hash_clear(&pc.vols);
+        st_hash_clear(&pc.memo);
+        pthread_mutex_destroy(&pc.lock);
+    }
+    free(jobs);
+    st_trace("discover-pools host=%zu walked=%zu", w->index, n);
+}
+
+st_host *st_discover(st_worker *w, st_refresh **rest)
+{
+    *rest = NULL;
     st_host *h = st_host_new(w->uri ? w->uri : w->conn_uri);
     h->name = xstrdup0(w->name);
     h->libvirt_version = xstrdup0(w->lib_version);
@@ -491,50 +979,291 @@ st_host *st_discover(st_worker *w)
     h->external_revert = w->external_revert;
     h->reachable = true;
     w->refreshes++;
-    /* Pools are refreshed after changes, and every so often for changes made elsewhere. */
-    pthread_mutex_lock(&w->lock);
-    w->pools_refresh_now = w->pools_stale || w->refreshes % ST_POOL_REFRESH_EVERY == 0;
-    w->pools_stale = false;
-    pthread_mutex_unlock(&w->lock);
-    st_hash_clear(&w->pools_refreshed);
 
-    virDomainStatsRecordPtr *recs = NULL;
-    unsigned flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING;
-    if (w->lib_ver >= 4005000)
-        flags |= VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
-    st_worker_busy(w);
-    int n = virConnectGetAllDomainStats(w->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK,
-                                        &recs, flags);
-    st_worker_idle(w);
-    if (n < 0) {
-        h->error = st_lv_error(_("cannot read domain statistics"));
+    /* Phase 1: the bulk calls, all in flight together. */
+    phase1 p = {.w = w};
+    unsigned nowait = w->lib_ver >= 4005000 ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT : 0;
+    p.only = w->running_only ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : 0;
+    p.state_flags = nowait | (w->running_only ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE : 0);
+    /* Block statistics: always on a remote host (sizes, running chains, shut-off tops); here
+     * only to notice running chains that other tools changed, so not for the first model. */
+    p.want_block = !w->local || (w->events && w->refreshes > 1);
+    p.block_flags = nowait | VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING |
+                    (w->local || w->running_only ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE : 0);
+    p.want_snapset = w->snapshots;
+    st_hash_init(&p.persistent, NULL);
+    st_hash_init(&p.managed, NULL);
+    st_hash_init(&p.snapset, NULL);
+    pthread_t block_thread;
+    bool block_started =
+        p.want_block && pthread_create(&block_thread, NULL, block_stats_main, &p) == 0;
+    if (p.want_block && !block_started)
+        block_stats_main(&p);
+    st_parallel(5, w->par, phase1_task, &p);
+    st_trace("discover-bulk host=%zu domains=%d", w->index, p.n);
+    if (p.n < 0) {
+        h->error = p.error;
+        if (block_started)
+            pthread_join(block_thread, NULL);
+        if (p.block_recs)
+            virDomainStatsRecordListFree(p.block_recs);
+        st_hash_clear(&p.persistent);
+        st_hash_clear(&p.managed);
+        st_hash_clear(&p.snapset);
         return h;
     }
-    st_hash persistent, managed, snapset, seen;
-    st_hash_init(&persistent, NULL);
-    st_hash_init(&managed, NULL);
-    st_hash_init(&snapset, NULL);
-    st_hash_init(&seen, NULL);
-    list_uuid_set(w, VIR_CONNECT_LIST_DOMAINS_PERSISTENT, &persistent);
-    list_uuid_set(w, VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE, &managed);
-    if (w->snapshots)
-        list_uuid_set(w, VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, &snapset);
 
-    h->doms = n ? xcalloc(n, sizeof(st_domain)) : NULL;
-    for (int i = 0; i < n; i++) {
-        build_domain(w, recs[i], &h->doms[h->n_doms], &persistent, &managed, &snapset);
-        st_hash_put(&seen, h->doms[h->n_doms].uuid, (void *)1);
-        h->n_doms++;
+    st_refresh *r = xcalloc(1, sizeof(*r));
+    r->recs = p.recs;
+    r->n = (size_t)p.n;
+    r->dw = r->n ? xcalloc(r->n, sizeof(dom_work)) : NULL;
+    r->snapset = p.snapset;
+    st_hash byuuid;
+    st_hash_init(&byuuid, NULL);
+    for (size_t i = 0; i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        dw->dom = p.recs[i]->dom;
+        virDomainGetUUIDString(dw->dom, dw->uuid);
+        dw->active = virDomainGetID(dw->dom) != (unsigned int)-1;
+        parse_stats(p.recs[i], &dw->sd);
+        st_hash_put(&byuuid, dw->uuid, dw);
     }
-    virDomainStatsRecordListFree(recs);
+    /* The snapshot trees need nothing but the domains: a report lists them meanwhile. The
+     * interface leaves the connection and the CPU to the chains, which it paints first. */
+    if (!w->events)
+        r->snap = snap_start(w, r);
+
+    /* Phase 2: XML where the cache has none; then, with the block statistics in, again where
+     * they show that a cached chain went stale (another tool's snapshot or commit). */
+    dom_work **todo = r->n ? xcalloc(r->n, sizeof(dom_work *)) : NULL;
+    size_t n_todo = 0, fetched = 0;
+    bool refetched = false;
+    for (int pass = 0; pass < 2; pass++) {
+        n_todo = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            dom_work *dw = &r->dw[i];
+            st_cached_domain *cd = pass ? dw->cd : st_hash_get(&w->cache.domains, dw->uuid);
+            if (cd && !xml_matches_stats(cd, &dw->sd, dw->active)) {
+                st_cache_forget_domain(&w->cache, dw->uuid);
+                cd = NULL;
+            }
+            dw->cd = cd;
+            if (!cd && !(pass && dw->err))
+                todo[n_todo++] = dw;
+        }
+        xml_ctx xc = {w, todo};
+        st_parallel(n_todo, w->par, xml_task, &xc);
+        for (size_t i = 0; i < n_todo; i++)
+            if (todo[i]->fetched) {
+                st_hash_put(&w->cache.domains, todo[i]->uuid, todo[i]->fetched);
+                todo[i]->cd = todo[i]->fetched;
+                todo[i]->fetched = NULL;
+            }
+        fetched += n_todo;
+        refetched = pass == 1 && n_todo > 0;
+        /* Shut-off chains through the pools need no statistics: walk them while the block
+         * statistics are still on their way. */
+        if (pass == 0 && !w->local)
+            pool_chains(w, r);
+        if (pass == 0 && block_started)
+            pthread_join(block_thread, NULL);
+        if (pass == 0) {
+            r->block_recs = p.block_recs;
+            for (int i = 0; i < p.n_block; i++) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                dom_work *dw = virDomainGetUUIDString(p.block_recs[i]->dom, uuid) == 0
+                                   ? st_hash_get(&byuuid, uuid)
+                                   : NULL;
+                if (dw)
+                    parse_stats(p.block_recs[i], &dw->sd);
+            }
+            if (p.n_block <= 0)
+                break;
+        }
+    }
+    free(todo);
+    /* A domain whose XML was fetched again may name other images: walk what is missing. */
+    if (!w->local && refetched)
+        pool_chains(w, r);
+    st_trace("discover-xml host=%zu fetched=%zu block=%d", w->index, fetched, p.n_block);
+
+    /* Phase 3: chains. */
+    local_chains(w, r);
+    h->doms = r->n ? xcalloc(r->n, sizeof(st_domain)) : NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        st_domain *d = &h->doms[h->n_doms++];
+        d->name = xstrdup(virDomainGetName(dw->dom));
+        memcpy(d->uuid, dw->uuid, sizeof(d->uuid));
+        d->uuid[sizeof(d->uuid) - 1] = '\0';
+        d->id = dw->active ? (int)virDomainGetID(dw->dom) : -1;
+        d->state = dw->sd.state;
+        d->reason = dw->sd.reason;
+        d->persistent = st_hash_get(&p.persistent, dw->uuid) != NULL;
+        d->managed_save = st_hash_get(&p.managed, dw->uuid) != NULL;
+        if (dw->cd) {
+            d->has_agent = dw->cd->dom.has_agent;
+            d->n_disks = dw->cd->dom.n_disks;
+            d->disks = d->n_disks ? xcalloc(d->n_disks, sizeof(st_disk)) : NULL;
+            for (size_t k = 0; k < d->n_disks; k++)
+                build_disk(w, dw, &d->disks[k], &dw->cd->dom.disks[k]);
+            load_branches(w, d, &dw->cd->dom);
+        } else {
+            d->error = dw->err; /* shown on the domain; its disks are unknown */
+            dw->err = NULL;
+        }
+    }
     qsort(h->doms, h->n_doms, sizeof(st_domain), cmp_domain);
-    st_hash_filter(&w->cache.domains, prune_missing, &seen);
-    st_hash_filter(&w->cache.snaps, prune_missing, &seen);
-    st_hash_clear(&persistent);
-    st_hash_clear(&managed);
-    st_hash_clear(&snapset);
-    st_hash_clear(&seen);
+    for (size_t i = 0; i < h->n_doms; i++)
+        ((dom_work *)st_hash_get(&byuuid, h->doms[i].uuid))->model_index = i;
+
+    /* Cache entries of domains that are gone. */
+    st_hash_filter(&w->cache.domains, prune_missing, &byuuid);
+    st_hash_filter(&w->cache.snaps, prune_missing, &byuuid);
+    st_hash_filter(&w->cache.remote, prune_remote, &byuuid);
+    st_hash_clear(&byuuid);
+    st_hash_clear(&p.persistent);
+    st_hash_clear(&p.managed);
     st_host *hs[1] = {h};
     st_model_mark_shared(hs, 1);
+    fill_snapshots(w, r, h, false);
+    *rest = r;
     return h;
+}
+
+/* ---- phase 4: snapshot trees, and the job scan ---- */
+
+typedef struct probe_ctx {
+    st_worker *w;
+    st_host *h;
+    dom_work **doms;
+} probe_ctx;
+
+static void probe_task(void *ctx, size_t i)
+{
+    probe_ctx *pc = ctx;
+    dom_work *dw = pc->doms[i];
+    st_jobtab_probe_domain(pc->w, dw->dom, &pc->h->doms[dw->model_index]);
+}
+
+/*
+ * Copies the cached snapshot trees into the model: all of them (st_discover, so that a model
+ * published before the listings shows what was known), or those listed in this refresh.
+ */
+static void fill_snapshots(st_worker *w, st_refresh *r, st_host *h, bool fresh_only)
+{
+    for (size_t i = 0; w->snapshots && i < r->n; i++) {
+        dom_work *dw = &r->dw[i];
+        st_cached_snaps *cs =
+            st_hash_get(&r->snapset, dw->uuid) ? st_hash_get(&w->cache.snaps, dw->uuid) : NULL;
+        if (!cs || (fresh_only && cs->refresh != w->refreshes))
+            continue;
+        st_domain *d = &h->doms[dw->model_index];
+        for (size_t k = 0; k < d->n_snaps; k++)
+            st_snapshot_clear(&d->snaps[k]);
+        free(d->snaps);
+        free(d->snaps_error);
+        d->n_snaps = cs->n;
+        d->snaps = cs->n ? xcalloc(cs->n, sizeof(st_snapshot)) : NULL;
+        st_snapshots_copy(d->snaps, cs->snaps, cs->n);
+        d->snaps_error = xstrdup0(cs->error);
+    }
+}
+
+bool st_discover_pending(const st_worker *w, const st_refresh *r)
+{
+    if (!r)
+        return false;
+    /* Worth a model of its own only when trees are missing, not when known ones are listed
+     * again or running domains are scanned for jobs (a few calls in flight together). */
+    for (size_t i = 0; w->snapshots && i < r->n; i++)
+        if (st_hash_get(&r->snapset, r->dw[i].uuid) &&
+            !st_hash_get(&w->cache.snaps, r->dw[i].uuid))
+            return true;
+    return false;
+}
+
+void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
+{
+    /* Snapshot trees: from the cache, listed again now and then (no event announces a new
+     * snapshot), loaded where missing; the listing ran next to the chains. */
+    size_t n = snap_join(w, r->snap ? r->snap : snap_start(w, r));
+    r->snap = NULL;
+    fill_snapshots(w, r, h, true);
+    st_trace("discover-snapshots host=%zu fetched=%zu", w->index, n);
+
+    /* Block jobs that other clients started (or that ran before we connected): every running
+     * domain now and then; events report the rest. */
+    if (w->events && st_jobtab_scan_due(w->jobs, w->refreshes)) {
+        dom_work **act = r->n ? xcalloc(r->n, sizeof(dom_work *)) : NULL;
+        size_t na = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (r->dw[i].active)
+                act[na++] = &r->dw[i];
+        probe_ctx pc = {w, h, act};
+        st_parallel(na, w->par, probe_task, &pc);
+        free(act);
+        st_trace("discover-jobs host=%zu probed=%zu", w->index, na);
+    }
+    st_refresh_free(r);
+}
+
+/* ---- a copy for publishing before phase 4 ---- */
+
+static void copy_layers(st_layer *dst, const st_layer *src, size_t n)
+{
+    st_layers_copy(dst, src, n);
+    for (size_t i = 0; i < n; i++) {
+        dst[i].n_shared = src[i].n_shared;
+        dst[i].shared_with = src[i].n_shared ? xcalloc(src[i].n_shared, sizeof(char *)) : NULL;
+        for (size_t s = 0; s < src[i].n_shared; s++)
+            dst[i].shared_with[s] = xstrdup(src[i].shared_with[s]);
+    }
+}
+
+st_host *st_host_dup(const st_host *h)
+{
+    st_host *c = st_host_new(h->uri);
+    c->name = xstrdup0(h->name);
+    c->libvirt_version = xstrdup0(h->libvirt_version);
+    c->hv_version = xstrdup0(h->hv_version);
+    c->hv_type = xstrdup0(h->hv_type);
+    c->libvirt_ver = h->libvirt_ver;
+    c->reachable = h->reachable;
+    c->local = h->local;
+    c->readonly = h->readonly;
+    c->external_revert = h->external_revert;
+    c->error = xstrdup0(h->error);
+    c->generation = h->generation;
+    c->refreshed_at = h->refreshed_at;
+    c->n_doms = h->n_doms;
+    c->doms = h->n_doms ? xcalloc(h->n_doms, sizeof(st_domain)) : NULL;
+    for (size_t i = 0; i < h->n_doms; i++) {
+        const st_domain *s = &h->doms[i];
+        st_domain *d = &c->doms[i];
+        *d = *s;
+        d->name = xstrdup0(s->name);
+        d->snaps_error = xstrdup0(s->snaps_error);
+        d->error = xstrdup0(s->error);
+        d->snaps = s->n_snaps ? xcalloc(s->n_snaps, sizeof(st_snapshot)) : NULL;
+        st_snapshots_copy(d->snaps, s->snaps, s->n_snaps);
+        d->branches = s->n_branches ? xcalloc(s->n_branches, sizeof(st_branch)) : NULL;
+        st_branches_copy(d->branches, s->branches, s->n_branches);
+        d->disks = s->n_disks ? xcalloc(s->n_disks, sizeof(st_disk)) : NULL;
+        for (size_t k = 0; k < s->n_disks; k++) {
+            const st_disk *sk = &s->disks[k];
+            st_disk *dk = &d->disks[k];
+            copy_disk_head(dk, sk);
+            dk->chain_unknown = xstrdup0(sk->chain_unknown);
+            dk->chain_complete = sk->chain_complete;
+            dk->n_chain = sk->n_chain;
+            dk->chain = sk->n_chain ? xcalloc(sk->n_chain, sizeof(st_layer)) : NULL;
+            copy_layers(dk->chain, sk->chain, sk->n_chain);
+        }
+    }
+    c->n_jobs = h->n_jobs;
+    c->jobs = h->n_jobs ? xcalloc(h->n_jobs, sizeof(st_job)) : NULL;
+    for (size_t i = 0; i < h->n_jobs; i++)
+        st_job_copy(&c->jobs[i], &h->jobs[i]);
+    return c;
 }

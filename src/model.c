@@ -220,6 +220,119 @@ void st_host_free(st_host *h)
     free(h);
 }
 
+/* FNV-1a over the fields, each ended by a byte no string holds, so that "ab","c" ≠ "a","bc". */
+typedef struct fp {
+    uint64_t h;
+} fp;
+
+static void fp_bytes(fp *f, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        f->h = (f->h ^ b[i]) * 1099511628211ull;
+}
+
+static void fp_str(fp *f, const char *s)
+{
+    if (s)
+        fp_bytes(f, s, strlen(s));
+    fp_bytes(f, s ? "\x01" : "\x02", 1);
+}
+
+static void fp_u64(fp *f, uint64_t v)
+{
+    fp_bytes(f, &v, sizeof(v));
+}
+
+uint64_t st_host_fingerprint(const st_host *h)
+{
+    fp f = {1469598103934665603ull};
+    fp_str(&f, h->uri);
+    fp_str(&f, h->name);
+    fp_str(&f, h->libvirt_version);
+    fp_str(&f, h->hv_version);
+    fp_str(&f, h->hv_type);
+    fp_str(&f, h->error);
+    fp_u64(&f, h->libvirt_ver);
+    fp_u64(&f, (uint64_t)h->reachable | (uint64_t)h->local << 1 | (uint64_t)h->readonly << 2 |
+                   (uint64_t)h->external_revert << 3);
+    fp_u64(&f, h->n_doms);
+    for (size_t i = 0; i < h->n_doms; i++) {
+        const st_domain *d = &h->doms[i];
+        fp_str(&f, d->name);
+        fp_str(&f, d->uuid);
+        fp_str(&f, d->snaps_error);
+        fp_str(&f, d->error);
+        fp_u64(&f, (uint64_t)(uint32_t)d->id << 32 | (uint64_t)d->state << 16 | (uint16_t)d->reason);
+        fp_u64(&f, (uint64_t)d->persistent | (uint64_t)d->managed_save << 1 |
+                       (uint64_t)d->has_agent << 2);
+        fp_u64(&f, d->n_disks);
+        for (size_t k = 0; k < d->n_disks; k++) {
+            const st_disk *k_ = &d->disks[k];
+            fp_str(&f, k_->target);
+            fp_str(&f, k_->bus);
+            fp_str(&f, k_->device);
+            fp_str(&f, k_->type);
+            fp_str(&f, k_->format);
+            fp_str(&f, k_->source);
+            fp_str(&f, k_->pool);
+            fp_str(&f, k_->volume);
+            fp_str(&f, k_->chain_unknown);
+            fp_u64(&f, (uint64_t)k_->readonly | (uint64_t)k_->chain_complete << 1);
+            fp_u64(&f, k_->n_chain);
+            for (size_t l = 0; l < k_->n_chain; l++) {
+                const st_layer *y = &k_->chain[l];
+                fp_str(&f, y->path);
+                fp_str(&f, y->format);
+                fp_str(&f, y->backing_name);
+                fp_str(&f, y->backing_fmt);
+                fp_str(&f, y->broken);
+                fp_u64(&f, y->virtual_size);
+                fp_u64(&f, y->allocation);
+                fp_u64(&f, y->physical);
+                fp_u64(&f, (uint64_t)(uint32_t)y->backing_index);
+                fp_u64(&f, y->dev);
+                fp_u64(&f, y->ino);
+                fp_u64(&f, y->n_shared);
+                for (size_t s = 0; s < y->n_shared; s++)
+                    fp_str(&f, y->shared_with[s]);
+            }
+        }
+        fp_u64(&f, d->n_snaps);
+        for (size_t k = 0; k < d->n_snaps; k++) {
+            const st_snapshot *s = &d->snaps[k];
+            fp_str(&f, s->name);
+            fp_str(&f, s->parent);
+            fp_str(&f, s->description);
+            fp_str(&f, s->state);
+            fp_str(&f, s->memory_file);
+            fp_u64(&f, (uint64_t)s->creation_time);
+            fp_u64(&f, (uint64_t)s->current | (uint64_t)s->external << 1 | (uint64_t)s->memory << 2);
+            fp_u64(&f, s->n_disks);
+            for (size_t j = 0; j < s->n_disks; j++) {
+                fp_str(&f, s->disks[j].target);
+                fp_str(&f, s->disks[j].snapshot);
+                fp_str(&f, s->disks[j].file);
+                fp_str(&f, s->disks[j].image);
+            }
+        }
+        /* Detached branches (a revert by branching) change nothing else a digest would see. */
+        fp_u64(&f, d->n_branches);
+        for (size_t k = 0; k < d->n_branches; k++) {
+            const st_branch *b = &d->branches[k];
+            fp_str(&f, b->disk);
+            fp_str(&f, b->file);
+            fp_str(&f, b->snapshot);
+            fp_str(&f, b->base);
+            fp_u64(&f, (uint64_t)b->left);
+            fp_u64(&f, b->n_chain);
+            for (size_t c = 0; c < b->n_chain; c++)
+                fp_str(&f, b->chain[c]);
+        }
+    }
+    return f.h;
+}
+
 const st_domain *st_host_find_domain(const st_host *h, const char *name)
 {
     for (size_t i = 0; h && i < h->n_doms; i++)
@@ -263,18 +376,33 @@ const st_job *st_host_disk_job(const st_host *h, const char *domain, const char 
 /* One chain layer seen from the sharing check: where it sits and what file it is. */
 typedef struct layer_ref {
     const char *machine; /* hosts whose paths can be compared share this key */
-    const char *path;
+    bool by_id;          /* the file was read here: compared by (dev, ino) */
+    uint64_t dev, ino;
+    char *lex;           /* otherwise its path, folded (st_path_lexical) */
     size_t host, dom;
     st_layer *layer;
 } layer_ref;
 
-static int cmp_ref(const void *a, const void *b)
+/* The same file: what the sort groups. */
+static int cmp_file(const layer_ref *x, const layer_ref *y)
 {
-    const layer_ref *x = a, *y = b;
     int c = strcmp(x->machine, y->machine);
     if (c)
         return c;
-    c = strcmp(x->path, y->path);
+    if (x->by_id != y->by_id)
+        return x->by_id ? -1 : 1;
+    if (x->by_id) {
+        if (x->dev != y->dev)
+            return x->dev < y->dev ? -1 : 1;
+        return x->ino < y->ino ? -1 : x->ino > y->ino;
+    }
+    return strcmp(x->lex, y->lex);
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const layer_ref *x = a, *y = b;
+    int c = cmp_file(x, y);
     if (c)
         return c;
     if (x->host != y->host)
@@ -288,16 +416,19 @@ static const char *machine_key(const st_host *h)
     return h->local ? "" : (h->name ? h->name : h->uri ? h->uri : "?");
 }
 
-static void add_sharer(st_layer *l, st_host **hosts, size_t n_hosts, const layer_ref *self,
-                       const layer_ref *other)
+static char *sharer_label(st_host **hosts, size_t n_hosts, const layer_ref *self,
+                          const layer_ref *other)
 {
     const st_host *oh = hosts[other->host];
     const char *dname = oh->doms[other->dom].name;
-    char *label = (n_hosts > 1 && other->host != self->host)
-                      ? xasprintf("%s@%s", dname, oh->name ? oh->name : oh->uri)
-                      : xstrdup(dname);
-    l->shared_with = xrealloc(l->shared_with, (l->n_shared + 1) * sizeof(char *));
-    l->shared_with[l->n_shared++] = label;
+    return (n_hosts > 1 && other->host != self->host)
+               ? xasprintf("%s@%s", dname, oh->name ? oh->name : oh->uri)
+               : xstrdup(dname);
+}
+
+static bool same_domain(const layer_ref *x, const layer_ref *y)
+{
+    return x->host == y->host && x->dom == y->dom;
 }
 
 /*
@@ -345,7 +476,19 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
                     if (!l->path || !*l->path)
                         continue;
                     xgrow((void **)&refs, &cap, n + 1, sizeof(*refs));
-                    refs[n++] = (layer_ref){machine_key(hosts[h]), l->path, h, d, l};
+                    /* A path is one spelling of a file: on this machine the file itself is
+                     * compared (a base named "../golden/g.qcow2" by one overlay and by its
+                     * full path by another is one file); elsewhere the spelling, folded. */
+                    layer_ref *r = &refs[n++];
+                    *r = (layer_ref){.machine = machine_key(hosts[h]), .host = h, .dom = d,
+                                     .layer = l};
+                    r->by_id = hosts[h]->local && l->ino;
+                    if (r->by_id) {
+                        r->dev = l->dev;
+                        r->ino = l->ino;
+                    } else {
+                        r->lex = st_path_lexical(l->path);
+                    }
                 }
         }
     }
@@ -353,21 +496,34 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
         qsort(refs, n, sizeof(*refs), cmp_ref);
     for (size_t a = 0; a < n;) {
         size_t b = a + 1;
-        while (b < n && strcmp(refs[a].machine, refs[b].machine) == 0 &&
-               strcmp(refs[a].path, refs[b].path) == 0)
+        while (b < n && cmp_file(&refs[a], &refs[b]) == 0)
             b++;
-        /* The group is sorted by (host, domain): a domain that holds the file twice (two disks
-         * on one golden image) is adjacent to itself and named once. */
-        for (size_t i = a; i < b; i++)
-            for (size_t j = a; j < b; j++) {
-                if (refs[i].host == refs[j].host && refs[i].dom == refs[j].dom)
-                    continue;
-                if (j > a && refs[j - 1].host == refs[j].host && refs[j - 1].dom == refs[j].dom)
-                    continue;
-                add_sharer(refs[i].layer, hosts, n_hosts, &refs[i], &refs[j]);
+        if (b - a > 1) {
+            /* The group is sorted by (host, domain): a domain that holds the file twice (two
+             * disks on one golden image) is adjacent to itself and named once. The names are
+             * counted first, so that each layer's list is allocated once. */
+            size_t domains = 0;
+            for (size_t j = a; j < b; j++)
+                domains += j == a || !same_domain(&refs[j - 1], &refs[j]);
+            for (size_t i = a; i < b; i++) {
+                st_layer *l = refs[i].layer;
+                l->shared_with = xcalloc(domains, sizeof(char *));
+                for (size_t j = a; j < b; j++) {
+                    if (same_domain(&refs[i], &refs[j]) ||
+                        (j > a && same_domain(&refs[j - 1], &refs[j])))
+                        continue;
+                    l->shared_with[l->n_shared++] = sharer_label(hosts, n_hosts, &refs[i], &refs[j]);
+                }
+                if (!l->n_shared) {
+                    free(l->shared_with);
+                    l->shared_with = NULL;
+                }
             }
+        }
         a = b;
     }
+    for (size_t i = 0; i < n; i++)
+        free(refs[i].lex);
     free(refs);
     for (size_t h = 0; h < n_hosts; h++)
         for (size_t d = 0; hosts[h] && d < hosts[h]->n_doms; d++)

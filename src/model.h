@@ -37,6 +37,10 @@ typedef struct st_layer {
     char *broken;        /* why this layer is unusable; NULL when it is fine */
     char **shared_with;  /* other domains whose chains also hold this file ("dom" or "dom@host") */
     size_t n_shared;
+    /* The file's identity on this machine when its header was read here (local hosts); both 0
+     * when not known. Two spellings of one file ("vms/../golden/g.qcow2" and
+     * "golden/g.qcow2", or a path through a symlink) are the same file for the sharing check. */
+    uint64_t dev, ino;
 } st_layer;
 
 typedef struct st_disk {
@@ -204,6 +208,13 @@ st_host *st_host_new(const char *uri);
  * hosts are compared only when both are local or have the same name.
  */
 void st_model_mark_shared(st_host **hosts, size_t n_hosts);
+
+/*
+ * A 64-bit digest of everything a model shows except its jobs, generation and time: two refreshes
+ * with the same digest found the same host, and the second need not be sent (the interface would
+ * rebuild the same rows).
+ */
+uint64_t st_host_fingerprint(const st_host *h);
 
 const st_domain *st_host_find_domain(const st_host *h, const char *name);
 const st_disk *st_domain_find_disk(const st_domain *d, const char *target);

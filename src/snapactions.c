@@ -80,7 +80,10 @@ static st_host *fresh_model(st_worker *w, virDomainPtr dom)
     char uuid[VIR_UUID_STRING_BUFLEN];
     if (dom && virDomainGetUUIDString(dom, uuid) == 0)
         st_cache_forget_domain(&w->cache, uuid);
-    st_host *h = st_discover(w);
+    st_refresh *rest = NULL;
+    st_host *h = st_discover(w, &rest);
+    if (rest)
+        st_discover_finish(w, h, rest); /* the snapshot trees: plans need them */
     st_jobtab_fill_host(w->jobs, h);
     return h;
 }

@@ -184,3 +184,37 @@ const char *st_basename(const char *path)
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
 }
+
+char *st_path_lexical(const char *path)
+{
+    if (path[0] != '/')
+        return xstrdup(path);
+    size_t n = strlen(path);
+    char *out = xmalloc(n + 2);
+    size_t len = 0; /* out holds "/a/b" (no trailing slash) or "" for the root */
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        const char *e = p;
+        while (*e && *e != '/')
+            e++;
+        size_t cl = (size_t)(e - p);
+        if (cl == 0 || (cl == 1 && p[0] == '.')) {
+            /* nothing */
+        } else if (cl == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--; /* the slash before the dropped component */
+        } else {
+            out[len++] = '/';
+            memcpy(out + len, p, cl);
+            len += cl;
+        }
+        p = e;
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return out;
+}

@@ -43,5 +43,12 @@ char *st_path_join(const char *dir, const char *name);
 /* Directory part of a path ("." when it has none). */
 char *st_dirname(const char *path);
 const char *st_basename(const char *path);
+/*
+ * An absolute path with "//", "/./" and "dir/.." folded away by spelling alone, the way libvirt's
+ * storage pools name volumes. Not what the kernel resolves when a folded component is a symlink:
+ * only for matching names that a remote host gave (nothing else can be asked there). Relative
+ * paths are returned unchanged.
+ */
+char *st_path_lexical(const char *path);
 
 #endif

@@ -6,12 +6,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "actions.h"
 #include "i18n.h"
+#include "trace.h"
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
@@ -52,12 +54,12 @@ bool st_uri_is_local(const char *uri)
 
 void st_worker_busy(st_worker *w)
 {
-    atomic_store(&w->busy_since, st_now());
+    atomic_store(&w->busy_since[st_parallel_slot()], st_now());
 }
 
 void st_worker_idle(st_worker *w)
 {
-    atomic_store(&w->busy_since, 0.0);
+    atomic_store(&w->busy_since[st_parallel_slot()], 0.0);
 }
 
 static void set_state(st_worker *w, st_host_state s)
@@ -71,7 +73,13 @@ static void set_state(st_worker *w, st_host_state s)
 st_host_state st_worker_state(st_worker *w, double *since)
 {
     st_host_state s = atomic_load(&w->state);
-    double busy = atomic_load(&w->busy_since);
+    /* The call in flight the longest decides. */
+    double busy = 0;
+    for (size_t i = 0; i < ST_PAR_MAX; i++) {
+        double b = atomic_load(&w->busy_since[i]);
+        if (b > 0 && (busy == 0 || b < busy))
+            busy = b;
+    }
     if (busy > 0 && st_now() - busy > ST_HUNG_AFTER &&
         (s == ST_HOST_CONNECTED || s == ST_HOST_RECONNECTING || s == ST_HOST_CONNECTING)) {
         if (since)
@@ -92,14 +100,15 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->readonly = o->readonly;
     w->events = o->events;
     w->snapshots = o->snapshots;
+    w->running_only = o->running_only;
     w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
     atomic_init(&w->state, ST_HOST_CONNECTING);
-    atomic_init(&w->busy_since, 0.0);
+    for (size_t i = 0; i < ST_PAR_MAX; i++)
+        atomic_init(&w->busy_since[i], 0.0);
     atomic_init(&w->state_since, st_now());
     st_cache_init(&w->cache);
-    st_hash_init(&w->pools_refreshed, NULL);
     w->pools_stale = true;
     w->jobs = st_jobtab_new();
     w->backoff = 1.0;
@@ -146,8 +155,11 @@ int st_worker_published(st_worker *w)
     return w->published_once ? 1 : 0;
 }
 
-/* Publishes a host model; the first publication also wakes st_backend_wait_initial. */
-static void publish(st_worker *w, st_host *h)
+/*
+ * Publishes a host model. A complete one (snapshot trees included) wakes
+ * st_backend_wait_initial; the interface also gets the model before its trees, to paint sooner.
+ */
+static void publish_model(st_worker *w, st_host *h, bool complete)
 {
     h->generation = w->refreshes;
     h->refreshed_at = st_now();
@@ -156,12 +168,19 @@ static void publish(st_worker *w, st_host *h)
     m->kind = ST_MSG_HOST;
     m->host_index = w->index;
     m->host = h;
-    w->published_once = true;
+    if (complete)
+        w->published_once = true;
     st_backend_post(w->b, m);
+}
+
+static void publish(st_worker *w, st_host *h)
+{
+    publish_model(w, h, true);
 }
 
 static void publish_failure(st_worker *w, const char *error)
 {
+    w->have_fp = false;
     st_host *h = st_host_new(w->uri ? w->uri : w->conn_uri);
     h->name = xstrdup0(w->name ? w->name : w->uri);
     h->libvirt_version = xstrdup0(w->lib_version);
@@ -270,6 +289,15 @@ static void read_host_facts(st_worker *w)
     free(w->conn_uri);
     w->conn_uri = uri ? uri : xstrdup0(w->uri);
     w->local = st_uri_is_local(w->conn_uri);
+    /* Calls in flight during discovery. libvirtd works on at most max_client_requests (5 by
+     * default) calls of one client at a time and queues the rest in its socket: locally more
+     * threads only add contention, while over a slow link the queued calls have already crossed
+     * it, so many in flight hide the round trips. VIRT_SNAPTREE_PARALLEL overrides it for the
+     * benchmarks (1: one call at a time). */
+    w->par = w->local ? 4 : 96;
+    const char *par = getenv("VIRT_SNAPTREE_PARALLEL");
+    if (par && atoi(par) > 0)
+        w->par = (size_t)atoi(par) < ST_PAR_MAX ? (size_t)atoi(par) : ST_PAR_MAX;
     free(w->name);
     /* A local host is named by its URI: several local URIs (system, embed) may be open. */
     w->name = w->local || !hostname ? xstrdup0(w->uri ? w->uri : w->conn_uri) : xstrdup(hostname);
@@ -363,13 +391,42 @@ static void refresh(st_worker *w)
     }
     free(dirty);
 
-    st_host *h = st_discover(w);
+    st_trace("refresh-begin host=%zu", w->index);
+    st_refresh *rest = NULL;
+    st_host *h = st_discover(w, &rest);
     if (h->error && st_worker_conn_lost(w)) {
+        st_refresh_free(rest);
         st_host_free(h);
         w->conn_closed = true;
+        st_trace("refresh-end host=%zu lost", w->index);
         return;
     }
-    publish(w, h);
+    bool sent_partial = false;
+    if (rest) {
+        /* The interface paints the domains and chains now; the trees follow. */
+        if (w->events && st_discover_pending(w, rest)) {
+            publish_model(w, st_host_dup(h), false);
+            sent_partial = true;
+        }
+        st_discover_finish(w, h, rest);
+    }
+    st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
+    /* Most refreshes find the host as it was: then nothing is sent, and the interface neither
+     * rebuilds its rows nor holds two models at once. Jobs travel on their own messages; a scan
+     * that found one is sent that way. */
+    uint64_t fp = st_host_fingerprint(h);
+    if (w->have_fp && fp == w->last_fp && w->published_once && !sent_partial) {
+        st_host_free(h);
+        if (st_jobtab_active(w->jobs))
+            st_worker_post_jobs(w);
+    } else {
+        w->last_fp = fp;
+        w->have_fp = true;
+        publish(w, h);
+    }
+    /* A refresh frees most of what it allocated (XML documents, statistics, the copies of the
+     * last model): hand the freed pages back rather than keep them resident until the next. */
+    malloc_trim(0);
 }
 
 static double next_wakeup(st_worker *w)
@@ -536,7 +593,6 @@ void st_worker_free(st_worker *w)
         free(w->dirty_uuids[i]);
     free(w->dirty_uuids);
     st_cache_clear(&w->cache);
-    st_hash_clear(&w->pools_refreshed);
     st_jobtab_free(w->jobs);
     free(w->uri);
     free(w->name);

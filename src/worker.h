@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "cache.h"
 #include "jobs.h"
+#include "parallel.h"
 
 typedef struct st_reqnode {
     int id;
@@ -24,7 +25,7 @@ typedef struct st_worker {
     st_backend *b;
     size_t index;
     char *uri; /* as given; NULL for libvirt's default */
-    bool readonly, events, snapshots;
+    bool readonly, events, snapshots, running_only;
     int interval_ms;
 
     pthread_t thread;
@@ -43,7 +44,11 @@ typedef struct st_worker {
     size_t n_cb;
 
     atomic_int state;          /* st_host_state */
-    _Atomic double busy_since; /* st_now() when the current libvirt call began; 0: idle */
+    /* st_now() when the current libvirt call began, 0 when idle; one slot per thread of a
+     * parallel section (st_parallel_slot), so that a call that hangs is seen while others on
+     * the same connection come and go. */
+    _Atomic double busy_since[ST_PAR_MAX];
+    size_t par; /* how many calls discovery keeps in flight on the connection */
     _Atomic double state_since;
 
     /* Facts about the host, read once per connection. */
@@ -53,16 +58,16 @@ typedef struct st_worker {
     char *error;
     bool published_once;
     unsigned refreshes;
+    uint64_t last_fp; /* st_host_fingerprint of the last complete model sent */
+    bool have_fp;     /* false when something else was sent since (a failure) */
 
     st_cache cache;
     st_jobtab *jobs;
     double backoff, next_connect;
     bool joined; /* the thread ended and was joined: the worker may be freed */
-    /* Storage pools cache their volumes' backing chains: refresh them (once each) in the next
-     * discovery after something changed, and now and then. */
-    bool pools_stale;        /* set under lock by events and actions */
-    bool pools_refresh_now;  /* this discovery refreshes the pools it reads */
-    st_hash pools_refreshed; /* pool names refreshed in this discovery */
+    /* Storage pools cache their volumes' backing chains: after a change (an event, our own
+     * action) every remote chain is walked again from freshly refreshed pools. Set under lock. */
+    bool pools_stale;
 } st_worker;
 
 st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);
@@ -95,8 +100,20 @@ void st_worker_idle(st_worker *w);
 /* A malloc'd copy of libvirt's last error in this thread, or of `fallback`. */
 char *st_lv_error(const char *fallback);
 
-/* Builds a fresh model of the host from w->conn; never returns NULL. */
-st_host *st_discover(st_worker *w);
+/*
+ * Builds a fresh model of the host from w->conn (never NULL): domains, disks and chains, with the
+ * snapshot trees left out. *rest then holds what st_discover_finish needs to add them (and to scan
+ * for block jobs); NULL when the refresh failed.
+ */
+typedef struct st_refresh st_refresh;
+st_host *st_discover(st_worker *w, st_refresh **rest);
+/* Whether finishing will make calls (snapshot listings due or missing, a job scan). */
+bool st_discover_pending(const st_worker *w, const st_refresh *rest);
+/* Adds the snapshot trees to h (cached, listed where due), scans for jobs; frees rest. */
+void st_discover_finish(st_worker *w, st_host *h, st_refresh *rest);
+void st_refresh_free(st_refresh *rest);
+/* A deep copy of a model, to publish a first version while discovery goes on. */
+st_host *st_host_dup(const st_host *h);
 
 /* Posts a message to the frontend (takes ownership). */
 void st_backend_post(st_backend *b, st_msg *m);

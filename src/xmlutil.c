@@ -374,6 +374,9 @@ static void read_chain(st_disk *d, const xmlNode *disk, const xmlNode *src)
             break;
         add_layer(d, &cap, path, child_attr(bs, "format", "type"), index_attr(bs));
     }
+    /* Kept for the life of the cache: no room for layers that never come. */
+    if (cap > d->n_chain)
+        d->chain = xrealloc(d->chain, d->n_chain * sizeof(*d->chain));
 }
 
 static void read_disk(const xmlNode *n, st_disk *d)

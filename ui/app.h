@@ -71,6 +71,10 @@ struct st_app {
 
     bool searching;
     bool search_failed; /* the text typed so far matches nothing */
+    /* Every node in tree order, for the search: built when a search needs it, kept while the
+     * models stay the same (typing a name walks it once per letter, not rebuilds it). */
+    st_tree search_all;
+    bool search_stale;
     char search[256];
     char *search_origin; /* selection key before the search started */
     char *last_search;

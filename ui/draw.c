@@ -12,6 +12,7 @@
 #include "app.h"
 #include "i18n.h"
 #include "text.h"
+#include "trace.h"
 #include "util.h"
 
 int st_attr(const st_app *a, int pair, int fallback)
@@ -428,11 +429,9 @@ static void draw_tree(st_app *a)
         a->top = a->sel;
     if (a->tree_h > 0 && a->sel >= a->top + (size_t)a->tree_h)
         a->top = a->sel - a->tree_h + 1;
+    /* erase() in st_draw blanked the screen: only the rows in view are written, once. */
     for (int i = 0; i < a->tree_h; i++) {
         size_t idx = a->top + i;
-        move(a->tree_y + i, 0);
-        for (int x = 0; x < a->tree_w; x++)
-            addch(' ');
         if (idx >= a->tree.n)
             continue;
         draw_row(a, a->tree_y + i, &a->tree.rows[idx], idx == a->sel);
@@ -637,12 +636,10 @@ static void draw_detail(st_app *a)
 {
     if (!a->detail_h || !a->detail_w)
         return;
-    for (int y = a->detail_y; y < a->detail_y + a->detail_h; y++) {
-        move(y, a->detail_x > 0 ? a->detail_x - 1 : 0);
-        if (a->detail_x > 0)
-            addstr(a->g->vert[0] == '|' ? "|" : "│");
-        for (int x = 0; x < a->detail_w; x++)
-            addch(' ');
+    /* The pane is blank already (erase() in st_draw): only the separator is drawn. */
+    for (int y = a->detail_y; a->detail_x > 0 && y < a->detail_y + a->detail_h; y++) {
+        move(y, a->detail_x - 1);
+        addstr(a->g->vert[0] == '|' ? "|" : "│");
     }
     int top = a->detail_y;
     if (a->detail_x == 0) {
@@ -797,6 +794,33 @@ static void draw_status(st_app *a)
     }
 }
 
+/* For the benchmarks: what this paint showed (see src/trace.h). */
+static void trace_paint(const st_app *a)
+{
+    size_t doms = 0, layers = 0, snaps = 0, running = 0, done = 0;
+    int last_ours = 0; /* the newest job of ours that completed */
+    for (size_t h = 0; h < a->n_hosts; h++) {
+        const st_host *host = a->hosts[h];
+        for (size_t i = 0; host && i < host->n_doms; i++) {
+            const st_domain *d = &host->doms[i];
+            doms++;
+            snaps += d->n_snaps;
+            for (size_t k = 0; k < d->n_disks; k++)
+                layers += d->disks[k].n_chain;
+        }
+        for (size_t i = 0; host && i < host->n_jobs; i++) {
+            running += !st_job_phase_final(host->jobs[i].phase);
+            done += host->jobs[i].phase == ST_PHASE_COMPLETED;
+            if (host->jobs[i].phase == ST_PHASE_COMPLETED && host->jobs[i].ours &&
+                host->jobs[i].id > last_ours)
+                last_ours = host->jobs[i].id;
+        }
+    }
+    st_trace("paint domains=%zu layers=%zu snapshots=%zu rows=%zu jobs_running=%zu "
+             "jobs_completed=%zu last_completed_ours=%d",
+             doms, layers, snaps, a->tree.n, running, done, last_ours);
+}
+
 void st_draw(st_app *a)
 {
     st_layout(a);
@@ -820,4 +844,6 @@ void st_draw(st_app *a)
     if (!a->searching && !a->dialog)
         move(a->tree_y + (int)(a->sel - a->top), 0);
     refresh();
+    if (st_trace_on())
+        trace_paint(a);
 }

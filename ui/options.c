@@ -19,6 +19,7 @@ enum {
     OPT_JSON,
     OPT_DEMO,
     OPT_TIMEOUT,
+    OPT_RUNNING,
 };
 
 static void usage(FILE *out)
@@ -37,6 +38,8 @@ static void usage(FILE *out)
             "  -V, --version        print the version and exit\n"
             "  -h, --help           print this help and exit\n\n"),
           out);
+    /* Its own string, so that the translations of the block above stay valid. */
+    fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, the hosts listed in $XDG_CONFIG_HOME/virt-snaptree/config are used,\n"
             "else LIBVIRT_DEFAULT_URI, else libvirt's default. Press ? in the program for keys.\n"),
           out);
@@ -70,6 +73,7 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"list", no_argument, NULL, OPT_LIST},
         {"json", no_argument, NULL, OPT_JSON},
+        {"running", no_argument, NULL, OPT_RUNNING},
         {"demo", no_argument, NULL, OPT_DEMO},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -97,6 +101,7 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             break;
         case OPT_LIST: o->mode = ST_MODE_LIST; break;
         case OPT_JSON: o->mode = ST_MODE_JSON; break;
+        case OPT_RUNNING: o->running_only = true; break;
         case OPT_DEMO: o->demo = true; break;
         case 'V':
             printf("%s %s\n", PACKAGE, VERSION);
@@ -111,6 +116,13 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             *status = 2;
             return -1;
         }
+    }
+    /* The interface plans merges, and a plan must see every domain that shares a base image:
+     * leaving the shut-off ones out is for reports only. */
+    if (o->running_only && o->mode == ST_MODE_TUI) {
+        fprintf(stderr, _("%s: --running needs --list or --json\n"), PACKAGE);
+        *status = 2;
+        return -1;
     }
     if (optind < argc) {
         fprintf(stderr, _("%s: unexpected argument: %s\n"), PACKAGE, argv[optind]);

@@ -24,27 +24,28 @@ static bool name_matches(const char *name, const char *pat)
 static bool find_and_reveal(st_app *a, const char *pat, const char *from_key, int dir,
                             bool include_from)
 {
-    st_tree all;
-    st_tree_init(&all);
-    st_tree_build(&all, a->hosts, (const char *const *)a->labels, a->n_hosts, true);
+    st_tree *all = &a->search_all;
+    if (a->search_stale) {
+        st_tree_build(all, a->hosts, (const char *const *)a->labels, a->n_hosts, true);
+        a->search_stale = false;
+    }
     bool found = false;
-    if (all.n) {
-        size_t start = from_key ? st_tree_find(&all, from_key) : 0;
+    if (all->n) {
+        size_t start = from_key ? st_tree_find(all, from_key) : 0;
         if (start == SIZE_MAX)
             start = 0;
-        for (size_t step = include_from ? 0 : 1; step <= all.n && !found; step++) {
-            size_t i = (start + all.n + (dir >= 0 ? step : all.n - step % all.n)) % all.n;
-            const st_row *r = &all.rows[i];
+        for (size_t step = include_from ? 0 : 1; step <= all->n && !found; step++) {
+            size_t i = (start + all->n + (dir >= 0 ? step : all->n - step % all->n)) % all->n;
+            const st_row *r = &all->rows[i];
             if (!name_matches(st_row_name(r, a->hosts, (const char *const *)a->labels), pat))
                 continue;
-            for (size_t p = r->parent; p != SIZE_MAX; p = all.rows[p].parent)
-                st_tree_set_expanded(&a->tree, all.rows[p].key, true);
+            for (size_t p = r->parent; p != SIZE_MAX; p = all->rows[p].parent)
+                st_tree_set_expanded(&a->tree, all->rows[p].key, true);
             free(a->sel_key);
             a->sel_key = xstrdup(r->key);
             found = true;
         }
     }
-    st_tree_free(&all);
     if (found)
         st_app_rebuild(a);
     return found;

@@ -12,6 +12,15 @@
 #define EXPANDED  ((void *)1)
 #define COLLAPSED ((void *)2)
 
+/* A block of key bytes; blocks are kept from one rebuild to the next. */
+typedef struct st_key_block {
+    struct st_key_block *next;
+    size_t used, size;
+    char data[];
+} st_key_block;
+
+enum { KEY_BLOCK = 64 * 1024 };
+
 void st_tree_init(st_tree *t)
 {
     memset(t, 0, sizeof(*t));
@@ -20,8 +29,8 @@ void st_tree_init(st_tree *t)
 
 static void clear_rows(st_tree *t)
 {
-    for (size_t i = 0; i < t->n; i++)
-        free(t->rows[i].key);
+    for (st_key_block *b = t->keys; b; b = b->next)
+        b->used = 0;
     t->n = 0;
 }
 
@@ -30,7 +39,50 @@ void st_tree_free(st_tree *t)
     clear_rows(t);
     free(t->rows);
     st_hash_clear(&t->expansion);
+    while (t->keys) {
+        st_key_block *b = t->keys;
+        t->keys = b->next;
+        free(b);
+    }
     memset(t, 0, sizeof(*t));
+}
+
+/* Room for n bytes of key in the first block with space (blocks fill in order). */
+static char *key_alloc(st_tree *t, size_t n)
+{
+    st_key_block **pp = &t->keys;
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->size - (*pp)->used >= n)
+            break;
+    if (!*pp) {
+        size_t size = n > KEY_BLOCK ? n : KEY_BLOCK;
+        *pp = xmalloc(sizeof(st_key_block) + size);
+        (*pp)->next = NULL;
+        (*pp)->used = 0;
+        (*pp)->size = size;
+    }
+    char *p = (*pp)->data + (*pp)->used;
+    (*pp)->used += n;
+    return p;
+}
+
+/* "parent/" + tag + name, in the key blocks. */
+static char *make_key(st_tree *t, const char *parent, const char *tag, const char *name)
+{
+    size_t pl = parent ? strlen(parent) : 0, tl = strlen(tag), nl = name ? strlen(name) : 0;
+    char *k = key_alloc(t, pl + 1 + tl + nl + 1);
+    char *p = k;
+    if (parent) {
+        memcpy(p, parent, pl);
+        p += pl;
+        *p++ = '/';
+    }
+    memcpy(p, tag, tl);
+    p += tl;
+    if (nl)
+        memcpy(p, name, nl);
+    p[nl] = '\0';
+    return k;
 }
 
 bool st_tree_is_expanded(const st_tree *t, const char *key)
@@ -89,11 +141,29 @@ static bool descend(const walk *w, const st_row *r)
     return r->has_children && (r->expanded || w->all);
 }
 
+/*
+ * A layer is known by its path, but a path makes a long key and there is one per layer: the key
+ * holds a 64-bit FNV-1a hash of it instead (two layers of one disk colliding would only move the
+ * selection between them).
+ */
+static void path_tag(const char *path, char out[17])
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *s = path ? path : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    /* By hand: snprintf would be half of a rebuild's time. */
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        out[i] = "0123456789abcdef"[h & 15];
+    out[16] = '\0';
+}
+
 static void add_layers(walk *w, size_t disk_row, const st_disk *d)
 {
     const char *dkey = w->t->rows[disk_row].key;
     for (size_t i = 0; i < d->n_chain; i++) {
-        char *key = xasprintf("%s/L%s", dkey, d->chain[i].path ? d->chain[i].path : "");
+        char tag[17];
+        path_tag(d->chain[i].path, tag);
+        char *key = make_key(w->t, dkey, "L", tag);
         int depth = w->t->rows[disk_row].depth + 1;
         st_row *r = add_row(w, ROW_LAYER, depth, disk_row, key, i + 1 == d->n_chain, false);
         r->layer = i;
@@ -132,7 +202,7 @@ static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
         const st_snapshot *s = &d->snaps[order[k]];
         size_t parent = depth[k] == 0 ? group_row : parents[depth[k] - 1];
         int rdepth = w->t->rows[group_row].depth + 1 + depth[k];
-        char *key = xasprintf("%s/%s", gkey, s->name ? s->name : "");
+        char *key = make_key(w->t, gkey, "", s->name);
         st_row *r = add_row(w, ROW_SNAPSHOT, rdepth, parent, key, snapshot_is_last(d, order, k),
                             snapshot_has_children(d, s));
         r->snap = order[k];
@@ -148,7 +218,7 @@ static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
 static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, bool last)
 {
     const char *hkey = w->t->rows[host_row].key;
-    char *key = xasprintf("%s/D%s", hkey, d->uuid);
+    char *key = make_key(w->t, hkey, "D", d->uuid);
     bool kids = d->n_disks > 0 || d->n_snaps > 0 || d->n_branches > 0;
     st_row *r = add_row(w, ROW_DOMAIN, 1, host_row, key, last, kids);
     r->dom = di;
@@ -157,7 +227,7 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
         return;
     for (size_t k = 0; k < d->n_disks; k++) {
         const st_disk *disk = &d->disks[k];
-        char *dkey = xasprintf("%s/K%s", key, disk->target ? disk->target : "?");
+        char *dkey = make_key(w->t, key, "K", disk->target ? disk->target : "?");
         st_row *dr = add_row(w, ROW_DISK, 2, drow, dkey,
                              k + 1 == d->n_disks && !d->n_snaps && !d->n_branches,
                              disk->n_chain > 0);
@@ -167,13 +237,13 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
             add_layers(w, disk_row, disk);
     }
     for (size_t b = 0; b < d->n_branches; b++) {
-        char *bkey = xasprintf("%s/B%s", key, d->branches[b].file ? d->branches[b].file : "?");
+        char *bkey = make_key(w->t, key, "B", d->branches[b].file ? d->branches[b].file : "?");
         st_row *br = add_row(w, ROW_BRANCH, 2, drow, bkey,
                              b + 1 == d->n_branches && !d->n_snaps, false);
         br->branch = b;
     }
     if (d->n_snaps) {
-        char *gkey = xasprintf("%s/S", key);
+        char *gkey = make_key(w->t, key, "S", NULL);
         st_row *g = add_row(w, ROW_SNAPGROUP, 2, drow, gkey, true, true);
         size_t grow = w->t->n - 1;
         if (descend(w, g))
@@ -189,7 +259,9 @@ void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_la
     walk w = {t, all};
     for (size_t h = 0; h < n_hosts; h++) {
         const st_host *host = hosts[h];
-        char *key = xasprintf("H%zu", h);
+        char num[32];
+        snprintf(num, sizeof(num), "%zu", h);
+        char *key = make_key(t, NULL, "H", num);
         st_row *r = add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h + 1 == n_hosts,
                             host && host->n_doms > 0);
         r->host = h;

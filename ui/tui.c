@@ -152,11 +152,8 @@ static void handle_message(st_app *a, st_msg *m)
         return;
     switch (m->kind) {
     case ST_MSG_HOST:
-        st_host_free(a->hosts[m->host_index]);
-        a->hosts[m->host_index] = m->host;
+        st_tui_host_model(a, m->host_index, m->host);
         m->host = NULL;
-        st_model_mark_shared(a->hosts, a->n_hosts);
-        a->need_rebuild = true;
         for (st_dialog *d = a->dialog; d; d = d->below)
             if (d->ops->model_changed)
                 d->ops->model_changed(a, d);
@@ -178,6 +175,17 @@ static void handle_message(st_app *a, st_msg *m)
         a->dirty = true;
         break;
     }
+}
+
+void st_tui_host_model(st_app *a, size_t i, st_host *h)
+{
+    st_host_free(a->hosts[i]);
+    a->hosts[i] = h;
+    /* The worker marked the layers its own domains share; across hosts only this view can. */
+    if (a->n_hosts > 1)
+        st_model_mark_shared(a->hosts, a->n_hosts);
+    a->need_rebuild = true;
+    a->search_stale = true;
 }
 
 static void drain_backend(st_app *a)
@@ -315,6 +323,11 @@ static void handle_key(st_app *a, int key, bool is_code)
     handle_request(a, req);
 }
 
+void st_tui_key(st_app *a, int key, bool is_code)
+{
+    handle_key(a, key, is_code);
+}
+
 static void read_keys(st_app *a)
 {
     wint_t ch;
@@ -354,6 +367,8 @@ static void app_init(st_app *a, const st_options *o)
     a->readonly = o->readonly;
     a->show_jobs = true;
     st_tree_init(&a->tree);
+    st_tree_init(&a->search_all);
+    a->search_stale = true;
     st_backend_opts bo = {
         .uris = (const char *const *)o->uris,
         .n_uris = o->n_uris,
@@ -388,6 +403,7 @@ static void app_free(st_app *a)
     free(a->hstate);
     free(a->hsince);
     st_tree_free(&a->tree);
+    st_tree_free(&a->search_all);
     free(a->sel_key);
     free(a->status);
     free(a->search_origin);

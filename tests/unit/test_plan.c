@@ -532,6 +532,67 @@ START_TEST(test_shared_base_refused)
 }
 END_TEST
 
+START_TEST(test_shared_spellings)
+{
+    /* One golden image named two ways: "../golden/g.qcow2" from the overlays' folder (as qemu
+     * resolves a relative backing name) and by its plain path. On this machine the files are
+     * compared (dev, ino), on a remote host the names, folded. */
+    const char *vm1[] = {IMG "/vms/vm1.qcow2", IMG "/vms/../golden/g.qcow2", NULL};
+    const char *vm2[] = {IMG "/vms/vm2.qcow2", IMG "/golden/g.qcow2", NULL};
+    const char *vm3[] = {IMG "/vms/vm3.qcow2", IMG "/golden/./other.qcow2", NULL};
+    for (int local = 0; local < 2; local++) {
+        st_host *h = mk_host(local ? "localhost" : "kvm2", local);
+        st_disk *d1 = mk_disk(mk_dom(h, "vm1", ST_DOM_SHUTOFF), "vda", vm1, true);
+        st_disk *d2 = mk_disk(mk_dom(h, "vm2", ST_DOM_RUNNING), "vda", vm2, true);
+        st_disk *d3 = mk_disk(mk_dom(h, "vm3", ST_DOM_SHUTOFF), "vda", vm3, true);
+        if (local) {
+            d1->chain[1].dev = d2->chain[1].dev = d3->chain[1].dev = 8;
+            d1->chain[1].ino = d2->chain[1].ino = 77;
+            d3->chain[1].ino = 78;
+        }
+        st_host *hosts[] = {h};
+        st_model_mark_shared(hosts, 1);
+        ck_assert_uint_eq(d1->chain[1].n_shared, 1);
+        ck_assert_str_eq(d1->chain[1].shared_with[0], "vm2");
+        ck_assert_uint_eq(d2->chain[1].n_shared, 1);
+        ck_assert_str_eq(d2->chain[1].shared_with[0], "vm1");
+        ck_assert_uint_eq(d3->chain[1].n_shared, 0);
+        ck_assert_uint_eq(d1->chain[0].n_shared, 0);
+        st_facts *f = space_facts(10 * 1024 * MiB);
+        st_merge_opts o = opts_for(h);
+        st_plan *p = st_plan_commit(hosts, 1, 0, "vm1", "vda", 0, 1, f, &o);
+        ck_assert(p->refused);
+        st_plan_free(p);
+        st_facts_free(f);
+        st_host_free(h);
+    }
+    /* The same file under two names that fold alike, but seen as different files here (a
+     * symlinked folder can make "a/link/../b" another file than "a/b"): the identity wins. */
+    st_host *h = mk_host("localhost", true);
+    const char *a[] = {IMG "/x/top.qcow2", IMG "/x/link/../base.qcow2", NULL};
+    const char *b[] = {IMG "/y/top.qcow2", IMG "/x/base.qcow2", NULL};
+    st_disk *da = mk_disk(mk_dom(h, "a", ST_DOM_SHUTOFF), "vda", a, true);
+    st_disk *db = mk_disk(mk_dom(h, "b", ST_DOM_SHUTOFF), "vda", b, true);
+    da->chain[1].dev = db->chain[1].dev = 8;
+    da->chain[1].ino = 5;
+    db->chain[1].ino = 6;
+    st_host *hosts[] = {h};
+    st_model_mark_shared(hosts, 1);
+    ck_assert_uint_eq(da->chain[1].n_shared, 0);
+    st_host_free(h);
+
+    char *s = st_path_lexical("/a//b/./c/../d/");
+    ck_assert_str_eq(s, "/a/b/d");
+    free(s);
+    s = st_path_lexical("/../x/..");
+    ck_assert_str_eq(s, "/");
+    free(s);
+    s = st_path_lexical("rel/../x");
+    ck_assert_str_eq(s, "rel/../x");
+    free(s);
+}
+END_TEST
+
 START_TEST(test_shared_across_hosts)
 {
     /* Two local connections (system and session) see the same files: the sharer is "dom@host". */
@@ -1127,6 +1188,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_active_commit);
     tcase_add_test(tc, test_active_commit_delete);
     tcase_add_test(tc, test_shared_base_refused);
+    tcase_add_test(tc, test_shared_spellings);
     tcase_add_test(tc, test_shared_across_hosts);
     tcase_add_test(tc, test_job_running_refused);
     tcase_add_test(tc, test_space);
