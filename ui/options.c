@@ -36,7 +36,7 @@ static void usage(FILE *out)
             "      --timeout=SEC    with --list/--json: how long to wait for a host (default 30)\n"
             "      --demo           build (or reuse) a demo lab and open it\n"
             "  -V, --version        print the version and exit\n"
-            "  -h, --help           print this help and exit\n\n"),
+            "  -h, --help           print this help and exit\n"),
           out);
     /* Its own string, so that the translations of the block above stay valid. */
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
