@@ -153,8 +153,8 @@ static unsigned commit_flags(const st_request *req)
 static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_request *req)
 {
     bool commit = req->kind == ST_REQ_COMMIT;
-    st_job_kind kind = commit ? ((req->flags & ST_F_ACTIVE) ? ST_JOB_ACTIVE_COMMIT : ST_JOB_COMMIT)
-                              : ST_JOB_PULL;
+    st_job_kind kind =
+        commit ? ((req->flags & ST_F_ACTIVE) ? ST_JOB_ACTIVE_COMMIT : ST_JOB_COMMIT) : ST_JOB_PULL;
     /* Tracked before it starts, so that a fast job's completion event finds it. */
     int jid = st_jobtab_track(w->jobs, dom, req->disk, kind, req->top, req->base, req->bandwidth);
     st_worker_busy(w);
@@ -179,7 +179,8 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
         st_jobtab_set_cleanup(w->jobs, jid, req->paths, req->n_paths);
     st_jobtab_update(w->jobs, jid, ST_PHASE_RUNNING, 0, 0, NULL);
     st_worker_post_jobs(w);
-    st_action_result(w, id, true, commit ? _("commit started on %s/%s") : _("pull started on %s/%s"),
+    st_action_result(w, id, true,
+                     commit ? _("commit started on %s/%s") : _("pull started on %s/%s"),
                      req->domain, req->disk);
     return 0;
 }
@@ -241,7 +242,8 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
         if (rc == 0)
             st_jobtab_set_bandwidth(w->jobs, uuid, req->disk, req->bandwidth);
         break;
-    default: break;
+    default:
+        break;
     }
     st_worker_idle(w);
     if (rc < 0) {
@@ -270,12 +272,18 @@ void st_action_run(st_worker *w, int id, const st_request *req)
         return;
     }
     switch (req->kind) {
-    case ST_REQ_FACTS: do_facts(w, id, req); break;
+    case ST_REQ_FACTS:
+        do_facts(w, id, req);
+        break;
     case ST_REQ_COMMIT:
-    case ST_REQ_PULL: do_merge(w, id, req); break;
+    case ST_REQ_PULL:
+        do_merge(w, id, req);
+        break;
     case ST_REQ_PIVOT:
     case ST_REQ_ABORT:
-    case ST_REQ_SET_SPEED: do_job_control(w, id, req); break;
+    case ST_REQ_SET_SPEED:
+        do_job_control(w, id, req);
+        break;
     default:
         if (st_snapshot_action(w, id, req) != 0)
             st_action_result(w, id, false, "%s", _("unknown request"));

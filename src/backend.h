@@ -18,18 +18,18 @@ typedef struct st_backend_opts {
     const char *const *uris; /* one host each; NULL entries mean libvirt's default URI */
     size_t n_uris;
     bool readonly;
-    int interval_ms;        /* periodic stats refresh; 0 = default (2000) */
-    bool events;            /* register for libvirt events (the TUI); --list does without */
-    bool snapshots;         /* read snapshot trees */
-    bool running_only;      /* only active domains (reports; never for planning) */
+    int interval_ms;   /* periodic stats refresh; 0 = default (2000) */
+    bool events;       /* register for libvirt events (the TUI); --list does without */
+    bool snapshots;    /* read snapshot trees */
+    bool running_only; /* only active domains (reports; never for planning) */
 } st_backend_opts;
 
 typedef enum {
-    ST_MSG_HOST,       /* a new model of one host: `host` is handed over */
-    ST_MSG_JOBS,       /* the jobs of one host changed: `jobs` handed over */
-    ST_MSG_RESULT,     /* a request finished: request_id, ok, text */
-    ST_MSG_PLAN,       /* facts for a plan arrived: request_id, facts */
-    ST_MSG_PROGRESS,   /* a request made progress: request_id, text */
+    ST_MSG_HOST,     /* a new model of one host: `host` is handed over */
+    ST_MSG_JOBS,     /* the jobs of one host changed: `jobs` handed over */
+    ST_MSG_RESULT,   /* a request finished: request_id, ok, text */
+    ST_MSG_PLAN,     /* facts for a plan arrived: request_id, facts */
+    ST_MSG_PROGRESS, /* a request made progress: request_id, text */
 } st_msg_kind;
 
 enum {

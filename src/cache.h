@@ -1,7 +1,7 @@
 /*
- * What discovery keeps between refreshes so that a periodic refresh costs one bulk stats call, not a
- * call per domain: parsed domain XML, snapshot lists, and locally read chains. Entries are dropped
- * when an event names their domain or when the bulk stats show they went stale.
+ * What discovery keeps between refreshes so that a periodic refresh costs one bulk stats call, not
+ * a call per domain: parsed domain XML, snapshot lists, and locally read chains. Entries are
+ * dropped when an event names their domain or when the bulk stats show they went stale.
  */
 #ifndef ST_CACHE_H
 #define ST_CACHE_H
@@ -14,8 +14,8 @@
 #include "model.h"
 
 typedef struct st_cached_domain {
-    st_domain dom;   /* parsed XML: name, uuid, disks (chains as the XML gives them) */
-    bool active;     /* parsed from live XML */
+    st_domain dom; /* parsed XML: name, uuid, disks (chains as the XML gives them) */
+    bool active;   /* parsed from live XML */
 } st_cached_domain;
 
 typedef struct st_cached_snaps {

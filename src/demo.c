@@ -688,8 +688,8 @@ static void restart(demo *d)
  * The embedded driver is this process's libvirt daemon, and like a daemon it logs errors that are
  * no error for the demo (no dmidecode, no access manager, cgroup files of a container): they go
  * to demo.log, not the terminal. Only effective before libvirt initialises; a setting the user
- * made is kept (main.c sets its own default only after the demo is prepared). The value is space-separated, so a
- * folder with a space keeps the default.
+ * made is kept (main.c sets its own default only after the demo is prepared). The value is
+ * space-separated, so a folder with a space keeps the default.
  */
 static void log_libvirt_to_file(const demo *d)
 {

@@ -1177,8 +1177,7 @@ bool st_discover_pending(const st_worker *w, const st_refresh *r)
     /* Worth a model of its own only when trees are missing, not when known ones are listed
      * again or running domains are scanned for jobs (a few calls in flight together). */
     for (size_t i = 0; w->snapshots && i < r->n; i++)
-        if (st_hash_get(&r->snapset, r->dw[i].uuid) &&
-            !st_hash_get(&w->cache.snaps, r->dw[i].uuid))
+        if (st_hash_get(&r->snapset, r->dw[i].uuid) && !st_hash_get(&w->cache.snaps, r->dw[i].uuid))
             return true;
     return false;
 }

@@ -26,7 +26,7 @@ typedef struct tracked {
     uint64_t last_cur;
     char **cleanup; /* files to remove once the job completed (and pivoted) */
     size_t n_cleanup;
-    bool paused_run;    /* we started the domain paused for this job: pivot and stop it after */
+    bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
     bool after_done;
 } tracked;
 
@@ -134,11 +134,16 @@ void st_jobtab_fill_host(st_jobtab *t, st_host *h)
 static st_job_kind kind_of(int type)
 {
     switch (type) {
-    case VIR_DOMAIN_BLOCK_JOB_TYPE_PULL: return ST_JOB_PULL;
-    case VIR_DOMAIN_BLOCK_JOB_TYPE_COMMIT: return ST_JOB_COMMIT;
-    case VIR_DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT: return ST_JOB_ACTIVE_COMMIT;
-    case VIR_DOMAIN_BLOCK_JOB_TYPE_COPY: return ST_JOB_COPY;
-    default: return ST_JOB_OTHER;
+    case VIR_DOMAIN_BLOCK_JOB_TYPE_PULL:
+        return ST_JOB_PULL;
+    case VIR_DOMAIN_BLOCK_JOB_TYPE_COMMIT:
+        return ST_JOB_COMMIT;
+    case VIR_DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT:
+        return ST_JOB_ACTIVE_COMMIT;
+    case VIR_DOMAIN_BLOCK_JOB_TYPE_COPY:
+        return ST_JOB_COPY;
+    default:
+        return ST_JOB_OTHER;
     }
 }
 
@@ -175,8 +180,8 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
         switch (status) {
         case VIR_DOMAIN_BLOCK_JOB_COMPLETED:
             /* An aborted active commit reports COMPLETED too: keep "cancelled" if we aborted. */
-            finish(tr, tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED
-                                                           : ST_PHASE_COMPLETED,
+            finish(tr,
+                   tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
                    NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_FAILED:
@@ -323,8 +328,8 @@ static void apply_block_info(tracked *tr, int ret, const virDomainBlockJobInfo *
     tr->job.cur = info->cur;
     tr->job.end = info->end;
     tr->job.bandwidth = info->bandwidth;
-    tr->job.eta = tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate
-                                                              : -1;
+    tr->job.eta =
+        tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate : -1;
     bool ready = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY;
     if (ready && info->end > 0 && info->cur == info->end && tr->job.phase != ST_PHASE_PIVOTING &&
         tr->job.phase != ST_PHASE_CANCELLED)
@@ -349,8 +354,8 @@ bool st_jobtab_poll(st_worker *w)
     pthread_mutex_unlock(&t->lock);
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&t->lock);
-        if (i >= t->n || !t->v[i].dom || !t->v[i].job.disk ||
-            !is_block_kind(t->v[i].job.kind) || st_job_phase_final(t->v[i].job.phase)) {
+        if (i >= t->n || !t->v[i].dom || !t->v[i].job.disk || !is_block_kind(t->v[i].job.kind) ||
+            st_job_phase_final(t->v[i].job.phase)) {
             pthread_mutex_unlock(&t->lock);
             continue;
         }
@@ -504,10 +509,10 @@ void st_jobtab_after(st_worker *w)
             free(f->cleanup[k]);
         }
         if (f->n_cleanup)
-            st_action_result(w, 0, true,
-                             ngettext("removed %zu merged file", "removed %zu merged files",
-                                      f->n_cleanup),
-                             f->n_cleanup);
+            st_action_result(
+                w, 0, true,
+                ngettext("removed %zu merged file", "removed %zu merged files", f->n_cleanup),
+                f->n_cleanup);
         free(f->cleanup);
         free(f->disk);
         virDomainFree(f->dom);

@@ -11,14 +11,22 @@
 const char *st_dom_state_name(st_dom_state s)
 {
     switch (s) {
-    case ST_DOM_RUNNING: return "running";
-    case ST_DOM_BLOCKED: return "blocked";
-    case ST_DOM_PAUSED: return "paused";
-    case ST_DOM_SHUTDOWN: return "shutdown";
-    case ST_DOM_SHUTOFF: return "shutoff";
-    case ST_DOM_CRASHED: return "crashed";
-    case ST_DOM_PMSUSPENDED: return "pmsuspended";
-    case ST_DOM_NOSTATE: break;
+    case ST_DOM_RUNNING:
+        return "running";
+    case ST_DOM_BLOCKED:
+        return "blocked";
+    case ST_DOM_PAUSED:
+        return "paused";
+    case ST_DOM_SHUTDOWN:
+        return "shutdown";
+    case ST_DOM_SHUTOFF:
+        return "shutoff";
+    case ST_DOM_CRASHED:
+        return "crashed";
+    case ST_DOM_PMSUSPENDED:
+        return "pmsuspended";
+    case ST_DOM_NOSTATE:
+        break;
     }
     return "nostate";
 }
@@ -26,14 +34,22 @@ const char *st_dom_state_name(st_dom_state s)
 const char *st_dom_state_label(st_dom_state s)
 {
     switch (s) {
-    case ST_DOM_RUNNING: return _("running");
-    case ST_DOM_BLOCKED: return _("blocked");
-    case ST_DOM_PAUSED: return _("paused");
-    case ST_DOM_SHUTDOWN: return _("shutting down");
-    case ST_DOM_SHUTOFF: return _("shut off");
-    case ST_DOM_CRASHED: return _("crashed");
-    case ST_DOM_PMSUSPENDED: return _("suspended");
-    case ST_DOM_NOSTATE: break;
+    case ST_DOM_RUNNING:
+        return _("running");
+    case ST_DOM_BLOCKED:
+        return _("blocked");
+    case ST_DOM_PAUSED:
+        return _("paused");
+    case ST_DOM_SHUTDOWN:
+        return _("shutting down");
+    case ST_DOM_SHUTOFF:
+        return _("shut off");
+    case ST_DOM_CRASHED:
+        return _("crashed");
+    case ST_DOM_PMSUSPENDED:
+        return _("suspended");
+    case ST_DOM_NOSTATE:
+        break;
     }
     return _("no state");
 }
@@ -41,19 +57,32 @@ const char *st_dom_state_label(st_dom_state s)
 const char *st_job_kind_label(st_job_kind k)
 {
     switch (k) {
-    case ST_JOB_COMMIT: return _("commit");
-    case ST_JOB_ACTIVE_COMMIT: return _("active commit");
-    case ST_JOB_PULL: return _("pull");
-    case ST_JOB_COPY: return _("copy");
-    case ST_JOB_OFFLINE_COMMIT: return _("offline commit");
-    case ST_JOB_OFFLINE_PULL: return _("offline pull");
-    case ST_JOB_SNAPSHOT: return _("snapshot");
-    case ST_JOB_SNAPSHOT_DELETE: return _("snapshot delete");
-    case ST_JOB_REVERT: return _("revert");
-    case ST_JOB_SAVE: return _("save");
-    case ST_JOB_RESTORE: return _("restore");
-    case ST_JOB_OTHER: return _("job");
-    case ST_JOB_NONE: break;
+    case ST_JOB_COMMIT:
+        return _("commit");
+    case ST_JOB_ACTIVE_COMMIT:
+        return _("active commit");
+    case ST_JOB_PULL:
+        return _("pull");
+    case ST_JOB_COPY:
+        return _("copy");
+    case ST_JOB_OFFLINE_COMMIT:
+        return _("offline commit");
+    case ST_JOB_OFFLINE_PULL:
+        return _("offline pull");
+    case ST_JOB_SNAPSHOT:
+        return _("snapshot");
+    case ST_JOB_SNAPSHOT_DELETE:
+        return _("snapshot delete");
+    case ST_JOB_REVERT:
+        return _("revert");
+    case ST_JOB_SAVE:
+        return _("save");
+    case ST_JOB_RESTORE:
+        return _("restore");
+    case ST_JOB_OTHER:
+        return _("job");
+    case ST_JOB_NONE:
+        break;
     }
     return _("none");
 }
@@ -61,13 +90,20 @@ const char *st_job_kind_label(st_job_kind k)
 const char *st_job_phase_label(st_job_phase p)
 {
     switch (p) {
-    case ST_PHASE_STARTING: return _("starting");
-    case ST_PHASE_RUNNING: return _("running");
-    case ST_PHASE_READY: return _("ready");
-    case ST_PHASE_PIVOTING: return _("pivoting");
-    case ST_PHASE_COMPLETED: return _("completed");
-    case ST_PHASE_FAILED: return _("failed");
-    case ST_PHASE_CANCELLED: return _("cancelled");
+    case ST_PHASE_STARTING:
+        return _("starting");
+    case ST_PHASE_RUNNING:
+        return _("running");
+    case ST_PHASE_READY:
+        return _("ready");
+    case ST_PHASE_PIVOTING:
+        return _("pivoting");
+    case ST_PHASE_COMPLETED:
+        return _("completed");
+    case ST_PHASE_FAILED:
+        return _("failed");
+    case ST_PHASE_CANCELLED:
+        return _("cancelled");
     }
     return "?";
 }
@@ -263,7 +299,8 @@ uint64_t st_host_fingerprint(const st_host *h)
         fp_str(&f, d->uuid);
         fp_str(&f, d->snaps_error);
         fp_str(&f, d->error);
-        fp_u64(&f, (uint64_t)(uint32_t)d->id << 32 | (uint64_t)d->state << 16 | (uint16_t)d->reason);
+        fp_u64(&f,
+               (uint64_t)(uint32_t)d->id << 32 | (uint64_t)d->state << 16 | (uint16_t)d->reason);
         fp_u64(&f, (uint64_t)d->persistent | (uint64_t)d->managed_save << 1 |
                        (uint64_t)d->has_agent << 2);
         fp_u64(&f, d->n_disks);
@@ -307,7 +344,8 @@ uint64_t st_host_fingerprint(const st_host *h)
             fp_str(&f, s->state);
             fp_str(&f, s->memory_file);
             fp_u64(&f, (uint64_t)s->creation_time);
-            fp_u64(&f, (uint64_t)s->current | (uint64_t)s->external << 1 | (uint64_t)s->memory << 2);
+            fp_u64(&f,
+                   (uint64_t)s->current | (uint64_t)s->external << 1 | (uint64_t)s->memory << 2);
             fp_u64(&f, s->n_disks);
             for (size_t j = 0; j < s->n_disks; j++) {
                 fp_str(&f, s->disks[j].target);
@@ -378,7 +416,7 @@ typedef struct layer_ref {
     const char *machine; /* hosts whose paths can be compared share this key */
     bool by_id;          /* the file was read here: compared by (dev, ino) */
     uint64_t dev, ino;
-    char *lex;           /* otherwise its path, folded (st_path_lexical) */
+    char *lex; /* otherwise its path, folded (st_path_lexical) */
     size_t host, dom;
     st_layer *layer;
 } layer_ref;
@@ -445,8 +483,8 @@ static void mark_branch_sharers(st_domain *dom)
                 st_layer *l = &dom->disks[k].chain[i];
                 for (size_t c = 0; l->path && c < br->n_chain; c++)
                     if (streq0(br->chain[c], l->path)) {
-                        l->shared_with = xrealloc(l->shared_with,
-                                                  (l->n_shared + 1) * sizeof(char *));
+                        l->shared_with =
+                            xrealloc(l->shared_with, (l->n_shared + 1) * sizeof(char *));
                         l->shared_with[l->n_shared++] =
                             xasprintf(_("%s (detached branch %s)"), dom->name,
                                       st_basename(br->file ? br->file : "?"));
@@ -480,8 +518,8 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
                      * compared (a base named "../golden/g.qcow2" by one overlay and by its
                      * full path by another is one file); elsewhere the spelling, folded. */
                     layer_ref *r = &refs[n++];
-                    *r = (layer_ref){.machine = machine_key(hosts[h]), .host = h, .dom = d,
-                                     .layer = l};
+                    *r = (layer_ref){
+                        .machine = machine_key(hosts[h]), .host = h, .dom = d, .layer = l};
                     r->by_id = hosts[h]->local && l->ino;
                     if (r->by_id) {
                         r->dev = l->dev;
@@ -512,7 +550,8 @@ void st_model_mark_shared(st_host **hosts, size_t n_hosts)
                     if (same_domain(&refs[i], &refs[j]) ||
                         (j > a && same_domain(&refs[j - 1], &refs[j])))
                         continue;
-                    l->shared_with[l->n_shared++] = sharer_label(hosts, n_hosts, &refs[i], &refs[j]);
+                    l->shared_with[l->n_shared++] =
+                        sharer_label(hosts, n_hosts, &refs[i], &refs[j]);
                 }
                 if (!l->n_shared) {
                     free(l->shared_with);

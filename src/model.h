@@ -33,9 +33,9 @@ typedef struct st_layer {
     uint64_t virtual_size;
     uint64_t allocation; /* bytes allocated on the host (0 when not known) */
     uint64_t physical;
-    int backing_index;   /* libvirt's index of this layer (an id, not a depth); -1: none */
-    char *broken;        /* why this layer is unusable; NULL when it is fine */
-    char **shared_with;  /* other domains whose chains also hold this file ("dom" or "dom@host") */
+    int backing_index;  /* libvirt's index of this layer (an id, not a depth); -1: none */
+    char *broken;       /* why this layer is unusable; NULL when it is fine */
+    char **shared_with; /* other domains whose chains also hold this file ("dom" or "dom@host") */
     size_t n_shared;
     /* The file's identity on this machine when its header was read here (local hosts); both 0
      * when not known. Two spellings of one file ("vms/../golden/g.qcow2" and
@@ -44,12 +44,12 @@ typedef struct st_layer {
 } st_layer;
 
 typedef struct st_disk {
-    char *target; /* vda */
-    char *bus;    /* virtio, sata, … */
-    char *device; /* disk, cdrom, lun, floppy */
-    char *type;   /* file, block, network, volume */
-    char *format; /* driver type of the active layer */
-    char *source; /* active layer path (as in the domain XML) */
+    char *target;        /* vda */
+    char *bus;           /* virtio, sata, … */
+    char *device;        /* disk, cdrom, lun, floppy */
+    char *type;          /* file, block, network, volume */
+    char *format;        /* driver type of the active layer */
+    char *source;        /* active layer path (as in the domain XML) */
     char *pool, *volume; /* for type='volume' */
     bool readonly;
     st_layer *chain; /* active layer first, base last */
@@ -122,10 +122,10 @@ typedef enum {
 } st_job_phase;
 
 typedef struct st_job {
-    int id;        /* unique in the process */
-    char *domain;  /* domain name */
+    int id;       /* unique in the process */
+    char *domain; /* domain name */
     char *uuid;
-    char *disk;    /* disk target, NULL for domain jobs */
+    char *disk; /* disk target, NULL for domain jobs */
     st_job_kind kind;
     st_job_phase phase;
     uint64_t cur, end;       /* progress in bytes (or libvirt's units) */
@@ -166,17 +166,17 @@ typedef enum {
 } st_host_state;
 
 typedef struct st_host {
-    char *uri;     /* as the admin gave it */
-    char *name;    /* short name for display: hostname or the URI */
+    char *uri;  /* as the admin gave it */
+    char *name; /* short name for display: hostname or the URI */
     char *libvirt_version;
     char *hv_version;
-    char *hv_type; /* "QEMU", "Test", … */
+    char *hv_type;             /* "QEMU", "Test", … */
     unsigned long libvirt_ver; /* libvirt's numeric version: major*1e6 + minor*1e3 + micro */
     bool reachable;
-    bool local;    /* images are on this machine: qcow2 headers and qemu-img may be used */
+    bool local; /* images are on this machine: qcow2 headers and qemu-img may be used */
     bool readonly;
     bool external_revert; /* capabilities show <externalSnapshot/> */
-    char *error;   /* one line, NULL when fine */
+    char *error;          /* one line, NULL when fine */
     st_domain *doms;
     size_t n_doms;
     st_job *jobs;
@@ -185,8 +185,8 @@ typedef struct st_host {
     double refreshed_at; /* st_now() */
 } st_host;
 
-const char *st_dom_state_name(st_dom_state s);     /* "running", "shutoff", … (JSON, untranslated) */
-const char *st_dom_state_label(st_dom_state s);    /* translated for display */
+const char *st_dom_state_name(st_dom_state s);  /* "running", "shutoff", … (JSON, untranslated) */
+const char *st_dom_state_label(st_dom_state s); /* translated for display */
 const char *st_job_kind_label(st_job_kind k);
 const char *st_job_phase_label(st_job_phase p);
 bool st_job_phase_final(st_job_phase p);

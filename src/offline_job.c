@@ -130,7 +130,7 @@ static int run_commit(offline_ctx *c, char **err)
     const st_layer *above = &c->chain[c->top - 1];
     char *name = st_backing_name_for(above->path, base, c->req.flags & ST_F_RELATIVE);
     const char *fmt = c->chain[c->base].format;
-    char *rb[] = {"qemu-img", "rebase", "-u", "-F", (char *)fmt, "-b", name,
+    char *rb[] = {"qemu-img",          "rebase", "-u", "-F", (char *)fmt, "-b", name,
                   (char *)above->path, NULL};
     int rc = st_qemu_img_run(rb, NULL, NULL, err);
     free(name);
@@ -140,10 +140,9 @@ static int run_commit(offline_ctx *c, char **err)
 static int run_pull(offline_ctx *c, char **err)
 {
     const char *active = c->chain[0].path;
-    char *name = c->base < c->n_chain
-                     ? st_backing_name_for(active, c->chain[c->base].path,
-                                           c->req.flags & ST_F_RELATIVE)
-                     : xstrdup("");
+    char *name = c->base < c->n_chain ? st_backing_name_for(active, c->chain[c->base].path,
+                                                            c->req.flags & ST_F_RELATIVE)
+                                      : xstrdup("");
     const char *fmt = c->base < c->n_chain ? c->chain[c->base].format : NULL;
     char *av[12]; /* 10 arguments at most, and the NULL */
     size_t k = 0;
@@ -192,8 +191,8 @@ static void *offline_main(void *p)
         st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_COMPLETED, c->total, c->total, NULL);
         if (c->req.flags & ST_F_DELETE)
             remove_files(c);
-        st_action_result(c->w, c->id, true, _("offline merge of %s/%s completed"),
-                         c->req.domain, c->req.disk);
+        st_action_result(c->w, c->id, true, _("offline merge of %s/%s completed"), c->req.domain,
+                         c->req.disk);
     } else {
         st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_FAILED, 0, c->total, err);
         st_action_result(c->w, c->id, false, _("offline merge failed: %s"), err ? err : "?");
@@ -219,8 +218,8 @@ static int prepare(offline_ctx *c, char **err)
     free(fmt);
     for (size_t i = 0; i < c->n_chain; i++)
         if (c->chain[i].broken) {
-            *err = xasprintf(_("the chain is broken at %s: %s"), c->chain[i].path,
-                             c->chain[i].broken);
+            *err =
+                xasprintf(_("the chain is broken at %s: %s"), c->chain[i].path, c->chain[i].broken);
             return -1;
         }
     bool commit = c->req.kind == ST_REQ_COMMIT;
@@ -257,10 +256,10 @@ void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *
         ctx_free(c);
         return;
     }
-    c->jid = st_jobtab_track(w->jobs, dom, req->disk,
-                             req->kind == ST_REQ_COMMIT ? ST_JOB_OFFLINE_COMMIT
-                                                        : ST_JOB_OFFLINE_PULL,
-                             req->top, req->base, 0);
+    c->jid =
+        st_jobtab_track(w->jobs, dom, req->disk,
+                        req->kind == ST_REQ_COMMIT ? ST_JOB_OFFLINE_COMMIT : ST_JOB_OFFLINE_PULL,
+                        req->top, req->base, 0);
     st_jobtab_update(w->jobs, c->jid, ST_PHASE_RUNNING, 0, c->total, NULL);
     st_worker_post_jobs(w);
     pthread_t t;
@@ -271,8 +270,7 @@ void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *
         st_jobtab_update(w->jobs, c->jid, ST_PHASE_FAILED, 0, 0, _("cannot start a thread"));
         st_action_result(w, id, false, "%s", _("cannot start a thread"));
     } else {
-        st_action_result(w, id, true, _("offline merge of %s/%s started"), req->domain,
-                         req->disk);
+        st_action_result(w, id, true, _("offline merge of %s/%s started"), req->domain, req->disk);
     }
     pthread_attr_destroy(&attr);
 }

@@ -26,9 +26,9 @@ typedef struct st_hazard {
 
 /* Options the admin sets on the plan screen; the plan is remade when they change. */
 typedef struct st_merge_opts {
-    bool relative;          /* keep backing names relative (RELATIVE) */
-    bool delete_files;      /* delete the files that leave the chain afterwards */
-    bool start_paused;      /* remote shut-off domain: start it paused for the job */
+    bool relative;           /* keep backing names relative (RELATIVE) */
+    bool delete_files;       /* delete the files that leave the chain afterwards */
+    bool start_paused;       /* remote shut-off domain: start it paused for the job */
     unsigned long bandwidth; /* MiB/s, 0 = unlimited */
 } st_merge_opts;
 
@@ -37,11 +37,11 @@ typedef struct st_plan {
     char *title;            /* "Commit test2_net-tools.qcow2 into test2_test.qcow2 (test2/vda)" */
     char **before, **after; /* the chain, active layer first: one line per layer */
     size_t n_before, n_after;
-    char **leaving;         /* paths that leave the chain */
+    char **leaving; /* paths that leave the chain */
     size_t n_leaving;
-    uint64_t bytes;         /* upper bound of the data copied */
-    char *flags;            /* "RELATIVE | ACTIVE" or "none" */
-    char **calls;           /* the exact libvirt calls or commands that will run, in order */
+    uint64_t bytes; /* upper bound of the data copied */
+    char *flags;    /* "RELATIVE | ACTIVE" or "none" */
+    char **calls;   /* the exact libvirt calls or commands that will run, in order */
     size_t n_calls;
     st_hazard *hazards;
     size_t n_hazards;
@@ -51,7 +51,7 @@ typedef struct st_plan {
     bool relative_possible; /* the backing names involved are relative */
     bool relative_default;
     bool delete_possible;
-    st_request req;         /* what is submitted once the admin types yes */
+    st_request req; /* what is submitted once the admin types yes */
 } st_plan;
 
 /*
@@ -73,8 +73,7 @@ st_plan *st_plan_pull(st_host *const *hosts, size_t n_hosts, size_t host, const 
                       const st_merge_opts *opts);
 
 /* Defaults for the plan screen's options (RELATIVE on when the names were relative). */
-void st_merge_opts_default(st_merge_opts *o, const st_host *h, const char *dom,
-                           const char *target);
+void st_merge_opts_default(st_merge_opts *o, const st_host *h, const char *dom, const char *target);
 
 /* The paths whose free space a plan needs (the folder where data lands). */
 char **st_plan_space_paths(const st_host *h, const char *dom, const char *target, st_req_kind k,

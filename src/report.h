@@ -11,7 +11,8 @@
 void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8);
 void st_report_json(FILE *out, st_host *const *hosts, size_t n);
 
-/* Index order of a domain's snapshots for drawing a forest: depth of each, children after parents. */
+/* Index order of a domain's snapshots for drawing a forest: depth of each, children after parents.
+ */
 size_t *st_snapshot_order(const st_domain *d, int **depth);
 
 #endif

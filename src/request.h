@@ -11,12 +11,12 @@
 
 typedef enum {
     ST_REQ_NONE = 0,
-    ST_REQ_FACTS,        /* gather facts for planning (free space, running jobs): ST_MSG_PLAN */
-    ST_REQ_COMMIT,       /* block commit top → base (or qemu-img commit offline) */
-    ST_REQ_PULL,         /* block pull into the active layer down to base (NULL: standalone) */
-    ST_REQ_PIVOT,        /* finish a READY active commit onto its base */
-    ST_REQ_ABORT,        /* cancel a block job (an active commit: keep the overlay) */
-    ST_REQ_SET_SPEED,    /* change a block job's bandwidth */
+    ST_REQ_FACTS,     /* gather facts for planning (free space, running jobs): ST_MSG_PLAN */
+    ST_REQ_COMMIT,    /* block commit top → base (or qemu-img commit offline) */
+    ST_REQ_PULL,      /* block pull into the active layer down to base (NULL: standalone) */
+    ST_REQ_PIVOT,     /* finish a READY active commit onto its base */
+    ST_REQ_ABORT,     /* cancel a block job (an active commit: keep the overlay) */
+    ST_REQ_SET_SPEED, /* change a block job's bandwidth */
     ST_REQ_SNAPSHOT_CREATE,
     ST_REQ_REVERT,
     ST_REQ_SNAPSHOT_DELETE,
@@ -39,8 +39,8 @@ enum {
     ST_F_METADATA_ONLY = 1u << 9, /* delete metadata only */
     ST_F_QUIESCE = 1u << 10,
     ST_F_LIVE = 1u << 11,
-    ST_F_BRANCH = 1u << 12,       /* external revert done by branching a new overlay */
-    ST_F_MIX_OK = 1u << 13,       /* create: the admin confirmed mixing internal and external */
+    ST_F_BRANCH = 1u << 12, /* external revert done by branching a new overlay */
+    ST_F_MIX_OK = 1u << 13, /* create: the admin confirmed mixing internal and external */
 };
 
 typedef enum {
@@ -61,17 +61,17 @@ typedef struct st_request {
     st_req_kind kind;
     char *domain;
     char *disk;
-    char *top, *base;     /* chain layer paths; base NULL: commit to the bottom / pull whole */
+    char *top, *base; /* chain layer paths; base NULL: commit to the bottom / pull whole */
     unsigned flags;
     unsigned long bandwidth; /* MiB/s, 0 = unlimited */
-    char *snapshot;       /* snapshot name */
+    char *snapshot;          /* snapshot name */
     char *description;
-    char *path;           /* save/restore file, memory file */
-    char *format;         /* format of base/top where an offline merge needs it */
+    char *path;   /* save/restore file, memory file */
+    char *format; /* format of base/top where an offline merge needs it */
     st_snap_kind snap_kind;
     st_snap_diskspec *diskspecs;
     size_t n_diskspecs;
-    char **paths;         /* ST_REQ_FACTS: where data lands; ST_REQ_REMOVE_FILES: files */
+    char **paths; /* ST_REQ_FACTS: where data lands; ST_REQ_REMOVE_FILES: files */
     size_t n_paths;
 } st_request;
 

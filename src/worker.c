@@ -19,10 +19,10 @@
 #include "xmlutil.h"
 
 /* A call in flight longer than this makes the host "not responding". */
-#define ST_HUNG_AFTER 3.0
-#define ST_BACKOFF_MAX 30.0
+#define ST_HUNG_AFTER         3.0
+#define ST_BACKOFF_MAX        30.0
 #define ST_KEEPALIVE_INTERVAL 5
-#define ST_KEEPALIVE_COUNT 3
+#define ST_KEEPALIVE_COUNT    3
 
 char *st_lv_error(const char *fallback)
 {
@@ -47,8 +47,8 @@ bool st_uri_is_local(const char *uri)
     /* The test driver's images are fiction: never read them from this machine's disk. */
     if (sl >= 4 && strncmp(uri, "test", 4) == 0)
         return false;
-    bool transport_ok = (sl == 4 && strncmp(uri, "qemu", 4) == 0) ||
-                        (sl == 9 && strncmp(uri, "qemu+unix", 9) == 0);
+    bool transport_ok =
+        (sl == 4 && strncmp(uri, "qemu", 4) == 0) || (sl == 9 && strncmp(uri, "qemu+unix", 9) == 0);
     return transport_ok && sep[3] == '/';
 }
 
@@ -318,8 +318,8 @@ static bool worker_connect(st_worker *w)
     st_worker_idle(w);
     if (!c) {
         char *e = st_lv_error(_("cannot connect to the host"));
-        char *msg = xasprintf(_("cannot connect to %s: %s"), w->uri ? w->uri : _("the default host"),
-                              e);
+        char *msg =
+            xasprintf(_("cannot connect to %s: %s"), w->uri ? w->uri : _("the default host"), e);
         free(e);
         free(w->error);
         w->error = msg;

@@ -37,13 +37,13 @@ typedef struct st_worker {
     st_reqnode *queue, *queue_tail;
     char **dirty_uuids; /* domains events said changed: their caches are dropped */
     size_t n_dirty, cap_dirty;
-    bool conn_closed;   /* set by the close callback */
+    bool conn_closed; /* set by the close callback */
 
     virConnectPtr conn; /* owned by the worker thread */
     int cb_ids[8];
     size_t n_cb;
 
-    atomic_int state;          /* st_host_state */
+    atomic_int state; /* st_host_state */
     /* st_now() when the current libvirt call began, 0 when idle; one slot per thread of a
      * parallel section (st_parallel_slot), so that a call that hangs is seen while others on
      * the same connection come and go. */

@@ -706,8 +706,8 @@ static bool attr_value_ok(const char *s)
 }
 
 /* Points the disk `target` of doc at path/format; 0, or -1 with *err. */
-static int edit_disk_source(xmlDocPtr doc, const char *target, const char *path,
-                            const char *format, char **err)
+static int edit_disk_source(xmlDocPtr doc, const char *target, const char *path, const char *format,
+                            char **err)
 {
     if (!target || !*target || !path || !*path || !format || !*format) {
         set_err(err, "%s", _("disk target, image path and format are required"));
@@ -782,8 +782,9 @@ static bool diskspecs_ok(const st_request *req, char **err)
         const st_snap_diskspec *ds = &req->diskspecs[i];
         if (!ds->target || !ds->snapshot || !attr_value_ok(ds->target) ||
             (ds->file && !attr_value_ok(ds->file))) {
-            set_err(err, "%s", _("a disk of the snapshot has no target or kind, or a file name "
-                                 "with control characters or invalid UTF-8"));
+            set_err(err, "%s",
+                    _("a disk of the snapshot has no target or kind, or a file name "
+                      "with control characters or invalid UTF-8"));
             return false;
         }
         if (!streq0(ds->snapshot, "external") && !streq0(ds->snapshot, "internal") &&
@@ -799,8 +800,9 @@ static bool snapshot_request_ok(const st_request *req, char **err)
 {
     if (!req->snapshot || !*req->snapshot || !text_value_ok(req->snapshot) ||
         strchr(req->snapshot, '\n') || strchr(req->snapshot, '\t')) {
-        set_err(err, "%s", _("the snapshot name is empty or holds control characters or invalid "
-                             "UTF-8"));
+        set_err(err, "%s",
+                _("the snapshot name is empty or holds control characters or invalid "
+                  "UTF-8"));
         return false;
     }
     if (req->description && !text_value_ok(req->description)) {
@@ -809,8 +811,9 @@ static bool snapshot_request_ok(const st_request *req, char **err)
     }
     if (req->snap_kind == ST_SNAP_KIND_MEMORY &&
         (!req->path || !*req->path || !attr_value_ok(req->path))) {
-        set_err(err, "%s", _("a snapshot with memory needs a memory file name without control "
-                             "characters"));
+        set_err(err, "%s",
+                _("a snapshot with memory needs a memory file name without control "
+                  "characters"));
         return false;
     }
     return diskspecs_ok(req, err);
@@ -886,8 +889,9 @@ char *st_xml_branch_disk(const char *domain_xml, const char *target, const char 
     if (!record || !record->disk || !record->file || !attr_value_ok(record->file) ||
         (record->snapshot && !attr_value_ok(record->snapshot)) ||
         (record->base && !attr_value_ok(record->base))) {
-        set_err(err, "%s", _("the branch record has no disk or file, or holds control "
-                             "characters"));
+        set_err(err, "%s",
+                _("the branch record has no disk or file, or holds control "
+                  "characters"));
         return NULL;
     }
     xmlDocPtr doc = parse_doc(domain_xml, "domain", err);

@@ -104,11 +104,17 @@ void st_ui_action(st_app *a, int req)
 {
     const st_row *r = st_app_selected(a);
     switch (req) {
-    case REQ_COMMIT: action_commit(a, r); break;
-    case REQ_PULL: action_pull(a, r); break;
+    case REQ_COMMIT:
+        action_commit(a, r);
+        break;
+    case REQ_PULL:
+        action_pull(a, r);
+        break;
     case REQ_ABORT:
     case REQ_BANDWIDTH:
-    case REQ_PIVOT: action_job(a, r, req); break;
+    case REQ_PIVOT:
+        action_job(a, r, req);
+        break;
     case REQ_SNAPSHOT:
         if (need_domain(a, r, _("snapshot")))
             st_flow_snapshot(a, r);
@@ -142,6 +148,7 @@ void st_ui_action(st_app *a, int req)
         }
         st_flow_restore(a, r);
         break;
-    default: break;
+    default:
+        break;
     }
 }

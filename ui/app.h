@@ -55,8 +55,8 @@ struct st_app {
     const st_options *opt;
     st_backend *b;
     size_t n_hosts;
-    st_host **hosts;      /* latest model of each host; NULL until the first one */
-    char **labels;        /* each host's URI as given (or "default") */
+    st_host **hosts; /* latest model of each host; NULL until the first one */
+    char **labels;   /* each host's URI as given (or "default") */
     st_host_state *hstate;
     double *hsince;
     st_tree tree;
@@ -96,7 +96,8 @@ struct st_app {
 };
 
 /* Shows a one-line message in the status line (printf-style; arguments are sanitized on draw). */
-void st_app_status(st_app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void st_app_status(st_app *a, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void st_app_push_dialog(st_app *a, st_dialog *d);
 void st_app_pop_dialog(st_app *a);
 /* Removes d wherever it is in the stack: a dialog may have opened another before closing. */

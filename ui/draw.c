@@ -213,22 +213,31 @@ static const st_job *domain_job(const st_app *a, const st_row *r)
 static int state_pair(st_dom_state s)
 {
     switch (s) {
-    case ST_DOM_RUNNING: return PAIR_RUNNING;
+    case ST_DOM_RUNNING:
+        return PAIR_RUNNING;
     case ST_DOM_PAUSED:
-    case ST_DOM_PMSUSPENDED: return PAIR_PAUSED;
-    case ST_DOM_CRASHED: return PAIR_BROKEN;
-    default: return PAIR_SHUTOFF;
+    case ST_DOM_PMSUSPENDED:
+        return PAIR_PAUSED;
+    case ST_DOM_CRASHED:
+        return PAIR_BROKEN;
+    default:
+        return PAIR_SHUTOFF;
     }
 }
 
 static const char *host_state_label(st_host_state s)
 {
     switch (s) {
-    case ST_HOST_CONNECTING: return _("connecting");
-    case ST_HOST_CONNECTED: return _("connected");
-    case ST_HOST_NOT_RESPONDING: return _("not responding");
-    case ST_HOST_RECONNECTING: return _("reconnecting");
-    case ST_HOST_FAILED: return _("failed");
+    case ST_HOST_CONNECTING:
+        return _("connecting");
+    case ST_HOST_CONNECTED:
+        return _("connected");
+    case ST_HOST_NOT_RESPONDING:
+        return _("not responding");
+    case ST_HOST_RECONNECTING:
+        return _("reconnecting");
+    case ST_HOST_FAILED:
+        return _("failed");
     }
     return "?";
 }
@@ -276,7 +285,8 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         snprintf(out, n, "%-6s %10s %10s", l->format ? l->format : "?", vs, al);
         break;
     }
-    case ROW_SNAPGROUP: break;
+    case ROW_SNAPGROUP:
+        break;
     case ROW_BRANCH: {
         const st_branch *b = &row_dom(a, r)->branches[r->branch];
         snprintf(out, n, _("%s, left at %s"), b->disk ? b->disk : "?",
@@ -366,7 +376,8 @@ static int draw_guides(st_app *a, int y, const st_row *r)
     }
     if (r->depth > 0)
         x += st_put(a, y, x, 3, r->last ? a->g->corner : a->g->tee, st_attr(a, PAIR_DIM, A_NORMAL));
-    const char *exp = r->has_children ? (r->expanded ? a->g->expanded : a->g->collapsed) : a->g->leaf;
+    const char *exp =
+        r->has_children ? (r->expanded ? a->g->expanded : a->g->collapsed) : a->g->leaf;
     x += st_put(a, y, x, 2, exp, A_NORMAL);
     return x;
 }
@@ -557,8 +568,9 @@ static void detail_branch(detail *d, const st_branch *b)
     dline(d, _("Branch"), b->file);
     dline(d, _("Disk"), b->disk);
     dline(d, _("Left"), when[0] ? when : "-");
-    dlinef(d, _("Why"), _("the disk was reverted to snapshot %s; this overlay keeps what was "
-                          "written before that, and is never deleted by this tool"),
+    dlinef(d, _("Why"),
+           _("the disk was reverted to snapshot %s; this overlay keeps what was "
+             "written before that, and is never deleted by this tool"),
            b->snapshot ? b->snapshot : "?");
     if (b->base)
         dline(d, _("New base"), b->base);
@@ -623,7 +635,8 @@ static void detail_host(detail *d, size_t hi)
     if (h->name && !streq0(h->name, a->labels[hi]))
         dline(d, _("Name"), h->name);
     dline(d, _("libvirt"), h->libvirt_version);
-    dlinef(d, _("Hypervisor"), "%s %s", h->hv_type ? h->hv_type : "", h->hv_version ? h->hv_version : "");
+    dlinef(d, _("Hypervisor"), "%s %s", h->hv_type ? h->hv_type : "",
+           h->hv_version ? h->hv_version : "");
     dlinef(d, _("Domains"), "%zu", h->n_doms);
     dline(d, _("Images"), h->local ? _("on this machine") : _("remote"));
     if (h->readonly)
@@ -656,17 +669,27 @@ static void draw_detail(st_app *a)
         return;
     const st_host *h = a->hosts[r->host];
     switch (r->kind) {
-    case ROW_HOST: detail_host(&d, r->host); break;
-    case ROW_DOMAIN: detail_domain(&d, &h->doms[r->dom], h); break;
-    case ROW_DISK: detail_disk(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h); break;
+    case ROW_HOST:
+        detail_host(&d, r->host);
+        break;
+    case ROW_DOMAIN:
+        detail_domain(&d, &h->doms[r->dom], h);
+        break;
+    case ROW_DISK:
+        detail_disk(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h);
+        break;
     case ROW_LAYER:
         detail_layer(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
         break;
     case ROW_SNAPGROUP:
         dlinef(&d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
         break;
-    case ROW_SNAPSHOT: detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]); break;
-    case ROW_BRANCH: detail_branch(&d, &h->doms[r->dom].branches[r->branch]); break;
+    case ROW_SNAPSHOT:
+        detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]);
+        break;
+    case ROW_BRANCH:
+        detail_branch(&d, &h->doms[r->dom].branches[r->branch]);
+        break;
     }
 }
 
@@ -739,15 +762,15 @@ static void draw_title(st_app *a)
                 njob += !st_job_phase_final(a->hosts[h]->jobs[i].phase);
         }
     char t[256];
-    snprintf(t, sizeof(t), "virt-snaptree %s  %s%s", VERSION,
-             a->readonly ? _("[read-only]  ") : "", "");
+    snprintf(t, sizeof(t), "virt-snaptree %s  %s%s", VERSION, a->readonly ? _("[read-only]  ") : "",
+             "");
     int x = st_put(a, 0, 1, a->cols - 1, t, attr | A_BOLD);
     char counts[128];
     snprintf(counts, sizeof(counts), ngettext("%zu domain", "%zu domains", ndom), ndom);
     if (njob) {
         size_t l = strlen(counts);
-        snprintf(counts + l, sizeof(counts) - l, ngettext(", %zu job running", ", %zu jobs running", njob),
-                 njob);
+        snprintf(counts + l, sizeof(counts) - l,
+                 ngettext(", %zu job running", ", %zu jobs running", njob), njob);
     }
     x += st_put(a, 0, 1 + x, a->cols - 2 - x, counts, attr);
     const char *hint = _("? help  q quit");
@@ -787,7 +810,8 @@ static void draw_status(st_app *a)
                      host_state_label(a->hstate[h]), st_now() - since);
         else
             snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], host_state_label(a->hstate[h]));
-        int attr = a->hstate[h] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
+        int attr =
+            a->hstate[h] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
         x += st_put(a, y, x, a->cols - x, buf, attr);
         if (h + 1 < a->n_hosts)
             x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);

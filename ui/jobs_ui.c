@@ -75,8 +75,8 @@ void st_flow_abort(st_app *a, const st_row *r)
                                    "was and no data is lost."),
                            st_job_kind_label(j->kind), jr->dom, jr->disk);
     const char *items[] = {_("No, let it run"), _("Yes, abort the job")};
-    st_app_push_dialog(a, st_picker_new(_("Abort the job?"), hint, items, 2, 0, on_abort, jr,
-                                        ref_free));
+    st_app_push_dialog(
+        a, st_picker_new(_("Abort the job?"), hint, items, 2, 0, on_abort, jr, ref_free));
     free(hint);
 }
 
@@ -114,8 +114,8 @@ static void open_pivot(st_app *a, job_ref *jr)
 {
     const char *base = jr->base ? st_basename(jr->base) : _("the base");
     const char *top = jr->top ? st_basename(jr->top) : _("the top layer");
-    char *i0 = xasprintf(_("Pivot: the disk then runs on %s; the layers above it leave the chain"),
-                         base);
+    char *i0 =
+        xasprintf(_("Pivot: the disk then runs on %s; the layers above it leave the chain"), base);
     char *i1 = xasprintf(_("Keep the overlay: abort without pivot; the disk stays on %s"), top);
     const char *items[] = {i0, i1, _("Leave it ready: decide later (P on the disk)")};
     char *title = xasprintf(_("Active commit of %s/%s is ready"), jr->dom, jr->disk);

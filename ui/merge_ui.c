@@ -69,16 +69,19 @@ static void replan(st_app *a, merge_flow *f)
         f->plan = st_plan_commit(a->hosts, a->n_hosts, f->host, f->dom, f->disk, top, base,
                                  f->facts, &f->opts);
     else
-        f->plan = st_plan_pull(a->hosts, a->n_hosts, f->host, f->dom, f->disk, base, f->facts,
-                               &f->opts);
+        f->plan =
+            st_plan_pull(a->hosts, a->n_hosts, f->host, f->dom, f->disk, base, f->facts, &f->opts);
 }
 
 static const char *level_label(st_hazard_level l)
 {
     switch (l) {
-    case ST_HAZ_REFUSE: return _("REFUSED");
-    case ST_HAZ_WARN: return _("Warning");
-    case ST_HAZ_INFO: return _("Note");
+    case ST_HAZ_REFUSE:
+        return _("REFUSED");
+    case ST_HAZ_WARN:
+        return _("Warning");
+    case ST_HAZ_INFO:
+        return _("Note");
     }
     return "";
 }
@@ -116,8 +119,8 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     else
         snprintf(bw, sizeof(bw), "%s", _("unlimited"));
     st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
-    st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2, _("1  keep backing names relative: %s"),
-              f->opts.relative ? _("yes") : _("no"));
+    st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
+              _("1  keep backing names relative: %s"), f->opts.relative ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("2  delete the merged files afterwards: %s"),
               f->opts.delete_files ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("3  bandwidth limit: %s"), bw);
@@ -133,14 +136,13 @@ static void plan_draw(st_app *a, st_dialog *dlg)
     merge_flow *f = dlg->data;
     int y, x, h, w;
     st_dialog_box(a, 100, a->lines, &y, &x, &h, &w);
-    char *title = xasprintf(" %s ", f->plan && f->plan->title ? f->plan->title
+    char *title = xasprintf(" %s ", f->plan && f->plan->title  ? f->plan->title
                                     : f->kind == ST_REQ_COMMIT ? _("Commit")
-                                                                : _("Pull"));
+                                                               : _("Pull"));
     st_frame(a, y, x, h, w, title);
     free(title);
     if (f->stage == 0) {
-        st_put(a, y + 2, x + 2, w - 4, _("Checking the host (free space, running jobs)…"),
-               A_BOLD);
+        st_put(a, y + 2, x + 2, w - 4, _("Checking the host (free space, running jobs)…"), A_BOLD);
         st_put(a, y + h - 2, x + 2, w - 4, _("Esc cancels"), A_DIM);
         return;
     }
@@ -196,8 +198,8 @@ static void ask_delete(st_app *a, merge_flow *f)
             sb_add(&hint, ", ");
         sb_add(&hint, st_basename(f->plan->leaving[i]));
     }
-    st_app_push_dialog(a, st_picker_new(_("Delete the merged files? (asked twice)"), hint.s,
-                                        items, 2, 0, on_delete_confirm, f, NULL));
+    st_app_push_dialog(a, st_picker_new(_("Delete the merged files? (asked twice)"), hint.s, items,
+                                        2, 0, on_delete_confirm, f, NULL));
     sb_free(&hint);
 }
 
@@ -209,9 +211,13 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
     if (f->stage == 0)
         return false;
     switch (st_confirm_key(a, &f->confirm, f->plan->refused, key, is_code)) {
-    case ST_CONFIRM_YES: submit(a, f); return true;
-    case ST_CONFIRM_HANDLED: return false;
-    case ST_CONFIRM_OTHER: break;
+    case ST_CONFIRM_YES:
+        submit(a, f);
+        return true;
+    case ST_CONFIRM_HANDLED:
+        return false;
+    case ST_CONFIRM_OTHER:
+        break;
     }
     /* Options stay available on a refused plan: changing one may be what lifts the refusal. */
     if (!is_code && key == '1' && f->plan->relative_possible) {
@@ -349,15 +355,17 @@ void st_flow_commit(st_app *a, const st_row *r)
         strbuf b;
         sb_init(&b);
         layer_item(&k->chain[r->layer + 1 + i], r->layer + 1 + i,
-                   i == 0 ? _("(directly below)") : i + 1 == n ? _("(base image)") : NULL, &b);
+                   i == 0       ? _("(directly below)")
+                   : i + 1 == n ? _("(base image)")
+                                : NULL,
+                   &b);
         items[i] = sb_steal(&b);
     }
     char *title = xasprintf(_("Commit %s down into which layer?"), st_basename(f->top));
     st_app_push_dialog(a, st_picker_new(title,
                                         _("Its data and that of every layer between goes into "
                                           "the layer you pick."),
-                                        (const char *const *)items, n, 0, on_commit_base, f,
-                                        NULL));
+                                        (const char *const *)items, n, 0, on_commit_base, f, NULL));
     free(title);
     for (size_t i = 0; i < n; i++)
         free(items[i]);

@@ -87,10 +87,18 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
     int c;
     while ((c = getopt_long(argc, argv, "c:rVh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': add_uri(o, optarg); break;
-        case 'r': o->readonly = true; break;
-        case OPT_ASCII: o->ascii = true; break;
-        case OPT_NO_COLOR: o->no_color = true; break;
+        case 'c':
+            add_uri(o, optarg);
+            break;
+        case 'r':
+            o->readonly = true;
+            break;
+        case OPT_ASCII:
+            o->ascii = true;
+            break;
+        case OPT_NO_COLOR:
+            o->no_color = true;
+            break;
         case OPT_INTERVAL:
         case OPT_TIMEOUT:
             if (!parse_seconds(optarg, c == OPT_INTERVAL ? &o->interval_ms : &o->timeout_ms)) {
@@ -99,10 +107,18 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
                 return -1;
             }
             break;
-        case OPT_LIST: o->mode = ST_MODE_LIST; break;
-        case OPT_JSON: o->mode = ST_MODE_JSON; break;
-        case OPT_RUNNING: o->running_only = true; break;
-        case OPT_DEMO: o->demo = true; break;
+        case OPT_LIST:
+            o->mode = ST_MODE_LIST;
+            break;
+        case OPT_JSON:
+            o->mode = ST_MODE_JSON;
+            break;
+        case OPT_RUNNING:
+            o->running_only = true;
+            break;
+        case OPT_DEMO:
+            o->demo = true;
+            break;
         case 'V':
             printf("%s %s\n", PACKAGE, VERSION);
             *status = 0;

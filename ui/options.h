@@ -18,7 +18,7 @@ typedef struct st_options {
     st_mode mode;
     bool demo;
     bool running_only; /* --running: --list/--json of running (and paused) domains only */
-    bool utf8; /* the terminal's locale is UTF-8 */
+    bool utf8;         /* the terminal's locale is UTF-8 */
 } st_options;
 
 /* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */

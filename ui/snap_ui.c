@@ -386,9 +386,12 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
         return true;
     bool refused = !p->plan || p->plan->refused;
     switch (st_confirm_key(a, &p->confirm, refused, key, is_code)) {
-    case ST_CONFIRM_YES: return confirm(a, dlg, p);
-    case ST_CONFIRM_HANDLED: return false;
-    case ST_CONFIRM_OTHER: break;
+    case ST_CONFIRM_YES:
+        return confirm(a, dlg, p);
+    case ST_CONFIRM_HANDLED:
+        return false;
+    case ST_CONFIRM_OTHER:
+        break;
     }
     /* Options stay available on a refused plan: changing one may lift the refusal. */
     if (!is_code && option_key(a, p, key))

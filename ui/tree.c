@@ -228,9 +228,9 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
     for (size_t k = 0; k < d->n_disks; k++) {
         const st_disk *disk = &d->disks[k];
         char *dkey = make_key(w->t, key, "K", disk->target ? disk->target : "?");
-        st_row *dr = add_row(w, ROW_DISK, 2, drow, dkey,
-                             k + 1 == d->n_disks && !d->n_snaps && !d->n_branches,
-                             disk->n_chain > 0);
+        st_row *dr =
+            add_row(w, ROW_DISK, 2, drow, dkey,
+                    k + 1 == d->n_disks && !d->n_snaps && !d->n_branches, disk->n_chain > 0);
         dr->disk = k;
         size_t disk_row = w->t->n - 1;
         if (descend(w, dr))
@@ -238,8 +238,8 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
     }
     for (size_t b = 0; b < d->n_branches; b++) {
         char *bkey = make_key(w->t, key, "B", d->branches[b].file ? d->branches[b].file : "?");
-        st_row *br = add_row(w, ROW_BRANCH, 2, drow, bkey,
-                             b + 1 == d->n_branches && !d->n_snaps, false);
+        st_row *br =
+            add_row(w, ROW_BRANCH, 2, drow, bkey, b + 1 == d->n_branches && !d->n_snaps, false);
         br->branch = b;
     }
     if (d->n_snaps) {
@@ -262,8 +262,8 @@ void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_la
         char num[32];
         snprintf(num, sizeof(num), "%zu", h);
         char *key = make_key(t, NULL, "H", num);
-        st_row *r = add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h + 1 == n_hosts,
-                            host && host->n_doms > 0);
+        st_row *r =
+            add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h + 1 == n_hosts, host && host->n_doms > 0);
         r->host = h;
         size_t hrow = t->n - 1;
         if (!host || !descend(&w, r))
@@ -277,15 +277,20 @@ const char *st_row_name(const st_row *r, st_host *const *hosts, const char *cons
 {
     const st_host *h = hosts[r->host];
     switch (r->kind) {
-    case ROW_HOST: return host_labels[r->host];
-    case ROW_DOMAIN: return h->doms[r->dom].name;
-    case ROW_DISK: return h->doms[r->dom].disks[r->disk].target;
+    case ROW_HOST:
+        return host_labels[r->host];
+    case ROW_DOMAIN:
+        return h->doms[r->dom].name;
+    case ROW_DISK:
+        return h->doms[r->dom].disks[r->disk].target;
     case ROW_LAYER: {
         const char *p = h->doms[r->dom].disks[r->disk].chain[r->layer].path;
         return p ? st_basename(p) : "";
     }
-    case ROW_SNAPGROUP: return _("Snapshots");
-    case ROW_SNAPSHOT: return h->doms[r->dom].snaps[r->snap].name;
+    case ROW_SNAPGROUP:
+        return _("Snapshots");
+    case ROW_SNAPSHOT:
+        return h->doms[r->dom].snaps[r->snap].name;
     case ROW_BRANCH: {
         const char *f = h->doms[r->dom].branches[r->branch].file;
         return f ? st_basename(f) : "";

@@ -26,15 +26,35 @@
 #include "util.h"
 
 static const st_glyphs glyphs_utf8 = {
-    .vert = "│  ", .tee = "├─ ", .corner = "└─ ", .blank = "   ", .expanded = "▾ ",
-    .collapsed = "▸ ", .leaf = "  ", .here = "◀", .current = "◀", .bar_full = "█",
-    .bar_empty = "░", .ellipsis = "…", .dot = "•",
+    .vert = "│  ",
+    .tee = "├─ ",
+    .corner = "└─ ",
+    .blank = "   ",
+    .expanded = "▾ ",
+    .collapsed = "▸ ",
+    .leaf = "  ",
+    .here = "◀",
+    .current = "◀",
+    .bar_full = "█",
+    .bar_empty = "░",
+    .ellipsis = "…",
+    .dot = "•",
 };
 
 static const st_glyphs glyphs_ascii = {
-    .vert = "|  ", .tee = "|- ", .corner = "`- ", .blank = "   ", .expanded = "- ",
-    .collapsed = "+ ", .leaf = "  ", .here = "<", .current = "<", .bar_full = "#",
-    .bar_empty = ".", .ellipsis = "~", .dot = "*",
+    .vert = "|  ",
+    .tee = "|- ",
+    .corner = "`- ",
+    .blank = "   ",
+    .expanded = "- ",
+    .collapsed = "+ ",
+    .leaf = "  ",
+    .here = "<",
+    .current = "<",
+    .bar_full = "#",
+    .bar_empty = ".",
+    .ellipsis = "~",
+    .dot = "*",
 };
 
 void st_app_status(st_app *a, bool error, const char *fmt, ...)
@@ -271,32 +291,62 @@ static void handle_request(st_app *a, st_req req)
         return;
     }
     switch (req) {
-    case REQ_UP: move_sel(a, -1); break;
-    case REQ_DOWN: move_sel(a, 1); break;
-    case REQ_PAGE_UP: move_sel(a, -(a->tree_h > 1 ? a->tree_h - 1 : 1)); break;
-    case REQ_PAGE_DOWN: move_sel(a, a->tree_h > 1 ? a->tree_h - 1 : 1); break;
-    case REQ_HOME: move_sel(a, -(long)a->tree.n); break;
-    case REQ_END: move_sel(a, (long)a->tree.n); break;
-    case REQ_EXPAND: do_expand(a); break;
-    case REQ_COLLAPSE: do_collapse(a); break;
+    case REQ_UP:
+        move_sel(a, -1);
+        break;
+    case REQ_DOWN:
+        move_sel(a, 1);
+        break;
+    case REQ_PAGE_UP:
+        move_sel(a, -(a->tree_h > 1 ? a->tree_h - 1 : 1));
+        break;
+    case REQ_PAGE_DOWN:
+        move_sel(a, a->tree_h > 1 ? a->tree_h - 1 : 1);
+        break;
+    case REQ_HOME:
+        move_sel(a, -(long)a->tree.n);
+        break;
+    case REQ_END:
+        move_sel(a, (long)a->tree.n);
+        break;
+    case REQ_EXPAND:
+        do_expand(a);
+        break;
+    case REQ_COLLAPSE:
+        do_collapse(a);
+        break;
     case REQ_TOGGLE: {
         const st_row *r = st_app_selected(a);
         if (r && r->has_children)
             set_expanded(a, r, !r->expanded);
         break;
     }
-    case REQ_SEARCH: st_search_start(a); break;
-    case REQ_SEARCH_NEXT: st_search_next(a, 1); break;
-    case REQ_SEARCH_PREV: st_search_next(a, -1); break;
+    case REQ_SEARCH:
+        st_search_start(a);
+        break;
+    case REQ_SEARCH_NEXT:
+        st_search_next(a, 1);
+        break;
+    case REQ_SEARCH_PREV:
+        st_search_next(a, -1);
+        break;
     case REQ_REFRESH:
         st_backend_refresh(a->b, SIZE_MAX);
         clearok(curscr, TRUE);
         st_app_status(a, false, "%s", _("refreshing…"));
         break;
-    case REQ_JOBS: a->show_jobs = !a->show_jobs; a->dirty = true; break;
-    case REQ_HELP: st_app_push_dialog(a, st_help_new()); break;
-    case REQ_QUIT: a->quit = true; break;
-    default: break;
+    case REQ_JOBS:
+        a->show_jobs = !a->show_jobs;
+        a->dirty = true;
+        break;
+    case REQ_HELP:
+        st_app_push_dialog(a, st_help_new());
+        break;
+    case REQ_QUIT:
+        a->quit = true;
+        break;
+    default:
+        break;
     }
 }
 
