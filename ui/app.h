@@ -109,6 +109,9 @@ void st_app_select_key(st_app *a, const char *key);
 
 /* Drawing (draw.c). */
 void st_draw(st_app *a);
+/* The detail pane of the selected node (detail.c). */
+void st_draw_detail(st_app *a);
+const char *st_host_state_label(st_host_state s);
 void st_layout(st_app *a);
 /*
  * Writes untrusted text at (y, x) in at most `w` columns: sanitized, cut by display width, padded.

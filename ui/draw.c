@@ -225,7 +225,7 @@ static int state_pair(st_dom_state s)
     }
 }
 
-static const char *host_state_label(st_host_state s)
+const char *st_host_state_label(st_host_state s)
 {
     switch (s) {
     case ST_HOST_CONNECTING:
@@ -250,7 +250,7 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
     const st_host *h = a->hosts[r->host];
     switch (r->kind) {
     case ROW_HOST: {
-        const char *st = host_state_label(a->hstate[r->host]);
+        const char *st = st_host_state_label(a->hstate[r->host]);
         if (h && h->libvirt_version)
             snprintf(out, n, "libvirt %s  %s", h->libvirt_version, st);
         else
@@ -451,248 +451,6 @@ static void draw_tree(st_app *a)
         st_put(a, a->tree_y, 2, a->tree_w - 2, _("Connecting…"), A_DIM);
 }
 
-/* ---- detail pane ---- */
-
-typedef struct detail {
-    st_app *a;
-    int y, x, w, bottom;
-    int label_w;
-} detail;
-
-/* One "label: value" entry; long values wrap onto following lines. */
-static void dline(detail *d, const char *label, const char *value)
-{
-    if (d->y >= d->bottom || !value)
-        return;
-    st_put(d->a, d->y, d->x, d->label_w, label, A_BOLD);
-    int vx = d->x + d->label_w + 1, vw = d->w - d->label_w - 1;
-    if (vw < 8) {
-        d->y++;
-        return;
-    }
-    char *safe = st_text_sanitize(value, d->a->utf8);
-    const char *p = safe;
-    do {
-        size_t nb = st_text_prefix_bytes(p, vw);
-        if (!nb && *p)
-            nb = 1;
-        char *part = strndup(p, nb);
-        st_put(d->a, d->y++, vx, vw, part, A_NORMAL);
-        free(part);
-        p += nb;
-    } while (*p && d->y < d->bottom);
-    free(safe);
-}
-
-static void dlinef(detail *d, const char *label, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void dlinef(detail *d, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *v = xvasprintf(fmt, ap);
-    va_end(ap);
-    dline(d, label, v);
-    free(v);
-}
-
-static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size_t li)
-{
-    const st_layer *l = &k->chain[li];
-    char vs[32], al[32], ph[32];
-    st_fmt_bytes(vs, sizeof(vs), l->virtual_size);
-    st_fmt_bytes(al, sizeof(al), l->allocation);
-    st_fmt_bytes(ph, sizeof(ph), l->physical);
-    dline(d, _("Path"), l->path);
-    dlinef(d, _("Format"), "%s", l->format ? l->format : _("unknown"));
-    dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);
-    dlinef(d, _("Depth"), _("%zu of %zu (0 is the active layer)"), li, k->n_chain);
-    if (l->backing_index >= 0)
-        dlinef(d, _("Index"), "%s[%d]", k->target, l->backing_index);
-    if (li + 1 < k->n_chain)
-        dline(d, _("Backing"), k->chain[li + 1].path);
-    else
-        dline(d, _("Backing"), _("none: this is the base image"));
-    if (l->backing_name)
-        dline(d, _("Header"), l->backing_name);
-    if (l->n_shared) {
-        strbuf sb;
-        sb_init(&sb);
-        for (size_t i = 0; i < l->n_shared; i++) {
-            if (i)
-                sb_add(&sb, ", ");
-            sb_add(&sb, l->shared_with[i]);
-        }
-        dline(d, _("Shared"), sb.s);
-        sb_free(&sb);
-    }
-    if (l->broken)
-        dline(d, _("Broken"), l->broken);
-    (void)dom;
-}
-
-static void detail_snapshot(detail *d, const st_snapshot *s)
-{
-    char when[64] = "";
-    time_t t = (time_t)s->creation_time;
-    struct tm tm;
-    if (localtime_r(&t, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    dline(d, _("Snapshot"), s->name);
-    dline(d, _("Parent"), s->parent ? s->parent : _("none (a root)"));
-    dline(d, _("Created"), when);
-    dlinef(d, _("Kind"), "%s, %s", s->external ? _("external") : _("internal"),
-           s->memory ? _("disks and memory") : _("disks only"));
-    dline(d, _("State"), s->state);
-    if (s->current)
-        dline(d, _("Current"), _("yes: the domain runs from this snapshot"));
-    dline(d, _("Description"), s->description && *s->description ? s->description : "-");
-    for (size_t i = 0; i < s->n_disks; i++) {
-        char *v = xasprintf("%s %s %s", s->disks[i].target ? s->disks[i].target : "?",
-                            s->disks[i].snapshot ? s->disks[i].snapshot : "",
-                            s->disks[i].file ? s->disks[i].file : "");
-        dline(d, _("Disk"), v);
-        free(v);
-    }
-    if (s->memory_file)
-        dline(d, _("Memory"), s->memory_file);
-}
-
-static void detail_branch(detail *d, const st_branch *b)
-{
-    char when[64] = "";
-    time_t t = (time_t)b->left;
-    struct tm tm;
-    if (b->left && localtime_r(&t, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    dline(d, _("Branch"), b->file);
-    dline(d, _("Disk"), b->disk);
-    dline(d, _("Left"), when[0] ? when : "-");
-    dlinef(d, _("Why"),
-           _("the disk was reverted to snapshot %s; this overlay keeps what was "
-             "written before that, and is never deleted by this tool"),
-           b->snapshot ? b->snapshot : "?");
-    if (b->base)
-        dline(d, _("New base"), b->base);
-    for (size_t i = 0; i < b->n_chain; i++)
-        dline(d, i == 0 ? _("Chain") : "", b->chain[i]);
-}
-
-static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
-{
-    dline(d, _("Domain"), dom->name);
-    dline(d, _("UUID"), dom->uuid);
-    dlinef(d, _("State"), "%s (%s %d)", st_dom_state_label(dom->state), _("reason"), dom->reason);
-    dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
-    dlinef(d, _("Disks"), "%zu", dom->n_disks);
-    dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
-    if (dom->managed_save)
-        dline(d, _("Saved"), _("has a managed save image (d removes it)"));
-    if (dom->n_branches)
-        dlinef(d, _("Branches"), "%zu", dom->n_branches);
-    if (dom->error)
-        dline(d, _("Error"), dom->error);
-    if (dom->snaps_error)
-        dline(d, _("Error"), dom->snaps_error);
-    for (size_t i = 0; i < h->n_jobs; i++)
-        if (streq0(h->jobs[i].domain, dom->name)) {
-            char buf[128];
-            st_fmt_job(&h->jobs[i], buf, sizeof(buf));
-            dlinef(d, _("Job"), "%s %s %s", h->jobs[i].disk ? h->jobs[i].disk : "",
-                   st_job_kind_label(h->jobs[i].kind), buf);
-        }
-}
-
-static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const st_host *h)
-{
-    dlinef(d, _("Disk"), "%s (%s, %s)", k->target, k->device ? k->device : "?",
-           k->bus ? k->bus : "?");
-    dlinef(d, _("Type"), "%s %s%s", k->type ? k->type : "?", k->format ? k->format : "?",
-           k->readonly ? _(", read-only") : "");
-    dline(d, _("Active"), k->source ? k->source : _("no media"));
-    dlinef(d, _("Chain"), ngettext("%zu layer", "%zu layers", k->n_chain), k->n_chain);
-    if (k->chain_unknown)
-        dline(d, _("Unknown"), k->chain_unknown);
-    const st_job *j = st_host_disk_job(h, dom->name, k->target, false);
-    if (j) {
-        char buf[128];
-        st_fmt_job(j, buf, sizeof(buf));
-        dlinef(d, _("Job"), "%s, %s: %s", st_job_kind_label(j->kind), st_job_phase_label(j->phase),
-               buf);
-        if (j->error)
-            dline(d, _("Error"), j->error);
-    }
-}
-
-static void detail_host(detail *d, size_t hi)
-{
-    st_app *a = d->a;
-    const st_host *h = a->hosts[hi];
-    dline(d, _("Host"), a->labels[hi]);
-    dline(d, _("State"), host_state_label(a->hstate[hi]));
-    if (!h)
-        return;
-    if (h->name && !streq0(h->name, a->labels[hi]))
-        dline(d, _("Name"), h->name);
-    dline(d, _("libvirt"), h->libvirt_version);
-    dlinef(d, _("Hypervisor"), "%s %s", h->hv_type ? h->hv_type : "",
-           h->hv_version ? h->hv_version : "");
-    dlinef(d, _("Domains"), "%zu", h->n_doms);
-    dline(d, _("Images"), h->local ? _("on this machine") : _("remote"));
-    if (h->readonly)
-        dline(d, _("Access"), _("read-only"));
-    if (h->error)
-        dline(d, _("Error"), h->error);
-}
-
-static void draw_detail(st_app *a)
-{
-    if (!a->detail_h || !a->detail_w)
-        return;
-    /* The pane is blank already (erase() in st_draw): only the separator is drawn. */
-    for (int y = a->detail_y; a->detail_x > 0 && y < a->detail_y + a->detail_h; y++) {
-        move(y, a->detail_x - 1);
-        addstr(a->g->vert[0] == '|' ? "|" : "│");
-    }
-    int top = a->detail_y;
-    if (a->detail_x == 0) {
-        move(top, 0);
-        attron(A_DIM);
-        for (int x = 0; x < a->cols; x++)
-            addstr(a->utf8 ? "─" : "-");
-        attroff(A_DIM);
-        top++;
-    }
-    detail d = {a, top, a->detail_x + 1, a->detail_w - 2, a->detail_y + a->detail_h, 12};
-    const st_row *r = st_app_selected(a);
-    if (!r)
-        return;
-    const st_host *h = a->hosts[r->host];
-    switch (r->kind) {
-    case ROW_HOST:
-        detail_host(&d, r->host);
-        break;
-    case ROW_DOMAIN:
-        detail_domain(&d, &h->doms[r->dom], h);
-        break;
-    case ROW_DISK:
-        detail_disk(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h);
-        break;
-    case ROW_LAYER:
-        detail_layer(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
-        break;
-    case ROW_SNAPGROUP:
-        dlinef(&d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
-        break;
-    case ROW_SNAPSHOT:
-        detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]);
-        break;
-    case ROW_BRANCH:
-        detail_branch(&d, &h->doms[r->dom].branches[r->branch]);
-        break;
-    }
-}
-
 /* ---- jobs panel, title and status ---- */
 
 static void draw_job_line(st_app *a, int y, const st_job *j)
@@ -807,9 +565,9 @@ static void draw_status(st_app *a)
         double since = a->hsince[h];
         if (a->hstate[h] == ST_HOST_NOT_RESPONDING)
             snprintf(buf, sizeof(buf), "%s: %s (%.0fs)", a->labels[h],
-                     host_state_label(a->hstate[h]), st_now() - since);
+                     st_host_state_label(a->hstate[h]), st_now() - since);
         else
-            snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], host_state_label(a->hstate[h]));
+            snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], st_host_state_label(a->hstate[h]));
         int attr =
             a->hstate[h] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
         x += st_put(a, y, x, a->cols - x, buf, attr);
@@ -860,7 +618,7 @@ void st_draw(st_app *a)
     }
     draw_title(a);
     draw_tree(a);
-    draw_detail(a);
+    st_draw_detail(a);
     draw_jobs(a);
     draw_status(a);
     if (a->dialog)
