@@ -33,22 +33,7 @@
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
-
-enum { ST_SNAP_RELIST_EVERY = 5, ST_REMOTE_REWALK_EVERY = 5 };
-
-/* One block.N entry of the bulk stats. */
-typedef struct stat_block {
-    const char *name, *path;
-    int backing_index;
-    unsigned long long allocation, capacity, physical;
-} stat_block;
-
-typedef struct stat_dom {
-    int state, reason;
-    bool have_blocks; /* block statistics were asked for this domain */
-    stat_block *blocks;
-    size_t n_blocks;
-} stat_dom;
+#include "discover_internal.h"
 
 static bool param_index(const char *field, const char *prefix, size_t *idx, const char **rest)
 {
@@ -204,7 +189,7 @@ static void chain_from_xml_and_headers(st_disk *d, const st_disk *xd, const st_l
     }
 }
 
-static void copy_disk_head(st_disk *d, const st_disk *xd)
+void ds_copy_disk_head(st_disk *d, const st_disk *xd)
 {
     d->target = xstrdup0(xd->target);
     d->bus = xstrdup0(xd->bus);
@@ -217,7 +202,7 @@ static void copy_disk_head(st_disk *d, const st_disk *xd)
     d->readonly = xd->readonly;
 }
 
-static const stat_block *top_stat(const stat_dom *sd, const char *target)
+const stat_block *ds_top_stat(const stat_dom *sd, const char *target)
 {
     for (size_t k = 0; k < sd->n_blocks; k++)
         if (streq0(sd->blocks[k].name, target))
@@ -227,216 +212,7 @@ static const stat_block *top_stat(const stat_dom *sd, const char *target)
 
 /* ---- one refresh ---- */
 
-/* A domain of this refresh: its stats record and what the phases found for it. */
-typedef struct dom_work {
-    virDomainPtr dom; /* from the stats record, referenced until st_discover_finish */
-    stat_dom sd;
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    bool active;
-    st_cached_domain *cd; /* the cache's entry (owned by the cache) */
-    st_cached_domain *fetched;
-    char *err;
-    size_t model_index; /* where it ended in h->doms */
-} dom_work;
-
-/* A local chain to validate or read: one per distinct (format, top path). */
-typedef struct chain_job {
-    char *key;
-    const char *path, *fmt;
-    st_cached_chain *cached; /* NULL or the cache's entry, valid until the cache is touched */
-    st_cached_chain *fresh;  /* read by the job when cached is stale or missing */
-} chain_job;
-
-/* A remote shut-off disk whose chain is walked through storage pool volumes. */
-typedef struct pool_job {
-    const st_disk *disk; /* from the domain's XML */
-    char *key;
-    st_cached_remote *fresh;
-} pool_job;
-
-typedef struct snap_phase snap_phase;
-
-struct st_refresh {
-    virDomainStatsRecordPtr *recs, *block_recs;
-    dom_work *dw;
-    size_t n;
-    st_hash snapset;  /* uuids with snapshots */
-    snap_phase *snap; /* the snapshot listings under way */
-};
-
 static void fill_snapshots(st_worker *w, st_refresh *r, st_host *h, bool fresh_only);
-
-/* ---- snapshot trees ---- */
-
-typedef struct snap_job {
-    dom_work *dw;
-    st_snapshot *old; /* a copy of the cached list, reused by name when relisting */
-    size_t n_old;
-    st_cached_snaps *fresh;
-    virDomainSnapshotPtr *snaps;
-    int n;
-    char *current;
-} snap_job;
-
-/* One snapshot whose XML is to be read: job j's k-th. */
-typedef struct snap_xml {
-    snap_job *job;
-    int k;
-} snap_xml;
-
-/* The snapshot phase, which runs on a thread of its own next to the chains (it touches no
- * cache: what it reuses was copied out before it started). */
-struct snap_phase {
-    st_worker *w;
-    snap_job *jobs;
-    size_t n;
-    snap_xml *xmls;
-    size_t n_xml;
-    pthread_t thread;
-    bool started;
-};
-
-static const st_snapshot *old_snapshot(const snap_job *j, const char *name)
-{
-    for (size_t i = 0; i < j->n_old; i++)
-        if (streq0(j->old[i].name, name))
-            return &j->old[i];
-    return NULL;
-}
-
-/* Lists one domain's snapshots (topological) and names the current one. */
-static void snap_list_task(void *ctx, size_t i)
-{
-    snap_phase *sp = ctx;
-    st_worker *w = sp->w;
-    snap_job *j = &sp->jobs[i];
-    j->fresh = xcalloc(1, sizeof(st_cached_snaps));
-    j->fresh->refresh = w->refreshes;
-    st_worker_busy(w);
-    j->n = virDomainListAllSnapshots(j->dw->dom, &j->snaps, VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
-    st_worker_idle(w);
-    if (j->n < 0) {
-        j->fresh->error = st_lv_error(_("cannot list snapshots"));
-        j->n = 0;
-        return;
-    }
-    j->fresh->snaps = j->n ? xcalloc((size_t)j->n, sizeof(st_snapshot)) : NULL;
-    if (!j->n)
-        return;
-    st_worker_busy(w);
-    virDomainSnapshotPtr cur = virDomainSnapshotCurrent(j->dw->dom, 0);
-    st_worker_idle(w);
-    if (cur) {
-        j->current = xstrdup(virDomainSnapshotGetName(cur));
-        virDomainSnapshotFree(cur);
-    } else {
-        virResetLastError();
-    }
-}
-
-/* Reads one snapshot's XML into its place in the job's list. */
-static void snap_xml_task(void *ctx, size_t i)
-{
-    snap_phase *sp = ctx;
-    snap_job *j = sp->xmls[i].job;
-    int k = sp->xmls[i].k;
-    st_snapshot *s = &j->fresh->snaps[k];
-    st_worker_busy(sp->w);
-    char *xml = virDomainSnapshotGetXMLDesc(j->snaps[k], 0);
-    st_worker_idle(sp->w);
-    char *err = NULL;
-    if (!xml || st_xml_parse_snapshot(xml, s, &err) != 0) {
-        free(err);
-        virResetLastError();
-        st_snapshot_clear(s);
-        s->name = xstrdup(virDomainSnapshotGetName(j->snaps[k]));
-    }
-    free(xml);
-}
-
-/*
- * Snapshot trees, in two rounds of calls in flight together: every domain's listing and current
- * snapshot, then the XML of every snapshot not seen before. A snapshot's XML does not change once
- * taken, except by a redefinition, which libvirt announces to nobody: such an edit shows after
- * the next reconnect or an event on the domain.
- */
-static void *snap_main(void *arg)
-{
-    snap_phase *sp = arg;
-    st_parallel_enter();
-    st_parallel(sp->n, sp->w->par, snap_list_task, sp);
-    size_t cap = 0;
-    for (size_t i = 0; i < sp->n; i++) {
-        snap_job *j = &sp->jobs[i];
-        for (int k = 0; k < j->n; k++) {
-            const st_snapshot *seen = old_snapshot(j, virDomainSnapshotGetName(j->snaps[k]));
-            if (seen) {
-                st_snapshots_copy(&j->fresh->snaps[k], seen, 1);
-                continue;
-            }
-            xgrow((void **)&sp->xmls, &cap, sp->n_xml + 1, sizeof(snap_xml));
-            sp->xmls[sp->n_xml++] = (snap_xml){j, k};
-        }
-    }
-    st_parallel(sp->n_xml, sp->w->par, snap_xml_task, sp);
-    st_parallel_leave();
-    return NULL;
-}
-
-/* Starts the snapshot phase for the domains whose trees are missing or due a listing. */
-static snap_phase *snap_start(st_worker *w, st_refresh *r)
-{
-    snap_phase *sp = xcalloc(1, sizeof(*sp));
-    sp->w = w;
-    sp->jobs = r->n ? xcalloc(r->n, sizeof(snap_job)) : NULL;
-    for (size_t i = 0; w->snapshots && i < r->n; i++) {
-        dom_work *dw = &r->dw[i];
-        if (!st_hash_get(&r->snapset, dw->uuid))
-            continue;
-        st_cached_snaps *cs = st_hash_get(&w->cache.snaps, dw->uuid);
-        if (cs && w->refreshes - cs->refresh < ST_SNAP_RELIST_EVERY)
-            continue;
-        snap_job *j = &sp->jobs[sp->n++];
-        j->dw = dw;
-        if (cs && cs->n) {
-            j->n_old = cs->n;
-            j->old = xcalloc(cs->n, sizeof(st_snapshot));
-            st_snapshots_copy(j->old, cs->snaps, cs->n);
-        }
-    }
-    if (sp->n)
-        sp->started = pthread_create(&sp->thread, NULL, snap_main, sp) == 0;
-    if (sp->n && !sp->started)
-        snap_main(sp);
-    return sp;
-}
-
-/* Waits for the snapshot phase and files its lists in the cache; returns the XML reads made. */
-static size_t snap_join(st_worker *w, snap_phase *sp)
-{
-    if (sp->started)
-        pthread_join(sp->thread, NULL);
-    for (size_t i = 0; i < sp->n; i++) {
-        snap_job *j = &sp->jobs[i];
-        for (int k = 0; k < j->n; k++) {
-            st_snapshot *s = &j->fresh->snaps[k];
-            s->current = streq0(s->name, j->current);
-            virDomainSnapshotFree(j->snaps[k]);
-        }
-        j->fresh->n = (size_t)j->n;
-        free(j->snaps);
-        free(j->current);
-        for (size_t k = 0; k < j->n_old; k++)
-            st_snapshot_clear(&j->old[k]);
-        free(j->old);
-        st_hash_put(&w->cache.snaps, j->dw->uuid, j->fresh); /* frees the old list */
-    }
-    size_t nx = sp->n_xml;
-    free(sp->xmls);
-    free(sp->jobs);
-    free(sp);
-    return nx;
-}
 
 typedef struct phase1 {
     st_worker *w;
@@ -552,204 +328,9 @@ static void chain_task(void *ctx, size_t i)
     j->fresh = st_cache_chain_read(j->path, j->fmt);
 }
 
-/* ---- remote shut-off chains through storage pools ---- */
-
-typedef struct pool_ctx {
-    st_worker *w;
-    pool_job *jobs;
-    st_hash vols;         /* lexical path → virStorageVolPtr, from listing every active pool */
-    pthread_mutex_t lock; /* guards memo */
-    st_hash memo;         /* lexical path → st_volinfo* read during this refresh */
-} pool_ctx;
-
-static void free_volinfo(void *p)
-{
-    st_volinfo_clear(p);
-    free(p);
-}
-
-static void free_vol(void *p)
-{
-    virStorageVolFree(p);
-}
-
-/* Lists the volumes of every active pool: one call, then one per pool, all in flight at once. */
-typedef struct vol_list {
-    st_worker *w;
-    virStoragePoolPtr *pools;
-    virStorageVolPtr **vols;
-    int *n;
-} vol_list;
-
-static void vol_list_task(void *ctx, size_t i)
-{
-    vol_list *v = ctx;
-    st_worker_busy(v->w);
-    /* A pool answers from what it read at its last refresh: a merge since (ours, or another
-     * tool's) would still show the old backing files. Chains are walked rarely: refresh first. */
-    if (virStoragePoolRefresh(v->pools[i], 0) < 0)
-        virResetLastError();
-    v->n[i] = virStoragePoolListAllVolumes(v->pools[i], &v->vols[i], 0);
-    st_worker_idle(v->w);
-    if (v->n[i] < 0)
-        virResetLastError();
-}
-
-static void index_pool_volumes(st_worker *w, pool_ctx *pc)
-{
-    virStoragePoolPtr *pools = NULL;
-    st_worker_busy(w);
-    int np = virConnectListAllStoragePools(w->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
-    st_worker_idle(w);
-    if (np <= 0) {
-        virResetLastError();
-        free(pools);
-        return;
-    }
-    vol_list v = {w, pools, xcalloc(np, sizeof(virStorageVolPtr *)), xcalloc(np, sizeof(int))};
-    st_parallel((size_t)np, w->par, vol_list_task, &v);
-    for (int i = 0; i < np; i++) {
-        for (int k = 0; k < v.n[i]; k++) {
-            /* A volume's key is its path in file-based pools; other pools use other keys, which
-             * then simply match no disk (virStorageVolGetPath would cost a call each). */
-            const char *key = virStorageVolGetKey(v.vols[i][k]);
-            char *lex = key && key[0] == '/' ? st_path_lexical(key) : NULL;
-            if (lex && !st_hash_get(&pc->vols, lex))
-                st_hash_put(&pc->vols, lex, v.vols[i][k]);
-            else
-                virStorageVolFree(v.vols[i][k]);
-            free(lex);
-        }
-        free(v.vols[i]);
-        virStoragePoolFree(pools[i]);
-    }
-    free(v.vols);
-    free(v.n);
-    free(pools);
-}
-
-/* The volume XML of `path`, read once per refresh; NULL when no pool holds it. */
-static const st_volinfo *pool_volume(pool_ctx *pc, const char *path)
-{
-    char *lex = st_path_lexical(path);
-    pthread_mutex_lock(&pc->lock);
-    st_volinfo *vi = st_hash_get(&pc->memo, lex);
-    pthread_mutex_unlock(&pc->lock);
-    if (vi) {
-        free(lex);
-        return vi->path ? vi : NULL;
-    }
-    virStorageVolPtr vol = st_hash_get(&pc->vols, lex);
-    st_worker_busy(pc->w);
-    char *xml = NULL;
-    if (vol) {
-        xml = virStorageVolGetXMLDesc(vol, 0);
-    } else {
-        /* Not in the listing (a pool that keys volumes otherwise): ask by path. */
-        virStorageVolPtr v = virStorageVolLookupByPath(pc->w->conn, path);
-        xml = v ? virStorageVolGetXMLDesc(v, 0) : NULL;
-        if (v)
-            virStorageVolFree(v);
-    }
-    st_worker_idle(pc->w);
-    vi = xcalloc(1, sizeof(*vi));
-    char *err = NULL;
-    if (!xml || st_xml_parse_volume(xml, vi, &err) != 0) {
-        virResetLastError();
-        st_volinfo_clear(vi); /* path NULL: remembered as "not in a pool" */
-    }
-    free(err);
-    free(xml);
-    pthread_mutex_lock(&pc->lock);
-    if (!st_hash_get(&pc->memo, lex)) {
-        st_hash_put(&pc->memo, lex, vi);
-    } else {
-        free_volinfo(vi); /* another thread read it meanwhile */
-        vi = st_hash_get(&pc->memo, lex);
-    }
-    pthread_mutex_unlock(&pc->lock);
-    free(lex);
-    return vi->path ? vi : NULL;
-}
-
-/* Walks one remote shut-off disk's chain (a task). */
-static void pool_task(void *ctx, size_t i)
-{
-    pool_ctx *pc = ctx;
-    pool_job *j = &pc->jobs[i];
-    const st_disk *d = j->disk;
-    st_cached_remote *cr = xcalloc(1, sizeof(*cr));
-    cr->refresh = pc->w->refreshes;
-    char *path = xstrdup0(d->source);
-    char *fmt = xstrdup0(d->format);
-    size_t cap = 0;
-    while (path && cr->n < ST_CHAIN_MAX_DEPTH) {
-        const st_volinfo *vi = pool_volume(pc, path);
-        if (!vi) {
-            if (cr->n == 0) {
-                xgrow((void **)&cr->layers, &cap, 1, sizeof(st_layer));
-                st_layer *l = &cr->layers[cr->n++];
-                memset(l, 0, sizeof(*l));
-                l->path = path;
-                l->format = fmt;
-                l->backing_index = -1; /* sizes: from the statistics, when copied */
-                path = fmt = NULL;
-            }
-            cr->unknown = xstrdup(_("remote host and the image is not in a storage pool: the "
-                                    "chain below it is not known while the domain is shut off"));
-            break;
-        }
-        xgrow((void **)&cr->layers, &cap, cr->n + 1, sizeof(st_layer));
-        st_layer *l = &cr->layers[cr->n++];
-        memset(l, 0, sizeof(*l));
-        l->path = path;
-        l->format = vi->format ? xstrdup(vi->format) : fmt;
-        if (vi->format)
-            free(fmt);
-        l->backing_index = -1;
-        l->virtual_size = vi->capacity;
-        l->allocation = vi->allocation;
-        l->backing_name = xstrdup0(vi->backing_path);
-        path = xstrdup0(vi->backing_path);
-        fmt = xstrdup0(vi->backing_format);
-    }
-    free(path);
-    free(fmt);
-    j->fresh = cr;
-}
-
-static char *remote_key(const dom_work *dw, const st_disk *xd)
-{
-    return xasprintf("%s\n%s\n%s\n%s", dw->uuid, xd->target ? xd->target : "",
-                     xd->format ? xd->format : "", xd->source);
-}
-
-/* A remote shut-off disk's chain from the cache; a top the pools do not hold gets the sizes the
- * statistics give. */
-static void remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
-{
-    char *key = remote_key(dw, xd);
-    const st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
-    free(key);
-    if (!cr)
-        return;
-    d->n_chain = cr->n;
-    d->chain = cr->n ? xcalloc(cr->n, sizeof(st_layer)) : NULL;
-    st_layers_copy(d->chain, cr->layers, cr->n);
-    d->chain_unknown = xstrdup0(cr->unknown);
-    const stat_block *top = top_stat(&dw->sd, xd->target);
-    if (cr->n == 1 && cr->unknown && top) {
-        d->chain[0].virtual_size = top->capacity;
-        d->chain[0].allocation = top->allocation;
-        d->chain[0].physical = top->physical;
-    }
-}
-
 /* ---- building ---- */
 
-typedef enum { SRC_NONE, SRC_LOCAL, SRC_LOCAL_RUNNING, SRC_STATS, SRC_XML, SRC_POOL } chain_src;
-
-static chain_src chain_source(const st_worker *w, const st_disk *xd, bool active)
+chain_src ds_chain_source(const st_worker *w, const st_disk *xd, bool active)
 {
     if (!xd->source)
         return SRC_NONE; /* an empty cdrom: no chain */
@@ -777,8 +358,8 @@ static st_cached_chain *chain_for(st_worker *w, const st_disk *xd)
 
 static void build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
 {
-    copy_disk_head(d, xd);
-    switch (chain_source(w, xd, dw->active)) {
+    ds_copy_disk_head(d, xd);
+    switch (ds_chain_source(w, xd, dw->active)) {
     case SRC_NONE:
         return;
     case SRC_LOCAL: {
@@ -796,7 +377,7 @@ static void build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd
         chain_from_stats(d, xd, &dw->sd);
         return;
     case SRC_POOL:
-        remote_chain_copy(w, dw, d, xd);
+        ds_remote_chain_copy(w, dw, d, xd);
         return;
     case SRC_XML:
         if (xd->source[0] == '/' || xd->n_chain > 1 || xd->chain_complete) {
@@ -866,7 +447,7 @@ void st_refresh_free(st_refresh *r)
     if (!r)
         return;
     if (r->snap)
-        snap_join(r->snap->w, r->snap); /* it uses the records' domains */
+        ds_snap_join(r->snap->w, r->snap); /* it uses the records' domains */
     for (size_t i = 0; i < r->n; i++) {
         free(r->dw[i].sd.blocks);
         free(r->dw[i].err);
@@ -890,7 +471,7 @@ static void local_chains(st_worker *w, st_refresh *r)
         const st_cached_domain *cd = r->dw[i].cd;
         for (size_t k = 0; cd && k < cd->dom.n_disks; k++) {
             const st_disk *xd = &cd->dom.disks[k];
-            chain_src src = chain_source(w, xd, r->dw[i].active);
+            chain_src src = ds_chain_source(w, xd, r->dw[i].active);
             if (src != SRC_LOCAL && src != SRC_LOCAL_RUNNING)
                 continue;
             char *key = st_cache_chain_key(xd->source, xd->format);
@@ -917,52 +498,6 @@ static void local_chains(st_worker *w, st_refresh *r)
     }
     free(jobs);
     st_trace("discover-chains host=%zu chains=%zu read=%zu", w->index, n, read);
-}
-
-/* Walks the remote shut-off chains that the cache does not hold (or holds for too long). */
-static void pool_chains(st_worker *w, st_refresh *r)
-{
-    pool_ctx pc = {.w = w};
-    pool_job *jobs = NULL;
-    size_t n = 0, cap = 0;
-    pthread_mutex_lock(&w->lock);
-    bool stale = w->pools_stale;
-    w->pools_stale = false;
-    pthread_mutex_unlock(&w->lock);
-    for (size_t i = 0; i < r->n; i++) {
-        dom_work *dw = &r->dw[i];
-        const st_cached_domain *cd = dw->cd;
-        for (size_t k = 0; cd && k < cd->dom.n_disks; k++) {
-            const st_disk *xd = &cd->dom.disks[k];
-            if (chain_source(w, xd, dw->active) != SRC_POOL)
-                continue;
-            char *key = remote_key(dw, xd);
-            st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
-            if (cr && !stale && w->refreshes - cr->refresh < ST_REMOTE_REWALK_EVERY) {
-                free(key);
-                continue;
-            }
-            xgrow((void **)&jobs, &cap, n + 1, sizeof(*jobs));
-            jobs[n++] = (pool_job){xd, key, NULL};
-        }
-    }
-    if (n) {
-        st_hash_init(&pc.vols, free_vol);
-        st_hash_init(&pc.memo, free_volinfo);
-        pthread_mutex_init(&pc.lock, NULL);
-        pc.jobs = jobs;
-        index_pool_volumes(w, &pc);
-        st_parallel(n, w->par, pool_task, &pc);
-        for (size_t i = 0; i < n; i++) {
-            st_hash_put(&w->cache.remote, jobs[i].key, jobs[i].fresh);
-            free(jobs[i].key);
-        }
-        st_hash_clear(&pc.vols);
-        st_hash_clear(&pc.memo);
-        pthread_mutex_destroy(&pc.lock);
-    }
-    free(jobs);
-    st_trace("discover-pools host=%zu walked=%zu", w->index, n);
 }
 
 st_host *st_discover(st_worker *w, st_refresh **rest)
@@ -1031,7 +566,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     /* The snapshot trees need nothing but the domains: a report lists them meanwhile. The
      * interface leaves the connection and the CPU to the chains, which it paints first. */
     if (!w->events)
-        r->snap = snap_start(w, r);
+        r->snap = ds_snap_start(w, r);
 
     /* Phase 2: XML where the cache has none; then, with the block statistics in, again where
      * they show that a cached chain went stale (another tool's snapshot or commit). */
@@ -1064,7 +599,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
         /* Shut-off chains through the pools need no statistics: walk them while the block
          * statistics are still on their way. */
         if (pass == 0 && !w->local)
-            pool_chains(w, r);
+            ds_pool_chains(w, r);
         if (pass == 0 && block_started)
             pthread_join(block_thread, NULL);
         if (pass == 0) {
@@ -1084,7 +619,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     free(todo);
     /* A domain whose XML was fetched again may name other images: walk what is missing. */
     if (!w->local && refetched)
-        pool_chains(w, r);
+        ds_pool_chains(w, r);
     st_trace("discover-xml host=%zu fetched=%zu block=%d", w->index, fetched, p.n_block);
 
     /* Phase 3: chains. */
@@ -1186,7 +721,7 @@ void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
 {
     /* Snapshot trees: from the cache, listed again now and then (no event announces a new
      * snapshot), loaded where missing; the listing ran next to the chains. */
-    size_t n = snap_join(w, r->snap ? r->snap : snap_start(w, r));
+    size_t n = ds_snap_join(w, r->snap ? r->snap : ds_snap_start(w, r));
     r->snap = NULL;
     fill_snapshots(w, r, h, true);
     st_trace("discover-snapshots host=%zu fetched=%zu", w->index, n);
@@ -1205,64 +740,4 @@ void st_discover_finish(st_worker *w, st_host *h, st_refresh *r)
         st_trace("discover-jobs host=%zu probed=%zu", w->index, na);
     }
     st_refresh_free(r);
-}
-
-/* ---- a copy for publishing before phase 4 ---- */
-
-static void copy_layers(st_layer *dst, const st_layer *src, size_t n)
-{
-    st_layers_copy(dst, src, n);
-    for (size_t i = 0; i < n; i++) {
-        dst[i].n_shared = src[i].n_shared;
-        dst[i].shared_with = src[i].n_shared ? xcalloc(src[i].n_shared, sizeof(char *)) : NULL;
-        for (size_t s = 0; s < src[i].n_shared; s++)
-            dst[i].shared_with[s] = xstrdup(src[i].shared_with[s]);
-    }
-}
-
-st_host *st_host_dup(const st_host *h)
-{
-    st_host *c = st_host_new(h->uri);
-    c->name = xstrdup0(h->name);
-    c->libvirt_version = xstrdup0(h->libvirt_version);
-    c->hv_version = xstrdup0(h->hv_version);
-    c->hv_type = xstrdup0(h->hv_type);
-    c->libvirt_ver = h->libvirt_ver;
-    c->reachable = h->reachable;
-    c->local = h->local;
-    c->readonly = h->readonly;
-    c->external_revert = h->external_revert;
-    c->error = xstrdup0(h->error);
-    c->generation = h->generation;
-    c->refreshed_at = h->refreshed_at;
-    c->n_doms = h->n_doms;
-    c->doms = h->n_doms ? xcalloc(h->n_doms, sizeof(st_domain)) : NULL;
-    for (size_t i = 0; i < h->n_doms; i++) {
-        const st_domain *s = &h->doms[i];
-        st_domain *d = &c->doms[i];
-        *d = *s;
-        d->name = xstrdup0(s->name);
-        d->snaps_error = xstrdup0(s->snaps_error);
-        d->error = xstrdup0(s->error);
-        d->snaps = s->n_snaps ? xcalloc(s->n_snaps, sizeof(st_snapshot)) : NULL;
-        st_snapshots_copy(d->snaps, s->snaps, s->n_snaps);
-        d->branches = s->n_branches ? xcalloc(s->n_branches, sizeof(st_branch)) : NULL;
-        st_branches_copy(d->branches, s->branches, s->n_branches);
-        d->disks = s->n_disks ? xcalloc(s->n_disks, sizeof(st_disk)) : NULL;
-        for (size_t k = 0; k < s->n_disks; k++) {
-            const st_disk *sk = &s->disks[k];
-            st_disk *dk = &d->disks[k];
-            copy_disk_head(dk, sk);
-            dk->chain_unknown = xstrdup0(sk->chain_unknown);
-            dk->chain_complete = sk->chain_complete;
-            dk->n_chain = sk->n_chain;
-            dk->chain = sk->n_chain ? xcalloc(sk->n_chain, sizeof(st_layer)) : NULL;
-            copy_layers(dk->chain, sk->chain, sk->n_chain);
-        }
-    }
-    c->n_jobs = h->n_jobs;
-    c->jobs = h->n_jobs ? xcalloc(h->n_jobs, sizeof(st_job)) : NULL;
-    for (size_t i = 0; i < h->n_jobs; i++)
-        st_job_copy(&c->jobs[i], &h->jobs[i]);
-    return c;
 }

@@ -1,0 +1,111 @@
+/*
+ * Shared by the files of discovery (discover.c: the phases; discover_snaps.c: snapshot trees;
+ * discover_pools.c: remote shut-off chains through storage pools; discover_copy.c: copies of a
+ * model). Not part of the library's interface.
+ */
+#ifndef ST_DISCOVER_INTERNAL_H
+#define ST_DISCOVER_INTERNAL_H
+
+#include <pthread.h>
+
+#include "cache.h"
+#include "worker.h"
+
+enum { ST_SNAP_RELIST_EVERY = 5, ST_REMOTE_REWALK_EVERY = 5 };
+
+/* One block.N entry of the bulk stats. */
+typedef struct stat_block {
+    const char *name, *path;
+    int backing_index;
+    unsigned long long allocation, capacity, physical;
+} stat_block;
+
+typedef struct stat_dom {
+    int state, reason;
+    bool have_blocks; /* block statistics were asked for this domain */
+    stat_block *blocks;
+    size_t n_blocks;
+} stat_dom;
+
+typedef struct snap_phase snap_phase;
+
+/* A domain of this refresh: its stats record and what the phases found for it. */
+typedef struct dom_work {
+    virDomainPtr dom; /* from the stats record, referenced until st_discover_finish */
+    stat_dom sd;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    bool active;
+    st_cached_domain *cd; /* the cache's entry (owned by the cache) */
+    st_cached_domain *fetched;
+    char *err;
+    size_t model_index; /* where it ended in h->doms */
+} dom_work;
+
+/* A local chain to validate or read: one per distinct (format, top path). */
+typedef struct chain_job {
+    char *key;
+    const char *path, *fmt;
+    st_cached_chain *cached; /* NULL or the cache's entry, valid until the cache is touched */
+    st_cached_chain *fresh;  /* read by the job when cached is stale or missing */
+} chain_job;
+
+/* A remote shut-off disk whose chain is walked through storage pool volumes. */
+typedef struct pool_job {
+    const st_disk *disk; /* from the domain's XML */
+    char *key;
+    st_cached_remote *fresh;
+} pool_job;
+
+struct st_refresh {
+    virDomainStatsRecordPtr *recs, *block_recs;
+    dom_work *dw;
+    size_t n;
+    st_hash snapset;  /* uuids with snapshots */
+    snap_phase *snap; /* the snapshot listings under way */
+};
+
+typedef struct snap_job {
+    dom_work *dw;
+    st_snapshot *old; /* a copy of the cached list, reused by name when relisting */
+    size_t n_old;
+    st_cached_snaps *fresh;
+    virDomainSnapshotPtr *snaps;
+    int n;
+    char *current;
+} snap_job;
+
+/* One snapshot whose XML is to be read: job j's k-th. */
+typedef struct snap_xml {
+    snap_job *job;
+    int k;
+} snap_xml;
+
+/* The snapshot phase, which runs on a thread of its own next to the chains (it touches no
+ * cache: what it reuses was copied out before it started). */
+struct snap_phase {
+    st_worker *w;
+    snap_job *jobs;
+    size_t n;
+    snap_xml *xmls;
+    size_t n_xml;
+    pthread_t thread;
+    bool started;
+};
+
+/* Where a disk's chain comes from in this refresh. */
+typedef enum { SRC_NONE, SRC_LOCAL, SRC_LOCAL_RUNNING, SRC_STATS, SRC_XML, SRC_POOL } chain_src;
+chain_src ds_chain_source(const st_worker *w, const st_disk *xd, bool active);
+
+const stat_block *ds_top_stat(const stat_dom *sd, const char *target);
+void ds_copy_disk_head(st_disk *d, const st_disk *xd);
+
+/* Phase 4's listings, on a thread of their own; join returns how many trees were listed. */
+snap_phase *ds_snap_start(st_worker *w, st_refresh *r);
+size_t ds_snap_join(st_worker *w, snap_phase *sp);
+
+/* Walks the remote shut-off chains the cache does not hold (or holds for too long). */
+void ds_pool_chains(st_worker *w, st_refresh *r);
+/* A remote shut-off disk's chain from the cache. */
+void ds_remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
+
+#endif
