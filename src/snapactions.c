@@ -518,6 +518,13 @@ static int run_branch(longcall *c, char **err)
         *err = xstrdup(_("the domain is running now: a revert by branching needs it shut off"));
         return -1;
     }
+    /* Saved since the plan: its start would restore the old overlays, not the branch. */
+    if (virDomainHasManagedSaveImage(c->dom, 0) != 0) {
+        *err = xstrdup(_("the domain has a managed save image now (or it cannot be checked): "
+                         "remove the managed save first, nothing was changed"));
+        virResetLastError();
+        return -1;
+    }
     for (size_t i = 0; i < c->req.n_diskspecs; i++) {
         const st_snap_diskspec *ds = &c->req.diskspecs[i];
         /* An overlay that lives only in a detached branch was checked through its chain. */

@@ -100,6 +100,11 @@ static const char *branch_blocker(const st_host *h, const st_domain *d, const st
         return _("it holds memory state, which only a libvirt revert can load");
     if (sp_dom_live(d))
         return _("the domain is running: shut it off first, then revert (by branching)");
+    /* The next start would restore the saved memory with the old definition, running the old
+     * overlay: the branch would be silently ignored. */
+    if (d->managed_save)
+        return _("it has a managed save image, whose next start would run the old overlays "
+                 "and ignore the branch: remove the managed save first");
     if (!h->local)
         return _("the images are on a remote host: qemu-img can only run on this machine");
     return NULL;

@@ -63,10 +63,17 @@ static bool ui_exists(const char *path, void *ctx)
     return lstat(path, &st) == 0;
 }
 
+/* The flow's domain in the current model, NULL when it is gone. */
+static const st_domain *flow_domain(st_app *a, const snapflow *f)
+{
+    const st_host *h = a->hosts[f->host];
+    return h && f->dom ? st_host_find_domain(h, f->dom) : NULL;
+}
+
 static st_snapplan *make_plan(st_app *a, const snapflow *f)
 {
     const st_host *h = a->hosts[f->host];
-    const st_domain *d = h ? st_host_find_domain(h, f->dom) : NULL;
+    const st_domain *d = flow_domain(a, f);
     st_exists_fn ex = h && h->local ? ui_exists : NULL;
     switch (f->kind) {
     case ST_REQ_RESTORE:
@@ -145,8 +152,9 @@ static const char *scope_label(unsigned flags)
     return _("this snapshot only");
 }
 
-static void options_text(const snapflow *f, st_textbuf *tb)
+static void options_text(st_app *a, const snapflow *f, st_textbuf *tb)
 {
+    const st_domain *d = flow_domain(a, f);
     switch (f->kind) {
     case ST_REQ_REVERT:
     case ST_REQ_SAVE:
@@ -155,6 +163,11 @@ static void options_text(const snapflow *f, st_textbuf *tb)
         st_tb_add(tb, A_NORMAL, 2, _("1  state afterwards: %s"), after_label(f->flags));
         if (f->kind == ST_REQ_SAVE)
             st_tb_add(tb, A_NORMAL, 2, _("2  save file: %s"), f->path ? f->path : "");
+        /* A revert by branching is refused while a managed save image exists: offer its
+         * removal from here, and the plan is made again once it is gone. */
+        if (f->kind == ST_REQ_REVERT && d && d->managed_save)
+            st_tb_add(tb, A_NORMAL, 2, "%s",
+                      _("2  remove the managed save image first (its own plan)"));
         break;
     case ST_REQ_SNAPSHOT_DELETE:
         st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
@@ -182,7 +195,7 @@ static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
                                              : (int)A_NORMAL;
         st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
     }
-    options_text(p->f, tb);
+    options_text(a, p->f, tb);
 }
 
 static void plan_draw(st_app *a, st_dialog *dlg)
@@ -338,7 +351,13 @@ static bool option_key(st_app *a, plan_dlg *p, int key)
         cycle_scope(&f->flags);
     else if (key == '2' && f->kind == ST_REQ_SNAPSHOT_DELETE)
         f->flags ^= ST_F_METADATA_ONLY;
-    else if (key == '2' && f->kind == ST_REQ_SAVE) {
+    else if (key == '2' && f->kind == ST_REQ_REVERT) {
+        const st_domain *d = flow_domain(a, f);
+        if (!d || !d->managed_save)
+            return false;
+        st_snap_plan_open(a, st_snapflow_new(ST_REQ_MANAGEDSAVE_REMOVE, f->host, d->name));
+        return true;
+    } else if (key == '2' && f->kind == ST_REQ_SAVE) {
         st_app_push_dialog(a, st_input_new(_("Save file"), _("Absolute path of the new file:"),
                                            f->path, on_save_path, p, NULL));
         return true;

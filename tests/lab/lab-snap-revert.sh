@@ -87,7 +87,22 @@ ok "revert to an external snapshot of a running domain is refused before libvirt
     fails sb revert xoff s1
 like "$OUT" "libvirt 9\.0\.0 cannot revert to an external snapshot \(libvirt 9\.9\.0 can\)" \
     "and names the version that would do it"
-lab_domain_destroy "$URI" xoff >>"$LAB_LOG" 2>&1
+
+# ---- a managed save image blocks a revert by branching ----
+# Its next start would restore the old memory on the old overlay and ignore the branch.
+lab_virsh "$URI" managedsave xoff >>"$LAB_LOG" 2>&1
+is "$(lab_domain_state "$URI" xoff)" "shut off" "managedsave stopped xoff"
+FILES=$(ls "$D")
+ok "a revert by branching with a managed save image is refused before anything is made" \
+    fails sb revert xoff s1
+like "$OUT" "managed save image.*remove the managed save first" "and says why"
+is "$(lab_disk_source "$URI" xoff vda)" "$SRC2" "vda still names the same overlay"
+is "$(ls "$D")" "$FILES" "no new overlay file was created"
+ok "the disk still reads as at s2 (layers 0..1)" lab_pattern_verify "$SRC2" 2
+sb model xoff
+like "$OUT" "^managedsave 1" "the managed save image is still there"
+is "$(grep -c '^branch vda' <<<"$OUT")" "2" "no branch was added"
+ok "remove the managed save image" sb managedsave-remove xoff
 
 # ---- names and descriptions round-trip unchanged ----
 NAME='a<b&"c'"'"'快照'

@@ -491,6 +491,15 @@ START_TEST(revert_external_refusals)
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "remote host"));
     st_snapplan_free(p);
     h->local = true;
+    /* A managed save image would bring the old overlay back on the next start. */
+    d->managed_save = true;
+    p = st_snapplan_revert(h, d, "s1", 0, 0);
+    ck_assert(p->refused);
+    ck_assert(!p->branching);
+    ck_assert_uint_eq(p->req.n_diskspecs, 0);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "remove the managed save first"));
+    st_snapplan_free(p);
+    d->managed_save = false;
     d->snaps[0].memory = true;
     p = st_snapplan_revert(h, d, "s1", 0, 0);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "memory state"));
