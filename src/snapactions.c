@@ -737,27 +737,36 @@ static int run_restore(longcall *c, char **err)
     return 0;
 }
 
-/* The name of the domain a save file holds, from its header. */
-static char *saved_domain_name(st_worker *w, const char *path)
+void st_saved_facts(st_worker *w, const char *path, st_facts *f)
 {
     st_worker_busy(w);
     char *xml = virDomainSaveImageGetXMLDesc(w->conn, path, 0);
     st_worker_idle(w);
     if (!xml) {
         virResetLastError();
-        return NULL;
+        return;
     }
     st_domain d;
     memset(&d, 0, sizeof(d));
-    char *name = st_xml_parse_domain(xml, &d, NULL) == 0 ? xstrdup0(d.name) : NULL;
+    if (st_xml_parse_domain(xml, &d, NULL) == 0 && d.name) {
+        f->saved_domain = xstrdup(d.name);
+        f->saved_disks = d.n_disks ? xcalloc(d.n_disks, sizeof(st_saved_disk)) : NULL;
+        for (size_t i = 0; i < d.n_disks; i++) {
+            f->saved_disks[i].target = xstrdup0(d.disks[i].target);
+            f->saved_disks[i].source = xstrdup0(d.disks[i].source);
+        }
+        f->n_saved_disks = d.n_disks;
+    }
     st_domain_clear(&d);
     free(xml);
-    return name;
 }
 
 static void do_restore(st_worker *w, int id, const st_request *req)
 {
-    char *name = req->path ? saved_domain_name(w, req->path) : NULL;
+    st_facts *saved = xcalloc(1, sizeof(*saved));
+    if (req->path)
+        st_saved_facts(w, req->path, saved);
+    const char *name = saved->saved_domain;
     st_host *h = fresh_model(w, NULL);
     exists_ctx ec = {w};
     st_saved *list = NULL;
@@ -766,7 +775,7 @@ static void do_restore(st_worker *w, int id, const st_request *req)
     for (size_t i = 0; i < n; i++)
         restored |= streq0(list[i].path, req->path) && list[i].restored;
     st_savelist_free(list, n);
-    st_snapplan *p = st_snapplan_restore(h, req->path, name ? name : req->domain, restored,
+    st_snapplan *p = st_snapplan_restore(h, req->path, name ? name : req->domain, restored, saved,
                                          req->flags, file_exists, &ec);
     if (!refused(w, id, p)) {
         /* A defined domain exists before the restore: its job is shown under its name. */
@@ -786,7 +795,7 @@ static void do_restore(st_worker *w, int id, const st_request *req)
     }
     st_snapplan_free(p);
     st_host_free(h);
-    free(name);
+    st_facts_free(saved);
 }
 
 /* ---- managed save, left-over files ---- */

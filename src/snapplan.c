@@ -300,8 +300,29 @@ st_snapplan *st_snapplan_save(const st_host *h, const st_domain *d, const char *
     return p;
 }
 
+/*
+ * libvirt restores the definition in the file: a disk moved since the save (a snapshot, a revert
+ * by branching) is ignored, and the guest writes into the image it was saved with, which may now
+ * be the backing file of the image the domain names.
+ */
+static void check_saved_disks(st_snapplan *p, const st_domain *d, const st_facts *saved)
+{
+    for (size_t i = 0; d && saved && i < saved->n_saved_disks; i++) {
+        const st_saved_disk *sd = &saved->saved_disks[i];
+        const st_disk *k = st_domain_find_disk(d, sd->target);
+        if (sd->source && k && k->source && !streq0(k->source, sd->source))
+            sp_hazard(p, ST_HAZ_WARN,
+                      _("%s was saved on %s, but the domain now names %s (a snapshot or a revert "
+                        "by branching moved the disk since): the restored guest runs and writes "
+                        "on the image it was saved with, even where that is now a backing file, "
+                        "and the image named now is used only from the next cold start"),
+                      sd->target, sd->source, k->source);
+    }
+}
+
 st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char *domain,
-                                 bool restored, unsigned flags, st_exists_fn exists, void *ctx)
+                                 bool restored, const st_facts *saved, unsigned flags,
+                                 st_exists_fn exists, void *ctx)
 {
     st_snapplan *p = sp_plan_new(ST_REQ_RESTORE, NULL);
     p->req.path = xstrdup0(path);
@@ -323,6 +344,7 @@ st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char 
                   _("%s also has a managed save image, which this restore "
                     "ignores"),
                   domain);
+    check_saved_disks(p, d, saved);
     if (restored)
         sp_hazard(p, ST_HAZ_WARN, "%s",
                   _("this file was restored before: if the domain ran since, its disks changed and "

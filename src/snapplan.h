@@ -87,10 +87,12 @@ st_snapplan *st_snapplan_save(const st_host *h, const st_domain *d, const char *
 /*
  * Plans a restore from `path`; `domain` is the domain the file was saved from when known (a
  * running domain of that name makes libvirt refuse), `restored` whether this tool restored that
- * file before (the disks may have moved on since: a stale memory image).
+ * file before (the disks may have moved on since: a stale memory image), `saved` the disks of
+ * the definition in the file when known (NULL: not read), checked against the domain's disks now.
  */
 st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char *domain,
-                                 bool restored, unsigned flags, st_exists_fn exists, void *ctx);
+                                 bool restored, const st_facts *saved, unsigned flags,
+                                 st_exists_fn exists, void *ctx);
 
 st_snapplan *st_snapplan_managedsave_remove(const st_host *h, const st_domain *d);
 

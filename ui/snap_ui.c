@@ -48,6 +48,7 @@ void st_snapflow_free(void *p)
     free(f->dom);
     free(f->snap);
     free(f->path);
+    st_facts_free(f->facts);
     st_request_clear(&f->form);
     for (size_t i = 0; i < f->n_files; i++)
         free(f->files[i]);
@@ -77,7 +78,9 @@ static st_snapplan *make_plan(st_app *a, const snapflow *f)
     st_exists_fn ex = h && h->local ? ui_exists : NULL;
     switch (f->kind) {
     case ST_REQ_RESTORE:
-        return h ? st_snapplan_restore(h, f->path, f->dom, f->restored, f->flags, ex, NULL) : NULL;
+        return h ? st_snapplan_restore(h, f->path, f->dom, f->restored, f->facts, f->flags, ex,
+                                       NULL)
+                 : NULL;
     case ST_REQ_REMOVE_FILES:
         return h ? st_snapplan_remove_files(h, f->dom, f->files, f->n_files) : NULL;
     default:
@@ -425,6 +428,20 @@ static void plan_model_changed(st_app *a, st_dialog *dlg)
         replan(a, p);
 }
 
+/* The save file's header as the host read it: the restore's domain and the disks it runs on. */
+static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
+{
+    plan_dlg *p = dlg->data;
+    if (m->kind != ST_MSG_PLAN || !m->facts || !p->f)
+        return;
+    dlg->request_id = 0;
+    st_facts_free(p->f->facts);
+    p->f->facts = st_facts_copy(m->facts);
+    if (!p->f->dom && m->facts->saved_domain)
+        p->f->dom = xstrdup(m->facts->saved_domain);
+    replan(a, p);
+}
+
 static void plan_free(st_dialog *dlg)
 {
     plan_dlg *p = dlg->data;
@@ -436,6 +453,7 @@ static void plan_free(st_dialog *dlg)
 static const st_dialog_ops plan_ops = {
     .draw = plan_draw,
     .key = plan_key,
+    .message = plan_message,
     .model_changed = plan_model_changed,
     .free = plan_free,
 };
@@ -449,6 +467,12 @@ void st_snap_plan_open(st_app *a, snapflow *f)
     dlg->ops = &plan_ops;
     dlg->data = p;
     p->self = dlg;
+    if (f->kind == ST_REQ_RESTORE && f->path) {
+        st_request req = {0};
+        req.kind = ST_REQ_FACTS;
+        req.path = f->path;
+        dlg->request_id = st_backend_submit(a->b, f->host, &req);
+    }
     st_app_push_dialog(a, dlg);
 }
 

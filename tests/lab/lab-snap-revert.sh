@@ -104,6 +104,19 @@ like "$OUT" "^managedsave 1" "the managed save image is still there"
 is "$(grep -c '^branch vda' <<<"$OUT")" "2" "no branch was added"
 ok "remove the managed save image" sb managedsave-remove xoff
 
+# ---- a save file taken before a branch ----
+lab_domain_start "$URI" xoff >>"$LAB_LOG" 2>&1
+ok "save xoff to a file" sb save xoff "$D/xoff.save"
+ok "the restore plan of that file reads as usual" sb plan-restore "$D/xoff.save"
+like "$OUT" "^saved-domain xoff\$" "the host read the domain's name from the file"
+unlike "$OUT" "was saved on" "and no disk moved since"
+ok "revert to s1 by branching after the save" sb revert xoff s1
+SRC3=$(lab_disk_source "$URI" xoff vda)
+ok "the restore plan now warns" sb plan-restore "$D/xoff.save"
+like "$OUT" "^hazard 1 vda was saved on $SRC2, but the domain now names $SRC3 " \
+    "that the file runs the guest on the image it was saved with, not on the branch"
+ok "the save file is removed (it is never restored here)" rm "$D/xoff.save"
+
 # ---- names and descriptions round-trip unchanged ----
 NAME='a<b&"c'"'"'快照'
 DESC='x < y && "z" '"'"'描述'"'"' 测试'

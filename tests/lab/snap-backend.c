@@ -12,6 +12,7 @@
  *   snap-backend URI managedsave-remove DOM
  *   snap-backend URI remove-files DOM FILE...
  *   snap-backend URI plan-create DOM NAME KIND   (prints the frontend's plan: refusals, hazards)
+ *   snap-backend URI plan-restore FILE   (the same, with the save file's header read by the host)
  *
  * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N max=CUR/END"
  * line per job it saw, and exits 0 when the result was ok (1 when failed, 2 on usage errors).
@@ -68,7 +69,7 @@ static void note_jobs(ctx *c, const st_job *jobs, size_t n)
     }
 }
 
-/* Handles one message; returns it when it is the result of request `id` (caller frees). */
+/* Handles one message; returns it when it answers request `id` (caller frees). */
 static st_msg *handle(ctx *c, st_msg *m, int id)
 {
     if (m->kind == ST_MSG_HOST) {
@@ -77,7 +78,7 @@ static st_msg *handle(ctx *c, st_msg *m, int id)
         m->host = NULL;
     } else if (m->kind == ST_MSG_JOBS) {
         note_jobs(c, m->jobs, m->n_jobs);
-    } else if (m->kind == ST_MSG_RESULT && m->request_id == id) {
+    } else if ((m->kind == ST_MSG_RESULT || m->kind == ST_MSG_PLAN) && m->request_id == id) {
         return m;
     }
     st_msg_free(m);
@@ -288,8 +289,31 @@ static int run_action(ctx *c, const char *cmd, int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+/* The restore plan the frontend shows once the host has read the save file's header. */
+static int plan_restore(ctx *c, const char *path)
+{
+    st_request r = {0};
+    r.kind = ST_REQ_FACTS;
+    r.path = (char *)path;
+    st_msg *m = wait_result(c, st_backend_submit(c->b, 0, &r), 30);
+    if (!m || !m->facts) {
+        printf("no facts\n");
+        st_msg_free(m);
+        return 1;
+    }
+    printf("saved-domain %s\n", m->facts->saved_domain ? m->facts->saved_domain : "-");
+    st_snapplan *p =
+        st_snapplan_restore(c->host, path, m->facts->saved_domain, false, m->facts, 0, NULL, NULL);
+    print_plan(p);
+    st_snapplan_free(p);
+    st_msg_free(m);
+    return 0;
+}
+
 static int run(ctx *c, const char *cmd, int argc, char **argv)
 {
+    if (strcmp(cmd, "plan-restore") == 0 && argc >= 1)
+        return plan_restore(c, argv[0]);
     if (strcmp(cmd, "model") == 0 && argc >= 1) {
         const st_domain *d = find_dom(c, argv[0]);
         if (d)

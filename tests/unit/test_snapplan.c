@@ -605,7 +605,7 @@ START_TEST(save_restore_plans)
     p = st_snapplan_save(h, d, IMG "vm.save", 0, exists_named, IMG "vm.save");
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "already exists"));
     st_snapplan_free(p);
-    p = st_snapplan_restore(h, IMG "vm.save", "vm", true, 0, NULL, NULL);
+    p = st_snapplan_restore(h, IMG "vm.save", "vm", true, NULL, 0, NULL, NULL);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "vm is running"));
     ck_assert(has_hazard(p, ST_HAZ_WARN, "restored before"));
     st_snapplan_free(p);
@@ -613,8 +613,23 @@ START_TEST(save_restore_plans)
     p = st_snapplan_save(h, d, IMG "x.save", 0, NULL, NULL);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "not running"));
     st_snapplan_free(p);
-    p = st_snapplan_restore(h, "relative.save", NULL, false, 0, NULL, NULL);
+    p = st_snapplan_restore(h, "relative.save", NULL, false, NULL, 0, NULL, NULL);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "absolute path"));
+    st_snapplan_free(p);
+    /* The file was saved on the image the disk used then; a snapshot moved the disk since. */
+    st_saved_disk sd = {"vda", IMG "vm.qcow2"};
+    st_facts saved = {.saved_domain = "vm", .saved_disks = &sd, .n_saved_disks = 1};
+    p = st_snapplan_restore(h, IMG "vm.save", "vm", false, &saved, 0, NULL, NULL);
+    ck_assert(!p->refused);
+    ck_assert(!has_hazard(p, ST_HAZ_WARN, "was saved on"));
+    st_snapplan_free(p);
+    free(d->disks[0].source);
+    d->disks[0].source = xstrdup(IMG "vm_s1.branch.qcow2");
+    p = st_snapplan_restore(h, IMG "vm.save", "vm", false, &saved, 0, NULL, NULL);
+    ck_assert(!p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_WARN,
+                         "vda was saved on " IMG "vm.qcow2, but the domain now names " IMG
+                         "vm_s1.branch.qcow2"));
     st_snapplan_free(p);
     p = st_snapplan_managedsave_remove(h, d);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "no managed save image"));
