@@ -69,6 +69,18 @@ ok "its memory file exists" exists "$D/xrun_m1.mem"
 ok "write layer 2 into both overlays" \
     eval 'lab_pattern_layer -d "$URI" xrun vda 2 && lab_pattern_layer -d "$URI" xrun vdb 2'
 
+ok "deleting d1 with its children is refused before libvirt (9.0 cannot, they are external)" \
+    fails sb delete xrun d1 --children
+like "$OUT" "d1 is external: libvirt 9\.0\.0 deletes external snapshots one at a time" "and says why"
+like "$OUT" "or choose metadata only" "and what would work"
+ok "children only is refused too" fails sb delete xrun d1 --children-only
+like "$OUT" "m1 is external" "and names the external child"
+is "$(snaps xrun)" "d1 m1 " "both snapshots are still there"
+is "$(lab_disk_source "$URI" xrun vda) $(lab_disk_source "$URI" xrun vdb)" \
+    "$D/xrun_m1_vda.qcow2 $D/xrun_m1_vdb.qcow2" "the disks still use m1's overlays"
+ok "vda still shows layers 0..2" lab_pattern_verify -d "$URI" xrun vda 3
+ok "vdb still shows layers 0..2" lab_pattern_verify -d "$URI" xrun vdb 3
+
 ok "delete the leaf snapshot with memory (libvirt merges it with block jobs)" sb delete xrun m1
 like "$OUT" "detail=2" "the result lists the files libvirt left behind"
 like "$OUT" "^$D/xrun_m1.mem\$" "the memory file is among them"
@@ -145,6 +157,32 @@ ok "deleting the internal snapshot now that vda runs on an overlay is refused be
 like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the disk now uses" "and says why"
 ok "delete i1's metadata only" sb delete irun i1 --metadata
 is "$(snaps irun)" "" "no snapshot is left"
+
+# ---- internal snapshots deleted with their children, or the children only ----
+lab_chain --patterns "$D" ka.qcow2 || bail_out "images"
+lab_domain_define "$URI" ktree --disk "vda=$D/ka.qcow2" --running || bail_out "domain ktree"
+ok "internal snapshot k1" sb create ktree k1 internal
+ok "write 0xc1 after k1" lab_io_write -d "$URI" ktree vda 0xc1 50M 64K
+ok "internal snapshot k2 (child of k1)" sb create ktree k2 internal
+ok "write 0xc2 after k2" lab_io_write -d "$URI" ktree vda 0xc2 51M 64K
+ok "internal snapshot k3 (child of k2)" sb create ktree k3 internal
+ok "write 0xc3 after k3" lab_io_write -d "$URI" ktree vda 0xc3 52M 64K
+is "$(img_snaps "$D/ka.qcow2")" "k1 k2 k3 " "the image holds the three internal snapshots"
+ok "delete k2's children only" sb delete ktree k2 --children-only
+is "$(snaps ktree)" "k1 k2 " "libvirt has k1 and k2 left"
+is "$(img_snaps "$D/ka.qcow2")" "k1 k2 " "k3 is gone from inside the image too"
+ok "the current data did not change" \
+    lab_pattern_verify -d "$URI" ktree vda 1 0xc1:50M:64K 0xc2:51M:64K 0xc3:52M:64K
+ok "revert to k2, whose child went" sb revert ktree k2
+ok "the disk reads as at k2: 0xc1 there, 0xc2 and 0xc3 not" \
+    eval 'lab_pattern_verify -d "$URI" ktree vda 1 0xc1:50M:64K &&
+        lab_io_verify -d "$URI" ktree vda 0x00 51M 64K 0x00 52M 64K'
+ok "delete k1 with its children" sb delete ktree k1 --children
+is "$(snaps ktree)" "" "libvirt has no snapshot of ktree left"
+is "$(img_snaps "$D/ka.qcow2")" "" "nor does the image"
+ok "the current data did not change" \
+    eval 'lab_pattern_verify -d "$URI" ktree vda 1 0xc1:50M:64K &&
+        lab_io_verify -d "$URI" ktree vda 0x00 51M 64K 0x00 52M 64K'
 
 # ---- managed save ----
 lab_virsh "$URI" managedsave irun >>"$LAB_LOG" 2>&1

@@ -550,6 +550,39 @@ END_TEST
 
 /* ---- delete ---- */
 
+/* Internal snapshots go with their children, or the children alone. */
+START_TEST(delete_internal_children)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_RUNNING);
+    add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
+    const char *names[] = {"i1", "i2", "i3"};
+    for (size_t i = 0; i < 3; i++) {
+        st_snapshot *s = add_snap(d, names[i], i ? names[i - 1] : NULL, false);
+        snap_disk(s, "vda", "internal", NULL, IMG "vm.qcow2");
+    }
+    st_snapplan *p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN);
+    ck_assert(!p->refused);
+    ck_assert(has_line(p->lost, p->n_lost, "3 snapshots"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN_ONLY);
+    ck_assert(!p->refused);
+    ck_assert(has_line(p->lost, p->n_lost, "2 snapshots"));
+    st_snapplan_free(p);
+    /* An external root of children-only stays: only its (internal) children go. */
+    d->snaps[0].external = true;
+    free(d->snaps[0].disks[0].snapshot);
+    d->snaps[0].disks[0].snapshot = xstrdup("external");
+    p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN_ONLY);
+    ck_assert(!p->refused);
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "i1 is external"));
+    st_snapplan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
 START_TEST(delete_rules)
 {
     st_host *h = host_new(true, 9000000);
@@ -564,12 +597,29 @@ START_TEST(delete_rules)
     d->state = ST_DOM_RUNNING;
     d->snaps[1].memory = true;
     d->snaps[1].memory_file = xstrdup(IMG "vm_s2.mem");
+    /* libvirt 9.0 refuses to delete external snapshots together with their children. */
     p = st_snapplan_delete(h, d, "s1", ST_F_CHILDREN);
+    ck_assert(p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "s1 is external: libvirt 9.0.0 deletes external"));
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "choose metadata only"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_CHILDREN_ONLY);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "s2 is external"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s2", ST_F_CHILDREN);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "s2 is external"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_CHILDREN | ST_F_METADATA_ONLY);
     ck_assert(!p->refused);
     ck_assert_uint_eq(p->n_left_files, 1);
     ck_assert_str_eq(p->left_files[0], IMG "vm_s2.mem");
-    ck_assert(has_line(p->calls, p->n_calls, "virDomainSnapshotDelete(s1, CHILDREN)"));
+    ck_assert(
+        has_line(p->calls, p->n_calls, "virDomainSnapshotDelete(s1, CHILDREN | METADATA_ONLY)"));
     ck_assert(has_line(p->lost, p->n_lost, "2 snapshots"));
+    st_snapplan_free(p);
+    /* One at a time works on a running domain, even for a snapshot with children. */
+    p = st_snapplan_delete(h, d, "s1", 0);
+    ck_assert(!p->refused);
     ck_assert(has_line(p->steps, p->n_steps, "block job"));
     st_snapplan_free(p);
     p = st_snapplan_delete(h, d, "s2", ST_F_CHILDREN_ONLY);
@@ -689,6 +739,7 @@ static Suite *suite(void)
     tcase_add_test(tc, revert_external_by_branching);
     tcase_add_test(tc, revert_external_refusals);
     tcase_add_test(tc, revert_internal);
+    tcase_add_test(tc, delete_internal_children);
     tcase_add_test(tc, delete_rules);
     tcase_add_test(tc, save_restore_plans);
     tcase_add_test(tc, savelist_add_load_mark);
