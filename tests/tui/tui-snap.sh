@@ -151,6 +151,7 @@ ok "the internal snapshot's plan" wait_for "Snapshot i1 of tr"
 type_yes
 ok "the internal snapshot is taken" wait_for "snapshot i1 of tr taken" 60
 ok "write data after it" lab_io_write -d "$URI" tr vda 0xc9 50M 64K
+ok "the guest sees it before the revert" lab_io_verify -d "$URI" tr vda 0xc9 50M 64K
 select_row "i1" "Snapshot     i1"
 tui_keys r
 ok "the revert plan says what is lost" wait_for "everything written to the disks since i1"
@@ -159,7 +160,9 @@ ok "1 chooses the state afterwards" wait_for "state afterwards: running" 5
 type_yes
 ok "the domain is reverted" wait_for "tr reverted to snapshot i1" 60
 is "$(lab_domain_state "$URI" tr)" "running" "and runs"
-ok "the data written after the snapshot is gone" lab_pattern_verify -d "$URI" tr vda 1
+ok "the disk reads as at the snapshot" lab_pattern_verify -d "$URI" tr vda 1
+ok "the region written after the snapshot holds its old zeros again" \
+    lab_io_verify -d "$URI" tr vda 0x00 50M 64K
 
 select_row tr
 tui_keys s
