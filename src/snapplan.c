@@ -349,8 +349,13 @@ st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char 
         sp_hazard(p, ST_HAZ_WARN, "%s",
                   _("this file was restored before: if the domain ran since, its disks changed and "
                     "restoring the old memory again may corrupt the guest's filesystems"));
-    sp_step(p, _("the domain %s is brought back from %s (progress shown)"), domain ? domain : "?",
-            path ? path : "?");
+    /* libvirt 9.0 reports no job while restoring: only this machine can watch the file read. */
+    sp_step(p,
+            h && h->local ? _("the domain %s is brought back from %s (progress: how much of the "
+                              "file has been read)")
+                          : _("the domain %s is brought back from %s (libvirt reports no "
+                              "progress for a restore: the job shows as running until it ends)"),
+            domain ? domain : "?", path ? path : "?");
     sp_call(p, "virDomainRestoreFlags(%s, NULL, %s)", path ? path : "?",
             (flags & ST_F_PAUSED)    ? "PAUSED"
             : (flags & ST_F_RUNNING) ? "RUNNING"

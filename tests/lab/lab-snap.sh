@@ -34,6 +34,26 @@ define_big() {
         lab_domain_start "$URI" "$name"
 }
 
+# A domain whose RAM holds 1 GiB of non-zero bytes from the start (QEMU's loader device), so that
+# its save file is that big and a restore reads it for a few seconds: untouched RAM of a guest
+# without an OS is zero pages, which a save file stores in a few bytes each.
+define_filled() {
+    local name=$1 xml fill=$LAB_TMP/fill.bin ns="http://libvirt.org/schemas/domain/qemu/1.0"
+    shift
+    if [ ! -e "$fill" ]; then
+        tr '\0' '\245' </dev/zero | head -c 1G >"$fill" || return 1
+    fi
+    lab_domain_define "$URI" "$name" "$@" || return 1
+    xml=$LAB_TMP/$name-filled.xml
+    lab__virsh_q "$URI" dumpxml "$name" --inactive |
+        sed -e "s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='$ns'>|" \
+            -e "s|<memory unit='KiB'>[0-9]*</memory>|<memory unit='GiB'>2</memory>|" \
+            -e "s|<currentMemory unit='KiB'>[0-9]*</currentMemory>|<currentMemory unit='GiB'>2</currentMemory>|" \
+            -e "s|</devices>|</devices><qemu:commandline><qemu:arg value='-device'/><qemu:arg value='loader,file=$fill,addr=0x10000000,force-raw=on'/></qemu:commandline>|" \
+            >"$xml" && lab_virsh "$URI" define "$xml" >>"$LAB_LOG" 2>&1 &&
+        lab_domain_start "$URI" "$name"
+}
+
 # ---- two disks, external disk-only (atomic), with memory, delete with block jobs ----
 lab_chain --patterns "$D" xa.qcow2 || bail_out "images"
 lab_chain --patterns "$D" xb.qcow2 || bail_out "images"
@@ -64,7 +84,8 @@ is "$(lab_disk_source "$URI" xrun vda)" "$D/xrun_d1_vda.qcow2" "refusals changed
 
 ok "external snapshot with memory, live" sb create xrun m1 memory --live
 JOBS=$OUT
-like "$JOBS" "^job snapshot completed" "the memory snapshot ran as a job"
+like "$JOBS" "^job snapshot completed updates=[0-9]+ mid=[1-9][0-9]* max=[1-9][0-9]*/[1-9]" \
+    "the memory snapshot ran as a job whose progress was seen part done"
 ok "its memory file exists" exists "$D/xrun_m1.mem"
 ok "write layer 2 into both overlays" \
     eval 'lab_pattern_layer -d "$URI" xrun vda 2 && lab_pattern_layer -d "$URI" xrun vdb 2'
@@ -105,8 +126,8 @@ is "$(snaps xrun)" "" "no snapshot is left"
 
 # ---- save with progress, restore ----
 ok "save the running domain to a file" sb save xrun "$D/xrun.save"
-like "$OUT" "^job save completed updates=[0-9]+ max=[1-9][0-9]*/[1-9]" \
-    "progress (memory done / total) was seen while the save ran"
+like "$OUT" "^job save completed updates=[0-9]+ mid=[1-9][0-9]* max=[1-9][0-9]*/[1-9]" \
+    "progress (memory done / total) was seen part done while the save ran"
 is "$(lab_domain_state "$URI" xrun)" "shut off" "the domain stopped"
 like "$(cat "$XDG_STATE_HOME/virt-snaptree/saves" 2>&1)" "	xrun	$D/xrun.save\$" \
     "the file is listed among the known save files"
@@ -116,6 +137,21 @@ like "$OUT" "^job restore completed" "the restore ran as a job"
 is "$(lab_domain_state "$URI" xrun)" "running" "the domain runs again"
 ok "its disks are intact (vda)" lab_pattern_verify -d "$URI" xrun vda 3
 ok "its disks are intact (vdb)" lab_pattern_verify -d "$URI" xrun vdb 3
+
+# ---- restore with progress: libvirt reports no job, the file read by QEMU shows it ----
+lab_chain --patterns "$D" fa.qcow2 || bail_out "images"
+define_filled frun --disk "vda=$D/fa.qcow2" || bail_out "domain frun"
+ok "save a domain whose memory is not zero pages" sb save frun "$D/frun.save"
+like "$OUT" "^job save completed updates=[0-9]+ mid=[1-9]" "its save showed progress part done"
+SIZE=$(stat -c %s "$D/frun.save")
+ok "the save file holds the filled memory (over 1 GiB)" test "$SIZE" -gt $((1 << 30))
+ok "restore it" sb restore "$D/frun.save"
+like "$OUT" "^job restore completed updates=[0-9]+ mid=[1-9][0-9]* max=[1-9][0-9]*/$SIZE\$" \
+    "progress (bytes of the file read / its size) was seen part done while the restore ran"
+is "$(lab_domain_state "$URI" frun)" "running" "the domain runs again"
+ok "its disk is intact" lab_pattern_verify -d "$URI" frun vda 1
+lab_domain_destroy "$URI" frun >>"$LAB_LOG" 2>&1
+rm -f "$D/frun.save" "$LAB_TMP/fill.bin"
 
 # ---- internal snapshots of running domains ----
 lab_chain --patterns "$D" ra.qcow2 || bail_out "images"

@@ -14,8 +14,9 @@
  *   snap-backend URI plan-create DOM NAME KIND   (prints the frontend's plan: refusals, hazards)
  *   snap-backend URI plan-restore FILE   (the same, with the save file's header read by the host)
  *
- * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N max=CUR/END"
- * line per job it saw, and exits 0 when the result was ok (1 when failed, 2 on usage errors).
+ * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N mid=M
+ * max=CUR/END" line per job it saw (M: updates while it ran with 0 < cur < end), and exits 0 when
+ * the result was ok (1 when failed, 2 on usage errors).
  */
 #include "config.h"
 
@@ -34,7 +35,7 @@ typedef struct seen_job {
     int id;
     st_job_kind kind;
     st_job_phase phase;
-    unsigned updates;
+    unsigned updates, mid; /* mid: while running, part done (0 < cur < end) */
     uint64_t max_cur, max_end;
 } seen_job;
 
@@ -62,6 +63,8 @@ static void note_jobs(ctx *c, const st_job *jobs, size_t n)
         s->kind = jobs[i].kind;
         s->phase = jobs[i].phase;
         s->updates++;
+        if (!st_job_phase_final(jobs[i].phase) && jobs[i].cur > 0 && jobs[i].cur < jobs[i].end)
+            s->mid++;
         if (jobs[i].cur > s->max_cur && !st_job_phase_final(jobs[i].phase))
             s->max_cur = jobs[i].cur;
         if (jobs[i].end > s->max_end && !st_job_phase_final(jobs[i].phase))
@@ -283,8 +286,8 @@ static int run_action(ctx *c, const char *cmd, int argc, char **argv)
     /* Late job updates (the final phase) come right after the result. */
     wait_model(c, 5);
     for (size_t i = 0; i < c->n_jobs; i++)
-        printf("job %s %s updates=%u max=%llu/%llu\n", st_job_kind_label(c->jobs[i].kind),
-               st_job_phase_label(c->jobs[i].phase), c->jobs[i].updates,
+        printf("job %s %s updates=%u mid=%u max=%llu/%llu\n", st_job_kind_label(c->jobs[i].kind),
+               st_job_phase_label(c->jobs[i].phase), c->jobs[i].updates, c->jobs[i].mid,
                (unsigned long long)c->jobs[i].max_cur, (unsigned long long)c->jobs[i].max_end);
     return ok ? 0 : 1;
 }
