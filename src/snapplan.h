@@ -60,6 +60,10 @@ void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char
 /* Default memory file of an external snapshot with memory: <image folder>/<dom>_<snap>.mem. */
 char *st_snap_default_memfile(const st_domain *d, const char *snap);
 
+/* Why quiesce cannot work for `d` now (no agent channel, not running, no agent connected), or
+ * NULL when it can. */
+const char *st_snap_quiesce_unavailable(const st_domain *d);
+
 /*
  * Checks a create request (kind, snapshot name, description, diskspecs, path = memory file,
  * flags QUIESCE / LIVE / MIX_OK) against the domain. `exists` may be NULL (files not checked).

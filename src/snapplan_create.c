@@ -12,6 +12,18 @@
 
 /* ---- create ---- */
 
+const char *st_snap_quiesce_unavailable(const st_domain *d)
+{
+    if (!d->has_agent)
+        return _("it has no guest agent channel");
+    if (!sp_dom_live(d))
+        return _("it is not running");
+    /* libvirt would fail: "QEMU guest agent is not connected". */
+    if (!d->agent_connected)
+        return _("no guest agent is connected (none runs in the guest, or it has not started)");
+    return NULL;
+}
+
 static bool name_ok(st_snapplan *p, const st_domain *d, const char *name)
 {
     if (!name || !*name) {
@@ -182,15 +194,12 @@ static void check_kind(st_snapplan *p, const st_domain *d, const st_request *f,
         sp_hazard(p, ST_HAZ_REFUSE, "%s",
                   _("live applies only to an external snapshot with memory of a running domain"));
     if (f->flags & ST_F_QUIESCE) {
-        if (!d->has_agent)
-            sp_hazard(p, ST_HAZ_REFUSE,
-                      _("%s has no guest agent channel: its filesystems cannot "
-                        "be quiesced"),
-                      d->name);
-        else if (!sp_dom_live(d) || f->snap_kind == ST_SNAP_KIND_INTERNAL)
-            sp_hazard(p, ST_HAZ_REFUSE, "%s",
-                      _("quiesce needs a running guest and an external snapshot"));
-    } else if (d->has_agent && sp_dom_live(d) && f->snap_kind == ST_SNAP_KIND_DISK_ONLY) {
+        const char *why = st_snap_quiesce_unavailable(d);
+        if (why)
+            sp_hazard(p, ST_HAZ_REFUSE, _("%s cannot be quiesced: %s"), d->name, why);
+        else if (f->snap_kind == ST_SNAP_KIND_INTERNAL)
+            sp_hazard(p, ST_HAZ_REFUSE, "%s", _("quiesce needs an external snapshot"));
+    } else if (!st_snap_quiesce_unavailable(d) && f->snap_kind == ST_SNAP_KIND_DISK_ONLY) {
         sp_hazard(p, ST_HAZ_INFO, "%s",
                   _("a guest agent is present: quiesce would make the disks consistent for the "
                     "guest's filesystems"));

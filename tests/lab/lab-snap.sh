@@ -223,6 +223,20 @@ ok "the current data did not change" \
     eval 'lab_pattern_verify -d "$URI" ktree vda 1 0xc1:50M:64K &&
         lab_io_verify -d "$URI" ktree vda 0x00 51M 64K 0x00 52M 64K'
 
+# ---- quiesce needs a guest agent that answers, not just its channel ----
+lab_chain --patterns "$D" ga.qcow2 || bail_out "images"
+lab_domain_define "$URI" ga --disk "vda=$D/ga.qcow2" && lab_domain_agent_channel "$URI" ga &&
+    lab_domain_start "$URI" ga || bail_out "domain ga"
+sb model ga
+like "$OUT" "^agent channel=1 connected=0\$" "the model sees the channel, and no agent on it"
+ok "a quiesced snapshot is refused before libvirt" fails sb create ga g1 disk-only --quiesce
+like "$OUT" "ga cannot be quiesced: no guest agent is connected" "and says why"
+is "$(snaps ga)" "" "no snapshot was taken"
+is "$(lab_disk_source "$URI" ga vda)" "$D/ga.qcow2" "the disk did not move"
+ok "without quiesce the snapshot is taken" sb create ga g1 disk-only
+ok "and the disk reads as before" lab_pattern_verify -d "$URI" ga vda 1
+lab_domain_destroy "$URI" ga >>"$LAB_LOG" 2>&1
+
 # ---- managed save ----
 lab_virsh "$URI" managedsave irun >>"$LAB_LOG" 2>&1
 sb model irun

@@ -128,6 +128,7 @@ static const st_domain *find_dom(ctx *c, const char *name)
 static void print_model(const st_domain *d)
 {
     printf("state %s\nmanagedsave %d\n", st_dom_state_name(d->state), d->managed_save);
+    printf("agent channel=%d connected=%d\n", d->has_agent, d->agent_connected);
     for (size_t i = 0; i < d->n_disks; i++)
         printf("disk %s %s\n", d->disks[i].target, d->disks[i].source ? d->disks[i].source : "-");
     for (size_t i = 0; i < d->n_snaps; i++) {

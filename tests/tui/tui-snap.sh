@@ -35,6 +35,10 @@ lab__virsh_q "$URI" dumpxml tr --inactive |
         -e "s|<currentMemory unit='KiB'>[0-9]*</currentMemory>|<currentMemory unit='GiB'>16</currentMemory>|" \
         >"$LAB_TMP/tr.xml" && lab_virsh "$URI" define "$LAB_TMP/tr.xml" >>"$LAB_LOG" 2>&1
 lab_domain_start "$URI" tr || bail_out "start tr"
+# A guest agent channel with no agent behind it (no OS): quiesce must default to off.
+lab_chain --patterns "$D" ta.qcow2 || bail_out "images"
+lab_domain_define "$URI" ta --disk "vda=$D/ta.qcow2" && lab_domain_agent_channel "$URI" ta &&
+    lab_domain_start "$URI" ta || bail_out "domain ta"
 
 snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
 # On a timeout the screen is the evidence: it goes into the failing test's diagnostics.
@@ -208,6 +212,19 @@ type_yes
 ok "the restore completes" wait_for "tr restored from" 60
 is "$(lab_domain_state "$URI" tr)" "running" "the domain runs again"
 ok "its disk is intact" lab_pattern_verify -d "$URI" tr vda 1
+
+# ---- quiesce: a channel is not an agent ----
+select_row ta
+tui_keys s
+ok "the form opens for the domain with an agent channel" wait_for "New snapshot"
+like "$(tui_screen)" "Quiesce +no: no guest agent is connected \(none runs in the guest" \
+    "quiesce defaults to off and the form says why"
+tui_keys Down Down Down Enter
+ok "it cannot be switched on" wait_for "quiesce is off: no guest agent is connected" 5
+tui_keys Down Down Enter
+ok "the plan takes the snapshot without QUIESCE" \
+    wait_for "virDomainSnapshotCreateXML(ta, <domainsnapshot>, VALIDATE | ATOMIC | DISK_ONLY)"
+tui_keys Escape
 
 tui_keys Escape q
 ok "q quits" wait_for "__EXITED__ 0" 10
