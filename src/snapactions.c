@@ -338,17 +338,22 @@ static char *lv_err(const char *what)
 
 /* ---- create ---- */
 
+/* The flags the plan showed (st_snap_create_flags), in libvirt's values. */
 static unsigned create_flags(const st_request *r)
 {
-    unsigned f = VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE;
-    if (r->snap_kind != ST_SNAP_KIND_INTERNAL)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
-    if (r->snap_kind == ST_SNAP_KIND_DISK_ONLY)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY;
-    if (r->flags & ST_F_QUIESCE)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE;
-    if (r->flags & ST_F_LIVE)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_LIVE;
+    static const struct {
+        unsigned ours, lv;
+    } map[] = {
+        {ST_SNAPF_VALIDATE, VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE},
+        {ST_SNAPF_ATOMIC, VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC},
+        {ST_SNAPF_DISK_ONLY, VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY},
+        {ST_SNAPF_QUIESCE, VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE},
+        {ST_SNAPF_LIVE, VIR_DOMAIN_SNAPSHOT_CREATE_LIVE},
+    };
+    unsigned ours = st_snap_create_flags(r), f = 0;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (ours & map[i].ours)
+            f |= map[i].lv;
     return f;
 }
 

@@ -60,6 +60,21 @@ void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char
 /* Default memory file of an external snapshot with memory: <image folder>/<dom>_<snap>.mem. */
 char *st_snap_default_memfile(const st_domain *d, const char *snap);
 
+/*
+ * The flags a create request passes to virDomainSnapshotCreateXML, as bits of our own named like
+ * libvirt's (this header needs no libvirt): the plan shows them, the worker maps them.
+ */
+enum {
+    ST_SNAPF_VALIDATE = 1u << 0,
+    ST_SNAPF_ATOMIC = 1u << 1,
+    ST_SNAPF_DISK_ONLY = 1u << 2,
+    ST_SNAPF_QUIESCE = 1u << 3,
+    ST_SNAPF_LIVE = 1u << 4,
+};
+unsigned st_snap_create_flags(const st_request *r);
+/* The flags as the plan shows them: "VALIDATE | ATOMIC | DISK_ONLY" (malloc'd). */
+char *st_snap_create_flags_text(unsigned flags);
+
 /* Why quiesce cannot work for `d` now (no agent channel, not running, no agent connected), or
  * NULL when it can. */
 const char *st_snap_quiesce_unavailable(const st_domain *d);

@@ -206,16 +206,42 @@ static void check_kind(st_snapplan *p, const st_domain *d, const st_request *f,
     }
 }
 
-static unsigned create_flags_text(const st_request *f, strbuf *b)
+unsigned st_snap_create_flags(const st_request *r)
 {
-    sb_add(b, "VALIDATE | ATOMIC");
-    if (f->snap_kind == ST_SNAP_KIND_DISK_ONLY)
-        sb_add(b, " | DISK_ONLY");
-    if (f->flags & ST_F_QUIESCE)
-        sb_add(b, " | QUIESCE");
-    if (f->flags & ST_F_LIVE)
-        sb_add(b, " | LIVE");
-    return 0;
+    unsigned f = ST_SNAPF_VALIDATE;
+    /* ATOMIC is for external snapshots, where several disks move onto overlays at once. */
+    if (r->snap_kind != ST_SNAP_KIND_INTERNAL)
+        f |= ST_SNAPF_ATOMIC;
+    if (r->snap_kind == ST_SNAP_KIND_DISK_ONLY)
+        f |= ST_SNAPF_DISK_ONLY;
+    if (r->flags & ST_F_QUIESCE)
+        f |= ST_SNAPF_QUIESCE;
+    if (r->flags & ST_F_LIVE)
+        f |= ST_SNAPF_LIVE;
+    return f;
+}
+
+char *st_snap_create_flags_text(unsigned flags)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{ST_SNAPF_VALIDATE, "VALIDATE"},
+                 {ST_SNAPF_ATOMIC, "ATOMIC"},
+                 {ST_SNAPF_DISK_ONLY, "DISK_ONLY"},
+                 {ST_SNAPF_QUIESCE, "QUIESCE"},
+                 {ST_SNAPF_LIVE, "LIVE"}};
+    strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (flags & names[i].bit) {
+            if (b.len)
+                sb_add(&b, " | ");
+            sb_add(&b, names[i].name);
+        }
+    if (!b.len)
+        sb_add(&b, "0");
+    return sb_steal(&b);
 }
 
 static void create_steps(st_snapplan *p, const st_domain *d, const st_request *f)
@@ -239,11 +265,9 @@ static void create_steps(st_snapplan *p, const st_domain *d, const st_request *f
                 f->path ? f->path : "?");
         break;
     }
-    strbuf b;
-    sb_init(&b);
-    create_flags_text(f, &b);
-    sp_call(p, "virDomainSnapshotCreateXML(%s, <domainsnapshot>, %s)", d->name, b.s);
-    sb_free(&b);
+    char *flags = st_snap_create_flags_text(st_snap_create_flags(f));
+    sp_call(p, "virDomainSnapshotCreateXML(%s, <domainsnapshot>, %s)", d->name, flags);
+    free(flags);
     sp_lost(p, "%s", _("nothing: taking a snapshot changes no data"));
 }
 

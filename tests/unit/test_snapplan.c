@@ -372,6 +372,40 @@ START_TEST(create_refusals)
 }
 END_TEST
 
+/* The flags the plan shows are the flags the worker passes: one function makes both. */
+START_TEST(create_flags_shown_are_used)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_RUNNING);
+    add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
+    st_request r = form(d, "i", ST_SNAP_KIND_INTERNAL);
+    ck_assert_uint_eq(st_snap_create_flags(&r), ST_SNAPF_VALIDATE);
+    st_snapplan *p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_line(p->calls, p->n_calls,
+                       "virDomainSnapshotCreateXML(vm, <domainsnapshot>, VALIDATE)"));
+    ck_assert(!has_line(p->calls, p->n_calls, "ATOMIC"));
+    st_snapplan_free(p);
+    st_request_clear(&r);
+    r = form(d, "m", ST_SNAP_KIND_MEMORY);
+    r.flags |= ST_F_LIVE;
+    ck_assert_uint_eq(st_snap_create_flags(&r),
+                      ST_SNAPF_VALIDATE | ST_SNAPF_ATOMIC | ST_SNAPF_LIVE);
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_line(p->calls, p->n_calls, "<domainsnapshot>, VALIDATE | ATOMIC | LIVE)"));
+    st_snapplan_free(p);
+    st_request_clear(&r);
+    r = form(d, "q", ST_SNAP_KIND_DISK_ONLY);
+    r.flags |= ST_F_QUIESCE;
+    ck_assert_uint_eq(st_snap_create_flags(&r),
+                      ST_SNAPF_VALIDATE | ST_SNAPF_ATOMIC | ST_SNAPF_DISK_ONLY | ST_SNAPF_QUIESCE);
+    char *t = st_snap_create_flags_text(st_snap_create_flags(&r));
+    ck_assert_str_eq(t, "VALIDATE | ATOMIC | DISK_ONLY | QUIESCE");
+    free(t);
+    st_request_clear(&r);
+    st_host_free(h);
+}
+END_TEST
+
 START_TEST(create_disk_kinds)
 {
     st_host *h = host_new(true, 9000000);
@@ -759,6 +793,7 @@ static Suite *suite(void)
     tcase_add_test(tc, default_names);
     tcase_add_test(tc, default_diskspecs);
     tcase_add_test(tc, create_refusals);
+    tcase_add_test(tc, create_flags_shown_are_used);
     tcase_add_test(tc, create_disk_kinds);
     tcase_add_test(tc, create_mixing_warns);
     tcase_add_test(tc, revert_external_by_branching);
