@@ -589,7 +589,22 @@ START_TEST(revert_internal)
     ck_assert(has_line(p->calls, p->n_calls, "virDomainRevertToSnapshot(i1, PAUSED | FORCE)"));
     ck_assert(has_hazard(p, ST_HAZ_WARN, "FORCE"));
     ck_assert(has_line(p->lost, p->n_lost, "memory and device state"));
+    ck_assert(!has_hazard(p, ST_HAZ_WARN, "managed save image"));
     st_snapplan_free(p);
+    /* A snapshot without memory and a managed save image: FORCE keeps the stale image. */
+    d->state = ST_DOM_SHUTOFF;
+    d->managed_save = true;
+    p = st_snapplan_revert(h, d, "i1", 0, 0);
+    ck_assert(!p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_WARN, "vm has a managed save image: libvirt refuses"));
+    st_snapplan_free(p);
+    free(s->state);
+    s->state = xstrdup("running");
+    p = st_snapplan_revert(h, d, "i1", 0, 0);
+    ck_assert(!has_hazard(p, ST_HAZ_WARN, "managed save image"));
+    st_snapplan_free(p);
+    d->managed_save = false;
+    d->state = ST_DOM_RUNNING;
     /* The disk moved onto an overlay since: libvirt 9.0 refuses (and so do we, first). */
     free(d->disks[0].source);
     d->disks[0].source = xstrdup(IMG "vm_e.qcow2");
