@@ -138,6 +138,28 @@ is "$(lab_domain_state "$URI" xrun)" "running" "the domain runs again"
 ok "its disks are intact (vda)" lab_pattern_verify -d "$URI" xrun vda 3
 ok "its disks are intact (vdb)" lab_pattern_verify -d "$URI" xrun vdb 3
 
+# ---- a non-leaf external snapshot of a running domain: merged by a block job ----
+lab_chain --size 1G --patterns "$D" nl.qcow2 || bail_out "images"
+lab_domain_define "$URI" nrun --disk "vda=$D/nl.qcow2" --running || bail_out "domain nrun"
+ok "external snapshot e1" sb create nrun e1 disk-only
+ok "write 768 MiB into e1's overlay, so that merging it takes a while" \
+    lab_io_write -d "$URI" nrun vda 0xcb 128M 768M
+ok "external snapshot e2 on top" sb create nrun e2 disk-only
+ok "write into e2's overlay" lab_io_write -d "$URI" nrun vda 0xcd 50M 64K
+ok "delete e1, which has a child: its overlay is merged into the image below" sb delete nrun e1
+like "$OUT" "^job snapshot delete completed updates=[0-9]+ mid=[1-9][0-9]* max=[1-9][0-9]*/[1-9]" \
+    "the block job's progress was seen part done"
+is "$(snaps nrun)" "e2 " "e2 is left"
+is "$(lab_disk_source "$URI" nrun vda)" "$D/nrun_e2.qcow2" "vda still writes to e2's overlay"
+is "$(lab_image_chain "$D/nrun_e2.qcow2" | tr '\n' ' ')" "$D/nrun_e2.qcow2 $D/nl.qcow2 " \
+    "which now sits on the first image"
+ok "the guest reads everything written before and after e1, byte for byte" \
+    eval 'lab_pattern_verify -d "$URI" nrun vda 1 0xcd:50M:64K &&
+        lab_io_verify -d "$URI" nrun vda 0xcb 128M 768M'
+ok "and so does the first image, where e1's data now lives" \
+    lab_io_verify "$D/nl.qcow2" 0xcb 128M 768M
+lab_domain_destroy "$URI" nrun >>"$LAB_LOG" 2>&1
+
 # ---- restore with progress: libvirt reports no job, the file read by QEMU shows it ----
 lab_chain --patterns "$D" fa.qcow2 || bail_out "images"
 define_filled frun --disk "vda=$D/fa.qcow2" || bail_out "domain frun"
@@ -188,12 +210,19 @@ ok "deleting an external snapshot whose parent is internal is refused before lib
 like "$OUT" "parent i1 is internal" "and says why"
 is "$(snaps irun)" "e1 i1 " "both snapshots are still there"
 ok "its overlay is untouched" exists "$D/irun_e1.qcow2"
+is "$(lab_disk_source "$URI" irun vda)" "$D/irun_e1.qcow2" "vda still names e1's overlay"
+ok "the guest reads the same data" \
+    eval 'lab_pattern_verify -d "$URI" irun vda 1 && lab_io_verify -d "$URI" irun vda 0x00 50M 64K' 
 ok "delete e1's metadata only" sb delete irun e1 --metadata
 is "$(snaps irun)" "i1 " "e1 is gone from libvirt"
 ok "its overlay stays (the disk uses it)" exists "$D/irun_e1.qcow2"
 ok "deleting the internal snapshot now that vda runs on an overlay is refused before libvirt" \
     fails sb delete irun i1
 like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the disk now uses" "and says why"
+is "$(snaps irun)" "i1 " "i1 is still known to libvirt"
+is "$(img_snaps "$D/ia.qcow2")" "i1 " "and still inside its image"
+is "$(lab_disk_source "$URI" irun vda)" "$D/irun_e1.qcow2" "vda still names the overlay"
+ok "the guest reads the same data" lab_pattern_verify -d "$URI" irun vda 1
 ok "delete i1's metadata only" sb delete irun i1 --metadata
 is "$(snaps irun)" "" "no snapshot is left"
 
