@@ -636,6 +636,36 @@ static void do_revert(st_worker *w, int id, virDomainPtr dom, const st_request *
 
 /* ---- delete ---- */
 
+/*
+ * The delete's result: on this machine the files libvirt left behind that still exist, one a
+ * line after the first (the frontend offers to remove them). A remote host's files cannot be
+ * looked at or removed from here: a storage volume at that path shows it is still there, and
+ * anything else is said to be unknown.
+ */
+static char *left_files_text(longcall *c)
+{
+    strbuf b;
+    sb_init(&b);
+    sb_printf(&b, _("snapshot %s of %s deleted"), c->req.snapshot, c->req.domain);
+    exists_ctx ec = {c->w};
+    size_t left = 0;
+    for (size_t i = 0; c->plan && i < c->plan->n_left_files; i++) {
+        const char *f = c->plan->left_files[i];
+        if (c->w->local && file_exists(f, &ec)) {
+            sb_printf(&b, "\n%s", f);
+            left++;
+        } else if (!c->w->local) {
+            sb_printf(&b,
+                      file_exists(f, &ec) ? _("; %s is left on the host: remove it there")
+                                          : _("; %s may be left on the host (not in a "
+                                              "storage pool: it cannot be checked from here)"),
+                      f);
+        }
+    }
+    c->detail = left ? ST_RESULT_LEFT_FILES : ST_RESULT_PLAIN;
+    return sb_steal(&b);
+}
+
 static int run_delete(longcall *c, char **err)
 {
     virDomainSnapshotPtr s = virDomainSnapshotLookupByName(c->dom, c->req.snapshot, 0);
@@ -656,36 +686,21 @@ static int run_delete(longcall *c, char **err)
     virDomainSnapshotFree(s);
     if (rc < 0)
         return -1;
-    /* Files libvirt left behind that still exist: the frontend offers to remove them. */
-    strbuf b;
-    sb_init(&b);
-    sb_printf(&b, _("snapshot %s of %s deleted"), c->req.snapshot, c->req.domain);
-    struct stat st;
-    size_t left = 0;
-    for (size_t i = 0; c->plan && i < c->plan->n_left_files; i++)
-        if (stat(c->plan->left_files[i], &st) == 0) {
-            sb_printf(&b, "\n%s", c->plan->left_files[i]);
-            left++;
-        }
-    c->detail = left ? ST_RESULT_LEFT_FILES : ST_RESULT_PLAIN;
-    c->ok_text = sb_steal(&b);
+    c->ok_text = left_files_text(c);
     return 0;
 }
 
-/* One progress bar per disk whose overlay libvirt merges with a block job. */
-static void track_delete_disks(longcall *c, const st_domain *d)
+/* One progress bar per disk the plan says libvirt merges with a block job (of any snapshot
+ * the delete covers). */
+static void track_delete_disks(longcall *c)
 {
-    const st_snapshot *s = st_domain_find_snapshot(d, c->req.snapshot);
-    bool merge = s && s->external && !(c->req.flags & ST_F_METADATA_ONLY) &&
-                 !(c->req.flags & ST_F_CHILDREN_ONLY);
-    for (size_t i = 0; merge && i < s->n_disks; i++) {
-        if (!streq0(s->disks[i].snapshot, "external"))
-            continue;
-        c->disks = xrealloc(c->disks, (c->n_disks + 1) * sizeof(char *));
-        c->disk_jids = xrealloc(c->disk_jids, (c->n_disks + 1) * sizeof(int));
-        c->disks[c->n_disks] = xstrdup(s->disks[i].target);
-        int jid = st_jobtab_track(c->w->jobs, c->dom, s->disks[i].target, ST_JOB_SNAPSHOT_DELETE,
-                                  s->disks[i].file, NULL, 0);
+    c->disks = c->plan->n_merges ? xcalloc(c->plan->n_merges, sizeof(char *)) : NULL;
+    c->disk_jids = c->plan->n_merges ? xcalloc(c->plan->n_merges, sizeof(int)) : NULL;
+    for (size_t i = 0; i < c->plan->n_merges; i++) {
+        const st_snap_diskspec *m = &c->plan->merges[i];
+        c->disks[c->n_disks] = xstrdup(m->target);
+        int jid = st_jobtab_track(c->w->jobs, c->dom, m->target, ST_JOB_SNAPSHOT_DELETE, m->file,
+                                  NULL, 0);
         st_jobtab_update(c->w->jobs, jid, ST_PHASE_RUNNING, 0, 0, NULL);
         c->disk_jids[c->n_disks++] = jid;
     }
@@ -704,7 +719,7 @@ static void do_delete(st_worker *w, int id, virDomainPtr dom, const st_request *
         longcall *c = longcall_new(w, id, dom, req, run_delete);
         c->plan = p;
         p = NULL;
-        track_delete_disks(c, d);
+        track_delete_disks(c);
         longcall_start(c);
     }
     st_snapplan_free(p);

@@ -82,6 +82,11 @@ void st_snapplan_free(st_snapplan *p)
     free_strv(p->lost, p->n_lost);
     free_strv(p->calls, p->n_calls);
     free_strv(p->left_files, p->n_left_files);
+    for (size_t i = 0; i < p->n_merges; i++) {
+        free(p->merges[i].target);
+        free(p->merges[i].file);
+    }
+    free(p->merges);
     for (size_t i = 0; i < p->n_hazards; i++)
         free(p->hazards[i].text);
     free(p->hazards);

@@ -29,6 +29,8 @@ typedef struct st_snapplan {
     size_t n_calls;
     char **left_files; /* files libvirt leaves behind that may be removed afterwards */
     size_t n_left_files;
+    st_snap_diskspec *merges; /* delete: each disk (target, overlay) merged by a block job, once */
+    size_t n_merges;
     st_hazard *hazards;
     size_t n_hazards;
     bool refused;

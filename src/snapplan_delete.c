@@ -34,6 +34,19 @@ static bool overlay_in_chain(const st_domain *d, const st_snapdisk *sd)
     return false;
 }
 
+/* A disk whose overlay libvirt merges with a block job: one progress bar per disk. */
+static void add_merge(st_snapplan *p, const st_snapdisk *sd)
+{
+    for (size_t i = 0; i < p->n_merges; i++)
+        if (streq0(p->merges[i].target, sd->target))
+            return;
+    p->merges = xrealloc(p->merges, (p->n_merges + 1) * sizeof(st_snap_diskspec));
+    st_snap_diskspec *m = &p->merges[p->n_merges++];
+    memset(m, 0, sizeof(*m));
+    m->target = xstrdup0(sd->target);
+    m->file = xstrdup0(sd->file);
+}
+
 static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d,
                             const st_snapshot *s)
 {
@@ -75,6 +88,7 @@ static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d
                                : _("%s: %s is merged into the image below it (libvirt runs QEMU "
                                    "paused for it) and removed"),
                 sd->target, sd->file);
+        add_merge(p, sd);
     }
     if (s->memory_file) {
         sp_add_str(&p->left_files, &p->n_left_files, xstrdup(s->memory_file));

@@ -695,6 +695,13 @@ START_TEST(delete_rules)
     p = st_snapplan_delete(h, d, "s1", 0);
     ck_assert(!p->refused);
     ck_assert(has_line(p->steps, p->n_steps, "block job"));
+    /* The disks merged by block jobs, one progress bar each. */
+    ck_assert_uint_eq(p->n_merges, 1);
+    ck_assert_str_eq(p->merges[0].target, "vda");
+    ck_assert_str_eq(p->merges[0].file, IMG "s1.qcow2");
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_METADATA_ONLY);
+    ck_assert_uint_eq(p->n_merges, 0);
     st_snapplan_free(p);
     p = st_snapplan_delete(h, d, "s2", ST_F_CHILDREN_ONLY);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "has no children"));
