@@ -3,8 +3,9 @@
  * is lost and what libvirt would refuse, options changed with number keys, a typed "yes". The
  * plan comes from the same pure functions the backend runs again before it acts (snapplan.h).
  * After submitting, a small screen waits for the result, so that a revert libvirt refused can be
- * offered again with FORCE and files libvirt left behind can be offered for removal; Esc leaves
- * it (the job goes on, its result shows in the status line).
+ * offered again with FORCE and files libvirt left behind can be offered for removal; Esc hides
+ * it (the job goes on, its result shows in the status line, and such an offer opens when the
+ * result arrives).
  */
 #include "config.h"
 
@@ -236,11 +237,15 @@ static void wait_draw(st_app *a, st_dialog *dlg)
     st_put(a, y + h - 2, x + 2, w - 4, _("Esc hides this (the job goes on)"), A_DIM);
 }
 
+/* Esc hides the screen but keeps it waiting: a follow-up the result offers still opens. */
 static bool wait_key(st_app *a, st_dialog *dlg, int key, bool is_code)
 {
-    (void)a;
-    (void)dlg;
-    return !is_code && (key == 27 || key == 'q');
+    if (!is_code && (key == 27 || key == 'q')) {
+        st_app_hide_dialog(a, dlg);
+        st_app_status(a, false, "%s",
+                      _("the job goes on; its result shows here, and what it offers opens then"));
+    }
+    return false;
 }
 
 static void offer_force(st_app *a, wait_dlg *wd, const char *why)

@@ -36,7 +36,7 @@ lab__virsh_q "$URI" dumpxml tr --inactive |
         >"$LAB_TMP/tr.xml" && lab_virsh "$URI" define "$LAB_TMP/tr.xml" >>"$LAB_LOG" 2>&1
 lab_domain_start "$URI" tr || bail_out "start tr"
 # A guest agent channel with no agent behind it (no OS): quiesce must default to off.
-lab_chain --patterns "$D" ta.qcow2 || bail_out "images"
+lab_chain --size 1G --patterns "$D" ta.qcow2 || bail_out "images"
 lab_domain_define "$URI" ta --disk "vda=$D/ta.qcow2" && lab_domain_agent_channel "$URI" ta &&
     lab_domain_start "$URI" ta || bail_out "domain ta"
 # A revert libvirt 9.0 calls risky: to a snapshot without memory while a managed save exists.
@@ -254,13 +254,17 @@ type_yes
 ok "the memory snapshot is taken" wait_for "snapshot m1 of ta taken" 60
 ok "its memory file exists" test -e "$D/ta_m1.mem"
 is "$(lab_disk_source "$URI" ta vda)" "$D/ta_m1.qcow2" "vda writes to the new overlay"
-ok "write 0xce into the overlay" lab_io_write -d "$URI" ta vda 0xce 52M 64K
+# 768 MiB to merge: the delete takes long enough to hide its wait screen first.
+ok "write into the overlay" lab_io_write -d "$URI" ta vda 0xce 52M 64K 0xcf 128M 768M
 select_row "m1" "Snapshot     m1"
 tui_keys d
 ok "the delete plan opens" wait_for "Delete snapshot m1 of ta"
 ok "it lists the memory file libvirt will leave behind" screen_has "Files left behind"
 type_yes
-ok "after the delete, the removal of the memory file is offered" \
+tui_keys Escape
+ok "Esc hides the wait screen while the delete runs" \
+    tui_wait_gone "Running… progress shows in the jobs panel." 5
+ok "when the delete is done, the removal of the memory file is offered all the same" \
     wait_for "Remove files libvirt left behind" 60
 ok "naming the file" screen_has "remove $D/ta_m1.mem"
 is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" "the overlay was merged: vda is back on its image"
@@ -268,8 +272,9 @@ ok "the memory file is still there until confirmed" test -e "$D/ta_m1.mem"
 type_yes
 ok "the file is removed" wait_for "removed 1 file" 30
 ok "and gone" test ! -e "$D/ta_m1.mem"
-ok "the guest reads its data, the merged write included" \
-    lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K
+ok "the guest reads its data, the merged writes included" \
+    eval 'lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K &&
+        lab_io_verify -d "$URI" ta vda 0xcf 128M 768M'
 
 # ---- restore from a typed path (a file this tool did not write) ----
 lab_virsh "$URI" save ta "$D/ta-typed.save" >>"$LAB_LOG" 2>&1
@@ -286,7 +291,9 @@ ok "the host read the domain's name from the file" \
 type_yes
 ok "the restore completes" wait_for "ta restored from $D/ta-typed.save" 60
 is "$(lab_domain_state "$URI" ta)" "running" "ta runs again"
-ok "its disk is intact" lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K
+ok "its disk is intact" \
+    eval 'lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K &&
+        lab_io_verify -d "$URI" ta vda 0xcf 128M 768M'
 
 # ---- a revert libvirt calls risky: refused, then confirmed a second time with FORCE ----
 ok "tf's write after f1 is in its image" lab_io_verify "$D/tf.qcow2" 0xca 50M 64K
