@@ -218,12 +218,24 @@ char *st_snap_default_memfile(const st_domain *d, const char *snap)
     return st_snap_default_file(first_image(d), d->name, snap, ".mem");
 }
 
-void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
-                               st_snap_diskspec **out, size_t *n)
+char *st_snap_default_overlay(const st_domain *d, const char *target, const char *snap)
 {
+    const st_disk *disk = st_domain_find_disk(d, target);
+    if (!disk)
+        return NULL;
+    /* Several disks in one snapshot: each overlay carries its disk's name. */
     size_t fit = 0;
     for (size_t k = 0; k < d->n_disks; k++)
         fit += sp_disk_unfit(&d->disks[k]) == NULL;
+    char *suffix = fit > 1 ? xasprintf("_%s.qcow2", disk->target) : xstrdup(".qcow2");
+    char *file = st_snap_default_file(disk->source, d->name, snap, suffix);
+    free(suffix);
+    return file;
+}
+
+void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
+                               st_snap_diskspec **out, size_t *n)
+{
     *n = d->n_disks;
     *out = d->n_disks ? xcalloc(d->n_disks, sizeof(st_snap_diskspec)) : NULL;
     for (size_t k = 0; k < d->n_disks; k++) {
@@ -236,11 +248,8 @@ void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char
         else if (!sp_disk_unfit(disk) && kind != ST_SNAP_KIND_INTERNAL)
             kind_s = "external";
         ds->snapshot = xstrdup(kind_s);
-        if (strcmp(kind_s, "external") == 0) {
-            char *suffix = fit > 1 ? xasprintf("_%s.qcow2", disk->target) : xstrdup(".qcow2");
-            ds->file = st_snap_default_file(disk->source, d->name, snap, suffix);
-            free(suffix);
-        }
+        if (strcmp(kind_s, "external") == 0)
+            ds->file = st_snap_default_overlay(d, disk->target, snap);
     }
 }
 

@@ -59,6 +59,9 @@ char *st_snap_default_file(const char *image, const char *domain, const char *sn
  */
 void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
                                st_snap_diskspec **out, size_t *n);
+/* The default overlay of disk `target` in snapshot `snap` (as st_snap_default_diskspecs names
+ * it), NULL when the domain has no such disk. */
+char *st_snap_default_overlay(const st_domain *d, const char *target, const char *snap);
 /* Default memory file of an external snapshot with memory: <image folder>/<dom>_<snap>.mem. */
 char *st_snap_default_memfile(const st_domain *d, const char *snap);
 

@@ -255,7 +255,7 @@ static void edit_text(st_app *a, cform *c, const frow *r, const char *title, con
         a, st_input_new(title, _("Enter accepts, ^U clears:"), value, on_edit, e, free));
 }
 
-static void cycle_disk(cform *c, size_t i)
+static void cycle_disk(st_app *a, cform *c, size_t i)
 {
     st_snap_diskspec *ds = &c->req.diskspecs[i];
     const char *next = streq0(ds->snapshot, "external")   ? "internal"
@@ -263,6 +263,12 @@ static void cycle_disk(cform *c, size_t i)
                                                           : "external";
     free(ds->snapshot);
     ds->snapshot = xstrdup(next);
+    /* Back on external: the default overlay name, unless the admin typed one. */
+    const st_domain *d = form_domain(a, c);
+    if (strcmp(next, "external") == 0 && d && !(c->file_edited[i] && ds->file && *ds->file)) {
+        free(ds->file);
+        ds->file = st_snap_default_overlay(d, ds->target, c->req.snapshot);
+    }
 }
 
 static void go(st_app *a, cform *c)
@@ -306,7 +312,7 @@ static bool activate(st_app *a, cform *c, bool space)
         break;
     case F_DISK:
         if (space || !streq0(c->req.diskspecs[r->disk].snapshot, "external"))
-            cycle_disk(c, r->disk);
+            cycle_disk(a, c, r->disk);
         else
             edit_text(a, c, r, _("Overlay file"), c->req.diskspecs[r->disk].file);
         break;

@@ -156,7 +156,10 @@ tui_keys Down Down Enter
 ok "Enter on the kind changes it" wait_for "external with memory (a system checkpoint)" 5
 tui_keys Enter
 ok "and again" wait_for "internal (disks and memory inside the qcow2 images)" 5
-tui_keys Up Up Enter
+tui_keys Down Space Space
+like "$(tui_screen)" "Disk vda +external +$D/tr_[0-9]{8}-[0-9]{6}\.qcow2" \
+    "a disk cycled from internal through no back to external gets the default overlay name"
+tui_keys Space Up Up Up Enter
 wait_for "Snapshot name" 5
 tui_keys C-u
 tui_type "i1"

@@ -280,6 +280,11 @@ START_TEST(default_diskspecs)
     ck_assert_ptr_null(ds[0].file);
     r = (st_request){.diskspecs = ds, .n_diskspecs = n};
     st_request_clear(&r);
+    /* A disk switched to external in the form gets the same name the defaults give. */
+    char *f = st_snap_default_overlay(d, "vdb", "s");
+    ck_assert_str_eq(f, IMG "vm_s_vdb.qcow2");
+    free(f);
+    ck_assert_ptr_null(st_snap_default_overlay(d, "vdz", "s"));
     st_host_free(h);
 }
 END_TEST
