@@ -152,7 +152,7 @@ is "$(snaps xoff)" "s1 s2 " "both snapshots are still there"
 is "$(lab_disk_source "$URI" xoff vda)" "$SRC2" "vda still names the same overlay"
 ok "the disk and both branches read as before" \
     eval 'lab_pattern_verify "$SRC2" 2 && lab_pattern_verify "$D/xoff_s2.qcow2" 3 &&
-        lab_io_verify "$SRC1" 0xc7 52M 64K' 
+        lab_io_verify "$SRC1" 0xc7 52M 64K'
 ok "removing a file a detached branch holds is refused" \
     fails sb remove-files xoff "$D/xoff_s2.qcow2"
 ok "and the file is still there" exists "$D/xoff_s2.qcow2"

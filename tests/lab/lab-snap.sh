@@ -92,7 +92,8 @@ ok "write layer 2 into both overlays" \
 
 ok "deleting d1 with its children is refused before libvirt (9.0 cannot, they are external)" \
     fails sb delete xrun d1 --children
-like "$OUT" "d1 is external: libvirt 9\.0\.0 deletes external snapshots one at a time" "and says why"
+like "$OUT" "d1 is external: libvirt 9\.0\.0 deletes external snapshots one at a time" \
+    "and says why"
 like "$OUT" "or choose metadata only" "and what would work"
 ok "children only is refused too" fails sb delete xrun d1 --children-only
 like "$OUT" "m1 is external" "and names the external child"
@@ -212,7 +213,8 @@ is "$(snaps irun)" "e1 i1 " "both snapshots are still there"
 ok "its overlay is untouched" exists "$D/irun_e1.qcow2"
 is "$(lab_disk_source "$URI" irun vda)" "$D/irun_e1.qcow2" "vda still names e1's overlay"
 ok "the guest reads the same data" \
-    eval 'lab_pattern_verify -d "$URI" irun vda 1 && lab_io_verify -d "$URI" irun vda 0x00 50M 64K' 
+    eval 'lab_pattern_verify -d "$URI" irun vda 1 &&
+        lab_io_verify -d "$URI" irun vda 0x00 50M 64K'
 ok "delete e1's metadata only" sb delete irun e1 --metadata
 is "$(snaps irun)" "i1 " "e1 is gone from libvirt"
 ok "its overlay stays (the disk uses it)" exists "$D/irun_e1.qcow2"

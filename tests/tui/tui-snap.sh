@@ -121,7 +121,7 @@ ok "the plan is refused" screen_has "This plan is refused (see above)"
 ok "and says why" screen_has "is not in the disk's chain"
 is "$(lab_disk_source "$URI" tv vda)" "$NEW" "the refused plan left vda where it was"
 ok "and the data as it was" \
-    eval 'lab_pattern_verify "$NEW" 1 && lab_pattern_verify "$D/tv_ui1.qcow2" 2' 
+    eval 'lab_pattern_verify "$NEW" 1 && lab_pattern_verify "$D/tv_ui1.qcow2" 2'
 tui_keys 2
 ok "metadata only makes it possible" wait_for "Type yes and press Enter" 5
 type_yes
@@ -270,7 +270,8 @@ ok "Esc hides the wait screen while the delete runs" \
 ok "when the delete is done, the removal of the memory file is offered all the same" \
     wait_for "Remove files libvirt left behind" 60
 ok "naming the file" screen_has "remove $D/ta_m1.mem"
-is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" "the overlay was merged: vda is back on its image"
+is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" \
+    "the overlay was merged: vda is back on its image"
 ok "the memory file is still there until confirmed" test -e "$D/ta_m1.mem"
 type_yes
 ok "the file is removed" wait_for "removed 1 file" 30
