@@ -278,5 +278,20 @@ like "$OUT" "^managedsave 0" "it is gone"
 ok "a memory snapshot of a shut-off domain is refused" fails sb create irun m2 memory
 like "$OUT" "is not running" "and says why"
 
+# ---- the same host seen as remote (TCP): its files are not looked at from here ----
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+RUNIX=$(LAB_DAEMON_TCP_PORT=$port lab_daemon_start "$LAB_TMP/r") || bail_out "no TCP daemon"
+lab_chain --patterns "$D" rm.qcow2 || bail_out "images"
+lab_domain_define "$RUNIX" rmt --disk "vda=$D/rm.qcow2" --running || bail_out "domain rmt"
+LOCAL_URI=$URI URI="qemu+tcp://127.0.0.1:$port/system"
+ok "a memory snapshot over TCP" sb create rmt m1 memory
+ok "its memory file is there" exists "$D/rmt_m1.mem"
+ok "delete it" sb delete rmt m1
+like "$OUT" "detail=0: snapshot m1 of rmt deleted; $D/rmt_m1\.mem may be left on the host \(not in a storage pool" \
+    "the result says the memory file cannot be checked from a remote host, and offers no removal"
+ok "the file is indeed still there (nothing claimed it was gone)" exists "$D/rmt_m1.mem"
+URI=$LOCAL_URI
+ok "the disk reads as before" lab_pattern_verify -d "$RUNIX" rmt vda 1
+
 diag "lab-snap: $(lab_elapsed "$T_ALL") s"
 done_testing
