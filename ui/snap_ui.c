@@ -167,8 +167,8 @@ static void options_text(st_app *a, const snapflow *f, st_textbuf *tb)
         st_tb_add(tb, A_NORMAL, 2, _("1  state afterwards: %s"), after_label(f->flags));
         if (f->kind == ST_REQ_SAVE)
             st_tb_add(tb, A_NORMAL, 2, _("2  save file: %s"), f->path ? f->path : "");
-        /* A revert by branching is refused while a managed save image exists: offer its
-         * removal from here, and the plan is made again once it is gone. */
+        /* A managed save image blocks a revert by branching and goes stale under a revert to
+         * a snapshot without memory: offer its removal here; the plan is made again after. */
         if (f->kind == ST_REQ_REVERT && d && d->managed_save)
             st_tb_add(tb, A_NORMAL, 2, "%s",
                       _("2  remove the managed save image first (its own plan)"));
