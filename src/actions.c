@@ -124,6 +124,8 @@ static void do_facts(st_worker *w, int id, const st_request *req)
     if (dom)
         virDomainFree(dom);
     virResetLastError();
+    if (req->path)
+        st_saved_facts(w, req->path, f);
     st_msg *m = xcalloc(1, sizeof(*m));
     m->kind = ST_MSG_PLAN;
     m->host_index = w->index;

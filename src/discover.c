@@ -638,6 +638,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
         d->managed_save = st_hash_get(&p.managed, dw->uuid) != NULL;
         if (dw->cd) {
             d->has_agent = dw->cd->dom.has_agent;
+            d->agent_connected = dw->cd->dom.agent_connected;
             d->n_disks = dw->cd->dom.n_disks;
             d->disks = d->n_disks ? xcalloc(d->n_disks, sizeof(st_disk)) : NULL;
             for (size_t k = 0; k < d->n_disks; k++)

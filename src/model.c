@@ -302,7 +302,7 @@ uint64_t st_host_fingerprint(const st_host *h)
         fp_u64(&f,
                (uint64_t)(uint32_t)d->id << 32 | (uint64_t)d->state << 16 | (uint16_t)d->reason);
         fp_u64(&f, (uint64_t)d->persistent | (uint64_t)d->managed_save << 1 |
-                       (uint64_t)d->has_agent << 2);
+                       (uint64_t)d->has_agent << 2 | (uint64_t)d->agent_connected << 3);
         fp_u64(&f, d->n_disks);
         for (size_t k = 0; k < d->n_disks; k++) {
             const st_disk *k_ = &d->disks[k];

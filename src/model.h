@@ -146,7 +146,8 @@ typedef struct st_domain {
     int reason;
     bool persistent;
     bool managed_save;
-    bool has_agent; /* guest agent channel present: quiesce possible */
+    bool has_agent;       /* a guest agent channel is defined */
+    bool agent_connected; /* an agent answers on it (live XML state='connected'): quiesce works */
     st_disk *disks;
     size_t n_disks;
     st_snapshot *snaps; /* topological: parents before children */

@@ -66,6 +66,27 @@ void st_request_clear(st_request *r)
     memset(r, 0, sizeof(*r));
 }
 
+st_facts *st_facts_copy(const st_facts *f)
+{
+    st_facts *c = xcalloc(1, sizeof(*c));
+    *c = *f;
+    c->space = f->n_space ? xcalloc(f->n_space, sizeof(st_space)) : NULL;
+    for (size_t i = 0; i < f->n_space; i++) {
+        c->space[i] = f->space[i];
+        c->space[i].path = xstrdup0(f->space[i].path);
+        c->space[i].why = xstrdup0(f->space[i].why);
+    }
+    c->job_desc = xstrdup0(f->job_desc);
+    c->error = xstrdup0(f->error);
+    c->saved_domain = xstrdup0(f->saved_domain);
+    c->saved_disks = f->n_saved_disks ? xcalloc(f->n_saved_disks, sizeof(st_saved_disk)) : NULL;
+    for (size_t i = 0; i < f->n_saved_disks; i++) {
+        c->saved_disks[i].target = xstrdup0(f->saved_disks[i].target);
+        c->saved_disks[i].source = xstrdup0(f->saved_disks[i].source);
+    }
+    return c;
+}
+
 void st_facts_free(st_facts *f)
 {
     if (!f)
@@ -77,5 +98,11 @@ void st_facts_free(st_facts *f)
     free(f->space);
     free(f->job_desc);
     free(f->error);
+    free(f->saved_domain);
+    for (size_t i = 0; i < f->n_saved_disks; i++) {
+        free(f->saved_disks[i].target);
+        free(f->saved_disks[i].source);
+    }
+    free(f->saved_disks);
     free(f);
 }

@@ -82,6 +82,11 @@ typedef struct st_space {
     char *why; /* when not known */
 } st_space;
 
+/* A disk of the definition held in a save file. */
+typedef struct st_saved_disk {
+    char *target, *source;
+} st_saved_disk;
+
 /* What a worker found for a plan; the plan itself is made by pure functions in plan.h. */
 typedef struct st_facts {
     st_space *space;
@@ -89,10 +94,15 @@ typedef struct st_facts {
     bool job_running; /* a block job runs on the disk right now */
     char *job_desc;
     char *error;
+    /* ST_REQ_FACTS with a path: the save file's definition (saved_domain NULL: unreadable). */
+    char *saved_domain;
+    st_saved_disk *saved_disks;
+    size_t n_saved_disks;
 } st_facts;
 
 void st_request_copy(st_request *dst, const st_request *src);
 void st_request_clear(st_request *r);
+st_facts *st_facts_copy(const st_facts *f);
 void st_facts_free(st_facts *f);
 
 #endif

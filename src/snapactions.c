@@ -21,6 +21,7 @@
 #include "actions.h"
 #include "i18n.h"
 #include "offline.h"
+#include "procfile.h"
 #include "qcow2.h"
 #include "savelist.h"
 #include "snapplan.h"
@@ -129,7 +130,9 @@ struct longcall {
     char **disks;
     int *disk_jids;
     size_t n_disks;
-    char **overlays; /* revert by branching: the snapshot's overlay of each diskspec */
+    char **overlays;       /* revert by branching: the snapshot's overlay of each diskspec */
+    const char *read_path; /* a local restore: the save file, whose readers show progress */
+    bool stats_ready;      /* a snapshot's memory transfer was seen running: job stats answer */
     longcall_fn run;
     atomic_bool done;
     int detail; /* ST_RESULT_* of the outcome */
@@ -192,6 +195,24 @@ static bool job_progress(virDomainPtr dom, uint64_t *cur, uint64_t *end)
     return true;
 }
 
+/*
+ * Whether virDomainGetJobStats answers now rather than when the job ends. A query that libvirt
+ * 9.0 does not allow yet waits for the whole job: a restore allows none (nor reports any job),
+ * and a snapshot allows them only once its memory transfer runs, which on this machine shows as
+ * a process holding the memory file open. A remote host's file cannot be seen: ask anyway.
+ */
+static bool job_stats_ready(longcall *c)
+{
+    uint64_t pos, size;
+    if (c->req.kind == ST_REQ_RESTORE)
+        return false;
+    if (c->req.kind != ST_REQ_SNAPSHOT_CREATE || !c->w->local || c->stats_ready)
+        return true;
+    c->stats_ready =
+        c->req.snap_kind == ST_SNAP_KIND_MEMORY && st_file_read_pos(c->req.path, &pos, &size);
+    return c->stats_ready;
+}
+
 /* A restore's domain exists only once libvirt has read the file's header. */
 static void find_restored_domain(longcall *c)
 {
@@ -207,7 +228,10 @@ static bool poll_once(longcall *c)
     bool changed = false;
     find_restored_domain(c);
     uint64_t cur, end;
-    if (c->dom && c->jid && job_progress(c->dom, &cur, &end)) {
+    /* libvirt 9.0 reports no job during a restore: how far the file was read stands in. */
+    bool restore = c->req.kind == ST_REQ_RESTORE;
+    if (c->jid && (restore ? c->read_path && st_file_read_pos(c->read_path, &cur, &end)
+                           : c->dom && job_stats_ready(c) && job_progress(c->dom, &cur, &end))) {
         st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_RUNNING, cur, end, NULL);
         changed = true;
     }
@@ -314,17 +338,22 @@ static char *lv_err(const char *what)
 
 /* ---- create ---- */
 
+/* The flags the plan showed (st_snap_create_flags), in libvirt's values. */
 static unsigned create_flags(const st_request *r)
 {
-    unsigned f = VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE;
-    if (r->snap_kind != ST_SNAP_KIND_INTERNAL)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
-    if (r->snap_kind == ST_SNAP_KIND_DISK_ONLY)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY;
-    if (r->flags & ST_F_QUIESCE)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE;
-    if (r->flags & ST_F_LIVE)
-        f |= VIR_DOMAIN_SNAPSHOT_CREATE_LIVE;
+    static const struct {
+        unsigned ours, lv;
+    } map[] = {
+        {ST_SNAPF_VALIDATE, VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE},
+        {ST_SNAPF_ATOMIC, VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC},
+        {ST_SNAPF_DISK_ONLY, VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY},
+        {ST_SNAPF_QUIESCE, VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE},
+        {ST_SNAPF_LIVE, VIR_DOMAIN_SNAPSHOT_CREATE_LIVE},
+    };
+    unsigned ours = st_snap_create_flags(r), f = 0;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (ours & map[i].ours)
+            f |= map[i].lv;
     return f;
 }
 
@@ -518,6 +547,13 @@ static int run_branch(longcall *c, char **err)
         *err = xstrdup(_("the domain is running now: a revert by branching needs it shut off"));
         return -1;
     }
+    /* Saved since the plan: its start would restore the old overlays, not the branch. */
+    if (virDomainHasManagedSaveImage(c->dom, 0) != 0) {
+        *err = xstrdup(_("the domain has a managed save image now (or it cannot be checked): "
+                         "remove the managed save first, nothing was changed"));
+        virResetLastError();
+        return -1;
+    }
     for (size_t i = 0; i < c->req.n_diskspecs; i++) {
         const st_snap_diskspec *ds = &c->req.diskspecs[i];
         /* An overlay that lives only in a detached branch was checked through its chain. */
@@ -600,6 +636,36 @@ static void do_revert(st_worker *w, int id, virDomainPtr dom, const st_request *
 
 /* ---- delete ---- */
 
+/*
+ * The delete's result: on this machine the files libvirt left behind that still exist, one a
+ * line after the first (the frontend offers to remove them). A remote host's files cannot be
+ * looked at or removed from here: a storage volume at that path shows it is still there, and
+ * anything else is said to be unknown.
+ */
+static char *left_files_text(longcall *c)
+{
+    strbuf b;
+    sb_init(&b);
+    sb_printf(&b, _("snapshot %s of %s deleted"), c->req.snapshot, c->req.domain);
+    exists_ctx ec = {c->w};
+    size_t left = 0;
+    for (size_t i = 0; c->plan && i < c->plan->n_left_files; i++) {
+        const char *f = c->plan->left_files[i];
+        if (c->w->local && file_exists(f, &ec)) {
+            sb_printf(&b, "\n%s", f);
+            left++;
+        } else if (!c->w->local) {
+            sb_printf(&b,
+                      file_exists(f, &ec) ? _("; %s is left on the host: remove it there")
+                                          : _("; %s may be left on the host (not in a "
+                                              "storage pool: it cannot be checked from here)"),
+                      f);
+        }
+    }
+    c->detail = left ? ST_RESULT_LEFT_FILES : ST_RESULT_PLAIN;
+    return sb_steal(&b);
+}
+
 static int run_delete(longcall *c, char **err)
 {
     virDomainSnapshotPtr s = virDomainSnapshotLookupByName(c->dom, c->req.snapshot, 0);
@@ -620,36 +686,21 @@ static int run_delete(longcall *c, char **err)
     virDomainSnapshotFree(s);
     if (rc < 0)
         return -1;
-    /* Files libvirt left behind that still exist: the frontend offers to remove them. */
-    strbuf b;
-    sb_init(&b);
-    sb_printf(&b, _("snapshot %s of %s deleted"), c->req.snapshot, c->req.domain);
-    struct stat st;
-    size_t left = 0;
-    for (size_t i = 0; c->plan && i < c->plan->n_left_files; i++)
-        if (stat(c->plan->left_files[i], &st) == 0) {
-            sb_printf(&b, "\n%s", c->plan->left_files[i]);
-            left++;
-        }
-    c->detail = left ? ST_RESULT_LEFT_FILES : ST_RESULT_PLAIN;
-    c->ok_text = sb_steal(&b);
+    c->ok_text = left_files_text(c);
     return 0;
 }
 
-/* One progress bar per disk whose overlay libvirt merges with a block job. */
-static void track_delete_disks(longcall *c, const st_domain *d)
+/* One progress bar per disk the plan says libvirt merges with a block job (of any snapshot
+ * the delete covers). */
+static void track_delete_disks(longcall *c)
 {
-    const st_snapshot *s = st_domain_find_snapshot(d, c->req.snapshot);
-    bool merge = s && s->external && !(c->req.flags & ST_F_METADATA_ONLY) &&
-                 !(c->req.flags & ST_F_CHILDREN_ONLY);
-    for (size_t i = 0; merge && i < s->n_disks; i++) {
-        if (!streq0(s->disks[i].snapshot, "external"))
-            continue;
-        c->disks = xrealloc(c->disks, (c->n_disks + 1) * sizeof(char *));
-        c->disk_jids = xrealloc(c->disk_jids, (c->n_disks + 1) * sizeof(int));
-        c->disks[c->n_disks] = xstrdup(s->disks[i].target);
-        int jid = st_jobtab_track(c->w->jobs, c->dom, s->disks[i].target, ST_JOB_SNAPSHOT_DELETE,
-                                  s->disks[i].file, NULL, 0);
+    c->disks = c->plan->n_merges ? xcalloc(c->plan->n_merges, sizeof(char *)) : NULL;
+    c->disk_jids = c->plan->n_merges ? xcalloc(c->plan->n_merges, sizeof(int)) : NULL;
+    for (size_t i = 0; i < c->plan->n_merges; i++) {
+        const st_snap_diskspec *m = &c->plan->merges[i];
+        c->disks[c->n_disks] = xstrdup(m->target);
+        int jid = st_jobtab_track(c->w->jobs, c->dom, m->target, ST_JOB_SNAPSHOT_DELETE, m->file,
+                                  NULL, 0);
         st_jobtab_update(c->w->jobs, jid, ST_PHASE_RUNNING, 0, 0, NULL);
         c->disk_jids[c->n_disks++] = jid;
     }
@@ -668,7 +719,7 @@ static void do_delete(st_worker *w, int id, virDomainPtr dom, const st_request *
         longcall *c = longcall_new(w, id, dom, req, run_delete);
         c->plan = p;
         p = NULL;
-        track_delete_disks(c, d);
+        track_delete_disks(c);
         longcall_start(c);
     }
     st_snapplan_free(p);
@@ -730,27 +781,36 @@ static int run_restore(longcall *c, char **err)
     return 0;
 }
 
-/* The name of the domain a save file holds, from its header. */
-static char *saved_domain_name(st_worker *w, const char *path)
+void st_saved_facts(st_worker *w, const char *path, st_facts *f)
 {
     st_worker_busy(w);
     char *xml = virDomainSaveImageGetXMLDesc(w->conn, path, 0);
     st_worker_idle(w);
     if (!xml) {
         virResetLastError();
-        return NULL;
+        return;
     }
     st_domain d;
     memset(&d, 0, sizeof(d));
-    char *name = st_xml_parse_domain(xml, &d, NULL) == 0 ? xstrdup0(d.name) : NULL;
+    if (st_xml_parse_domain(xml, &d, NULL) == 0 && d.name) {
+        f->saved_domain = xstrdup(d.name);
+        f->saved_disks = d.n_disks ? xcalloc(d.n_disks, sizeof(st_saved_disk)) : NULL;
+        for (size_t i = 0; i < d.n_disks; i++) {
+            f->saved_disks[i].target = xstrdup0(d.disks[i].target);
+            f->saved_disks[i].source = xstrdup0(d.disks[i].source);
+        }
+        f->n_saved_disks = d.n_disks;
+    }
     st_domain_clear(&d);
     free(xml);
-    return name;
 }
 
 static void do_restore(st_worker *w, int id, const st_request *req)
 {
-    char *name = req->path ? saved_domain_name(w, req->path) : NULL;
+    st_facts *saved = xcalloc(1, sizeof(*saved));
+    if (req->path)
+        st_saved_facts(w, req->path, saved);
+    const char *name = saved->saved_domain;
     st_host *h = fresh_model(w, NULL);
     exists_ctx ec = {w};
     st_saved *list = NULL;
@@ -759,7 +819,7 @@ static void do_restore(st_worker *w, int id, const st_request *req)
     for (size_t i = 0; i < n; i++)
         restored |= streq0(list[i].path, req->path) && list[i].restored;
     st_savelist_free(list, n);
-    st_snapplan *p = st_snapplan_restore(h, req->path, name ? name : req->domain, restored,
+    st_snapplan *p = st_snapplan_restore(h, req->path, name ? name : req->domain, restored, saved,
                                          req->flags, file_exists, &ec);
     if (!refused(w, id, p)) {
         /* A defined domain exists before the restore: its job is shown under its name. */
@@ -771,6 +831,7 @@ static void do_restore(st_worker *w, int id, const st_request *req)
             virResetLastError();
         longcall *c = longcall_new(w, id, dom, req, run_restore);
         c->dom_name = xstrdup0(dname);
+        c->read_path = w->local ? c->req.path : NULL;
         c->jid = st_jobtab_track(w->jobs, dom, NULL, ST_JOB_RESTORE, NULL, NULL, 0);
         st_jobtab_update(w->jobs, c->jid, ST_PHASE_RUNNING, 0, 0, NULL);
         longcall_start(c);
@@ -779,7 +840,7 @@ static void do_restore(st_worker *w, int id, const st_request *req)
     }
     st_snapplan_free(p);
     st_host_free(h);
-    free(name);
+    st_facts_free(saved);
 }
 
 /* ---- managed save, left-over files ---- */

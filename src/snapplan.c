@@ -82,6 +82,11 @@ void st_snapplan_free(st_snapplan *p)
     free_strv(p->lost, p->n_lost);
     free_strv(p->calls, p->n_calls);
     free_strv(p->left_files, p->n_left_files);
+    for (size_t i = 0; i < p->n_merges; i++) {
+        free(p->merges[i].target);
+        free(p->merges[i].file);
+    }
+    free(p->merges);
     for (size_t i = 0; i < p->n_hazards; i++)
         free(p->hazards[i].text);
     free(p->hazards);
@@ -213,12 +218,24 @@ char *st_snap_default_memfile(const st_domain *d, const char *snap)
     return st_snap_default_file(first_image(d), d->name, snap, ".mem");
 }
 
-void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
-                               st_snap_diskspec **out, size_t *n)
+char *st_snap_default_overlay(const st_domain *d, const char *target, const char *snap)
 {
+    const st_disk *disk = st_domain_find_disk(d, target);
+    if (!disk)
+        return NULL;
+    /* Several disks in one snapshot: each overlay carries its disk's name. */
     size_t fit = 0;
     for (size_t k = 0; k < d->n_disks; k++)
         fit += sp_disk_unfit(&d->disks[k]) == NULL;
+    char *suffix = fit > 1 ? xasprintf("_%s.qcow2", disk->target) : xstrdup(".qcow2");
+    char *file = st_snap_default_file(disk->source, d->name, snap, suffix);
+    free(suffix);
+    return file;
+}
+
+void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
+                               st_snap_diskspec **out, size_t *n)
+{
     *n = d->n_disks;
     *out = d->n_disks ? xcalloc(d->n_disks, sizeof(st_snap_diskspec)) : NULL;
     for (size_t k = 0; k < d->n_disks; k++) {
@@ -231,11 +248,8 @@ void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char
         else if (!sp_disk_unfit(disk) && kind != ST_SNAP_KIND_INTERNAL)
             kind_s = "external";
         ds->snapshot = xstrdup(kind_s);
-        if (strcmp(kind_s, "external") == 0) {
-            char *suffix = fit > 1 ? xasprintf("_%s.qcow2", disk->target) : xstrdup(".qcow2");
-            ds->file = st_snap_default_file(disk->source, d->name, snap, suffix);
-            free(suffix);
-        }
+        if (strcmp(kind_s, "external") == 0)
+            ds->file = st_snap_default_overlay(d, disk->target, snap);
     }
 }
 
@@ -300,8 +314,29 @@ st_snapplan *st_snapplan_save(const st_host *h, const st_domain *d, const char *
     return p;
 }
 
+/*
+ * libvirt restores the definition in the file: a disk moved since the save (a snapshot, a revert
+ * by branching) is ignored, and the guest writes into the image it was saved with, which may now
+ * be the backing file of the image the domain names.
+ */
+static void check_saved_disks(st_snapplan *p, const st_domain *d, const st_facts *saved)
+{
+    for (size_t i = 0; d && saved && i < saved->n_saved_disks; i++) {
+        const st_saved_disk *sd = &saved->saved_disks[i];
+        const st_disk *k = st_domain_find_disk(d, sd->target);
+        if (sd->source && k && k->source && !streq0(k->source, sd->source))
+            sp_hazard(p, ST_HAZ_WARN,
+                      _("%s was saved on %s, but the domain now names %s (a snapshot or a revert "
+                        "by branching moved the disk since): the restored guest runs and writes "
+                        "on the image it was saved with, even where that is now a backing file, "
+                        "and the image named now is used only from the next cold start"),
+                      sd->target, sd->source, k->source);
+    }
+}
+
 st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char *domain,
-                                 bool restored, unsigned flags, st_exists_fn exists, void *ctx)
+                                 bool restored, const st_facts *saved, unsigned flags,
+                                 st_exists_fn exists, void *ctx)
 {
     st_snapplan *p = sp_plan_new(ST_REQ_RESTORE, NULL);
     p->req.path = xstrdup0(path);
@@ -323,12 +358,18 @@ st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char 
                   _("%s also has a managed save image, which this restore "
                     "ignores"),
                   domain);
+    check_saved_disks(p, d, saved);
     if (restored)
         sp_hazard(p, ST_HAZ_WARN, "%s",
                   _("this file was restored before: if the domain ran since, its disks changed and "
                     "restoring the old memory again may corrupt the guest's filesystems"));
-    sp_step(p, _("the domain %s is brought back from %s (progress shown)"), domain ? domain : "?",
-            path ? path : "?");
+    /* libvirt 9.0 reports no job while restoring: only this machine can watch the file read. */
+    sp_step(p,
+            h && h->local ? _("the domain %s is brought back from %s (progress: how much of the "
+                              "file has been read)")
+                          : _("the domain %s is brought back from %s (libvirt reports no "
+                              "progress for a restore: the job shows as running until it ends)"),
+            domain ? domain : "?", path ? path : "?");
     sp_call(p, "virDomainRestoreFlags(%s, NULL, %s)", path ? path : "?",
             (flags & ST_F_PAUSED)    ? "PAUSED"
             : (flags & ST_F_RUNNING) ? "RUNNING"

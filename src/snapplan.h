@@ -29,6 +29,8 @@ typedef struct st_snapplan {
     size_t n_calls;
     char **left_files; /* files libvirt leaves behind that may be removed afterwards */
     size_t n_left_files;
+    st_snap_diskspec *merges; /* delete: each disk (target, overlay) merged by a block job, once */
+    size_t n_merges;
     st_hazard *hazards;
     size_t n_hazards;
     bool refused;
@@ -57,8 +59,30 @@ char *st_snap_default_file(const char *image, const char *domain, const char *sn
  */
 void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char *snap,
                                st_snap_diskspec **out, size_t *n);
+/* The default overlay of disk `target` in snapshot `snap` (as st_snap_default_diskspecs names
+ * it), NULL when the domain has no such disk. */
+char *st_snap_default_overlay(const st_domain *d, const char *target, const char *snap);
 /* Default memory file of an external snapshot with memory: <image folder>/<dom>_<snap>.mem. */
 char *st_snap_default_memfile(const st_domain *d, const char *snap);
+
+/*
+ * The flags a create request passes to virDomainSnapshotCreateXML, as bits of our own named like
+ * libvirt's (this header needs no libvirt): the plan shows them, the worker maps them.
+ */
+enum {
+    ST_SNAPF_VALIDATE = 1u << 0,
+    ST_SNAPF_ATOMIC = 1u << 1,
+    ST_SNAPF_DISK_ONLY = 1u << 2,
+    ST_SNAPF_QUIESCE = 1u << 3,
+    ST_SNAPF_LIVE = 1u << 4,
+};
+unsigned st_snap_create_flags(const st_request *r);
+/* The flags as the plan shows them: "VALIDATE | ATOMIC | DISK_ONLY" (malloc'd). */
+char *st_snap_create_flags_text(unsigned flags);
+
+/* Why quiesce cannot work for `d` now (no agent channel, not running, no agent connected), or
+ * NULL when it can. */
+const char *st_snap_quiesce_unavailable(const st_domain *d);
 
 /*
  * Checks a create request (kind, snapshot name, description, diskspecs, path = memory file,
@@ -87,10 +111,12 @@ st_snapplan *st_snapplan_save(const st_host *h, const st_domain *d, const char *
 /*
  * Plans a restore from `path`; `domain` is the domain the file was saved from when known (a
  * running domain of that name makes libvirt refuse), `restored` whether this tool restored that
- * file before (the disks may have moved on since: a stale memory image).
+ * file before (the disks may have moved on since: a stale memory image), `saved` the disks of
+ * the definition in the file when known (NULL: not read), checked against the domain's disks now.
  */
 st_snapplan *st_snapplan_restore(const st_host *h, const char *path, const char *domain,
-                                 bool restored, unsigned flags, st_exists_fn exists, void *ctx);
+                                 bool restored, const st_facts *saved, unsigned flags,
+                                 st_exists_fn exists, void *ctx);
 
 st_snapplan *st_snapplan_managedsave_remove(const st_host *h, const st_domain *d);
 

@@ -12,6 +12,18 @@
 
 /* ---- create ---- */
 
+const char *st_snap_quiesce_unavailable(const st_domain *d)
+{
+    if (!d->has_agent)
+        return _("it has no guest agent channel");
+    if (!sp_dom_live(d))
+        return _("it is not running");
+    /* libvirt would fail: "QEMU guest agent is not connected". */
+    if (!d->agent_connected)
+        return _("no guest agent is connected (none runs in the guest, or it has not started)");
+    return NULL;
+}
+
 static bool name_ok(st_snapplan *p, const st_domain *d, const char *name)
 {
     if (!name || !*name) {
@@ -182,31 +194,54 @@ static void check_kind(st_snapplan *p, const st_domain *d, const st_request *f,
         sp_hazard(p, ST_HAZ_REFUSE, "%s",
                   _("live applies only to an external snapshot with memory of a running domain"));
     if (f->flags & ST_F_QUIESCE) {
-        if (!d->has_agent)
-            sp_hazard(p, ST_HAZ_REFUSE,
-                      _("%s has no guest agent channel: its filesystems cannot "
-                        "be quiesced"),
-                      d->name);
-        else if (!sp_dom_live(d) || f->snap_kind == ST_SNAP_KIND_INTERNAL)
-            sp_hazard(p, ST_HAZ_REFUSE, "%s",
-                      _("quiesce needs a running guest and an external snapshot"));
-    } else if (d->has_agent && sp_dom_live(d) && f->snap_kind == ST_SNAP_KIND_DISK_ONLY) {
+        const char *why = st_snap_quiesce_unavailable(d);
+        if (why)
+            sp_hazard(p, ST_HAZ_REFUSE, _("%s cannot be quiesced: %s"), d->name, why);
+        else if (f->snap_kind == ST_SNAP_KIND_INTERNAL)
+            sp_hazard(p, ST_HAZ_REFUSE, "%s", _("quiesce needs an external snapshot"));
+    } else if (!st_snap_quiesce_unavailable(d) && f->snap_kind == ST_SNAP_KIND_DISK_ONLY) {
         sp_hazard(p, ST_HAZ_INFO, "%s",
                   _("a guest agent is present: quiesce would make the disks consistent for the "
                     "guest's filesystems"));
     }
 }
 
-static unsigned create_flags_text(const st_request *f, strbuf *b)
+unsigned st_snap_create_flags(const st_request *r)
 {
-    sb_add(b, "VALIDATE | ATOMIC");
-    if (f->snap_kind == ST_SNAP_KIND_DISK_ONLY)
-        sb_add(b, " | DISK_ONLY");
-    if (f->flags & ST_F_QUIESCE)
-        sb_add(b, " | QUIESCE");
-    if (f->flags & ST_F_LIVE)
-        sb_add(b, " | LIVE");
-    return 0;
+    unsigned f = ST_SNAPF_VALIDATE;
+    /* ATOMIC is for external snapshots, where several disks move onto overlays at once. */
+    if (r->snap_kind != ST_SNAP_KIND_INTERNAL)
+        f |= ST_SNAPF_ATOMIC;
+    if (r->snap_kind == ST_SNAP_KIND_DISK_ONLY)
+        f |= ST_SNAPF_DISK_ONLY;
+    if (r->flags & ST_F_QUIESCE)
+        f |= ST_SNAPF_QUIESCE;
+    if (r->flags & ST_F_LIVE)
+        f |= ST_SNAPF_LIVE;
+    return f;
+}
+
+char *st_snap_create_flags_text(unsigned flags)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{ST_SNAPF_VALIDATE, "VALIDATE"},
+                 {ST_SNAPF_ATOMIC, "ATOMIC"},
+                 {ST_SNAPF_DISK_ONLY, "DISK_ONLY"},
+                 {ST_SNAPF_QUIESCE, "QUIESCE"},
+                 {ST_SNAPF_LIVE, "LIVE"}};
+    strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (flags & names[i].bit) {
+            if (b.len)
+                sb_add(&b, " | ");
+            sb_add(&b, names[i].name);
+        }
+    if (!b.len)
+        sb_add(&b, "0");
+    return sb_steal(&b);
 }
 
 static void create_steps(st_snapplan *p, const st_domain *d, const st_request *f)
@@ -230,11 +265,9 @@ static void create_steps(st_snapplan *p, const st_domain *d, const st_request *f
                 f->path ? f->path : "?");
         break;
     }
-    strbuf b;
-    sb_init(&b);
-    create_flags_text(f, &b);
-    sp_call(p, "virDomainSnapshotCreateXML(%s, <domainsnapshot>, %s)", d->name, b.s);
-    sb_free(&b);
+    char *flags = st_snap_create_flags_text(st_snap_create_flags(f));
+    sp_call(p, "virDomainSnapshotCreateXML(%s, <domainsnapshot>, %s)", d->name, flags);
+    free(flags);
     sp_lost(p, "%s", _("nothing: taking a snapshot changes no data"));
 }
 

@@ -34,6 +34,19 @@ static bool overlay_in_chain(const st_domain *d, const st_snapdisk *sd)
     return false;
 }
 
+/* A disk whose overlay libvirt merges with a block job: one progress bar per disk. */
+static void add_merge(st_snapplan *p, const st_snapdisk *sd)
+{
+    for (size_t i = 0; i < p->n_merges; i++)
+        if (streq0(p->merges[i].target, sd->target))
+            return;
+    p->merges = xrealloc(p->merges, (p->n_merges + 1) * sizeof(st_snap_diskspec));
+    st_snap_diskspec *m = &p->merges[p->n_merges++];
+    memset(m, 0, sizeof(*m));
+    m->target = xstrdup0(sd->target);
+    m->file = xstrdup0(sd->file);
+}
+
 static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d,
                             const st_snapshot *s)
 {
@@ -75,6 +88,7 @@ static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d
                                : _("%s: %s is merged into the image below it (libvirt runs QEMU "
                                    "paused for it) and removed"),
                 sd->target, sd->file);
+        add_merge(p, sd);
     }
     if (s->memory_file) {
         sp_add_str(&p->left_files, &p->n_left_files, xstrdup(s->memory_file));
@@ -113,6 +127,30 @@ static void delete_one(st_snapplan *p, const st_host *h, const st_domain *d, con
     }
 }
 
+/*
+ * libvirt 9.0 deletes several snapshots at once only when all of them are internal: with
+ * CHILDREN an external root fails ("deletion of external disk snapshots with children not
+ * supported"), and an external descendant fails either flag ("deletion of external children disk
+ * snapshots not supported"). An external root of CHILDREN_ONLY is not deleted, so it may be.
+ */
+static void check_set_internal(st_snapplan *p, const st_host *h, const st_domain *d,
+                               const st_snapshot *s, unsigned flags)
+{
+    if (!(flags & (ST_F_CHILDREN | ST_F_CHILDREN_ONLY)) || (flags & ST_F_METADATA_ONLY))
+        return;
+    for (size_t i = 0; i < d->n_snaps; i++) {
+        const st_snapshot *x = &d->snaps[i];
+        if (x->external && in_set(d, s->name, x, !(flags & ST_F_CHILDREN_ONLY))) {
+            sp_hazard(p, ST_HAZ_REFUSE,
+                      _("%s is external: libvirt %s deletes external snapshots one at a time "
+                        "only, never with their children (delete them one by one, leaves "
+                        "first, or choose metadata only)"),
+                      x->name, h->libvirt_version ? h->libvirt_version : "?");
+            return;
+        }
+    }
+}
+
 static void delete_flags_call(st_snapplan *p, const char *snap, unsigned flags)
 {
     strbuf b;
@@ -146,6 +184,7 @@ st_snapplan *st_snapplan_delete(const st_host *h, const st_domain *d, const char
     bool kids = (flags & (ST_F_CHILDREN | ST_F_CHILDREN_ONLY)) != 0;
     if ((flags & ST_F_CHILDREN_ONLY) && !sp_snapshot_has_children(d, s->name))
         sp_hazard(p, ST_HAZ_REFUSE, _("%s has no children"), s->name);
+    check_set_internal(p, h, d, s, flags);
     size_t count = 0;
     for (size_t i = 0; i < d->n_snaps; i++) {
         const st_snapshot *x = &d->snaps[i];

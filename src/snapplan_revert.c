@@ -91,6 +91,15 @@ static void revert_libvirt(st_snapplan *p, const st_domain *d, const st_snapshot
         sp_hazard(p, ST_HAZ_WARN, "%s",
                   _("FORCE: libvirt refused without it (the revert is risky: for example the "
                     "snapshot's configuration differs or a running guest must be replaced)"));
+    /* libvirt 9.0 refuses this without FORCE, and with FORCE keeps the managed save image. */
+    bool memory = streq0(s->state, "running") || streq0(s->state, "paused");
+    if (d->managed_save && !memory)
+        sp_hazard(p, ST_HAZ_WARN,
+                  _("%s has a managed save image: libvirt refuses this revert without FORCE, and "
+                    "with FORCE it keeps the image, whose memory then no longer matches the "
+                    "reverted disks (its next start would corrupt the guest's filesystems): "
+                    "remove the managed save image first"),
+                  d->name);
 }
 
 /* Why an external snapshot cannot be branched here, or NULL. */
@@ -100,6 +109,11 @@ static const char *branch_blocker(const st_host *h, const st_domain *d, const st
         return _("it holds memory state, which only a libvirt revert can load");
     if (sp_dom_live(d))
         return _("the domain is running: shut it off first, then revert (by branching)");
+    /* The next start would restore the saved memory with the old definition, running the old
+     * overlay: the branch would be silently ignored. */
+    if (d->managed_save)
+        return _("it has a managed save image, whose next start would run the old overlays "
+                 "and ignore the branch: remove the managed save first");
     if (!h->local)
         return _("the images are on a remote host: qemu-img can only run on this machine");
     return NULL;

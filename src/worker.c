@@ -242,6 +242,15 @@ static void on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParam
     dom_changed(opaque, dom, 50);
 }
 
+/* An agent that connects or goes away changes the live XML: quiesce depends on it. */
+static void on_agent(virConnectPtr conn, virDomainPtr dom, int state, int reason, void *opaque)
+{
+    (void)conn;
+    (void)state;
+    (void)reason;
+    dom_changed(opaque, dom, 100);
+}
+
 static void register_events(st_worker *w)
 {
     struct {
@@ -251,6 +260,7 @@ static void register_events(st_worker *w)
         {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
         {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job)},
         {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed)},
+        {VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_agent)},
     };
     w->n_cb = 0;
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {

@@ -92,6 +92,9 @@ bool st_worker_conn_lost(st_worker *w);
 void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req);
 /* Snapshot, revert, delete, save and restore requests; -1 when `req` is none of them. */
 int st_snapshot_action(st_worker *w, int id, const st_request *req);
+/* What the header of the save file `path` holds: its domain's name and disks (left NULL when the
+ * file cannot be read). */
+void st_saved_facts(st_worker *w, const char *path, st_facts *f);
 
 /* Marks the worker as inside a libvirt call (for "not responding"), and out again. */
 void st_worker_busy(st_worker *w);

@@ -290,14 +290,21 @@ static void read_uuid(const xmlNode *root, char out[37])
     free(s);
 }
 
-/* The guest agent socket that libvirt uses for quiesce and fsfreeze. */
-static bool has_guest_agent(const xmlNode *devices)
+/*
+ * The guest agent socket that libvirt uses for quiesce and fsfreeze. A channel alone proves no
+ * agent: libvirt refuses QUIESCE unless the live XML says state='connected'.
+ */
+static void read_guest_agent(const xmlNode *devices, st_domain *out)
 {
-    for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next)
+    for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
+        const xmlNode *t = child(c, "target");
         if (is_elem(c, "channel") && attr_is(c, "type", "unix") &&
-            attr_is(child(c, "target"), "name", GUEST_AGENT_CHANNEL))
-            return true;
-    return false;
+            attr_is(t, "name", GUEST_AGENT_CHANNEL)) {
+            out->has_agent = true;
+            out->agent_connected = attr_is(t, "state", "connected");
+            return;
+        }
+    }
 }
 
 /*
@@ -425,7 +432,7 @@ int st_xml_parse_domain(const char *xml, st_domain *out, char **err)
         out->id = -1;
     free(id);
     xmlNode *devices = child(root, "devices");
-    out->has_agent = has_guest_agent(devices);
+    read_guest_agent(devices, out);
     read_disks(devices, out);
     read_branches(doc, out);
     xmlFreeDoc(doc);

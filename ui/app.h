@@ -85,6 +85,9 @@ struct st_app {
 
     bool show_jobs;
     st_dialog *dialog;
+    /* Dialogs put out of sight (Esc on a wait screen) that still take their request's messages,
+     * so that what a result offers (FORCE, removing files) is shown when it arrives. */
+    st_dialog *hidden;
     /* Ready active commits already offered pivot/keep (by job id): offered once each. */
     int offered[ST_OFFERED_MAX];
     size_t n_offered;
@@ -100,8 +103,11 @@ void st_app_status(st_app *a, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void st_app_push_dialog(st_app *a, st_dialog *d);
 void st_app_pop_dialog(st_app *a);
-/* Removes d wherever it is in the stack: a dialog may have opened another before closing. */
+/* Removes d wherever it is in the stack (or hidden): a dialog may have opened another before
+ * closing. */
 void st_app_remove_dialog(st_app *a, st_dialog *d);
+/* Takes d off the screen; it keeps receiving its request's messages until it removes itself. */
+void st_app_hide_dialog(st_app *a, st_dialog *d);
 const st_row *st_app_selected(const st_app *a);
 /* Rebuilds rows keeping the selection on the same node (or its nearest surviving ancestor). */
 void st_app_rebuild(st_app *a);

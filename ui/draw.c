@@ -87,6 +87,12 @@ static void fmt_duration(char *out, size_t n, double s)
 void st_fmt_job(const st_job *j, char *out, size_t n)
 {
     char cur[32], end[32], rate[32], eta[32];
+    /* A job that reports no progress (a remote restore) says so instead of a frozen 0%. */
+    if (!j->end && !st_job_phase_final(j->phase)) {
+        fmt_duration(eta, sizeof(eta), j->started > 0 ? st_now() - j->started : -1);
+        snprintf(out, n, _("%s so far, no progress reported"), eta);
+        return;
+    }
     st_fmt_bytes(cur, sizeof(cur), j->cur);
     st_fmt_bytes(end, sizeof(end), j->end);
     st_fmt_bytes(rate, sizeof(rate), (uint64_t)(j->rate > 0 ? j->rate : 0));

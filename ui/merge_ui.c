@@ -245,18 +245,7 @@ static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
     if (m->kind == ST_MSG_PLAN && m->facts) {
         st_facts_free(f->facts);
         /* The message is freed after this call: keep a copy of the facts. */
-        st_facts *c = xcalloc(1, sizeof(*c));
-        c->n_space = m->facts->n_space;
-        c->space = c->n_space ? xcalloc(c->n_space, sizeof(st_space)) : NULL;
-        for (size_t i = 0; i < c->n_space; i++) {
-            c->space[i] = m->facts->space[i];
-            c->space[i].path = xstrdup0(m->facts->space[i].path);
-            c->space[i].why = xstrdup0(m->facts->space[i].why);
-        }
-        c->job_running = m->facts->job_running;
-        c->job_desc = xstrdup0(m->facts->job_desc);
-        c->error = xstrdup0(m->facts->error);
-        f->facts = c;
+        f->facts = st_facts_copy(m->facts);
         f->stage = 1;
         replan(a, f);
     } else if (m->kind == ST_MSG_RESULT && !m->ok) {

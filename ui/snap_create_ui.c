@@ -31,7 +31,8 @@ typedef struct cform {
     st_request req;
     bool *file_edited; /* per disk: the admin typed the overlay name (keep it on renames) */
     bool mem_edited;
-    bool running, has_agent;
+    bool has_agent;          /* the quiesce line is shown: there is an agent channel */
+    const char *quiesce_why; /* why quiesce is off and cannot be chosen; NULL: it can */
     size_t sel;
     frow rows[64];
     size_t n_rows;
@@ -102,8 +103,8 @@ static void refresh_defaults(st_app *a, cform *c, bool reset)
         tmp.n_diskspecs = n;
         st_request_clear(&tmp);
     }
-    /* With a guest agent, a live disk-only snapshot is quiesced unless the admin says no. */
-    if (reset && c->has_agent && c->running && c->req.snap_kind == ST_SNAP_KIND_DISK_ONLY)
+    /* With a connected guest agent, a disk-only snapshot is quiesced unless the admin says no. */
+    if (reset && !c->quiesce_why && c->req.snap_kind == ST_SNAP_KIND_DISK_ONLY)
         c->req.flags |= ST_F_QUIESCE;
     if (!c->mem_edited) {
         free(c->req.path);
@@ -164,9 +165,15 @@ static char *row_text(const st_app *a, const cform *c, const frow *r)
         return labelled(_("Live"), (c->req.flags & ST_F_LIVE)
                                        ? _("yes: the guest keeps running")
                                        : _("no: paused while memory is saved"));
-    case F_QUIESCE:
-        return labelled(_("Quiesce"),
-                        (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
+    case F_QUIESCE: {
+        if (!c->quiesce_why)
+            return labelled(_("Quiesce"),
+                            (c->req.flags & ST_F_QUIESCE) ? _("yes (guest agent)") : _("no"));
+        char *why = xasprintf(_("no: %s"), c->quiesce_why);
+        char *s = labelled(_("Quiesce"), why);
+        free(why);
+        return s;
+    }
     case F_DISK: {
         const st_snap_diskspec *ds = &c->req.diskspecs[r->disk];
         char *choice = st_pad(choice_label(ds->snapshot), 9);
@@ -248,7 +255,7 @@ static void edit_text(st_app *a, cform *c, const frow *r, const char *title, con
         a, st_input_new(title, _("Enter accepts, ^U clears:"), value, on_edit, e, free));
 }
 
-static void cycle_disk(cform *c, size_t i)
+static void cycle_disk(st_app *a, cform *c, size_t i)
 {
     st_snap_diskspec *ds = &c->req.diskspecs[i];
     const char *next = streq0(ds->snapshot, "external")   ? "internal"
@@ -256,6 +263,12 @@ static void cycle_disk(cform *c, size_t i)
                                                           : "external";
     free(ds->snapshot);
     ds->snapshot = xstrdup(next);
+    /* Back on external: the default overlay name, unless the admin typed one. */
+    const st_domain *d = form_domain(a, c);
+    if (strcmp(next, "external") == 0 && d && !(c->file_edited[i] && ds->file && *ds->file)) {
+        free(ds->file);
+        ds->file = st_snap_default_overlay(d, ds->target, c->req.snapshot);
+    }
 }
 
 static void go(st_app *a, cform *c)
@@ -292,11 +305,14 @@ static bool activate(st_app *a, cform *c, bool space)
         c->req.flags ^= ST_F_LIVE;
         break;
     case F_QUIESCE:
-        c->req.flags ^= ST_F_QUIESCE;
+        if (c->quiesce_why)
+            st_app_status(a, true, _("quiesce is off: %s"), c->quiesce_why);
+        else
+            c->req.flags ^= ST_F_QUIESCE;
         break;
     case F_DISK:
         if (space || !streq0(c->req.diskspecs[r->disk].snapshot, "external"))
-            cycle_disk(c, r->disk);
+            cycle_disk(a, c, r->disk);
         else
             edit_text(a, c, r, _("Overlay file"), c->req.diskspecs[r->disk].file);
         break;
@@ -336,8 +352,11 @@ static void form_model_changed(st_app *a, st_dialog *dlg)
     cform *c = dlg->data;
     const st_domain *d = form_domain(a, c);
     if (d) {
-        c->running = d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED;
         c->has_agent = d->has_agent;
+        c->quiesce_why = st_snap_quiesce_unavailable(d);
+        /* An agent that went away takes quiesce with it (libvirt would fail the snapshot). */
+        if (c->quiesce_why)
+            c->req.flags &= ~ST_F_QUIESCE;
         layout_rows(c);
     }
 }
@@ -357,8 +376,8 @@ void st_snap_create_open(st_app *a, const st_row *r)
     c->dom = xstrdup(d->name);
     c->req.kind = ST_REQ_SNAPSHOT_CREATE;
     c->req.snapshot = st_snap_default_name(time(NULL));
-    c->running = d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED;
     c->has_agent = d->has_agent;
+    c->quiesce_why = st_snap_quiesce_unavailable(d);
     /* The article's kind for chains; a domain with internal snapshots only keeps that kind. */
     bool internal_only = d->n_snaps > 0;
     for (size_t i = 0; i < d->n_snaps; i++)

@@ -3,8 +3,9 @@
  * is lost and what libvirt would refuse, options changed with number keys, a typed "yes". The
  * plan comes from the same pure functions the backend runs again before it acts (snapplan.h).
  * After submitting, a small screen waits for the result, so that a revert libvirt refused can be
- * offered again with FORCE and files libvirt left behind can be offered for removal; Esc leaves
- * it (the job goes on, its result shows in the status line).
+ * offered again with FORCE and files libvirt left behind can be offered for removal; Esc hides
+ * it (the job goes on, its result shows in the status line, and such an offer opens when the
+ * result arrives).
  */
 #include "config.h"
 
@@ -48,6 +49,7 @@ void st_snapflow_free(void *p)
     free(f->dom);
     free(f->snap);
     free(f->path);
+    st_facts_free(f->facts);
     st_request_clear(&f->form);
     for (size_t i = 0; i < f->n_files; i++)
         free(f->files[i]);
@@ -63,14 +65,23 @@ static bool ui_exists(const char *path, void *ctx)
     return lstat(path, &st) == 0;
 }
 
+/* The flow's domain in the current model, NULL when it is gone. */
+static const st_domain *flow_domain(st_app *a, const snapflow *f)
+{
+    const st_host *h = a->hosts[f->host];
+    return h && f->dom ? st_host_find_domain(h, f->dom) : NULL;
+}
+
 static st_snapplan *make_plan(st_app *a, const snapflow *f)
 {
     const st_host *h = a->hosts[f->host];
-    const st_domain *d = h ? st_host_find_domain(h, f->dom) : NULL;
+    const st_domain *d = flow_domain(a, f);
     st_exists_fn ex = h && h->local ? ui_exists : NULL;
     switch (f->kind) {
     case ST_REQ_RESTORE:
-        return h ? st_snapplan_restore(h, f->path, f->dom, f->restored, f->flags, ex, NULL) : NULL;
+        return h ? st_snapplan_restore(h, f->path, f->dom, f->restored, f->facts, f->flags, ex,
+                                       NULL)
+                 : NULL;
     case ST_REQ_REMOVE_FILES:
         return h ? st_snapplan_remove_files(h, f->dom, f->files, f->n_files) : NULL;
     default:
@@ -145,8 +156,9 @@ static const char *scope_label(unsigned flags)
     return _("this snapshot only");
 }
 
-static void options_text(const snapflow *f, st_textbuf *tb)
+static void options_text(st_app *a, const snapflow *f, st_textbuf *tb)
 {
+    const st_domain *d = flow_domain(a, f);
     switch (f->kind) {
     case ST_REQ_REVERT:
     case ST_REQ_SAVE:
@@ -155,6 +167,11 @@ static void options_text(const snapflow *f, st_textbuf *tb)
         st_tb_add(tb, A_NORMAL, 2, _("1  state afterwards: %s"), after_label(f->flags));
         if (f->kind == ST_REQ_SAVE)
             st_tb_add(tb, A_NORMAL, 2, _("2  save file: %s"), f->path ? f->path : "");
+        /* A managed save image blocks a revert by branching and goes stale under a revert to
+         * a snapshot without memory: offer its removal here; the plan is made again after. */
+        if (f->kind == ST_REQ_REVERT && d && d->managed_save)
+            st_tb_add(tb, A_NORMAL, 2, "%s",
+                      _("2  remove the managed save image first (its own plan)"));
         break;
     case ST_REQ_SNAPSHOT_DELETE:
         st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
@@ -182,7 +199,7 @@ static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
                                              : (int)A_NORMAL;
         st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
     }
-    options_text(p->f, tb);
+    options_text(a, p->f, tb);
 }
 
 static void plan_draw(st_app *a, st_dialog *dlg)
@@ -220,11 +237,15 @@ static void wait_draw(st_app *a, st_dialog *dlg)
     st_put(a, y + h - 2, x + 2, w - 4, _("Esc hides this (the job goes on)"), A_DIM);
 }
 
+/* Esc hides the screen but keeps it waiting: a follow-up the result offers still opens. */
 static bool wait_key(st_app *a, st_dialog *dlg, int key, bool is_code)
 {
-    (void)a;
-    (void)dlg;
-    return !is_code && (key == 27 || key == 'q');
+    if (!is_code && (key == 27 || key == 'q')) {
+        st_app_hide_dialog(a, dlg);
+        st_app_status(a, false, "%s",
+                      _("the job goes on; its result shows here, and what it offers opens then"));
+    }
+    return false;
 }
 
 static void offer_force(st_app *a, wait_dlg *wd, const char *why)
@@ -338,7 +359,13 @@ static bool option_key(st_app *a, plan_dlg *p, int key)
         cycle_scope(&f->flags);
     else if (key == '2' && f->kind == ST_REQ_SNAPSHOT_DELETE)
         f->flags ^= ST_F_METADATA_ONLY;
-    else if (key == '2' && f->kind == ST_REQ_SAVE) {
+    else if (key == '2' && f->kind == ST_REQ_REVERT) {
+        const st_domain *d = flow_domain(a, f);
+        if (!d || !d->managed_save)
+            return false;
+        st_snap_plan_open(a, st_snapflow_new(ST_REQ_MANAGEDSAVE_REMOVE, f->host, d->name));
+        return true;
+    } else if (key == '2' && f->kind == ST_REQ_SAVE) {
         st_app_push_dialog(a, st_input_new(_("Save file"), _("Absolute path of the new file:"),
                                            f->path, on_save_path, p, NULL));
         return true;
@@ -406,6 +433,20 @@ static void plan_model_changed(st_app *a, st_dialog *dlg)
         replan(a, p);
 }
 
+/* The save file's header as the host read it: the restore's domain and the disks it runs on. */
+static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
+{
+    plan_dlg *p = dlg->data;
+    if (m->kind != ST_MSG_PLAN || !m->facts || !p->f)
+        return;
+    dlg->request_id = 0;
+    st_facts_free(p->f->facts);
+    p->f->facts = st_facts_copy(m->facts);
+    if (!p->f->dom && m->facts->saved_domain)
+        p->f->dom = xstrdup(m->facts->saved_domain);
+    replan(a, p);
+}
+
 static void plan_free(st_dialog *dlg)
 {
     plan_dlg *p = dlg->data;
@@ -417,6 +458,7 @@ static void plan_free(st_dialog *dlg)
 static const st_dialog_ops plan_ops = {
     .draw = plan_draw,
     .key = plan_key,
+    .message = plan_message,
     .model_changed = plan_model_changed,
     .free = plan_free,
 };
@@ -430,6 +472,12 @@ void st_snap_plan_open(st_app *a, snapflow *f)
     dlg->ops = &plan_ops;
     dlg->data = p;
     p->self = dlg;
+    if (f->kind == ST_REQ_RESTORE && f->path) {
+        st_request req = {0};
+        req.kind = ST_REQ_FACTS;
+        req.path = f->path;
+        dlg->request_id = st_backend_submit(a->b, f->host, &req);
+    }
     st_app_push_dialog(a, dlg);
 }
 

@@ -76,16 +76,34 @@ void st_app_push_dialog(st_app *a, st_dialog *d)
     a->dirty = true;
 }
 
-void st_app_remove_dialog(st_app *a, st_dialog *d)
+/* Unlinks d from the list at *head; false when it is not there. */
+static bool unlink_dialog(st_dialog **head, st_dialog *d)
 {
-    for (st_dialog **p = &a->dialog; *p; p = &(*p)->below)
+    for (st_dialog **p = head; *p; p = &(*p)->below)
         if (*p == d) {
             *p = d->below;
-            if (d->ops->free)
-                d->ops->free(d);
-            free(d);
-            break;
+            d->below = NULL;
+            return true;
         }
+    return false;
+}
+
+void st_app_remove_dialog(st_app *a, st_dialog *d)
+{
+    if (unlink_dialog(&a->dialog, d) || unlink_dialog(&a->hidden, d)) {
+        if (d->ops->free)
+            d->ops->free(d);
+        free(d);
+    }
+    a->dirty = true;
+}
+
+void st_app_hide_dialog(st_app *a, st_dialog *d)
+{
+    if (unlink_dialog(&a->dialog, d)) {
+        d->below = a->hidden;
+        a->hidden = d;
+    }
     a->dirty = true;
 }
 
@@ -157,11 +175,13 @@ static void replace_jobs(st_host *h, st_msg *m)
 
 static void dialog_message(st_app *a, const st_msg *m)
 {
-    for (st_dialog *d = a->dialog; d; d = d->below)
-        if (d->request_id && d->request_id == m->request_id && d->ops->message) {
-            d->ops->message(a, d, m);
-            return;
-        }
+    st_dialog *lists[] = {a->dialog, a->hidden};
+    for (size_t i = 0; i < 2; i++)
+        for (st_dialog *d = lists[i]; d; d = d->below)
+            if (d->request_id && d->request_id == m->request_id && d->ops->message) {
+                d->ops->message(a, d, m);
+                return;
+            }
     if (m->kind == ST_MSG_RESULT && m->text)
         st_app_status(a, !m->ok, "%s", m->text);
 }
@@ -444,6 +464,8 @@ static void app_free(st_app *a)
 {
     while (a->dialog)
         st_app_pop_dialog(a);
+    while (a->hidden)
+        st_app_remove_dialog(a, a->hidden);
     for (size_t i = 0; i < a->n_hosts; i++) {
         st_host_free(a->hosts[i]);
         free(a->labels[i]);

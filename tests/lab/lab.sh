@@ -62,6 +62,8 @@
 # Domains (tiny: type qemu, 64 MiB, 1 vcpu, no graphics, serial on a pty, virtio qcow2 disks):
 #   lab_domain_define URI NAME [--disk TARGET=FILE[:FMT]]... [--running|--shutoff]
 #                             define a persistent domain (and start it with --running).
+#   lab_domain_agent_channel URI NAME  add the guest agent's virtio channel to the (shut-off)
+#                             domain's definition; no agent ever answers on it (no OS).
 #   lab_domain_start URI NAME start and wait until libvirt reports it running.
 #   lab_domain_state URI NAME "running", "shut off", ...
 #   lab_domain_destroy URI NAME  destroy and wait until shut off; copes with the embed driver's
@@ -796,6 +798,15 @@ EOF
         return 1
     }
     [ "$state" = shutoff ] || lab_domain_start "$uri" "$name"
+}
+
+lab_domain_agent_channel() {
+    local xml=$LAB_TMP/xml/$2-agent.xml
+    lab__virsh_q "$1" dumpxml "$2" --inactive |
+        sed "s|</devices>|<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices>|" \
+            >"$xml" || return 1
+    lab_virsh "$1" define "$xml" >>"${LAB_LOG:-/dev/null}" 2>&1
+    lab__virsh_q "$1" dumpxml "$2" --inactive | grep -q "name='org.qemu.guest_agent.0'"
 }
 
 lab_domain_state() {

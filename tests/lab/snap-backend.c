@@ -12,9 +12,11 @@
  *   snap-backend URI managedsave-remove DOM
  *   snap-backend URI remove-files DOM FILE...
  *   snap-backend URI plan-create DOM NAME KIND   (prints the frontend's plan: refusals, hazards)
+ *   snap-backend URI plan-restore FILE   (the same, with the save file's header read by the host)
  *
- * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N max=CUR/END"
- * line per job it saw, and exits 0 when the result was ok (1 when failed, 2 on usage errors).
+ * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N mid=M
+ * max=CUR/END" line per job it saw (M: updates while it ran with 0 < cur < end), and exits 0 when
+ * the result was ok (1 when failed, 2 on usage errors).
  */
 #include "config.h"
 
@@ -33,7 +35,7 @@ typedef struct seen_job {
     int id;
     st_job_kind kind;
     st_job_phase phase;
-    unsigned updates;
+    unsigned updates, mid; /* mid: while running, part done (0 < cur < end) */
     uint64_t max_cur, max_end;
 } seen_job;
 
@@ -61,6 +63,8 @@ static void note_jobs(ctx *c, const st_job *jobs, size_t n)
         s->kind = jobs[i].kind;
         s->phase = jobs[i].phase;
         s->updates++;
+        if (!st_job_phase_final(jobs[i].phase) && jobs[i].cur > 0 && jobs[i].cur < jobs[i].end)
+            s->mid++;
         if (jobs[i].cur > s->max_cur && !st_job_phase_final(jobs[i].phase))
             s->max_cur = jobs[i].cur;
         if (jobs[i].end > s->max_end && !st_job_phase_final(jobs[i].phase))
@@ -68,7 +72,7 @@ static void note_jobs(ctx *c, const st_job *jobs, size_t n)
     }
 }
 
-/* Handles one message; returns it when it is the result of request `id` (caller frees). */
+/* Handles one message; returns it when it answers request `id` (caller frees). */
 static st_msg *handle(ctx *c, st_msg *m, int id)
 {
     if (m->kind == ST_MSG_HOST) {
@@ -77,7 +81,7 @@ static st_msg *handle(ctx *c, st_msg *m, int id)
         m->host = NULL;
     } else if (m->kind == ST_MSG_JOBS) {
         note_jobs(c, m->jobs, m->n_jobs);
-    } else if (m->kind == ST_MSG_RESULT && m->request_id == id) {
+    } else if ((m->kind == ST_MSG_RESULT || m->kind == ST_MSG_PLAN) && m->request_id == id) {
         return m;
     }
     st_msg_free(m);
@@ -124,6 +128,7 @@ static const st_domain *find_dom(ctx *c, const char *name)
 static void print_model(const st_domain *d)
 {
     printf("state %s\nmanagedsave %d\n", st_dom_state_name(d->state), d->managed_save);
+    printf("agent channel=%d connected=%d\n", d->has_agent, d->agent_connected);
     for (size_t i = 0; i < d->n_disks; i++)
         printf("disk %s %s\n", d->disks[i].target, d->disks[i].source ? d->disks[i].source : "-");
     for (size_t i = 0; i < d->n_snaps; i++) {
@@ -282,14 +287,37 @@ static int run_action(ctx *c, const char *cmd, int argc, char **argv)
     /* Late job updates (the final phase) come right after the result. */
     wait_model(c, 5);
     for (size_t i = 0; i < c->n_jobs; i++)
-        printf("job %s %s updates=%u max=%llu/%llu\n", st_job_kind_label(c->jobs[i].kind),
-               st_job_phase_label(c->jobs[i].phase), c->jobs[i].updates,
+        printf("job %s %s updates=%u mid=%u max=%llu/%llu\n", st_job_kind_label(c->jobs[i].kind),
+               st_job_phase_label(c->jobs[i].phase), c->jobs[i].updates, c->jobs[i].mid,
                (unsigned long long)c->jobs[i].max_cur, (unsigned long long)c->jobs[i].max_end);
     return ok ? 0 : 1;
 }
 
+/* The restore plan the frontend shows once the host has read the save file's header. */
+static int plan_restore(ctx *c, const char *path)
+{
+    st_request r = {0};
+    r.kind = ST_REQ_FACTS;
+    r.path = (char *)path;
+    st_msg *m = wait_result(c, st_backend_submit(c->b, 0, &r), 30);
+    if (!m || !m->facts) {
+        printf("no facts\n");
+        st_msg_free(m);
+        return 1;
+    }
+    printf("saved-domain %s\n", m->facts->saved_domain ? m->facts->saved_domain : "-");
+    st_snapplan *p =
+        st_snapplan_restore(c->host, path, m->facts->saved_domain, false, m->facts, 0, NULL, NULL);
+    print_plan(p);
+    st_snapplan_free(p);
+    st_msg_free(m);
+    return 0;
+}
+
 static int run(ctx *c, const char *cmd, int argc, char **argv)
 {
+    if (strcmp(cmd, "plan-restore") == 0 && argc >= 1)
+        return plan_restore(c, argv[0]);
     if (strcmp(cmd, "model") == 0 && argc >= 1) {
         const st_domain *d = find_dom(c, argv[0]);
         if (d)

@@ -14,4 +14,6 @@ sb() {
 fails() { ! "$@"; }
 snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
 exists() { [ -e "$1" ]; }
+# The internal snapshots qcow2 itself lists in FILE (read with -U: the domain may run).
+img_snaps() { qemu-img snapshot -l -U "$1" | awk 'NR > 2 { print $2 }' | tr '\n' ' '; }
 absent() { [ ! -e "$1" ]; }

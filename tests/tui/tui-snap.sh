@@ -35,6 +35,17 @@ lab__virsh_q "$URI" dumpxml tr --inactive |
         -e "s|<currentMemory unit='KiB'>[0-9]*</currentMemory>|<currentMemory unit='GiB'>16</currentMemory>|" \
         >"$LAB_TMP/tr.xml" && lab_virsh "$URI" define "$LAB_TMP/tr.xml" >>"$LAB_LOG" 2>&1
 lab_domain_start "$URI" tr || bail_out "start tr"
+# A guest agent channel with no agent behind it (no OS): quiesce must default to off.
+lab_chain --size 1G --patterns "$D" ta.qcow2 || bail_out "images"
+lab_domain_define "$URI" ta --disk "vda=$D/ta.qcow2" && lab_domain_agent_channel "$URI" ta &&
+    lab_domain_start "$URI" ta || bail_out "domain ta"
+# A revert libvirt 9.0 calls risky: to a snapshot without memory while a managed save exists.
+lab_chain --patterns "$D" tf.qcow2 || bail_out "images"
+lab_domain_define "$URI" tf --disk "vda=$D/tf.qcow2" || bail_out "domain tf"
+lab_virsh "$URI" snapshot-create-as tf f1 >>"$LAB_LOG" 2>&1
+lab_domain_start "$URI" tf && lab_io_write -d "$URI" tf vda 0xca 50M 64K &&
+    lab_virsh "$URI" managedsave tf >>"$LAB_LOG" 2>&1 || bail_out "domain tf"
+managed_save() { lab__virsh_q "$URI" dominfo "$1" | awk '/^Managed save:/ { print $3 }'; }
 
 snaps() { lab__virsh_q "$URI" snapshot-list "$1" --name | sed '/^$/d' | tr '\n' ' '; }
 # On a timeout the screen is the evidence: it goes into the failing test's diagnostics.
@@ -108,6 +119,9 @@ tui_keys d
 ok "d opens the delete plan" wait_for "Delete snapshot ui1 of tv"
 ok "the plan is refused" screen_has "This plan is refused (see above)"
 ok "and says why" screen_has "is not in the disk's chain"
+is "$(lab_disk_source "$URI" tv vda)" "$NEW" "the refused plan left vda where it was"
+ok "and the data as it was" \
+    eval 'lab_pattern_verify "$NEW" 1 && lab_pattern_verify "$D/tv_ui1.qcow2" 2'
 tui_keys 2
 ok "metadata only makes it possible" wait_for "Type yes and press Enter" 5
 type_yes
@@ -142,7 +156,10 @@ tui_keys Down Down Enter
 ok "Enter on the kind changes it" wait_for "external with memory (a system checkpoint)" 5
 tui_keys Enter
 ok "and again" wait_for "internal (disks and memory inside the qcow2 images)" 5
-tui_keys Up Up Enter
+tui_keys Down Space Space
+like "$(tui_screen)" "Disk vda +external +$D/tr_[0-9]{8}-[0-9]{6}\.qcow2" \
+    "a disk cycled from internal through no back to external gets the default overlay name"
+tui_keys Space Up Up Up Enter
 wait_for "Snapshot name" 5
 tui_keys C-u
 tui_type "i1"
@@ -151,6 +168,7 @@ ok "the internal snapshot's plan" wait_for "Snapshot i1 of tr"
 type_yes
 ok "the internal snapshot is taken" wait_for "snapshot i1 of tr taken" 60
 ok "write data after it" lab_io_write -d "$URI" tr vda 0xc9 50M 64K
+ok "the guest sees it before the revert" lab_io_verify -d "$URI" tr vda 0xc9 50M 64K
 select_row "i1" "Snapshot     i1"
 tui_keys r
 ok "the revert plan says what is lost" wait_for "everything written to the disks since i1"
@@ -159,7 +177,9 @@ ok "1 chooses the state afterwards" wait_for "state afterwards: running" 5
 type_yes
 ok "the domain is reverted" wait_for "tr reverted to snapshot i1" 60
 is "$(lab_domain_state "$URI" tr)" "running" "and runs"
-ok "the data written after the snapshot is gone" lab_pattern_verify -d "$URI" tr vda 1
+ok "the disk reads as at the snapshot" lab_pattern_verify -d "$URI" tr vda 1
+ok "the region written after the snapshot holds its old zeros again" \
+    lab_io_verify -d "$URI" tr vda 0x00 50M 64K
 
 select_row tr
 tui_keys s
@@ -205,6 +225,113 @@ type_yes
 ok "the restore completes" wait_for "tr restored from" 60
 is "$(lab_domain_state "$URI" tr)" "running" "the domain runs again"
 ok "its disk is intact" lab_pattern_verify -d "$URI" tr vda 1
+
+# ---- quiesce: a channel is not an agent ----
+select_row ta
+tui_keys s
+ok "the form opens for the domain with an agent channel" wait_for "New snapshot"
+like "$(tui_screen)" "Quiesce +no: no guest agent is connected \(none runs in the guest" \
+    "quiesce defaults to off and the form says why"
+tui_keys Down Down Down Enter
+ok "it cannot be switched on" wait_for "quiesce is off: no guest agent is connected" 5
+tui_keys Down Down Enter
+ok "the plan takes the snapshot without QUIESCE" \
+    wait_for "virDomainSnapshotCreateXML(ta, <domainsnapshot>, VALIDATE | ATOMIC | DISK_ONLY)"
+tui_keys Escape
+
+# ---- a memory snapshot, then its delete and the memory file libvirt leaves behind ----
+select_row ta
+tui_keys s
+wait_for "New snapshot"
+tui_keys Down Down Enter
+ok "the kind changes to a memory snapshot" wait_for "external with memory (a system checkpoint)" 5
+tui_keys Up Up Enter
+wait_for "Snapshot name" 5
+tui_keys C-u
+tui_type "m1"
+tui_keys Enter
+ok "the memory file is named after the snapshot" wait_for "$D/ta_m1.mem" 5
+tui_keys Down Down Down Down Down Down Enter
+ok "the memory snapshot's plan" wait_for "Snapshot m1 of ta"
+type_yes
+ok "the memory snapshot is taken" wait_for "snapshot m1 of ta taken" 60
+ok "its memory file exists" test -e "$D/ta_m1.mem"
+is "$(lab_disk_source "$URI" ta vda)" "$D/ta_m1.qcow2" "vda writes to the new overlay"
+# 768 MiB to merge: the delete takes long enough to hide its wait screen first.
+ok "write into the overlay" lab_io_write -d "$URI" ta vda 0xce 52M 64K 0xcf 128M 768M
+select_row "m1" "Snapshot     m1"
+tui_keys d
+ok "the delete plan opens" wait_for "Delete snapshot m1 of ta"
+ok "it lists the memory file libvirt will leave behind" screen_has "Files left behind"
+type_yes
+tui_keys Escape
+ok "Esc hides the wait screen while the delete runs" \
+    tui_wait_gone "Running… progress shows in the jobs panel." 5
+ok "when the delete is done, the removal of the memory file is offered all the same" \
+    wait_for "Remove files libvirt left behind" 60
+ok "naming the file" screen_has "remove $D/ta_m1.mem"
+is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" \
+    "the overlay was merged: vda is back on its image"
+ok "the memory file is still there until confirmed" test -e "$D/ta_m1.mem"
+type_yes
+ok "the file is removed" wait_for "removed 1 file" 30
+ok "and gone" test ! -e "$D/ta_m1.mem"
+ok "the guest reads its data, the merged writes included" \
+    eval 'lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K &&
+        lab_io_verify -d "$URI" ta vda 0xcf 128M 768M'
+
+# ---- restore from a typed path (a file this tool did not write) ----
+lab_virsh "$URI" save ta "$D/ta-typed.save" >>"$LAB_LOG" 2>&1
+is "$(lab_domain_state "$URI" ta)" "shut off" "virsh saved ta"
+tui_keys Escape R
+ok "R opens the list of save files" wait_for "Restore a domain from a save file"
+tui_keys End Enter
+ok "the last item asks for a path" wait_for "Save file (absolute path):" 5
+tui_type "$D/ta-typed.save"
+tui_keys Enter
+ok "the restore plan opens" wait_for "Restore from ta-typed.save"
+ok "the host read the domain's name from the file" \
+    wait_for "the domain ta is brought back from $D/ta-typed.save" 10
+type_yes
+ok "the restore completes" wait_for "ta restored from $D/ta-typed.save" 60
+is "$(lab_domain_state "$URI" ta)" "running" "ta runs again"
+ok "its disk is intact" \
+    eval 'lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K &&
+        lab_io_verify -d "$URI" ta vda 0xcf 128M 768M'
+
+# ---- a revert libvirt calls risky: refused, then confirmed a second time with FORCE ----
+ok "tf's write after f1 is in its image" lab_io_verify "$D/tf.qcow2" 0xca 50M 64K
+select_row "f1" "Snapshot     f1"
+tui_keys r
+ok "the revert plan opens" wait_for "Revert tf to snapshot f1"
+ok "it warns about the managed save image" \
+    screen_has "tf has a managed save image: libvirt refuses this revert without FORCE"
+type_yes
+ok "libvirt's refusal brings the plan back with FORCE" \
+    wait_for "virDomainRevertToSnapshot(f1, FORCE)" 30
+ok "with FORCE's warning" screen_has "FORCE: libvirt refused without it"
+ok "nothing was reverted yet" lab_io_verify "$D/tf.qcow2" 0xca 50M 64K
+type_yes
+ok "the forced revert is done" wait_for "tf reverted to snapshot f1" 30
+ok "the disk reads as at f1" \
+    eval 'lab_pattern_verify "$D/tf.qcow2" 1 && lab_io_verify "$D/tf.qcow2" 0x00 50M 64K'
+is "$(managed_save tf)" "yes" "libvirt kept the managed save image, as the plan warned"
+
+# ---- the revert plan removes the managed save image through its own plan ----
+select_row "f1" "Snapshot     f1"
+tui_keys r
+ok "the revert plan offers the removal" \
+    wait_for "2  remove the managed save image first (its own plan)"
+tui_keys 2
+ok "2 opens the removal plan" wait_for "Remove the managed save image of tf"
+type_yes
+ok "the managed save image is removed" wait_for "managed save image of tf removed" 30
+is "$(managed_save tf)" "no" "libvirt has no managed save image of tf"
+ok "the revert plan underneath is made again without it" \
+    tui_wait_gone "2  remove the managed save image first" 10
+ok "it is still open" screen_has "Revert tf to snapshot f1"
+unlike "$(tui_screen)" "tf has a managed save image" "and no longer warns about the image"
+tui_keys Escape
 
 tui_keys Escape q
 ok "q quits" wait_for "__EXITED__ 0" 10

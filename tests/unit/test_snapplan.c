@@ -280,6 +280,11 @@ START_TEST(default_diskspecs)
     ck_assert_ptr_null(ds[0].file);
     r = (st_request){.diskspecs = ds, .n_diskspecs = n};
     st_request_clear(&r);
+    /* A disk switched to external in the form gets the same name the defaults give. */
+    char *f = st_snap_default_overlay(d, "vdb", "s");
+    ck_assert_str_eq(f, IMG "vm_s_vdb.qcow2");
+    free(f);
+    ck_assert_ptr_null(st_snap_default_overlay(d, "vdz", "s"));
     st_host_free(h);
 }
 END_TEST
@@ -340,8 +345,67 @@ START_TEST(create_refusals)
     r = form(d, "q", ST_SNAP_KIND_DISK_ONLY);
     r.flags |= ST_F_QUIESCE;
     p = st_snapplan_create(h, d, &r, NULL, NULL);
-    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "no guest agent"));
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "no guest agent channel"));
+    ck_assert_ptr_nonnull(st_snap_quiesce_unavailable(d));
     st_snapplan_free(p);
+    /* A channel with nothing behind it: libvirt would fail "guest agent is not connected". */
+    d->has_agent = true;
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "vm cannot be quiesced: no guest agent is connected"));
+    ck_assert_ptr_nonnull(strstr(st_snap_quiesce_unavailable(d), "no guest agent is connected"));
+    st_snapplan_free(p);
+    r.flags &= ~ST_F_QUIESCE;
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(!p->refused);
+    ck_assert(!has_hazard(p, ST_HAZ_INFO, "quiesce would make"));
+    st_snapplan_free(p);
+    d->agent_connected = true;
+    ck_assert_ptr_null(st_snap_quiesce_unavailable(d));
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_hazard(p, ST_HAZ_INFO, "quiesce would make"));
+    st_snapplan_free(p);
+    r.flags |= ST_F_QUIESCE;
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(!p->refused);
+    st_snapplan_free(p);
+    d->state = ST_DOM_SHUTOFF;
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "vm cannot be quiesced: it is not running"));
+    st_snapplan_free(p);
+    st_request_clear(&r);
+    st_host_free(h);
+}
+END_TEST
+
+/* The flags the plan shows are the flags the worker passes: one function makes both. */
+START_TEST(create_flags_shown_are_used)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_RUNNING);
+    add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
+    st_request r = form(d, "i", ST_SNAP_KIND_INTERNAL);
+    ck_assert_uint_eq(st_snap_create_flags(&r), ST_SNAPF_VALIDATE);
+    st_snapplan *p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_line(p->calls, p->n_calls,
+                       "virDomainSnapshotCreateXML(vm, <domainsnapshot>, VALIDATE)"));
+    ck_assert(!has_line(p->calls, p->n_calls, "ATOMIC"));
+    st_snapplan_free(p);
+    st_request_clear(&r);
+    r = form(d, "m", ST_SNAP_KIND_MEMORY);
+    r.flags |= ST_F_LIVE;
+    ck_assert_uint_eq(st_snap_create_flags(&r),
+                      ST_SNAPF_VALIDATE | ST_SNAPF_ATOMIC | ST_SNAPF_LIVE);
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(has_line(p->calls, p->n_calls, "<domainsnapshot>, VALIDATE | ATOMIC | LIVE)"));
+    st_snapplan_free(p);
+    st_request_clear(&r);
+    r = form(d, "q", ST_SNAP_KIND_DISK_ONLY);
+    r.flags |= ST_F_QUIESCE;
+    ck_assert_uint_eq(st_snap_create_flags(&r),
+                      ST_SNAPF_VALIDATE | ST_SNAPF_ATOMIC | ST_SNAPF_DISK_ONLY | ST_SNAPF_QUIESCE);
+    char *t = st_snap_create_flags_text(st_snap_create_flags(&r));
+    ck_assert_str_eq(t, "VALIDATE | ATOMIC | DISK_ONLY | QUIESCE");
+    free(t);
     st_request_clear(&r);
     st_host_free(h);
 }
@@ -491,6 +555,15 @@ START_TEST(revert_external_refusals)
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "remote host"));
     st_snapplan_free(p);
     h->local = true;
+    /* A managed save image would bring the old overlay back on the next start. */
+    d->managed_save = true;
+    p = st_snapplan_revert(h, d, "s1", 0, 0);
+    ck_assert(p->refused);
+    ck_assert(!p->branching);
+    ck_assert_uint_eq(p->req.n_diskspecs, 0);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "remove the managed save first"));
+    st_snapplan_free(p);
+    d->managed_save = false;
     d->snaps[0].memory = true;
     p = st_snapplan_revert(h, d, "s1", 0, 0);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "memory state"));
@@ -521,7 +594,22 @@ START_TEST(revert_internal)
     ck_assert(has_line(p->calls, p->n_calls, "virDomainRevertToSnapshot(i1, PAUSED | FORCE)"));
     ck_assert(has_hazard(p, ST_HAZ_WARN, "FORCE"));
     ck_assert(has_line(p->lost, p->n_lost, "memory and device state"));
+    ck_assert(!has_hazard(p, ST_HAZ_WARN, "managed save image"));
     st_snapplan_free(p);
+    /* A snapshot without memory and a managed save image: FORCE keeps the stale image. */
+    d->state = ST_DOM_SHUTOFF;
+    d->managed_save = true;
+    p = st_snapplan_revert(h, d, "i1", 0, 0);
+    ck_assert(!p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_WARN, "vm has a managed save image: libvirt refuses"));
+    st_snapplan_free(p);
+    free(s->state);
+    s->state = xstrdup("running");
+    p = st_snapplan_revert(h, d, "i1", 0, 0);
+    ck_assert(!has_hazard(p, ST_HAZ_WARN, "managed save image"));
+    st_snapplan_free(p);
+    d->managed_save = false;
+    d->state = ST_DOM_RUNNING;
     /* The disk moved onto an overlay since: libvirt 9.0 refuses (and so do we, first). */
     free(d->disks[0].source);
     d->disks[0].source = xstrdup(IMG "vm_e.qcow2");
@@ -541,6 +629,39 @@ END_TEST
 
 /* ---- delete ---- */
 
+/* Internal snapshots go with their children, or the children alone. */
+START_TEST(delete_internal_children)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_RUNNING);
+    add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
+    const char *names[] = {"i1", "i2", "i3"};
+    for (size_t i = 0; i < 3; i++) {
+        st_snapshot *s = add_snap(d, names[i], i ? names[i - 1] : NULL, false);
+        snap_disk(s, "vda", "internal", NULL, IMG "vm.qcow2");
+    }
+    st_snapplan *p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN);
+    ck_assert(!p->refused);
+    ck_assert(has_line(p->lost, p->n_lost, "3 snapshots"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN_ONLY);
+    ck_assert(!p->refused);
+    ck_assert(has_line(p->lost, p->n_lost, "2 snapshots"));
+    st_snapplan_free(p);
+    /* An external root of children-only stays: only its (internal) children go. */
+    d->snaps[0].external = true;
+    free(d->snaps[0].disks[0].snapshot);
+    d->snaps[0].disks[0].snapshot = xstrdup("external");
+    p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN_ONLY);
+    ck_assert(!p->refused);
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "i1", ST_F_CHILDREN);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "i1 is external"));
+    st_snapplan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
 START_TEST(delete_rules)
 {
     st_host *h = host_new(true, 9000000);
@@ -555,13 +676,37 @@ START_TEST(delete_rules)
     d->state = ST_DOM_RUNNING;
     d->snaps[1].memory = true;
     d->snaps[1].memory_file = xstrdup(IMG "vm_s2.mem");
+    /* libvirt 9.0 refuses to delete external snapshots together with their children. */
     p = st_snapplan_delete(h, d, "s1", ST_F_CHILDREN);
+    ck_assert(p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "s1 is external: libvirt 9.0.0 deletes external"));
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "choose metadata only"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_CHILDREN_ONLY);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "s2 is external"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s2", ST_F_CHILDREN);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE, "s2 is external"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_CHILDREN | ST_F_METADATA_ONLY);
     ck_assert(!p->refused);
     ck_assert_uint_eq(p->n_left_files, 1);
     ck_assert_str_eq(p->left_files[0], IMG "vm_s2.mem");
-    ck_assert(has_line(p->calls, p->n_calls, "virDomainSnapshotDelete(s1, CHILDREN)"));
+    ck_assert(
+        has_line(p->calls, p->n_calls, "virDomainSnapshotDelete(s1, CHILDREN | METADATA_ONLY)"));
     ck_assert(has_line(p->lost, p->n_lost, "2 snapshots"));
+    st_snapplan_free(p);
+    /* One at a time works on a running domain, even for a snapshot with children. */
+    p = st_snapplan_delete(h, d, "s1", 0);
+    ck_assert(!p->refused);
     ck_assert(has_line(p->steps, p->n_steps, "block job"));
+    /* The disks merged by block jobs, one progress bar each. */
+    ck_assert_uint_eq(p->n_merges, 1);
+    ck_assert_str_eq(p->merges[0].target, "vda");
+    ck_assert_str_eq(p->merges[0].file, IMG "s1.qcow2");
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_METADATA_ONLY);
+    ck_assert_uint_eq(p->n_merges, 0);
     st_snapplan_free(p);
     p = st_snapplan_delete(h, d, "s2", ST_F_CHILDREN_ONLY);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "has no children"));
@@ -596,7 +741,7 @@ START_TEST(save_restore_plans)
     p = st_snapplan_save(h, d, IMG "vm.save", 0, exists_named, IMG "vm.save");
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "already exists"));
     st_snapplan_free(p);
-    p = st_snapplan_restore(h, IMG "vm.save", "vm", true, 0, NULL, NULL);
+    p = st_snapplan_restore(h, IMG "vm.save", "vm", true, NULL, 0, NULL, NULL);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "vm is running"));
     ck_assert(has_hazard(p, ST_HAZ_WARN, "restored before"));
     st_snapplan_free(p);
@@ -604,8 +749,23 @@ START_TEST(save_restore_plans)
     p = st_snapplan_save(h, d, IMG "x.save", 0, NULL, NULL);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "not running"));
     st_snapplan_free(p);
-    p = st_snapplan_restore(h, "relative.save", NULL, false, 0, NULL, NULL);
+    p = st_snapplan_restore(h, "relative.save", NULL, false, NULL, 0, NULL, NULL);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "absolute path"));
+    st_snapplan_free(p);
+    /* The file was saved on the image the disk used then; a snapshot moved the disk since. */
+    st_saved_disk sd = {"vda", IMG "vm.qcow2"};
+    st_facts saved = {.saved_domain = "vm", .saved_disks = &sd, .n_saved_disks = 1};
+    p = st_snapplan_restore(h, IMG "vm.save", "vm", false, &saved, 0, NULL, NULL);
+    ck_assert(!p->refused);
+    ck_assert(!has_hazard(p, ST_HAZ_WARN, "was saved on"));
+    st_snapplan_free(p);
+    free(d->disks[0].source);
+    d->disks[0].source = xstrdup(IMG "vm_s1.branch.qcow2");
+    p = st_snapplan_restore(h, IMG "vm.save", "vm", false, &saved, 0, NULL, NULL);
+    ck_assert(!p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_WARN,
+                         "vda was saved on " IMG "vm.qcow2, but the domain now names " IMG
+                         "vm_s1.branch.qcow2"));
     st_snapplan_free(p);
     p = st_snapplan_managedsave_remove(h, d);
     ck_assert(has_hazard(p, ST_HAZ_REFUSE, "no managed save image"));
@@ -660,11 +820,13 @@ static Suite *suite(void)
     tcase_add_test(tc, default_names);
     tcase_add_test(tc, default_diskspecs);
     tcase_add_test(tc, create_refusals);
+    tcase_add_test(tc, create_flags_shown_are_used);
     tcase_add_test(tc, create_disk_kinds);
     tcase_add_test(tc, create_mixing_warns);
     tcase_add_test(tc, revert_external_by_branching);
     tcase_add_test(tc, revert_external_refusals);
     tcase_add_test(tc, revert_internal);
+    tcase_add_test(tc, delete_internal_children);
     tcase_add_test(tc, delete_rules);
     tcase_add_test(tc, save_restore_plans);
     tcase_add_test(tc, savelist_add_load_mark);

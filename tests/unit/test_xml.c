@@ -92,6 +92,7 @@ START_TEST(domain_running_chain)
     ck_assert_str_eq(d.uuid, "aae6c721-4e16-4745-8d20-c4510bd6f157");
     ck_assert_int_eq(d.id, 1);
     ck_assert(d.has_agent);
+    ck_assert(!d.agent_connected); /* state='disconnected': no agent answers */
     ck_assert_uint_eq(d.n_disks, 3);
 
     const st_disk *vda = &d.disks[0];
@@ -270,6 +271,21 @@ START_TEST(domain_reparse_replaces)
     ck_assert(!d.has_agent);
     ck_assert_uint_eq(d.n_disks, 1);
     free(xml);
+    st_domain_clear(&d);
+}
+END_TEST
+
+/* Quiesce needs an agent that answers: only the live XML's state='connected' says so. */
+START_TEST(domain_agent_connected)
+{
+    const char *xml = "<domain type='kvm' id='3'><name>a</name><devices>"
+                      "<channel type='unix'><target type='virtio' "
+                      "name='org.qemu.guest_agent.0' state='connected'/></channel>"
+                      "</devices></domain>";
+    st_domain d = {0};
+    ck_assert_int_eq(st_xml_parse_domain(xml, &d, NULL), 0);
+    ck_assert(d.has_agent);
+    ck_assert(d.agent_connected);
     st_domain_clear(&d);
 }
 END_TEST
@@ -836,6 +852,7 @@ static Suite *xml_suite(void)
     tcase_add_test(tc, domain_bad_uuid_and_id);
     tcase_add_test(tc, domain_special_characters);
     tcase_add_test(tc, domain_reparse_replaces);
+    tcase_add_test(tc, domain_agent_connected);
     tcase_add_test(tc, domain_without_devices);
     suite_add_tcase(s, tc);
 
