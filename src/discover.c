@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,11 +50,18 @@ static bool param_index(const char *field, const char *prefix, size_t *idx, cons
     return true;
 }
 
-/* Adds what one stats record says to sd (a domain may have a state record and a block one). */
-static void parse_stats(const virDomainStatsRecord *rec, stat_dom *sd)
+/* A block.N size: an unsigned long long, or (another type, which a newer libvirt might send)
+ * nothing, rather than half of a union. */
+static void stat_size(const virTypedParameter *p, unsigned long long *out)
 {
-    for (int i = 0; i < rec->nparams; i++) {
-        const virTypedParameter *p = &rec->params[i];
+    if (p->type == VIR_TYPED_PARAM_ULLONG)
+        *out = p->value.ul;
+}
+
+void ds_parse_stats(const virTypedParameter *params, int nparams, stat_dom *sd)
+{
+    for (int i = 0; i < nparams; i++) {
+        const virTypedParameter *p = &params[i];
         if (strcmp(p->field, "block.count") == 0 && p->type == VIR_TYPED_PARAM_UINT) {
             free(sd->blocks);
             sd->have_blocks = true;
@@ -63,8 +71,8 @@ static void parse_stats(const virDomainStatsRecord *rec, stat_dom *sd)
                 sd->blocks[k].backing_index = -1;
         }
     }
-    for (int i = 0; i < rec->nparams; i++) {
-        const virTypedParameter *p = &rec->params[i];
+    for (int i = 0; i < nparams; i++) {
+        const virTypedParameter *p = &params[i];
         size_t k;
         const char *f;
         if (strcmp(p->field, "state.state") == 0)
@@ -77,14 +85,15 @@ static void parse_stats(const virDomainStatsRecord *rec, stat_dom *sd)
                 b->name = p->value.s;
             else if (strcmp(f, "path") == 0 && p->type == VIR_TYPED_PARAM_STRING)
                 b->path = p->value.s;
-            else if (strcmp(f, "backingIndex") == 0)
+            else if (strcmp(f, "backingIndex") == 0 && p->type == VIR_TYPED_PARAM_UINT &&
+                     p->value.ui <= INT_MAX)
                 b->backing_index = (int)p->value.ui;
             else if (strcmp(f, "allocation") == 0)
-                b->allocation = p->value.ul;
+                stat_size(p, &b->allocation);
             else if (strcmp(f, "capacity") == 0)
-                b->capacity = p->value.ul;
+                stat_size(p, &b->capacity);
             else if (strcmp(f, "physical") == 0)
-                b->physical = p->value.ul;
+                stat_size(p, &b->physical);
         }
     }
 }
@@ -123,8 +132,7 @@ static const st_layer *xml_layer_for(const st_disk *xd, const char *path, int ba
     return NULL;
 }
 
-/* Remote running domain: the chain as the bulk stats list it, formats from the XML. */
-static void chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd)
+void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd)
 {
     size_t n = 0;
     for (size_t k = 0; k < sd->n_blocks; k++)
@@ -356,7 +364,7 @@ static st_cached_chain *chain_for(st_worker *w, const st_disk *xd)
     return cc;
 }
 
-static void build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
+void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
 {
     ds_copy_disk_head(d, xd);
     switch (ds_chain_source(w, xd, dw->active)) {
@@ -374,7 +382,7 @@ static void build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd
         return;
     }
     case SRC_STATS:
-        chain_from_stats(d, xd, &dw->sd);
+        ds_chain_from_stats(d, xd, &dw->sd);
         return;
     case SRC_POOL:
         ds_remote_chain_copy(w, dw, d, xd);
@@ -560,7 +568,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
         dw->dom = p.recs[i]->dom;
         virDomainGetUUIDString(dw->dom, dw->uuid);
         dw->active = virDomainGetID(dw->dom) != (unsigned int)-1;
-        parse_stats(p.recs[i], &dw->sd);
+        ds_parse_stats(p.recs[i]->params, p.recs[i]->nparams, &dw->sd);
         st_hash_put(&byuuid, dw->uuid, dw);
     }
     /* The snapshot trees need nothing but the domains: a report lists them meanwhile. The
@@ -610,7 +618,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
                                    ? st_hash_get(&byuuid, uuid)
                                    : NULL;
                 if (dw)
-                    parse_stats(p.block_recs[i], &dw->sd);
+                    ds_parse_stats(p.block_recs[i]->params, p.block_recs[i]->nparams, &dw->sd);
             }
             if (p.n_block <= 0)
                 break;
@@ -641,7 +649,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
             d->n_disks = dw->cd->dom.n_disks;
             d->disks = d->n_disks ? xcalloc(d->n_disks, sizeof(st_disk)) : NULL;
             for (size_t k = 0; k < d->n_disks; k++)
-                build_disk(w, dw, &d->disks[k], &dw->cd->dom.disks[k]);
+                ds_build_disk(w, dw, &d->disks[k], &dw->cd->dom.disks[k]);
             load_branches(w, d, &dw->cd->dom);
         } else {
             d->error = dw->err; /* shown on the domain; its disks are unknown */

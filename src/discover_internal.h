@@ -96,6 +96,22 @@ struct snap_phase {
 typedef enum { SRC_NONE, SRC_LOCAL, SRC_LOCAL_RUNNING, SRC_STATS, SRC_XML, SRC_POOL } chain_src;
 chain_src ds_chain_source(const st_worker *w, const st_disk *xd, bool active);
 
+/*
+ * Adds what one stats record's parameters say to sd (a domain may have a state record and a
+ * block one): state.state, state.reason, block.count (capped at 4096 entries) and each block.N
+ * entry's name, path, backingIndex and sizes. Entries past block.count, indexes of a wrong type
+ * and sizes that are not unsigned long long are ignored.
+ */
+void ds_parse_stats(const virTypedParameter *params, int nparams, stat_dom *sd);
+/*
+ * A running domain's chain as the bulk stats list it: every block.N entry of the disk's target
+ * with a path, in the stats' order (top first), formats from the XML layer of the same path (else
+ * of the same backingIndex). Without such an entry, the XML's chain.
+ */
+void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd);
+/* One disk of the model from its XML, the refresh's stats and the worker's caches. */
+void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
+
 const stat_block *ds_top_stat(const stat_dom *sd, const char *target);
 void ds_copy_disk_head(st_disk *d, const st_disk *xd);
 
