@@ -354,6 +354,176 @@ START_TEST(model_local_running_without_headers)
 }
 END_TEST
 
+/* ---- remote shut-off chains ---- */
+
+/* A storage pool as the walk sees it: the volumes it holds, looked up by path. */
+typedef struct fake_pool {
+    const st_volinfo *vols;
+    size_t n;
+    size_t lookups;
+} fake_pool;
+
+static const st_volinfo *fake_lookup(void *ctx, const char *path)
+{
+    fake_pool *fp = ctx;
+    fp->lookups++;
+    for (size_t i = 0; i < fp->n; i++)
+        if (strcmp(fp->vols[i].path, path) == 0)
+            return &fp->vols[i];
+    return NULL;
+}
+
+/* The article's six images as a dir pool describes them (sizes as the lab's libvirtd gave). */
+static st_volinfo article_vol(size_t i)
+{
+    return (st_volinfo){.path = (char *)article[i],
+                        .format = "qcow2",
+                        .backing_path = i + 1 < 6 ? (char *)article[i + 1] : NULL,
+                        .backing_format = i + 1 < 6 ? "qcow2" : NULL,
+                        .capacity = 64ull << 20,
+                        .allocation = i == 5 ? 397312 : 462848,
+                        .physical = i == 5 ? 458752 : 524288};
+}
+
+/* The walk of the fixture's first disk (free with st_cached_remote_free). */
+static st_cached_remote *walk(const char *xml_fixture, fake_pool *fp)
+{
+    model m;
+    model_init(&m, false, xml_fixture);
+    st_cached_remote *cr = xcalloc(1, sizeof(*cr));
+    ds_walk_remote(&m.xd.disks[0], fake_lookup, fp, cr);
+    model_free(&m);
+    return cr;
+}
+
+static void check_paths(const st_cached_remote *cr, size_t n)
+{
+    ck_assert_uint_eq(cr->n, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_eq(cr->layers[i].path, article[i]);
+        ck_assert_str_eq(cr->layers[i].format, "qcow2");
+        ck_assert_int_eq(cr->layers[i].backing_index, -1);
+    }
+}
+
+START_TEST(inactive_xml_is_partial)
+{
+    /* What libvirt 9.0 leaves after external snapshots of a running domain: the layers they
+     * added, no empty <backingStore/>, and no centos.qcow2. */
+    model m;
+    model_init(&m, false, "article_inactive.xml");
+    const st_disk *xd = &m.xd.disks[0];
+    ck_assert_uint_eq(xd->n_chain, 5);
+    ck_assert(!xd->chain_complete);
+    ck_assert_int_eq(ds_chain_source(&m.w, xd, false), SRC_POOL);
+    /* The test driver's chains are all it has: taken as they are. */
+    free(m.w.hv_type);
+    m.w.hv_type = xstrdup("TEST");
+    ck_assert_int_eq(ds_chain_source(&m.w, xd, false), SRC_XML);
+    model_free(&m);
+}
+END_TEST
+
+START_TEST(walk_all_in_pool)
+{
+    st_volinfo vols[6];
+    for (size_t i = 0; i < 6; i++)
+        vols[i] = article_vol(i);
+    fake_pool fp = {vols, 6, 0};
+    st_cached_remote *cr = walk("article_inactive.xml", &fp);
+    check_paths(cr, 6);
+    ck_assert_ptr_null(cr->unknown);
+    ck_assert_uint_eq(cr->layers[5].allocation, 397312);
+    ck_assert_uint_eq(cr->layers[5].physical, 458752);
+    ck_assert_uint_eq(cr->layers[0].virtual_size, 64ull << 20);
+    ck_assert_str_eq(cr->layers[4].backing_name, article[5]);
+    ck_assert_ptr_null(cr->layers[5].backing_name);
+    st_cached_remote_free(cr);
+}
+END_TEST
+
+START_TEST(walk_no_pool_keeps_xml)
+{
+    fake_pool fp = {NULL, 0, 0};
+    st_cached_remote *cr = walk("article_inactive.xml", &fp);
+    /* Never a silently shorter chain: what the XML knows, and the rest said to be unknown. */
+    check_paths(cr, 5);
+    ck_assert_ptr_nonnull(cr->unknown);
+    ck_assert_ptr_nonnull(strstr(cr->unknown, "not in a storage pool"));
+    ck_assert_uint_eq(fp.lookups, 5);
+    ck_assert_uint_eq(cr->layers[0].virtual_size, 0); /* sizes: from the statistics, later */
+    st_cached_remote_free(cr);
+}
+END_TEST
+
+START_TEST(walk_pool_gap_goes_on)
+{
+    /* test2_nmap.qcow2 lives outside the pools: the XML names it and what is below; the pools
+     * hold those again, down to the base the XML does not know. */
+    st_volinfo vols[5];
+    size_t n = 0;
+    for (size_t i = 0; i < 6; i++)
+        if (i != 2)
+            vols[n++] = article_vol(i);
+    fake_pool fp = {vols, n, 0};
+    st_cached_remote *cr = walk("article_inactive.xml", &fp);
+    check_paths(cr, 6);
+    ck_assert_ptr_null(cr->unknown);
+    ck_assert_uint_eq(cr->layers[2].virtual_size, 0);
+    ck_assert_uint_eq(cr->layers[3].virtual_size, 64ull << 20);
+    st_cached_remote_free(cr);
+}
+END_TEST
+
+START_TEST(walk_backing_nobody_knows)
+{
+    /* The pool holds the top only, and its backing file is neither in a pool nor in the XML. */
+    st_volinfo top = article_vol(0);
+    top.backing_path = "/srv/elsewhere/base.raw";
+    top.backing_format = "raw";
+    fake_pool fp = {&top, 1, 0};
+    st_cached_remote *cr = walk("article_inactive.xml", &fp);
+    ck_assert_uint_eq(cr->n, 2);
+    ck_assert_str_eq(cr->layers[1].path, "/srv/elsewhere/base.raw");
+    ck_assert_str_eq(cr->layers[1].format, "raw"); /* as the overlay declares it */
+    ck_assert_ptr_nonnull(cr->unknown);
+    st_cached_remote_free(cr);
+}
+END_TEST
+
+START_TEST(model_remote_shutoff_article)
+{
+    /* The whole path of a refresh: the walk cached, then the disk built with the shut-off
+     * statistics' sizes for the layers no pool holds. */
+    model m;
+    model_init(&m, false, "article_inactive.xml");
+    ck_assert(!m.dw.active);
+    params ps;
+    load_stats(&ps, "article_shutoff.stats");
+    parse_into(&ps, &m.dw.sd);
+    ck_assert_int_eq(m.dw.sd.state, ST_DOM_SHUTOFF);
+    snprintf(m.dw.uuid, sizeof(m.dw.uuid), "%s", m.xd.uuid);
+    fake_pool fp = {NULL, 0, 0};
+    st_cached_remote *cr = xcalloc(1, sizeof(*cr));
+    ds_walk_remote(&m.xd.disks[0], fake_lookup, &fp, cr);
+    char *key = ds_remote_key(&m.dw, &m.xd.disks[0]);
+    st_hash_put(&m.w.cache.remote, key, cr);
+    free(key);
+    model_build(&m);
+    const st_disk *d = &m.disks[0];
+    ck_assert_uint_eq(d->n_chain, 5);
+    ck_assert_ptr_nonnull(d->chain_unknown);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_str_eq(d->chain[i].path, article[i]);
+        ck_assert_uint_eq(d->chain[i].virtual_size, 64ull << 20);
+        ck_assert_uint_eq(d->chain[i].allocation, 462848); /* st_blocks * 512 of the file */
+        ck_assert_uint_eq(d->chain[i].physical, 524288);
+    }
+    model_free(&m);
+    free(ps.text);
+}
+END_TEST
+
 static Suite *discover_suite(void)
 {
     Suite *s = suite_create("discover");
@@ -366,6 +536,12 @@ static Suite *discover_suite(void)
     TCase *tm = tcase_create("model");
     tcase_add_test(tm, model_remote_running_article);
     tcase_add_test(tm, model_local_running_without_headers);
+    tcase_add_test(tm, inactive_xml_is_partial);
+    tcase_add_test(tm, walk_all_in_pool);
+    tcase_add_test(tm, walk_no_pool_keeps_xml);
+    tcase_add_test(tm, walk_pool_gap_goes_on);
+    tcase_add_test(tm, walk_backing_nobody_knows);
+    tcase_add_test(tm, model_remote_shutoff_article);
     suite_add_tcase(s, tm);
     return s;
 }

@@ -544,6 +544,7 @@ START_TEST(volume_with_backing)
     ck_assert_str_eq(v.format, "qcow2");
     ck_assert_uint_eq(v.capacity, 67108864);
     ck_assert_uint_eq(v.allocation, 200704);
+    ck_assert_uint_eq(v.physical, 196656);
     ck_assert_str_eq(v.backing_path, IMG "base.qcow2");
     ck_assert_str_eq(v.backing_format, "qcow2");
     free(xml);
@@ -554,6 +555,7 @@ START_TEST(volume_with_backing)
     ck_assert_str_eq(v.format, "raw");
     ck_assert_uint_eq(v.capacity, 20ULL << 30);
     ck_assert_uint_eq(v.allocation, 3000);
+    ck_assert_uint_eq(v.physical, 0); /* none in the XML */
     ck_assert_ptr_null(v.backing_path);
     ck_assert_ptr_null(v.backing_format);
     free(xml);
