@@ -133,6 +133,18 @@ static const st_layer *xml_layer_for(const st_disk *xd, const char *path, int ba
     return NULL;
 }
 
+/*
+ * What a layer of a running domain occupies on the host, from the statistics: for a file, QEMU's
+ * actual-size (its allocated blocks, as du and qemu-img info report, and as headers read here
+ * and pool volumes give for any domain), which libvirt calls physical; libvirt's allocation is
+ * QEMU's highest written offset, the only figure for a block device.
+ */
+static uint64_t running_allocation(const stat_block *sb)
+{
+    bool blockdev = sb->path && strncmp(sb->path, "/dev/", 5) == 0;
+    return blockdev ? sb->allocation : sb->physical;
+}
+
 void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd)
 {
     size_t n = 0;
@@ -156,18 +168,18 @@ void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd)
         l->format = xstrdup0(xl ? xl->format : NULL);
         l->backing_index = sb->backing_index;
         l->virtual_size = sb->capacity;
-        l->allocation = sb->allocation;
-        l->physical = sb->physical;
+        l->allocation = running_allocation(sb);
+        /* The file's size is not among a running domain's statistics. */
     }
 }
 
 /*
  * Running domain on this machine: the chain as the live XML records it (paths, formats, libvirt's
  * indexes), with sizes, raw backing names (for RELATIVE) and file identities from the headers,
- * matched by path. Sizes thus mean the same as for a shut-off domain: allocation is what the file
- * occupies (du, qemu-img's actual-size), not QEMU's highest written offset, which libvirt's block
- * statistics call allocation and which only the running QEMU knows. A block device has no such
- * size on this side; there the statistics' figure is used when this refresh asked for them.
+ * matched by path. Sizes thus mean the same as for a shut-off domain and on a remote host:
+ * allocation is what the file occupies (du, qemu-img's actual-size). Where no header was read (a
+ * block device, a file not read yet), the statistics' figure is used when this refresh asked for
+ * them (running_allocation).
  */
 static void chain_from_xml_and_headers(st_disk *d, const st_disk *xd, const st_layer *local,
                                        size_t n_local, const stat_dom *sd)
@@ -194,7 +206,7 @@ static void chain_from_xml_and_headers(st_disk *d, const st_disk *xd, const st_l
         }
         for (size_t k = 0; !l->allocation && k < sd->n_blocks; k++)
             if (streq0(sd->blocks[k].path, l->path))
-                l->allocation = sd->blocks[k].allocation;
+                l->allocation = running_allocation(&sd->blocks[k]);
     }
 }
 

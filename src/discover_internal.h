@@ -109,7 +109,8 @@ void ds_parse_stats(const virTypedParameter *params, int nparams, stat_dom *sd);
 /*
  * A running domain's chain as the bulk stats list it: every block.N entry of the disk's target
  * with a path, in the stats' order (top first), formats from the XML layer of the same path (else
- * of the same backingIndex). Without such an entry, the XML's chain.
+ * of the same backingIndex), allocation what each file occupies (libvirt's physical; for a block
+ * device libvirt's allocation), physical 0 (not known). Without such an entry, the XML's chain.
  */
 void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd);
 /* One disk of the model from its XML, the refresh's stats and the worker's caches. */

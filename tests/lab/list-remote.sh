@@ -1,6 +1,7 @@
 #!/bin/bash
 # --json and --list of a remote host (the lab's libvirtd over TCP, which virt-snaptree treats as
-# another machine) for the article's test2 after it ran: external snapshots taken while running,
+# another machine) for the article's test2 while it runs (sizes must mean what they mean on
+# this machine), and after it ran: external snapshots taken while running,
 # then destroyed. libvirt's inactive XML then holds a partial chain (the snapshots' layers,
 # without the image the domain was defined on and without an end marker). With the images in a
 # storage pool the chain must be exact; without one it must say that it is not known below the
@@ -9,21 +10,31 @@
 BIN=${top_builddir:-.}/ui/virt-snaptree
 lab_init
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 14
+plan 16
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 uri=$(LAB_DAEMON_TCP_PORT=$port lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
 turi="qemu+tcp://127.0.0.1:$port/system"
 I=$LAB_TMP/run
 lab_article_chain "$uri" "$I" running || bail_out "running article chain"
-lab_domain_destroy "$uri" test2 || bail_out "destroy"
 
 files="test2_lsof.qcow2 test2_net-tools.qcow2 test2_nmap.qcow2 test2_test.qcow2 test2.qcow2 centos.qcow2"
-qi=$(qemu-img info -U --backing-chain --output=json "$I/test2_lsof.qcow2")
 # The first N layers of the real chain as "path format virtual allocation" lines.
 want_layers() { jq -r --argjson n "$1" '.[:$n][] | "\(.filename) \(.format) \(."virtual-size") \(."actual-size")"' <<<"$qi"; }
 got_layers() { jq -r "$1"' | .disks[0].chain[] | "\(.path) \(.format) \(.virtual_size) \(.allocation)"' <<<"$2"; }
 dom='.hosts[0].domains[] | select(.name=="test2")'
+
+# Running: the remote chain comes from the block statistics, the local one from the headers;
+# allocation must mean the same on both (what each file occupies), not QEMU's highest offset.
+qi=$(qemu-img info -U --backing-chain --output=json "$I/test2_lsof.qcow2")
+json=$("$BIN" -c "$turi" --json)
+is "$(got_layers "$dom" "$json")" "$(want_layers 6)" \
+    "running, remote: the whole chain with formats, virtual sizes and allocations as qemu-img says"
+is "$(got_layers "$dom" "$json")" "$(got_layers "$dom" "$("$BIN" -c "$uri" --json)")" \
+    "running: the remote view agrees with the local one"
+
+lab_domain_destroy "$uri" test2 || bail_out "destroy"
+qi=$(qemu-img info -U --backing-chain --output=json "$I/test2_lsof.qcow2")
 
 is "$(lab_virsh "$uri" dumpxml --inactive test2 | grep -c '<backingStore/>')" 0 \
     "libvirt's inactive XML leaves the chain unterminated (the case under test)"

@@ -211,10 +211,36 @@ START_TEST(model_remote_running_article)
         /* The stats' id and the live XML's index name the same layer. */
         ck_assert_int_eq(l->backing_index, m.xd.disks[0].chain[i].backing_index);
         ck_assert_uint_eq(l->virtual_size, 64ull << 20);
+        /* What the file occupies, as qemu-img and the local path say: libvirt's "physical" of a
+         * running domain (QEMU's actual-size), not its "allocation" (the highest offset written,
+         * 524288 here). The file's own size is not known. */
+        ck_assert_uint_eq(l->allocation, i == 5 ? 397312 : 462848);
+        ck_assert_uint_eq(l->physical, 0);
         ck_assert_ptr_null(l->broken);
     }
     model_free(&m);
     free(ps.text);
+}
+END_TEST
+
+START_TEST(stats_block_device_allocation)
+{
+    /* A block device has no allocated-blocks figure: the highest offset QEMU wrote is the one. */
+    params ps = {.n = 0};
+    put_uint(&ps, "block.count", 1);
+    put_str(&ps, "block.0.name", "vda");
+    put_str(&ps, "block.0.path", "/dev/vg0/guest");
+    put_ull(&ps, "block.0.allocation", 7 << 20);
+    put_ull(&ps, "block.0.physical", 0);
+    stat_dom sd = {0};
+    parse_into(&ps, &sd);
+    st_disk xd = {.target = "vda"}, d = {.target = "vda"};
+    ds_chain_from_stats(&d, &xd, &sd);
+    ck_assert_uint_eq(d.n_chain, 1);
+    ck_assert_uint_eq(d.chain[0].allocation, 7 << 20);
+    st_layer_clear(&d.chain[0]);
+    free(d.chain);
+    free(sd.blocks);
 }
 END_TEST
 
@@ -348,6 +374,7 @@ START_TEST(model_local_running_without_headers)
         ck_assert_str_eq(d->chain[i].path, article[i]);
         ck_assert_int_eq(d->chain[i].backing_index, ids[i]);
         ck_assert_str_eq(d->chain[i].format, "qcow2");
+        ck_assert_uint_eq(d->chain[i].allocation, i == 5 ? 397312 : 462848);
     }
     model_free(&m);
     free(ps.text);
@@ -532,6 +559,7 @@ static Suite *discover_suite(void)
     tcase_add_test(tc, stats_interleaved_disks);
     tcase_add_test(tc, stats_missing_path);
     tcase_add_test(tc, stats_absurd_values);
+    tcase_add_test(tc, stats_block_device_allocation);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("model");
     tcase_add_test(tm, model_remote_running_article);
