@@ -567,9 +567,11 @@ START_TEST(test_name_with_nul)
 }
 END_TEST
 
-/* ---- names that are not clean text pass through byte-exact ---- */
-
-static void check_odd_name(const char *name)
+/*
+ * Names that are not clean text pass through byte-exact. One that is not UTF-8 is also marked
+ * broken (libvirt cannot name it), and the walk still goes on below it.
+ */
+static void check_odd_name(const char *name, bool utf8)
 {
     uint8_t buf[512];
     craft c = {.version = 3, .vsize = MiB, .bname = name, .bfmt = "qcow2"};
@@ -579,16 +581,25 @@ static void check_odd_name(const char *name)
     ck_assert_mem_eq(info.backing_name, name, strlen(name) + 1);
     st_image_info_clear(&info);
 
-    free(mk_qcow2(name, "4M", NULL, NULL));
+    free(mk_qcow2("base.qcow2", "4M", NULL, NULL));
+    free(mk_qcow2(name, "4M", "base.qcow2", "qcow2"));
     char *top = mk_qcow2("top.qcow2", "4M", name, "qcow2");
     char *want = in_dir(name);
     st_layer *l;
     size_t nl = st_chain_read_local(top, "qcow2", &l);
-    ck_assert_uint_eq(nl, 2);
+    ck_assert_uint_eq(nl, 3);
+    ck_assert_ptr_null(l[0].broken);
     ck_assert_mem_eq(l[0].backing_name, name, strlen(name) + 1);
     ck_assert_mem_eq(l[1].path, want, strlen(want) + 1);
-    ck_assert_ptr_null(l[1].broken);
     ck_assert_str_eq(l[1].format, "qcow2");
+    ck_assert_uint_eq(l[1].virtual_size, 4 * MiB);
+    if (utf8)
+        ck_assert_ptr_null(l[1].broken);
+    else
+        ck_assert_str_eq(l[1].broken, "name is not valid UTF-8: libvirt cannot address this file "
+                                      "(it cannot start the domain either)");
+    ck_assert_str_eq(st_basename(l[2].path), "base.qcow2");
+    ck_assert_ptr_null(l[2].broken);
     free_chain(l, nl);
     free(want);
     free(top);
@@ -596,13 +607,18 @@ static void check_odd_name(const char *name)
 
 START_TEST(test_non_utf8_name)
 {
-    check_odd_name("\xff\xfe.qcow2");
+    check_odd_name("\xff\xfe.qcow2", false);
+    /* Strict UTF-8: an overlong '/' and a lone surrogate are no UTF-8 either. */
+    check_odd_name("o\xc0\xafx.qcow2", false);
+    check_odd_name("s\xed\xa0\x80.qcow2", false);
 }
 END_TEST
 
 START_TEST(test_escape_name)
 {
-    check_odd_name("\x1b[31mred.qcow2");
+    /* Valid UTF-8 that no terminal may see raw: libvirt names it (QMP escapes it), not broken. */
+    check_odd_name("\x1b[31mred.qcow2", true);
+    check_odd_name("测试-base.qcow2", true);
 }
 END_TEST
 
