@@ -144,12 +144,9 @@ lab_virsh "$euri" start odd >/dev/null 2>&1
 is "$(lab_domain_state "$euri" odd)" "shut off" "libvirt itself cannot start a domain whose chain holds it"
 
 bad="qemu+unix:///system?socket=$LAB_TMP/nowhere/sock"
-err=$("$BIN" -c "$bad" --list 2>&1 >/dev/null)
-rc=$?
-ok "an unreachable host exits non-zero" test "$rc" -ne 0
-like "$err" "^virt-snaptree: cannot connect to qemu\\+unix:///system\\?socket=$LAB_TMP/nowhere/sock: " \
-    "with one clear line naming the host"
-is "$(printf '%s\n' "$err" | wc -l)" 1 "and only one line"
+fails_one_line "an unreachable host" \
+    "^virt-snaptree: cannot connect to qemu\\+unix:///system\\?socket=$LAB_TMP/nowhere/sock: " \
+    "$BIN" -c "$bad" --list
 bj=$("$BIN" -c "$uri" -c "$bad" --json 2>/dev/null)
 is "$(jq -r '[.hosts[].reachable] | map(tostring) | join(",")' <<<"$bj")" "true,false" \
     "--json still lists the good host and marks the bad one unreachable"
