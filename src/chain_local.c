@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "model.h"
 #include "qcow2.h"
+#include "text.h"
 #include "util.h"
 
 /* The walk so far: the layers built and the identity of every image opened. */
@@ -151,6 +153,19 @@ static bool add_backing(walk *w)
     return true;
 }
 
+/*
+ * libvirt's XML and QMP are UTF-8 only: libvirt 9.0 cannot name such a file in a domain or a
+ * block job, and fails to start a domain whose chain holds one ("failed to convert virJSONValue
+ * to yajl data"). The layer is read all the same (what is below it too), but nothing may be
+ * planned through it.
+ */
+static void check_name(st_layer *l)
+{
+    if (!l->broken && l->path && !st_utf8_valid(l->path))
+        l->broken = xstrdup(_("name is not valid UTF-8: libvirt cannot address this file "
+                              "(it cannot start the domain either)"));
+}
+
 size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
 {
     walk w = {0};
@@ -159,7 +174,9 @@ size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
         /* A lower layer's format is what its overlay's header declares, else probed. */
         bool lower = w.n > 1;
         const char *hint = lower ? w.layers[w.n - 2].backing_fmt : fmt;
-        if (!read_layer(&w, &w.layers[w.n - 1], hint, lower) || !add_backing(&w))
+        bool more = read_layer(&w, &w.layers[w.n - 1], hint, lower);
+        check_name(&w.layers[w.n - 1]);
+        if (!more || !add_backing(&w))
             break;
     }
     free(w.seen);

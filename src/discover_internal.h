@@ -10,6 +10,7 @@
 
 #include "cache.h"
 #include "worker.h"
+#include "xmlutil.h"
 
 enum { ST_SNAP_RELIST_EVERY = 5, ST_REMOTE_REWALK_EVERY = 5 };
 
@@ -95,6 +96,25 @@ struct snap_phase {
 /* Where a disk's chain comes from in this refresh. */
 typedef enum { SRC_NONE, SRC_LOCAL, SRC_LOCAL_RUNNING, SRC_STATS, SRC_XML, SRC_POOL } chain_src;
 chain_src ds_chain_source(const st_worker *w, const st_disk *xd, bool active);
+/* The host is libvirt's test driver (test:///…), whose images do not exist. */
+bool ds_test_driver(const st_worker *w);
+
+/*
+ * Adds what one stats record's parameters say to sd (a domain may have a state record and a
+ * block one): state.state, state.reason, block.count (capped at 4096 entries) and each block.N
+ * entry's name, path, backingIndex and sizes. Entries past block.count, indexes of a wrong type
+ * and sizes that are not unsigned long long are ignored.
+ */
+void ds_parse_stats(const virTypedParameter *params, int nparams, stat_dom *sd);
+/*
+ * A running domain's chain as the bulk stats list it: every block.N entry of the disk's target
+ * with a path, in the stats' order (top first), formats from the XML layer of the same path (else
+ * of the same backingIndex), allocation what each file occupies (libvirt's physical; for a block
+ * device libvirt's allocation), physical 0 (not known). Without such an entry, the XML's chain.
+ */
+void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd);
+/* One disk of the model from its XML, the refresh's stats and the worker's caches. */
+void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
 
 const stat_block *ds_top_stat(const stat_dom *sd, const char *target);
 void ds_copy_disk_head(st_disk *d, const st_disk *xd);
@@ -103,9 +123,28 @@ void ds_copy_disk_head(st_disk *d, const st_disk *xd);
 snap_phase *ds_snap_start(st_worker *w, st_refresh *r);
 size_t ds_snap_join(st_worker *w, snap_phase *sp);
 
+/*
+ * A remote shut-off disk's chain, walked from its top: each image a storage pool holds gives its
+ * sizes and its backing file from the volume XML (look returns NULL for a path no pool holds).
+ * Where no pool holds an image, the domain XML's layers from that image down are kept, and the
+ * walk goes on with the pools below them; where neither knows more, the last layer is kept with
+ * the format its overlay declared and cr->unknown says why the chain below is not known (unless
+ * the XML ends the chain there with an empty <backingStore/>). Fills cr->layers, cr->n and
+ * cr->unknown.
+ */
+typedef const st_volinfo *(*ds_vol_lookup)(void *ctx, const char *path);
+void ds_walk_remote(const st_disk *xd, ds_vol_lookup look, void *ctx, st_cached_remote *cr);
+/* The key of a remote shut-off disk's walked chain in the cache (st_cache.remote). */
+char *ds_remote_key(const dom_work *dw, const st_disk *xd);
 /* Walks the remote shut-off chains the cache does not hold (or holds for too long). */
 void ds_pool_chains(st_worker *w, st_refresh *r);
-/* A remote shut-off disk's chain from the cache. */
+/*
+ * Layers of a shut-off disk without sizes get those the statistics give for the same path: for a
+ * shut-off domain libvirt lists the layers its XML knows, with allocation what the file occupies
+ * and physical its size (a running domain's statistics mean other things by those names).
+ */
+void ds_sizes_from_stats(st_disk *d, const stat_dom *sd);
+/* A remote shut-off disk's chain from the cache; layers no pool holds get the statistics' sizes. */
 void ds_remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
 
 #endif

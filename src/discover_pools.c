@@ -132,63 +132,105 @@ static const st_volinfo *pool_volume(pool_ctx *pc, const char *path)
     return vi->path ? vi : NULL;
 }
 
+static st_layer *walk_add(st_cached_remote *cr, size_t *cap, const char *path, const char *fmt)
+{
+    xgrow((void **)&cr->layers, cap, cr->n + 1, sizeof(st_layer));
+    st_layer *l = &cr->layers[cr->n++];
+    memset(l, 0, sizeof(*l));
+    l->path = xstrdup(path);
+    l->format = xstrdup0(fmt);
+    l->backing_index = -1;
+    return l;
+}
+
+/* The index of `path` in the XML's chain, compared lexically; -1 when the XML does not name it. */
+static ssize_t xml_index(const st_disk *xd, const char *path)
+{
+    char *want = st_path_lexical(path);
+    ssize_t found = -1;
+    for (size_t i = 0; found < 0 && i < xd->n_chain; i++) {
+        char *have = xd->chain[i].path ? st_path_lexical(xd->chain[i].path) : NULL;
+        if (have && strcmp(have, want) == 0)
+            found = (ssize_t)i;
+        free(have);
+    }
+    free(want);
+    return found;
+}
+
+void ds_walk_remote(const st_disk *xd, ds_vol_lookup look, void *ctx, st_cached_remote *cr)
+{
+    size_t cap = 0;
+    const char *path = xd->source, *fmt = xd->format;
+    while (path && cr->n < ST_CHAIN_MAX_DEPTH) {
+        const st_volinfo *vi = look(ctx, path);
+        if (vi) {
+            st_layer *l = walk_add(cr, &cap, path, vi->format ? vi->format : fmt);
+            l->virtual_size = vi->capacity;
+            l->allocation = vi->allocation;
+            l->physical = vi->physical;
+            l->backing_name = xstrdup0(vi->backing_path);
+            path = vi->backing_path;
+            fmt = vi->backing_format;
+            continue;
+        }
+        /* No pool holds it: what the XML says about it and below is all there is (sizes come
+         * from the statistics when the model is built). */
+        ssize_t k = xml_index(xd, path);
+        const st_layer *xl = k >= 0 ? &xd->chain[k] : NULL;
+        walk_add(cr, &cap, path, xl && xl->format ? xl->format : fmt);
+        if (!xl || (size_t)k + 1 == xd->n_chain) {
+            if (!xl || !xd->chain_complete)
+                cr->unknown =
+                    xstrdup(_("remote host and the image is not in a storage pool: the "
+                              "chain below it is not known while the domain is shut off"));
+            return;
+        }
+        path = xd->chain[k + 1].path;
+        fmt = xd->chain[k + 1].format;
+    }
+}
+
+static const st_volinfo *pool_lookup(void *ctx, const char *path)
+{
+    return pool_volume(ctx, path);
+}
+
 /* Walks one remote shut-off disk's chain (a task). */
 static void pool_task(void *ctx, size_t i)
 {
     pool_ctx *pc = ctx;
     pool_job *j = &pc->jobs[i];
-    const st_disk *d = j->disk;
     st_cached_remote *cr = xcalloc(1, sizeof(*cr));
     cr->refresh = pc->w->refreshes;
-    char *path = xstrdup0(d->source);
-    char *fmt = xstrdup0(d->format);
-    size_t cap = 0;
-    while (path && cr->n < ST_CHAIN_MAX_DEPTH) {
-        const st_volinfo *vi = pool_volume(pc, path);
-        if (!vi) {
-            if (cr->n == 0) {
-                xgrow((void **)&cr->layers, &cap, 1, sizeof(st_layer));
-                st_layer *l = &cr->layers[cr->n++];
-                memset(l, 0, sizeof(*l));
-                l->path = path;
-                l->format = fmt;
-                l->backing_index = -1; /* sizes: from the statistics, when copied */
-                path = fmt = NULL;
-            }
-            cr->unknown = xstrdup(_("remote host and the image is not in a storage pool: the "
-                                    "chain below it is not known while the domain is shut off"));
-            break;
-        }
-        xgrow((void **)&cr->layers, &cap, cr->n + 1, sizeof(st_layer));
-        st_layer *l = &cr->layers[cr->n++];
-        memset(l, 0, sizeof(*l));
-        l->path = path;
-        l->format = vi->format ? xstrdup(vi->format) : fmt;
-        if (vi->format)
-            free(fmt);
-        l->backing_index = -1;
-        l->virtual_size = vi->capacity;
-        l->allocation = vi->allocation;
-        l->backing_name = xstrdup0(vi->backing_path);
-        path = xstrdup0(vi->backing_path);
-        fmt = xstrdup0(vi->backing_format);
-    }
-    free(path);
-    free(fmt);
+    ds_walk_remote(j->disk, pool_lookup, pc, cr);
     j->fresh = cr;
 }
 
-static char *remote_key(const dom_work *dw, const st_disk *xd)
+char *ds_remote_key(const dom_work *dw, const st_disk *xd)
 {
     return xasprintf("%s\n%s\n%s\n%s", dw->uuid, xd->target ? xd->target : "",
                      xd->format ? xd->format : "", xd->source);
 }
 
-/* A remote shut-off disk's chain from the cache; a top the pools do not hold gets the sizes the
- * statistics give. */
+void ds_sizes_from_stats(st_disk *d, const stat_dom *sd)
+{
+    for (size_t i = 0; i < d->n_chain; i++) {
+        st_layer *l = &d->chain[i];
+        for (size_t k = 0; !l->virtual_size && !l->allocation && k < sd->n_blocks; k++) {
+            const stat_block *sb = &sd->blocks[k];
+            if (!streq0(sb->name, d->target) || !streq0(sb->path, l->path))
+                continue;
+            l->virtual_size = sb->capacity;
+            l->allocation = sb->allocation;
+            l->physical = sb->physical;
+        }
+    }
+}
+
 void ds_remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
 {
-    char *key = remote_key(dw, xd);
+    char *key = ds_remote_key(dw, xd);
     const st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
     free(key);
     if (!cr)
@@ -197,12 +239,7 @@ void ds_remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk 
     d->chain = cr->n ? xcalloc(cr->n, sizeof(st_layer)) : NULL;
     st_layers_copy(d->chain, cr->layers, cr->n);
     d->chain_unknown = xstrdup0(cr->unknown);
-    const stat_block *top = ds_top_stat(&dw->sd, xd->target);
-    if (cr->n == 1 && cr->unknown && top) {
-        d->chain[0].virtual_size = top->capacity;
-        d->chain[0].allocation = top->allocation;
-        d->chain[0].physical = top->physical;
-    }
+    ds_sizes_from_stats(d, &dw->sd);
 }
 
 /* Walks the remote shut-off chains that the cache does not hold (or holds for too long). */
@@ -222,7 +259,7 @@ void ds_pool_chains(st_worker *w, st_refresh *r)
             const st_disk *xd = &cd->dom.disks[k];
             if (ds_chain_source(w, xd, dw->active) != SRC_POOL)
                 continue;
-            char *key = remote_key(dw, xd);
+            char *key = ds_remote_key(dw, xd);
             st_cached_remote *cr = st_hash_get(&w->cache.remote, key);
             if (cr && !stale && w->refreshes - cr->refresh < ST_REMOTE_REWALK_EVERY) {
                 free(key);

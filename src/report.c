@@ -24,10 +24,28 @@ static void json_str(FILE *out, const char *s)
     free(e);
 }
 
+/*
+ * A path's exact bytes in lower-case hex when it is not valid UTF-8 (JSON cannot carry them: the
+ * "path" string has U+FFFD in their place); null otherwise.
+ */
+static void json_path_bytes(FILE *out, const char *path)
+{
+    if (!path || st_utf8_valid(path)) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        fprintf(out, "%02x", *p);
+    fputc('"', out);
+}
+
 static void json_layer(FILE *out, const st_layer *l)
 {
     fputs("{\"path\":", out);
     json_str(out, l->path);
+    fputs(",\"path_bytes_hex\":", out);
+    json_path_bytes(out, l->path);
     fputs(",\"format\":", out);
     json_str(out, l->format);
     fprintf(out, ",\"virtual_size\":%" PRIu64 ",\"allocation\":%" PRIu64, l->virtual_size,

@@ -352,7 +352,9 @@ static void json_u(strbuf *b, uint32_t cp)
 /*
  * Escapes what JSON requires, plus what would act on a terminal that shows the JSON (DEL, C1,
  * bidi controls and other invisible format characters, U+2028/2029, which also break
- * JavaScript). Escaping is lossless, so a consumer still gets the exact name.
+ * JavaScript). Escaping valid UTF-8 is lossless, so a consumer still gets the exact name; bytes
+ * that are not UTF-8 have no JSON spelling at all and become U+FFFD, so callers that must keep
+ * them (image paths) send them again in another form (st_utf8_valid tells when).
  */
 static bool json_needs_escape(uint32_t cp)
 {
@@ -391,6 +393,18 @@ static void json_escape_char(strbuf *b, uint32_t cp)
     default:
         json_u(b, cp);
     }
+}
+
+bool st_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        uint32_t cp;
+        p += decode(p, &cp);
+        if (cp == BAD_CP)
+            return false;
+    }
+    return true;
 }
 
 char *st_json_escape(const char *s)

@@ -61,10 +61,14 @@ size_t st_text_prefix_bytes(const char *s, int cols);
 
 /*
  * Escapes a string for JSON output (no surrounding quotes): '"', '\\', and control characters
- * (\b \f \n \r \t, else \u00XX), invalid UTF-8 as \ufffd, and, so that JSON shown on a
- * terminal cannot act on it, DEL, C1, U+2028/U+2029 and the invisible format characters as
- * \uXXXX (losslessly). Other non-ASCII UTF-8 is kept as it is.
+ * (\b \f \n \r \t, else \u00XX), and, so that JSON shown on a terminal cannot act on it, DEL,
+ * C1, U+2028/U+2029 and the invisible format characters as \uXXXX. Other non-ASCII UTF-8 is kept
+ * as it is. All that is lossless for valid UTF-8. Invalid UTF-8 cannot be written in JSON at
+ * all: each maximal invalid subpart becomes \ufffd, which loses the bytes (see st_utf8_valid).
  */
 char *st_json_escape(const char *s);
+
+/* Whether `s` is valid UTF-8 (strictly, as above: no overlong forms, surrogates or truncation). */
+bool st_utf8_valid(const char *s);
 
 #endif

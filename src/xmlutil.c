@@ -576,6 +576,7 @@ int st_xml_parse_volume(const char *xml, st_volinfo *out, char **err)
     out->format = child_attr(target, "format", "type");
     out->capacity = scaled_size(child(root, "capacity"));
     out->allocation = scaled_size(child(root, "allocation"));
+    out->physical = scaled_size(child(root, "physical"));
     out->backing_path = child_text(backing, "path");
     out->backing_format = child_attr(backing, "format", "type");
     xmlFreeDoc(doc);

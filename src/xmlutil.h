@@ -46,12 +46,12 @@ int st_xml_parse_caps(const char *xml, bool *external_snapshot, char **err);
 
 /*
  * Storage volume XML into `out` (cleared first with st_volinfo_clear): target path, format,
- * capacity and allocation in bytes (unit attribute honoured; 0 when unknown), backingStore path
- * and format.
+ * capacity, allocation (what the file occupies) and physical (its size) in bytes (unit attribute
+ * honoured; 0 when unknown), backingStore path and format.
  */
 typedef struct st_volinfo {
     char *path, *format, *backing_path, *backing_format;
-    uint64_t capacity, allocation;
+    uint64_t capacity, allocation, physical;
 } st_volinfo;
 int st_xml_parse_volume(const char *xml, st_volinfo *out, char **err);
 void st_volinfo_clear(st_volinfo *v);

@@ -62,7 +62,11 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     char vs[32], al[32], ph[32];
     st_fmt_bytes(vs, sizeof(vs), l->virtual_size);
     st_fmt_bytes(al, sizeof(al), l->allocation);
-    st_fmt_bytes(ph, sizeof(ph), l->physical);
+    /* No file size for a remote running domain's layers: unknown, not "0 B". */
+    if (l->physical)
+        st_fmt_bytes(ph, sizeof(ph), l->physical);
+    else
+        snprintf(ph, sizeof(ph), "%s", _("unknown"));
     dline(d, _("Path"), l->path);
     dlinef(d, _("Format"), "%s", l->format ? l->format : _("unknown"));
     dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);

@@ -40,8 +40,9 @@ static void usage(FILE *out)
           out);
     /* Its own string, so that the translations of the block above stay valid. */
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
-    fputs(_("Without -c, the hosts listed in $XDG_CONFIG_HOME/virt-snaptree/config are used,\n"
-            "else LIBVIRT_DEFAULT_URI, else libvirt's default. Press ? in the program for keys.\n"),
+    fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
+            "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
+            "Press ? in the program for keys.\n"),
           out);
 }
 
@@ -160,7 +161,10 @@ static char *trim(char *s)
 
 void st_options_read_config(st_options *o)
 {
-    if (o->n_uris)
+    /* An admin who exports LIBVIRT_DEFAULT_URI means that host, as with virsh: no URI here, and
+     * libvirt opens it. */
+    const char *env = getenv("LIBVIRT_DEFAULT_URI");
+    if (o->n_uris || (env && *env))
         return;
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");

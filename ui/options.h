@@ -8,7 +8,8 @@
 typedef enum { ST_MODE_TUI, ST_MODE_LIST, ST_MODE_JSON } st_mode;
 
 typedef struct st_options {
-    char **uris; /* -c, repeatable; else the config file; else LIBVIRT_DEFAULT_URI / default */
+    char **uris; /* -c, repeatable; else none when LIBVIRT_DEFAULT_URI is set (libvirt reads it);
+                  * else the config file's hosts; else none (libvirt's default) */
     size_t n_uris;
     bool readonly;
     bool ascii;
@@ -23,7 +24,10 @@ typedef struct st_options {
 
 /* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */
 int st_options_parse(st_options *o, int argc, char **argv, int *status);
-/* Reads $XDG_CONFIG_HOME/virt-snaptree/config ("connect = URI" lines) when no -c was given. */
+/*
+ * Reads $XDG_CONFIG_HOME/virt-snaptree/config ("connect = URI" lines) when no -c was given and
+ * LIBVIRT_DEFAULT_URI is unset or empty: virsh's order, -c > LIBVIRT_DEFAULT_URI > config.
+ */
 void st_options_read_config(st_options *o);
 void st_options_free(st_options *o);
 

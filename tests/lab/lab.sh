@@ -29,6 +29,8 @@
 #   is GOT EXPECTED DESC      string equality; prints expected vs got (a diff when multi-line).
 #   like GOT ERE DESC         some line of GOT matches the extended regex ERE.
 #   unlike GOT ERE DESC       no line of GOT matches ERE.
+#   fails_one_line DESC ERE CMD [ARG...]  three results: CMD exits non-zero, its stderr matches
+#                             ERE, and its stderr is exactly one line (stdout is ignored).
 #   skip DESC REASON          an "ok N - DESC # SKIP REASON" line.
 #   diag MSG...               each line of each MSG as a "# " line.
 #   skip_all REASON           "1..0 # SKIP REASON" and exit 0 (before any plan).
@@ -237,6 +239,16 @@ unlike() {
     lab__tap_result 1 "$3"
     diag "expected no line matching: $2" "got:" "$1"
     return 1
+}
+
+fails_one_line() {
+    local desc=$1 re=$2 err rc
+    shift 2
+    err=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    ok "$desc: exits non-zero" test "$rc" -ne 0
+    like "$err" "$re" "$desc: says why"
+    is "$(printf '%s\n' "$err" | wc -l)" 1 "$desc: in one line"
 }
 
 skip() {

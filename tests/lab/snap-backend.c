@@ -13,6 +13,8 @@
  *   snap-backend URI remove-files DOM FILE...
  *   snap-backend URI plan-create DOM NAME KIND   (prints the frontend's plan: refusals, hazards)
  *   snap-backend URI plan-restore FILE   (the same, with the save file's header read by the host)
+ *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
+ *                layers TOP into BASE, indexes from the active layer: refusal and hazards)
  *
  * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N mid=M
  * max=CUR/END" line per job it saw (M: updates while it ran with 0 < cur < end), and exits 0 when
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "plan.h"
 #include "snapplan.h"
 #include "util.h"
 
@@ -314,6 +317,23 @@ static int plan_restore(ctx *c, const char *path)
     return 0;
 }
 
+/* The merge plan the interface would show for a commit (no facts: free space unknown). */
+static int plan_commit(ctx *c, char **argv)
+{
+    if (!find_dom(c, argv[0]))
+        return 1;
+    st_host *hosts[] = {c->host};
+    st_merge_opts o;
+    st_merge_opts_default(&o, c->host, argv[0], argv[1]);
+    st_plan *p = st_plan_commit(hosts, 1, 0, argv[0], argv[1], strtoul(argv[2], NULL, 10),
+                                strtoul(argv[3], NULL, 10), NULL, &o);
+    printf("refused %d\n", p->refused);
+    for (size_t i = 0; i < p->n_hazards; i++)
+        printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
+    st_plan_free(p);
+    return 0;
+}
+
 static int run(ctx *c, const char *cmd, int argc, char **argv)
 {
     if (strcmp(cmd, "plan-restore") == 0 && argc >= 1)
@@ -336,6 +356,8 @@ static int run(ctx *c, const char *cmd, int argc, char **argv)
         st_request_clear(&r);
         return 0;
     }
+    if (strcmp(cmd, "plan-commit") == 0 && argc >= 4)
+        return plan_commit(c, argv);
     return run_action(c, cmd, argc, argv);
 }
 

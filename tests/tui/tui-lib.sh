@@ -30,6 +30,8 @@ tui_init() {
     T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vst-tui.XXXXXX")
     T_SOCK=$T_DIR/tmux.sock
     export XDG_CONFIG_HOME=$T_DIR/config XDG_CACHE_HOME=$T_DIR/cache
+    # It would win over a test's config file (virsh's order): tests set it where they mean it.
+    unset LIBVIRT_DEFAULT_URI
     if [ -n "${LAB_TMP:-}" ]; then
         lab_on_cleanup tui_cleanup
     else

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Drawing modes: ASCII (--ascii, or a locale that is not UTF-8), no colour (--no-color, NO_COLOR),
-# and read-only (-r) where no action is offered.
+# and read-only (-r) where no action is offered; which host opens without -c (virsh's order:
+# -c, then LIBVIRT_DEFAULT_URI, then the config file).
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 16
+plan 21
 
 quit() { tui_keys q; tui_wait "__EXITED__" 5; tmux -S "$T_SOCK" kill-server 2>/dev/null; sleep 0.2; }
 # SGR colour parameters 30-38 and 40-48 (39/49 are tmux's resets to the default colours).
@@ -52,5 +53,18 @@ ok "-r: an action key says actions are not available" \
     tui_wait "read-only connection: actions are not available" 5
 tui_keys '?'
 ok "-r: the help hides the actions" tui_wait "Actions are hidden: the connection is read-only" 5
+quit
+
+mkdir -p "$XDG_CONFIG_HOME/virt-snaptree"
+printf '# hosts\nconnect = test:///default\n' >"$XDG_CONFIG_HOME/virt-snaptree/config"
+# The first word of each host line of --list (host lines are the ones not drawn as a tree).
+hosts_of() { "$BIN" --list "$@" | awk '/^[^ |`│├└(]/ { print $1 }'; }
+is "$(hosts_of)" "test:///default" "without -c or LIBVIRT_DEFAULT_URI: the config file's host"
+is "$(LIBVIRT_DEFAULT_URI=$HOST hosts_of)" "$HOST" "LIBVIRT_DEFAULT_URI wins over the config file"
+is "$(LIBVIRT_DEFAULT_URI=$HOST hosts_of -c test:///default)" "test:///default" \
+    "-c wins over LIBVIRT_DEFAULT_URI"
+T_ENV="LIBVIRT_DEFAULT_URI=$HOST" tui_start 100 30
+ok "the interface opens LIBVIRT_DEFAULT_URI's host too" tui_wait "test2_lsof" 10
+unlike "$(tui_screen)" "test:///default" "and not the config file's"
 quit
 done_testing

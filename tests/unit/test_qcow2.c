@@ -1,6 +1,7 @@
 /*
  * The image header reader and the local chain walker, on images made by qemu-img in a scratch
- * folder and on hand-made headers fed from memory.
+ * folder, on hand-made headers fed from memory, on seeded mutations of valid headers and on the
+ * libFuzzer target's corpus (tests/fuzz/corpus_qcow2), so that make check replays it.
  */
 #include "config.h"
 
@@ -17,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include "fixture.h"
 #include "qcow2.h"
 #include "tap.h"
 #include "util.h"
@@ -129,6 +133,7 @@ typedef struct mem {
     const uint8_t *p;
     size_t n;
     bool fail;
+    size_t chunk; /* largest read returned at once; 0: no limit */
 } mem;
 
 static ssize_t mem_read(void *ctx, void *buf, size_t len, uint64_t off)
@@ -139,13 +144,15 @@ static ssize_t mem_read(void *ctx, void *buf, size_t len, uint64_t off)
     if (off >= m->n)
         return 0;
     size_t k = m->n - off < len ? m->n - off : len;
+    if (m->chunk && k > m->chunk)
+        k = m->chunk;
     memcpy(buf, m->p + off, k);
     return (ssize_t)k;
 }
 
 static int probe_mem(const uint8_t *p, size_t n, const char *hint, st_image_info *out)
 {
-    mem m = {p, n, false};
+    mem m = {p, n, false, 0};
     return st_image_probe(mem_read, &m, n, hint, out);
 }
 
@@ -547,7 +554,7 @@ START_TEST(test_header_fields_bad)
     ck_assert_str_eq(info.error, "unsupported qcow2 version 4");
     st_image_info_clear(&info);
 
-    mem m = {buf, n, true};
+    mem m = {buf, n, true, 0};
     ck_assert_int_eq(st_image_probe(mem_read, &m, n, NULL, &info), -1);
     ck_assert_str_eq(info.error, "read error");
     st_image_info_clear(&info);
@@ -567,9 +574,11 @@ START_TEST(test_name_with_nul)
 }
 END_TEST
 
-/* ---- names that are not clean text pass through byte-exact ---- */
-
-static void check_odd_name(const char *name)
+/*
+ * Names that are not clean text pass through byte-exact. One that is not UTF-8 is also marked
+ * broken (libvirt cannot name it), and the walk still goes on below it.
+ */
+static void check_odd_name(const char *name, bool utf8)
 {
     uint8_t buf[512];
     craft c = {.version = 3, .vsize = MiB, .bname = name, .bfmt = "qcow2"};
@@ -579,16 +588,25 @@ static void check_odd_name(const char *name)
     ck_assert_mem_eq(info.backing_name, name, strlen(name) + 1);
     st_image_info_clear(&info);
 
-    free(mk_qcow2(name, "4M", NULL, NULL));
+    free(mk_qcow2("base.qcow2", "4M", NULL, NULL));
+    free(mk_qcow2(name, "4M", "base.qcow2", "qcow2"));
     char *top = mk_qcow2("top.qcow2", "4M", name, "qcow2");
     char *want = in_dir(name);
     st_layer *l;
     size_t nl = st_chain_read_local(top, "qcow2", &l);
-    ck_assert_uint_eq(nl, 2);
+    ck_assert_uint_eq(nl, 3);
+    ck_assert_ptr_null(l[0].broken);
     ck_assert_mem_eq(l[0].backing_name, name, strlen(name) + 1);
     ck_assert_mem_eq(l[1].path, want, strlen(want) + 1);
-    ck_assert_ptr_null(l[1].broken);
     ck_assert_str_eq(l[1].format, "qcow2");
+    ck_assert_uint_eq(l[1].virtual_size, 4 * MiB);
+    if (utf8)
+        ck_assert_ptr_null(l[1].broken);
+    else
+        ck_assert_str_eq(l[1].broken, "name is not valid UTF-8: libvirt cannot address this file "
+                                      "(it cannot start the domain either)");
+    ck_assert_str_eq(st_basename(l[2].path), "base.qcow2");
+    ck_assert_ptr_null(l[2].broken);
     free_chain(l, nl);
     free(want);
     free(top);
@@ -596,13 +614,18 @@ static void check_odd_name(const char *name)
 
 START_TEST(test_non_utf8_name)
 {
-    check_odd_name("\xff\xfe.qcow2");
+    check_odd_name("\xff\xfe.qcow2", false);
+    /* Strict UTF-8: an overlong '/' and a lone surrogate are no UTF-8 either. */
+    check_odd_name("o\xc0\xafx.qcow2", false);
+    check_odd_name("s\xed\xa0\x80.qcow2", false);
 }
 END_TEST
 
 START_TEST(test_escape_name)
 {
-    check_odd_name("\x1b[31mred.qcow2");
+    /* Valid UTF-8 that no terminal may see raw: libvirt names it (QMP escapes it), not broken. */
+    check_odd_name("\x1b[31mred.qcow2", true);
+    check_odd_name("测试-base.qcow2", true);
 }
 END_TEST
 
@@ -1178,6 +1201,226 @@ START_TEST(test_broken_header_ends_chain)
 }
 END_TEST
 
+/* ---- fuzzed headers: a seeded, deterministic mutation loop, and the fuzzers' corpus ---- */
+
+static bool same0(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * What every probe must give, whatever the bytes: either a result (a format, a sane backing
+ * name) or a reason why the header cannot be read, never both; and the same through a reader
+ * that returns a few bytes at a time. `what` names the input in a failure.
+ */
+static void check_any_input(const uint8_t *p, size_t n, const char *what)
+{
+    st_image_info a, b;
+    int ra = probe_mem(p, n, NULL, &a);
+    mem bits = {p, n, false, 7}; /* short reads must not change any result */
+    int rb = st_image_probe(mem_read, &bits, n, NULL, &b);
+    ck_assert_msg(ra == 0 || ra == -1, "%s: probe returned %d", what, ra);
+    ck_assert_msg((ra == 0) == (a.error == NULL), "%s: result %d with error \"%s\"", what, ra,
+                  a.error ? a.error : "(none)");
+    ck_assert_msg(memchr(a.format, '\0', sizeof(a.format)) != NULL, "%s: format unterminated",
+                  what);
+    if (ra == 0) {
+        ck_assert_msg(a.format[0] != '\0', "%s: a result without a format", what);
+        ck_assert_msg(
+            !a.backing_name || (a.backing_name[0] && strlen(a.backing_name) <= ST_BACKING_NAME_MAX),
+            "%s: backing name of %zu bytes", what, a.backing_name ? strlen(a.backing_name) : 0);
+    } else {
+        ck_assert_msg(a.error[0] != '\0', "%s: an empty reason", what);
+        ck_assert_ptr_null(a.backing_name);
+    }
+    ck_assert_msg(ra == rb && strcmp(a.format, b.format) == 0 && a.virtual_size == b.virtual_size &&
+                      same0(a.backing_name, b.backing_name) &&
+                      same0(a.backing_fmt, b.backing_fmt) && same0(a.error, b.error) &&
+                      same0(a.warning, b.warning),
+                  "%s: short reads changed the result (%s vs %s)", what,
+                  a.error ? a.error : a.format, b.error ? b.error : b.format);
+    st_image_info_clear(&a);
+    st_image_info_clear(&b);
+}
+
+static uint32_t xorshift32(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+/* A length or offset a hostile header might hold: an edge of some limit, or anything. */
+static uint32_t nasty_u32(uint32_t *rng)
+{
+    static const uint32_t edges[] = {0,     1,          7,           8,           72,
+                                     104,   112,        1023,        1024,        65535,
+                                     65536, 0x7fffffff, 0xfffffff9u, 0xfffffff8u, 0xffffffffu};
+    uint32_t r = xorshift32(rng);
+    return r % 2 ? edges[r / 2 % (sizeof(edges) / sizeof(edges[0]))] : xorshift32(rng);
+}
+
+/* Offsets of the length and offset fields of a qcow2 header (and of its first extension). */
+static const size_t length_fields[] = {4, 8, 12, 16, 20, 24, 28, 96, 100, 112, 116};
+
+static size_t mutate(uint8_t *buf, size_t n, size_t cap, uint32_t *rng)
+{
+    switch (xorshift32(rng) % 4) {
+    case 0: /* a few bit flips */
+        for (uint32_t k = 1 + xorshift32(rng) % 8; k; k--) {
+            size_t at = xorshift32(rng) % n;
+            buf[at] ^= (uint8_t)(1u << (xorshift32(rng) % 8));
+        }
+        return n;
+    case 1: /* cut short */
+        return xorshift32(rng) % (n + 1);
+    case 2: { /* a length or offset field set to something nasty */
+        size_t at = length_fields[xorshift32(rng) % (sizeof(length_fields) / sizeof(size_t))];
+        if (at + 4 <= n)
+            put_be32(buf + at, nasty_u32(rng));
+        return n;
+    }
+    default: /* random bytes appended or overwritten */
+        for (uint32_t k = 1 + xorshift32(rng) % 16; k; k--)
+            buf[xorshift32(rng) % cap] = (uint8_t)xorshift32(rng);
+        return n + xorshift32(rng) % (cap - n + 1);
+    }
+}
+
+START_TEST(test_fuzzed_headers)
+{
+    /* Valid headers to start from: v2 and v3, with and without a backing name and format. */
+    static const craft seeds[] = {
+        {.version = 2, .vsize = 5 * MiB, .bname = "../images/base.img"},
+        {.version = 3, .vsize = 7 * MiB, .bname = "/var/lib/b.qcow2", .bfmt = "qcow2"},
+        {.version = 3, .vsize = MiB, .bfmt = "raw"},
+        {.version = 3,
+         .vsize = 20ull << 30,
+         .bname = "test2.qcow2",
+         .bfmt = "qcow2",
+         .incompat = 1},
+    };
+    enum { CAP = 1024, ROUNDS = 4000 };
+    uint8_t good[CAP], buf[CAP];
+    uint32_t rng = 0x5eed2026; /* fixed: a failure is reproduced by running the test again */
+    size_t failed_reads = 0, results = 0;
+    for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
+        size_t n = build_qcow2(good, sizeof(good), &seeds[s]);
+        st_image_info info;
+        ck_assert_int_eq(probe_mem(good, n, NULL, &info), 0); /* the seed itself is fine */
+        st_image_info_clear(&info);
+        for (int round = 0; round < ROUNDS; round++) {
+            memcpy(buf, good, sizeof(buf));
+            size_t len = n;
+            for (uint32_t m = 1 + xorshift32(&rng) % 3; m && len; m--)
+                len = mutate(buf, len, sizeof(buf), &rng);
+            char what[64];
+            snprintf(what, sizeof(what), "seed %zu round %d (%zu bytes)", s, round, len);
+            check_any_input(buf, len, what);
+            st_image_info r;
+            if (probe_mem(buf, len, NULL, &r) == 0)
+                results++;
+            else
+                failed_reads++;
+            st_image_info_clear(&r);
+        }
+    }
+    /* Both outcomes must have come up often, or the loop tested little. */
+    ck_assert_uint_gt(results, 1000);
+    ck_assert_uint_gt(failed_reads, 1000);
+}
+END_TEST
+
+START_TEST(test_fuzzed_chain_files)
+{
+    /* The same mutations as files in a chain: the walk turns each into layers, every one either
+     * read or broken with a reason, never a crash. */
+    free(mk_qcow2("base.qcow2", "8M", NULL, NULL));
+    craft c = {.version = 3, .vsize = 8 * MiB, .bname = "base.qcow2", .bfmt = "qcow2"};
+    uint8_t good[512], buf[512];
+    size_t n = build_qcow2(good, sizeof(good), &c);
+    char *top = in_dir("top.qcow2");
+    uint32_t rng = 20261202;
+    for (int round = 0; round < 300; round++) {
+        memcpy(buf, good, sizeof(buf));
+        size_t len = mutate(buf, n, sizeof(buf), &rng);
+        write_file(top, buf, len);
+        st_layer *l;
+        size_t nl = st_chain_read_local(top, "qcow2", &l);
+        ck_assert_uint_ge(nl, 1);
+        ck_assert_uint_le(nl, ST_CHAIN_MAX_DEPTH + 1);
+        for (size_t i = 0; i < nl; i++)
+            ck_assert_msg(l[i].path && (l[i].broken || l[i].format),
+                          "round %d: layer %zu neither read nor broken", round, i);
+        free_chain(l, nl);
+    }
+    free(top);
+}
+END_TEST
+
+/* What each seed of the fuzzers' corpus is; inputs the fuzzers add later get the checks only. */
+static const struct {
+    const char *name, *format;
+    bool backing;
+} corpus_seeds[] = {
+    {"luks1", "luks", false},
+    {"qcow-v1-backing", "qcow", true},
+    {"qcow2-data-file", "qcow2", false},
+    {"qcow2-v2-backing", "qcow2", true},
+    {"qcow2-v3", "qcow2", false},
+    {"qcow2-v3-backing", "qcow2", true},
+    {"qed-backing", "qed", true},
+    {"raw", "raw", false},
+    {"vdi", "vdi", false},
+    {"vhdx", "vhdx", false},
+    {"vmdk", "vmdk", false},
+    {"vpc", "vpc", false},
+};
+
+static void check_seed(const char *name, const uint8_t *p, size_t n, size_t *known)
+{
+    for (size_t i = 0; i < sizeof(corpus_seeds) / sizeof(corpus_seeds[0]); i++) {
+        if (strcmp(corpus_seeds[i].name, name) != 0)
+            continue;
+        st_image_info info;
+        ck_assert_msg(probe_mem(p, n, NULL, &info) == 0, "corpus %s: %s", name, info.error);
+        ck_assert_str_eq(info.format, corpus_seeds[i].format);
+        ck_assert_msg((info.backing_name != NULL) == corpus_seeds[i].backing,
+                      "corpus %s: backing name %s", name, info.backing_name);
+        st_image_info_clear(&info);
+        (*known)++;
+    }
+}
+
+START_TEST(test_fuzz_corpus)
+{
+    char *dirpath = srcdir_path("tests/fuzz/corpus_qcow2");
+    DIR *d = opendir(dirpath);
+    ck_assert_msg(d != NULL, "cannot open %s", dirpath);
+    size_t files = 0, known = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", dirpath, e->d_name);
+        size_t n;
+        uint8_t *p = (uint8_t *)read_whole_file(path, &n);
+        check_any_input(p, n, e->d_name);
+        /* Every prefix too: the corpus is small, and cuts are where readers go wrong. */
+        for (size_t cut = 0; cut < n && cut < 4096; cut++)
+            check_any_input(p, cut, e->d_name);
+        check_seed(e->d_name, p, n, &known);
+        free(p);
+        free(path);
+        files++;
+    }
+    closedir(d);
+    free(dirpath);
+    ck_assert_uint_ge(files, sizeof(corpus_seeds) / sizeof(corpus_seeds[0]));
+    ck_assert_uint_eq(known, sizeof(corpus_seeds) / sizeof(corpus_seeds[0]));
+}
+END_TEST
+
 static Suite *qcow2_suite(void)
 {
     Suite *s = suite_create("qcow2");
@@ -1204,6 +1447,8 @@ static Suite *qcow2_suite(void)
     tcase_add_test(tc, test_qed_backing);
     tcase_add_test(tc, test_format_hints);
     tcase_add_test(tc, test_probe_path_errors);
+    tcase_add_test(tc, test_fuzzed_headers);
+    tcase_add_test(tc, test_fuzz_corpus);
     suite_add_tcase(s, tc);
 
     TCase *tchain = tcase_create("chain");
@@ -1223,6 +1468,7 @@ static Suite *qcow2_suite(void)
     tcase_add_test(tchain, test_fifo_backing);
     tcase_add_test(tchain, test_refused_layer);
     tcase_add_test(tchain, test_broken_header_ends_chain);
+    tcase_add_test(tchain, test_fuzzed_chain_files);
     suite_add_tcase(s, tchain);
     return s;
 }

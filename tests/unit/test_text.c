@@ -1,8 +1,11 @@
 /* Unit tests for src/text.c: sanitizing, measuring and cutting untrusted text. */
 #include "config.h"
 
+#include "model.h"
+#include "report.h"
 #include "tap.h"
 #include "text.h"
+#include "util.h"
 
 #include <locale.h>
 #include <stdint.h>
@@ -495,6 +498,60 @@ START_TEST(test_json)
 }
 END_TEST
 
+START_TEST(test_utf8_valid)
+{
+    ck_assert(st_utf8_valid(""));
+    ck_assert(st_utf8_valid(NULL));
+    ck_assert(st_utf8_valid("/var/lib/libvirt/images/测试-base.qcow2"));
+    ck_assert(st_utf8_valid("\x1b[31m\xF0\x9F\x98\x80")); /* controls are UTF-8 too */
+    ck_assert(!st_utf8_valid("b\xff.qcow2"));
+    ck_assert(!st_utf8_valid("a\xC0\xAF"));        /* overlong '/' */
+    ck_assert(!st_utf8_valid("\xED\xA0\x80"));     /* a surrogate */
+    ck_assert(!st_utf8_valid("x\xE6\xB5"));        /* cut short */
+    ck_assert(!st_utf8_valid("\xF4\x90\x80\x80")); /* above U+10FFFF */
+}
+END_TEST
+
+/* One layer's JSON as --json prints it. */
+static char *layer_json(const char *path)
+{
+    st_host *h = st_host_new("test:///default");
+    h->reachable = true;
+    h->n_doms = 1;
+    h->doms = xcalloc(1, sizeof(st_domain));
+    h->doms[0].name = xstrdup("vm");
+    h->doms[0].n_disks = 1;
+    h->doms[0].disks = xcalloc(1, sizeof(st_disk));
+    st_disk *d = &h->doms[0].disks[0];
+    d->target = xstrdup("vda");
+    d->n_chain = 1;
+    d->chain = xcalloc(1, sizeof(st_layer));
+    d->chain[0].path = xstrdup(path);
+    d->chain[0].backing_index = -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    st_report_json(out, &h, 1);
+    fclose(out);
+    st_host_free(h);
+    return buf;
+}
+
+START_TEST(test_json_path_bytes)
+{
+    /* The exact bytes go in hex where JSON cannot carry them; "path" stays valid JSON. */
+    char *j = layer_json("/img/b\xff\xfe.qcow2");
+    ck_assert_int_ge(utf8_decode_all(j, NULL, 0), 0);
+    ck_assert_ptr_nonnull(strstr(j, "\"path\":\"/img/b\\ufffd\\ufffd.qcow2\""));
+    ck_assert_ptr_nonnull(strstr(j, "\"path_bytes_hex\":\"2f696d672f62fffe2e71636f7732\""));
+    free(j);
+    j = layer_json("/img/测试.qcow2");
+    ck_assert_ptr_nonnull(strstr(j, "\"path\":\"/img/测试.qcow2\""));
+    ck_assert_ptr_nonnull(strstr(j, "\"path_bytes_hex\":null"));
+    free(j);
+}
+END_TEST
+
 /*
  * Our table against glibc's wcwidth() in C.UTF-8 for every code point glibc calls printable
  * and we keep: there is no known disagreement (both are Unicode 14 with the same rules). What
@@ -698,6 +755,8 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_fit_left);
     tcase_add_test(tc, test_prefix_bytes);
     tcase_add_test(tc, test_json);
+    tcase_add_test(tc, test_utf8_valid);
+    tcase_add_test(tc, test_json_path_bytes);
     tcase_add_test(tc, test_locale_independent);
     suite_add_tcase(s, tc);
 

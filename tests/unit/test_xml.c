@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "model.h"
 #include "tap.h"
 #include "util.h"
@@ -15,40 +16,13 @@
 
 #define IMG "/var/lib/libvirt/images/"
 
-/*
- * The harness exports top_srcdir; a binary run by hand from an in-tree build finds the source
- * tree two levels above itself (tests/unit/test_xml).
- */
-static char *fixture_path(const char *name)
-{
-    const char *top = getenv("top_srcdir");
-    if (top && *top)
-        return xasprintf("%s/tests/unit/data/xml/%s", top, name);
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n < 0)
-        return xasprintf("../../tests/unit/data/xml/%s", name);
-    self[n] = '\0';
-    char *dir = st_dirname(self);
-    char *r = xasprintf("%s/../../tests/unit/data/xml/%s", dir, name);
-    free(dir);
-    return r;
-}
-
+/* An XML fixture of tests/unit/data/xml. */
 static char *read_fixture(const char *name)
 {
-    char *path = fixture_path(name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-    strbuf b;
-    sb_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        sb_addn(&b, chunk, n);
-    fclose(f);
-    free(path);
-    return sb_steal(&b);
+    char *rel = xasprintf("xml/%s", name);
+    char *r = read_fixture_at(rel);
+    free(rel);
+    return r;
 }
 
 static void parse_domain_fixture(const char *name, st_domain *d)
@@ -586,6 +560,7 @@ START_TEST(volume_with_backing)
     ck_assert_str_eq(v.format, "qcow2");
     ck_assert_uint_eq(v.capacity, 67108864);
     ck_assert_uint_eq(v.allocation, 200704);
+    ck_assert_uint_eq(v.physical, 196656);
     ck_assert_str_eq(v.backing_path, IMG "base.qcow2");
     ck_assert_str_eq(v.backing_format, "qcow2");
     free(xml);
@@ -596,6 +571,7 @@ START_TEST(volume_with_backing)
     ck_assert_str_eq(v.format, "raw");
     ck_assert_uint_eq(v.capacity, 20ULL << 30);
     ck_assert_uint_eq(v.allocation, 3000);
+    ck_assert_uint_eq(v.physical, 0); /* none in the XML */
     ck_assert_ptr_null(v.backing_path);
     ck_assert_ptr_null(v.backing_format);
     free(xml);
