@@ -388,6 +388,21 @@ bool st_jobtab_poll(st_worker *w)
     return changed;
 }
 
+/*
+ * What a job found running works on, for the pivot offer and to judge how it ended: an active
+ * commit or a copy runs from the active layer into the live XML's <mirror>; a pull writes into
+ * the active layer. (A commit further down names its ends nowhere libvirt shows.) Lock held.
+ */
+static void fill_ends(tracked *tr, const st_disk *disk)
+{
+    bool from_active = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY ||
+                       tr->job.kind == ST_JOB_PULL;
+    if (!tr->job.top && from_active && disk->n_chain)
+        tr->job.top = xstrdup0(disk->chain[0].path);
+    if (!tr->job.base && tr->job.kind != ST_JOB_PULL && disk->mirror)
+        tr->job.base = xstrdup(disk->mirror);
+}
+
 void st_jobtab_probe_domain(st_worker *w, virDomainPtr dom, const st_domain *d)
 {
     for (size_t k = 0; k < d->n_disks; k++) {
@@ -415,7 +430,10 @@ void st_jobtab_probe_domain(st_worker *w, virDomainPtr dom, const st_domain *d)
             if (virDomainRef(dom) == 0)
                 tr->dom = dom;
         }
+        if (!tr->dom && virDomainRef(dom) == 0)
+            tr->dom = dom; /* only an event had told us of it */
         apply_block_info(tr, ret, &info, st_now());
+        fill_ends(tr, disk);
         pthread_mutex_unlock(&t->lock);
     }
 }

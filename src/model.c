@@ -142,6 +142,7 @@ void st_disk_clear(st_disk *d)
     free(d->source);
     free(d->pool);
     free(d->volume);
+    free(d->mirror);
     for (size_t i = 0; i < d->n_chain; i++)
         st_layer_clear(&d->chain[i]);
     free(d->chain);
@@ -314,6 +315,7 @@ uint64_t st_host_fingerprint(const st_host *h)
             fp_str(&f, k_->source);
             fp_str(&f, k_->pool);
             fp_str(&f, k_->volume);
+            fp_str(&f, k_->mirror);
             fp_str(&f, k_->chain_unknown);
             fp_u64(&f, (uint64_t)k_->readonly | (uint64_t)k_->chain_complete << 1);
             fp_u64(&f, k_->n_chain);

@@ -51,6 +51,9 @@ typedef struct st_disk {
     char *format;        /* driver type of the active layer */
     char *source;        /* active layer path (as in the domain XML) */
     char *pool, *volume; /* for type='volume' */
+    /* Where a block copy or an active commit running on the disk writes (the live XML's
+     * <mirror>): the base of a ready active commit found at start. NULL when none. */
+    char *mirror;
     bool readonly;
     st_layer *chain; /* active layer first, base last */
     size_t n_chain;
