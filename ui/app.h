@@ -85,7 +85,7 @@ struct st_app {
 
     bool show_jobs;
     st_dialog *dialog;
-    /* Ready active commits already offered pivot/keep (by job id): offered once each. */
+    /* Ready active commits already announced in the status line (by job id): once each. */
     int offered[ST_OFFERED_MAX];
     size_t n_offered;
 

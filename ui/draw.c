@@ -10,6 +10,7 @@
 #include <wchar.h>
 
 #include "app.h"
+#include "flows.h"
 #include "i18n.h"
 #include "text.h"
 #include "trace.h"
@@ -560,6 +561,11 @@ static void draw_status(st_app *a)
         return;
     }
     int x = 0;
+    char *ready = st_ready_notice(a);
+    if (ready) {
+        x += st_put(a, y, x, a->cols, ready, st_attr(a, PAIR_SHARED, A_BOLD)) + 2;
+        free(ready);
+    }
     for (size_t h = 0; h < a->n_hosts && x < a->cols; h++) {
         char buf[512];
         double since = a->hsince[h];

@@ -71,7 +71,8 @@ const st_keydef st_keytable[] = {
      KEYGROUP_ACTION,
      {'P'},
      "P",
-     N_("finish a ready active commit (pivot or keep)"),
+     N_("finish a ready active commit: pivot or keep (the selected disk's, else the one the "
+        "status line names)"),
      true},
     {REQ_SAVE, KEYGROUP_ACTION, {'S'}, "S", N_("save the running domain's memory to a file"), true},
     {REQ_RESTORE, KEYGROUP_ACTION, {'R'}, "R", N_("restore a domain from a save file"), true},

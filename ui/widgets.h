@@ -19,6 +19,17 @@ typedef void (*st_ctx_free_fn)(void *ctx);
 st_dialog *st_picker_new(const char *title, const char *hint, const char *const *items, size_t n,
                          size_t def, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx);
 
+/*
+ * A choice answered by its letter. Enter and Esc pick items[safe], the answer that changes
+ * nothing; the others need their letter, so that no stray key makes a consequential choice.
+ */
+typedef struct st_choice {
+    int key;          /* the letter */
+    const char *text; /* copied */
+} st_choice;
+st_dialog *st_choice_new(const char *title, const char *hint, const st_choice *items, size_t n,
+                         size_t safe, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx);
+
 /* Called with the text (NULL on Esc). */
 typedef void (*st_input_fn)(st_app *a, const char *text, void *ctx);
 st_dialog *st_input_new(const char *title, const char *prompt, const char *initial,

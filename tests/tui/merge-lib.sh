@@ -38,3 +38,16 @@ wait_output() { # SECS WANT CMD...
     echo "last output: $("$@" 2>&1)"
     return 1
 }
+
+# Waits until CMD succeeds; shows its last output when it never does.
+wait_true() { # SECS CMD...
+    local secs=$1 end
+    shift
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    echo "last output: $("$@" 2>&1)"
+    return 1
+}

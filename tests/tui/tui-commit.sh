@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 35
+plan 36
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -49,11 +49,13 @@ tui_wait "Commit test2_lsof.qcow2 down into which layer?" 5
 tui_keys Down Enter
 ok "an active commit plan" tui_wait "READY" 10
 confirm_yes
-ok "when READY the interface offers pivot or keep" tui_wait "is ready" 60
-like "$(tui_screen)" "Pivot: the disk then runs on test2.qcow2" "pivot is explained"
-like "$(tui_screen)" "Keep the overlay: abort without pivot; the disk stays on test2_lsof.qcow2" \
+ok "when READY the status line says so" tui_wait "vda of test2 ready: P to pivot/keep" 60
+tui_keys P
+ok "P offers pivot or keep" tui_wait "is ready" 10
+like "$(tui_screen)" "p  Pivot: the disk then runs on test2.qcow2" "pivot is explained"
+like "$(tui_screen)" "k  Keep the overlay: abort without pivot; the disk stays on test2_lsof.qcow2" \
     "keep is explained"
-tui_keys Enter
+tui_keys p
 ok "after pivot the disk runs on test2.qcow2" \
     wait_output 30 "test2.qcow2 centos.qcow2" live_chain "$uri" test2
 ok "every layer's data reads back after the pivot" lab_pattern_verify -d "$uri" test2 vda 6
@@ -71,8 +73,10 @@ tui_keys c
 tui_wait "down into which layer?" 5
 tui_keys Enter
 confirm_yes
-tui_wait "is ready" 60
-tui_keys Down Enter
+tui_wait "vda of test2 ready: P to pivot/keep" 60
+tui_keys P
+tui_wait "is ready" 10
+tui_keys k
 ok "keep leaves the disk on its overlay" tui_wait "job on test2/vda cancelled" 20
 is "$(live_chain "$uri" test2)" "test2_again.qcow2 test2.qcow2 centos.qcow2" "the chain is as before"
 ok "and the data is intact" lab_pattern_verify -d "$uri" test2 vda 7
