@@ -1,0 +1,36 @@
+/* The jobs table's insides, shared by its files: the table (jobs.c), polling (jobs_poll.c). */
+#ifndef ST_JOBS_INTERNAL_H
+#define ST_JOBS_INTERNAL_H
+
+#include <pthread.h>
+
+#include "jobs.h"
+
+typedef struct tracked {
+    st_job job;
+    virDomainPtr dom; /* referenced; NULL when only an event told us */
+    double finished_at;
+    double last_t;
+    uint64_t last_cur;
+    char **cleanup; /* files to remove once the job completed (and pivoted) */
+    size_t n_cleanup;
+    bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
+    bool after_done;
+} tracked;
+
+struct st_jobtab {
+    pthread_mutex_t lock;
+    tracked *v;
+    size_t n, cap;
+    double last_poll;
+};
+
+/* Lock held for all of these. */
+tracked *jt_find(st_jobtab *t, const char *uuid, const char *disk, bool live_only);
+tracked *jt_add(st_jobtab *t);
+/* Ends the job with `phase`; the first error given is kept. */
+void jt_finish(tracked *tr, st_job_phase phase, const char *error);
+/* libvirt's block job type as ours. */
+st_job_kind jt_kind_of(int type);
+
+#endif
