@@ -39,6 +39,9 @@ st_jobtab *st_jobtab_new(void)
 static void tracked_clear(tracked *tr)
 {
     st_job_clear(&tr->job);
+    for (size_t i = 0; i < tr->n_before; i++)
+        free(tr->before[i]);
+    free(tr->before);
     for (size_t i = 0; i < tr->n_cleanup; i++)
         free(tr->cleanup[i]);
     free(tr->cleanup);
@@ -67,6 +70,20 @@ tracked *jt_find(st_jobtab *t, const char *uuid, const char *disk, bool live_onl
             return tr;
     }
     return NULL;
+}
+
+tracked *jt_by_id(st_jobtab *t, int id)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].job.id == id)
+            return &t->v[i];
+    return NULL;
+}
+
+bool jt_is_block_kind(st_job_kind k)
+{
+    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
+           k == ST_JOB_COPY || k == ST_JOB_OTHER;
 }
 
 tracked *jt_add(st_jobtab *t)
@@ -244,6 +261,18 @@ void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *erro
             jt_finish(&t->v[i], phase, error);
             break;
         }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++) {
+        tracked *tr = &t->v[i];
+        if (streq0(tr->job.uuid, uuid) && jt_is_block_kind(tr->job.kind) &&
+            !st_job_phase_final(tr->job.phase))
+            jt_finish(tr, ST_PHASE_FAILED, why);
+    }
     pthread_mutex_unlock(&t->lock);
 }
 

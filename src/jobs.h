@@ -36,6 +36,8 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
                       const char *error);
 /* Ends a job with `phase`, keeping the progress it last reported (a domain job may report none). */
 void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error);
+/* The domain stopped (destroyed, shut down, crashed): its block jobs failed with it. */
+void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why);
 /* Marks a block job as expected to end cancelled (we aborted it) or pivoting. */
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);

@@ -16,6 +16,9 @@ typedef struct tracked {
     size_t n_cleanup;
     bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
     bool after_done;
+    char **before; /* a job found running: its disk's chain when found (paths, active first) */
+    size_t n_before;
+    double gone_since; /* st_now() when a poll first found the job gone without an event */
 } tracked;
 
 struct st_jobtab {
@@ -28,9 +31,12 @@ struct st_jobtab {
 /* Lock held for all of these. */
 tracked *jt_find(st_jobtab *t, const char *uuid, const char *disk, bool live_only);
 tracked *jt_add(st_jobtab *t);
+tracked *jt_by_id(st_jobtab *t, int id);
 /* Ends the job with `phase`; the first error given is kept. */
 void jt_finish(tracked *tr, st_job_phase phase, const char *error);
 /* libvirt's block job type as ours. */
 st_job_kind jt_kind_of(int type);
+/* Jobs libvirt's block job calls know (commit, pull, copy). */
+bool jt_is_block_kind(st_job_kind k);
 
 #endif

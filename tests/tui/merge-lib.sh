@@ -8,6 +8,22 @@ select_node() {
     tui_keys Enter
 }
 
+# Opens the plan of a commit of NODE into the layer directly below it, with a bandwidth limit of
+# BW MiB/s (0: unlimited), and waits for the prompt of the typed yes.
+commit_plan() { # NODE BW
+    select_node "$1"
+    tui_keys c
+    tui_wait "down into which layer?" 5
+    tui_keys Enter
+    tui_wait "3  bandwidth limit" 10
+    tui_keys 3
+    tui_wait "MiB/s (0 = unlimited)" 5
+    tui_keys C-u
+    tui_type "$2"
+    tui_keys Enter
+    tui_wait "Type yes and press Enter" 10
+}
+
 # Types yes and Enter on a plan screen that is shown.
 confirm_yes() {
     tui_wait "Type yes and press Enter" 10 || return 1

@@ -22,17 +22,8 @@ done
 
 # Starts a commit of VM's middle layer into its base at 1 MiB/s through the interface.
 start_slow_commit() {
-    select_node "$1-mid.qcow2"
-    tui_keys c
-    tui_wait "down into which layer?" 5
-    tui_keys Enter
-    tui_wait "3  bandwidth limit" 10
-    tui_keys 3
-    tui_wait "MiB/s (0 = unlimited)" 5
-    tui_keys C-u
-    tui_type 1
-    tui_keys Enter
-    tui_wait "3  bandwidth limit: 1 MiB/s" 5
+    commit_plan "$1-mid.qcow2" 1
+    tui_wait "3  bandwidth limit: 1 MiB/s" 1
     confirm_yes
 }
 
