@@ -12,6 +12,7 @@
 #   tui_wait_gone TEXT [SECS]
 #   tui_resize COLS ROWS
 #   tui_pid                  pid of the program in the pane
+#   tui_stop                 ends the tmux server and waits until it is gone
 #   TAP: lab.sh's plan / ok DESC CMD... / is GOT WANT DESC / like GOT ERE DESC / done_testing
 #   With the lab: call lab_init first; tui_init then cleans up through lab_on_cleanup.
 
@@ -52,6 +53,15 @@ tui_start() {
     tmux -S "$T_SOCK" -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
         "env TERM=tmux-256color ${T_ENV:-} $cmd; echo __EXITED__ \$?; sleep 30"
     tmux -S "$T_SOCK" set-option -t t remain-on-exit on >/dev/null 2>&1
+}
+
+# Ends the tmux server (and what runs in it) and waits until it is gone: a tui_start that
+# reaches a server still exiting fails ("server exited unexpectedly").
+tui_stop() {
+    local pid
+    pid=$(tmux -S "$T_SOCK" display -p '#{pid}' 2>/dev/null)
+    tmux -S "$T_SOCK" kill-server 2>/dev/null
+    [ -z "$pid" ] || lab__wait_gone "$pid" 10
 }
 
 tui_keys() { tmux -S "$T_SOCK" send-keys -t t "$@"; }

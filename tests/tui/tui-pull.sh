@@ -43,7 +43,7 @@ ok "the active layer is standalone" wait_output 30 "test2_htop.qcow2" live_chain
 ok "every layer's data reads back from the one file" lab_pattern_verify -d "$uri" test2 vda 6
 tui_keys q
 tui_wait "__EXITED__" 5
-tmux -S "$T_SOCK" kill-server
+tui_stop
 
 # Shut off, on an embedded root: the same pulls with qemu-img.
 euri=$(lab_embed "$LAB_TMP/e") || bail_out "no embed root"
@@ -72,7 +72,7 @@ tui_keys q
 tui_wait "__EXITED__" 5
 # Only one process may hold the embedded root: ask libvirt once the interface has quit.
 is "$(lab_domain_state "$euri" test2)" "shut off" "the domain was never started"
-tmux -S "$T_SOCK" kill-server
+tui_stop
 
 # Shut off: the article's commit (net-tools and nmap into test), then the active layer into
 # test2.qcow2, which must point the domain at test2.qcow2.

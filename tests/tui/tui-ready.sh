@@ -85,7 +85,7 @@ ok "every byte of act reads back from the base" lab_pattern_verify -d "$uri" act
 ok "the notice is gone once nothing is ready" tui_wait_gone "P to pivot/keep" 15
 tui_keys q
 tui_wait "__EXITED__" 5
-tmux -S "$T_SOCK" kill-server
+tui_stop
 
 # 4. An active commit already ready when the interface starts: offered, and k keeps the overlay.
 lab_io_write -d "$uri" fnd vda 0xd5 56M 1M || bail_out "write"

@@ -40,8 +40,7 @@ ok "SIGHUP ends the interface (status 129)" tui_wait "__EXITED__ 129" 5
 is "$(tmux -S "$T_SOCK" display -p -t t '#{alternate_on}')" 0 "the terminal is restored"
 like "$(lab_virsh "$uri" blockjob vm1 vda --info 2>&1; lab_virsh "$uri" blockjob vm2 vda --info 2>&1)" \
     "Block Commit.*" "the jobs still run in QEMU after the interface is gone"
-tmux -S "$T_SOCK" kill-server
-sleep 0.3
+tui_stop
 
 tui_start 120 40 -c "$uri"
 ok "a new interface finds vm1's job at start" tui_wait_line "vm1/vda" "commit" 20
