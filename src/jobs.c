@@ -253,6 +253,20 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
     pthread_mutex_unlock(&t->lock);
 }
 
+void st_jobtab_figures(st_jobtab *t, int id, uint64_t cur, uint64_t end, double rate, double eta)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = jt_by_id(t, id);
+    if (tr && !st_job_phase_final(tr->job.phase)) {
+        tr->job.cur = cur;
+        tr->job.end = end;
+        tr->job.rate = rate;
+        tr->job.eta = eta;
+        tr->job.phase = ST_PHASE_RUNNING;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
 void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error)
 {
     pthread_mutex_lock(&t->lock);

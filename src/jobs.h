@@ -34,6 +34,8 @@ int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kin
 /* Progress and phase reported by an action thread (offline merges, domain jobs). */
 void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
                       const char *error);
+/* Progress figures computed by whoever runs the job (an offline merge: offline.h). */
+void st_jobtab_figures(st_jobtab *t, int id, uint64_t cur, uint64_t end, double rate, double eta);
 /* Ends a job with `phase`, keeping the progress it last reported (a domain job may report none). */
 void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error);
 /* The domain stopped (destroyed, shut down, crashed): its block jobs failed with it. */

@@ -28,14 +28,18 @@ typedef struct offline_ctx {
     st_layer *chain; /* the disk's chain read from the headers */
     size_t n_chain;
     size_t top, base; /* indices; base == n_chain for a pull without base */
-    uint64_t total;
+    uint64_t total;   /* the bytes qemu-img's 100% stands for */
+    double started;
 } offline_ctx;
 
 static void progress(void *p, double pct)
 {
     offline_ctx *c = p;
-    st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_RUNNING, (uint64_t)(c->total * pct / 100),
-                     c->total, NULL);
+    uint64_t cur;
+    double rate, eta;
+    st_offline_figures(pct, c->total, c->req.bandwidth, st_now() - c->started, false, &cur, &rate,
+                       &eta);
+    st_jobtab_figures(c->w->jobs, c->jid, cur, c->total, rate, eta);
     st_worker_post_jobs(c->w);
 }
 
@@ -235,9 +239,13 @@ static int prepare(offline_ctx *c, char **err)
         *err = xasprintf(_("the format of %s is not known"), c->chain[c->base].path);
         return -1;
     }
-    size_t from = commit ? c->top : 1;
-    for (size_t i = from; i < c->base && i < c->n_chain; i++)
+    /* What qemu-img's percent is of: the data a commit copies, the virtual disk a rebase
+     * walks. */
+    if (!commit)
+        c->total = c->chain[0].virtual_size;
+    for (size_t i = c->top; commit && i < c->base; i++)
         c->total += c->chain[i].allocation;
+    c->started = st_now();
     return 0;
 }
 
