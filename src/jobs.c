@@ -42,6 +42,7 @@ static void tracked_clear(tracked *tr)
     for (size_t i = 0; i < tr->n_before; i++)
         free(tr->before[i]);
     free(tr->before);
+    free(tr->record);
     for (size_t i = 0; i < tr->n_cleanup; i++)
         free(tr->cleanup[i]);
     free(tr->cleanup);
@@ -102,7 +103,8 @@ static void prune(st_jobtab *t, double now)
 {
     size_t k = 0;
     for (size_t i = 0; i < t->n; i++) {
-        if (st_job_phase_final(t->v[i].job.phase) && now - t->v[i].finished_at > ST_JOB_LINGER)
+        double linger = t->v[i].linger > 0 ? t->v[i].linger : ST_JOB_LINGER;
+        if (st_job_phase_final(t->v[i].job.phase) && now - t->v[i].finished_at > linger)
             tracked_clear(&t->v[i]);
         else
             t->v[k++] = t->v[i];
@@ -226,6 +228,61 @@ int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kin
     return id;
 }
 
+static tracked *by_record(st_jobtab *t, const char *record)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (streq0(t->v[i].record, record))
+            return &t->v[i];
+    return NULL;
+}
+
+/* A record seen for the first time. Lock held. */
+static tracked *take_record(st_jobtab *t, const char *record, const st_job *v, double ended_ago)
+{
+    tracked *tr = jt_add(t);
+    tr->record = xstrdup(record);
+    tr->linger = ST_OFFLINE_SHOW;
+    tr->job.domain = xstrdup0(v->domain);
+    tr->job.uuid = xstrdup0(v->uuid);
+    tr->job.disk = xstrdup0(v->disk);
+    tr->job.kind = v->kind;
+    tr->job.top = xstrdup0(v->top);
+    tr->job.base = xstrdup0(v->base);
+    tr->job.ours = v->ours;
+    tr->job.phase = ST_PHASE_RUNNING;
+    if (st_job_phase_final(v->phase)) {
+        jt_finish(tr, v->phase, v->error);
+        tr->finished_at = st_now() - ended_ago; /* it ended then, not now */
+    }
+    return tr;
+}
+
+st_off_change st_jobtab_offline(st_jobtab *t, const char *record, const st_job *v, double ended_ago)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = by_record(t, record);
+    st_off_change ch = ST_OFF_SAME;
+    if (!tr && st_job_phase_final(v->phase) && ended_ago > ST_OFFLINE_SHOW) {
+        pthread_mutex_unlock(&t->lock);
+        return ST_OFF_GONE;
+    }
+    if (!tr) {
+        tr = take_record(t, record, v, ended_ago);
+        ch = ST_OFF_NEW;
+    }
+    tr->job.cur = v->cur;
+    tr->job.end = v->end;
+    tr->job.rate = v->rate;
+    tr->job.eta = v->eta;
+    tr->job.bandwidth = v->bandwidth;
+    if (!st_job_phase_final(tr->job.phase) && st_job_phase_final(v->phase)) {
+        jt_finish(tr, v->phase, v->error);
+        ch = ST_OFF_ENDED;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return ch;
+}
+
 void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
                       const char *error)
 {
@@ -249,20 +306,6 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
         else
             tr->job.phase = phase;
         break;
-    }
-    pthread_mutex_unlock(&t->lock);
-}
-
-void st_jobtab_figures(st_jobtab *t, int id, uint64_t cur, uint64_t end, double rate, double eta)
-{
-    pthread_mutex_lock(&t->lock);
-    tracked *tr = jt_by_id(t, id);
-    if (tr && !st_job_phase_final(tr->job.phase)) {
-        tr->job.cur = cur;
-        tr->job.end = end;
-        tr->job.rate = rate;
-        tr->job.eta = eta;
-        tr->job.phase = ST_PHASE_RUNNING;
     }
     pthread_mutex_unlock(&t->lock);
 }

@@ -31,11 +31,23 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
  */
 int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kind kind,
                     const char *top, const char *base, unsigned long bandwidth);
+/*
+ * An offline merge as its record shows it (`v`: identity, progress, phase; strings copied),
+ * keyed by the record's path. A finished job is taken in only when it ended less than
+ * ST_OFFLINE_SHOW seconds ago (`ended_ago`), and stays listed until then.
+ */
+#define ST_OFFLINE_SHOW 300.0
+typedef enum {
+    ST_OFF_GONE,  /* finished too long ago to be listed */
+    ST_OFF_SAME,  /* listed; progress updated */
+    ST_OFF_NEW,   /* listed from now on */
+    ST_OFF_ENDED, /* was running here, has ended now */
+} st_off_change;
+st_off_change st_jobtab_offline(st_jobtab *t, const char *record, const st_job *v,
+                                double ended_ago);
 /* Progress and phase reported by an action thread (offline merges, domain jobs). */
 void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
                       const char *error);
-/* Progress figures computed by whoever runs the job (an offline merge: offline.h). */
-void st_jobtab_figures(st_jobtab *t, int id, uint64_t cur, uint64_t end, double rate, double eta);
 /* Ends a job with `phase`, keeping the progress it last reported (a domain job may report none). */
 void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error);
 /* The domain stopped (destroyed, shut down, crashed): its block jobs failed with it. */

@@ -19,6 +19,8 @@ typedef struct tracked {
     char **before; /* a job found running: its disk's chain when found (paths, active first) */
     size_t n_before;
     double gone_since; /* st_now() when a poll first found the job gone without an event */
+    char *record;      /* an offline merge: its record (offline_state.h) */
+    double linger;     /* how long it stays listed once finished; 0: ST_JOB_LINGER */
 } tracked;
 
 struct st_jobtab {

@@ -43,6 +43,12 @@ typedef void (*st_progress_fn)(void *ctx, double pct);
  */
 int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char **err);
 
+/*
+ * The hidden mode `virt-snaptree --offline-job RECORD`: detaches and runs the offline merge the
+ * record describes (offline_state.h) to its end, whatever becomes of the interface.
+ */
+int st_offline_helper_main(const char *record);
+
 /* The name to write as a backing file: relative to the folder of `image` when `relative`. */
 char *st_backing_name_for(const char *image, const char *backing, bool relative);
 

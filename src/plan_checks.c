@@ -469,6 +469,10 @@ static void info_offline(plan_ctx *c)
     if (!c->pull && c->top == 0)
         pl_hazf(c, ST_HAZ_INFO, _("The domain definition is updated: %s → %s."), c->target,
                 pl_lpath(pl_L(c, c->base)));
+    pl_haz(c, ST_HAZ_INFO,
+           xstrdup(_("Every step runs in a helper process of its own: quitting this interface or "
+                     "losing its terminal does not stop it, and a new interface shows how far it "
+                     "got and how it ended.")));
 }
 
 static void info_active(plan_ctx *c)

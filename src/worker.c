@@ -550,6 +550,8 @@ static void turn(st_worker *w)
     if (w->refresh_wanted && now >= w->refresh_at) {
         pthread_mutex_unlock(&w->lock);
         refresh(w);
+        if (st_offline_scan(w))
+            st_worker_post_jobs(w);
         st_jobtab_after(w);
         pthread_mutex_lock(&w->lock);
         if (!w->refresh_wanted) {
@@ -560,7 +562,8 @@ static void turn(st_worker *w)
     }
     if (st_jobtab_active(w->jobs) && st_jobtab_due(w->jobs, now)) {
         pthread_mutex_unlock(&w->lock);
-        if (st_jobtab_poll(w))
+        bool changed = st_jobtab_poll(w);
+        if (st_offline_scan(w) || changed)
             st_worker_post_jobs(w);
         st_jobtab_after(w);
         pthread_mutex_lock(&w->lock);

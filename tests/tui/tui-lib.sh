@@ -31,6 +31,9 @@ tui_init() {
     T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vst-tui.XXXXXX")
     T_SOCK=$T_DIR/tmux.sock
     export XDG_CONFIG_HOME=$T_DIR/config XDG_CACHE_HOME=$T_DIR/cache
+    # The records of offline merges (and their helpers) stay the test's own.
+    export XDG_RUNTIME_DIR=$T_DIR/run
+    mkdir -m 700 "$XDG_RUNTIME_DIR"
     if [ -n "${LAB_TMP:-}" ]; then
         lab_on_cleanup tui_cleanup
     else
@@ -40,6 +43,14 @@ tui_init() {
 
 tui_cleanup() {
     tmux -S "$T_SOCK" kill-server 2>/dev/null
+    # A test that failed half way may leave an offline merge's helper running: it leads its own
+    # session (it and its qemu-img), whose id is the pid its record holds.
+    local rec pid
+    for rec in "$T_DIR"/run/virt-snaptree/jobs/*.job; do
+        [ -f "$rec" ] || continue
+        pid=$(sed -n 's/^pid=//p' "$rec")
+        [ "${pid:-0}" -gt 0 ] && grep -q '^phase=running' "$rec" && kill -- "-$pid" 2>/dev/null
+    done
     [ -n "${T_EXTRA_CLEANUP:-}" ] && eval "$T_EXTRA_CLEANUP"
     rm -rf "$T_DIR"
 }
