@@ -43,6 +43,7 @@ static void tracked_clear(tracked *tr)
         free(tr->before[i]);
     free(tr->before);
     free(tr->record);
+    free(tr->poll_error);
     for (size_t i = 0; i < tr->n_cleanup; i++)
         free(tr->cleanup[i]);
     free(tr->cleanup);
@@ -185,7 +186,10 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
                       NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_FAILED:
-            jt_finish(tr, ST_PHASE_FAILED, _("libvirt reported that the block job failed"));
+            /* The event carries no reason, and no blocking call may run here: the worker asks
+             * libvirt for one next (st_jobtab_fetch_reasons). */
+            jt_finish(tr, ST_PHASE_FAILED, NULL);
+            tr->want_reason = true;
             break;
         case VIR_DOMAIN_BLOCK_JOB_CANCELED:
             jt_finish(tr, ST_PHASE_CANCELLED, NULL);
@@ -326,9 +330,15 @@ void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why)
     pthread_mutex_lock(&t->lock);
     for (size_t i = 0; i < t->n; i++) {
         tracked *tr = &t->v[i];
-        if (streq0(tr->job.uuid, uuid) && jt_is_block_kind(tr->job.kind) &&
-            !st_job_phase_final(tr->job.phase))
+        if (!streq0(tr->job.uuid, uuid) || !jt_is_block_kind(tr->job.kind))
+            continue;
+        if (!st_job_phase_final(tr->job.phase)) {
             jt_finish(tr, ST_PHASE_FAILED, why);
+        } else if (tr->want_reason) {
+            /* It failed by an event just before: this is the reason libvirt did not give. */
+            tr->job.error = xstrdup(why);
+            tr->want_reason = false;
+        }
     }
     pthread_mutex_unlock(&t->lock);
 }
@@ -438,6 +448,7 @@ static size_t take_followups(st_jobtab *t, followup *out, size_t max)
 
 void st_jobtab_after(st_worker *w)
 {
+    st_jobtab_fetch_reasons(w);
     followup fs[16];
     pthread_mutex_lock(&w->jobs->lock);
     size_t n = take_followups(w->jobs, fs, 16);

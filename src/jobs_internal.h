@@ -20,6 +20,8 @@ typedef struct tracked {
     size_t n_before;
     double gone_since; /* st_now() when a poll first found the job gone without an event */
     char *record;      /* an offline merge: its record (offline_state.h) */
+    bool want_reason;  /* failed by an event: libvirt is still to be asked why */
+    char *poll_error;  /* what the last failed poll said (a reason of last resort) */
     double linger;     /* how long it stays listed once finished; 0: ST_JOB_LINGER */
 } tracked;
 
@@ -38,6 +40,8 @@ tracked *jt_by_id(st_jobtab *t, int id);
 void jt_finish(tracked *tr, st_job_phase phase, const char *error);
 /* libvirt's block job type as ours. */
 st_job_kind jt_kind_of(int type);
+/* Asks libvirt why the jobs that failed by an event failed (worker thread, lock not held). */
+void st_jobtab_fetch_reasons(struct st_worker *w);
 /* Jobs libvirt's block job calls know (commit, pull, copy). */
 bool jt_is_block_kind(st_job_kind k);
 

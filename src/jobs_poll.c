@@ -143,6 +143,21 @@ static void poll_failed(st_worker *w, int id, virDomainPtr dom)
     pthread_mutex_unlock(&w->jobs->lock);
 }
 
+/* Remembers libvirt's message of a failed poll: the reason of last resort should the job fail. */
+static void keep_poll_error(st_jobtab *t, int id)
+{
+    char *e = st_lv_error("");
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = jt_by_id(t, id);
+    if (tr && e && *e) {
+        free(tr->poll_error);
+        tr->poll_error = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&t->lock);
+    free(e);
+}
+
 /* Polls the job at index i of the table, if it is a running block job we can ask about. */
 static bool poll_one(st_worker *w, size_t i)
 {
@@ -166,7 +181,7 @@ static bool poll_one(st_worker *w, size_t i)
     int ret = virDomainGetBlockJobInfo(dom, disk, &info, 0);
     st_worker_idle(w);
     if (ret < 0) {
-        virResetLastError();
+        keep_poll_error(t, id);
         poll_failed(w, id, dom);
     } else if (ret == 0) {
         judge_vanished(w, id, dom, disk);
@@ -254,5 +269,76 @@ void st_jobtab_probe_domain(st_worker *w, virDomainPtr dom, const st_domain *d)
         fill_ends(tr, disk);
         remember_chain(tr, disk);
         pthread_mutex_unlock(&t->lock);
+    }
+}
+
+/* libvirt's message for the domain's last job, when it keeps one (VIR_DOMAIN_JOB_ERRMSG). */
+static char *job_errmsg(st_worker *w, virDomainPtr dom)
+{
+    int type = 0, n = 0;
+    virTypedParameterPtr params = NULL;
+    st_worker_busy(w);
+    int rc = virDomainGetJobStats(dom, &type, &params, &n, VIR_DOMAIN_JOB_STATS_COMPLETED);
+    st_worker_idle(w);
+    char *msg = NULL;
+    const char *s = NULL;
+    if (rc == 0 && virTypedParamsGetString(params, n, VIR_DOMAIN_JOB_ERRMSG, &s) == 1 && s && *s)
+        msg = xstrdup(s);
+    virTypedParamsFree(params, n);
+    virResetLastError();
+    return msg;
+}
+
+/* A failed job's reason: libvirt's own message, else the last failed poll's, else the plain
+ * truth (libvirt 9.0 keeps QEMU's message of a failed block job to itself). */
+static void fill_reason(st_worker *w, int id, const char *uuid, virDomainPtr dom)
+{
+    virDomainPtr d = dom;
+    if (!d) {
+        st_worker_busy(w);
+        d = virDomainLookupByUUIDString(w->conn, uuid);
+        st_worker_idle(w);
+        virResetLastError();
+    }
+    char *msg = d ? job_errmsg(w, d) : NULL;
+    if (d && d != dom)
+        virDomainFree(d);
+    pthread_mutex_lock(&w->jobs->lock);
+    tracked *tr = jt_by_id(w->jobs, id);
+    if (tr && !tr->job.error) {
+        tr->job.error = msg              ? xasprintf(_("libvirt: %s"), msg)
+                        : tr->poll_error ? xasprintf(_("libvirt: %s"), tr->poll_error)
+                                         : xstrdup(_("the block job failed; libvirt gave no "
+                                                     "reason"));
+    }
+    pthread_mutex_unlock(&w->jobs->lock);
+    free(msg);
+}
+
+void st_jobtab_fetch_reasons(st_worker *w)
+{
+    st_jobtab *t = w->jobs;
+    for (;;) {
+        pthread_mutex_lock(&t->lock);
+        tracked *tr = NULL;
+        for (size_t i = 0; i < t->n && !tr; i++)
+            if (t->v[i].want_reason)
+                tr = &t->v[i];
+        if (!tr) {
+            pthread_mutex_unlock(&t->lock);
+            return;
+        }
+        tr->want_reason = false;
+        int id = tr->job.id;
+        char *uuid = xstrdup0(tr->job.uuid);
+        virDomainPtr dom = tr->dom;
+        if (dom)
+            virDomainRef(dom);
+        pthread_mutex_unlock(&t->lock);
+        fill_reason(w, id, uuid, dom);
+        if (dom)
+            virDomainFree(dom);
+        free(uuid);
+        st_worker_post_jobs(w);
     }
 }
