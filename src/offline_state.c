@@ -2,16 +2,14 @@
 
 #include "offline_state.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "i18n.h"
+#include "kvfile.h"
 #include "util.h"
 
 double st_wall_now(void)
@@ -21,62 +19,12 @@ double st_wall_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* mkdir -p with mode 0700 for what it creates; an existing folder must be ours, not a link. */
-static int make_private_dir(const char *path, char **err)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            break;
-        *s = '/';
-    }
-    int rc = mkdir(p, 0700) == 0 || errno == EEXIST ? 0 : -1;
-    struct stat st;
-    if (rc == 0 && (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()))
-        rc = -1, errno = EPERM;
-    if (rc != 0)
-        *err = xasprintf(_("cannot use the folder %s for job records: %s"), p, strerror(errno));
-    free(p);
-    return rc;
-}
-
 char *st_offline_dir(char **err)
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    char *dir;
-    if (xdg && xdg[0] == '/')
-        dir = xasprintf("%s/virt-snaptree/jobs", xdg);
-    else if (geteuid() == 0)
-        dir = xstrdup("/run/virt-snaptree/jobs");
-    else
-        dir = xasprintf("/tmp/virt-snaptree-%u/jobs", (unsigned)geteuid());
-    if (make_private_dir(dir, err) != 0) {
-        free(dir);
-        return NULL;
-    }
-    return dir;
+    return st_runtime_dir("jobs", err);
 }
 
 /* ---- writing ---- */
-
-static void put_str(strbuf *b, const char *key, const char *v)
-{
-    if (!v)
-        return;
-    sb_printf(b, "%s=", key);
-    for (const char *p = v; *p; p++) {
-        if (*p == '\\')
-            sb_add(b, "\\\\");
-        else if (*p == '\n')
-            sb_add(b, "\\n");
-        else
-            sb_addc(b, *p);
-    }
-    sb_addc(b, '\n');
-}
 
 static const char *phase_name(st_job_phase p)
 {
@@ -86,19 +34,19 @@ static const char *phase_name(st_job_phase p)
 static void put_all(strbuf *b, const st_offline_state *s)
 {
     sb_add(b, "version=1\n");
-    put_str(b, "uri", s->uri);
-    put_str(b, "domain", s->domain);
-    put_str(b, "uuid", s->uuid);
-    put_str(b, "disk", s->disk);
+    st_kv_put(b, "uri", s->uri);
+    st_kv_put(b, "domain", s->domain);
+    st_kv_put(b, "uuid", s->uuid);
+    st_kv_put(b, "disk", s->disk);
     sb_printf(b, "kind=%s\nflags=%u\nbandwidth=%lu\n", s->pull ? "pull" : "commit", s->flags,
               s->bandwidth);
     sb_printf(b, "top=%zu\nbase=%zu\nunit=%llu\n", s->top, s->base, (unsigned long long)s->unit);
     for (size_t i = 0; i < s->n_chain; i++) {
         char key[48];
         snprintf(key, sizeof(key), "layer.%zu.path", i);
-        put_str(b, key, s->chain[i].path);
+        st_kv_put(b, key, s->chain[i].path);
         snprintf(key, sizeof(key), "layer.%zu.format", i);
-        put_str(b, key, s->chain[i].format);
+        st_kv_put(b, key, s->chain[i].format);
         sb_printf(b, "layer.%zu.vsize=%llu\nlayer.%zu.alloc=%llu\n", i,
                   (unsigned long long)s->chain[i].virtual_size, i,
                   (unsigned long long)s->chain[i].allocation);
@@ -106,13 +54,13 @@ static void put_all(strbuf *b, const st_offline_state *s)
     for (size_t i = 0; i < s->n_remove; i++) {
         char key[32];
         snprintf(key, sizeof(key), "remove.%zu", i);
-        put_str(b, key, s->remove[i]);
+        st_kv_put(b, key, s->remove[i]);
     }
     sb_printf(b, "pid=%ld\npid_start=%llu\nphase=%s\npct=%.2f\n", s->pid, s->pid_start,
               phase_name(s->phase), s->pct);
     sb_printf(b, "started=%.3f\nupdated=%.3f\nended=%.3f\n", s->started, s->updated, s->ended);
-    put_str(b, "step", s->step);
-    put_str(b, "error", s->error);
+    st_kv_put(b, "step", s->step);
+    st_kv_put(b, "error", s->error);
 }
 
 int st_offline_state_write(const char *path, const st_offline_state *s, char **err)
@@ -120,37 +68,12 @@ int st_offline_state_write(const char *path, const st_offline_state *s, char **e
     strbuf b;
     sb_init(&b);
     put_all(&b, s);
-    char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, b.s, b.len) == (ssize_t)b.len;
-    ok = fd >= 0 && close(fd) == 0 && ok;
-    /* A reader sees the old record or the new one, never half of one. */
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        *err = xasprintf(_("cannot write the job record %s: %s"), path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
+    int rc = st_kv_write(path, &b, err);
     sb_free(&b);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 /* ---- reading ---- */
-
-static char *unescape(const char *v)
-{
-    strbuf b;
-    sb_init(&b);
-    for (const char *p = v; *p; p++) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            sb_addc(&b, *p == 'n' ? '\n' : *p);
-        } else {
-            sb_addc(&b, *p);
-        }
-    }
-    return sb_steal(&b);
-}
 
 /* The layer of a "layer.N.field" key, growing the chain as needed (at most 64 layers). */
 static st_layer *layer_at(st_offline_state *s, const char *key, const char **field)
@@ -190,8 +113,9 @@ static void take_str(char **dst, char *v)
 }
 
 /* One "key=value" line; v is the unescaped value, handed over. */
-static void take(st_offline_state *s, const char *key, char *v)
+static void take(void *ctx, const char *key, char *v)
 {
+    st_offline_state *s = ctx;
     if (strncmp(key, "layer.", 6) == 0) {
         take_layer(s, key, v);
         return;
@@ -252,25 +176,8 @@ static bool state_valid(const st_offline_state *s)
 int st_offline_state_read(const char *path, st_offline_state *s, char **err)
 {
     memset(s, 0, sizeof(*s));
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        *err = xasprintf(_("cannot read the job record %s: %s"), path, strerror(errno));
+    if (st_kv_read(path, take, s, err) != 0)
         return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
-        char *eq = strchr(line, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        take(s, line, unescape(eq + 1));
-    }
-    free(line);
-    fclose(f);
     if (!state_valid(s)) {
         *err = xasprintf(_("the job record %s is not complete"), path);
         st_offline_state_clear(s);
