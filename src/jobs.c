@@ -44,6 +44,7 @@ static void tracked_clear(tracked *tr)
     free(tr->before);
     free(tr->record);
     free(tr->poll_error);
+    free(tr->fu_record);
     for (size_t i = 0; i < tr->n_cleanup; i++)
         free(tr->cleanup[i]);
     free(tr->cleanup);
@@ -119,8 +120,10 @@ void st_jobtab_copy(st_jobtab *t, st_job **jobs, size_t *n)
     prune(t, st_now());
     *n = t->n;
     *jobs = t->n ? xcalloc(t->n, sizeof(st_job)) : NULL;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         st_job_copy(&(*jobs)[i], &t->v[i].job);
+        (*jobs)[i].followup = !t->v[i].after_done && (t->v[i].n_cleanup || t->v[i].paused_run);
+    }
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -361,6 +364,17 @@ void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, u
     pthread_mutex_unlock(&t->lock);
 }
 
+bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk)
+{
+    pthread_mutex_lock(&t->lock);
+    bool busy = false;
+    for (size_t i = 0; i < t->n && !busy; i++)
+        busy = streq0(t->v[i].job.domain, domain) && streq0(t->v[i].job.disk, disk) &&
+               !st_job_phase_final(t->v[i].job.phase);
+    pthread_mutex_unlock(&t->lock);
+    return busy;
+}
+
 bool st_jobtab_active(st_jobtab *t)
 {
     pthread_mutex_lock(&t->lock);
@@ -375,105 +389,4 @@ bool st_jobtab_scan_due(st_jobtab *t, unsigned refreshes)
 {
     (void)t;
     return refreshes <= 1 || refreshes % ST_SCAN_EVERY == 0;
-}
-
-void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n)
-{
-    pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].job.id == id && !t->v[i].n_cleanup && n) {
-            t->v[i].cleanup = xcalloc(n, sizeof(char *));
-            for (size_t k = 0; k < n; k++)
-                t->v[i].cleanup[k] = xstrdup(paths[k]);
-            t->v[i].n_cleanup = n;
-        }
-    pthread_mutex_unlock(&t->lock);
-}
-
-void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk)
-{
-    pthread_mutex_lock(&t->lock);
-    for (size_t i = t->n; i-- > 0;)
-        if (streq0(t->v[i].job.domain, domain) && streq0(t->v[i].job.disk, disk) &&
-            !st_job_phase_final(t->v[i].job.phase)) {
-            t->v[i].paused_run = true;
-            break;
-        }
-    pthread_mutex_unlock(&t->lock);
-}
-
-/* What to do for one job once it reached a phase that needs a follow-up. */
-typedef struct followup {
-    virDomainPtr dom;
-    char *disk;
-    bool pivot, destroy;
-    char **cleanup;
-    size_t n_cleanup;
-} followup;
-
-/* Takes the follow-ups due now out of the table. Lock held. */
-static size_t take_followups(st_jobtab *t, followup *out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n && n < max; i++) {
-        tracked *tr = &t->v[i];
-        if (tr->after_done || !tr->dom)
-            continue;
-        bool ready = tr->job.phase == ST_PHASE_READY;
-        bool final = st_job_phase_final(tr->job.phase);
-        if (!(tr->paused_run && ready) && !(final && (tr->paused_run || tr->n_cleanup)))
-            continue;
-        followup *f = &out[n++];
-        memset(f, 0, sizeof(*f));
-        virDomainRef(tr->dom);
-        f->dom = tr->dom;
-        f->disk = xstrdup0(tr->job.disk);
-        if (ready) {
-            /* A domain started paused only for this job: finish it the way the plan said. */
-            f->pivot = true;
-            tr->job.phase = ST_PHASE_PIVOTING;
-            continue;
-        }
-        tr->after_done = true;
-        f->destroy = tr->paused_run;
-        if (tr->job.phase == ST_PHASE_COMPLETED) {
-            f->cleanup = tr->cleanup;
-            f->n_cleanup = tr->n_cleanup;
-            tr->cleanup = NULL;
-            tr->n_cleanup = 0;
-        }
-    }
-    return n;
-}
-
-void st_jobtab_after(st_worker *w)
-{
-    st_jobtab_fetch_reasons(w);
-    followup fs[16];
-    pthread_mutex_lock(&w->jobs->lock);
-    size_t n = take_followups(w->jobs, fs, 16);
-    pthread_mutex_unlock(&w->jobs->lock);
-    for (size_t i = 0; i < n; i++) {
-        followup *f = &fs[i];
-        st_worker_busy(w);
-        if (f->pivot && virDomainBlockJobAbort(f->dom, f->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT))
-            virResetLastError();
-        if (f->destroy && virDomainDestroy(f->dom) < 0)
-            virResetLastError();
-        st_worker_idle(w);
-        for (size_t k = 0; k < f->n_cleanup; k++) {
-            if (unlink(f->cleanup[k]) != 0)
-                st_action_result(w, 0, false, _("could not remove %s"), f->cleanup[k]);
-            free(f->cleanup[k]);
-        }
-        if (f->n_cleanup)
-            st_action_result(
-                w, 0, true,
-                ngettext("removed %zu merged file", "removed %zu merged files", f->n_cleanup),
-                f->n_cleanup);
-        free(f->cleanup);
-        free(f->disk);
-        virDomainFree(f->dom);
-        st_worker_request_refresh(w, 100);
-    }
 }

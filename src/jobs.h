@@ -56,13 +56,20 @@ void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why);
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);
 
-/* Files to remove after the job completes (the admin asked to delete merged files). */
-void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n);
+/*
+ * Files to remove after the job completes (the admin asked to delete merged files). `record`
+ * (followup.h; handed over, may be NULL) is dropped once the follow-up is done.
+ */
+void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n, char *record);
 /* The domain was started paused for this job: pivot when ready, shut it off when done. */
-void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk);
+void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk, char *record);
+/* The follow-up records this process handles itself (copies). */
+size_t st_jobtab_followup_records(st_jobtab *t, char ***out);
 /* Runs the follow-ups of jobs that reached READY or ended (worker thread). */
 void st_jobtab_after(struct st_worker *w);
 
+/* Whether a job still runs on the disk. */
+bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk);
 /* Whether anything is running (then the worker polls often). */
 bool st_jobtab_active(st_jobtab *t);
 bool st_jobtab_due(st_jobtab *t, double now);

@@ -22,6 +22,7 @@ typedef struct tracked {
     char *record;      /* an offline merge: its record (offline_state.h) */
     bool want_reason;  /* failed by an event: libvirt is still to be asked why */
     char *poll_error;  /* what the last failed poll said (a reason of last resort) */
+    char *fu_record;   /* the record of its follow-up (followup.h), until it is done */
     double linger;     /* how long it stays listed once finished; 0: ST_JOB_LINGER */
 } tracked;
 

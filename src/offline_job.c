@@ -31,12 +31,6 @@ extern char **environ;
 /* Records are removed this long after their job ended (or their helper was last heard of). */
 #define ST_OFFLINE_KEEP (24 * 3600.0)
 
-/* Records are matched to hosts by the URI the worker connected with. */
-static const char *host_key(const st_worker *w)
-{
-    return w->uri ? w->uri : w->conn_uri;
-}
-
 /* The disk's current top image and format, from the inactive XML. */
 static int disk_source(st_worker *w, virDomainPtr dom, const char *disk, char **src, char **fmt,
                        char **err)
@@ -126,7 +120,7 @@ static int prepare(st_worker *w, virDomainPtr dom, const st_request *req, st_off
         return -1;
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     virDomainGetUUIDString(dom, uuid);
-    s->uri = xstrdup0(host_key(w));
+    s->uri = xstrdup0(st_worker_host_key(w));
     s->domain = xstrdup(req->domain);
     s->uuid = xstrdup(uuid);
     s->disk = xstrdup(req->disk);
@@ -303,7 +297,7 @@ static bool follow(st_worker *w, const char *record, const st_offline_state *s, 
 
 bool st_offline_scan(st_worker *w)
 {
-    if (!w->local || !host_key(w))
+    if (!w->local || !st_worker_host_key(w))
         return false;
     char *err = NULL;
     char *dir = st_offline_dir(&err);
@@ -319,7 +313,7 @@ bool st_offline_scan(st_worker *w)
         st_offline_state s;
         char *rerr = NULL;
         if (st_offline_state_read(record, &s, &rerr) == 0) {
-            if (streq0(s.uri, host_key(w)))
+            if (streq0(s.uri, st_worker_host_key(w)))
                 changed = follow(w, record, &s, wall) || changed;
             st_offline_state_clear(&s);
         }

@@ -404,6 +404,11 @@ static void drop_connection(st_worker *w)
     st_cache_clear(&w->cache);
 }
 
+const char *st_worker_host_key(const st_worker *w)
+{
+    return w->uri ? w->uri : w->conn_uri;
+}
+
 /* After a failed call: is the connection gone (rather than the call refused)? */
 bool st_worker_conn_lost(st_worker *w)
 {
@@ -446,6 +451,7 @@ static void refresh(st_worker *w)
         }
         st_discover_finish(w, h, rest);
     }
+    st_followups_attach(w, h);
     st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
     /* Most refreshes find the host as it was: then nothing is sent, and the interface neither
      * rebuilds its rows nor holds two models at once. Jobs travel on their own messages; a scan

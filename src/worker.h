@@ -85,6 +85,10 @@ void st_worker_free(st_worker *w);
 void st_worker_mark_dirty(st_worker *w, const char *uuid);
 /* Sends the current jobs to the frontend. */
 void st_worker_post_jobs(st_worker *w);
+/* What records of this host's jobs are keyed by: the URI the worker connected with. */
+const char *st_worker_host_key(const st_worker *w);
+/* The follow-ups earlier interfaces left for this host, into h (obsolete records dropped). */
+void st_followups_attach(st_worker *w, st_host *h);
 /* After a failed call: whether the connection itself is gone. */
 bool st_worker_conn_lost(st_worker *w);
 

@@ -88,6 +88,9 @@ struct st_app {
     /* Ready active commits already announced in the status line (by job id): once each. */
     int offered[ST_OFFERED_MAX];
     size_t n_offered;
+    /* Follow-ups of earlier sessions already offered (by record): once per session. */
+    char **fu_offered;
+    size_t n_fu_offered;
 
     int lines, cols;
     int tree_y, tree_h, tree_w;

@@ -188,11 +188,22 @@ static void picker_draw(st_app *a, st_dialog *d)
 {
     picker *p = d->data;
     int y, x, h, w;
-    st_dialog_box(a, 104, (int)p->n + 6, &y, &x, &h, &w);
+    /* The hint wraps: it may name files. Measured at the widest box first (nothing drawn). */
+    st_textbuf tb = {0};
+    if (p->hint)
+        st_tb_add(&tb, A_DIM, 0, "%s", p->hint);
+    st_dialog_box(a, 104, 1, &y, &x, &h, &w);
+    int hint_h = p->hint ? st_tb_draw(a, &tb, 0, 0, 0, w - 4, 0) : 0;
+    st_dialog_box(a, 104, (int)p->n + 5 + hint_h, &y, &x, &h, &w);
     st_frame(a, y, x, h, w, p->title);
     int row = y + 1;
-    if (p->hint)
-        st_put(a, row++, x + 2, w - 4, p->hint, A_DIM);
+    if (p->hint) {
+        int room = h - 4 > 1 ? h - 4 : 1; /* a tiny terminal keeps a line for the list */
+        int shown = hint_h < room ? hint_h : room;
+        st_tb_draw(a, &tb, row, x + 2, shown, w - 4, 0);
+        row += shown;
+    }
+    st_tb_clear(&tb);
     int list_h = y + h - 2 - row;
     if (list_h < 1)
         return;

@@ -9,7 +9,7 @@ select_node() {
 }
 
 # Opens the plan of a commit of NODE into the layer directly below it, with a bandwidth limit of
-# BW MiB/s (0: unlimited), and waits for the prompt of the typed yes.
+# BW MiB/s (0: unlimited), and waits until the plan shows the limit.
 commit_plan() { # NODE BW
     select_node "$1"
     tui_keys c
@@ -21,7 +21,11 @@ commit_plan() { # NODE BW
     tui_keys C-u
     tui_type "$2"
     tui_keys Enter
-    tui_wait "Type yes and press Enter" 10
+    if [ "$2" = 0 ]; then
+        tui_wait "3  bandwidth limit: unlimited" 10
+    else
+        tui_wait "3  bandwidth limit: $2 MiB/s" 10
+    fi
 }
 
 # Types yes and Enter on a plan screen that is shown.

@@ -23,7 +23,6 @@ done
 # Starts a commit of VM's middle layer into its base at 1 MiB/s through the interface.
 start_slow_commit() {
     commit_plan "$1-mid.qcow2" 1
-    tui_wait "3  bandwidth limit: 1 MiB/s" 1
     confirm_yes
 }
 

@@ -924,6 +924,9 @@ START_TEST(test_remote_shutoff)
                               "the domain will be started paused for the job and "
                               "shut off again afterwards"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "written as an absolute path by libvirt"));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO,
+                              "This interface finishes the job (for an active commit: the pivot, "
+                              "as soon as it is ready) and shuts the domain off again"));
     ck_assert(!p->relative_possible);
     ck_assert_uint_eq(p->req.flags, ST_F_START_PAUSED);
     ck_assert_str_eq(p->calls[0], "virDomainCreateWithFlags(dom=\"test2\", flags=START_PAUSED)");
@@ -1020,6 +1023,35 @@ START_TEST(test_readonly_and_states)
     h->doms[0].state = ST_DOM_PAUSED;
     p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
     ck_assert(!p->refused);
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
+/* Follow-ups this interface runs itself are said on the plan: a pull's merged files. */
+START_TEST(test_pull_delete_needs_the_interface)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "test2", ST_DOM_RUNNING);
+    mk_disk(d, "vda", pullchain, true);
+    st_host *hosts[] = {h};
+    st_merge_opts o = {.delete_files = true};
+    st_plan *p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(!p->refused);
+    ck_assert(p->req.flags & ST_F_DELETE);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO,
+                              "This interface removes the merged files once the pull has "
+                              "completed"));
+    st_plan_free(p);
+    /* libvirt deletes after a commit itself: nothing waits for this interface. */
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!p->refused);
+    ck_assert(!any_text(p, "This interface"));
+    st_plan_free(p);
+    /* Without the delete nothing is left for afterwards. */
+    o.delete_files = false;
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(!any_text(p, "This interface"));
     st_plan_free(p);
     st_host_free(h);
 }
@@ -1201,6 +1233,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_broken_layer);
     tcase_add_test(tc, test_readonly_and_states);
     tcase_add_test(tc, test_delete_refused_by_snapshot);
+    tcase_add_test(tc, test_pull_delete_needs_the_interface);
     tcase_add_test(tc, test_branch_snapshot);
     tcase_add_test(tc, test_internal_snapshot_active_commit);
     tcase_add_test(tc, test_out_of_range);
