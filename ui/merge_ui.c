@@ -119,8 +119,10 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     else
         snprintf(bw, sizeof(bw), "%s", _("unlimited"));
     st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
+    /* What will be written: relative only where the names involved are. */
     st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
-              _("1  keep backing names relative: %s"), f->opts.relative ? _("yes") : _("no"));
+              _("1  keep backing names relative: %s"),
+              p->relative_possible && f->opts.relative ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("2  delete the merged files afterwards: %s"),
               f->opts.delete_files ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("3  bandwidth limit: %s"), bw);
@@ -289,7 +291,7 @@ static void open_plan(st_app *a, merge_flow *f)
 {
     const st_host *h = a->hosts[f->host];
     const st_disk *k = flow_disk(a, f, NULL);
-    st_merge_opts_default(&f->opts, h, f->dom, f->disk);
+    st_merge_opts_default(&f->opts);
     size_t top = chain_index(k, f->top), base = f->base ? chain_index(k, f->base) : SIZE_MAX;
     st_request req = {0};
     req.kind = ST_REQ_FACTS;
