@@ -125,6 +125,26 @@ void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refuse
     st_put(a, y + h - 2, px, x + w - 2 - px, c->typed, A_BOLD | A_UNDERLINE);
 }
 
+/* FNV-1a over the lines and their attributes. */
+static uint64_t tb_digest(const st_textbuf *tb)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < tb->n; i++) {
+        for (const char *p = tb->lines[i].text; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ (uint64_t)(tb->lines[i].attr + 0x100)) * 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+void st_confirm_plan(st_confirm *c, const st_textbuf *tb)
+{
+    uint64_t d = tb_digest(tb);
+    if (c->digest && c->digest != d)
+        c->typed[0] = '\0';
+    c->digest = d;
+}
+
 static bool confirm_scroll(st_confirm *c, int key)
 {
     if (key == KEY_NPAGE || key == KEY_DOWN)

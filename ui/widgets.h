@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app.h"
 
@@ -74,7 +75,14 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
 typedef struct st_confirm {
     char typed[8];
     int scroll, lines;
+    uint64_t digest; /* of the plan text the typing was for; 0 before the first */
 } st_confirm;
+
+/*
+ * Called with the plan's text each time the plan is made again (an option, a new model): when
+ * the text changed, what was typed is cleared, so that "yes" is only ever for the text shown.
+ */
+void st_confirm_plan(st_confirm *c, const st_textbuf *tb);
 
 void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refused, int y, int x,
                      int h, int w);
