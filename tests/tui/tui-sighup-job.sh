@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 16
+plan 17
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -37,8 +37,9 @@ like "$(tui_screen)" "2 jobs running" "the title counts two running jobs"
 kill -HUP "$(tui_pid)"
 ok "SIGHUP ends the interface (status 129)" tui_wait "__EXITED__ 129" 5
 is "$(tmux -S "$T_SOCK" display -p -t t '#{alternate_on}')" 0 "the terminal is restored"
-like "$(lab_virsh "$uri" blockjob vm1 vda --info 2>&1; lab_virsh "$uri" blockjob vm2 vda --info 2>&1)" \
-    "Block Commit.*" "the jobs still run in QEMU after the interface is gone"
+like "$(lab_virsh "$uri" blockjob vm1 vda --info 2>&1)" "Block Commit" \
+    "vm1's job still runs in QEMU after the interface is gone"
+like "$(lab_virsh "$uri" blockjob vm2 vda --info 2>&1)" "Block Commit" "and vm2's"
 tui_stop
 
 tui_start 120 40 -c "$uri"
