@@ -157,7 +157,9 @@ static bool still_pending(st_worker *w, const st_host *h, const st_followup *f)
 
 void st_followups_attach(st_worker *w, st_host *h)
 {
-    if (!h->reachable || !st_worker_host_key(w))
+    /* Only the interface offers them; a report (--list, maybe of running domains only) sees
+     * too little of the host to judge which records are moot. */
+    if (!w->events || w->running_only || !h->reachable || !st_worker_host_key(w))
         return;
     char **mine = NULL;
     size_t n_mine = st_jobtab_followup_records(w->jobs, &mine);
