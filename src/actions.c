@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "followup.h"
 #include "i18n.h"
 #include "offline.h"
 #include "util.h"
@@ -151,6 +152,20 @@ static unsigned commit_flags(const st_request *req)
     return f;
 }
 
+/*
+ * Records what this process must do when the job ends, for the next interface should this one
+ * end first; NULL when the record cannot be written (the follow-up still runs from here).
+ */
+static char *save_followup(st_worker *w, st_fu_kind kind, const st_request *req)
+{
+    char *err = NULL;
+    char *rec = st_followup_save(st_worker_host_key(w), kind, req->domain, req->disk,
+                                 kind == ST_FU_REMOVE ? req->paths : NULL,
+                                 kind == ST_FU_REMOVE ? req->n_paths : 0, &err);
+    free(err);
+    return rec;
+}
+
 /* Starts the block job; returns 0 or -1 after posting the error. */
 static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_request *req)
 {
@@ -178,7 +193,8 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
     /* A pull has no DELETE flag: its files are removed here, which the planner allows only when
      * the images are on this machine. */
     if (!commit && (req->flags & ST_F_DELETE) && w->local)
-        st_jobtab_set_cleanup(w->jobs, jid, req->paths, req->n_paths);
+        st_jobtab_set_cleanup(w->jobs, jid, req->paths, req->n_paths,
+                              save_followup(w, ST_FU_REMOVE, req));
     st_jobtab_update(w->jobs, jid, ST_PHASE_RUNNING, 0, 0, NULL);
     st_worker_post_jobs(w);
     st_action_result(w, id, true,
@@ -208,7 +224,8 @@ static void do_merge(st_worker *w, int id, const st_request *req)
             st_action_result(w, id, false, "%s", e);
             free(e);
         } else if (start_block_job(w, id, dom, req) == 0) {
-            st_jobtab_set_paused_run(w->jobs, req->domain, req->disk);
+            st_jobtab_set_paused_run(w->jobs, req->domain, req->disk,
+                                     save_followup(w, ST_FU_PAUSED, req));
         } else {
             virDomainDestroy(dom);
             virResetLastError();
@@ -267,6 +284,47 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
     virDomainFree(dom);
 }
 
+/* ---- follow-ups an earlier interface left ---- */
+
+/* A domain started paused for a job by an earlier interface: pivot a ready job, shut it off. */
+static void do_finish_paused(st_worker *w, int id, const st_request *req)
+{
+    virDomainPtr dom = lookup(w, id, req->domain);
+    if (!dom)
+        return;
+    virDomainBlockJobInfo info;
+    memset(&info, 0, sizeof(info));
+    st_worker_busy(w);
+    int job = virDomainGetBlockJobInfo(dom, req->disk, &info, 0);
+    bool ready = job == 1 && info.end > 0 && info.cur == info.end;
+    int rc = 0;
+    if (ready)
+        rc = virDomainBlockJobAbort(dom, req->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT);
+    st_worker_idle(w);
+    char *e = NULL;
+    if (job == 1 && !ready)
+        e = xstrdup(_("the job still runs: wait until it is ready"));
+    else if (rc < 0)
+        e = st_lv_error(_("the pivot failed"));
+    st_worker_busy(w);
+    if (!e && virDomainDestroy(dom) < 0)
+        e = st_lv_error(_("cannot shut the domain off"));
+    st_worker_idle(w);
+    virResetLastError();
+    if (e) {
+        st_action_result(w, id, false, "%s", e);
+    } else {
+        st_followup_drop(req->path);
+        st_action_result(w, id, true,
+                         ready ? _("%s/%s pivoted, and %s shut off again")
+                               : _("%s shut off again (it was started paused for a job)"),
+                         req->domain, req->disk, req->domain);
+    }
+    free(e);
+    virDomainFree(dom);
+    st_worker_request_refresh(w, 100);
+}
+
 void st_action_run(st_worker *w, int id, const st_request *req)
 {
     if (w->readonly && req->kind != ST_REQ_FACTS) {
@@ -285,6 +343,14 @@ void st_action_run(st_worker *w, int id, const st_request *req)
     case ST_REQ_ABORT:
     case ST_REQ_SET_SPEED:
         do_job_control(w, id, req);
+        break;
+    case ST_REQ_FINISH_PAUSED:
+        do_finish_paused(w, id, req);
+        break;
+    case ST_REQ_FOLLOWUP_FORGET:
+        st_followup_drop(req->path);
+        st_action_result(w, id, true, "%s", _("forgotten: it is not offered again"));
+        st_worker_request_refresh(w, 0);
         break;
     default:
         if (st_snapshot_action(w, id, req) != 0)

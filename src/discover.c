@@ -220,6 +220,7 @@ void ds_copy_disk_head(st_disk *d, const st_disk *xd)
     d->source = xstrdup0(xd->source);
     d->pool = xstrdup0(xd->pool);
     d->volume = xstrdup0(xd->volume);
+    d->mirror = xstrdup0(xd->mirror);
     d->readonly = xd->readonly;
 }
 

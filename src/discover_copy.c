@@ -63,6 +63,9 @@ st_host *st_host_dup(const st_host *h)
             copy_layers(dk->chain, sk->chain, sk->n_chain);
         }
     }
+    c->n_followups = h->n_followups;
+    c->followups = h->n_followups ? xcalloc(h->n_followups, sizeof(st_followup)) : NULL;
+    st_followups_copy(c->followups, h->followups, h->n_followups);
     c->n_jobs = h->n_jobs;
     c->jobs = h->n_jobs ? xcalloc(h->n_jobs, sizeof(st_job)) : NULL;
     for (size_t i = 0; i < h->n_jobs; i++)

@@ -11,31 +11,12 @@
 #include "util.h"
 #include "actions.h"
 #include "worker.h"
+#include "jobs_internal.h"
 
 /* Finished jobs stay on screen this long, so that the admin sees how they ended. */
 #define ST_JOB_LINGER 60.0
-#define ST_POLL_EVERY 0.4
 /* Probe every running domain for foreign jobs on every Nth refresh (and the first). */
 #define ST_SCAN_EVERY 5
-
-typedef struct tracked {
-    st_job job;
-    virDomainPtr dom; /* referenced; NULL when only an event told us */
-    double finished_at;
-    double last_t;
-    uint64_t last_cur;
-    char **cleanup; /* files to remove once the job completed (and pivoted) */
-    size_t n_cleanup;
-    bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
-    bool after_done;
-} tracked;
-
-struct st_jobtab {
-    pthread_mutex_t lock;
-    tracked *v;
-    size_t n, cap;
-    double last_poll;
-};
 
 static int next_job_id = 1;
 static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +39,12 @@ st_jobtab *st_jobtab_new(void)
 static void tracked_clear(tracked *tr)
 {
     st_job_clear(&tr->job);
+    for (size_t i = 0; i < tr->n_before; i++)
+        free(tr->before[i]);
+    free(tr->before);
+    free(tr->record);
+    free(tr->poll_error);
+    free(tr->fu_record);
     for (size_t i = 0; i < tr->n_cleanup; i++)
         free(tr->cleanup[i]);
     free(tr->cleanup);
@@ -77,7 +64,7 @@ void st_jobtab_free(st_jobtab *t)
     free(t);
 }
 
-static tracked *find(st_jobtab *t, const char *uuid, const char *disk, bool live_only)
+tracked *jt_find(st_jobtab *t, const char *uuid, const char *disk, bool live_only)
 {
     for (size_t i = t->n; i-- > 0;) {
         tracked *tr = &t->v[i];
@@ -88,7 +75,21 @@ static tracked *find(st_jobtab *t, const char *uuid, const char *disk, bool live
     return NULL;
 }
 
-static tracked *add(st_jobtab *t)
+tracked *jt_by_id(st_jobtab *t, int id)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].job.id == id)
+            return &t->v[i];
+    return NULL;
+}
+
+bool jt_is_block_kind(st_job_kind k)
+{
+    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
+           k == ST_JOB_COPY || k == ST_JOB_OTHER;
+}
+
+tracked *jt_add(st_jobtab *t)
 {
     xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof(tracked));
     tracked *tr = &t->v[t->n++];
@@ -104,7 +105,8 @@ static void prune(st_jobtab *t, double now)
 {
     size_t k = 0;
     for (size_t i = 0; i < t->n; i++) {
-        if (st_job_phase_final(t->v[i].job.phase) && now - t->v[i].finished_at > ST_JOB_LINGER)
+        double linger = t->v[i].linger > 0 ? t->v[i].linger : ST_JOB_LINGER;
+        if (st_job_phase_final(t->v[i].job.phase) && now - t->v[i].finished_at > linger)
             tracked_clear(&t->v[i]);
         else
             t->v[k++] = t->v[i];
@@ -118,8 +120,10 @@ void st_jobtab_copy(st_jobtab *t, st_job **jobs, size_t *n)
     prune(t, st_now());
     *n = t->n;
     *jobs = t->n ? xcalloc(t->n, sizeof(st_job)) : NULL;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         st_job_copy(&(*jobs)[i], &t->v[i].job);
+        (*jobs)[i].followup = !t->v[i].after_done && (t->v[i].n_cleanup || t->v[i].paused_run);
+    }
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -131,7 +135,7 @@ void st_jobtab_fill_host(st_jobtab *t, st_host *h)
     st_jobtab_copy(t, &h->jobs, &h->n_jobs);
 }
 
-static st_job_kind kind_of(int type)
+st_job_kind jt_kind_of(int type)
 {
     switch (type) {
     case VIR_DOMAIN_BLOCK_JOB_TYPE_PULL:
@@ -147,7 +151,7 @@ static st_job_kind kind_of(int type)
     }
 }
 
-static void finish(tracked *tr, st_job_phase phase, const char *error)
+void jt_finish(tracked *tr, st_job_phase phase, const char *error)
 {
     tr->job.phase = phase;
     tr->finished_at = st_now();
@@ -162,7 +166,7 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
                      int status)
 {
     pthread_mutex_lock(&t->lock);
-    tracked *tr = find(t, uuid, disk, true);
+    tracked *tr = jt_find(t, uuid, disk, true);
     /* The commit libvirt runs inside a snapshot delete is the delete's to finish (and never
      * to pivot): its thread reports how it ended. */
     if (tr && tr->job.kind == ST_JOB_SNAPSHOT_DELETE) {
@@ -170,25 +174,28 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
         return;
     }
     if (!tr && status == VIR_DOMAIN_BLOCK_JOB_READY) {
-        tr = add(t);
+        tr = jt_add(t);
         tr->job.domain = xstrdup0(domain);
         tr->job.uuid = xstrdup0(uuid);
         tr->job.disk = xstrdup0(disk);
-        tr->job.kind = kind_of(type);
+        tr->job.kind = jt_kind_of(type);
     }
     if (tr) {
         switch (status) {
         case VIR_DOMAIN_BLOCK_JOB_COMPLETED:
             /* An aborted active commit reports COMPLETED too: keep "cancelled" if we aborted. */
-            finish(tr,
-                   tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
-                   NULL);
+            jt_finish(tr,
+                      tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
+                      NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_FAILED:
-            finish(tr, ST_PHASE_FAILED, _("libvirt reported that the block job failed"));
+            /* The event carries no reason, and no blocking call may run here: the worker asks
+             * libvirt for one next (st_jobtab_fetch_reasons). */
+            jt_finish(tr, ST_PHASE_FAILED, NULL);
+            tr->want_reason = true;
             break;
         case VIR_DOMAIN_BLOCK_JOB_CANCELED:
-            finish(tr, ST_PHASE_CANCELLED, NULL);
+            jt_finish(tr, ST_PHASE_CANCELLED, NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_READY:
             if (tr->job.phase != ST_PHASE_PIVOTING)
@@ -207,9 +214,9 @@ int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kin
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     if (dom)
         virDomainGetUUIDString(dom, uuid);
-    tracked *tr = dom ? find(t, uuid, disk, true) : NULL;
+    tracked *tr = dom ? jt_find(t, uuid, disk, true) : NULL;
     if (!tr) {
-        tr = add(t);
+        tr = jt_add(t);
         tr->job.domain = xstrdup0(dom ? virDomainGetName(dom) : NULL);
         tr->job.uuid = xstrdup(uuid);
         tr->job.disk = xstrdup0(disk);
@@ -226,6 +233,61 @@ int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kin
     int id = tr->job.id;
     pthread_mutex_unlock(&t->lock);
     return id;
+}
+
+static tracked *by_record(st_jobtab *t, const char *record)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (streq0(t->v[i].record, record))
+            return &t->v[i];
+    return NULL;
+}
+
+/* A record seen for the first time. Lock held. */
+static tracked *take_record(st_jobtab *t, const char *record, const st_job *v, double ended_ago)
+{
+    tracked *tr = jt_add(t);
+    tr->record = xstrdup(record);
+    tr->linger = ST_OFFLINE_SHOW;
+    tr->job.domain = xstrdup0(v->domain);
+    tr->job.uuid = xstrdup0(v->uuid);
+    tr->job.disk = xstrdup0(v->disk);
+    tr->job.kind = v->kind;
+    tr->job.top = xstrdup0(v->top);
+    tr->job.base = xstrdup0(v->base);
+    tr->job.ours = v->ours;
+    tr->job.phase = ST_PHASE_RUNNING;
+    if (st_job_phase_final(v->phase)) {
+        jt_finish(tr, v->phase, v->error);
+        tr->finished_at = st_now() - ended_ago; /* it ended then, not now */
+    }
+    return tr;
+}
+
+st_off_change st_jobtab_offline(st_jobtab *t, const char *record, const st_job *v, double ended_ago)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = by_record(t, record);
+    st_off_change ch = ST_OFF_SAME;
+    if (!tr && st_job_phase_final(v->phase) && ended_ago > ST_OFFLINE_SHOW) {
+        pthread_mutex_unlock(&t->lock);
+        return ST_OFF_GONE;
+    }
+    if (!tr) {
+        tr = take_record(t, record, v, ended_ago);
+        ch = ST_OFF_NEW;
+    }
+    tr->job.cur = v->cur;
+    tr->job.end = v->end;
+    tr->job.rate = v->rate;
+    tr->job.eta = v->eta;
+    tr->job.bandwidth = v->bandwidth;
+    if (!st_job_phase_final(tr->job.phase) && st_job_phase_final(v->phase)) {
+        jt_finish(tr, v->phase, v->error);
+        ch = ST_OFF_ENDED;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return ch;
 }
 
 void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
@@ -247,7 +309,7 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
         tr->job.end = end;
         tr->job.eta = tr->job.rate > 0 && end > cur ? (end - cur) / tr->job.rate : -1;
         if (st_job_phase_final(phase))
-            finish(tr, phase, error);
+            jt_finish(tr, phase, error);
         else
             tr->job.phase = phase;
         break;
@@ -260,16 +322,34 @@ void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *erro
     pthread_mutex_lock(&t->lock);
     for (size_t i = 0; i < t->n; i++)
         if (t->v[i].job.id == id) {
-            finish(&t->v[i], phase, error);
+            jt_finish(&t->v[i], phase, error);
             break;
         }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++) {
+        tracked *tr = &t->v[i];
+        if (!streq0(tr->job.uuid, uuid) || !jt_is_block_kind(tr->job.kind))
+            continue;
+        if (!st_job_phase_final(tr->job.phase)) {
+            jt_finish(tr, ST_PHASE_FAILED, why);
+        } else if (tr->want_reason) {
+            /* It failed by an event just before: this is the reason libvirt did not give. */
+            tr->job.error = xstrdup(why);
+            tr->want_reason = false;
+        }
+    }
     pthread_mutex_unlock(&t->lock);
 }
 
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase)
 {
     pthread_mutex_lock(&t->lock);
-    tracked *tr = find(t, uuid, disk, true);
+    tracked *tr = jt_find(t, uuid, disk, true);
     if (tr)
         tr->job.phase = phase;
     pthread_mutex_unlock(&t->lock);
@@ -278,10 +358,21 @@ void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_jo
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw)
 {
     pthread_mutex_lock(&t->lock);
-    tracked *tr = find(t, uuid, disk, true);
+    tracked *tr = jt_find(t, uuid, disk, true);
     if (tr)
         tr->job.bandwidth = bw;
     pthread_mutex_unlock(&t->lock);
+}
+
+bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk)
+{
+    pthread_mutex_lock(&t->lock);
+    bool busy = false;
+    for (size_t i = 0; i < t->n && !busy; i++)
+        busy = streq0(t->v[i].job.domain, domain) && streq0(t->v[i].job.disk, disk) &&
+               !st_job_phase_final(t->v[i].job.phase);
+    pthread_mutex_unlock(&t->lock);
+    return busy;
 }
 
 bool st_jobtab_active(st_jobtab *t)
@@ -294,228 +385,8 @@ bool st_jobtab_active(st_jobtab *t)
     return any;
 }
 
-bool st_jobtab_due(st_jobtab *t, double now)
-{
-    return now - t->last_poll >= ST_POLL_EVERY;
-}
-
 bool st_jobtab_scan_due(st_jobtab *t, unsigned refreshes)
 {
     (void)t;
     return refreshes <= 1 || refreshes % ST_SCAN_EVERY == 0;
-}
-
-/* Applies one virDomainGetBlockJobInfo answer. Lock held. */
-static void apply_block_info(tracked *tr, int ret, const virDomainBlockJobInfo *info, double now)
-{
-    if (tr->job.kind == ST_JOB_SNAPSHOT_DELETE)
-        return; /* its own thread polls it and knows when the delete is over */
-    if (ret == 0) {
-        /* The job is gone. The event says how it ended; without one, trust what we saw. */
-        if (!st_job_phase_final(tr->job.phase))
-            finish(tr,
-                   tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
-                   NULL);
-        return;
-    }
-    tr->job.kind = kind_of(info->type) != ST_JOB_OTHER ? kind_of(info->type) : tr->job.kind;
-    if (tr->last_t > 0 && now > tr->last_t && info->cur >= tr->last_cur) {
-        double r = (info->cur - tr->last_cur) / (now - tr->last_t);
-        tr->job.rate = tr->job.rate > 0 ? 0.7 * tr->job.rate + 0.3 * r : r;
-    }
-    tr->last_t = now;
-    tr->last_cur = info->cur;
-    tr->job.cur = info->cur;
-    tr->job.end = info->end;
-    tr->job.bandwidth = info->bandwidth;
-    tr->job.eta =
-        tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate : -1;
-    bool ready = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY;
-    if (ready && info->end > 0 && info->cur == info->end && tr->job.phase != ST_PHASE_PIVOTING &&
-        tr->job.phase != ST_PHASE_CANCELLED)
-        tr->job.phase = ST_PHASE_READY;
-    else if (tr->job.phase == ST_PHASE_STARTING)
-        tr->job.phase = ST_PHASE_RUNNING;
-}
-
-static bool is_block_kind(st_job_kind k)
-{
-    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
-           k == ST_JOB_COPY || k == ST_JOB_OTHER;
-}
-
-bool st_jobtab_poll(st_worker *w)
-{
-    st_jobtab *t = w->jobs;
-    bool changed = false;
-    pthread_mutex_lock(&t->lock);
-    t->last_poll = st_now();
-    size_t n = t->n;
-    pthread_mutex_unlock(&t->lock);
-    for (size_t i = 0; i < n; i++) {
-        pthread_mutex_lock(&t->lock);
-        if (i >= t->n || !t->v[i].dom || !t->v[i].job.disk || !is_block_kind(t->v[i].job.kind) ||
-            st_job_phase_final(t->v[i].job.phase)) {
-            pthread_mutex_unlock(&t->lock);
-            continue;
-        }
-        virDomainPtr dom = t->v[i].dom;
-        virDomainRef(dom);
-        char *disk = xstrdup(t->v[i].job.disk);
-        int id = t->v[i].job.id;
-        pthread_mutex_unlock(&t->lock);
-
-        virDomainBlockJobInfo info;
-        memset(&info, 0, sizeof(info));
-        st_worker_busy(w);
-        int ret = virDomainGetBlockJobInfo(dom, disk, &info, 0);
-        st_worker_idle(w);
-        if (ret < 0)
-            virResetLastError();
-        pthread_mutex_lock(&t->lock);
-        for (size_t k = 0; k < t->n; k++)
-            if (t->v[k].job.id == id && ret >= 0) {
-                bool was_final = st_job_phase_final(t->v[k].job.phase);
-                apply_block_info(&t->v[k], ret, &info, st_now());
-                if (!was_final && st_job_phase_final(t->v[k].job.phase))
-                    st_worker_request_refresh(w, 0);
-                changed = true;
-            }
-        pthread_mutex_unlock(&t->lock);
-        virDomainFree(dom);
-        free(disk);
-    }
-    return changed;
-}
-
-void st_jobtab_probe_domain(st_worker *w, virDomainPtr dom, const st_domain *d)
-{
-    for (size_t k = 0; k < d->n_disks; k++) {
-        const st_disk *disk = &d->disks[k];
-        if (!disk->target || !disk->n_chain)
-            continue;
-        virDomainBlockJobInfo info;
-        memset(&info, 0, sizeof(info));
-        st_worker_busy(w);
-        int ret = virDomainGetBlockJobInfo(dom, disk->target, &info, 0);
-        st_worker_idle(w);
-        if (ret < 0)
-            virResetLastError();
-        if (ret != 1)
-            continue;
-        st_jobtab *t = w->jobs;
-        pthread_mutex_lock(&t->lock);
-        tracked *tr = find(t, d->uuid, disk->target, true);
-        if (!tr) {
-            tr = add(t);
-            tr->job.domain = xstrdup(d->name);
-            tr->job.uuid = xstrdup(d->uuid);
-            tr->job.disk = xstrdup(disk->target);
-            tr->job.phase = ST_PHASE_RUNNING;
-            if (virDomainRef(dom) == 0)
-                tr->dom = dom;
-        }
-        apply_block_info(tr, ret, &info, st_now());
-        pthread_mutex_unlock(&t->lock);
-    }
-}
-
-void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n)
-{
-    pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].job.id == id && !t->v[i].n_cleanup && n) {
-            t->v[i].cleanup = xcalloc(n, sizeof(char *));
-            for (size_t k = 0; k < n; k++)
-                t->v[i].cleanup[k] = xstrdup(paths[k]);
-            t->v[i].n_cleanup = n;
-        }
-    pthread_mutex_unlock(&t->lock);
-}
-
-void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk)
-{
-    pthread_mutex_lock(&t->lock);
-    for (size_t i = t->n; i-- > 0;)
-        if (streq0(t->v[i].job.domain, domain) && streq0(t->v[i].job.disk, disk) &&
-            !st_job_phase_final(t->v[i].job.phase)) {
-            t->v[i].paused_run = true;
-            break;
-        }
-    pthread_mutex_unlock(&t->lock);
-}
-
-/* What to do for one job once it reached a phase that needs a follow-up. */
-typedef struct followup {
-    virDomainPtr dom;
-    char *disk;
-    bool pivot, destroy;
-    char **cleanup;
-    size_t n_cleanup;
-} followup;
-
-/* Takes the follow-ups due now out of the table. Lock held. */
-static size_t take_followups(st_jobtab *t, followup *out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n && n < max; i++) {
-        tracked *tr = &t->v[i];
-        if (tr->after_done || !tr->dom)
-            continue;
-        bool ready = tr->job.phase == ST_PHASE_READY;
-        bool final = st_job_phase_final(tr->job.phase);
-        if (!(tr->paused_run && ready) && !(final && (tr->paused_run || tr->n_cleanup)))
-            continue;
-        followup *f = &out[n++];
-        memset(f, 0, sizeof(*f));
-        virDomainRef(tr->dom);
-        f->dom = tr->dom;
-        f->disk = xstrdup0(tr->job.disk);
-        if (ready) {
-            /* A domain started paused only for this job: finish it the way the plan said. */
-            f->pivot = true;
-            tr->job.phase = ST_PHASE_PIVOTING;
-            continue;
-        }
-        tr->after_done = true;
-        f->destroy = tr->paused_run;
-        if (tr->job.phase == ST_PHASE_COMPLETED) {
-            f->cleanup = tr->cleanup;
-            f->n_cleanup = tr->n_cleanup;
-            tr->cleanup = NULL;
-            tr->n_cleanup = 0;
-        }
-    }
-    return n;
-}
-
-void st_jobtab_after(st_worker *w)
-{
-    followup fs[16];
-    pthread_mutex_lock(&w->jobs->lock);
-    size_t n = take_followups(w->jobs, fs, 16);
-    pthread_mutex_unlock(&w->jobs->lock);
-    for (size_t i = 0; i < n; i++) {
-        followup *f = &fs[i];
-        st_worker_busy(w);
-        if (f->pivot && virDomainBlockJobAbort(f->dom, f->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT))
-            virResetLastError();
-        if (f->destroy && virDomainDestroy(f->dom) < 0)
-            virResetLastError();
-        st_worker_idle(w);
-        for (size_t k = 0; k < f->n_cleanup; k++) {
-            if (unlink(f->cleanup[k]) != 0)
-                st_action_result(w, 0, false, _("could not remove %s"), f->cleanup[k]);
-            free(f->cleanup[k]);
-        }
-        if (f->n_cleanup)
-            st_action_result(
-                w, 0, true,
-                ngettext("removed %zu merged file", "removed %zu merged files", f->n_cleanup),
-                f->n_cleanup);
-        free(f->cleanup);
-        free(f->disk);
-        virDomainFree(f->dom);
-        st_worker_request_refresh(w, 100);
-    }
 }

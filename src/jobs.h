@@ -31,22 +31,45 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
  */
 int st_jobtab_track(st_jobtab *t, virDomainPtr dom, const char *disk, st_job_kind kind,
                     const char *top, const char *base, unsigned long bandwidth);
+/*
+ * An offline merge as its record shows it (`v`: identity, progress, phase; strings copied),
+ * keyed by the record's path. A finished job is taken in only when it ended less than
+ * ST_OFFLINE_SHOW seconds ago (`ended_ago`), and stays listed until then.
+ */
+#define ST_OFFLINE_SHOW 300.0
+typedef enum {
+    ST_OFF_GONE,  /* finished too long ago to be listed */
+    ST_OFF_SAME,  /* listed; progress updated */
+    ST_OFF_NEW,   /* listed from now on */
+    ST_OFF_ENDED, /* was running here, has ended now */
+} st_off_change;
+st_off_change st_jobtab_offline(st_jobtab *t, const char *record, const st_job *v,
+                                double ended_ago);
 /* Progress and phase reported by an action thread (offline merges, domain jobs). */
 void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, uint64_t end,
                       const char *error);
 /* Ends a job with `phase`, keeping the progress it last reported (a domain job may report none). */
 void st_jobtab_finish(st_jobtab *t, int id, st_job_phase phase, const char *error);
+/* The domain stopped (destroyed, shut down, crashed): its block jobs failed with it. */
+void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why);
 /* Marks a block job as expected to end cancelled (we aborted it) or pivoting. */
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);
 
-/* Files to remove after the job completes (the admin asked to delete merged files). */
-void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n);
+/*
+ * Files to remove after the job completes (the admin asked to delete merged files). `record`
+ * (followup.h; handed over, may be NULL) is dropped once the follow-up is done.
+ */
+void st_jobtab_set_cleanup(st_jobtab *t, int id, char *const *paths, size_t n, char *record);
 /* The domain was started paused for this job: pivot when ready, shut it off when done. */
-void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk);
+void st_jobtab_set_paused_run(st_jobtab *t, const char *domain, const char *disk, char *record);
+/* The follow-up records this process handles itself (copies). */
+size_t st_jobtab_followup_records(st_jobtab *t, char ***out);
 /* Runs the follow-ups of jobs that reached READY or ended (worker thread). */
 void st_jobtab_after(struct st_worker *w);
 
+/* Whether a job still runs on the disk. */
+bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk);
 /* Whether anything is running (then the worker polls often). */
 bool st_jobtab_active(st_jobtab *t);
 bool st_jobtab_due(st_jobtab *t, double now);

@@ -142,6 +142,7 @@ void st_disk_clear(st_disk *d)
     free(d->source);
     free(d->pool);
     free(d->volume);
+    free(d->mirror);
     for (size_t i = 0; i < d->n_chain; i++)
         st_layer_clear(&d->chain[i]);
     free(d->chain);
@@ -212,6 +213,28 @@ void st_job_copy(st_job *dst, const st_job *src)
     dst->error = xstrdup0(src->error);
 }
 
+void st_followup_clear(st_followup *f)
+{
+    free(f->record);
+    free(f->domain);
+    free(f->disk);
+    free_strv(f->files, f->n_files);
+    memset(f, 0, sizeof(*f));
+}
+
+void st_followups_copy(st_followup *dst, const st_followup *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = src[i];
+        dst[i].record = xstrdup0(src[i].record);
+        dst[i].domain = xstrdup0(src[i].domain);
+        dst[i].disk = xstrdup0(src[i].disk);
+        dst[i].files = src[i].n_files ? xcalloc(src[i].n_files, sizeof(char *)) : NULL;
+        for (size_t k = 0; k < src[i].n_files; k++)
+            dst[i].files[k] = xstrdup0(src[i].files[k]);
+    }
+}
+
 void st_domain_clear(st_domain *d)
 {
     free(d->name);
@@ -253,6 +276,9 @@ void st_host_free(st_host *h)
     for (size_t i = 0; i < h->n_jobs; i++)
         st_job_clear(&h->jobs[i]);
     free(h->jobs);
+    for (size_t i = 0; i < h->n_followups; i++)
+        st_followup_clear(&h->followups[i]);
+    free(h->followups);
     free(h);
 }
 
@@ -292,6 +318,11 @@ uint64_t st_host_fingerprint(const st_host *h)
     fp_u64(&f, h->libvirt_ver);
     fp_u64(&f, (uint64_t)h->reachable | (uint64_t)h->local << 1 | (uint64_t)h->readonly << 2 |
                    (uint64_t)h->external_revert << 3);
+    fp_u64(&f, h->n_followups);
+    for (size_t i = 0; i < h->n_followups; i++) {
+        fp_str(&f, h->followups[i].record);
+        fp_u64(&f, h->followups[i].n_files);
+    }
     fp_u64(&f, h->n_doms);
     for (size_t i = 0; i < h->n_doms; i++) {
         const st_domain *d = &h->doms[i];
@@ -314,6 +345,7 @@ uint64_t st_host_fingerprint(const st_host *h)
             fp_str(&f, k_->source);
             fp_str(&f, k_->pool);
             fp_str(&f, k_->volume);
+            fp_str(&f, k_->mirror);
             fp_str(&f, k_->chain_unknown);
             fp_u64(&f, (uint64_t)k_->readonly | (uint64_t)k_->chain_complete << 1);
             fp_u64(&f, k_->n_chain);
@@ -393,6 +425,18 @@ const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name)
         if (streq0(d->snaps[i].name, name))
             return &d->snaps[i];
     return NULL;
+}
+
+bool st_host_chains_hold(const st_host *h, const char *path)
+{
+    for (size_t i = 0; h && i < h->n_doms; i++)
+        for (size_t k = 0; k < h->doms[i].n_disks; k++) {
+            const st_disk *d = &h->doms[i].disks[k];
+            for (size_t l = 0; l < d->n_chain; l++)
+                if (streq0(d->chain[l].path, path))
+                    return true;
+        }
+    return false;
 }
 
 const st_job *st_host_disk_job(const st_host *h, const char *domain, const char *disk,

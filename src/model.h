@@ -51,6 +51,9 @@ typedef struct st_disk {
     char *format;        /* driver type of the active layer */
     char *source;        /* active layer path (as in the domain XML) */
     char *pool, *volume; /* for type='volume' */
+    /* Where a block copy or an active commit running on the disk writes (the live XML's
+     * <mirror>): the base of a ready active commit found at start. NULL when none. */
+    char *mirror;
     bool readonly;
     st_layer *chain; /* active layer first, base last */
     size_t n_chain;
@@ -136,7 +139,25 @@ typedef struct st_job {
     bool ours;               /* started by this process */
     char *top, *base;        /* for block jobs, when known */
     char *error;             /* libvirt's message when failed */
+    bool followup; /* this process still has to act when it ends (remove files, shut off) */
 } st_job;
+
+/*
+ * What an earlier interface had still to do after a job when it ended: its record (followup.h)
+ * outlived it, and this interface offers to finish it.
+ */
+typedef enum {
+    ST_FU_REMOVE = 1, /* remove the files a pull merged (libvirt has no flag for that) */
+    ST_FU_PAUSED,     /* a domain started paused for a job: pivot if ready, then shut it off */
+} st_fu_kind;
+
+typedef struct st_followup {
+    char *record; /* its path: the key, and what a request to forget it names */
+    st_fu_kind kind;
+    char *domain, *disk;
+    char **files; /* ST_FU_REMOVE */
+    size_t n_files;
+} st_followup;
 
 typedef struct st_domain {
     char *name;
@@ -182,6 +203,8 @@ typedef struct st_host {
     size_t n_doms;
     st_job *jobs;
     size_t n_jobs;
+    st_followup *followups; /* left by earlier interfaces, still to be done */
+    size_t n_followups;
     uint64_t generation; /* grows by one with every published refresh */
     double refreshed_at; /* st_now() */
 } st_host;
@@ -199,6 +222,8 @@ void st_branch_clear(st_branch *b);
 void st_branches_copy(st_branch *dst, const st_branch *src, size_t n);
 void st_job_clear(st_job *j);
 void st_job_copy(st_job *dst, const st_job *src);
+void st_followup_clear(st_followup *f);
+void st_followups_copy(st_followup *dst, const st_followup *src, size_t n);
 void st_domain_clear(st_domain *d);
 void st_host_free(st_host *h);
 st_host *st_host_new(const char *uri);
@@ -220,6 +245,9 @@ uint64_t st_host_fingerprint(const st_host *h);
 const st_domain *st_host_find_domain(const st_host *h, const char *name);
 const st_disk *st_domain_find_disk(const st_domain *d, const char *target);
 const st_snapshot *st_domain_find_snapshot(const st_domain *d, const char *name);
+/* Whether any disk's chain on the host holds the path. */
+bool st_host_chains_hold(const st_host *h, const char *path);
+
 /*
  * The job to show for a disk (disk NULL: any disk of the domain): the one still running, else,
  * unless running_only, the one that ended last.

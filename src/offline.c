@@ -38,6 +38,41 @@ bool st_qemu_img_progress(const char *buf, size_t len, double *pct)
     return found;
 }
 
+bool st_qemu_img_feed(st_qemu_img_parser *p, const char *buf, size_t len, double *pct)
+{
+    strbuf b;
+    sb_init(&b);
+    sb_addn(&b, p->tail, p->n);
+    sb_addn(&b, buf, len);
+    bool found = st_qemu_img_progress(b.s, b.len, pct);
+    /* Keep an unfinished figure: from the last '(' when no ')' follows it. */
+    const char *open = strrchr(b.s, '(');
+    p->n = 0;
+    if (open && !strchr(open, ')') && (size_t)(b.s + b.len - open) < sizeof(p->tail)) {
+        p->n = (size_t)(b.s + b.len - open);
+        memcpy(p->tail, open, p->n);
+    }
+    sb_free(&b);
+    return found;
+}
+
+void st_offline_figures(double pct, uint64_t unit, unsigned long bw_mib, double elapsed, bool done,
+                        uint64_t *cur, double *rate, double *eta)
+{
+    double limit = bw_mib * 1048576.0;
+    double est = pct < 0 ? 0 : pct > 100 ? unit : unit * pct / 100;
+    if (limit > 0 && est > limit * elapsed)
+        est = limit * elapsed;
+    if (done)
+        est = unit;
+    *cur = (uint64_t)est;
+    /* Under half a second the average says nothing yet. */
+    *rate = elapsed >= 0.5 ? est / elapsed : 0;
+    if (limit > 0 && *rate > limit)
+        *rate = limit;
+    *eta = done ? 0 : *rate > 0 ? (unit - est) / *rate : -1;
+}
+
 /* Keeps the tail of the output: progress lines are short, errors come last. */
 static void keep_tail(strbuf *b, const char *s, size_t n)
 {
@@ -97,6 +132,7 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
     strbuf so, se;
     sb_init(&so);
     sb_init(&se);
+    st_qemu_img_parser parser = {.n = 0};
     struct pollfd p[2] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
     int open_fds = 2;
     while (open_fds > 0) {
@@ -115,7 +151,7 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
             }
             keep_tail(i == 0 ? &so : &se, buf, (size_t)n);
             double pct;
-            if (i == 0 && progress && st_qemu_img_progress(buf, (size_t)n, &pct))
+            if (i == 0 && progress && st_qemu_img_feed(&parser, buf, (size_t)n, &pct))
                 progress(ctx, pct);
         }
     }

@@ -7,12 +7,33 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Finds the last complete progress figure "(12.34/100%)" in qemu-img's -p output; returns true and
  * sets *pct when there is one.
  */
 bool st_qemu_img_progress(const char *buf, size_t len, double *pct);
+
+/*
+ * qemu-img's progress as it arrives in pieces of output: a figure cut between two reads is
+ * completed by the next one. Returns true and sets *pct when a complete figure arrived.
+ */
+typedef struct st_qemu_img_parser {
+    char tail[32];
+    size_t n;
+} st_qemu_img_parser;
+bool st_qemu_img_feed(st_qemu_img_parser *p, const char *buf, size_t len, double *pct);
+
+/*
+ * What an offline job's line shows. qemu-img's percent is of the work it does (commit: the data
+ * it copies; rebase: the virtual disk it walks), so `unit` is the bytes 100% stands for. The rate
+ * and ETA come from the percent over the time since the start, not from jumps between two
+ * figures (qemu-img skips unallocated ranges at once). With a rate limit qemu-img's figure runs
+ * ahead of the data written: the limit bounds the estimate.
+ */
+void st_offline_figures(double pct, uint64_t unit, unsigned long bw_mib, double elapsed, bool done,
+                        uint64_t *cur, double *rate, double *eta);
 
 typedef void (*st_progress_fn)(void *ctx, double pct);
 
@@ -21,6 +42,12 @@ typedef void (*st_progress_fn)(void *ctx, double pct);
  * progress as it reports. Returns 0, or -1 with *err set to what qemu-img said (malloc'd).
  */
 int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char **err);
+
+/*
+ * The hidden mode `virt-snaptree --offline-job RECORD`: detaches and runs the offline merge the
+ * record describes (offline_state.h) to its end, whatever becomes of the interface.
+ */
+int st_offline_helper_main(const char *record);
 
 /* The name to write as a backing file: relative to the folder of `image` when `relative`. */
 char *st_backing_name_for(const char *image, const char *backing, bool relative);

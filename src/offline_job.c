@@ -1,276 +1,327 @@
 /*
- * An offline merge as a job: qemu-img on its own thread, progress into the jobs table, then the
- * chain fixed up (rebase -u of the layer above, or the domain pointed at the base) and, when the
- * admin asked, the merged files removed.
+ * An offline merge seen from the worker: the request checked against the chain on disk, the job
+ * record written, the detached helper started (offline_helper.c runs the whole sequence); then
+ * every record of this host followed into the jobs table, also those an earlier interface
+ * started, and the domain redefined for a helper that cannot open a connection of its own.
  */
 #include "config.h"
 
-#include <pthread.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "actions.h"
 #include "i18n.h"
 #include "offline.h"
+#include "offline_internal.h"
 #include "qcow2.h"
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
 
-typedef struct offline_ctx {
-    st_worker *w;
-    int id, jid;
-    virDomainPtr dom;
-    st_request req;
-    st_layer *chain; /* the disk's chain read from the headers */
-    size_t n_chain;
-    size_t top, base; /* indices; base == n_chain for a pull without base */
-    uint64_t total;
-} offline_ctx;
+extern char **environ;
 
-static void progress(void *p, double pct)
-{
-    offline_ctx *c = p;
-    st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_RUNNING, (uint64_t)(c->total * pct / 100),
-                     c->total, NULL);
-    st_worker_post_jobs(c->w);
-}
-
-static size_t find_layer(const offline_ctx *c, const char *path)
-{
-    for (size_t i = 0; path && i < c->n_chain; i++)
-        if (strcmp(c->chain[i].path, path) == 0)
-            return i;
-    return SIZE_MAX;
-}
+/* A record whose helper has not written its pid after this long never started. */
+#define ST_HELPER_START_WAIT 15.0
+/* Records are removed this long after their job ended (or their helper was last heard of). */
+#define ST_OFFLINE_KEEP (24 * 3600.0)
 
 /* The disk's current top image and format, from the inactive XML. */
-static int disk_source(offline_ctx *c, char **xml_out, char **src, char **fmt, char **err)
+static int disk_source(st_worker *w, virDomainPtr dom, const char *disk, char **src, char **fmt,
+                       char **err)
 {
-    char *xml = virDomainGetXMLDesc(c->dom, VIR_DOMAIN_XML_INACTIVE);
+    st_worker_busy(w);
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    st_worker_idle(w);
     if (!xml) {
         *err = st_lv_error(_("cannot read the domain XML"));
         return -1;
     }
     st_domain d;
     memset(&d, 0, sizeof(d));
-    if (st_xml_parse_domain(xml, &d, err) != 0) {
-        free(xml);
-        return -1;
-    }
-    const st_disk *k = st_domain_find_disk(&d, c->req.disk);
     int rc = -1;
-    if (k && k->source) {
-        *src = xstrdup(k->source);
-        *fmt = xstrdup0(k->format);
-        rc = 0;
-    } else {
-        *err = xasprintf(_("the domain has no disk %s with an image"), c->req.disk);
-    }
-    st_domain_clear(&d);
-    if (rc == 0 && xml_out)
-        *xml_out = xml;
-    else
-        free(xml);
-    return rc;
-}
-
-static int redefine_on_base(offline_ctx *c, char **err)
-{
-    char *xml = NULL, *src = NULL, *fmt = NULL;
-    if (disk_source(c, &xml, &src, &fmt, err) != 0)
-        return -1;
-    const st_layer *b = &c->chain[c->base];
-    char *nx = st_xml_set_disk_source(xml, c->req.disk, b->path, b->format, err);
-    int rc = -1;
-    if (nx) {
-        virDomainPtr nd = virDomainDefineXML(c->w->conn, nx);
-        if (nd) {
-            virDomainFree(nd);
+    if (st_xml_parse_domain(xml, &d, err) == 0) {
+        const st_disk *k = st_domain_find_disk(&d, disk);
+        if (k && k->source) {
+            *src = xstrdup(k->source);
+            *fmt = xstrdup0(k->format);
             rc = 0;
         } else {
-            *err = st_lv_error(_("cannot update the domain definition"));
+            *err = xasprintf(_("the domain has no disk %s with an image"), disk);
         }
     }
-    free(nx);
+    st_domain_clear(&d);
     free(xml);
-    free(src);
-    free(fmt);
     return rc;
 }
 
-static int run_commit(offline_ctx *c, char **err)
+static size_t find_layer(const st_offline_state *s, const char *path)
 {
-    const char *top = c->chain[c->top].path, *base = c->chain[c->base].path;
-    char rate[32];
-    snprintf(rate, sizeof(rate), "%luM", c->req.bandwidth);
-    char *av[12];
-    size_t k = 0;
-    av[k++] = "qemu-img";
-    av[k++] = "commit";
-    av[k++] = "-p";
-    av[k++] = "-d";
-    av[k++] = "-t";
-    av[k++] = "none";
-    if (c->req.bandwidth) {
-        av[k++] = "-r";
-        av[k++] = rate;
-    }
-    av[k++] = "-b";
-    av[k++] = (char *)base;
-    av[k++] = (char *)top;
-    av[k] = NULL;
-    if (st_qemu_img_run(av, progress, c, err) != 0)
-        return -1;
-    if (c->top == 0)
-        return redefine_on_base(c, err);
-    const st_layer *above = &c->chain[c->top - 1];
-    char *name = st_backing_name_for(above->path, base, c->req.flags & ST_F_RELATIVE);
-    const char *fmt = c->chain[c->base].format;
-    char *rb[] = {"qemu-img",          "rebase", "-u", "-F", (char *)fmt, "-b", name,
-                  (char *)above->path, NULL};
-    int rc = st_qemu_img_run(rb, NULL, NULL, err);
-    free(name);
-    return rc;
+    for (size_t i = 0; path && i < s->n_chain; i++)
+        if (strcmp(s->chain[i].path, path) == 0)
+            return i;
+    return SIZE_MAX;
 }
 
-static int run_pull(offline_ctx *c, char **err)
+/* The chain from the headers, checked against what the plan said. */
+static int read_chain(st_offline_state *s, const st_request *req, const char *src, const char *fmt,
+                      char **err)
 {
-    const char *active = c->chain[0].path;
-    char *name = c->base < c->n_chain ? st_backing_name_for(active, c->chain[c->base].path,
-                                                            c->req.flags & ST_F_RELATIVE)
-                                      : xstrdup("");
-    const char *fmt = c->base < c->n_chain ? c->chain[c->base].format : NULL;
-    char *av[12]; /* 10 arguments at most, and the NULL */
-    size_t k = 0;
-    av[k++] = "qemu-img";
-    av[k++] = "rebase";
-    av[k++] = "-p";
-    av[k++] = "-t";
-    av[k++] = "none";
-    if (*name) {
-        av[k++] = "-F";
-        av[k++] = (char *)fmt;
-    }
-    av[k++] = "-b";
-    av[k++] = name;
-    av[k++] = (char *)active;
-    av[k] = NULL;
-    int rc = st_qemu_img_run(av, progress, c, err);
-    free(name);
-    return rc;
-}
-
-/* Removes the files the admin asked to delete once nothing names them any more. */
-static void remove_files(offline_ctx *c)
-{
-    for (size_t i = 0; i < c->req.n_paths; i++)
-        if (unlink(c->req.paths[i]) != 0)
-            st_action_result(c->w, c->id, false, _("could not remove %s"), c->req.paths[i]);
-}
-
-static void ctx_free(offline_ctx *c)
-{
-    for (size_t i = 0; i < c->n_chain; i++)
-        st_layer_clear(&c->chain[i]);
-    free(c->chain);
-    st_request_clear(&c->req);
-    virDomainFree(c->dom);
-    free(c);
-}
-
-static void *offline_main(void *p)
-{
-    offline_ctx *c = p;
-    char *err = NULL;
-    int rc = c->req.kind == ST_REQ_COMMIT ? run_commit(c, &err) : run_pull(c, &err);
-    if (rc == 0) {
-        st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_COMPLETED, c->total, c->total, NULL);
-        if (c->req.flags & ST_F_DELETE)
-            remove_files(c);
-        st_action_result(c->w, c->id, true, _("offline merge of %s/%s completed"), c->req.domain,
-                         c->req.disk);
-    } else {
-        st_jobtab_update(c->w->jobs, c->jid, ST_PHASE_FAILED, 0, c->total, err);
-        st_action_result(c->w, c->id, false, _("offline merge failed: %s"), err ? err : "?");
-    }
-    free(err);
-    st_worker_post_jobs(c->w);
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    if (virDomainGetUUIDString(c->dom, uuid) == 0)
-        st_worker_mark_dirty(c->w, uuid);
-    st_worker_request_refresh(c->w, 0);
-    ctx_free(c);
-    return NULL;
-}
-
-/* Reads the chain and checks the request against it; 0 or -1 with *err. */
-static int prepare(offline_ctx *c, char **err)
-{
-    char *src = NULL, *fmt = NULL;
-    if (disk_source(c, NULL, &src, &fmt, err) != 0)
-        return -1;
-    c->n_chain = st_chain_read_local(src, fmt, &c->chain);
-    free(src);
-    free(fmt);
-    for (size_t i = 0; i < c->n_chain; i++)
-        if (c->chain[i].broken) {
+    s->n_chain = st_chain_read_local(src, fmt, &s->chain);
+    for (size_t i = 0; i < s->n_chain; i++)
+        if (s->chain[i].broken) {
             *err =
-                xasprintf(_("the chain is broken at %s: %s"), c->chain[i].path, c->chain[i].broken);
+                xasprintf(_("the chain is broken at %s: %s"), s->chain[i].path, s->chain[i].broken);
             return -1;
         }
-    bool commit = c->req.kind == ST_REQ_COMMIT;
-    c->top = commit ? find_layer(c, c->req.top) : 0;
-    c->base = c->req.base ? find_layer(c, c->req.base) : c->n_chain;
-    if (c->top == SIZE_MAX || (commit && (c->base == SIZE_MAX || c->base <= c->top)) ||
-        (!commit && c->base == SIZE_MAX) || (!commit && c->base == 0)) {
+    bool commit = !s->pull;
+    s->top = commit ? find_layer(s, req->top) : 0;
+    s->base = req->base ? find_layer(s, req->base) : s->n_chain;
+    if (s->top == SIZE_MAX || (commit && (s->base == SIZE_MAX || s->base <= s->top)) ||
+        (!commit && (s->base == SIZE_MAX || s->base == 0))) {
         *err = xstrdup(_("the chain changed since the plan was made: plan again"));
         return -1;
     }
     /* A backing file is written with its format (-F): never guess it. */
-    if (c->base < c->n_chain && !c->chain[c->base].format) {
-        *err = xasprintf(_("the format of %s is not known"), c->chain[c->base].path);
+    if (s->base < s->n_chain && !s->chain[s->base].format) {
+        *err = xasprintf(_("the format of %s is not known"), s->chain[s->base].path);
         return -1;
     }
-    size_t from = commit ? c->top : 1;
-    for (size_t i = from; i < c->base && i < c->n_chain; i++)
-        c->total += c->chain[i].allocation;
     return 0;
+}
+
+/* What qemu-img's 100% stands for: the data a commit copies, the virtual disk a rebase walks. */
+static uint64_t work_unit(const st_offline_state *s)
+{
+    if (s->pull)
+        return s->chain[0].virtual_size;
+    uint64_t u = 0;
+    for (size_t i = s->top; i < s->base; i++)
+        u += s->chain[i].allocation;
+    return u;
+}
+
+static int prepare(st_worker *w, virDomainPtr dom, const st_request *req, st_offline_state *s,
+                   char **err)
+{
+    char *src = NULL, *fmt = NULL;
+    if (disk_source(w, dom, req->disk, &src, &fmt, err) != 0)
+        return -1;
+    s->pull = req->kind == ST_REQ_PULL;
+    int rc = read_chain(s, req, src, fmt, err);
+    free(src);
+    free(fmt);
+    if (rc != 0)
+        return -1;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    s->uri = xstrdup0(st_worker_host_key(w));
+    s->domain = xstrdup(req->domain);
+    s->uuid = xstrdup(uuid);
+    s->disk = xstrdup(req->disk);
+    s->flags = req->flags;
+    s->bandwidth = req->bandwidth;
+    if (req->flags & ST_F_DELETE) {
+        s->remove = req->n_paths ? xcalloc(req->n_paths, sizeof(char *)) : NULL;
+        for (size_t i = 0; i < req->n_paths; i++)
+            s->remove[i] = xstrdup(req->paths[i]);
+        s->n_remove = req->n_paths;
+    }
+    s->unit = work_unit(s);
+    s->phase = ST_PHASE_RUNNING;
+    s->step = xstrdup(ST_STEP_STARTING);
+    s->started = s->updated = st_wall_now();
+    return 0;
+}
+
+/* Starts the helper; it detaches at once (the process spawned here exits when it has). */
+static int spawn_helper(const char *record, char **err)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    for (int fd = 0; fd < 3; fd++)
+        posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+    char *av[] = {(char *)PACKAGE, "--offline-job", (char *)record, NULL};
+    pid_t pid;
+    /* This very program: the helper is virt-snaptree in its hidden mode. */
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, av, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    int status = 0;
+    if (rc == 0)
+        while (waitpid(pid, &status, 0) < 0)
+            ;
+    if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        *err = xstrdup(_("cannot start the helper process that runs the merge"));
+        return -1;
+    }
+    return 0;
+}
+
+static char *new_record(const char *dir)
+{
+    static int serial;
+    return xasprintf("%s/%ld-%ld-%d.job", dir, (long)st_wall_now(), (long)getpid(), ++serial);
+}
+
+/* What the helper was doing, for the admin. */
+static const char *step_label(const char *step)
+{
+    if (streq0(step, ST_STEP_COPYING))
+        return _("copying the data");
+    if (streq0(step, ST_STEP_REBASING))
+        return _("rebasing the layer above");
+    if (streq0(step, ST_STEP_REDEFINING) || streq0(step, ST_STEP_REDEFINE_WAIT))
+        return _("updating the domain definition");
+    if (streq0(step, ST_STEP_REMOVING))
+        return _("removing the merged files");
+    return _("starting");
+}
+
+/* The jobs table's view of a record (strings borrowed, but for the error: see *own). */
+static void view_of(const st_offline_state *s, double wall, st_job *j, char **own)
+{
+    memset(j, 0, sizeof(*j));
+    *own = NULL;
+    j->domain = s->domain;
+    j->uuid = s->uuid;
+    j->disk = s->disk;
+    j->kind = s->pull ? ST_JOB_OFFLINE_PULL : ST_JOB_OFFLINE_COMMIT;
+    j->top = s->chain[s->top].path;
+    j->base = s->base < s->n_chain ? s->chain[s->base].path : NULL;
+    j->phase = s->phase;
+    j->error = s->error;
+    j->bandwidth = s->bandwidth;
+    bool started = s->pid > 0 || wall - s->started > ST_HELPER_START_WAIT;
+    if (s->phase == ST_PHASE_RUNNING && started && !st_offline_helper_alive(s)) {
+        j->phase = ST_PHASE_FAILED;
+        *own = xasprintf(_("the helper process stopped while %s: the merge did not finish; check "
+                           "the chain before using the domain"),
+                         step_label(s->step));
+        j->error = *own;
+    }
+    double t = s->ended > 0 ? s->ended : wall;
+    j->end = s->unit;
+    st_offline_figures(s->pct, s->unit, s->bandwidth, t - s->started,
+                       j->phase == ST_PHASE_COMPLETED, &j->cur, &j->rate, &j->eta);
 }
 
 void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req)
 {
-    offline_ctx *c = xcalloc(1, sizeof(*c));
-    c->w = w;
-    c->id = id;
-    virDomainRef(dom);
-    c->dom = dom;
-    st_request_copy(&c->req, req);
-    char *err = NULL;
-    if (prepare(c, &err) != 0) {
-        st_action_result(w, id, false, "%s", err);
-        free(err);
-        ctx_free(c);
-        return;
+    st_offline_state s;
+    memset(&s, 0, sizeof(s));
+    char *err = NULL, *dir = NULL, *record = NULL;
+    int rc = prepare(w, dom, req, &s, &err);
+    if (rc == 0 && !(dir = st_offline_dir(&err)))
+        rc = -1;
+    if (rc == 0) {
+        record = new_record(dir);
+        rc = st_offline_state_write(record, &s, &err);
     }
-    c->jid =
-        st_jobtab_track(w->jobs, dom, req->disk,
-                        req->kind == ST_REQ_COMMIT ? ST_JOB_OFFLINE_COMMIT : ST_JOB_OFFLINE_PULL,
-                        req->top, req->base, 0);
-    st_jobtab_update(w->jobs, c->jid, ST_PHASE_RUNNING, 0, c->total, NULL);
-    st_worker_post_jobs(w);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, offline_main, c) != 0) {
-        st_jobtab_update(w->jobs, c->jid, ST_PHASE_FAILED, 0, 0, _("cannot start a thread"));
-        st_action_result(w, id, false, "%s", _("cannot start a thread"));
-    } else {
+    if (rc == 0 && (rc = spawn_helper(record, &err)) != 0)
+        unlink(record);
+    if (rc == 0) {
+        st_job v;
+        char *own;
+        view_of(&s, st_wall_now(), &v, &own);
+        v.ours = true;
+        st_jobtab_offline(w->jobs, record, &v, 0);
+        free(own);
+        st_worker_post_jobs(w);
         st_action_result(w, id, true, _("offline merge of %s/%s started"), req->domain, req->disk);
+    } else {
+        st_action_result(w, id, false, "%s", err ? err : "?");
     }
-    pthread_attr_destroy(&attr);
+    free(err);
+    free(record);
+    free(dir);
+    st_offline_state_clear(&s);
+}
+
+/* The helper has no connection (an embedded driver admits one process): redefine for it. */
+static void redefine_for_helper(st_worker *w, const char *record, const st_offline_state *s)
+{
+    char *err = NULL;
+    st_worker_busy(w);
+    int rc = st_offline_redefine(w->conn, s, &err);
+    st_worker_idle(w);
+    char *marker = st_offline_marker(record);
+    FILE *f = fopen(marker, "we");
+    if (f) {
+        /* The helper reads why, so that it fails with the reason rather than wait. */
+        fprintf(f, rc == 0 ? "ok\n" : "error: %s\n", err ? err : "");
+        fclose(f);
+    }
+    free(marker);
+    free(err);
+}
+
+static void remove_record(const char *record)
+{
+    char *marker = st_offline_marker(record);
+    unlink(marker);
+    unlink(record);
+    free(marker);
+}
+
+/* Follows one record of this host; returns whether the jobs table changed. */
+static bool follow(st_worker *w, const char *record, const st_offline_state *s, double wall)
+{
+    double last = s->ended > 0 ? s->ended : s->updated > 0 ? s->updated : s->started;
+    bool alive = st_offline_helper_alive(s);
+    if (!alive && wall - last > ST_OFFLINE_KEEP) {
+        remove_record(record);
+        return false;
+    }
+    if (alive && streq0(s->step, ST_STEP_REDEFINE_WAIT))
+        redefine_for_helper(w, record, s);
+    st_job v;
+    char *own;
+    view_of(s, wall, &v, &own);
+    st_off_change ch = st_jobtab_offline(w->jobs, record, &v, wall - last);
+    if (ch == ST_OFF_ENDED) {
+        if (v.phase == ST_PHASE_COMPLETED)
+            st_action_result(w, 0, true, _("offline merge of %s/%s completed"), s->domain, s->disk);
+        else
+            st_action_result(w, 0, false, _("offline merge failed: %s"), v.error ? v.error : "?");
+        st_worker_mark_dirty(w, s->uuid);
+        st_worker_request_refresh(w, 0);
+    }
+    free(own);
+    return ch != ST_OFF_GONE;
+}
+
+bool st_offline_scan(st_worker *w)
+{
+    if (!w->local || !st_worker_host_key(w))
+        return false;
+    char *err = NULL;
+    char *dir = st_offline_dir(&err);
+    DIR *d = dir ? opendir(dir) : NULL;
+    free(err);
+    bool changed = false;
+    double wall = st_wall_now();
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".job") != 0)
+            continue;
+        char *record = st_path_join(dir, e->d_name);
+        st_offline_state s;
+        char *rerr = NULL;
+        if (st_offline_state_read(record, &s, &rerr) == 0) {
+            if (streq0(s.uri, st_worker_host_key(w)))
+                changed = follow(w, record, &s, wall) || changed;
+            st_offline_state_clear(&s);
+        }
+        free(rerr);
+        free(record);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    return changed;
 }

@@ -233,7 +233,6 @@ static void plan_relative(plan_ctx *c)
     } else {
         free(path);
     }
-    c->p->relative_default = c->p->relative_possible;
     c->relative = c->p->relative_possible && c->o.relative;
 }
 
@@ -528,23 +527,12 @@ st_plan *st_plan_pull(st_host *const *hosts, size_t n_hosts, size_t host, const 
     return c.p;
 }
 
-void st_merge_opts_default(st_merge_opts *o, const st_host *h, const char *dom, const char *target)
+void st_merge_opts_default(st_merge_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    const st_domain *d;
-    const st_disk *k;
-    if (!resolve(h, dom, target, &d, &k))
-        return;
-    /* Relative when every backing name the chain's headers show is relative. */
-    bool any = false, all = true;
-    for (size_t i = 0; i + 1 < k->n_chain; i++) {
-        const char *n = k->chain[i].backing_name;
-        if (!n)
-            continue;
-        any = true;
-        all = all && pl_name_is_relative(n);
-    }
-    o->relative = any && all;
+    /* Whether names are relative is a matter of the names the merge rewrites, not of the whole
+     * chain: plan_relative decides, from the layers involved. */
+    o->relative = true;
 }
 
 char **st_plan_space_paths(const st_host *h, const char *dom, const char *target, st_req_kind k,

@@ -26,7 +26,8 @@ typedef struct st_hazard {
 
 /* Options the admin sets on the plan screen; the plan is remade when they change. */
 typedef struct st_merge_opts {
-    bool relative;           /* keep backing names relative (RELATIVE) */
+    bool relative;           /* keep backing names relative (RELATIVE) where the names involved
+                              * are: the plan's relative_possible decides whether it applies */
     bool delete_files;       /* delete the files that leave the chain afterwards */
     bool start_paused;       /* remote shut-off domain: start it paused for the job */
     unsigned long bandwidth; /* MiB/s, 0 = unlimited */
@@ -49,7 +50,6 @@ typedef struct st_plan {
     bool active;            /* an active commit: READY, then pivot or keep */
     bool offline;           /* qemu-img on this machine (domain shut off, local host) */
     bool relative_possible; /* the backing names involved are relative */
-    bool relative_default;
     bool delete_possible;
     st_request req; /* what is submitted once the admin types yes */
 } st_plan;
@@ -72,8 +72,12 @@ st_plan *st_plan_pull(st_host *const *hosts, size_t n_hosts, size_t host, const 
                       const char *target, size_t base, const st_facts *facts,
                       const st_merge_opts *opts);
 
-/* Defaults for the plan screen's options (RELATIVE on when the names were relative). */
-void st_merge_opts_default(st_merge_opts *o, const st_host *h, const char *dom, const char *target);
+/*
+ * Defaults for the plan screen's options: RELATIVE wished for, so that it applies exactly when
+ * the backing names the merge involves are relative (the plan's relative_possible); no delete,
+ * no limit.
+ */
+void st_merge_opts_default(st_merge_opts *o);
 
 /* The paths whose free space a plan needs (the folder where data lands). */
 char **st_plan_space_paths(const st_host *h, const char *dom, const char *target, st_req_kind k,

@@ -469,6 +469,10 @@ static void info_offline(plan_ctx *c)
     if (!c->pull && c->top == 0)
         pl_hazf(c, ST_HAZ_INFO, _("The domain definition is updated: %s → %s."), c->target,
                 pl_lpath(pl_L(c, c->base)));
+    pl_haz(c, ST_HAZ_INFO,
+           xstrdup(_("Every step runs in a helper process of its own: quitting this interface or "
+                     "losing its terminal does not stop it, and a new interface shows how far it "
+                     "got and how it ended.")));
 }
 
 static void info_active(plan_ctx *c)
@@ -488,10 +492,21 @@ static void info_active(plan_ctx *c)
               "merged data. Or leave it ready for later (the mirroring goes on)."),
             base, g, top);
     free(g);
+}
+
+/* What this interface does itself when the job ends (no libvirt flag does it): say so first. */
+static void info_followups(plan_ctx *c)
+{
+    if (c->pull && c->online && c->o.delete_files && c->p->delete_possible)
+        pl_haz(c, ST_HAZ_INFO,
+               xstrdup(_("This interface removes the merged files once the pull has completed "
+                         "(libvirt has no flag that does it for a pull): keep it open until then. "
+                         "If it ends first, the next start offers their removal.")));
     if (c->start_paused)
         pl_haz(c, ST_HAZ_INFO,
-               xstrdup(_("The domain was started paused only for this job: choose pivot. Shutting "
-                         "it off while the job is ready cancels the job, as keep would.")));
+               xstrdup(_("This interface finishes the job (for an active commit: the pivot, as "
+                         "soon as it is ready) and shuts the domain off again: keep it open until "
+                         "then. If it ends first, the next start offers to do it.")));
 }
 
 static void info_misc(plan_ctx *c)
@@ -536,5 +551,6 @@ void pl_check_rest(plan_ctx *c)
         info_offline(c);
     }
     info_active(c);
+    info_followups(c);
     info_misc(c);
 }

@@ -23,7 +23,9 @@ typedef enum {
     ST_REQ_SAVE,
     ST_REQ_RESTORE,
     ST_REQ_MANAGEDSAVE_REMOVE,
-    ST_REQ_REMOVE_FILES, /* remove files libvirt left behind, after the admin confirmed */
+    ST_REQ_REMOVE_FILES,    /* remove files libvirt left behind, after the admin confirmed */
+    ST_REQ_FINISH_PAUSED,   /* path: a follow-up record; pivot if ready, shut the domain off */
+    ST_REQ_FOLLOWUP_FORGET, /* path: a follow-up record the admin does not want offered again */
 } st_req_kind;
 
 enum {

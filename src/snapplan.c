@@ -399,7 +399,7 @@ st_snapplan *st_snapplan_remove_files(const st_host *h, const char *domain, char
 {
     st_snapplan *p = sp_plan_new(ST_REQ_REMOVE_FILES, NULL);
     p->req.domain = xstrdup0(domain);
-    p->title = xstrdup(_("Remove files libvirt left behind"));
+    p->title = xstrdup(_("Remove files left behind"));
     p->req.paths = n ? xcalloc(n, sizeof(char *)) : NULL;
     for (size_t i = 0; i < n; i++) {
         p->req.paths[p->req.n_paths++] = xstrdup(paths[i]);

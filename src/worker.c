@@ -212,12 +212,48 @@ static void dom_changed(st_worker *w, virDomainPtr dom, int delay_ms)
     st_worker_request_refresh(w, delay_ms);
 }
 
+/* How a domain stopped, for the jobs that ended with it; NULL when it did not stop. */
+static const char *stop_label(int event, int detail)
+{
+    if (event == VIR_DOMAIN_EVENT_CRASHED)
+        return _("crashed");
+    if (event != VIR_DOMAIN_EVENT_STOPPED)
+        return NULL;
+    switch (detail) {
+    case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN:
+        return _("shut down");
+    case VIR_DOMAIN_EVENT_STOPPED_DESTROYED:
+        return _("destroyed");
+    case VIR_DOMAIN_EVENT_STOPPED_CRASHED:
+        return _("crashed");
+    case VIR_DOMAIN_EVENT_STOPPED_MIGRATED:
+        return _("migrated away");
+    case VIR_DOMAIN_EVENT_STOPPED_SAVED:
+        return _("saved");
+    case VIR_DOMAIN_EVENT_STOPPED_FAILED:
+        return _("its emulator failed");
+    case VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT:
+        return _("reverted to a snapshot");
+    default:
+        return _("stopped");
+    }
+}
+
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
     (void)conn;
-    (void)event;
-    (void)detail;
-    dom_changed(opaque, dom, 100);
+    st_worker *w = opaque;
+    /* A block job lives in QEMU: when QEMU goes, so does the job, and no block job event says
+     * so. Without this it would stay "running" for ever and block merges on its disk. */
+    const char *how = stop_label(event, detail);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    if (how && virDomainGetUUIDString(dom, uuid) == 0) {
+        char *why = xasprintf(_("the domain stopped (%s) while the job ran"), how);
+        st_jobtab_domain_stopped(w->jobs, uuid, why);
+        free(why);
+        st_worker_post_jobs(w);
+    }
+    dom_changed(w, dom, 100);
     return 0;
 }
 
@@ -378,6 +414,11 @@ static void drop_connection(st_worker *w)
     st_cache_clear(&w->cache);
 }
 
+const char *st_worker_host_key(const st_worker *w)
+{
+    return w->uri ? w->uri : w->conn_uri;
+}
+
 /* After a failed call: is the connection gone (rather than the call refused)? */
 bool st_worker_conn_lost(st_worker *w)
 {
@@ -420,6 +461,7 @@ static void refresh(st_worker *w)
         }
         st_discover_finish(w, h, rest);
     }
+    st_followups_attach(w, h);
     st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
     /* Most refreshes find the host as it was: then nothing is sent, and the interface neither
      * rebuilds its rows nor holds two models at once. Jobs travel on their own messages; a scan
@@ -524,6 +566,8 @@ static void turn(st_worker *w)
     if (w->refresh_wanted && now >= w->refresh_at) {
         pthread_mutex_unlock(&w->lock);
         refresh(w);
+        if (st_offline_scan(w))
+            st_worker_post_jobs(w);
         st_jobtab_after(w);
         pthread_mutex_lock(&w->lock);
         if (!w->refresh_wanted) {
@@ -534,7 +578,8 @@ static void turn(st_worker *w)
     }
     if (st_jobtab_active(w->jobs) && st_jobtab_due(w->jobs, now)) {
         pthread_mutex_unlock(&w->lock);
-        if (st_jobtab_poll(w))
+        bool changed = st_jobtab_poll(w);
+        if (st_offline_scan(w) || changed)
             st_worker_post_jobs(w);
         st_jobtab_after(w);
         pthread_mutex_lock(&w->lock);

@@ -85,11 +85,20 @@ void st_worker_free(st_worker *w);
 void st_worker_mark_dirty(st_worker *w, const char *uuid);
 /* Sends the current jobs to the frontend. */
 void st_worker_post_jobs(st_worker *w);
+/* What records of this host's jobs are keyed by: the URI the worker connected with. */
+const char *st_worker_host_key(const st_worker *w);
+/* The follow-ups earlier interfaces left for this host, into h (obsolete records dropped). */
+void st_followups_attach(st_worker *w, st_host *h);
 /* After a failed call: whether the connection itself is gone. */
 bool st_worker_conn_lost(st_worker *w);
 
-/* Offline merge (domain shut off, images on this machine): runs qemu-img on its own thread. */
+/*
+ * Offline merge (domain shut off, images on this machine): writes its record and starts the
+ * detached helper that runs it (offline_helper.c).
+ */
 void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req);
+/* Follows the records of this host's offline merges into the jobs table; true when it changed. */
+bool st_offline_scan(st_worker *w);
 /* Snapshot, revert, delete, save and restore requests; -1 when `req` is none of them. */
 int st_snapshot_action(st_worker *w, int id, const st_request *req);
 /* What the header of the save file `path` holds: its domain's name and disks (left NULL when the

@@ -403,6 +403,12 @@ static void read_disk(const xmlNode *n, st_disk *d)
     d->source = source_path(d->type, src);
     if (d->source)
         read_chain(d, n, src);
+    xmlNode *mirror = child(n, "mirror");
+    if (mirror) {
+        char *type = attr_or(mirror, "type", "file");
+        d->mirror = source_path(type, child(mirror, "source"));
+        free(type);
+    }
 }
 
 static void read_disks(const xmlNode *devices, st_domain *out)

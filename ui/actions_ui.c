@@ -80,24 +80,19 @@ static void action_pull(st_app *a, const st_row *r)
 
 static void action_job(st_app *a, const st_row *r, int req)
 {
-    const st_job *j = st_row_job(a, r);
-    if (!j) {
+    if (req == REQ_PIVOT) {
+        st_flow_pivot(a, r);
+        return;
+    }
+    if (!st_row_job(a, r)) {
         st_app_status(a, true, "%s",
                       _("no running job here: select the disk (or layer) whose job you mean"));
         return;
     }
-    if (req == REQ_PIVOT && j->phase != ST_PHASE_READY) {
-        st_app_status(a, true, "%s",
-                      _("pivot: the job is not ready yet (only an active commit or copy that "
-                        "reached READY can pivot)"));
-        return;
-    }
     if (req == REQ_ABORT)
         st_flow_abort(a, r);
-    else if (req == REQ_BANDWIDTH)
-        st_flow_bandwidth(a, r);
     else
-        st_flow_pivot(a, r);
+        st_flow_bandwidth(a, r);
 }
 
 void st_ui_action(st_app *a, int req)

@@ -88,9 +88,12 @@ struct st_app {
     /* Dialogs put out of sight (Esc on a wait screen) that still take their request's messages,
      * so that what a result offers (FORCE, removing files) is shown when it arrives. */
     st_dialog *hidden;
-    /* Ready active commits already offered pivot/keep (by job id): offered once each. */
+    /* Ready active commits already announced in the status line (by job id): once each. */
     int offered[ST_OFFERED_MAX];
     size_t n_offered;
+    /* Follow-ups of earlier sessions already offered (by record): once per session. */
+    char **fu_offered;
+    size_t n_fu_offered;
 
     int lines, cols;
     int tree_y, tree_h, tree_w;
@@ -133,6 +136,8 @@ int st_attr(const st_app *a, int pair, int fallback);
 void st_frame(st_app *a, int y, int x, int h, int w, const char *title);
 void st_draw_bar(st_app *a, int y, int x, int w, double frac);
 void st_fmt_job(const st_job *j, char *out, size_t n);
+/* How far a job is, as every bar and percent shows it (the disk's line and the jobs panel). */
+double st_job_fraction(const st_job *j);
 
 /* The help overlay (help.c). */
 st_dialog *st_help_new(void);

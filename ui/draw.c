@@ -10,6 +10,7 @@
 #include <wchar.h>
 
 #include "app.h"
+#include "flows.h"
 #include "i18n.h"
 #include "text.h"
 #include "trace.h"
@@ -97,20 +98,18 @@ void st_fmt_job(const st_job *j, char *out, size_t n)
     st_fmt_bytes(end, sizeof(end), j->end);
     st_fmt_bytes(rate, sizeof(rate), (uint64_t)(j->rate > 0 ? j->rate : 0));
     fmt_duration(eta, sizeof(eta), j->eta);
-    /* Never show 100% before the job really ended (virsh caps it the same way). */
-    double pct = j->end ? 100.0 * j->cur / j->end : 0;
-    if (!st_job_phase_final(j->phase) && j->phase != ST_PHASE_READY && pct > 99)
-        pct = 99;
-    if (j->phase == ST_PHASE_COMPLETED || j->phase == ST_PHASE_READY)
-        pct = 100;
-    snprintf(out, n, _("%3.0f%% %s/%s %s/s ETA %s"), pct, cur, end, rate, eta);
+    snprintf(out, n, _("%3.0f%% %s/%s %s/s ETA %s"), 100 * st_job_fraction(j), cur, end, rate, eta);
 }
 
-static double job_frac(const st_job *j)
+double st_job_fraction(const st_job *j)
 {
     if (j->phase == ST_PHASE_COMPLETED || j->phase == ST_PHASE_READY)
         return 1;
-    return j->end ? (double)j->cur / j->end : 0;
+    double f = j->end ? (double)j->cur / j->end : 0;
+    /* Never 100% before the job really ended (virsh caps it the same way). */
+    if (!st_job_phase_final(j->phase) && f > 0.99)
+        f = 0.99;
+    return f < 0 ? 0 : f > 1 ? 1 : f;
 }
 
 /*
@@ -425,13 +424,13 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
         if (j && jw >= 16) {
             int bw = jw >= 36 ? 14 : 6;
             char pct[96];
-            snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * job_frac(j),
+            snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * st_job_fraction(j),
                      st_job_kind_label(j->kind), st_job_phase_label(j->phase));
             int px = a->tree_w - jw;
             move(y, px);
             for (int i = px; i < a->tree_w; i++)
                 addch(' ');
-            st_draw_bar(a, y, px, bw, job_frac(j));
+            st_draw_bar(a, y, px, bw, st_job_fraction(j));
             st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
             return;
         }
@@ -473,7 +472,7 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
     int x = 2 + ww;
     st_put(a, y, x, kw, st_job_kind_label(j->kind), A_NORMAL);
     x += kw + 1;
-    st_draw_bar(a, y, x, bw, job_frac(j));
+    st_draw_bar(a, y, x, bw, st_job_fraction(j));
     x += bw + 1;
     int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
     x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 2;
@@ -566,6 +565,11 @@ static void draw_status(st_app *a)
         return;
     }
     int x = 0;
+    char *ready = st_ready_notice(a);
+    if (ready) {
+        x += st_put(a, y, x, a->cols, ready, st_attr(a, PAIR_SHARED, A_BOLD)) + 2;
+        free(ready);
+    }
     for (size_t h = 0; h < a->n_hosts && x < a->cols; h++) {
         char buf[512];
         double since = a->hsince[h];

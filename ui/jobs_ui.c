@@ -110,39 +110,112 @@ static void on_pivot(st_app *a, size_t choice, void *ctx)
         st_app_status(a, false, "%s", _("left ready: press P on the disk to finish it later"));
 }
 
+/*
+ * The active layer and the base of a ready job: what the job recorded when this process started
+ * it, else the model (the disk's active layer, and the live XML's <mirror>, which names the base
+ * being written), as for a job found at start.
+ */
+static void fill_ends(const st_app *a, job_ref *jr)
+{
+    const st_host *h = a->hosts[jr->host];
+    const st_domain *d = h ? st_host_find_domain(h, jr->dom) : NULL;
+    const st_disk *k = d ? st_domain_find_disk(d, jr->disk) : NULL;
+    if (!jr->top && k && k->n_chain)
+        jr->top = xstrdup0(k->chain[0].path);
+    if (!jr->base && k && k->mirror)
+        jr->base = xstrdup(k->mirror);
+}
+
 static void open_pivot(st_app *a, job_ref *jr)
 {
+    fill_ends(a, jr);
     const char *base = jr->base ? st_basename(jr->base) : _("the base");
     const char *top = jr->top ? st_basename(jr->top) : _("the top layer");
     char *i0 =
         xasprintf(_("Pivot: the disk then runs on %s; the layers above it leave the chain"), base);
     char *i1 = xasprintf(_("Keep the overlay: abort without pivot; the disk stays on %s"), top);
-    const char *items[] = {i0, i1, _("Leave it ready: decide later (P on the disk)")};
+    /* Leaving it ready changes nothing, so it is what Enter and Esc do: the offer may come up
+     * while the admin is typing elsewhere, and only a deliberate letter pivots or aborts. */
+    const st_choice items[] = {
+        {'p', i0},
+        {'k', i1},
+        {'l', _("Leave it ready: decide later (P on the disk)")},
+    };
     char *title = xasprintf(_("Active commit of %s/%s is ready"), jr->dom, jr->disk);
-    st_app_push_dialog(a, st_picker_new(title,
+    st_app_push_dialog(a, st_choice_new(title,
                                         _("All data is in the base now; QEMU keeps mirroring "
                                           "new writes until you choose."),
-                                        items, 3, 0, on_pivot, jr, ref_free));
+                                        items, 3, 2, on_pivot, jr, ref_free));
     free(title);
     free(i0);
     free(i1);
 }
 
+static bool waits_for_choice(const st_job *j)
+{
+    return j->phase == ST_PHASE_READY && j->kind == ST_JOB_ACTIVE_COMMIT;
+}
+
+/* The first ready active commit of any host (the oldest: lowest id), or NULL. */
+static const st_job *first_ready(const st_app *a, size_t *host, size_t *count)
+{
+    const st_job *first = NULL;
+    *count = 0;
+    for (size_t h = 0; h < a->n_hosts; h++)
+        for (size_t i = 0; a->hosts[h] && i < a->hosts[h]->n_jobs; i++) {
+            const st_job *j = &a->hosts[h]->jobs[i];
+            if (!waits_for_choice(j))
+                continue;
+            ++*count;
+            if (!first || j->id < first->id) {
+                first = j;
+                *host = h;
+            }
+        }
+    return first;
+}
+
 void st_flow_pivot(st_app *a, const st_row *r)
 {
     const st_job *j = st_row_job(a, r);
-    if (j)
-        open_pivot(a, ref_new(r, j));
+    size_t host = r ? r->host : 0, n;
+    /* P on the disk finishes its job; anywhere else, the ready job the status line names. */
+    if (!j || !waits_for_choice(j))
+        j = first_ready(a, &host, &n);
+    if (!j) {
+        st_app_status(a, true, "%s",
+                      _("pivot: no job is ready (only an active commit that reached READY can "
+                        "pivot)"));
+        return;
+    }
+    st_row where = {.host = host};
+    open_pivot(a, ref_new(&where, j));
 }
 
+char *st_ready_notice(const st_app *a)
+{
+    size_t host, n;
+    const st_job *j = first_ready(a, &host, &n);
+    if (!j)
+        return NULL;
+    if (n == 1)
+        return xasprintf(_("%s of %s ready: P to pivot/keep"), j->disk ? j->disk : "?",
+                         j->domain ? j->domain : "?");
+    return xasprintf(
+        ngettext("%zu job ready: P to pivot/keep", "%zu jobs ready: P to pivot/keep", n), n);
+}
+
+/*
+ * A job that became ready is announced in the status line, never as a dialog: a dialog pushed
+ * over the one the admin is typing into would take the keys meant for it. P opens the choice.
+ */
 void st_flow_watch_jobs(st_app *a)
 {
     for (size_t h = 0; h < a->n_hosts; h++) {
         const st_host *host = a->hosts[h];
         for (size_t i = 0; host && i < host->n_jobs; i++) {
             const st_job *j = &host->jobs[i];
-            /* Ours or found at start (started by virsh, or before a lost session): both. */
-            if (j->phase != ST_PHASE_READY || j->kind != ST_JOB_ACTIVE_COMMIT)
+            if (!waits_for_choice(j))
                 continue;
             bool seen = false;
             for (size_t k = 0; k < ST_OFFERED_MAX && !seen; k++)
@@ -150,8 +223,9 @@ void st_flow_watch_jobs(st_app *a)
             if (seen)
                 continue;
             a->offered[a->n_offered++ % ST_OFFERED_MAX] = j->id;
-            st_row fake = {.host = h};
-            open_pivot(a, ref_new(&fake, j));
+            char *notice = st_ready_notice(a);
+            st_app_status(a, false, "%s", notice);
+            free(notice);
         }
     }
 }

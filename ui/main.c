@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "demo.h"
 #include "i18n.h"
+#include "offline.h"
 #include "options.h"
 #include "report.h"
 #include "text.h"
@@ -86,6 +87,9 @@ int main(int argc, char **argv)
     bindtextdomain(PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
     textdomain(PACKAGE);
 #endif
+    /* The detached helper of an offline merge (src/offline_helper.c), not for people. */
+    if (argc == 3 && strcmp(argv[1], "--offline-job") == 0)
+        return st_offline_helper_main(argv[2]);
     st_options o;
     int status = 0;
     if (st_options_parse(&o, argc, argv, &status) < 0)

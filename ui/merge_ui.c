@@ -57,6 +57,8 @@ static size_t chain_index(const st_disk *k, const char *path)
     return SIZE_MAX;
 }
 
+static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textbuf *tb);
+
 /* Remakes the plan from the latest model, facts and options. */
 static void replan(st_app *a, merge_flow *f)
 {
@@ -71,6 +73,10 @@ static void replan(st_app *a, merge_flow *f)
     else
         f->plan =
             st_plan_pull(a->hosts, a->n_hosts, f->host, f->dom, f->disk, base, f->facts, &f->opts);
+    st_textbuf tb = {0};
+    plan_text(a, f->plan, f, &tb);
+    st_confirm_plan(&f->confirm, &tb);
+    st_tb_clear(&tb);
 }
 
 static const char *level_label(st_hazard_level l)
@@ -119,8 +125,10 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     else
         snprintf(bw, sizeof(bw), "%s", _("unlimited"));
     st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
+    /* What will be written: relative only where the names involved are. */
     st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
-              _("1  keep backing names relative: %s"), f->opts.relative ? _("yes") : _("no"));
+              _("1  keep backing names relative: %s"),
+              p->relative_possible && f->opts.relative ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("2  delete the merged files afterwards: %s"),
               f->opts.delete_files ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("3  bandwidth limit: %s"), bw);
@@ -278,7 +286,7 @@ static void open_plan(st_app *a, merge_flow *f)
 {
     const st_host *h = a->hosts[f->host];
     const st_disk *k = flow_disk(a, f, NULL);
-    st_merge_opts_default(&f->opts, h, f->dom, f->disk);
+    st_merge_opts_default(&f->opts);
     size_t top = chain_index(k, f->top), base = f->base ? chain_index(k, f->base) : SIZE_MAX;
     st_request req = {0};
     req.kind = ST_REQ_FACTS;
@@ -363,16 +371,23 @@ void st_flow_commit(st_app *a, const st_row *r)
 
 /* ---- pull ---- */
 
+/* The picker lists "none", then layers 2 and below: layer 1 as the base would copy nothing. */
+static size_t pull_item_layer(size_t item)
+{
+    return item == 0 ? SIZE_MAX : item + 1;
+}
+
 static void on_pull_base(st_app *a, size_t choice, void *ctx)
 {
     merge_flow *f = ctx;
     const st_disk *k = flow_disk(a, f, NULL);
-    if (choice == SIZE_MAX || !k || (choice > 0 && choice >= k->n_chain)) {
+    size_t base = choice == SIZE_MAX ? SIZE_MAX : pull_item_layer(choice);
+    if (choice == SIZE_MAX || !k || (base != SIZE_MAX && base >= k->n_chain)) {
         flow_free(f);
         return;
     }
     f->top = xstrdup(k->chain[0].path);
-    f->base = choice == 0 ? NULL : xstrdup(k->chain[choice].path);
+    f->base = base == SIZE_MAX ? NULL : xstrdup(k->chain[base].path);
     open_plan(a, f);
 }
 
@@ -380,16 +395,22 @@ void st_flow_pull(st_app *a, const st_row *r)
 {
     merge_flow *f = flow_new(a, r, ST_REQ_PULL);
     const st_disk *k = &a->hosts[r->host]->doms[r->dom].disks[r->disk];
-    size_t n = k->n_chain; /* "none" and each layer below the active one */
+    /* "none", and each layer below the active one that has something above it to copy. */
+    size_t n = k->n_chain - 1;
     char **items = xcalloc(n, sizeof(char *));
     items[0] = xstrdup(_("none: the active layer becomes standalone (copies everything)"));
     for (size_t i = 1; i < n; i++) {
+        size_t layer = pull_item_layer(i);
         strbuf b;
         sb_init(&b);
-        layer_item(&k->chain[i], i, i == 1 ? _("(nothing above it to copy)") : NULL, &b);
+        layer_item(&k->chain[layer], layer,
+                   layer == r->layer ? _("(selected: what lies above it is copied up)") : NULL, &b);
         items[i] = sb_steal(&b);
     }
-    size_t def = r->layer >= 2 ? r->layer : 0;
+    /* p on a layer makes it the base, as the issue has it: everything above it is copied up.
+     * On the active layer or the one below it, the least there is to copy: layer 2, when the
+     * chain has one, else the whole chain. */
+    size_t def = r->layer >= 2 ? r->layer - 1 : n > 1 ? 1 : 0;
     char *title = xasprintf(_("Pull into %s: down to which base?"), st_basename(k->chain[0].path));
     st_app_push_dialog(a, st_picker_new(title,
                                         _("Layers above the base are copied into the active "

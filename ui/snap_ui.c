@@ -105,6 +105,8 @@ static st_snapplan *make_plan(st_app *a, const snapflow *f)
     }
 }
 
+static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb);
+
 static void replan(st_app *a, plan_dlg *p)
 {
     st_snapplan *n = make_plan(a, p->f);
@@ -112,6 +114,12 @@ static void replan(st_app *a, plan_dlg *p)
         st_snapplan_free(p->plan);
         p->plan = n;
     }
+    if (!p->plan)
+        return;
+    st_textbuf tb = {0};
+    plan_text(a, p, &tb);
+    st_confirm_plan(&p->confirm, &tb);
+    st_tb_clear(&tb);
 }
 
 /* ---- drawing ---- */

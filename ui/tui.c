@@ -237,6 +237,7 @@ static void drain_backend(st_app *a)
     }
     if (a->need_rebuild)
         st_app_rebuild(a);
+    st_flow_offer_followups(a);
 }
 
 static void poll_host_states(st_app *a)
@@ -363,7 +364,7 @@ static void handle_request(st_app *a, st_req req)
         st_app_push_dialog(a, st_help_new());
         break;
     case REQ_QUIT:
-        a->quit = true;
+        st_flow_quit(a);
         break;
     default:
         break;
@@ -480,6 +481,9 @@ static void app_free(st_app *a)
     free(a->status);
     free(a->search_origin);
     free(a->last_search);
+    for (size_t i = 0; i < a->n_fu_offered; i++)
+        free(a->fu_offered[i]);
+    free(a->fu_offered);
 }
 
 int st_tui_run(const st_options *o)
@@ -519,6 +523,9 @@ int st_tui_run(const st_options *o)
             break;
         }
         read_keys(&app);
+        /* A follow-up held while a dialog was open is offered once none is. */
+        if (!app.dialog)
+            st_flow_offer_followups(&app);
         if (app.status && st_now() - app.status_at >= 15 && st_now() - app.status_at < 16)
             app.dirty = true;
     }

@@ -125,6 +125,26 @@ void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refuse
     st_put(a, y + h - 2, px, x + w - 2 - px, c->typed, A_BOLD | A_UNDERLINE);
 }
 
+/* FNV-1a over the lines and their attributes. */
+static uint64_t tb_digest(const st_textbuf *tb)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < tb->n; i++) {
+        for (const char *p = tb->lines[i].text; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ (uint64_t)(tb->lines[i].attr + 0x100)) * 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+void st_confirm_plan(st_confirm *c, const st_textbuf *tb)
+{
+    uint64_t d = tb_digest(tb);
+    if (c->digest && c->digest != d)
+        c->typed[0] = '\0';
+    c->digest = d;
+}
+
 static bool confirm_scroll(st_confirm *c, int key)
 {
     if (key == KEY_NPAGE || key == KEY_DOWN)
@@ -169,9 +189,15 @@ st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, int key
 
 /* ---- picker ---- */
 
+/*
+ * A picker moves a highlight and Enter takes it. With letters (a choice), each item has its
+ * letter and there is no highlight: Enter and Esc take the safe item, the others need their
+ * letter, so that a stray key never makes a consequential choice.
+ */
 typedef struct picker {
     char *title, *hint;
     char **items;
+    int *letters; /* NULL: a plain picker */
     size_t n, sel, top;
     st_pick_fn done;
     void *ctx;
@@ -182,11 +208,22 @@ static void picker_draw(st_app *a, st_dialog *d)
 {
     picker *p = d->data;
     int y, x, h, w;
-    st_dialog_box(a, 104, (int)p->n + 6, &y, &x, &h, &w);
+    /* The hint wraps: it may name files. Measured at the widest box first (nothing drawn). */
+    st_textbuf tb = {0};
+    if (p->hint)
+        st_tb_add(&tb, A_DIM, 0, "%s", p->hint);
+    st_dialog_box(a, 104, 1, &y, &x, &h, &w);
+    int hint_h = p->hint ? st_tb_draw(a, &tb, 0, 0, 0, w - 4, 0) : 0;
+    st_dialog_box(a, 104, (int)p->n + 5 + hint_h, &y, &x, &h, &w);
     st_frame(a, y, x, h, w, p->title);
     int row = y + 1;
-    if (p->hint)
-        st_put(a, row++, x + 2, w - 4, p->hint, A_DIM);
+    if (p->hint) {
+        int room = h - 4 > 1 ? h - 4 : 1; /* a tiny terminal keeps a line for the list */
+        int shown = hint_h < room ? hint_h : room;
+        st_tb_draw(a, &tb, row, x + 2, shown, w - 4, 0);
+        row += shown;
+    }
+    st_tb_clear(&tb);
     int list_h = y + h - 2 - row;
     if (list_h < 1)
         return;
@@ -196,14 +233,44 @@ static void picker_draw(st_app *a, st_dialog *d)
         p->top = p->sel - list_h + 1;
     for (int i = 0; i < list_h && p->top + i < p->n; i++) {
         size_t k = p->top + i;
-        st_put(a, row + i, x + 2, w - 4, p->items[k], k == p->sel ? A_REVERSE | A_BOLD : 0);
+        int attr = k == p->sel ? (p->letters ? A_BOLD : A_REVERSE | A_BOLD) : 0;
+        int kx = x + 2;
+        if (p->letters) {
+            char key[8];
+            snprintf(key, sizeof(key), "%c  ", p->letters[k]);
+            kx += st_put(a, row + i, kx, w - 4, key, A_BOLD);
+        }
+        st_put(a, row + i, kx, x + w - 2 - kx, p->items[k], attr);
     }
-    st_put(a, y + h - 2, x + 2, w - 4, _("Enter chooses, Esc cancels"), A_DIM);
+    if (!p->letters) {
+        st_put(a, y + h - 2, x + 2, w - 4, _("Enter chooses, Esc cancels"), A_DIM);
+        return;
+    }
+    char *foot = xasprintf(_("Press a letter; Enter or Esc: %c"), p->letters[p->sel]);
+    st_put(a, y + h - 2, x + 2, w - 4, foot, A_DIM);
+    free(foot);
+}
+
+/* A choice: a letter picks its item; Enter and Esc the safe one. */
+static bool letter_key(st_app *a, picker *p, int key, bool is_code)
+{
+    size_t pick = SIZE_MAX;
+    if (is_esc(key, is_code) || is_enter(key, is_code))
+        pick = p->sel;
+    for (size_t i = 0; !is_code && i < p->n && pick == SIZE_MAX; i++)
+        if (p->letters[i] == key)
+            pick = i;
+    if (pick == SIZE_MAX)
+        return false;
+    p->done(a, pick, p->ctx);
+    return true;
 }
 
 static bool picker_key(st_app *a, st_dialog *d, int key, bool is_code)
 {
     picker *p = d->data;
+    if (p->letters)
+        return letter_key(a, p, key, is_code);
     if (is_esc(key, is_code) || (!is_code && key == 'q')) {
         p->done(a, SIZE_MAX, p->ctx);
         return true;
@@ -229,6 +296,7 @@ static void picker_free(st_dialog *d)
     for (size_t i = 0; i < p->n; i++)
         free(p->items[i]);
     free(p->items);
+    free(p->letters);
     free(p->title);
     free(p->hint);
     if (p->free_ctx)
@@ -256,6 +324,21 @@ st_dialog *st_picker_new(const char *title, const char *hint, const char *const 
     st_dialog *d = xcalloc(1, sizeof(*d));
     d->ops = &picker_ops;
     d->data = p;
+    return d;
+}
+
+st_dialog *st_choice_new(const char *title, const char *hint, const st_choice *items, size_t n,
+                         size_t safe, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx)
+{
+    const char **texts = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        texts[i] = items[i].text;
+    st_dialog *d = st_picker_new(title, hint, texts, n, safe, done, ctx, free_ctx);
+    free(texts);
+    picker *p = d->data;
+    p->letters = xcalloc(n ? n : 1, sizeof(int));
+    for (size_t i = 0; i < n; i++)
+        p->letters[i] = items[i].key;
     return d;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app.h"
 
@@ -18,6 +19,17 @@ typedef void (*st_ctx_free_fn)(void *ctx);
 /* items are copied; `hint` is a line under the title (may be NULL). */
 st_dialog *st_picker_new(const char *title, const char *hint, const char *const *items, size_t n,
                          size_t def, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx);
+
+/*
+ * A choice answered by its letter. Enter and Esc pick items[safe], the answer that changes
+ * nothing; the others need their letter, so that no stray key makes a consequential choice.
+ */
+typedef struct st_choice {
+    int key;          /* the letter */
+    const char *text; /* copied */
+} st_choice;
+st_dialog *st_choice_new(const char *title, const char *hint, const st_choice *items, size_t n,
+                         size_t safe, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx);
 
 /* Called with the text (NULL on Esc). */
 typedef void (*st_input_fn)(st_app *a, const char *text, void *ctx);
@@ -63,7 +75,14 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
 typedef struct st_confirm {
     char typed[8];
     int scroll, lines;
+    uint64_t digest; /* of the plan text the typing was for; 0 before the first */
 } st_confirm;
+
+/*
+ * Called with the plan's text each time the plan is made again (an option, a new model): when
+ * the text changed, what was typed is cleared, so that "yes" is only ever for the text shown.
+ */
+void st_confirm_plan(st_confirm *c, const st_textbuf *tb);
 
 void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refused, int y, int x,
                      int h, int w);

@@ -8,6 +8,26 @@ select_node() {
     tui_keys Enter
 }
 
+# Opens the plan of a commit of NODE into the layer directly below it, with a bandwidth limit of
+# BW MiB/s (0: unlimited), and waits until the plan shows the limit.
+commit_plan() { # NODE BW
+    select_node "$1"
+    tui_keys c
+    tui_wait "down into which layer?" 5
+    tui_keys Enter
+    tui_wait "3  bandwidth limit" 10
+    tui_keys 3
+    tui_wait "MiB/s (0 = unlimited)" 5
+    tui_keys C-u
+    tui_type "$2"
+    tui_keys Enter
+    if [ "$2" = 0 ]; then
+        tui_wait "3  bandwidth limit: unlimited" 10
+    else
+        tui_wait "3  bandwidth limit: $2 MiB/s" 10
+    fi
+}
+
 # Types yes and Enter on a plan screen that is shown.
 confirm_yes() {
     tui_wait "Type yes and press Enter" 10 || return 1
@@ -33,6 +53,19 @@ wait_output() { # SECS WANT CMD...
     end=$((SECONDS + secs))
     while [ $SECONDS -le $end ]; do
         [ "$("$@" 2>/dev/null)" = "$want" ] && return 0
+        sleep 0.2
+    done
+    echo "last output: $("$@" 2>&1)"
+    return 1
+}
+
+# Waits until CMD succeeds; shows its last output when it never does.
+wait_true() { # SECS CMD...
+    local secs=$1 end
+    shift
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        "$@" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
     echo "last output: $("$@" 2>&1)"

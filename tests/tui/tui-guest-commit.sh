@@ -34,10 +34,12 @@ tui_wait "down into which layer?" 5
 tui_keys Enter
 ok "an active commit plan" tui_wait "READY" 10
 confirm_yes
-ok "the commit becomes ready while the guest writes" tui_wait "is ready" 60
+ok "the commit becomes ready while the guest writes" tui_wait "vda of writer ready: P to pivot/keep" 60
 k=$(lab_guest_last_written "$uri" writer)
 ok "the guest writes on while QEMU mirrors" lab_guest_wait_written "$uri" writer $((k + 100)) 30
-tui_keys Enter
+tui_keys P
+tui_wait "is ready" 10
+tui_keys p
 ok "pivot: the disk runs on the base again" \
     wait_output 30 "$G/guest.qcow2" lab_disk_source "$uri" writer vda
 ok "the guest confirms all $N records" lab_guest_wait "$uri" writer "all written $N" 120

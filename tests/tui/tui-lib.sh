@@ -12,6 +12,7 @@
 #   tui_wait_gone TEXT [SECS]
 #   tui_resize COLS ROWS
 #   tui_pid                  pid of the program in the pane
+#   tui_stop                 ends the tmux server and waits until it is gone
 #   TAP: lab.sh's plan / ok DESC CMD... / is GOT WANT DESC / like GOT ERE DESC / done_testing
 #   With the lab: call lab_init first; tui_init then cleans up through lab_on_cleanup.
 
@@ -32,6 +33,9 @@ tui_init() {
     export XDG_CONFIG_HOME=$T_DIR/config XDG_CACHE_HOME=$T_DIR/cache
     # It would win over a test's config file (virsh's order): tests set it where they mean it.
     unset LIBVIRT_DEFAULT_URI
+    # The records of offline merges (and their helpers) stay the test's own.
+    export XDG_RUNTIME_DIR=$T_DIR/run
+    mkdir -m 700 "$XDG_RUNTIME_DIR"
     if [ -n "${LAB_TMP:-}" ]; then
         lab_on_cleanup tui_cleanup
     else
@@ -41,6 +45,14 @@ tui_init() {
 
 tui_cleanup() {
     tmux -S "$T_SOCK" kill-server 2>/dev/null
+    # A test that failed half way may leave an offline merge's helper running: it leads its own
+    # session (it and its qemu-img), whose id is the pid its record holds.
+    local rec pid
+    for rec in "$T_DIR"/run/virt-snaptree/jobs/*.job; do
+        [ -f "$rec" ] || continue
+        pid=$(sed -n 's/^pid=//p' "$rec")
+        [ "${pid:-0}" -gt 0 ] && grep -q '^phase=running' "$rec" && kill -- "-$pid" 2>/dev/null
+    done
     [ -n "${T_EXTRA_CLEANUP:-}" ] && eval "$T_EXTRA_CLEANUP"
     rm -rf "$T_DIR"
 }
@@ -54,6 +66,15 @@ tui_start() {
     tmux -S "$T_SOCK" -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
         "env TERM=tmux-256color ${T_ENV:-} $cmd; echo __EXITED__ \$?; sleep 30"
     tmux -S "$T_SOCK" set-option -t t remain-on-exit on >/dev/null 2>&1
+}
+
+# Ends the tmux server (and what runs in it) and waits until it is gone: a tui_start that
+# reaches a server still exiting fails ("server exited unexpectedly").
+tui_stop() {
+    local pid
+    pid=$(tmux -S "$T_SOCK" display -p '#{pid}' 2>/dev/null)
+    tmux -S "$T_SOCK" kill-server 2>/dev/null
+    [ -z "$pid" ] || lab__wait_gone "$pid" 10
 }
 
 tui_keys() { tmux -S "$T_SOCK" send-keys -t t "$@"; }

@@ -7,7 +7,7 @@ tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 plan 21
 
-quit() { tui_keys q; tui_wait "__EXITED__" 5; tmux -S "$T_SOCK" kill-server 2>/dev/null; sleep 0.2; }
+quit() { tui_keys q; tui_wait "__EXITED__" 5; tui_stop; }
 # SGR colour parameters 30-38 and 40-48 (39/49 are tmux's resets to the default colours).
 colour_re=$'\e\\[([0-9]*;)*(3[0-8]|4[0-8])[;m]'
 

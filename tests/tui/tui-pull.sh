@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 29
+plan 30
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -23,7 +23,8 @@ select_node "test2_htop.qcow2"
 tui_keys p
 ok "p opens the base picker" tui_wait "down to which base?" 5
 like "$(tui_screen)" "none: the active layer becomes standalone" "the picker offers no base"
-tui_keys Down Down Down Down Enter   # none, [1] vim, [2] lsof, [3] test, [4] test2.qcow2
+unlike "$(tui_screen)" "\[1\] test2_vim\.qcow2  qcow2  " "nor the layer with nothing above it to copy"
+tui_keys End Up Enter   # none, [2] lsof, [3] test, [4] test2.qcow2, [5] centos
 ok "the plan screen opens" tui_wait "Pull" 10
 like "$(tui_screen)" "virsh blockpull test2 vda --base $R/test2.qcow2" "the plan pulls down to test2.qcow2"
 confirm_yes
@@ -43,7 +44,7 @@ ok "the active layer is standalone" wait_output 30 "test2_htop.qcow2" live_chain
 ok "every layer's data reads back from the one file" lab_pattern_verify -d "$uri" test2 vda 6
 tui_keys q
 tui_wait "__EXITED__" 5
-tmux -S "$T_SOCK" kill-server
+tui_stop
 
 # Shut off, on an embedded root: the same pulls with qemu-img.
 euri=$(lab_embed "$LAB_TMP/e") || bail_out "no embed root"
@@ -53,7 +54,7 @@ ok "the shut-off chain is shown" tui_wait "test2_htop" 20
 select_node "test2_htop.qcow2"
 tui_keys p
 tui_wait "down to which base?" 5
-tui_keys Down Down Down Down Enter
+tui_keys End Up Enter
 ok "the offline plan names qemu-img rebase" tui_wait "qemu-img rebase -p" 10
 confirm_yes
 ok "qemu-img rebased the active layer onto test2.qcow2" \
@@ -72,7 +73,7 @@ tui_keys q
 tui_wait "__EXITED__" 5
 # Only one process may hold the embedded root: ask libvirt once the interface has quit.
 is "$(lab_domain_state "$euri" test2)" "shut off" "the domain was never started"
-tmux -S "$T_SOCK" kill-server
+tui_stop
 
 # Shut off: the article's commit (net-tools and nmap into test), then the active layer into
 # test2.qcow2, which must point the domain at test2.qcow2.

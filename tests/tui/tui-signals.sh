@@ -17,7 +17,6 @@ for sig in HUP TERM INT; do
     ok "SIG$sig: exits with status $((128 + num))" tui_wait "__EXITED__ $((128 + num))" 5
     is "$(tmux -S "$T_SOCK" display -p -t t '#{alternate_on} #{cursor_flag}')" "0 1" \
         "SIG$sig: the alternate screen is left and the cursor is visible again"
-    tmux -S "$T_SOCK" kill-server 2>/dev/null
-    sleep 0.2
+    tui_stop
 done
 done_testing

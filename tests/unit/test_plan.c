@@ -164,8 +164,9 @@ static st_facts *space_facts(uint64_t free_bytes)
 
 static st_merge_opts opts_for(const st_host *h)
 {
+    (void)h;
     st_merge_opts o;
-    st_merge_opts_default(&o, h, "test2", "vda");
+    st_merge_opts_default(&o);
     return o;
 }
 
@@ -253,7 +254,7 @@ START_TEST(test_article_commit)
     ck_assert_str_eq(p->leaving[1], IMG "/test2_nmap.qcow2");
     ck_assert_uint_eq(p->bytes, 96 * MiB);
 
-    ck_assert(p->relative_possible && p->relative_default);
+    ck_assert(p->relative_possible);
     ck_assert_str_eq(p->flags, "RELATIVE");
     ck_assert_uint_eq(p->n_calls, 2);
     ck_assert_str_eq(p->calls[0], "virDomainBlockCommit(dom=\"test2\", disk=\"vda\", "
@@ -788,7 +789,7 @@ START_TEST(test_offline_relative_subfolders)
     k->chain[0].backing_name = xstrdup("../b/mid.qcow2");
     st_host *hosts[] = {h};
     st_merge_opts o;
-    st_merge_opts_default(&o, h, "sub", "vda");
+    st_merge_opts_default(&o);
     ck_assert(o.relative);
     st_plan *p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
     ck_assert(p->relative_possible);
@@ -799,11 +800,9 @@ START_TEST(test_offline_relative_subfolders)
     /* An absolute name anywhere on the way: the new name is absolute too, and said so. */
     free(k->chain[1].backing_name);
     k->chain[1].backing_name = xstrdup("/img/b/base.qcow2");
-    st_merge_opts_default(&o, h, "sub", "vda");
-    ck_assert(!o.relative);
-    o.relative = true;
+    st_merge_opts_default(&o);
     p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
-    ck_assert(!p->relative_possible && !p->relative_default);
+    ck_assert(!p->relative_possible);
     ck_assert_str_eq(p->calls[1],
                      "qemu-img rebase -u -F qcow2 -b /img/b/base.qcow2 /img/a/top.qcow2");
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "The backing names involved are absolute"));
@@ -831,7 +830,7 @@ START_TEST(test_offline_pull_and_quoting)
     mk_disk(d, "vda", chain, true);
     st_host *hosts[] = {h};
     st_merge_opts o;
-    st_merge_opts_default(&o, h, "my vm", "vda");
+    st_merge_opts_default(&o);
     o.bandwidth = 5;
     o.delete_files = true;
     st_plan *p = st_plan_pull(hosts, 1, 0, "my vm", "vda", 2, NULL, &o);
@@ -906,8 +905,8 @@ START_TEST(test_remote_shutoff)
     article_dom(h, ST_DOM_SHUTOFF, false);
     st_host *hosts[] = {h};
     st_merge_opts o = opts_for(h);
-    ck_assert(!o.relative); /* names not known */
     st_plan *p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!p->relative_possible); /* names not known */
     ck_assert(p->refused);
     ck_assert(!p->offline);
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
@@ -924,6 +923,9 @@ START_TEST(test_remote_shutoff)
                               "the domain will be started paused for the job and "
                               "shut off again afterwards"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "written as an absolute path by libvirt"));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO,
+                              "This interface finishes the job (for an active commit: the pivot, "
+                              "as soon as it is ready) and shuts the domain off again"));
     ck_assert(!p->relative_possible);
     ck_assert_uint_eq(p->req.flags, ST_F_START_PAUSED);
     ck_assert_str_eq(p->calls[0], "virDomainCreateWithFlags(dom=\"test2\", flags=START_PAUSED)");
@@ -1020,6 +1022,75 @@ START_TEST(test_readonly_and_states)
     h->doms[0].state = ST_DOM_PAUSED;
     p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
     ck_assert(!p->refused);
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
+/*
+ * RELATIVE follows the names the merge rewrites, not the whole chain: below an absolute name
+ * (test2_lsof names test2_test by its path), a commit and a pull above it keep relative names,
+ * and one that reaches through the absolute name cannot.
+ */
+START_TEST(test_relative_by_names_involved)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "test2", ST_DOM_RUNNING);
+    st_disk *k = mk_disk(d, "vda", pullchain, true);
+    free(k->chain[2].backing_name);
+    k->chain[2].backing_name = xstrdup(IMG "/test2_test.qcow2");
+    st_host *hosts[] = {h};
+    st_merge_opts o;
+    st_merge_opts_default(&o);
+    /* Pull down to test2_lsof: htop and vim name their backing files relatively. */
+    st_plan *p = st_plan_pull(hosts, 1, 0, "test2", "vda", 2, NULL, &o);
+    ck_assert(p->relative_possible);
+    ck_assert(p->req.flags & ST_F_RELATIVE);
+    ck_assert_str_eq(p->flags, "RELATIVE");
+    st_plan_free(p);
+    /* Commit vim into lsof: htop's new name is vim's relative one. */
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 2, NULL, &o);
+    ck_assert(p->relative_possible && (p->req.flags & ST_F_RELATIVE));
+    st_plan_free(p);
+    /* Down to test2_test, the way passes lsof's absolute name: absolute, and said so. */
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 3, NULL, &o);
+    ck_assert(!p->relative_possible);
+    ck_assert(!(p->req.flags & ST_F_RELATIVE));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "The backing names involved are absolute"));
+    st_plan_free(p);
+    /* The admin may still want absolute names where relative ones are possible. */
+    o.relative = false;
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 2, NULL, &o);
+    ck_assert(p->relative_possible && !(p->req.flags & ST_F_RELATIVE));
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
+/* Follow-ups this interface runs itself are said on the plan: a pull's merged files. */
+START_TEST(test_pull_delete_needs_the_interface)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "test2", ST_DOM_RUNNING);
+    mk_disk(d, "vda", pullchain, true);
+    st_host *hosts[] = {h};
+    st_merge_opts o = {.delete_files = true};
+    st_plan *p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(!p->refused);
+    ck_assert(p->req.flags & ST_F_DELETE);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO,
+                              "This interface removes the merged files once the pull has "
+                              "completed"));
+    st_plan_free(p);
+    /* libvirt deletes after a commit itself: nothing waits for this interface. */
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!p->refused);
+    ck_assert(!any_text(p, "This interface"));
+    st_plan_free(p);
+    /* Without the delete nothing is left for afterwards. */
+    o.delete_files = false;
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(!any_text(p, "This interface"));
     st_plan_free(p);
     st_host_free(h);
 }
@@ -1201,6 +1272,8 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_broken_layer);
     tcase_add_test(tc, test_readonly_and_states);
     tcase_add_test(tc, test_delete_refused_by_snapshot);
+    tcase_add_test(tc, test_pull_delete_needs_the_interface);
+    tcase_add_test(tc, test_relative_by_names_involved);
     tcase_add_test(tc, test_branch_snapshot);
     tcase_add_test(tc, test_internal_snapshot_active_commit);
     tcase_add_test(tc, test_out_of_range);

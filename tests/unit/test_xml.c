@@ -105,6 +105,19 @@ START_TEST(domain_running_chain)
 }
 END_TEST
 
+/* A ready active commit, as libvirt 9.0 showed it: <mirror> names the base being written. */
+START_TEST(domain_mirror)
+{
+    st_domain d;
+    parse_domain_fixture("domain_mirror.xml", &d);
+    ck_assert_uint_eq(d.n_disks, 2);
+    ck_assert_uint_eq(d.disks[0].n_chain, 3);
+    ck_assert_str_eq(d.disks[0].mirror, "/tmp/lab.m8gNry/img/mid.qcow2");
+    ck_assert_ptr_null(d.disks[1].mirror);
+    st_domain_clear(&d);
+}
+END_TEST
+
 /* libvirt 9.0 kept a partial chain in the inactive XML after external snapshots. */
 START_TEST(domain_inactive_partial_chain)
 {
@@ -823,6 +836,7 @@ static Suite *xml_suite(void)
     Suite *s = suite_create("xmlutil");
     TCase *tc = tcase_create("domain");
     tcase_add_test(tc, domain_running_chain);
+    tcase_add_test(tc, domain_mirror);
     tcase_add_test(tc, domain_inactive_partial_chain);
     tcase_add_test(tc, domain_disk_kinds);
     tcase_add_test(tc, domain_bad_uuid_and_id);

@@ -1,0 +1,49 @@
+/* The jobs table's insides, shared by its files: the table (jobs.c), polling (jobs_poll.c). */
+#ifndef ST_JOBS_INTERNAL_H
+#define ST_JOBS_INTERNAL_H
+
+#include <pthread.h>
+
+#include "jobs.h"
+
+typedef struct tracked {
+    st_job job;
+    virDomainPtr dom; /* referenced; NULL when only an event told us */
+    double finished_at;
+    double last_t;
+    uint64_t last_cur;
+    char **cleanup; /* files to remove once the job completed (and pivoted) */
+    size_t n_cleanup;
+    bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
+    bool after_done;
+    char **before; /* a job found running: its disk's chain when found (paths, active first) */
+    size_t n_before;
+    double gone_since; /* st_now() when a poll first found the job gone without an event */
+    char *record;      /* an offline merge: its record (offline_state.h) */
+    bool want_reason;  /* failed by an event: libvirt is still to be asked why */
+    char *poll_error;  /* what the last failed poll said (a reason of last resort) */
+    char *fu_record;   /* the record of its follow-up (followup.h), until it is done */
+    double linger;     /* how long it stays listed once finished; 0: ST_JOB_LINGER */
+} tracked;
+
+struct st_jobtab {
+    pthread_mutex_t lock;
+    tracked *v;
+    size_t n, cap;
+    double last_poll;
+};
+
+/* Lock held for all of these. */
+tracked *jt_find(st_jobtab *t, const char *uuid, const char *disk, bool live_only);
+tracked *jt_add(st_jobtab *t);
+tracked *jt_by_id(st_jobtab *t, int id);
+/* Ends the job with `phase`; the first error given is kept. */
+void jt_finish(tracked *tr, st_job_phase phase, const char *error);
+/* libvirt's block job type as ours. */
+st_job_kind jt_kind_of(int type);
+/* Asks libvirt why the jobs that failed by an event failed (worker thread, lock not held). */
+void st_jobtab_fetch_reasons(struct st_worker *w);
+/* Jobs libvirt's block job calls know (commit, pull, copy). */
+bool jt_is_block_kind(st_job_kind k);
+
+#endif

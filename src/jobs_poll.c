@@ -1,0 +1,344 @@
+/*
+ * Polling libvirt for the block jobs of the table, twice a second while any runs (virsh's
+ * fallback when events are late), and probing running domains for jobs started elsewhere.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "job_end.h"
+#include "jobs_internal.h"
+#include "util.h"
+#include "worker.h"
+#include "xmlutil.h"
+
+#define ST_POLL_EVERY 0.4
+/* A job gone without an event is judged from its chain at once when that shows it completed;
+ * otherwise after this long, in case the event is only late (also when its domain stopped: the
+ * lifecycle event says how). */
+#define ST_GONE_GRACE 1.5
+
+bool st_jobtab_due(st_jobtab *t, double now)
+{
+    return now - t->last_poll >= ST_POLL_EVERY;
+}
+
+/* Applies an answer of virDomainGetBlockJobInfo that found the job. Lock held. */
+static void apply_block_info(tracked *tr, const virDomainBlockJobInfo *info, double now)
+{
+    if (tr->job.kind == ST_JOB_SNAPSHOT_DELETE)
+        return; /* its own thread polls it and knows when the delete is over */
+    tr->gone_since = 0;
+    tr->job.kind = jt_kind_of(info->type) != ST_JOB_OTHER ? jt_kind_of(info->type) : tr->job.kind;
+    if (tr->last_t > 0 && now > tr->last_t && info->cur >= tr->last_cur) {
+        double r = (info->cur - tr->last_cur) / (now - tr->last_t);
+        tr->job.rate = tr->job.rate > 0 ? 0.7 * tr->job.rate + 0.3 * r : r;
+    }
+    tr->last_t = now;
+    tr->last_cur = info->cur;
+    tr->job.cur = info->cur;
+    tr->job.end = info->end;
+    tr->job.bandwidth = info->bandwidth;
+    tr->job.eta =
+        tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate : -1;
+    bool ready = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY;
+    if (ready && info->end > 0 && info->cur == info->end && tr->job.phase != ST_PHASE_PIVOTING &&
+        tr->job.phase != ST_PHASE_CANCELLED)
+        tr->job.phase = ST_PHASE_READY;
+    else if (tr->job.phase == ST_PHASE_STARTING)
+        tr->job.phase = ST_PHASE_RUNNING;
+}
+
+/* The paths of the disk's chain in the live XML, active layer first; SIZE_MAX when unknown. */
+static size_t live_chain(st_worker *w, virDomainPtr dom, const char *disk, char ***out)
+{
+    *out = NULL;
+    st_worker_busy(w);
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    st_worker_idle(w);
+    if (!xml) {
+        virResetLastError();
+        return SIZE_MAX;
+    }
+    st_domain d;
+    memset(&d, 0, sizeof(d));
+    char *err = NULL;
+    size_t n = SIZE_MAX;
+    const st_disk *k =
+        st_xml_parse_domain(xml, &d, &err) == 0 ? st_domain_find_disk(&d, disk) : NULL;
+    if (k) {
+        n = k->n_chain;
+        *out = n ? xcalloc(n, sizeof(char *)) : NULL;
+        for (size_t i = 0; i < n; i++)
+            (*out)[i] = xstrdup0(k->chain[i].path);
+    }
+    st_domain_clear(&d);
+    free(err);
+    free(xml);
+    return n;
+}
+
+static void free_paths(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/*
+ * The job is gone and no event said how it ended (events are lost over a reconnect; a job found
+ * at start may end before one is delivered). Only a chain changed the way the job changes it is
+ * taken as completion; anything else waits a moment for a late event, then says what is known.
+ */
+static void judge_vanished(st_worker *w, int id, virDomainPtr dom, const char *disk)
+{
+    char **now = NULL;
+    size_t n_now = live_chain(w, dom, disk, &now);
+    st_jobtab *t = w->jobs;
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = jt_by_id(t, id);
+    if (tr && !st_job_phase_final(tr->job.phase)) {
+        const char *why = _("the job ended, and its domain's chain could not be read to tell how");
+        st_job_phase ph = ST_PHASE_FAILED;
+        if (tr->job.phase == ST_PHASE_CANCELLED)
+            ph = ST_PHASE_CANCELLED, why = NULL; /* we aborted it */
+        else if (n_now != SIZE_MAX)
+            ph = st_job_judge_end(&tr->job, tr->before, tr->n_before, now, n_now, &why);
+        double t_now = st_now();
+        if (!tr->gone_since)
+            tr->gone_since = t_now;
+        if (ph == ST_PHASE_COMPLETED || ph == ST_PHASE_CANCELLED ||
+            t_now - tr->gone_since >= ST_GONE_GRACE) {
+            jt_finish(tr, ph, why);
+            st_worker_request_refresh(w, 0);
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    free_paths(now, n_now == SIZE_MAX ? 0 : n_now);
+}
+
+/*
+ * A poll failed: when the domain is not running any more, neither is its job. The lifecycle
+ * event says how the domain stopped; it is given a moment to arrive before this says less.
+ */
+static void poll_failed(st_worker *w, int id, virDomainPtr dom)
+{
+    st_worker_busy(w);
+    int active = virDomainIsActive(dom);
+    st_worker_idle(w);
+    virResetLastError();
+    if (active != 0)
+        return; /* running, or the connection is gone: nothing is known */
+    pthread_mutex_lock(&w->jobs->lock);
+    tracked *tr = jt_by_id(w->jobs, id);
+    double now = st_now();
+    if (tr && !st_job_phase_final(tr->job.phase) && !tr->gone_since)
+        tr->gone_since = now;
+    else if (tr && !st_job_phase_final(tr->job.phase) && now - tr->gone_since >= ST_GONE_GRACE) {
+        jt_finish(tr, ST_PHASE_FAILED, _("the domain stopped while the job ran"));
+        st_worker_request_refresh(w, 0);
+    }
+    pthread_mutex_unlock(&w->jobs->lock);
+}
+
+/* Remembers libvirt's message of a failed poll: the reason of last resort should the job fail. */
+static void keep_poll_error(st_jobtab *t, int id)
+{
+    char *e = st_lv_error("");
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = jt_by_id(t, id);
+    if (tr && e && *e) {
+        free(tr->poll_error);
+        tr->poll_error = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&t->lock);
+    free(e);
+}
+
+/* Polls the job at index i of the table, if it is a running block job we can ask about. */
+static bool poll_one(st_worker *w, size_t i)
+{
+    st_jobtab *t = w->jobs;
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = i < t->n ? &t->v[i] : NULL;
+    if (!tr || !tr->dom || !tr->job.disk || !jt_is_block_kind(tr->job.kind) ||
+        st_job_phase_final(tr->job.phase)) {
+        pthread_mutex_unlock(&t->lock);
+        return false;
+    }
+    virDomainPtr dom = tr->dom;
+    virDomainRef(dom);
+    char *disk = xstrdup(tr->job.disk);
+    int id = tr->job.id;
+    pthread_mutex_unlock(&t->lock);
+
+    virDomainBlockJobInfo info;
+    memset(&info, 0, sizeof(info));
+    st_worker_busy(w);
+    int ret = virDomainGetBlockJobInfo(dom, disk, &info, 0);
+    st_worker_idle(w);
+    if (ret < 0) {
+        keep_poll_error(t, id);
+        poll_failed(w, id, dom);
+    } else if (ret == 0) {
+        judge_vanished(w, id, dom, disk);
+    } else {
+        pthread_mutex_lock(&t->lock);
+        tr = jt_by_id(t, id);
+        if (tr && !st_job_phase_final(tr->job.phase))
+            apply_block_info(tr, &info, st_now());
+        pthread_mutex_unlock(&t->lock);
+    }
+    virDomainFree(dom);
+    free(disk);
+    return true;
+}
+
+bool st_jobtab_poll(st_worker *w)
+{
+    st_jobtab *t = w->jobs;
+    pthread_mutex_lock(&t->lock);
+    t->last_poll = st_now();
+    size_t n = t->n;
+    pthread_mutex_unlock(&t->lock);
+    bool changed = false;
+    for (size_t i = 0; i < n; i++)
+        changed = poll_one(w, i) || changed;
+    return changed;
+}
+
+/*
+ * What a job found running works on, for the pivot offer and to judge how it ended: an active
+ * commit or a copy runs from the active layer into the live XML's <mirror>; a pull writes into
+ * the active layer. (A commit further down names its ends nowhere libvirt shows.) Lock held.
+ */
+static void fill_ends(tracked *tr, const st_disk *disk)
+{
+    bool from_active = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY ||
+                       tr->job.kind == ST_JOB_PULL;
+    if (!tr->job.top && from_active && disk->n_chain)
+        tr->job.top = xstrdup0(disk->chain[0].path);
+    if (!tr->job.base && tr->job.kind != ST_JOB_PULL && disk->mirror)
+        tr->job.base = xstrdup(disk->mirror);
+}
+
+/* The chain a job found running started from, to judge later whether it changed. Lock held. */
+static void remember_chain(tracked *tr, const st_disk *disk)
+{
+    if (tr->n_before || !disk->n_chain)
+        return;
+    tr->before = xcalloc(disk->n_chain, sizeof(char *));
+    for (size_t i = 0; i < disk->n_chain; i++)
+        tr->before[i] = xstrdup0(disk->chain[i].path);
+    tr->n_before = disk->n_chain;
+}
+
+void st_jobtab_probe_domain(st_worker *w, virDomainPtr dom, const st_domain *d)
+{
+    for (size_t k = 0; k < d->n_disks; k++) {
+        const st_disk *disk = &d->disks[k];
+        if (!disk->target || !disk->n_chain)
+            continue;
+        virDomainBlockJobInfo info;
+        memset(&info, 0, sizeof(info));
+        st_worker_busy(w);
+        int ret = virDomainGetBlockJobInfo(dom, disk->target, &info, 0);
+        st_worker_idle(w);
+        if (ret < 0)
+            virResetLastError();
+        if (ret != 1)
+            continue;
+        st_jobtab *t = w->jobs;
+        pthread_mutex_lock(&t->lock);
+        tracked *tr = jt_find(t, d->uuid, disk->target, true);
+        if (!tr) {
+            tr = jt_add(t);
+            tr->job.domain = xstrdup(d->name);
+            tr->job.uuid = xstrdup(d->uuid);
+            tr->job.disk = xstrdup(disk->target);
+            tr->job.phase = ST_PHASE_RUNNING;
+            if (virDomainRef(dom) == 0)
+                tr->dom = dom;
+        }
+        if (!tr->dom && virDomainRef(dom) == 0)
+            tr->dom = dom; /* only an event had told us of it */
+        apply_block_info(tr, &info, st_now());
+        fill_ends(tr, disk);
+        remember_chain(tr, disk);
+        pthread_mutex_unlock(&t->lock);
+    }
+}
+
+/* libvirt's message for the domain's last job, when it keeps one (VIR_DOMAIN_JOB_ERRMSG). */
+static char *job_errmsg(st_worker *w, virDomainPtr dom)
+{
+    int type = 0, n = 0;
+    virTypedParameterPtr params = NULL;
+    st_worker_busy(w);
+    int rc = virDomainGetJobStats(dom, &type, &params, &n, VIR_DOMAIN_JOB_STATS_COMPLETED);
+    st_worker_idle(w);
+    char *msg = NULL;
+    const char *s = NULL;
+    if (rc == 0 && virTypedParamsGetString(params, n, VIR_DOMAIN_JOB_ERRMSG, &s) == 1 && s && *s)
+        msg = xstrdup(s);
+    virTypedParamsFree(params, n);
+    virResetLastError();
+    return msg;
+}
+
+/* A failed job's reason: libvirt's own message, else the last failed poll's, else the plain
+ * truth (libvirt 9.0 keeps QEMU's message of a failed block job to itself). */
+static void fill_reason(st_worker *w, int id, const char *uuid, virDomainPtr dom)
+{
+    virDomainPtr d = dom;
+    if (!d) {
+        st_worker_busy(w);
+        d = virDomainLookupByUUIDString(w->conn, uuid);
+        st_worker_idle(w);
+        virResetLastError();
+    }
+    char *msg = d ? job_errmsg(w, d) : NULL;
+    if (d && d != dom)
+        virDomainFree(d);
+    pthread_mutex_lock(&w->jobs->lock);
+    tracked *tr = jt_by_id(w->jobs, id);
+    if (tr && !tr->job.error) {
+        tr->job.error = msg              ? xasprintf(_("libvirt: %s"), msg)
+                        : tr->poll_error ? xasprintf(_("libvirt: %s"), tr->poll_error)
+                                         : xstrdup(_("the block job failed; libvirt gave no "
+                                                     "reason"));
+    }
+    pthread_mutex_unlock(&w->jobs->lock);
+    free(msg);
+}
+
+void st_jobtab_fetch_reasons(st_worker *w)
+{
+    st_jobtab *t = w->jobs;
+    for (;;) {
+        pthread_mutex_lock(&t->lock);
+        tracked *tr = NULL;
+        for (size_t i = 0; i < t->n && !tr; i++)
+            if (t->v[i].want_reason)
+                tr = &t->v[i];
+        if (!tr) {
+            pthread_mutex_unlock(&t->lock);
+            return;
+        }
+        tr->want_reason = false;
+        int id = tr->job.id;
+        char *uuid = xstrdup0(tr->job.uuid);
+        virDomainPtr dom = tr->dom;
+        if (dom)
+            virDomainRef(dom);
+        pthread_mutex_unlock(&t->lock);
+        fill_reason(w, id, uuid, dom);
+        if (dom)
+            virDomainFree(dom);
+        free(uuid);
+        st_worker_post_jobs(w);
+    }
+}
