@@ -324,7 +324,7 @@ static int plan_commit(ctx *c, char **argv)
         return 1;
     st_host *hosts[] = {c->host};
     st_merge_opts o;
-    st_merge_opts_default(&o, c->host, argv[0], argv[1]);
+    st_merge_opts_default(&o);
     st_plan *p = st_plan_commit(hosts, 1, 0, argv[0], argv[1], strtoul(argv[2], NULL, 10),
                                 strtoul(argv[3], NULL, 10), NULL, &o);
     printf("refused %d\n", p->refused);
