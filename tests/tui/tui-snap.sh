@@ -268,7 +268,7 @@ tui_keys Escape
 ok "Esc hides the wait screen while the delete runs" \
     tui_wait_gone "Running… progress shows in the jobs panel." 5
 ok "when the delete is done, the removal of the memory file is offered all the same" \
-    wait_for "Remove files libvirt left behind" 60
+    wait_for "Remove files left behind" 60
 ok "naming the file" screen_has "remove $D/ta_m1.mem"
 is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" \
     "the overlay was merged: vda is back on its image"
