@@ -367,7 +367,7 @@ static void handle_key(st_app *a, int key, bool is_code)
         st_search_key(a, key, is_code);
         return;
     }
-    st_req req = st_key_lookup(key);
+    st_req req = st_key_lookup(key, is_code);
     if (req == REQ_NONE && !is_code && key != 27)
         st_app_status(a, false, "%s", _("unknown key: press ? for help"));
     handle_request(a, req);
