@@ -30,9 +30,15 @@ struct st_dialog {
     void *data;
 };
 
+/*
+ * What the interface draws of its own: tree guides, markers, bars, frames. --ascii picks the
+ * ASCII table; text (names, translations) follows the locale's charset whatever the table.
+ */
 typedef struct st_glyphs {
     const char *vert, *tee, *corner, *blank, *expanded, *collapsed, *leaf, *here, *current,
         *bar_full, *bar_empty, *ellipsis, *dot;
+    const char *hline, *vline, *top_left, *top_right, *bottom_left, *bottom_right;
+    const char *bar_color; /* a full cell of a bar drawn in colour */
 } st_glyphs;
 
 enum {
@@ -66,7 +72,8 @@ struct st_app {
     bool need_rebuild;
     bool dirty;
     bool quit;
-    bool utf8, color, readonly;
+    bool utf8; /* the locale's charset is UTF-8: how untrusted text is sanitized */
+    bool color, readonly;
     const st_glyphs *g;
 
     bool searching;

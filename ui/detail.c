@@ -212,14 +212,14 @@ void st_draw_detail(st_app *a)
     /* The pane is blank already (erase() in st_draw): only the separator is drawn. */
     for (int y = a->detail_y; a->detail_x > 0 && y < a->detail_y + a->detail_h; y++) {
         move(y, a->detail_x - 1);
-        addstr(a->g->vert[0] == '|' ? "|" : "│");
+        addstr(a->g->vline);
     }
     int top = a->detail_y;
     if (a->detail_x == 0) {
         move(top, 0);
         attron(A_DIM);
         for (int x = 0; x < a->cols; x++)
-            addstr(a->utf8 ? "─" : "-");
+            addstr(a->g->hline);
         attroff(A_DIM);
         top++;
     }

@@ -64,7 +64,7 @@ void st_draw_bar(st_app *a, int y, int x, int w, double frac)
     move(y, x);
     attron(st_attr(a, PAIR_BAR, A_REVERSE));
     for (int i = 0; i < full; i++)
-        addstr(a->color || !a->utf8 ? (a->utf8 ? " " : "#") : a->g->bar_full);
+        addstr(a->color ? a->g->bar_color : a->g->bar_full);
     attroff(st_attr(a, PAIR_BAR, A_REVERSE));
     for (int i = full; i < w; i++)
         addstr(a->g->bar_empty);
@@ -138,15 +138,15 @@ void st_frame(st_app *a, int y, int x, int h, int w, const char *title)
         uncut_wide(y + r, x);
         uncut_wide(y + r, x + w);
     }
-    const char *hz = a->utf8 ? "─" : "-";
-    const char *vt = a->utf8 ? "│" : "|";
+    const char *hz = a->g->hline, *vt = a->g->vline;
     for (int r = 0; r < h; r++) {
         move(y + r, x);
         for (int c = 0; c < w; c++) {
             bool top = r == 0, bot = r == h - 1, left = c == 0, right = c == w - 1;
             const char *s = " ";
             if ((top || bot) && (left || right))
-                s = a->utf8 ? (top ? (left ? "┌" : "┐") : (left ? "└" : "┘")) : "+";
+                s = top ? (left ? a->g->top_left : a->g->top_right)
+                        : (left ? a->g->bottom_left : a->g->bottom_right);
             else if (top || bot)
                 s = hz;
             else if (left || right)
@@ -265,8 +265,8 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         char disks[32];
         snprintf(disks, sizeof(disks), ngettext("%zu disk", "%zu disks", d->n_disks), d->n_disks);
         char *state = st_pad(st_dom_state_label(d->state), 10);
-        snprintf(out, n, "%s%s  %s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "", state,
-                 disks);
+        snprintf(out, n, "%s%s  %s %s", j ? st_job_kind_label(j->kind) : "",
+                 j ? a->g->ellipsis : "", state, disks);
         free(state);
         *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
         break;
@@ -324,8 +324,8 @@ static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr
         }
         if (l->n_shared) {
             size_t len = strlen(out);
-            snprintf(out + len, n - len, " [%s %s%s]", _("shared with"), l->shared_with[0],
-                     l->n_shared > 1 ? ", …" : "");
+            snprintf(out + len, n - len, " [%s %s%s%s]", _("shared with"), l->shared_with[0],
+                     l->n_shared > 1 ? ", " : "", l->n_shared > 1 ? a->g->ellipsis : "");
             if (!l->broken)
                 *attr = st_attr(a, PAIR_SHARED, A_BOLD);
         }
@@ -489,7 +489,7 @@ static void draw_jobs(st_app *a)
     move(y, 0);
     attron(A_BOLD);
     for (int x = 0; x < a->cols; x++)
-        addstr(a->utf8 ? "─" : "-");
+        addstr(a->g->hline);
     st_put(a, y, 1, a->cols - 2, _(" Jobs (J hides) "), A_BOLD);
     attroff(A_BOLD);
     y++;

@@ -60,7 +60,7 @@ static int run_report(const st_options *o)
     if (o->mode == ST_MODE_JSON)
         st_report_json(stdout, hosts, n);
     else
-        st_report_text(stdout, hosts, n, o->utf8 && !o->ascii);
+        st_report_text(stdout, hosts, n, o->utf8, o->utf8 && !o->ascii);
     fflush(stdout);
     if (complete) {
         st_backend_stop(b);
@@ -80,6 +80,9 @@ int main(int argc, char **argv)
      * are plenty. */
     mallopt(M_ARENA_MAX, 2);
     setlocale(LC_ALL, "");
+    /* The charset decides how text is made safe (and whether our own "…" can be shown). */
+    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    st_i18n_set_utf8(utf8);
 #ifdef ENABLE_NLS
     /* An uninstalled build (the tests) can point this at catalogs of its own, as git does. */
     const char *localedir = getenv("VIRT_SNAPTREE_LOCALEDIR");
@@ -90,7 +93,7 @@ int main(int argc, char **argv)
     int status = 0;
     if (st_options_parse(&o, argc, argv, &status) < 0)
         return status;
-    o.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    o.utf8 = utf8;
     if (o.demo) {
         char *uri = NULL;
         if (st_demo_prepare(&uri, stderr) != 0) {

@@ -39,6 +39,13 @@ static const st_glyphs glyphs_utf8 = {
     .bar_empty = "░",
     .ellipsis = "…",
     .dot = "•",
+    .hline = "─",
+    .vline = "│",
+    .top_left = "┌",
+    .top_right = "┐",
+    .bottom_left = "└",
+    .bottom_right = "┘",
+    .bar_color = " ",
 };
 
 static const st_glyphs glyphs_ascii = {
@@ -53,8 +60,15 @@ static const st_glyphs glyphs_ascii = {
     .current = "<",
     .bar_full = "#",
     .bar_empty = ".",
-    .ellipsis = "~",
+    .ellipsis = "...",
     .dot = "*",
+    .hline = "-",
+    .vline = "|",
+    .top_left = "+",
+    .top_right = "+",
+    .bottom_left = "+",
+    .bottom_right = "+",
+    .bar_color = "#",
 };
 
 void st_app_status(st_app *a, bool error, const char *fmt, ...)
@@ -412,8 +426,8 @@ static void app_init(st_app *a, const st_options *o)
 {
     memset(a, 0, sizeof(*a));
     a->opt = o;
-    a->utf8 = o->utf8 && !o->ascii;
-    a->g = a->utf8 ? &glyphs_utf8 : &glyphs_ascii;
+    a->utf8 = o->utf8;
+    a->g = o->utf8 && !o->ascii ? &glyphs_utf8 : &glyphs_ascii;
     a->readonly = o->readonly;
     a->show_jobs = true;
     st_tree_init(&a->tree);
