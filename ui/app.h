@@ -99,6 +99,11 @@ struct st_app {
     int lines, cols;
     int tree_y, tree_h, tree_w;
     int detail_y, detail_x, detail_h, detail_w;
+    /* The detail pane scrolls when its content is longer: lines hidden above, for which node
+     * (another node starts at the top), and what the last draw counted. */
+    int detail_scroll;
+    char *detail_for;
+    int detail_rows, detail_lines;
     int jobs_y, jobs_h;
 };
 

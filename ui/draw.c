@@ -183,8 +183,9 @@ void st_layout(st_app *a)
         a->detail_x = a->tree_w + 1;
         a->detail_y = body_top;
         a->detail_h = body_h;
-    } else if (body_h >= 16) {
-        a->detail_h = body_h / 3 < 9 ? body_h / 3 : 9;
+    } else if (body_h >= 8) {
+        /* Half the body: a snapshot's details fill ten lines; the rest scrolls. */
+        a->detail_h = body_h / 2;
         a->tree_h = body_h - a->detail_h;
         a->detail_y = a->tree_y + a->tree_h;
         a->detail_x = 0;

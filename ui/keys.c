@@ -47,6 +47,8 @@ const st_keydef st_keytable[] = {
      N_("refresh now and redraw"),
      false},
     {REQ_JOBS, KEYGROUP_VIEW, {C('J')}, N_("show or hide the jobs panel"), false},
+    {REQ_DETAIL_UP, KEYGROUP_VIEW, {C('['), K(KEY_SR)}, N_("scroll the details up"), false},
+    {REQ_DETAIL_DOWN, KEYGROUP_VIEW, {C(']'), K(KEY_SF)}, N_("scroll the details down"), false},
     {REQ_HELP, KEYGROUP_VIEW, {C('?'), K(KEY_F(1))}, N_("this help"), false},
     {REQ_QUIT, KEYGROUP_VIEW, {C('q')}, N_("quit (running jobs go on)"), false},
     {REQ_SNAPSHOT, KEYGROUP_ACTION, {C('s')}, N_("take a snapshot of the domain"), true},

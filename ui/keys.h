@@ -26,6 +26,8 @@ typedef enum {
     REQ_HELP,
     REQ_QUIT,
     REQ_JOBS,
+    REQ_DETAIL_UP,
+    REQ_DETAIL_DOWN,
     REQ_SNAPSHOT,
     REQ_REVERT,
     REQ_DELETE,

@@ -293,6 +293,19 @@ static void do_collapse(st_app *a)
     }
 }
 
+/* A page of the detail pane less one line, so that the reader keeps their place. */
+static void scroll_detail(st_app *a, int dir)
+{
+    int step = a->detail_rows > 2 ? a->detail_rows - 1 : 1;
+    int max = a->detail_lines > a->detail_rows ? a->detail_lines - a->detail_rows : 0;
+    a->detail_scroll += dir * step;
+    if (a->detail_scroll > max)
+        a->detail_scroll = max;
+    if (a->detail_scroll < 0)
+        a->detail_scroll = 0;
+    a->dirty = true;
+}
+
 static void handle_request(st_app *a, st_req req)
 {
     const st_keydef *def = st_key_def(req);
@@ -352,6 +365,10 @@ static void handle_request(st_app *a, st_req req)
     case REQ_JOBS:
         a->show_jobs = !a->show_jobs;
         a->dirty = true;
+        break;
+    case REQ_DETAIL_UP:
+    case REQ_DETAIL_DOWN:
+        scroll_detail(a, req == REQ_DETAIL_DOWN ? 1 : -1);
         break;
     case REQ_HELP:
         st_app_push_dialog(a, st_help_new());
@@ -469,6 +486,7 @@ static void app_free(st_app *a)
     st_tree_free(&a->tree);
     st_tree_free(&a->search_all);
     free(a->sel_key);
+    free(a->detail_for);
     free(a->status);
     free(a->search_origin);
     free(a->last_search);

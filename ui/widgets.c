@@ -55,24 +55,6 @@ void st_tb_clear(st_textbuf *tb)
     memset(tb, 0, sizeof(*tb));
 }
 
-/*
- * Bytes of p that go on one line of `cols` columns: cut after the last space when the cut would
- * split a word and a space lies in the second half of the line (paths without spaces are cut
- * where they must be).
- */
-static size_t wrap_bytes(const char *p, int cols)
-{
-    size_t nb = st_text_prefix_bytes(p, cols);
-    if (!nb && *p)
-        return 1;
-    if (!p[nb] || p[nb] == ' ')
-        return nb;
-    for (size_t i = nb; i > nb / 2; i--)
-        if (p[i - 1] == ' ')
-            return i;
-    return nb;
-}
-
 int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll)
 {
     int line = 0;
@@ -82,7 +64,7 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
         char *safe = st_text_sanitize(l->text, a->utf8);
         const char *p = safe;
         do {
-            size_t nb = wrap_bytes(p, w - ind);
+            size_t nb = st_text_wrap_bytes(p, w - ind);
             int row = line - scroll;
             if (row >= 0 && row < h) {
                 char *part = strndup(p, nb);

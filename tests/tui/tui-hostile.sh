@@ -31,8 +31,33 @@ unlike "$(tui_screen_escapes)" $'\e\\]0;' "no title-change sequence came through
 is "$(tmux -S "$T_SOCK" display -p -t t '#{pane_title}')" "$(hostname)" \
     "the pane title is still the default (no OSC 0 reached tmux)"
 unlike "$(tui_screen_escapes)" $'\e\\[31m' "no red from the file name"
+# The detail pane's Path value, its wrapped lines joined: the pane starts after column 72 of
+# 120 (the tree takes 71, the separator one).
+detail_path() {
+    tui_screen | python3 -c '
+import sys, unicodedata
+def after(line, col):
+    w = 0
+    for i, c in enumerate(line):
+        if w >= col:
+            return line[i:]
+        w += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+    return ""
+out, on = "", False
+for line in sys.stdin.read().split("\n"):
+    d = after(line, 73)
+    if d.startswith("Path "):
+        on = True
+    elif on and d[:1].strip():
+        break
+    if on:
+        out += d[12:].strip()
+print(out)'
+}
 tui_keys / ; tui_type "evil"; tui_keys Enter
-ok "the detail pane shows the path, sanitized too" tui_wait "red�[0m.qcow2" 5
+tui_wait "│ Path" 5
+like "$(detail_path)" "/evil�\]0;PWNED��\[2J�\[31mred�\[0m\.qcow2$" \
+    "the detail pane shows the path, sanitized too"
 like "$(tui_screen)" "Header +bad" "the raw backing name from the header is shown sanitized"
 tui_keys q
 tui_wait "__EXITED__" 5

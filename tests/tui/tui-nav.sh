@@ -9,7 +9,9 @@ tui_start 100 30 -c "$HOST"
 ok "the tree appears with the article's active layer" tui_wait "test2_lsof.qcow2" 10
 s=$(tui_screen)
 like "$s" "test2_lsof\.qcow2 ◀ you are here" "the active layer is marked as you are here"
-like "$s" "lsof ◀ current: you are here" "the current snapshot is marked"
+# Below the tree's first screen: the detail pane takes half of it.
+tui_keys / ; tui_type "lsof"; tui_keys Enter n
+ok "the current snapshot is marked" tui_wait "lsof ◀ current: you are here" 3
 tui_keys /; tui_type "golden"; tui_keys Enter
 ok "a shared golden image names the other domain in the detail pane" tui_wait "Shared       web0" 3
 like "$(tui_screen)" "golden-debian12\.qcow2 \[shared with web0" "and says so on its line"
@@ -65,7 +67,8 @@ tui_keys '?'
 tui_wait "Help: keys" 3
 s=$(tui_screen)
 like "$s" "Right l Enter +expand, or go to the first child" "help lists the expand keys"
-like "$s" "c +commit: merge this layer down into a base" "help lists the action keys"
+tui_keys NPage
+ok "help lists the action keys" tui_wait_line "c  " "commit: merge this layer down into a base" 3
 tui_keys Escape
 ok "Esc closes the help" tui_wait_gone "Help: keys" 3
 tui_keys G q
