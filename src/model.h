@@ -187,6 +187,8 @@ typedef struct st_host {
 
 const char *st_dom_state_name(st_dom_state s);  /* "running", "shutoff", … (JSON, untranslated) */
 const char *st_dom_state_label(st_dom_state s); /* translated for display */
+/* A few columns for narrow terminals ("run", "off"), translated. */
+const char *st_dom_state_short(st_dom_state s);
 const char *st_job_kind_label(st_job_kind k);
 const char *st_job_phase_label(st_job_phase p);
 bool st_job_phase_final(st_job_phase p);

@@ -124,6 +124,8 @@ void st_draw(st_app *a);
 /* The detail pane of the selected node (detail.c). */
 void st_draw_detail(st_app *a);
 const char *st_host_state_label(st_host_state s);
+/* A few columns: "ok", "hung", "retry" (narrow terminals, the status line). */
+const char *st_host_state_short(st_host_state s);
 void st_layout(st_app *a);
 /*
  * Writes untrusted text at (y, x) in at most `w` columns: sanitized, cut by display width, padded.

@@ -226,21 +226,30 @@ static int state_pair(st_dom_state s)
     }
 }
 
+/* Each host state's words, full and short, indexed by st_host_state. */
+static const struct {
+    const char *label, *brief;
+} host_state_words[] = {
+    [ST_HOST_CONNECTING] = {N_("connecting"), N_("conn")},
+    [ST_HOST_CONNECTED] = {N_("connected"), N_("ok")},
+    [ST_HOST_NOT_RESPONDING] = {N_("not responding"), N_("hung")},
+    [ST_HOST_RECONNECTING] = {N_("reconnecting"), N_("retry")},
+    [ST_HOST_FAILED] = {N_("failed"), N_("failed")},
+};
+
+static bool host_state_known(st_host_state s)
+{
+    return (unsigned)s < sizeof(host_state_words) / sizeof(host_state_words[0]);
+}
+
 const char *st_host_state_label(st_host_state s)
 {
-    switch (s) {
-    case ST_HOST_CONNECTING:
-        return _("connecting");
-    case ST_HOST_CONNECTED:
-        return _("connected");
-    case ST_HOST_NOT_RESPONDING:
-        return _("not responding");
-    case ST_HOST_RECONNECTING:
-        return _("reconnecting");
-    case ST_HOST_FAILED:
-        return _("failed");
-    }
-    return "?";
+    return host_state_known(s) ? _(host_state_words[s].label) : "?";
+}
+
+const char *st_host_state_short(st_host_state s)
+{
+    return host_state_known(s) ? _(host_state_words[s].brief) : "?";
 }
 
 /* The right-hand columns of a row, and their attribute. */
@@ -307,6 +316,38 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         break;
     }
     }
+}
+
+/*
+ * The columns of a narrow tree, where the full ones do not fit: what a row's state is must show at
+ * any width. Writes the longest form that fits in `room` columns, else the shortest.
+ */
+static void row_columns_short(st_app *a, const st_row *r, int room, char *out, size_t n, int *attr)
+{
+    char full[96], brief[96];
+    full[0] = brief[0] = '\0';
+    *attr = A_NORMAL;
+    if (r->kind == ROW_HOST) {
+        snprintf(full, sizeof(full), "%s", st_host_state_label(a->hstate[r->host]));
+        snprintf(brief, sizeof(brief), "%s", st_host_state_short(a->hstate[r->host]));
+        if (a->hstate[r->host] != ST_HOST_CONNECTED)
+            *attr = st_attr(a, PAIR_ERROR, A_BOLD);
+    } else if (r->kind == ROW_DOMAIN) {
+        const st_domain *d = row_dom(a, r);
+        const st_job *j = domain_job(a, r);
+        snprintf(full, sizeof(full), "%s%s%s%s", j ? st_job_kind_label(j->kind) : "",
+                 j ? a->g->ellipsis : "", j ? " " : "", st_dom_state_label(d->state));
+        /* The job's marker is the ellipsis, as after its name in the full form. */
+        snprintf(brief, sizeof(brief), "%s%s%s", j ? a->g->ellipsis : "", j ? " " : "",
+                 st_dom_state_short(d->state));
+        *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
+    } else if (r->kind == ROW_DISK && disk_job(a, r)) {
+        const st_job *j = disk_job(a, r);
+        snprintf(brief, sizeof(brief), "%3.0f%%", 100 * job_frac(j));
+        snprintf(full, sizeof(full), "%s %s", brief, st_job_kind_label(j->kind));
+        *attr = A_BOLD;
+    }
+    snprintf(out, n, "%s", st_text_width(full) <= room ? full : brief);
 }
 
 /* Markers after the name: you are here, shared, broken, current. */
@@ -383,16 +424,54 @@ static int draw_guides(st_app *a, int y, const st_row *r)
     return x;
 }
 
+/* A disk's job as a bar with its percentage, where the columns would go; false: no room. */
+static bool draw_disk_job(st_app *a, int y, int x, int used, const st_row *r)
+{
+    const st_job *j = disk_job(a, r);
+    int jw = a->tree_w - x - used - 2;
+    if (jw > 40)
+        jw = 40;
+    if (!j || jw < 16)
+        return false;
+    int bw = jw >= 36 ? 14 : 6;
+    char pct[96];
+    snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * job_frac(j), st_job_kind_label(j->kind),
+             st_job_phase_label(j->phase));
+    int px = a->tree_w - jw;
+    move(y, px);
+    for (int i = px; i < a->tree_w; i++)
+        addch(' ');
+    st_draw_bar(a, y, px, bw, job_frac(j));
+    st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
+    return true;
+}
+
+/* A name keeps this many columns before the right-hand columns take the short form. */
+#define NAME_MIN 12
+
+/* The right-hand columns that fit beside the name; returns their width (0: none). */
+static int fit_columns(st_app *a, const st_row *r, int x, char *cols, size_t n, int *attr)
+{
+    int room = a->tree_w - x - NAME_MIN;
+    cols[0] = '\0';
+    if (a->tree_w >= 60) {
+        row_columns(a, r, cols, n, attr);
+        if (st_text_width(cols) <= room)
+            return st_text_width(cols);
+    }
+    row_columns_short(a, r, room, cols, n, attr);
+    return st_text_width(cols);
+}
+
 static void draw_row(st_app *a, int y, const st_row *r, bool selected)
 {
     char cols[160], marks[512];
     int cattr, mattr;
-    row_columns(a, r, cols, sizeof(cols), &cattr);
     row_marks(a, r, marks, sizeof(marks), &mattr);
     int x = draw_guides(a, y, r);
-    int cw = a->tree_w >= 60 ? st_text_width(cols) : 0;
-    if (cw > a->tree_w - x - 12)
-        cw = 0;
+    int cw = fit_columns(a, r, x, cols, sizeof(cols), &cattr);
+    if (cw > a->tree_w - x - 2)
+        cw = 0; /* not even the short form fits beside the guides */
     int name_w = a->tree_w - x - (cw ? cw + 2 : 0);
     const char *name = st_row_name(r, a->hosts, (const char *const *)a->labels);
     int nattr = selected ? A_REVERSE | A_BOLD
@@ -411,26 +490,9 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
         used += st_put(a, y, x + used, name_w - used, cnt, A_NORMAL);
     }
     st_put(a, y, x + used, name_w - used, marks, mattr);
-    if (r->kind == ROW_DISK) {
-        const st_job *j = disk_job(a, r);
-        /* The job's bar takes the columns' place on the disk's own line. */
-        int jw = a->tree_w - x - used - 2;
-        if (jw > 40)
-            jw = 40;
-        if (j && jw >= 16) {
-            int bw = jw >= 36 ? 14 : 6;
-            char pct[96];
-            snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * job_frac(j),
-                     st_job_kind_label(j->kind), st_job_phase_label(j->phase));
-            int px = a->tree_w - jw;
-            move(y, px);
-            for (int i = px; i < a->tree_w; i++)
-                addch(' ');
-            st_draw_bar(a, y, px, bw, job_frac(j));
-            st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
-            return;
-        }
-    }
+    /* The job's bar takes the columns' place on the disk's own line. */
+    if (r->kind == ROW_DISK && draw_disk_job(a, y, x, used, r))
+        return;
     if (cw)
         st_put_right(a, y, a->tree_w - cw, cw, cols, cattr);
 }

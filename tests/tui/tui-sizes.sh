@@ -4,7 +4,7 @@
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8
-plan 14
+plan 16
 
 # Every screen line fits the terminal: measured in display columns (CJK counts 2).
 fits() { # COLS
@@ -27,6 +27,8 @@ ok "80x24: no line is wider than the terminal" fits 80
 tui_resize 40 12
 ok "40x12: redrawn after the resize" tui_wait "db01" 5
 ok "40x12: no line is wider than the terminal" fits 40
+like "$(tui_screen)" "connected$" "40x12: the host's row keeps its state"
+like "$(tui_screen)" "db01 +shut off$" "40x12: a domain's row keeps its state"
 like "$(tui_screen)" "^ virt-snaptree" "40x12: the title is still on top"
 
 tui_keys '?'
