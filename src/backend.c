@@ -164,6 +164,16 @@ void st_backend_refresh(st_backend *b, size_t host)
             st_worker_request_refresh(b->workers[i], 0);
 }
 
+unsigned st_backend_refreshes_done(const st_backend *b, size_t i)
+{
+    return i < b->n ? atomic_load(&b->workers[i]->refreshes_done) : 0;
+}
+
+unsigned st_backend_refresh_target(const st_backend *b, size_t i)
+{
+    return i < b->n ? atomic_load(&b->workers[i]->refreshes_begun) + 1 : 0;
+}
+
 int st_backend_submit(st_backend *b, size_t host, const st_request *req)
 {
     pthread_mutex_lock(&b->lock);

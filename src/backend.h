@@ -77,6 +77,13 @@ st_host_state st_backend_host_state(const st_backend *b, size_t i, double *since
 
 /* Asks for a refresh of one host (or every host with SIZE_MAX) as soon as the worker is free. */
 void st_backend_refresh(st_backend *b, size_t host);
+/*
+ * How many refreshes host i has finished, whether they sent a model or found nothing changed,
+ * and the count at which a refresh asked for now will have finished (one begun later than now:
+ * a refresh already under way may have read the host before the request). Never block.
+ */
+unsigned st_backend_refreshes_done(const st_backend *b, size_t i);
+unsigned st_backend_refresh_target(const st_backend *b, size_t i);
 
 /*
  * Queues a request on a host. The request is copied. Returns its id; a ST_MSG_RESULT with that id

@@ -59,6 +59,14 @@ char *xstrdup(const char *s)
     return r;
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+    char *r = strndup(s, n);
+    if (!r)
+        oom();
+    return r;
+}
+
 char *xstrdup0(const char *s)
 {
     return s ? xstrdup(s) : NULL;

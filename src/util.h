@@ -15,6 +15,8 @@ void xgrow(void **p, size_t *cap, size_t need, size_t sz);
 char *xstrdup(const char *s);
 /* Returns NULL for NULL. */
 char *xstrdup0(const char *s);
+/* The first n bytes of s (fewer if s ends before). */
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 bool streq0(const char *a, const char *b);

@@ -86,9 +86,13 @@ struct st_app {
     char *search_origin; /* selection key before the search started */
     char *last_search;
 
-    char *status;
-    bool status_error;
+    char *status; /* the last message: shown 15 s, or until the refresh it announced ends */
     double status_at;
+    /* The last error stays in its own slot until a newer one, or Esc, replaces it. */
+    char *last_error;
+    /* F5: per host, the count of finished refreshes at which the one asked for is over. */
+    unsigned *refresh_target;
+    bool refreshing;
 
     bool show_jobs;
     st_dialog *dialog;
@@ -107,7 +111,10 @@ struct st_app {
     int jobs_y, jobs_h;
 };
 
-/* Shows a one-line message in the status line (printf-style; arguments are sanitized on draw). */
+/*
+ * Shows a one-line message in the status line (printf-style; arguments are sanitized on draw).
+ * An error goes to the sticky "last error" slot instead of the passing message.
+ */
 void st_app_status(st_app *a, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void st_app_push_dialog(st_app *a, st_dialog *d);
@@ -121,6 +128,8 @@ void st_app_select_key(st_app *a, const char *key);
 
 /* Drawing (draw.c). */
 void st_draw(st_app *a);
+/* The status line (status.c). */
+void st_draw_status(st_app *a);
 /* The detail pane of the selected node (detail.c). */
 void st_draw_detail(st_app *a);
 const char *st_host_state_label(st_host_state s);

@@ -601,44 +601,6 @@ static void draw_title(st_app *a)
     attroff(attr);
 }
 
-static void draw_status(st_app *a)
-{
-    int y = a->lines - 1;
-    move(y, 0);
-    clrtoeol();
-    if (a->searching) {
-        int x = st_put(a, y, 0, a->cols, "/", A_BOLD);
-        x += st_put(a, y, x, a->cols - x, a->search, A_NORMAL);
-        if (a->search_failed) {
-            char *msg = xasprintf(_("  (no match for %s)"), a->search);
-            st_put(a, y, x, a->cols - x, msg, st_attr(a, PAIR_ERROR, A_BOLD));
-            free(msg);
-        }
-        move(y, x);
-        return;
-    }
-    if (a->status && st_now() - a->status_at < 15) {
-        st_put(a, y, 0, a->cols, a->status,
-               a->status_error ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD);
-        return;
-    }
-    int x = 0;
-    for (size_t h = 0; h < a->n_hosts && x < a->cols; h++) {
-        char buf[512];
-        double since = a->hsince[h];
-        if (a->hstate[h] == ST_HOST_NOT_RESPONDING)
-            snprintf(buf, sizeof(buf), "%s: %s (%.0fs)", a->labels[h],
-                     st_host_state_label(a->hstate[h]), st_now() - since);
-        else
-            snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], st_host_state_label(a->hstate[h]));
-        int attr =
-            a->hstate[h] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
-        x += st_put(a, y, x, a->cols - x, buf, attr);
-        if (h + 1 < a->n_hosts)
-            x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
-    }
-}
-
 /* For the benchmarks: what this paint showed (see src/trace.h). */
 static void trace_paint(const st_app *a)
 {
@@ -683,7 +645,7 @@ void st_draw(st_app *a)
     draw_tree(a);
     st_draw_detail(a);
     draw_jobs(a);
-    draw_status(a);
+    st_draw_status(a);
     if (a->dialog)
         a->dialog->ops->draw(a, a->dialog);
     if (!a->searching && !a->dialog)

@@ -51,6 +51,7 @@ const st_keydef st_keytable[] = {
     {REQ_DETAIL_DOWN, KEYGROUP_VIEW, {C(']'), K(KEY_SF)}, N_("scroll the details down"), false},
     {REQ_HELP, KEYGROUP_VIEW, {C('?'), K(KEY_F(1))}, N_("this help"), false},
     {REQ_QUIT, KEYGROUP_VIEW, {C('q')}, N_("quit (running jobs go on)"), false},
+    {REQ_DISMISS, KEYGROUP_VIEW, {C(27)}, N_("dismiss the last error in the status line"), false},
     {REQ_SNAPSHOT, KEYGROUP_ACTION, {C('s')}, N_("take a snapshot of the domain"), true},
     {REQ_REVERT, KEYGROUP_ACTION, {C('r')}, N_("revert to the selected snapshot"), true},
     {REQ_DELETE,

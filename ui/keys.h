@@ -25,6 +25,7 @@ typedef enum {
     REQ_REFRESH,
     REQ_HELP,
     REQ_QUIT,
+    REQ_DISMISS,
     REQ_JOBS,
     REQ_DETAIL_UP,
     REQ_DETAIL_DOWN,

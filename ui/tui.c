@@ -75,11 +75,13 @@ void st_app_status(st_app *a, bool error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    free(a->status);
-    a->status = xvasprintf(fmt, ap);
+    char *text = xvasprintf(fmt, ap);
     va_end(ap);
-    a->status_error = error;
-    a->status_at = st_now();
+    char **slot = error ? &a->last_error : &a->status;
+    free(*slot);
+    *slot = text;
+    if (!error)
+        a->status_at = st_now();
     a->dirty = true;
 }
 
@@ -233,6 +235,31 @@ static void drain_backend(st_app *a)
         st_app_rebuild(a);
 }
 
+/* F5's message goes when every host that can refresh has finished the refresh asked for. */
+static void check_refresh_done(st_app *a)
+{
+    if (!a->refreshing)
+        return;
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        bool can = a->hstate[i] == ST_HOST_CONNECTED || a->hstate[i] == ST_HOST_NOT_RESPONDING;
+        if (can && st_backend_refreshes_done(a->b, i) < a->refresh_target[i])
+            return;
+    }
+    a->refreshing = false;
+    free(a->status);
+    a->status = NULL;
+    a->dirty = true;
+}
+
+static void start_refresh(st_app *a)
+{
+    for (size_t i = 0; i < a->n_hosts; i++)
+        a->refresh_target[i] = st_backend_refresh_target(a->b, i);
+    st_backend_refresh(a->b, SIZE_MAX);
+    st_app_status(a, false, "%s", _("refreshing…"));
+    a->refreshing = true;
+}
+
 static void poll_host_states(st_app *a)
 {
     for (size_t i = 0; i < a->n_hosts; i++) {
@@ -244,6 +271,7 @@ static void poll_host_states(st_app *a)
             a->dirty = true;
         }
     }
+    check_refresh_done(a);
 }
 
 /* ---- keys ---- */
@@ -358,9 +386,13 @@ static void handle_request(st_app *a, st_req req)
         st_search_next(a, -1);
         break;
     case REQ_REFRESH:
-        st_backend_refresh(a->b, SIZE_MAX);
         clearok(curscr, TRUE);
-        st_app_status(a, false, "%s", _("refreshing…"));
+        start_refresh(a);
+        break;
+    case REQ_DISMISS:
+        free(a->last_error);
+        a->last_error = NULL;
+        a->dirty = true;
         break;
     case REQ_JOBS:
         a->show_jobs = !a->show_jobs;
@@ -399,7 +431,7 @@ static void handle_key(st_app *a, int key, bool is_code)
         return;
     }
     st_req req = st_key_lookup(key, is_code);
-    if (req == REQ_NONE && !is_code && key != 27)
+    if (req == REQ_NONE && !is_code)
         st_app_status(a, false, "%s", _("unknown key: press ? for help"));
     handle_request(a, req);
 }
@@ -464,6 +496,7 @@ static void app_init(st_app *a, const st_options *o)
     a->labels = xcalloc(a->n_hosts, sizeof(char *));
     a->hstate = xcalloc(a->n_hosts, sizeof(st_host_state));
     a->hsince = xcalloc(a->n_hosts, sizeof(double));
+    a->refresh_target = xcalloc(a->n_hosts, sizeof(unsigned));
     for (size_t i = 0; i < a->n_hosts; i++) {
         const char *u = st_backend_uri(a->b, i);
         a->labels[i] = xstrdup(u ? u : _("default host"));
@@ -483,6 +516,8 @@ static void app_free(st_app *a)
     free(a->labels);
     free(a->hstate);
     free(a->hsince);
+    free(a->refresh_target);
+    free(a->last_error);
     st_tree_free(&a->tree);
     st_tree_free(&a->search_all);
     free(a->sel_key);
