@@ -159,7 +159,11 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
 {
     dline(d, _("Domain"), dom->name);
     dline(d, _("UUID"), dom->uuid);
-    dlinef(d, _("State"), "%s (%s %d)", st_dom_state_label(dom->state), _("reason"), dom->reason);
+    const char *why = st_dom_reason_label(dom->state, dom->reason);
+    if (why)
+        dlinef(d, _("State"), "%s (%s)", st_dom_state_label(dom->state), why);
+    else
+        dlinef(d, _("State"), _("%s (reason %d)"), st_dom_state_label(dom->state), dom->reason);
     dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
     dlinef(d, _("Disks"), "%zu", dom->n_disks);
     dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 28
+plan 29
 export LANG=C.UTF-8
 tui_start 100 30 -c "$HOST"
 ok "the tree appears with the article's active layer" tui_wait "test2_lsof.qcow2" 10
@@ -20,6 +20,7 @@ tui_keys g
 # Down from the host row: first domain is db01 (sorted), then its disks.
 tui_keys Down
 ok "Down selects db01 and the detail pane shows it" tui_wait "Domain       db01" 3
+like "$(tui_screen)" "State        shut off \(reason unknown\)" "a reason 0 is said in words"
 tui_keys Left
 ok "Left collapses the selected domain" tui_wait_gone "db01.qcow2" 3
 tui_keys Right
