@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -270,6 +271,20 @@ static int remove_images(demo *d)
 
 /* ---- qemu-img and qemu-io ---- */
 
+/*
+ * The program blocks SIGINT, SIGTERM and SIGHUP in every thread while the demo is built (the
+ * embedded driver starts threads that must not take them): a Ctrl-C waits as pending, and the
+ * build looks for it between steps. The step's own child, in the terminal's process group, gets
+ * the SIGINT itself.
+ */
+static bool quit_pending(void)
+{
+    sigset_t p;
+    sigemptyset(&p);
+    return sigpending(&p) == 0 &&
+           (sigismember(&p, SIGINT) || sigismember(&p, SIGTERM) || sigismember(&p, SIGHUP));
+}
+
 /* Runs a program without a shell; its output goes to demo.log. `what` names the image. */
 static int run(demo *d, const char *const argv[], const char *what)
 {
@@ -288,7 +303,10 @@ static int run(demo *d, const char *const argv[], const char *what)
     posix_spawn_file_actions_adddup2(&fa, d->log_fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&fa, d->log_fd, STDERR_FILENO);
     pid_t pid;
-    int err = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawnattr_t at;
+    st_spawnattr_init(&at);
+    int err = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     if (err != 0)
         return fail(d, _("cannot run %s: %s"), argv[0], strerror(err));
@@ -296,6 +314,8 @@ static int run(demo *d, const char *const argv[], const char *what)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return fail(d, _("cannot wait for %s: %s"), argv[0], strerror(errno));
+    if (quit_pending())
+        return fail(d, "%s", _("interrupted"));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     return fail(d, _("%s failed on %s"), argv[0], what);

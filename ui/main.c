@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "options.h"
 #include "report.h"
+#include "term.h"
 #include "text.h"
 #include "tui.h"
 #include "util.h"
@@ -30,6 +31,8 @@ static int run_report(const st_options *o)
         .running_only = o->running_only,
     };
     st_backend *b = st_backend_start(&bo);
+    /* The backend's threads have inherited the blocked signals: a Ctrl-C ends --list again. */
+    st_term_unblock_signals();
     size_t n = st_backend_n_hosts(b);
     st_host **hosts = xcalloc(n, sizeof(st_host *));
     bool complete = st_backend_wait_initial(b, o->timeout_ms);
@@ -79,6 +82,9 @@ int main(int argc, char **argv)
      * a megabyte of resident memory for nothing. The threads mostly wait on libvirt; two arenas
      * are plenty. */
     mallopt(M_ARENA_MAX, 2);
+    /* Before any thread exists (libvirt's, the demo's embedded driver, the backend's), so that
+     * they all inherit it: only the interface's thread takes SIGINT, SIGTERM, SIGHUP, SIGWINCH. */
+    st_term_block_signals();
     setlocale(LC_ALL, "");
     /* The charset decides how text is made safe (and whether our own "…" can be shown). */
     bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

@@ -34,14 +34,29 @@ static void on_quit_signal(int sig)
     errno = saved;
 }
 
+/* The signals only the interface's thread takes: quitting, resizing, and SIGPIPE (ignored, but a
+ * write to a closed pipe in a libvirt thread must not even interrupt it). */
+static void ui_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
+        sigaddset(set, quit_signals[i]);
+    sigaddset(set, SIGWINCH);
+    sigaddset(set, SIGPIPE);
+}
+
 void st_term_block_signals(void)
 {
     sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
-        sigaddset(&set, quit_signals[i]);
-    sigaddset(&set, SIGWINCH);
+    ui_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void st_term_unblock_signals(void)
+{
+    sigset_t set;
+    ui_signals(&set);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void st_term_prepare(void)
@@ -84,13 +99,9 @@ void st_term_start(void)
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    /* Only this thread takes the quit and resize signals; curses handles SIGWINCH itself. */
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
-        sigaddset(&set, quit_signals[i]);
-    sigaddset(&set, SIGWINCH);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    /* Only this thread takes the quit and resize signals: main() blocked them before any
+     * backend thread started, and those threads inherited the mask. Curses handles SIGWINCH. */
+    st_term_unblock_signals();
 }
 
 void st_term_stop(void)
