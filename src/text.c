@@ -340,12 +340,14 @@ size_t st_text_wrap_bytes(const char *s, int cols)
         uint32_t cp;
         return decode((const unsigned char *)s, &cp);
     }
-    if (!s[nb] || s[nb] == ' ' || s[nb - 1] == ' ' || s[nb - 1] == '/')
+    if (!s[nb] || s[nb] == ' ' || s[nb - 1] == ' ')
         return nb;
-    /* Only ASCII bytes are compared: the bytes of a UTF-8 character are all >= 0x80. */
-    for (size_t i = nb; i > nb / 3 && i > 1; i--)
-        if (s[i - 1] == ' ' || s[i - 1] == '/')
-            return i;
+    /* A space first (a path then starts the next line whole), else a '/'. Only ASCII bytes
+     * are compared: the bytes of a UTF-8 character are all >= 0x80. */
+    for (const char *brk = " /"; *brk; brk++)
+        for (size_t i = nb; i > nb / 3 && i > 1; i--)
+            if (s[i - 1] == *brk)
+                return i;
     return nb;
 }
 

@@ -29,8 +29,8 @@ like "$s" "^              this snapshot$" "and goes on under its value"
 tui_keys ']' ']'
 ok "] again reaches the end" tui_wait "8-11 of 11  [/] scroll" 3
 s=$(tui_screen)
-like "$s" "^ Disk         vda external /var/lib/$" "a path wraps after a '/'"
-like "$s" "^              test2_lsof\.qcow2$" "and its file name is not cut"
+like "$s" "^ Disk         vda external$" "a path goes to a line of its own rather than be cut"
+like "$s" "^              /var/lib/libvirt/images/$" "and wraps after a '/'"
 tui_keys '['
 ok "[ scrolls back up" tui_wait "5-8 of 11  [/] scroll" 3
 tui_keys Up

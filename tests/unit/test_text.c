@@ -476,6 +476,9 @@ START_TEST(test_wrap_bytes)
     ck_assert_uint_eq(st_text_wrap_bytes("after installing lsof", 12), strlen("after "));
     ck_assert_uint_eq(st_text_wrap_bytes("after installing lsof", 6), 6); /* "after " fits */
     ck_assert_uint_eq(st_text_wrap_bytes("after installing lsof", 5), 5); /* cut before ' ' */
+    /* A space before a '/': the path goes to the next line whole. */
+    ck_assert_uint_eq(st_text_wrap_bytes("vda external /var/lib/x.qcow2", 20),
+                      strlen("vda external "));
     /* No break in the last two thirds: cut where the line ends. */
     ck_assert_uint_eq(st_text_wrap_bytes("a/bcdefghijklmnop", 9), 9);
     ck_assert_uint_eq(st_text_wrap_bytes("测试-快照1/qcow2", 6), 7); /* "测试-": 5 columns */
