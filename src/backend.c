@@ -78,6 +78,12 @@ void st_backend_post(st_backend *b, st_msg *m)
         ;
 }
 
+bool st_libvirt_log_noise(const char *line)
+{
+    return strstr(line, "GLib-CRITICAL") &&
+           strstr(line, "g_main_loop_quit: assertion 'loop != NULL' failed");
+}
+
 void st_libvirt_init(void)
 {
     pthread_once(&event_once, start_event_loop);

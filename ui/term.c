@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "i18n.h"
 #include "text.h"
 
@@ -145,16 +146,23 @@ void st_term_show_log(bool utf8)
     ssize_t n = pread(log_fd, buf, sizeof(buf), start);
     if (n <= 0)
         return;
-    fprintf(stderr, _("%s: libvirt reported while the interface ran:\n"), PACKAGE);
-    /* Log lines quote domain names and paths: they must not reach the terminal raw either. */
+    /* Log lines quote domain names and paths: they must not reach the terminal raw either.
+     * Known noise of libvirt's libraries is left out (st_libvirt_log_noise), and with it the
+     * heading when nothing else is left. */
+    bool said = false;
     char *p = buf, *end_p = buf + n;
     while (p < end_p) {
         char *nl = memchr(p, '\n', (size_t)(end_p - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end_p - p);
         char *line = strndup(p, len);
-        char *safe = st_text_sanitize(line, utf8);
-        fprintf(stderr, "%s\n", safe);
-        free(safe);
+        if (*line && !st_libvirt_log_noise(line)) {
+            if (!said)
+                fprintf(stderr, _("%s: libvirt reported while the interface ran:\n"), PACKAGE);
+            said = true;
+            char *safe = st_text_sanitize(line, utf8);
+            fprintf(stderr, "%s\n", safe);
+            free(safe);
+        }
         free(line);
         p += len + 1;
     }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tap.h"
+#include "backend.h"
 #include "text.h"
 
 #include <locale.h>
@@ -489,6 +490,18 @@ START_TEST(test_wrap_bytes)
 }
 END_TEST
 
+/* The log shown after exit leaves out libvirt 9.0's known GLib noise, and only that. */
+START_TEST(test_log_noise)
+{
+    ck_assert(st_libvirt_log_noise("(process:2708): GLib-CRITICAL **: 15:02:04.434: "
+                                   "g_main_loop_quit: assertion 'loop != NULL' failed"));
+    ck_assert(!st_libvirt_log_noise("(process:2708): GLib-CRITICAL **: 15:02:04.434: "
+                                    "g_source_remove: assertion 'tag > 0' failed"));
+    ck_assert(!st_libvirt_log_noise("libvirt: error : internal error: cannot connect"));
+    ck_assert(!st_libvirt_log_noise(""));
+}
+END_TEST
+
 static void json_eq(const char *in, const char *want)
 {
     char *got = st_json_escape(in);
@@ -720,6 +733,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_fit_left);
     tcase_add_test(tc, test_prefix_bytes);
     tcase_add_test(tc, test_wrap_bytes);
+    tcase_add_test(tc, test_log_noise);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_locale_independent);
     suite_add_tcase(s, tc);
