@@ -27,6 +27,10 @@ typedef struct tracked {
     char **cleanup; /* files to remove once the job completed (and pivoted) */
     size_t n_cleanup;
     bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
+    /* We asked libvirt to abort it: however it ends (an aborted active commit reports
+     * COMPLETED), it was cancelled. The job stays live until then, so that the events and polls
+     * that follow find it rather than take it for a new one that then "completes". */
+    bool aborting;
     bool after_done;
 } tracked;
 
@@ -179,10 +183,7 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
     if (tr) {
         switch (status) {
         case VIR_DOMAIN_BLOCK_JOB_COMPLETED:
-            /* An aborted active commit reports COMPLETED too: keep "cancelled" if we aborted. */
-            finish(tr,
-                   tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
-                   NULL);
+            finish(tr, tr->aborting ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED, NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_FAILED:
             finish(tr, ST_PHASE_FAILED, _("libvirt reported that the block job failed"));
@@ -191,7 +192,7 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
             finish(tr, ST_PHASE_CANCELLED, NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_READY:
-            if (tr->job.phase != ST_PHASE_PIVOTING)
+            if (tr->job.phase != ST_PHASE_PIVOTING && !tr->aborting)
                 tr->job.phase = ST_PHASE_READY;
             tr->job.eta = 0;
             break;
@@ -270,8 +271,12 @@ void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_jo
 {
     pthread_mutex_lock(&t->lock);
     tracked *tr = find(t, uuid, disk, true);
-    if (tr)
+    if (tr && phase == ST_PHASE_CANCELLED)
+        tr->aborting = true; /* the end decides the phase: see tracked */
+    else if (tr) {
+        tr->aborting = false;
         tr->job.phase = phase;
+    }
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -313,9 +318,7 @@ static void apply_block_info(tracked *tr, int ret, const virDomainBlockJobInfo *
     if (ret == 0) {
         /* The job is gone. The event says how it ended; without one, trust what we saw. */
         if (!st_job_phase_final(tr->job.phase))
-            finish(tr,
-                   tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
-                   NULL);
+            finish(tr, tr->aborting ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED, NULL);
         return;
     }
     tr->job.kind = kind_of(info->type) != ST_JOB_OTHER ? kind_of(info->type) : tr->job.kind;
@@ -332,7 +335,7 @@ static void apply_block_info(tracked *tr, int ret, const virDomainBlockJobInfo *
         tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate : -1;
     bool ready = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY;
     if (ready && info->end > 0 && info->cur == info->end && tr->job.phase != ST_PHASE_PIVOTING &&
-        tr->job.phase != ST_PHASE_CANCELLED)
+        !tr->aborting)
         tr->job.phase = ST_PHASE_READY;
     else if (tr->job.phase == ST_PHASE_STARTING)
         tr->job.phase = ST_PHASE_RUNNING;
@@ -462,7 +465,7 @@ static size_t take_followups(st_jobtab *t, followup *out, size_t max)
         tracked *tr = &t->v[i];
         if (tr->after_done || !tr->dom)
             continue;
-        bool ready = tr->job.phase == ST_PHASE_READY;
+        bool ready = tr->job.phase == ST_PHASE_READY && !tr->aborting;
         bool final = st_job_phase_final(tr->job.phase);
         if (!(tr->paused_run && ready) && !(final && (tr->paused_run || tr->n_cleanup)))
             continue;
