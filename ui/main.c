@@ -100,6 +100,12 @@ int main(int argc, char **argv)
     if (st_options_parse(&o, argc, argv, &status) < 0)
         return status;
     o.utf8 = utf8;
+    if (o.demo_stop) {
+        st_options_free(&o);
+        status = st_demo_stop(stderr) == 0 ? 0 : 1;
+        fflush(NULL);
+        _exit(status);
+    }
     if (o.demo) {
         char *uri = NULL;
         if (st_demo_prepare(&uri, stderr) != 0) {
@@ -123,6 +129,11 @@ int main(int argc, char **argv)
         return 2;
     }
     status = o.mode == ST_MODE_TUI ? st_tui_run(&o) : run_report(&o);
+    if (o.demo)
+        fprintf(stderr,
+                _("%s: the demo's running domains keep running (QEMU runs them, not this "
+                  "program); %s --demo-stop stops them.\n"),
+                PACKAGE, PACKAGE);
     st_options_free(&o);
     /* Do not run libvirt's teardown of embedded drivers at exit: it can crash (see DESIGN.md). */
     fflush(NULL);
