@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/tui/tui-lib.sh"
 lab_init
 tui_init
-plan 10
+plan 12
 
 img=$LAB_TMP/img
 mkdir -p "$img"
@@ -62,6 +62,19 @@ like "$(tui_screen)" "Header +bad" "the raw backing name from the header is show
 tui_keys q
 tui_wait "__EXITED__" 5
 # Only one process may hold the embedded root: the interface has quit.
+# And a chain whose backing file is gone (after the screen checks: a broken layer is drawn red).
+qemu-img create -q -f qcow2 -u -b "$img/gone.qcow2" -F qcow2 "$img/orphan.qcow2" 64M
+lab_domain_define "$euri" orphan --disk "vda=$img/orphan.qcow2" --shutoff || bail_out "define 2"
 text=$("$BIN" -c "$euri" --list)
 unlike "$text" $'\e' "--list prints no escape character either"
+like "$text" "gone\.qcow2.*missing: No such file or directory" "a missing backing file says so"
+if locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$' && command -v msgfmt >/dev/null &&
+    grep -q '^#define ENABLE_NLS 1' "$top_builddir/config.h"; then
+    mkdir -p "$T_DIR/locale/zh_CN/LC_MESSAGES"
+    msgfmt -o "$T_DIR/locale/zh_CN/LC_MESSAGES/virt-snaptree.mo" "$top_srcdir/po/zh_CN.po"
+    zh=$(VIRT_SNAPTREE_LOCALEDIR=$T_DIR/locale LANG=zh_CN.UTF-8 LANGUAGE= "$BIN" -c "$euri" --list)
+    like "$zh" "gone\.qcow2.*缺失" "in Chinese, the reason is translated"
+else
+    skip "in Chinese, the reason is translated" "no zh_CN.UTF-8 locale, msgfmt or NLS"
+fi
 done_testing
