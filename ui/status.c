@@ -97,9 +97,10 @@ static int draw_hosts(st_app *a, int y, int room)
         if (i)
             x += st_put(a, y, x, room - x, "  ", A_NORMAL);
         bool fits = st_text_width(parts[i]) <= room - x;
+        int w = share > 4 && share < room - x ? share : room - x;
         /* The state is at the end: cut a name from the left rather than lose it. */
         x += fits ? st_put(a, y, x, room - x, parts[i], attr)
-                  : st_put_right(a, y, x, share > 4 ? share : room - x, parts[i], attr);
+                  : st_put_right(a, y, x, w, parts[i], attr);
         free(parts[i]);
         free(names[i]);
     }
