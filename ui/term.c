@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -23,6 +24,62 @@ static int log_fd = -1;
 static int curses_on;
 
 static const int quit_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/* The terminal as it was before curses, for a crash to restore (see on_crash). */
+static struct termios saved_tty;
+static int have_saved_tty;
+
+/*
+ * A crash (libvirt 9.0's RPC client can segfault after a host hung: tests/tui/tui-hang.sh) must
+ * not leave the admin's terminal on the alternate screen, without echo or cursor. Only
+ * async-signal-safe calls: the terminal's own strings for leaving the alternate screen, showing
+ * the cursor and plain attributes (read from terminfo while curses started), and the saved
+ * modes; then the signal's default action (the core dump).
+ */
+static char crash_reset[256];
+static size_t crash_reset_len;
+
+static void keep_reset_strings(void)
+{
+    const char *caps[] = {"sgr0", "cnorm", "rmcup"};
+    crash_reset_len = 0;
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        const char *s = tigetstr((char *)caps[i]);
+        size_t n = s && s != (char *)-1 ? strlen(s) : 0;
+        if (n && crash_reset_len + n + 2 < sizeof(crash_reset)) {
+            memcpy(crash_reset + crash_reset_len, s, n);
+            crash_reset_len += n;
+        }
+    }
+    memcpy(crash_reset + crash_reset_len, "\r\n", 2);
+    crash_reset_len += 2;
+}
+
+static void on_crash(int sig)
+{
+    if (curses_on) {
+        if (write(STDOUT_FILENO, crash_reset, crash_reset_len) < 0) {
+            /* Nothing more can be done for the terminal. */
+        }
+        if (have_saved_tty)
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_crashes(void)
+{
+    static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    have_saved_tty = tcgetattr(STDIN_FILENO, &saved_tty) == 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_crash;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
+        sigaction(crash_signals[i], &sa, NULL);
+}
 
 static void on_quit_signal(int sig)
 {
@@ -71,6 +128,7 @@ void st_term_prepare(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
         sigaction(quit_signals[i], &sa, NULL);
+    catch_crashes();
 
     /* libvirt logs to stderr; on a curses screen that is garbage. Keep it for after. */
     char tmpl[] = "/tmp/virt-snaptree-log.XXXXXX";
@@ -93,6 +151,7 @@ void st_term_start(void)
         _exit(1);
     }
     curses_on = 1;
+    keep_reset_strings();
     cbreak();
     noecho();
     nonl();

@@ -5,7 +5,7 @@
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8
-plan 15
+plan 18
 
 # Every thread but the interface's blocks SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM and SIGWINCH
 # (bits 0, 1, 2, 12, 14 and 27 of /proc's SigBlk); the interface's thread blocks none of them.
@@ -50,4 +50,13 @@ for sig in HUP TERM INT; do
     tmux -S "$T_SOCK" kill-server 2>/dev/null
     sleep 0.2
 done
+
+# A crash (SIGSEGV, as libvirt 9.0 can cause after a hung host) still gives the terminal back.
+tui_start 80 24 -c "$HOST"
+ok "SIGSEGV: the program runs" tui_wait "test2" 10
+kill -s SEGV "$(tui_pid)"
+ok "SIGSEGV: it dies of it (128+11)" tui_wait "__EXITED__ 139" 10
+is "$(tmux -S "$T_SOCK" display -p -t t '#{alternate_on} #{cursor_flag}')" "0 1" \
+    "SIGSEGV: the alternate screen is left and the cursor is visible again"
+tmux -S "$T_SOCK" kill-server 2>/dev/null
 done_testing
