@@ -78,6 +78,12 @@ void st_backend_post(st_backend *b, st_msg *m)
         ;
 }
 
+bool st_libvirt_log_noise(const char *line)
+{
+    return strstr(line, "GLib-CRITICAL") &&
+           strstr(line, "g_main_loop_quit: assertion 'loop != NULL' failed");
+}
+
 void st_libvirt_init(void)
 {
     pthread_once(&event_once, start_event_loop);
@@ -162,6 +168,16 @@ void st_backend_refresh(st_backend *b, size_t host)
     for (size_t i = 0; i < b->n; i++)
         if (host == SIZE_MAX || host == i)
             st_worker_request_refresh(b->workers[i], 0);
+}
+
+unsigned st_backend_refreshes_done(const st_backend *b, size_t i)
+{
+    return i < b->n ? atomic_load(&b->workers[i]->refreshes_done) : 0;
+}
+
+unsigned st_backend_refresh_target(const st_backend *b, size_t i)
+{
+    return i < b->n ? atomic_load(&b->workers[i]->refreshes_begun) + 1 : 0;
 }
 
 int st_backend_submit(st_backend *b, size_t host, const st_request *req)

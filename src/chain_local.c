@@ -74,7 +74,7 @@ static void explain_mismatch(st_image_info *info, const char *hint)
     if (!hint || !info->format[0] || strcmp(info->format, hint) == 0)
         return;
     free(info->error);
-    info->error = xasprintf("header says %s, backing format says %s", info->format, hint);
+    info->error = xasprintf(_("header says %s, backing format says %s"), info->format, hint);
 }
 
 /*
@@ -90,7 +90,7 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
         return false;
     if (!first_visit(w, &st)) {
         close(fd);
-        l->broken = xstrdup("loop: this image is already in the chain");
+        l->broken = xstrdup(_("loop: this image is already in the chain"));
         return false;
     }
     l->physical = size;
@@ -134,8 +134,8 @@ static bool add_backing(walk *w)
     char proto[32];
     if (has_protocol(name, proto, sizeof(proto))) {
         if (strcmp(proto, "file") != 0) {
-            char *why = proto[0] ? xasprintf("network backing (%s) not read", proto)
-                                 : xstrdup("network backing not read");
+            char *why = proto[0] ? xasprintf(_("network backing (%s) not read"), proto)
+                                 : xstrdup(_("network backing not read"));
             add_unread(w, xstrdup(name), why);
             free(why);
             return false;
@@ -144,8 +144,8 @@ static bool add_backing(walk *w)
     }
     char *path = resolve(upper->path, name);
     if (w->n == ST_CHAIN_MAX_DEPTH) {
-        char why[64];
-        snprintf(why, sizeof(why), "chain deeper than %d images, not read", ST_CHAIN_MAX_DEPTH);
+        char why[160];
+        snprintf(why, sizeof(why), _("chain deeper than %d images, not read"), ST_CHAIN_MAX_DEPTH);
         add_unread(w, path, why);
         return false;
     }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -270,6 +271,20 @@ static int remove_images(demo *d)
 
 /* ---- qemu-img and qemu-io ---- */
 
+/*
+ * The program blocks SIGINT, SIGTERM and SIGHUP in every thread while the demo is built (the
+ * embedded driver starts threads that must not take them): a Ctrl-C waits as pending, and the
+ * build looks for it between steps. The step's own child, in the terminal's process group, gets
+ * the SIGINT itself.
+ */
+static bool quit_pending(void)
+{
+    sigset_t p;
+    sigemptyset(&p);
+    return sigpending(&p) == 0 &&
+           (sigismember(&p, SIGINT) || sigismember(&p, SIGTERM) || sigismember(&p, SIGHUP));
+}
+
 /* Runs a program without a shell; its output goes to demo.log. `what` names the image. */
 static int run(demo *d, const char *const argv[], const char *what)
 {
@@ -288,7 +303,10 @@ static int run(demo *d, const char *const argv[], const char *what)
     posix_spawn_file_actions_adddup2(&fa, d->log_fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&fa, d->log_fd, STDERR_FILENO);
     pid_t pid;
-    int err = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawnattr_t at;
+    st_spawnattr_init(&at);
+    int err = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     if (err != 0)
         return fail(d, _("cannot run %s: %s"), argv[0], strerror(err));
@@ -296,6 +314,8 @@ static int run(demo *d, const char *const argv[], const char *what)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return fail(d, _("cannot wait for %s: %s"), argv[0], strerror(errno));
+    if (quit_pending())
+        return fail(d, "%s", _("interrupted"));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     return fail(d, _("%s failed on %s"), argv[0], what);
@@ -781,16 +801,35 @@ static int prepare(demo *d, const char *uri)
     return 0;
 }
 
-int st_demo_prepare(char **uri, FILE *log)
+/* Where the demo lives; -1 (told to `log`) when no folder can be found. */
+static int demo_init(demo *d, FILE *log)
 {
-    demo d = {.log_fd = -1, .out = log};
-    d.dir = st_demo_dir();
-    if (!d.dir) {
+    *d = (demo){.log_fd = -1, .out = log};
+    d->dir = st_demo_dir();
+    if (!d->dir) {
         fprintf(log, _("Cannot find a folder for the demo: set HOME or XDG_CACHE_HOME.\n"));
         return -1;
     }
-    d.images = st_path_join(d.dir, "images");
-    d.log_path = st_path_join(d.dir, DEMO_LOG);
+    d->images = st_path_join(d->dir, "images");
+    d->log_path = st_path_join(d->dir, DEMO_LOG);
+    return 0;
+}
+
+static void demo_clear(demo *d)
+{
+    if (d->log_fd >= 0)
+        close(d->log_fd);
+    free(d->err);
+    free(d->dir);
+    free(d->images);
+    free(d->log_path);
+}
+
+int st_demo_prepare(char **uri, FILE *log)
+{
+    demo d;
+    if (demo_init(&d, log))
+        return -1;
     char *u = demo_uri(d.dir);
     int rc = prepare(&d, u);
     if (rc == 0) {
@@ -803,11 +842,48 @@ int st_demo_prepare(char **uri, FILE *log)
             fprintf(log, _("The demo could not be prepared: %s\n"), d.err);
         free(u);
     }
-    if (d.log_fd >= 0)
-        close(d.log_fd);
-    free(d.err);
-    free(d.dir);
-    free(d.images);
-    free(d.log_path);
+    demo_clear(&d);
+    return rc;
+}
+
+/* Destroys the running domains of the open root, naming each. */
+static int stop_running(demo *d)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(d->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0)
+        return fail_virt(d, _("cannot list the domains in %s"), d->dir);
+    if (n == 0)
+        fprintf(d->out, "%s", _("No demo domain is running.\n"));
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        char *name = xstrdup(virDomainGetName(doms[i]));
+        if (!rc)
+            rc = destroy(d, doms[i], name);
+        if (!rc)
+            fprintf(d->out, _("Stopped %s.\n"), name);
+        free(name);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return rc;
+}
+
+int st_demo_stop(FILE *log)
+{
+    demo d;
+    if (demo_init(&d, log))
+        return -1;
+    int rc = 0;
+    if (!stamp_ok(d.dir)) {
+        fprintf(log, _("There is no demo lab in %s.\n"), d.dir);
+    } else {
+        char *u = demo_uri(d.dir);
+        rc = open_root(&d, u) || stop_running(&d) ? -1 : 0;
+        if (rc)
+            fprintf(log, _("The demo could not be stopped: %s\n"), d.err);
+        free(u);
+    }
+    demo_clear(&d);
     return rc;
 }

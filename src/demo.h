@@ -17,6 +17,12 @@
  */
 int st_demo_prepare(char **uri, FILE *log);
 
+/*
+ * Destroys the demo's running domains (their QEMU processes outlive the program that showed
+ * them), saying which on `log`; the lab itself stays. Returns 0, or -1 after telling `log`.
+ */
+int st_demo_stop(FILE *log);
+
 /* The demo's folder (malloc'd), or NULL when neither XDG_CACHE_HOME nor a home folder is known. */
 char *st_demo_dir(void);
 

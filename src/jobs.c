@@ -183,10 +183,7 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
     if (tr) {
         switch (status) {
         case VIR_DOMAIN_BLOCK_JOB_COMPLETED:
-            /* An aborted active commit reports COMPLETED too: keep "cancelled" if we aborted. */
-            jt_finish(tr,
-                      tr->job.phase == ST_PHASE_CANCELLED ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED,
-                      NULL);
+            jt_finish(tr, tr->aborting ? ST_PHASE_CANCELLED : ST_PHASE_COMPLETED, NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_FAILED:
             /* The event carries no reason, and no blocking call may run here: the worker asks
@@ -198,7 +195,7 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
             jt_finish(tr, ST_PHASE_CANCELLED, NULL);
             break;
         case VIR_DOMAIN_BLOCK_JOB_READY:
-            if (tr->job.phase != ST_PHASE_PIVOTING)
+            if (tr->job.phase != ST_PHASE_PIVOTING && !tr->aborting)
                 tr->job.phase = ST_PHASE_READY;
             tr->job.eta = 0;
             break;
@@ -350,8 +347,12 @@ void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_jo
 {
     pthread_mutex_lock(&t->lock);
     tracked *tr = jt_find(t, uuid, disk, true);
-    if (tr)
+    if (tr && phase == ST_PHASE_CANCELLED)
+        tr->aborting = true; /* the end decides the phase: see tracked */
+    else if (tr) {
+        tr->aborting = false;
         tr->job.phase = phase;
+    }
     pthread_mutex_unlock(&t->lock);
 }
 

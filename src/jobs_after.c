@@ -80,7 +80,7 @@ static size_t take_followups(st_jobtab *t, followup *out, size_t max)
         tracked *tr = &t->v[i];
         if (tr->after_done || !tr->dom)
             continue;
-        bool ready = tr->job.phase == ST_PHASE_READY;
+        bool ready = tr->job.phase == ST_PHASE_READY && !tr->aborting;
         bool final = st_job_phase_final(tr->job.phase);
         if (!(tr->paused_run && ready) && !(final && (tr->paused_run || tr->n_cleanup)))
             continue;

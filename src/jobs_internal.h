@@ -15,6 +15,10 @@ typedef struct tracked {
     char **cleanup; /* files to remove once the job completed (and pivoted) */
     size_t n_cleanup;
     bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
+    /* We asked libvirt to abort it: however it ends (an aborted active commit reports
+     * COMPLETED), it was cancelled. The job stays live until then, so that the events and polls
+     * that follow find it rather than take it for a new one that then "completes". */
+    bool aborting;
     bool after_done;
     char **before; /* a job found running: its disk's chain when found (paths, active first) */
     size_t n_before;

@@ -45,7 +45,7 @@ static void apply_block_info(tracked *tr, const virDomainBlockJobInfo *info, dou
         tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate : -1;
     bool ready = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY;
     if (ready && info->end > 0 && info->cur == info->end && tr->job.phase != ST_PHASE_PIVOTING &&
-        tr->job.phase != ST_PHASE_CANCELLED)
+        !tr->aborting)
         tr->job.phase = ST_PHASE_READY;
     else if (tr->job.phase == ST_PHASE_STARTING)
         tr->job.phase = ST_PHASE_RUNNING;
@@ -102,7 +102,7 @@ static void judge_vanished(st_worker *w, int id, virDomainPtr dom, const char *d
     if (tr && !st_job_phase_final(tr->job.phase)) {
         const char *why = _("the job ended, and its domain's chain could not be read to tell how");
         st_job_phase ph = ST_PHASE_FAILED;
-        if (tr->job.phase == ST_PHASE_CANCELLED)
+        if (tr->aborting)
             ph = ST_PHASE_CANCELLED, why = NULL; /* we aborted it */
         else if (n_now != SIZE_MAX)
             ph = st_job_judge_end(&tr->job, tr->before, tr->n_before, now, n_now, &why);

@@ -31,27 +31,33 @@ const char *st_dom_state_name(st_dom_state s)
     return "nostate";
 }
 
+/* Each state's words for display, full and short, indexed by st_dom_state. */
+static const struct {
+    const char *label, *brief;
+} dom_state_words[] = {
+    [ST_DOM_NOSTATE] = {N_("no state"), "?"},
+    [ST_DOM_RUNNING] = {N_("running"), N_("run")},
+    [ST_DOM_BLOCKED] = {N_("blocked"), N_("blocked")},
+    [ST_DOM_PAUSED] = {N_("paused"), N_("paused")},
+    [ST_DOM_SHUTDOWN] = {N_("shutting down"), N_("stopping")},
+    [ST_DOM_SHUTOFF] = {N_("shut off"), N_("off")},
+    [ST_DOM_CRASHED] = {N_("crashed"), N_("crashed")},
+    [ST_DOM_PMSUSPENDED] = {N_("suspended"), N_("suspended")},
+};
+
+static bool dom_state_known(st_dom_state s)
+{
+    return (unsigned)s < sizeof(dom_state_words) / sizeof(dom_state_words[0]);
+}
+
 const char *st_dom_state_label(st_dom_state s)
 {
-    switch (s) {
-    case ST_DOM_RUNNING:
-        return _("running");
-    case ST_DOM_BLOCKED:
-        return _("blocked");
-    case ST_DOM_PAUSED:
-        return _("paused");
-    case ST_DOM_SHUTDOWN:
-        return _("shutting down");
-    case ST_DOM_SHUTOFF:
-        return _("shut off");
-    case ST_DOM_CRASHED:
-        return _("crashed");
-    case ST_DOM_PMSUSPENDED:
-        return _("suspended");
-    case ST_DOM_NOSTATE:
-        break;
-    }
-    return _("no state");
+    return _(dom_state_words[dom_state_known(s) ? s : ST_DOM_NOSTATE].label);
+}
+
+const char *st_dom_state_short(st_dom_state s)
+{
+    return _(dom_state_words[dom_state_known(s) ? s : ST_DOM_NOSTATE].brief);
 }
 
 const char *st_job_kind_label(st_job_kind k)

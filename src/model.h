@@ -211,6 +211,14 @@ typedef struct st_host {
 
 const char *st_dom_state_name(st_dom_state s);  /* "running", "shutoff", … (JSON, untranslated) */
 const char *st_dom_state_label(st_dom_state s); /* translated for display */
+/* A few columns for narrow terminals ("run", "off"), translated. */
+const char *st_dom_state_short(st_dom_state s);
+/*
+ * Why a domain is in state s, from libvirt's reason number for that state ("booted",
+ * "destroyed", "from snapshot"), translated; NULL for a number this libvirt does not know
+ * (a newer host's). In src/domstate.c, next to libvirt's enums.
+ */
+const char *st_dom_reason_label(st_dom_state s, int reason);
 const char *st_job_kind_label(st_job_kind k);
 const char *st_job_phase_label(st_job_phase p);
 bool st_job_phase_final(st_job_phase p);

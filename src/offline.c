@@ -118,7 +118,10 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
     for (size_t i = 1; i < argc; i++)
         av[i] = argv[i];
     pid_t pid;
-    int rc = posix_spawn(&pid, QEMU_IMG_PATH, &fa, NULL, av, environ);
+    posix_spawnattr_t at;
+    st_spawnattr_init(&at);
+    int rc = posix_spawn(&pid, QEMU_IMG_PATH, &fa, &at, av, environ);
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     free(av);
     close(out[1]);

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 /* Every magic and fixed header field we look at lies in the first 512 bytes. */
@@ -137,7 +138,7 @@ static int read_exact(probe *p, void *buf, size_t len, uint64_t off, const char 
 {
     ssize_t n = read_upto(p, buf, len, off);
     if (n < 0)
-        return fail(p, "read error");
+        return fail(p, _("read error"));
     if ((size_t)n < len)
         return fail(p, "%s", what);
     return 0;
@@ -149,19 +150,19 @@ static int read_backing_name(probe *p, uint64_t off, uint64_t len, uint64_t limi
     if (len == 0)
         return 0;
     if (len > ST_BACKING_NAME_MAX)
-        return fail(p, "backing file name too long (%llu bytes)", (unsigned long long)len);
+        return fail(p, _("backing file name too long (%llu bytes)"), (unsigned long long)len);
     if (!within(off, len, limit))
-        return fail(p, "backing file name outside the header");
+        return fail(p, _("backing file name outside the header"));
     if (!within(off, len, p->size))
-        return fail(p, "backing file name beyond end of file");
+        return fail(p, _("backing file name beyond end of file"));
     char *name = xmalloc(len + 1);
-    if (read_exact(p, name, len, off, "truncated backing file name") < 0) {
+    if (read_exact(p, name, len, off, _("truncated backing file name")) < 0) {
         free(name);
         return -1;
     }
     if (memchr(name, '\0', len)) {
         free(name);
-        return fail(p, "backing file name contains a NUL byte");
+        return fail(p, _("backing file name contains a NUL byte"));
     }
     name[len] = '\0';
     p->out->backing_name = name;
@@ -184,11 +185,11 @@ static int read_backing_fmt(probe *p, uint64_t off, uint32_t len)
 {
     char buf[BACKING_FMT_MAX + 1];
     if (len > BACKING_FMT_MAX)
-        return fail(p, "backing format too long (%u bytes)", len);
-    if (read_exact(p, buf, len, off, "truncated qcow2 header extensions") < 0)
+        return fail(p, _("backing format too long (%u bytes)"), len);
+    if (read_exact(p, buf, len, off, _("truncated qcow2 header extensions")) < 0)
         return -1;
     if (!fmt_name_ok(buf, len))
-        return fail(p, "invalid backing format name");
+        return fail(p, _("invalid backing format name"));
     buf[len] = '\0';
     free(p->out->backing_fmt);
     p->out->backing_fmt = len ? xstrdup(buf) : NULL;
@@ -205,15 +206,15 @@ static int walk_extensions(probe *p, uint64_t off, uint64_t end)
     for (int count = 0; off < end; count++) {
         uint8_t eh[8];
         if (count == QCOW2_MAX_EXTENSIONS)
-            return fail(p, "too many qcow2 header extensions");
+            return fail(p, _("too many qcow2 header extensions"));
         if (end - off < sizeof(eh))
-            return fail(p, "qcow2 header extension too large");
-        if (read_exact(p, eh, sizeof(eh), off, "truncated qcow2 header extensions") < 0)
+            return fail(p, _("qcow2 header extension too large"));
+        if (read_exact(p, eh, sizeof(eh), off, _("truncated qcow2 header extensions")) < 0)
             return -1;
         uint32_t type = be32(eh), len = be32(eh + 4);
         off += sizeof(eh);
         if (len > end - off)
-            return fail(p, "qcow2 header extension too large (%u bytes)", len);
+            return fail(p, _("qcow2 header extension too large (%u bytes)"), len);
         if (type == QCOW2_EXT_END)
             return 0;
         if (type == QCOW2_EXT_BACKING && read_backing_fmt(p, off, len) < 0)
@@ -227,16 +228,16 @@ static void qcow2_features(probe *p, uint64_t bits)
 {
     p->out->incompatible = bits;
     if (bits & QCOW2_INCOMPAT_DIRTY)
-        warn(p, "marked dirty");
+        warn(p, _("marked dirty"));
     if (bits & QCOW2_INCOMPAT_CORR) {
-        warn(p, "marked corrupt");
+        warn(p, _("marked corrupt"));
         p->out->refused = true;
     }
     if (bits & QCOW2_INCOMPAT_DATA)
-        warn(p, "external data file");
+        warn(p, _("external data file"));
     if (bits & ~QCOW2_INCOMPAT_KNOWN) {
         char s[64];
-        snprintf(s, sizeof(s), "unknown incompatible features 0x%llx",
+        snprintf(s, sizeof(s), _("unknown incompatible features 0x%llx"),
                  (unsigned long long)(bits & ~QCOW2_INCOMPAT_KNOWN));
         warn(p, s);
         p->out->refused = true;
@@ -250,7 +251,7 @@ static int parse_qcow1(probe *p)
     set_format(p->out, "qcow");
     p->out->version = 1;
     if (p->nhead < 48)
-        return fail(p, "truncated qcow header");
+        return fail(p, _("truncated qcow header"));
     p->out->virtual_size = be64(h + 24);
     return read_backing_name(p, be64(h + 8), be32(h + 16), UINT64_MAX);
 }
@@ -260,36 +261,36 @@ static int parse_qcow2(probe *p)
     const uint8_t *h = p->head;
     set_format(p->out, "qcow2");
     if (p->nhead < 8)
-        return fail(p, "truncated qcow2 header");
+        return fail(p, _("truncated qcow2 header"));
     uint32_t version = be32(h + 4);
     if (version == 1)
         return parse_qcow1(p);
     if (version != 2 && version != 3)
-        return fail(p, "unsupported qcow2 version %u", version);
+        return fail(p, _("unsupported qcow2 version %u"), version);
     p->out->version = version;
     if (p->nhead < (version == 2 ? QCOW2_V2_HEADER_LEN : QCOW2_V3_HEADER_MIN))
-        return fail(p, "truncated qcow2 header");
+        return fail(p, _("truncated qcow2 header"));
 
     uint64_t boff = be64(h + 8);
     uint32_t blen = be32(h + 16), cbits = be32(h + 20);
     p->out->virtual_size = be64(h + 24);
     if (cbits < QCOW2_MIN_CLUSTER || cbits > QCOW2_MAX_CLUSTER)
-        return fail(p, "invalid qcow2 cluster size (2^%u)", cbits);
+        return fail(p, _("invalid qcow2 cluster size (2^%u)"), cbits);
     uint64_t csize = 1ull << cbits, hlen = QCOW2_V2_HEADER_LEN;
     if (version == 3) {
         hlen = be32(h + 100);
         if (hlen < QCOW2_V3_HEADER_MIN)
-            return fail(p, "qcow2 header length too short (%llu)", (unsigned long long)hlen);
+            return fail(p, _("qcow2 header length too short (%llu)"), (unsigned long long)hlen);
         if (hlen > csize)
-            return fail(p, "qcow2 header length beyond first cluster");
+            return fail(p, _("qcow2 header length beyond first cluster"));
         if (hlen > p->size)
-            return fail(p, "truncated qcow2 header");
+            return fail(p, _("truncated qcow2 header"));
         qcow2_features(p, be64(h + 72));
     }
     if (boff && boff > csize)
-        return fail(p, "backing file offset beyond first cluster");
+        return fail(p, _("backing file offset beyond first cluster"));
     if (boff && blen > ST_BACKING_NAME_MAX)
-        return fail(p, "backing file name too long (%u bytes)", blen);
+        return fail(p, _("backing file name too long (%u bytes)"), blen);
     if (walk_extensions(p, hlen, boff ? boff : csize) < 0)
         return -1;
     return boff ? read_backing_name(p, boff, blen, csize) : 0;
@@ -300,16 +301,16 @@ static int parse_qed(probe *p)
     const uint8_t *h = p->head;
     set_format(p->out, "qed");
     if (p->nhead < QED_HEADER_LEN)
-        return fail(p, "truncated qed header");
+        return fail(p, _("truncated qed header"));
     uint32_t csize = le32(h + 4), hclusters = le32(h + 12);
     uint64_t features = le64(h + 16);
     p->out->virtual_size = le64(h + 48);
     if (csize < QED_MIN_CLUSTER || csize > QED_MAX_CLUSTER || (csize & (csize - 1)))
-        return fail(p, "invalid qed cluster size (%u)", csize);
+        return fail(p, _("invalid qed cluster size (%u)"), csize);
     if (features & QED_F_NEED_CHECK)
-        warn(p, "needs a consistency check");
+        warn(p, _("needs a consistency check"));
     if (features & ~QED_F_KNOWN) {
-        warn(p, "unknown qed features");
+        warn(p, _("unknown qed features"));
         p->out->refused = true;
     }
     if (!(features & QED_F_BACKING))
@@ -367,7 +368,7 @@ static int probe_header(probe *p)
 {
     ssize_t n = read_upto(p, p->head, sizeof(p->head), 0);
     if (n < 0)
-        return fail(p, "read error");
+        return fail(p, _("read error"));
     p->nhead = (size_t)n;
     if (magic(p, 0, "QFI\xfb", 4))
         return parse_qcow2(p);
@@ -417,7 +418,7 @@ static int check_hint(probe *p, const char *hint)
             out->virtual_size = 0;
         return 0;
     }
-    return fail(p, "header says %s, domain says %s", out->format, hint);
+    return fail(p, _("header says %s, domain says %s"), out->format, hint);
 }
 
 int st_image_probe(st_read_fn rd, void *ctx, uint64_t file_size, const char *fmt_hint,
@@ -498,26 +499,26 @@ int st_image_open(const char *path, struct stat *st, uint64_t *size, char **why)
 {
     *why = NULL;
     if (stat(path, st) < 0)
-        return open_failed(why, errno == ENOENT || errno == ENOTDIR ? "missing" : "cannot open",
-                           errno);
+        return open_failed(
+            why, errno == ENOENT || errno == ENOTDIR ? _("missing") : _("cannot open"), errno);
     if (!image_type_ok(st)) {
-        *why = xstrdup("not a regular file or block device");
+        *why = xstrdup(_("not a regular file or block device"));
         return -1;
     }
     /* O_NONBLOCK: should the path be swapped for a FIFO after stat(), open() must not hang. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return open_failed(why, errno == ENOENT ? "missing" : "cannot open", errno);
+        return open_failed(why, errno == ENOENT ? _("missing") : _("cannot open"), errno);
     if (fstat(fd, st) < 0 || !image_type_ok(st)) {
         close(fd);
-        *why = xstrdup("not a regular file or block device");
+        *why = xstrdup(_("not a regular file or block device"));
         return -1;
     }
     *size = (uint64_t)st->st_size;
     if (S_ISBLK(st->st_mode) && ioctl(fd, BLKGETSIZE64, size) < 0) {
         int err = errno;
         close(fd);
-        return open_failed(why, "cannot get size", err);
+        return open_failed(why, _("cannot get size"), err);
     }
     return fd;
 }

@@ -57,7 +57,7 @@ void st_image_info_clear(st_image_info *info);
  * Opens an image for header reading without side effects: anything but a regular file or a block
  * device is refused before open() (a FIFO would block, some character devices act when opened).
  * Fills *st and *size (st_size, or BLKGETSIZE64 for a block device). Returns the descriptor
- * (O_RDONLY|O_CLOEXEC), or -1 with *why set to a short English reason ("missing: No such file or
+ * (O_RDONLY|O_CLOEXEC), or -1 with *why set to a short translated reason ("missing: No such file or
  * directory", "cannot open: Permission denied", "not a regular file or block device").
  */
 int st_image_open(const char *path, struct stat *st, uint64_t *size, char **why);

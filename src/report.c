@@ -191,7 +191,7 @@ size_t *st_snapshot_order(const st_domain *d, int **depth)
 
 typedef struct tree_out {
     FILE *out;
-    bool utf8;
+    bool utf8, boxes;
     char prefix[512]; /* the guide lines of the ancestors */
     size_t plen;
 } tree_out;
@@ -206,12 +206,12 @@ static void put_safe(tree_out *t, const char *s)
 static void branch(tree_out *t, bool last)
 {
     fputs(t->prefix, t->out);
-    fputs(t->utf8 ? (last ? "└─ " : "├─ ") : (last ? "`- " : "|- "), t->out);
+    fputs(t->boxes ? (last ? "└─ " : "├─ ") : (last ? "`- " : "|- "), t->out);
 }
 
 static void push(tree_out *t, bool last)
 {
-    const char *g = t->utf8 ? (last ? "   " : "│  ") : (last ? "   " : "|  ");
+    const char *g = t->boxes ? (last ? "   " : "│  ") : (last ? "   " : "|  ");
     size_t gl = strlen(g);
     if (t->plen + gl < sizeof(t->prefix)) {
         memcpy(t->prefix + t->plen, g, gl + 1);
@@ -221,7 +221,7 @@ static void push(tree_out *t, bool last)
 
 static void pop(tree_out *t, bool last)
 {
-    size_t gl = strlen(t->utf8 ? (last ? "   " : "│  ") : (last ? "   " : "|  "));
+    size_t gl = strlen(t->boxes ? (last ? "   " : "│  ") : (last ? "   " : "|  "));
     if (t->plen >= gl) {
         t->plen -= gl;
         t->prefix[t->plen] = '\0';
@@ -304,7 +304,7 @@ static void text_snapshots(tree_out *t, const st_domain *d)
         fputs("   ", t->out);
         for (int i = 0; i < depth[k]; i++)
             fputs("  ", t->out);
-        fputs(t->utf8 ? "• " : "* ", t->out);
+        fputs(t->boxes ? "• " : "* ", t->out);
         put_safe(t, s->name);
         char when[64] = "";
         time_t ct = (time_t)s->creation_time;
@@ -345,9 +345,9 @@ static void text_domain(tree_out *t, const st_domain *d, bool last)
     pop(t, last);
 }
 
-void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8)
+void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8, bool boxes)
 {
-    tree_out t = {.out = out, .utf8 = utf8};
+    tree_out t = {.out = out, .utf8 = utf8, .boxes = boxes};
     for (size_t h = 0; h < n; h++) {
         const st_host *host = hosts[h];
         put_safe(&t, host->uri ? host->uri : host->name ? host->name : _("default host"));

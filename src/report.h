@@ -7,8 +7,11 @@
 
 #include "model.h"
 
-/* utf8: draw the tree with box characters and keep non-ASCII text; otherwise plain ASCII. */
-void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8);
+/*
+ * utf8: the output's charset is UTF-8, so non-ASCII text is kept (otherwise it becomes '?');
+ * boxes: the tree is drawn with box-drawing characters (otherwise ASCII, as --ascii asks).
+ */
+void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8, bool boxes);
 void st_report_json(FILE *out, st_host *const *hosts, size_t n);
 
 /* Index order of a domain's snapshots for drawing a forest: depth of each, children after parents.

@@ -331,6 +331,26 @@ size_t st_text_prefix_bytes(const char *s, int cols)
     return end;
 }
 
+size_t st_text_wrap_bytes(const char *s, int cols)
+{
+    if (!s || !*s)
+        return 0;
+    size_t nb = st_text_prefix_bytes(s, cols);
+    if (!nb) {
+        uint32_t cp;
+        return decode((const unsigned char *)s, &cp);
+    }
+    if (!s[nb] || s[nb] == ' ' || s[nb - 1] == ' ')
+        return nb;
+    /* A space first (a path then starts the next line whole), else a '/'. Only ASCII bytes
+     * are compared: the bytes of a UTF-8 character are all >= 0x80. */
+    for (const char *brk = " /"; *brk; brk++)
+        for (size_t i = nb; i > nb / 3 && i > 1; i--)
+            if (s[i - 1] == *brk)
+                return i;
+    return nb;
+}
+
 /* Appends \uXXXX, as a surrogate pair above the BMP. */
 static void json_u(strbuf *b, uint32_t cp)
 {

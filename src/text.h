@@ -60,6 +60,15 @@ char *st_text_fit_left(const char *s, int cols, bool utf8, bool pad);
 size_t st_text_prefix_bytes(const char *s, int cols);
 
 /*
+ * Byte length of the next line when `s` is wrapped at `cols` columns: the longest prefix that
+ * fits, cut back to just after its last space (else its last '/') when the cut would split a
+ * word or a path component, as long as that keeps at least a third of the line. Never 0 on a
+ * non-empty string (a character wider than the line goes alone). The caller skips one space at the
+ * start of the next line. Meant for sanitized strings.
+ */
+size_t st_text_wrap_bytes(const char *s, int cols);
+
+/*
  * Escapes a string for JSON output (no surrounding quotes): '"', '\\', and control characters
  * (\b \f \n \r \t, else \u00XX), and, so that JSON shown on a terminal cannot act on it, DEL,
  * C1, U+2028/U+2029 and the invisible format characters as \uXXXX. Other non-ASCII UTF-8 is kept

@@ -2,6 +2,7 @@
 
 #include "util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,23 @@ void xgrow(void **p, size_t *cap, size_t need, size_t sz)
 char *xstrdup(const char *s)
 {
     char *r = strdup(s);
+    if (!r)
+        oom();
+    return r;
+}
+
+void st_spawnattr_init(posix_spawnattr_t *attr)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_init(attr);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK);
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *r = strndup(s, n);
     if (!r)
         oom();
     return r;

@@ -2,6 +2,7 @@
 #ifndef ST_UTIL_H
 #define ST_UTIL_H
 
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,14 @@ void xgrow(void **p, size_t *cap, size_t need, size_t sz);
 char *xstrdup(const char *s);
 /* Returns NULL for NULL. */
 char *xstrdup0(const char *s);
+/*
+ * Spawn attributes that give a child an empty signal mask: the backend's threads block the
+ * interface's signals (SIGINT, SIGTERM, ...), and a program started from one must not inherit
+ * that. posix_spawnattr_destroy() when done.
+ */
+void st_spawnattr_init(posix_spawnattr_t *attr);
+/* The first n bytes of s (fewer if s ends before). */
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 bool streq0(const char *a, const char *b);

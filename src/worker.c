@@ -108,6 +108,8 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     for (size_t i = 0; i < ST_PAR_MAX; i++)
         atomic_init(&w->busy_since[i], 0.0);
     atomic_init(&w->state_since, st_now());
+    atomic_init(&w->refreshes_begun, 0);
+    atomic_init(&w->refreshes_done, 0);
     st_cache_init(&w->cache);
     w->pools_stale = true;
     w->jobs = st_jobtab_new();
@@ -435,6 +437,7 @@ static void refresh(st_worker *w)
     w->dirty_uuids = NULL;
     w->n_dirty = w->cap_dirty = 0;
     w->refresh_wanted = false;
+    atomic_fetch_add(&w->refreshes_begun, 1);
     pthread_mutex_unlock(&w->lock);
     for (size_t i = 0; i < n_dirty; i++) {
         st_cache_forget_domain(&w->cache, dirty[i]);
@@ -450,6 +453,7 @@ static void refresh(st_worker *w)
         st_host_free(h);
         w->conn_closed = true;
         st_trace("refresh-end host=%zu lost", w->index);
+        atomic_fetch_add(&w->refreshes_done, 1);
         return;
     }
     bool sent_partial = false;
@@ -476,6 +480,7 @@ static void refresh(st_worker *w)
         w->have_fp = true;
         publish(w, h);
     }
+    atomic_fetch_add(&w->refreshes_done, 1);
     /* A refresh frees most of what it allocated (XML documents, statistics, the copies of the
      * last model): hand the freed pages back rather than keep them resident until the next. */
     malloc_trim(0);

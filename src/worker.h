@@ -50,6 +50,9 @@ typedef struct st_worker {
     _Atomic double busy_since[ST_PAR_MAX];
     size_t par; /* how many calls discovery keeps in flight on the connection */
     _Atomic double state_since;
+    /* Refreshes begun and finished (published or not: an unchanged host sends nothing), for the
+     * interface to tell when the refresh it asked for is over. */
+    atomic_uint refreshes_begun, refreshes_done;
 
     /* Facts about the host, read once per connection. */
     char *name, *lib_version, *hv_version, *hv_type, *conn_uri;

@@ -30,9 +30,15 @@ struct st_dialog {
     void *data;
 };
 
+/*
+ * What the interface draws of its own: tree guides, markers, bars, frames. --ascii picks the
+ * ASCII table; text (names, translations) follows the locale's charset whatever the table.
+ */
 typedef struct st_glyphs {
     const char *vert, *tee, *corner, *blank, *expanded, *collapsed, *leaf, *here, *current,
         *bar_full, *bar_empty, *ellipsis, *dot;
+    const char *hline, *vline, *top_left, *top_right, *bottom_left, *bottom_right;
+    const char *bar_color; /* a full cell of a bar drawn in colour */
 } st_glyphs;
 
 enum {
@@ -66,7 +72,8 @@ struct st_app {
     bool need_rebuild;
     bool dirty;
     bool quit;
-    bool utf8, color, readonly;
+    bool utf8; /* the locale's charset is UTF-8: how untrusted text is sanitized */
+    bool color, readonly;
     const st_glyphs *g;
 
     bool searching;
@@ -79,9 +86,13 @@ struct st_app {
     char *search_origin; /* selection key before the search started */
     char *last_search;
 
-    char *status;
-    bool status_error;
+    char *status; /* the last message: shown 15 s, or until the refresh it announced ends */
     double status_at;
+    /* The last error stays in its own slot until a newer one, or Esc, replaces it. */
+    char *last_error;
+    /* F5: per host, the count of finished refreshes at which the one asked for is over. */
+    unsigned *refresh_target;
+    bool refreshing;
 
     bool show_jobs;
     st_dialog *dialog;
@@ -98,10 +109,18 @@ struct st_app {
     int lines, cols;
     int tree_y, tree_h, tree_w;
     int detail_y, detail_x, detail_h, detail_w;
+    /* The detail pane scrolls when its content is longer: lines hidden above, for which node
+     * (another node starts at the top), and what the last draw counted. */
+    int detail_scroll;
+    char *detail_for;
+    int detail_rows, detail_lines;
     int jobs_y, jobs_h;
 };
 
-/* Shows a one-line message in the status line (printf-style; arguments are sanitized on draw). */
+/*
+ * Shows a one-line message in the status line (printf-style; arguments are sanitized on draw).
+ * An error goes to the sticky "last error" slot instead of the passing message.
+ */
 void st_app_status(st_app *a, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void st_app_push_dialog(st_app *a, st_dialog *d);
@@ -118,9 +137,13 @@ void st_app_select_key(st_app *a, const char *key);
 
 /* Drawing (draw.c). */
 void st_draw(st_app *a);
+/* The status line (status.c). */
+void st_draw_status(st_app *a);
 /* The detail pane of the selected node (detail.c). */
 void st_draw_detail(st_app *a);
 const char *st_host_state_label(st_host_state s);
+/* A few columns: "ok", "hung", "retry" (narrow terminals, the status line). */
+const char *st_host_state_short(st_host_state s);
 void st_layout(st_app *a);
 /*
  * Writes untrusted text at (y, x) in at most `w` columns: sanitized, cut by display width, padded.

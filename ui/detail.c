@@ -10,37 +10,54 @@
 
 #include "app.h"
 #include "i18n.h"
+#include "keys.h"
 #include "text.h"
 #include "util.h"
 
+/*
+ * The pane is laid out twice: once to count its lines, once to draw those in view. `line` counts
+ * every line of the content; only lines first .. first+rows-1 are drawn, from row y.
+ */
 typedef struct detail {
     st_app *a;
-    int y, x, w, bottom;
+    int y, x, w;
     int label_w;
+    bool draw;
+    int line, first, rows;
 } detail;
 
-/* One "label: value" entry; long values wrap onto following lines. */
+/* Draws one line of content if it is in view; counts it either way. */
+static void dput(detail *d, int x, int w, const char *s, int attr)
+{
+    int row = d->line++ - d->first;
+    if (d->draw && row >= 0 && row < d->rows)
+        st_put(d->a, d->y + row, x, w, s, attr);
+}
+
+/* One "label: value" entry; long values wrap onto following lines, at a space or a '/'. */
 static void dline(detail *d, const char *label, const char *value)
 {
-    if (d->y >= d->bottom || !value)
+    if (!value)
         return;
-    st_put(d->a, d->y, d->x, d->label_w, label, A_BOLD);
     int vx = d->x + d->label_w + 1, vw = d->w - d->label_w - 1;
     if (vw < 8) {
-        d->y++;
+        dput(d, d->x, d->w, label, A_BOLD);
         return;
     }
+    int row = d->line - d->first;
+    if (d->draw && row >= 0 && row < d->rows)
+        st_put(d->a, d->y + row, d->x, d->label_w, label, A_BOLD);
     char *safe = st_text_sanitize(value, d->a->utf8);
     const char *p = safe;
     do {
-        size_t nb = st_text_prefix_bytes(p, vw);
-        if (!nb && *p)
-            nb = 1;
+        size_t nb = st_text_wrap_bytes(p, vw);
         char *part = strndup(p, nb);
-        st_put(d->a, d->y++, vx, vw, part, A_NORMAL);
+        dput(d, vx, vw, part, A_NORMAL);
         free(part);
         p += nb;
-    } while (*p && d->y < d->bottom);
+        if (*p == ' ')
+            p++; /* the space a line was broken at starts no line */
+    } while (*p);
     free(safe);
 }
 
@@ -146,7 +163,11 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
 {
     dline(d, _("Domain"), dom->name);
     dline(d, _("UUID"), dom->uuid);
-    dlinef(d, _("State"), "%s (%s %d)", st_dom_state_label(dom->state), _("reason"), dom->reason);
+    const char *why = st_dom_reason_label(dom->state, dom->reason);
+    if (why)
+        dlinef(d, _("State"), "%s (%s)", st_dom_state_label(dom->state), why);
+    else
+        dlinef(d, _("State"), _("%s (reason %d)"), st_dom_state_label(dom->state), dom->reason);
     dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
     dlinef(d, _("Disks"), "%zu", dom->n_disks);
     dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
@@ -209,6 +230,69 @@ static void detail_host(detail *d, size_t hi)
         dline(d, _("Error"), h->error);
 }
 
+static void detail_content(detail *d, const st_row *r)
+{
+    st_app *a = d->a;
+    const st_host *h = a->hosts[r->host];
+    switch (r->kind) {
+    case ROW_HOST:
+        detail_host(d, r->host);
+        break;
+    case ROW_DOMAIN:
+        detail_domain(d, &h->doms[r->dom], h);
+        break;
+    case ROW_DISK:
+        detail_disk(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h);
+        break;
+    case ROW_LAYER:
+        detail_layer(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
+        break;
+    case ROW_SNAPGROUP:
+        dlinef(d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
+        break;
+    case ROW_SNAPSHOT:
+        detail_snapshot(d, &h->doms[r->dom].snaps[r->snap]);
+        break;
+    case ROW_BRANCH:
+        detail_branch(d, &h->doms[r->dom].branches[r->branch]);
+        break;
+    }
+}
+
+/* Another node selected: its details start from the top. */
+static void follow_selection(st_app *a, const st_row *r)
+{
+    if (a->detail_for && streq0(a->detail_for, r->key))
+        return;
+    free(a->detail_for);
+    a->detail_for = xstrdup(r->key);
+    a->detail_scroll = 0;
+}
+
+/* The first key bound to a request, as the help writes it. */
+static void first_key(st_req req, char *out, size_t n)
+{
+    st_key_label(st_key_def(req), out, n);
+    char *sp = strchr(out, ' ');
+    if (sp)
+        *sp = '\0';
+}
+
+/* " 5-8 of 12  [/] scroll ", with the keys as the key table binds them. */
+static void draw_more(st_app *a, const detail *d, int y)
+{
+    char up[64], down[64];
+    first_key(REQ_DETAIL_UP, up, sizeof(up));
+    first_key(REQ_DETAIL_DOWN, down, sizeof(down));
+    int last = d->first + d->rows < d->line ? d->first + d->rows : d->line;
+    char *more = xasprintf(_(" %d-%d of %d  %s/%s scroll "), d->first + 1, last, d->line, up, down);
+    int w = st_text_width(more);
+    if (w > a->detail_w - 2)
+        w = a->detail_w - 2;
+    st_put(a, y, a->detail_x + a->detail_w - w - 1, w, more, A_DIM);
+    free(more);
+}
+
 void st_draw_detail(st_app *a)
 {
     if (!a->detail_h || !a->detail_w)
@@ -216,43 +300,38 @@ void st_draw_detail(st_app *a)
     /* The pane is blank already (erase() in st_draw): only the separator is drawn. */
     for (int y = a->detail_y; a->detail_x > 0 && y < a->detail_y + a->detail_h; y++) {
         move(y, a->detail_x - 1);
-        addstr(a->g->vert[0] == '|' ? "|" : "│");
+        addstr(a->g->vline);
     }
     int top = a->detail_y;
     if (a->detail_x == 0) {
         move(top, 0);
         attron(A_DIM);
         for (int x = 0; x < a->cols; x++)
-            addstr(a->utf8 ? "─" : "-");
+            addstr(a->g->hline);
         attroff(A_DIM);
         top++;
     }
-    detail d = {a, top, a->detail_x + 1, a->detail_w - 2, a->detail_y + a->detail_h, 12};
     const st_row *r = st_app_selected(a);
     if (!r)
         return;
-    const st_host *h = a->hosts[r->host];
-    switch (r->kind) {
-    case ROW_HOST:
-        detail_host(&d, r->host);
-        break;
-    case ROW_DOMAIN:
-        detail_domain(&d, &h->doms[r->dom], h);
-        break;
-    case ROW_DISK:
-        detail_disk(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h);
-        break;
-    case ROW_LAYER:
-        detail_layer(&d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
-        break;
-    case ROW_SNAPGROUP:
-        dlinef(&d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
-        break;
-    case ROW_SNAPSHOT:
-        detail_snapshot(&d, &h->doms[r->dom].snaps[r->snap]);
-        break;
-    case ROW_BRANCH:
-        detail_branch(&d, &h->doms[r->dom].branches[r->branch]);
-        break;
-    }
+    follow_selection(a, r);
+    detail d = {.a = a, .y = top, .x = a->detail_x + 1, .w = a->detail_w - 2, .label_w = 12};
+    detail_content(&d, r); /* counts the lines */
+    int rows = a->detail_y + a->detail_h - top;
+    /* What does not fit scrolls, and the separator line says how far; beside the tree there is
+     * no separator, so the pane's last row does. */
+    bool more = d.line > rows;
+    if (more && a->detail_x > 0)
+        rows--;
+    a->detail_rows = rows;
+    a->detail_lines = d.line;
+    if (a->detail_scroll > d.line - rows)
+        a->detail_scroll = d.line > rows ? d.line - rows : 0;
+    d.draw = true;
+    d.line = 0;
+    d.first = a->detail_scroll;
+    d.rows = rows;
+    detail_content(&d, r);
+    if (more)
+        draw_more(a, &d, a->detail_x > 0 ? top + rows : a->detail_y);
 }

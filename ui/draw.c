@@ -65,7 +65,7 @@ void st_draw_bar(st_app *a, int y, int x, int w, double frac)
     move(y, x);
     attron(st_attr(a, PAIR_BAR, A_REVERSE));
     for (int i = 0; i < full; i++)
-        addstr(a->color || !a->utf8 ? (a->utf8 ? " " : "#") : a->g->bar_full);
+        addstr(a->color ? a->g->bar_color : a->g->bar_full);
     attroff(st_attr(a, PAIR_BAR, A_REVERSE));
     for (int i = full; i < w; i++)
         addstr(a->g->bar_empty);
@@ -143,15 +143,15 @@ void st_frame(st_app *a, int y, int x, int h, int w, const char *title)
         uncut_wide(y + r, x);
         uncut_wide(y + r, x + w);
     }
-    const char *hz = a->utf8 ? "─" : "-";
-    const char *vt = a->utf8 ? "│" : "|";
+    const char *hz = a->g->hline, *vt = a->g->vline;
     for (int r = 0; r < h; r++) {
         move(y + r, x);
         for (int c = 0; c < w; c++) {
             bool top = r == 0, bot = r == h - 1, left = c == 0, right = c == w - 1;
             const char *s = " ";
             if ((top || bot) && (left || right))
-                s = a->utf8 ? (top ? (left ? "┌" : "┐") : (left ? "└" : "┘")) : "+";
+                s = top ? (left ? a->g->top_left : a->g->top_right)
+                        : (left ? a->g->bottom_left : a->g->bottom_right);
             else if (top || bot)
                 s = hz;
             else if (left || right)
@@ -188,8 +188,9 @@ void st_layout(st_app *a)
         a->detail_x = a->tree_w + 1;
         a->detail_y = body_top;
         a->detail_h = body_h;
-    } else if (body_h >= 16) {
-        a->detail_h = body_h / 3 < 9 ? body_h / 3 : 9;
+    } else if (body_h >= 8) {
+        /* Half the body: a snapshot's details fill ten lines; the rest scrolls. */
+        a->detail_h = body_h / 2;
         a->tree_h = body_h - a->detail_h;
         a->detail_y = a->tree_y + a->tree_h;
         a->detail_x = 0;
@@ -230,21 +231,30 @@ static int state_pair(st_dom_state s)
     }
 }
 
+/* Each host state's words, full and short, indexed by st_host_state. */
+static const struct {
+    const char *label, *brief;
+} host_state_words[] = {
+    [ST_HOST_CONNECTING] = {N_("connecting"), N_("conn")},
+    [ST_HOST_CONNECTED] = {N_("connected"), N_("ok")},
+    [ST_HOST_NOT_RESPONDING] = {N_("not responding"), N_("hung")},
+    [ST_HOST_RECONNECTING] = {N_("reconnecting"), N_("retry")},
+    [ST_HOST_FAILED] = {N_("failed"), N_("failed")},
+};
+
+static bool host_state_known(st_host_state s)
+{
+    return (unsigned)s < sizeof(host_state_words) / sizeof(host_state_words[0]);
+}
+
 const char *st_host_state_label(st_host_state s)
 {
-    switch (s) {
-    case ST_HOST_CONNECTING:
-        return _("connecting");
-    case ST_HOST_CONNECTED:
-        return _("connected");
-    case ST_HOST_NOT_RESPONDING:
-        return _("not responding");
-    case ST_HOST_RECONNECTING:
-        return _("reconnecting");
-    case ST_HOST_FAILED:
-        return _("failed");
-    }
-    return "?";
+    return host_state_known(s) ? _(host_state_words[s].label) : "?";
+}
+
+const char *st_host_state_short(st_host_state s)
+{
+    return host_state_known(s) ? _(host_state_words[s].brief) : "?";
 }
 
 /* The right-hand columns of a row, and their attribute. */
@@ -270,8 +280,8 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         char disks[32];
         snprintf(disks, sizeof(disks), ngettext("%zu disk", "%zu disks", d->n_disks), d->n_disks);
         char *state = st_pad(st_dom_state_label(d->state), 10);
-        snprintf(out, n, "%s%s  %s %s", j ? st_job_kind_label(j->kind) : "", j ? "…" : "", state,
-                 disks);
+        snprintf(out, n, "%s%s  %s %s", j ? st_job_kind_label(j->kind) : "",
+                 j ? a->g->ellipsis : "", state, disks);
         free(state);
         *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
         break;
@@ -313,6 +323,38 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
     }
 }
 
+/*
+ * The columns of a narrow tree, where the full ones do not fit: what a row's state is must show at
+ * any width. Writes the longest form that fits in `room` columns, else the shortest.
+ */
+static void row_columns_short(st_app *a, const st_row *r, int room, char *out, size_t n, int *attr)
+{
+    char full[96], brief[96];
+    full[0] = brief[0] = '\0';
+    *attr = A_NORMAL;
+    if (r->kind == ROW_HOST) {
+        snprintf(full, sizeof(full), "%s", st_host_state_label(a->hstate[r->host]));
+        snprintf(brief, sizeof(brief), "%s", st_host_state_short(a->hstate[r->host]));
+        if (a->hstate[r->host] != ST_HOST_CONNECTED)
+            *attr = st_attr(a, PAIR_ERROR, A_BOLD);
+    } else if (r->kind == ROW_DOMAIN) {
+        const st_domain *d = row_dom(a, r);
+        const st_job *j = domain_job(a, r);
+        snprintf(full, sizeof(full), "%s%s%s%s", j ? st_job_kind_label(j->kind) : "",
+                 j ? a->g->ellipsis : "", j ? " " : "", st_dom_state_label(d->state));
+        /* The job's marker is the ellipsis, as after its name in the full form. */
+        snprintf(brief, sizeof(brief), "%s%s%s", j ? a->g->ellipsis : "", j ? " " : "",
+                 st_dom_state_short(d->state));
+        *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
+    } else if (r->kind == ROW_DISK && disk_job(a, r)) {
+        const st_job *j = disk_job(a, r);
+        snprintf(brief, sizeof(brief), "%3.0f%%", 100 * st_job_fraction(j));
+        snprintf(full, sizeof(full), "%s %s", brief, st_job_kind_label(j->kind));
+        *attr = A_BOLD;
+    }
+    snprintf(out, n, "%s", st_text_width(full) <= room ? full : brief);
+}
+
 /* Markers after the name: you are here, shared, broken, current. */
 static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr)
 {
@@ -329,8 +371,8 @@ static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr
         }
         if (l->n_shared) {
             size_t len = strlen(out);
-            snprintf(out + len, n - len, " [%s %s%s]", _("shared with"), l->shared_with[0],
-                     l->n_shared > 1 ? ", …" : "");
+            snprintf(out + len, n - len, " [%s %s%s%s]", _("shared with"), l->shared_with[0],
+                     l->n_shared > 1 ? ", " : "", l->n_shared > 1 ? a->g->ellipsis : "");
             if (!l->broken)
                 *attr = st_attr(a, PAIR_SHARED, A_BOLD);
         }
@@ -387,16 +429,54 @@ static int draw_guides(st_app *a, int y, const st_row *r)
     return x;
 }
 
+/* A disk's job as a bar with its percentage, where the columns would go; false: no room. */
+static bool draw_disk_job(st_app *a, int y, int x, int used, const st_row *r)
+{
+    const st_job *j = disk_job(a, r);
+    int jw = a->tree_w - x - used - 2;
+    if (jw > 40)
+        jw = 40;
+    if (!j || jw < 16)
+        return false;
+    int bw = jw >= 36 ? 14 : 6;
+    char pct[96];
+    snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * st_job_fraction(j),
+             st_job_kind_label(j->kind), st_job_phase_label(j->phase));
+    int px = a->tree_w - jw;
+    move(y, px);
+    for (int i = px; i < a->tree_w; i++)
+        addch(' ');
+    st_draw_bar(a, y, px, bw, st_job_fraction(j));
+    st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
+    return true;
+}
+
+/* A name keeps this many columns before the right-hand columns take the short form. */
+#define NAME_MIN 12
+
+/* The right-hand columns that fit beside the name; returns their width (0: none). */
+static int fit_columns(st_app *a, const st_row *r, int x, char *cols, size_t n, int *attr)
+{
+    int room = a->tree_w - x - NAME_MIN;
+    cols[0] = '\0';
+    if (a->tree_w >= 60) {
+        row_columns(a, r, cols, n, attr);
+        if (st_text_width(cols) <= room)
+            return st_text_width(cols);
+    }
+    row_columns_short(a, r, room, cols, n, attr);
+    return st_text_width(cols);
+}
+
 static void draw_row(st_app *a, int y, const st_row *r, bool selected)
 {
     char cols[160], marks[512];
     int cattr, mattr;
-    row_columns(a, r, cols, sizeof(cols), &cattr);
     row_marks(a, r, marks, sizeof(marks), &mattr);
     int x = draw_guides(a, y, r);
-    int cw = a->tree_w >= 60 ? st_text_width(cols) : 0;
-    if (cw > a->tree_w - x - 12)
-        cw = 0;
+    int cw = fit_columns(a, r, x, cols, sizeof(cols), &cattr);
+    if (cw > a->tree_w - x - 2)
+        cw = 0; /* not even the short form fits beside the guides */
     int name_w = a->tree_w - x - (cw ? cw + 2 : 0);
     const char *name = st_row_name(r, a->hosts, (const char *const *)a->labels);
     int nattr = selected ? A_REVERSE | A_BOLD
@@ -415,26 +495,9 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
         used += st_put(a, y, x + used, name_w - used, cnt, A_NORMAL);
     }
     st_put(a, y, x + used, name_w - used, marks, mattr);
-    if (r->kind == ROW_DISK) {
-        const st_job *j = disk_job(a, r);
-        /* The job's bar takes the columns' place on the disk's own line. */
-        int jw = a->tree_w - x - used - 2;
-        if (jw > 40)
-            jw = 40;
-        if (j && jw >= 16) {
-            int bw = jw >= 36 ? 14 : 6;
-            char pct[96];
-            snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * st_job_fraction(j),
-                     st_job_kind_label(j->kind), st_job_phase_label(j->phase));
-            int px = a->tree_w - jw;
-            move(y, px);
-            for (int i = px; i < a->tree_w; i++)
-                addch(' ');
-            st_draw_bar(a, y, px, bw, st_job_fraction(j));
-            st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
-            return;
-        }
-    }
+    /* The job's bar takes the columns' place on the disk's own line. */
+    if (r->kind == ROW_DISK && draw_disk_job(a, y, x, used, r))
+        return;
     if (cw)
         st_put_right(a, y, a->tree_w - cw, cw, cols, cattr);
 }
@@ -494,7 +557,7 @@ static void draw_jobs(st_app *a)
     move(y, 0);
     attron(A_BOLD);
     for (int x = 0; x < a->cols; x++)
-        addstr(a->utf8 ? "─" : "-");
+        addstr(a->g->hline);
     st_put(a, y, 1, a->cols - 2, _(" Jobs (J hides) "), A_BOLD);
     attroff(A_BOLD);
     y++;
@@ -543,49 +606,6 @@ static void draw_title(st_app *a)
     attroff(attr);
 }
 
-static void draw_status(st_app *a)
-{
-    int y = a->lines - 1;
-    move(y, 0);
-    clrtoeol();
-    if (a->searching) {
-        int x = st_put(a, y, 0, a->cols, "/", A_BOLD);
-        x += st_put(a, y, x, a->cols - x, a->search, A_NORMAL);
-        if (a->search_failed) {
-            char *msg = xasprintf(_("  (no match for %s)"), a->search);
-            st_put(a, y, x, a->cols - x, msg, st_attr(a, PAIR_ERROR, A_BOLD));
-            free(msg);
-        }
-        move(y, x);
-        return;
-    }
-    if (a->status && st_now() - a->status_at < 15) {
-        st_put(a, y, 0, a->cols, a->status,
-               a->status_error ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD);
-        return;
-    }
-    int x = 0;
-    char *ready = st_ready_notice(a);
-    if (ready) {
-        x += st_put(a, y, x, a->cols, ready, st_attr(a, PAIR_SHARED, A_BOLD)) + 2;
-        free(ready);
-    }
-    for (size_t h = 0; h < a->n_hosts && x < a->cols; h++) {
-        char buf[512];
-        double since = a->hsince[h];
-        if (a->hstate[h] == ST_HOST_NOT_RESPONDING)
-            snprintf(buf, sizeof(buf), "%s: %s (%.0fs)", a->labels[h],
-                     st_host_state_label(a->hstate[h]), st_now() - since);
-        else
-            snprintf(buf, sizeof(buf), "%s: %s", a->labels[h], st_host_state_label(a->hstate[h]));
-        int attr =
-            a->hstate[h] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
-        x += st_put(a, y, x, a->cols - x, buf, attr);
-        if (h + 1 < a->n_hosts)
-            x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
-    }
-}
-
 /* For the benchmarks: what this paint showed (see src/trace.h). */
 static void trace_paint(const st_app *a)
 {
@@ -630,7 +650,7 @@ void st_draw(st_app *a)
     draw_tree(a);
     st_draw_detail(a);
     draw_jobs(a);
-    draw_status(a);
+    st_draw_status(a);
     if (a->dialog)
         a->dialog->ops->draw(a, a->dialog);
     if (!a->searching && !a->dialog)

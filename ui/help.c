@@ -43,7 +43,9 @@ static void help_draw(st_app *a, st_dialog *d)
                 continue;
             row = line - hp->scroll;
             if (row >= 0 && row < inner) {
-                st_put(a, y + 1 + row, x + 3, kw, k->label, A_BOLD);
+                char label[64];
+                st_key_label(k, label, sizeof(label));
+                st_put(a, y + 1 + row, x + 3, kw, label, A_BOLD);
                 st_put(a, y + 1 + row, x + 3 + kw, w - kw - 5, _(k->help), A_NORMAL);
             }
             line++;

@@ -14,6 +14,7 @@
 #include "offline.h"
 #include "options.h"
 #include "report.h"
+#include "term.h"
 #include "text.h"
 #include "tui.h"
 #include "util.h"
@@ -31,6 +32,8 @@ static int run_report(const st_options *o)
         .running_only = o->running_only,
     };
     st_backend *b = st_backend_start(&bo);
+    /* The backend's threads have inherited the blocked signals: a Ctrl-C ends --list again. */
+    st_term_unblock_signals();
     size_t n = st_backend_n_hosts(b);
     st_host **hosts = xcalloc(n, sizeof(st_host *));
     bool complete = st_backend_wait_initial(b, o->timeout_ms);
@@ -61,7 +64,7 @@ static int run_report(const st_options *o)
     if (o->mode == ST_MODE_JSON)
         st_report_json(stdout, hosts, n);
     else
-        st_report_text(stdout, hosts, n, o->utf8 && !o->ascii);
+        st_report_text(stdout, hosts, n, o->utf8, o->utf8 && !o->ascii);
     fflush(stdout);
     if (complete) {
         st_backend_stop(b);
@@ -80,7 +83,13 @@ int main(int argc, char **argv)
      * a megabyte of resident memory for nothing. The threads mostly wait on libvirt; two arenas
      * are plenty. */
     mallopt(M_ARENA_MAX, 2);
+    /* Before any thread exists (libvirt's, the demo's embedded driver, the backend's), so that
+     * they all inherit it: only the interface's thread takes SIGINT, SIGTERM, SIGHUP, SIGWINCH. */
+    st_term_block_signals();
     setlocale(LC_ALL, "");
+    /* The charset decides how text is made safe (and whether our own "…" can be shown). */
+    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    st_i18n_set_utf8(utf8);
 #ifdef ENABLE_NLS
     /* An uninstalled build (the tests) can point this at catalogs of its own, as git does. */
     const char *localedir = getenv("VIRT_SNAPTREE_LOCALEDIR");
@@ -94,7 +103,13 @@ int main(int argc, char **argv)
     int status = 0;
     if (st_options_parse(&o, argc, argv, &status) < 0)
         return status;
-    o.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    o.utf8 = utf8;
+    if (o.demo_stop) {
+        st_options_free(&o);
+        status = st_demo_stop(stderr) == 0 ? 0 : 1;
+        fflush(NULL);
+        _exit(status);
+    }
     if (o.demo) {
         char *uri = NULL;
         if (st_demo_prepare(&uri, stderr) != 0) {
@@ -118,6 +133,11 @@ int main(int argc, char **argv)
         return 2;
     }
     status = o.mode == ST_MODE_TUI ? st_tui_run(&o) : run_report(&o);
+    if (o.demo)
+        fprintf(stderr,
+                _("%s: the demo's running domains keep running (QEMU runs them, not this "
+                  "program); %s --demo-stop stops them.\n"),
+                PACKAGE, PACKAGE);
     st_options_free(&o);
     /* Do not run libvirt's teardown of embedded drivers at exit: it can crash (see DESIGN.md). */
     fflush(NULL);

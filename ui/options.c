@@ -20,6 +20,7 @@ enum {
     OPT_DEMO,
     OPT_TIMEOUT,
     OPT_RUNNING,
+    OPT_DEMO_STOP,
 };
 
 static void usage(FILE *out)
@@ -38,7 +39,9 @@ static void usage(FILE *out)
             "  -V, --version        print the version and exit\n"
             "  -h, --help           print this help and exit\n"),
           out);
-    /* Its own string, so that the translations of the block above stay valid. */
+    /* Each its own string, so that the translations of the block above stay valid. */
+    fputs(_("      --demo-stop      stop the demo's running domains (they outlive the program)\n"),
+          out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -76,6 +79,7 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         {"json", no_argument, NULL, OPT_JSON},
         {"running", no_argument, NULL, OPT_RUNNING},
         {"demo", no_argument, NULL, OPT_DEMO},
+        {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -119,6 +123,9 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             break;
         case OPT_DEMO:
             o->demo = true;
+            break;
+        case OPT_DEMO_STOP:
+            o->demo_stop = true;
             break;
         case 'V':
             printf("%s %s\n", PACKAGE, VERSION);

@@ -18,6 +18,7 @@ typedef struct st_options {
     int timeout_ms; /* --list/--json: how long to wait for a host */
     st_mode mode;
     bool demo;
+    bool demo_stop;    /* --demo-stop: destroy the demo's running domains and exit */
     bool running_only; /* --running: --list/--json of running (and paused) domains only */
     bool utf8;         /* the terminal's locale is UTF-8 */
 } st_options;

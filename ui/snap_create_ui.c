@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "snap_ui.h"
 #include "snapplan.h"
+#include "text.h"
 #include "util.h"
 #include "widgets.h"
 
@@ -33,7 +34,7 @@ typedef struct cform {
     bool mem_edited;
     bool has_agent;          /* the quiesce line is shown: there is an agent channel */
     const char *quiesce_why; /* why quiesce is off and cannot be chosen; NULL: it can */
-    size_t sel;
+    size_t sel, top;         /* the focused row, and the first row in view */
     frow rows[64];
     size_t n_rows;
 } cform;
@@ -188,22 +189,57 @@ static char *row_text(const st_app *a, const cform *c, const frow *r)
     return xstrdup("");
 }
 
+/* The rows in view follow the focus, so that the focused field is always on screen. */
+static void keep_focus_visible(cform *c, int rows)
+{
+    if (rows < 1)
+        rows = 1;
+    if (c->sel < c->top)
+        c->top = c->sel;
+    if (c->sel >= c->top + (size_t)rows)
+        c->top = c->sel - (size_t)rows + 1;
+    if (c->top + (size_t)rows > c->n_rows)
+        c->top = c->n_rows > (size_t)rows ? c->n_rows - (size_t)rows : 0;
+}
+
+/* " 3-6 of 9  Up/Down scroll " on the frame's bottom line when not every row is in view. */
+static void draw_scroll_mark(st_app *a, const cform *c, int rows, int y, int x, int w)
+{
+    if (c->n_rows <= (size_t)rows)
+        return;
+    size_t last = c->top + (size_t)rows < c->n_rows ? c->top + (size_t)rows : c->n_rows;
+    char *more = xasprintf(_(" %d-%d of %d  %s/%s scroll "), (int)c->top + 1, (int)last,
+                           (int)c->n_rows, "Up", "Down");
+    int mw = st_text_width(more) < w - 4 ? st_text_width(more) : w - 4;
+    st_put(a, y, x + w - 2 - mw, mw, more, A_DIM);
+    free(more);
+}
+
 static void form_draw(st_app *a, st_dialog *dlg)
 {
     cform *c = dlg->data;
+    const char *hint =
+        _("Up/Down move, Enter edits or changes, Space changes a choice, Esc cancels");
     int y, x, h, w;
     st_dialog_box(a, 100, (int)c->n_rows + 7, &y, &x, &h, &w);
+    int hint_h = st_wrap_text(a, false, hint, 0, 0, w - 4, 3, 0, NULL);
+    st_dialog_box(a, 100, (int)c->n_rows + 6 + hint_h, &y, &x, &h, &w);
     char *title = xasprintf(" %s ", _("New snapshot"));
     st_frame(a, y, x, h, w, title);
     free(title);
     st_put(a, y + 1, x + 2, w - 4, c->dom, A_BOLD);
-    for (size_t i = 0; i < c->n_rows && (int)i < h - 5; i++) {
-        char *t = row_text(a, c, &c->rows[i]);
-        st_put(a, y + 3 + (int)i, x + 2, w - 4, t, i == c->sel ? A_REVERSE | A_BOLD : A_NORMAL);
+    /* Blank lines around the rows go first when the box is short. */
+    bool roomy = h >= (int)c->n_rows + 6 + hint_h;
+    int top_y = y + (roomy ? 3 : 2), rows = h - hint_h - (roomy ? 5 : 3);
+    keep_focus_visible(c, rows);
+    for (int i = 0; i < rows && c->top + (size_t)i < c->n_rows; i++) {
+        size_t k = c->top + (size_t)i;
+        char *t = row_text(a, c, &c->rows[k]);
+        st_put(a, top_y + i, x + 2, w - 4, t, k == c->sel ? A_REVERSE | A_BOLD : A_NORMAL);
         free(t);
     }
-    st_put(a, y + h - 2, x + 2, w - 4,
-           _("Up/Down move, Enter edits or changes, Space changes a choice, Esc cancels"), A_DIM);
+    draw_scroll_mark(a, c, rows, y + h - 1, x, w);
+    st_wrap_text(a, true, hint, y + h - 1 - hint_h, x + 2, w - 4, 3, A_DIM, NULL);
 }
 
 /* ---- editing ---- */

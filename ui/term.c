@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "i18n.h"
 #include "text.h"
 
@@ -22,6 +24,62 @@ static int log_fd = -1;
 static int curses_on;
 
 static const int quit_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/* The terminal as it was before curses, for a crash to restore (see on_crash). */
+static struct termios saved_tty;
+static int have_saved_tty;
+
+/*
+ * A crash (libvirt 9.0's RPC client can segfault after a host hung: tests/tui/tui-hang.sh) must
+ * not leave the admin's terminal on the alternate screen, without echo or cursor. Only
+ * async-signal-safe calls: the terminal's own strings for leaving the alternate screen, showing
+ * the cursor and plain attributes (read from terminfo while curses started), and the saved
+ * modes; then the signal's default action (the core dump).
+ */
+static char crash_reset[256];
+static size_t crash_reset_len;
+
+static void keep_reset_strings(void)
+{
+    const char *caps[] = {"sgr0", "cnorm", "rmcup"};
+    crash_reset_len = 0;
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        const char *s = tigetstr((char *)caps[i]);
+        size_t n = s && s != (char *)-1 ? strlen(s) : 0;
+        if (n && crash_reset_len + n + 2 < sizeof(crash_reset)) {
+            memcpy(crash_reset + crash_reset_len, s, n);
+            crash_reset_len += n;
+        }
+    }
+    memcpy(crash_reset + crash_reset_len, "\r\n", 2);
+    crash_reset_len += 2;
+}
+
+static void on_crash(int sig)
+{
+    if (curses_on) {
+        if (write(STDOUT_FILENO, crash_reset, crash_reset_len) < 0) {
+            /* Nothing more can be done for the terminal. */
+        }
+        if (have_saved_tty)
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_crashes(void)
+{
+    static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    have_saved_tty = tcgetattr(STDIN_FILENO, &saved_tty) == 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_crash;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
+        sigaction(crash_signals[i], &sa, NULL);
+}
 
 static void on_quit_signal(int sig)
 {
@@ -34,14 +92,29 @@ static void on_quit_signal(int sig)
     errno = saved;
 }
 
+/* The signals only the interface's thread takes: quitting, resizing, and SIGPIPE (ignored, but a
+ * write to a closed pipe in a libvirt thread must not even interrupt it). */
+static void ui_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
+        sigaddset(set, quit_signals[i]);
+    sigaddset(set, SIGWINCH);
+    sigaddset(set, SIGPIPE);
+}
+
 void st_term_block_signals(void)
 {
     sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
-        sigaddset(&set, quit_signals[i]);
-    sigaddset(&set, SIGWINCH);
+    ui_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void st_term_unblock_signals(void)
+{
+    sigset_t set;
+    ui_signals(&set);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void st_term_prepare(void)
@@ -55,6 +128,7 @@ void st_term_prepare(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
         sigaction(quit_signals[i], &sa, NULL);
+    catch_crashes();
 
     /* libvirt logs to stderr; on a curses screen that is garbage. Keep it for after. */
     char tmpl[] = "/tmp/virt-snaptree-log.XXXXXX";
@@ -77,6 +151,7 @@ void st_term_start(void)
         _exit(1);
     }
     curses_on = 1;
+    keep_reset_strings();
     cbreak();
     noecho();
     nonl();
@@ -84,13 +159,9 @@ void st_term_start(void)
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    /* Only this thread takes the quit and resize signals; curses handles SIGWINCH itself. */
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof(quit_signals) / sizeof(quit_signals[0]); i++)
-        sigaddset(&set, quit_signals[i]);
-    sigaddset(&set, SIGWINCH);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    /* Only this thread takes the quit and resize signals: main() blocked them before any
+     * backend thread started, and those threads inherited the mask. Curses handles SIGWINCH. */
+    st_term_unblock_signals();
 }
 
 void st_term_stop(void)
@@ -134,16 +205,23 @@ void st_term_show_log(bool utf8)
     ssize_t n = pread(log_fd, buf, sizeof(buf), start);
     if (n <= 0)
         return;
-    fprintf(stderr, _("%s: libvirt reported while the interface ran:\n"), PACKAGE);
-    /* Log lines quote domain names and paths: they must not reach the terminal raw either. */
+    /* Log lines quote domain names and paths: they must not reach the terminal raw either.
+     * Known noise of libvirt's libraries is left out (st_libvirt_log_noise), and with it the
+     * heading when nothing else is left. */
+    bool said = false;
     char *p = buf, *end_p = buf + n;
     while (p < end_p) {
         char *nl = memchr(p, '\n', (size_t)(end_p - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end_p - p);
         char *line = strndup(p, len);
-        char *safe = st_text_sanitize(line, utf8);
-        fprintf(stderr, "%s\n", safe);
-        free(safe);
+        if (*line && !st_libvirt_log_noise(line)) {
+            if (!said)
+                fprintf(stderr, _("%s: libvirt reported while the interface ran:\n"), PACKAGE);
+            said = true;
+            char *safe = st_text_sanitize(line, utf8);
+            fprintf(stderr, "%s\n", safe);
+            free(safe);
+        }
         free(line);
         p += len + 1;
     }

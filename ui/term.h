@@ -8,8 +8,13 @@
 
 #include <stdbool.h>
 
-/* Blocks the quit and resize signals so that threads started later never take them. */
+/*
+ * Blocks the quit and resize signals (and SIGPIPE) in the calling thread, so that threads it
+ * starts later (the backend's, libvirt's own) inherit the mask and never take them; called
+ * before any thread starts. st_term_start unblocks them again in the interface's thread.
+ */
 void st_term_block_signals(void);
+void st_term_unblock_signals(void);
 /* Sends stderr to a private log (shown after the terminal is restored). Before threads start. */
 void st_term_prepare(void);
 /* Starts curses; exits with a message when the terminal cannot be used. */

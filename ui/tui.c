@@ -39,6 +39,13 @@ static const st_glyphs glyphs_utf8 = {
     .bar_empty = "░",
     .ellipsis = "…",
     .dot = "•",
+    .hline = "─",
+    .vline = "│",
+    .top_left = "┌",
+    .top_right = "┐",
+    .bottom_left = "└",
+    .bottom_right = "┘",
+    .bar_color = " ",
 };
 
 static const st_glyphs glyphs_ascii = {
@@ -53,19 +60,28 @@ static const st_glyphs glyphs_ascii = {
     .current = "<",
     .bar_full = "#",
     .bar_empty = ".",
-    .ellipsis = "~",
+    .ellipsis = "...",
     .dot = "*",
+    .hline = "-",
+    .vline = "|",
+    .top_left = "+",
+    .top_right = "+",
+    .bottom_left = "+",
+    .bottom_right = "+",
+    .bar_color = "#",
 };
 
 void st_app_status(st_app *a, bool error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    free(a->status);
-    a->status = xvasprintf(fmt, ap);
+    char *text = xvasprintf(fmt, ap);
     va_end(ap);
-    a->status_error = error;
-    a->status_at = st_now();
+    char **slot = error ? &a->last_error : &a->status;
+    free(*slot);
+    *slot = text;
+    if (!error)
+        a->status_at = st_now();
     a->dirty = true;
 }
 
@@ -240,6 +256,31 @@ static void drain_backend(st_app *a)
     st_flow_offer_followups(a);
 }
 
+/* F5's message goes when every host that can refresh has finished the refresh asked for. */
+static void check_refresh_done(st_app *a)
+{
+    if (!a->refreshing)
+        return;
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        bool can = a->hstate[i] == ST_HOST_CONNECTED || a->hstate[i] == ST_HOST_NOT_RESPONDING;
+        if (can && st_backend_refreshes_done(a->b, i) < a->refresh_target[i])
+            return;
+    }
+    a->refreshing = false;
+    free(a->status);
+    a->status = NULL;
+    a->dirty = true;
+}
+
+static void start_refresh(st_app *a)
+{
+    for (size_t i = 0; i < a->n_hosts; i++)
+        a->refresh_target[i] = st_backend_refresh_target(a->b, i);
+    st_backend_refresh(a->b, SIZE_MAX);
+    st_app_status(a, false, "%s", _("refreshing…"));
+    a->refreshing = true;
+}
+
 static void poll_host_states(st_app *a)
 {
     for (size_t i = 0; i < a->n_hosts; i++) {
@@ -251,6 +292,7 @@ static void poll_host_states(st_app *a)
             a->dirty = true;
         }
     }
+    check_refresh_done(a);
 }
 
 /* ---- keys ---- */
@@ -298,6 +340,19 @@ static void do_collapse(st_app *a)
         remember_selection(a);
         a->dirty = true;
     }
+}
+
+/* A page of the detail pane less one line, so that the reader keeps their place. */
+static void scroll_detail(st_app *a, int dir)
+{
+    int step = a->detail_rows > 2 ? a->detail_rows - 1 : 1;
+    int max = a->detail_lines > a->detail_rows ? a->detail_lines - a->detail_rows : 0;
+    a->detail_scroll += dir * step;
+    if (a->detail_scroll > max)
+        a->detail_scroll = max;
+    if (a->detail_scroll < 0)
+        a->detail_scroll = 0;
+    a->dirty = true;
 }
 
 static void handle_request(st_app *a, st_req req)
@@ -352,13 +407,21 @@ static void handle_request(st_app *a, st_req req)
         st_search_next(a, -1);
         break;
     case REQ_REFRESH:
-        st_backend_refresh(a->b, SIZE_MAX);
         clearok(curscr, TRUE);
-        st_app_status(a, false, "%s", _("refreshing…"));
+        start_refresh(a);
+        break;
+    case REQ_DISMISS:
+        free(a->last_error);
+        a->last_error = NULL;
+        a->dirty = true;
         break;
     case REQ_JOBS:
         a->show_jobs = !a->show_jobs;
         a->dirty = true;
+        break;
+    case REQ_DETAIL_UP:
+    case REQ_DETAIL_DOWN:
+        scroll_detail(a, req == REQ_DETAIL_DOWN ? 1 : -1);
         break;
     case REQ_HELP:
         st_app_push_dialog(a, st_help_new());
@@ -388,8 +451,8 @@ static void handle_key(st_app *a, int key, bool is_code)
         st_search_key(a, key, is_code);
         return;
     }
-    st_req req = st_key_lookup(key);
-    if (req == REQ_NONE && !is_code && key != 27)
+    st_req req = st_key_lookup(key, is_code);
+    if (req == REQ_NONE && !is_code)
         st_app_status(a, false, "%s", _("unknown key: press ? for help"));
     handle_request(a, req);
 }
@@ -433,8 +496,8 @@ static void app_init(st_app *a, const st_options *o)
 {
     memset(a, 0, sizeof(*a));
     a->opt = o;
-    a->utf8 = o->utf8 && !o->ascii;
-    a->g = a->utf8 ? &glyphs_utf8 : &glyphs_ascii;
+    a->utf8 = o->utf8;
+    a->g = o->utf8 && !o->ascii ? &glyphs_utf8 : &glyphs_ascii;
     a->readonly = o->readonly;
     a->show_jobs = true;
     st_tree_init(&a->tree);
@@ -454,6 +517,7 @@ static void app_init(st_app *a, const st_options *o)
     a->labels = xcalloc(a->n_hosts, sizeof(char *));
     a->hstate = xcalloc(a->n_hosts, sizeof(st_host_state));
     a->hsince = xcalloc(a->n_hosts, sizeof(double));
+    a->refresh_target = xcalloc(a->n_hosts, sizeof(unsigned));
     for (size_t i = 0; i < a->n_hosts; i++) {
         const char *u = st_backend_uri(a->b, i);
         a->labels[i] = xstrdup(u ? u : _("default host"));
@@ -475,9 +539,12 @@ static void app_free(st_app *a)
     free(a->labels);
     free(a->hstate);
     free(a->hsince);
+    free(a->refresh_target);
+    free(a->last_error);
     st_tree_free(&a->tree);
     st_tree_free(&a->search_all);
     free(a->sel_key);
+    free(a->detail_for);
     free(a->status);
     free(a->search_origin);
     free(a->last_search);

@@ -23,6 +23,33 @@ void st_dialog_box(st_app *a, int max_w, int max_h, int *y, int *x, int *h, int 
     *x = (a->cols - *w) / 2;
 }
 
+int st_wrap_text(st_app *a, bool draw, const char *text, int y, int x, int w, int max, int attr,
+                 int *end)
+{
+    char *safe = st_text_sanitize(text, a->utf8);
+    const char *p = safe;
+    int n = 0;
+    if (end)
+        *end = x;
+    while (*p && n < max && w > 0) {
+        size_t nb = st_text_wrap_bytes(p, w);
+        /* The last line allowed takes the rest, cut with an ellipsis. */
+        char *part = n + 1 == max ? xstrdup(p) : xstrndup(p, nb);
+        if (draw) {
+            int used = st_put(a, y + n, x, w, part, attr);
+            if (end)
+                *end = x + used;
+        }
+        free(part);
+        n++;
+        p += nb;
+        if (*p == ' ')
+            p++;
+    }
+    free(safe);
+    return n;
+}
+
 static bool is_esc(int key, bool is_code)
 {
     return !is_code && key == 27;
@@ -55,24 +82,6 @@ void st_tb_clear(st_textbuf *tb)
     memset(tb, 0, sizeof(*tb));
 }
 
-/*
- * Bytes of p that go on one line of `cols` columns: cut after the last space when the cut would
- * split a word and a space lies in the second half of the line (paths without spaces are cut
- * where they must be).
- */
-static size_t wrap_bytes(const char *p, int cols)
-{
-    size_t nb = st_text_prefix_bytes(p, cols);
-    if (!nb && *p)
-        return 1;
-    if (!p[nb] || p[nb] == ' ')
-        return nb;
-    for (size_t i = nb; i > nb / 2; i--)
-        if (p[i - 1] == ' ')
-            return i;
-    return nb;
-}
-
 int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll)
 {
     int line = 0;
@@ -82,7 +91,7 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
         char *safe = st_text_sanitize(l->text, a->utf8);
         const char *p = safe;
         do {
-            size_t nb = wrap_bytes(p, w - ind);
+            size_t nb = st_text_wrap_bytes(p, w - ind);
             int row = line - scroll;
             if (row >= 0 && row < h) {
                 char *part = strndup(p, nb);
@@ -102,27 +111,31 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
 
 /* ---- confirmation screen ---- */
 
+/* Room for the typed word after the prompt ("yes" and the cursor). */
+#define TYPED_COLS 6
+
 void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refused, int y, int x,
                      int h, int w)
 {
-    int body_h = h - 4;
+    const char *foot = refused ? _("This plan is refused (see above): change an option, or Esc "
+                                   "closes; nothing was changed.")
+                               : _("Type yes and press Enter to start, Esc cancels: ");
+    int fw = refused ? w - 4 : w - 4 - TYPED_COLS;
+    /* A narrow box wraps the prompt (up to three lines) rather than cut it. */
+    int foot_h = st_wrap_text(a, false, foot, 0, 0, fw, 3, 0, NULL);
+    int body_h = h - 3 - foot_h;
     c->lines = st_tb_draw(a, tb, y + 1, x + 2, body_h, w - 4, c->scroll);
     if (c->lines > body_h) {
         char more[64];
         snprintf(more, sizeof(more), _(" PgUp/PgDn scroll (%d lines) "), c->lines);
-        st_put(a, y + h - 3, x + w - 2 - st_text_width(more), st_text_width(more), more, A_DIM);
+        int mw = st_text_width(more) < w - 4 ? st_text_width(more) : w - 4;
+        st_put(a, y + h - 2 - foot_h, x + w - 2 - mw, mw, more, A_DIM);
     }
-    if (refused) {
-        st_put(a, y + h - 2, x + 2, w - 4,
-               _("This plan is refused (see above): change an option, or Esc closes; nothing "
-                 "was changed."),
-               st_attr(a, PAIR_ERROR, A_BOLD));
-        return;
-    }
-    int px = x + 2;
-    px += st_put(a, y + h - 2, px, w - 4, _("Type yes and press Enter to start, Esc cancels: "),
-                 A_BOLD);
-    st_put(a, y + h - 2, px, x + w - 2 - px, c->typed, A_BOLD | A_UNDERLINE);
+    int end;
+    st_wrap_text(a, true, foot, y + h - 1 - foot_h, x + 2, fw, 3,
+                 refused ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD, &end);
+    if (!refused)
+        st_put(a, y + h - 2, end, x + w - 2 - end, c->typed, A_BOLD | A_UNDERLINE);
 }
 
 /* FNV-1a over the lines and their attributes. */
@@ -208,22 +221,15 @@ static void picker_draw(st_app *a, st_dialog *d)
 {
     picker *p = d->data;
     int y, x, h, w;
-    /* The hint wraps: it may name files. Measured at the widest box first (nothing drawn). */
-    st_textbuf tb = {0};
-    if (p->hint)
-        st_tb_add(&tb, A_DIM, 0, "%s", p->hint);
-    st_dialog_box(a, 104, 1, &y, &x, &h, &w);
-    int hint_h = p->hint ? st_tb_draw(a, &tb, 0, 0, 0, w - 4, 0) : 0;
-    st_dialog_box(a, 104, (int)p->n + 5 + hint_h, &y, &x, &h, &w);
+    /* The hint wraps: its lines are known once the box's width is. */
+    st_dialog_box(a, 104, (int)p->n + 6, &y, &x, &h, &w);
+    int hint_max = (a->lines - 8) / 2 > 1 ? (a->lines - 8) / 2 : 1;
+    int hint_h = p->hint ? st_wrap_text(a, false, p->hint, 0, 0, w - 4, hint_max, 0, NULL) : 0;
+    st_dialog_box(a, 104, (int)p->n + 5 + (hint_h ? hint_h : 1), &y, &x, &h, &w);
     st_frame(a, y, x, h, w, p->title);
     int row = y + 1;
-    if (p->hint) {
-        int room = h - 4 > 1 ? h - 4 : 1; /* a tiny terminal keeps a line for the list */
-        int shown = hint_h < room ? hint_h : room;
-        st_tb_draw(a, &tb, row, x + 2, shown, w - 4, 0);
-        row += shown;
-    }
-    st_tb_clear(&tb);
+    if (p->hint)
+        row += st_wrap_text(a, true, p->hint, row, x + 2, w - 4, hint_h, A_DIM, NULL);
     int list_h = y + h - 2 - row;
     if (list_h < 1)
         return;

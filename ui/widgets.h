@@ -99,4 +99,12 @@ st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, int key
 /* Centred box geometry for a dialog of at most max_w x max_h. */
 void st_dialog_box(st_app *a, int max_w, int max_h, int *y, int *x, int *h, int *w);
 
+/*
+ * Draws `text` (sanitized here) wrapped at `w` columns from (y, x), at most `max` lines, and
+ * returns the lines it takes; with draw false it only counts them. *end (may be NULL) is the
+ * column after the last line drawn, for a field that follows the text.
+ */
+int st_wrap_text(st_app *a, bool draw, const char *text, int y, int x, int w, int max, int attr,
+                 int *end);
+
 #endif

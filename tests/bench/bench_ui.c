@@ -45,6 +45,13 @@ static const st_glyphs glyphs = {
     .bar_empty = "░",
     .ellipsis = "…",
     .dot = "•",
+    .hline = "─",
+    .vline = "│",
+    .top_left = "┌",
+    .top_right = "┐",
+    .bottom_left = "└",
+    .bottom_right = "┘",
+    .bar_color = " ",
 };
 
 enum { DISKS = 2, DEPTH = 10, SNAP_DOMS = 20, SNAPS = 20, GOLDEN = 4 };

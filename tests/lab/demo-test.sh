@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/lab/demo-test.sh: `virt-snaptree --demo --list` builds the demo lab in a private
 # XDG_CACHE_HOME and lists what src/demo.c promises (domains, chains in order, the shared golden
-# image, snapshots); a second run reuses the lab instead of rebuilding it. Afterwards the lab's
-# running domains are destroyed with virsh, one process at a time (only one process may hold an
+# image, snapshots); a second run reuses the lab instead of rebuilding it; the program says on
+# exit that the demo's domains keep running, and --demo-stop stops them. Afterwards the lab's
+# running domains (if any are left) are destroyed with virsh, one process at a time (only one process may hold an
 # embed root, and the program has exited by then), and the folder is removed, also on failure.
 #
 # TAP on stdout; diagnostics as "# " lines. Self-contained: needs bash, awk, sed, coreutils,
@@ -174,7 +175,7 @@ run_demo() { # run_demo N: stdout in out.N, stderr in err.N, normalised in norm.
 
 inode_list() { (cd "$images" && stat -c '%i %n' -- * 2>/dev/null | sort); }
 
-plan 24
+plan 28
 
 # ---- first run: build ----
 
@@ -260,6 +261,31 @@ diag "first run ${t_1} s, second run ${t_2} s"
 if awk -v a="$t_1" -v b="$t_2" 'BEGIN { exit !(b < a) }'; then result 0 "second run is faster"; else
     result 1 "second run is faster"
 fi
+
+# ---- the demo's domains outlive the program; --demo-stop stops them ----
+
+like "$(cat "$tmp/err.2")" "keep running .*--demo-stop stops them" \
+    "on exit the program says that the demo's domains keep running"
+pids=$(lab_qemu_pids)
+stop_out=$(env -u LIBVIRT_LOG_OUTPUTS LC_ALL=C.UTF-8 XDG_CACHE_HOME="$tmp" "$prog" --demo-stop 2>&1)
+stop_rc=$?
+is "$stop_rc $(printf '%s\n' "$stop_out" | grep -c '^Stopped ')" "0 2" \
+    "--demo-stop exits 0 and names the two domains it stopped"
+gone=1
+for pid in $pids; do
+    for ((i = 0; i < 150; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    alive "$pid" && gone=0
+done
+[ -n "$pids" ] || gone=0
+if [ $gone = 1 ]; then result 0 "their QEMU processes are gone"; else
+    result 1 "their QEMU processes are gone"
+    diag "pids: $pids" "$stop_out"
+fi
+again=$(env -u LIBVIRT_LOG_OUTPUTS LC_ALL=C.UTF-8 XDG_CACHE_HOME="$tmp" "$prog" --demo-stop 2>&1)
+is "$again" "No demo domain is running." "a second --demo-stop finds nothing to stop"
 
 # ---- cleanup ----
 

@@ -13,6 +13,7 @@
 #   tui_resize COLS ROWS
 #   tui_pid                  pid of the program in the pane
 #   tui_stop                 ends the tmux server and waits until it is gone
+#   tui_until SECS CMD...    polls until CMD succeeds; 1 on timeout
 #   TAP: lab.sh's plan / ok DESC CMD... / is GOT WANT DESC / like GOT ERE DESC / done_testing
 #   With the lab: call lab_init first; tui_init then cleans up through lab_on_cleanup.
 
@@ -120,3 +121,15 @@ tui_wait_line() {
 # The screen line holding TEXT (first match).
 tui_line() { tui_screen | grep -F -- "$1" | head -n1; }
 
+
+# Polls until CMD... succeeds, at most SECS seconds; 1 on timeout.
+tui_until() {
+    local secs=$1 end
+    shift
+    end=$((SECONDS + secs))
+    while [ $SECONDS -le $end ]; do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/tui/tui-lib.sh"
 lab_init
 tui_init
-plan 18
+plan 20
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -40,6 +40,8 @@ lab_on_cleanup "kill -CONT $pid 2>/dev/null"
 # Ask for a refresh so that a call is in flight to the stopped daemon.
 tui_keys F5
 ok "a stopped daemon is shown as not responding" tui_wait "not responding" 15
+ok "the status line says so first, while F5's refresh still waits" \
+    tui_wait_line "system: not responding (" "article.xml: connected" 5
 tui_keys g
 ok "keys still work while the host hangs (Home moves to the first row)" \
     tui_wait "Host         $uri" 3
@@ -51,7 +53,10 @@ ok "after SIGCONT the host is connected again" tui_wait_gone "not responding" 30
 lab_domain_destroy "$uri" beta >/dev/null
 ok "events flow again: beta is shown shut off" tui_wait_line "beta " "shut off" 10
 tui_keys g / ; tui_type "beta"; tui_keys Enter
-ok "its detail says so too" tui_wait "State        shut off" 10
+ok "its detail says so too, with libvirt's reason in words" \
+    tui_wait "State        shut off (destroyed)" 10
+tui_keys g / ; tui_type "alpha"; tui_keys Enter
+ok "a domain started with virsh was booted" tui_wait "State        running (booted)" 10
 
 # A daemon that goes away (a dropped connection): detected at once, retried with backoff.
 lab_daemon_stop "$LAB_TMP/d" >/dev/null

@@ -22,10 +22,10 @@ tui_start 100 30 --ascii -c "$HOST"
 ok "--ascii: the tree appears" tui_wait "test2" 10
 s=$(tui_screen)
 like "$s" '\|- - test2' "--ascii: ASCII guides"
-unlike "$s" '[│├└─▾▸◀…]' "--ascii: no box-drawing or other non-ASCII glyph"
+unlike "$s" '[│├└─▾▸◀…┌┐█░•]' "--ascii: no box-drawing or other non-ASCII glyph"
 tui_keys G
-tui_wait "Description  ????????" 5
-like "$(tui_screen)" '\?\?\?\?\?  +shut off' "--ascii: a CJK name becomes one ? per character, the row stays aligned"
+tui_wait "Description  安装中文输入法之前的状态" 5
+like "$(tui_screen)" '测试虚拟机  +shut off' "--ascii in a UTF-8 locale: a CJK name is still shown, the row aligned"
 quit
 
 LANG=C tui_start 100 30 -c "$HOST"

@@ -3,13 +3,15 @@
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 28
+plan 29
 export LANG=C.UTF-8
 tui_start 100 30 -c "$HOST"
 ok "the tree appears with the article's active layer" tui_wait "test2_lsof.qcow2" 10
 s=$(tui_screen)
 like "$s" "test2_lsof\.qcow2 ◀ you are here" "the active layer is marked as you are here"
-like "$s" "lsof ◀ current: you are here" "the current snapshot is marked"
+# Below the tree's first screen: the detail pane takes half of it.
+tui_keys / ; tui_type "lsof"; tui_keys Enter n
+ok "the current snapshot is marked" tui_wait "lsof ◀ current: you are here" 3
 tui_keys /; tui_type "golden"; tui_keys Enter
 ok "a shared golden image names the other domain in the detail pane" tui_wait "Shared       web0" 3
 like "$(tui_screen)" "golden-debian12\.qcow2 \[shared with web0" "and says so on its line"
@@ -18,6 +20,7 @@ tui_keys g
 # Down from the host row: first domain is db01 (sorted), then its disks.
 tui_keys Down
 ok "Down selects db01 and the detail pane shows it" tui_wait "Domain       db01" 3
+like "$(tui_screen)" "State        shut off \(reason unknown\)" "a reason 0 is said in words"
 tui_keys Left
 ok "Left collapses the selected domain" tui_wait_gone "db01.qcow2" 3
 tui_keys Right
@@ -65,7 +68,8 @@ tui_keys '?'
 tui_wait "Help: keys" 3
 s=$(tui_screen)
 like "$s" "Right l Enter +expand, or go to the first child" "help lists the expand keys"
-like "$s" "c +commit: merge this layer down into a base" "help lists the action keys"
+tui_keys NPage
+ok "help lists the action keys" tui_wait_line "c  " "commit: merge this layer down into a base" 3
 tui_keys Escape
 ok "Esc closes the help" tui_wait_gone "Help: keys" 3
 tui_keys G q

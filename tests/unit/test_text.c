@@ -4,6 +4,7 @@
 #include "model.h"
 #include "report.h"
 #include "tap.h"
+#include "backend.h"
 #include "text.h"
 #include "util.h"
 
@@ -470,6 +471,40 @@ START_TEST(test_prefix_bytes)
 }
 END_TEST
 
+/* Wrapping a detail value: after the last space or '/' that keeps a third of the line. */
+START_TEST(test_wrap_bytes)
+{
+    const char *path = "/var/lib/libvirt/images/test2_net-tools.qcow2";
+    ck_assert_uint_eq(st_text_wrap_bytes(path, 30), strlen("/var/lib/libvirt/images/"));
+    ck_assert_uint_eq(st_text_wrap_bytes(path, 100), strlen(path));
+    ck_assert_uint_eq(st_text_wrap_bytes("after installing lsof", 12), strlen("after "));
+    ck_assert_uint_eq(st_text_wrap_bytes("after installing lsof", 6), 6); /* "after " fits */
+    ck_assert_uint_eq(st_text_wrap_bytes("after installing lsof", 5), 5); /* cut before ' ' */
+    /* A space before a '/': the path goes to the next line whole. */
+    ck_assert_uint_eq(st_text_wrap_bytes("vda external /var/lib/x.qcow2", 20),
+                      strlen("vda external "));
+    /* No break in the last two thirds: cut where the line ends. */
+    ck_assert_uint_eq(st_text_wrap_bytes("a/bcdefghijklmnop", 9), 9);
+    ck_assert_uint_eq(st_text_wrap_bytes("测试-快照1/qcow2", 6), 7); /* "测试-": 5 columns */
+    ck_assert_uint_eq(st_text_wrap_bytes("测试-快照1/xy", 12), strlen("测试-快照1/"));
+    ck_assert_uint_eq(st_text_wrap_bytes("测试", 1), 3); /* wider than the line: alone */
+    ck_assert_uint_eq(st_text_wrap_bytes("", 10), 0);
+    ck_assert_uint_eq(st_text_wrap_bytes(NULL, 10), 0);
+}
+END_TEST
+
+/* The log shown after exit leaves out libvirt 9.0's known GLib noise, and only that. */
+START_TEST(test_log_noise)
+{
+    ck_assert(st_libvirt_log_noise("(process:2708): GLib-CRITICAL **: 15:02:04.434: "
+                                   "g_main_loop_quit: assertion 'loop != NULL' failed"));
+    ck_assert(!st_libvirt_log_noise("(process:2708): GLib-CRITICAL **: 15:02:04.434: "
+                                    "g_source_remove: assertion 'tag > 0' failed"));
+    ck_assert(!st_libvirt_log_noise("libvirt: error : internal error: cannot connect"));
+    ck_assert(!st_libvirt_log_noise(""));
+}
+END_TEST
+
 static void json_eq(const char *in, const char *want)
 {
     char *got = st_json_escape(in);
@@ -754,6 +789,8 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_fit_keeps_marks);
     tcase_add_test(tc, test_fit_left);
     tcase_add_test(tc, test_prefix_bytes);
+    tcase_add_test(tc, test_wrap_bytes);
+    tcase_add_test(tc, test_log_noise);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_utf8_valid);
     tcase_add_test(tc, test_json_path_bytes);

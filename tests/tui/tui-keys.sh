@@ -1,0 +1,40 @@
+#!/bin/bash
+# Key codes and characters are told apart: curses numbers its KEY_* codes above 256, where they
+# meet Unicode characters (KEY_UP is U+0103 ă, KEY_F(5) is U+010D č). Typing such a character
+# must not act as the key whose code it shares.
+. "$(dirname "$0")/tui-lib.sh"
+tui_init
+HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
+export LANG=C.UTF-8
+plan 9
+
+# The trace (tests/bench's measuring tool) shows the refreshes the keys asked for.
+trace=$T_DIR/trace
+# No periodic refresh: only keys ask for one.
+T_ENV="VIRT_SNAPTREE_TRACE=$trace" tui_start 100 30 --interval 3600 -c "$HOST"
+refreshes() { grep -c 'refresh-begin' "$trace" 2>/dev/null || echo 0; }
+ok "the tree appears" tui_wait "test2_lsof.qcow2" 10
+before=$(refreshes)
+tui_type "č"
+ok "č (U+010D, the code of F5) is an unknown key" tui_wait "unknown key: press ? for help" 3
+is "$(refreshes)" "$before" "and it does not refresh"
+tui_keys Down
+ok "Down selects db01" tui_wait "Domain       db01" 3
+tui_type "ă"
+# Keys are handled in order: once the help that follows is up, ă has been handled too.
+tui_keys '?'
+tui_wait "Moving around" 3
+tui_keys Escape
+tui_wait_gone "Moving around" 3
+s=$(tui_screen)
+like "$s" "Domain       db01" "ă (U+0103, the code of Up) leaves the selection where it was"
+like "$s" "unknown key: press \\? for help" "and is reported as an unknown key"
+tui_keys Up
+ok "the Up key still moves up" tui_wait "Host         test:" 3
+before=$(refreshes)
+tui_keys F5
+more_refreshes() { [ "$(refreshes)" -gt "$before" ]; }
+ok "the F5 key still refreshes" tui_until 5 more_refreshes
+tui_keys q
+ok "q quits" tui_wait "__EXITED__ 0" 5
+done_testing
