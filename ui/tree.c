@@ -105,6 +105,19 @@ size_t st_tree_find(const st_tree *t, const char *key)
     return SIZE_MAX;
 }
 
+size_t st_tree_find_near(const st_tree *t, const char *key, size_t hint)
+{
+    if (hint >= t->n)
+        return st_tree_find(t, key);
+    for (size_t d = 0; d <= hint || hint + d < t->n; d++) {
+        if (d <= hint && strcmp(t->rows[hint - d].key, key) == 0)
+            return hint - d;
+        if (d && hint + d < t->n && strcmp(t->rows[hint + d].key, key) == 0)
+            return hint + d;
+    }
+    return SIZE_MAX;
+}
+
 /* Walk state: where new rows go, and the guides of the ancestors. */
 typedef struct walk {
     st_tree *t;

@@ -74,6 +74,10 @@ size_t st_tree_toggle(st_tree *t, st_host *const *hosts, size_t i, bool expanded
 /* The row index whose key equals `key`, or SIZE_MAX. */
 size_t st_tree_find(const st_tree *t, const char *key);
 
+/* The same, looking at row `hint` first and then ever farther from it (the row usually stayed
+ * where it was, or moved by a few). */
+size_t st_tree_find_near(const st_tree *t, const char *key, size_t hint);
+
 bool st_tree_is_expanded(const st_tree *t, const char *key);
 void st_tree_set_expanded(st_tree *t, const char *key, bool expanded);
 

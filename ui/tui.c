@@ -480,6 +480,10 @@ static void app_free(st_app *a)
     free(a->status);
     free(a->search_origin);
     free(a->last_search);
+    free(a->search_names);
+    free(a->search_folded);
+    free(a->search_hits);
+    free(a->search_hits_for);
 }
 
 int st_tui_run(const st_options *o)
