@@ -269,7 +269,8 @@ fi
 
 # ---------------------------------------------------------------- figure 2: libvirt calls
 
-# The interface with a 1 s interval for a few seconds: its calls given to refreshes by time (the
+# The interface with a 1 s interval for at least 7 s and 8 refreshes (the 5th probes running disks
+# for block jobs, the 6th lists snapshots again): its calls given to refreshes by time (the
 # trace's wall clock against the daemon log's), from one refresh's start to the next (jobs polls
 # and event handling in between would count there too; there are none in this lab). One line
 # per refresh: "total chain definition snapshot jobs other".
@@ -277,7 +278,8 @@ tui_refresh_calls() {
     rm -f "$BENCH_HOST/log/rpc-tui.log"
     rpc_on tui
     "$BENCH_BINDIR/ptyrun" --domains "$NDOMS" --layers "$NLAYERS" --snapshots "$NSNAPS" \
-        --stay 7 --trace-copy "$RUN/tui.trace" -- "$BIN" -c "$URI" --interval 1 >"$RUN/tui-calls.out"
+        --stay 7 --refreshes 8 --timeout 120 --trace-copy "$RUN/tui.trace" -- "$BIN" -c "$URI" \
+        --interval 1 >"$RUN/tui-calls.out"
     rpc_off
     put calls.tui_total "$(rpc_count tui)"
     rpc_lines tui | awk '{ split($2, t, /[:+]/); p = $NF; sub(/^proc=/, "", p)

@@ -197,10 +197,18 @@ row_refresh() {
     local n sum plain max
     n=$(get calls.refresh_n) sum=$(get calls.refresh_sum)
     plain=$(get calls.refresh_plain) max=$(get calls.refresh_max)
-    local ws wj snap_each jobs_each
-    ws=$(get calls.refresh_with_snap) wj=$(get calls.refresh_with_jobs)
-    snap_each=$(div "$(field "$sum" 4)" "$ws" 0) jobs_each=$(div "$(field "$sum" 5)" "$wj" 0)
-    echo "| 2b | libvirt calls per periodic refresh of the interface (1 s interval, $n refreshes after the first; each in turn: $(get calls.per_refresh)): median $(get calls.refresh_median); fewest $(field "$plain" 1) ($(kinds_line "$(echo "$plain" | cut -d' ' -f2-)")); most $(field "$max" 1) ($(kinds_line "$(echo "$max" | cut -d' ' -f2-)")); all $n together: $(kinds_line "$(echo "$sum" | cut -d' ' -f2-)") | — | — | | (as figure 2) | plain refresh: $(field "$plain" 3) definitions, $(field "$plain" 4) snapshot calls, $(field "$plain" 2) chain calls (bulk statistics): O(1); the periodic ones: snapshots listed again in $ws of the $n, $snap_each calls each time, $(div "$snap_each" "$BENCH_SNAP_DOMAINS") per domain with snapshots: O(domains with snapshots); block jobs probed in $wj, $jobs_each calls each time, $(div "$jobs_each" "$((BENCH_RUNNING * BENCH_DISKS))") per running disk: O(running disks) |"
+    echo "| 2b | libvirt calls per periodic refresh of the interface (1 s interval, $n refreshes after the first; each in turn: $(get calls.per_refresh)): median $(get calls.refresh_median); fewest $(field "$plain" 1) ($(kinds_line "$(echo "$plain" | cut -d' ' -f2-)")); most $(field "$max" 1) ($(kinds_line "$(echo "$max" | cut -d' ' -f2-)")); all $n together: $(kinds_line "$(echo "$sum" | cut -d' ' -f2-)") | — | — | | (as figure 2) | plain refresh: $(field "$plain" 3) definitions, $(field "$plain" 4) snapshot calls, $(field "$plain" 2) chain calls (bulk statistics): O(1); $(periodic_text "$(get calls.refresh_with_snap)" "$(field "$sum" 4)" "$BENCH_SNAP_DOMAINS" "snapshots listed again" "domain with snapshots" "domains with snapshots"); $(periodic_text "$(get calls.refresh_with_jobs)" "$(field "$sum" 5)" "$((BENCH_RUNNING * BENCH_DISKS))" "block jobs probed" "running disk" "running disks") |"
+}
+
+# What the periodic refreshes did of one kind: REFRESHES CALLS UNITS WHAT UNIT UNITS_NAME.
+periodic_text() {
+    local each
+    if [ "${1:-0}" = 0 ]; then
+        echo "$4: in none of these refreshes"
+        return
+    fi
+    each=$(div "$2" "$1" 0)
+    echo "$4 in $1 of them, $each calls each time, $(div "$each" "$3") per $5: O($6)"
 }
 
 row_running() {
