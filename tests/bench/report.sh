@@ -22,11 +22,11 @@ div() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (a != "" && b > 0) pr
 
 # Procedure numbers of libvirt's remote_protocol.x (checked against libvirtd's log of single
 # virsh commands), by what they read. "chain": the bulk statistics (the states and the block
-# statistics with backing chains are one procedure) and every storage pool and volume call (how a
-# remote client follows a shut-off chain); "definition": a domain's XML; "snapshot": listings,
-# snapshot XML, parents and the current snapshot; "jobs": block job probes; "other": connecting,
-# the domain lists, lookups, callbacks.
-RPC_CHAIN="344 84 86 88 97 98 99 194 281 282"
+# statistics with backing chains are one procedure), block info, and every storage pool and
+# volume call (71-100 and the later ones: how a remote client follows a shut-off chain);
+# "definition": a domain's XML; "snapshot": listings, snapshot XML, parents and the current
+# snapshot; "jobs": block job probes; "other": connecting, the domain lists, lookups, callbacks.
+RPC_CHAIN="344 194 $(seq -s ' ' 71 100) 125 165 208 209 259 260 281 282"
 RPC_DEFINITION="14"
 RPC_SNAPSHOT="185 186 187 188 189 190 191 244 246 247 271 272 274 275"
 RPC_JOBS="238"
@@ -51,7 +51,8 @@ proc_name() {
     1) echo open ;; 2) echo close ;; 3) echo get-type ;; 4) echo get-version ;;
     7) echo get-capabilities ;; 14) echo domain-get-xml ;; 23) echo domain-lookup-by-name ;;
     59) echo get-hostname ;; 60) echo supports-feature ;; 66) echo auth-list ;;
-    84) echo pool-lookup-by-name ;; 86) echo pool-lookup-by-volume ;; 88) echo pool-get-xml ;;
+    83) echo pool-refresh ;; 84) echo pool-lookup-by-name ;; 86) echo pool-lookup-by-volume ;;
+    87) echo pool-get-info ;; 88) echo pool-get-xml ;;
     97) echo vol-lookup-by-path ;; 98) echo vol-get-info ;; 99) echo vol-get-xml ;;
     110) echo get-uri ;; 157) echo get-lib-version ;;
     167) echo event-register-any ;; 168) echo event-deregister-any ;;
