@@ -260,7 +260,7 @@ static void list_uuid_set(st_worker *w, unsigned flags, st_hash *set)
     }
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        if (virDomainGetUUIDString(doms[i], uuid) == 0)
+        if (st_dom_uuid(doms[i], uuid) == 0)
             st_hash_put(set, uuid, (void *)1);
         virDomainFree(doms[i]);
     }
@@ -582,8 +582,9 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     for (size_t i = 0; i < r->n; i++) {
         dom_work *dw = &r->dw[i];
         dw->dom = p.recs[i]->dom;
-        virDomainGetUUIDString(dw->dom, dw->uuid);
-        dw->active = virDomainGetID(dw->dom) != (unsigned int)-1;
+        st_dom_uuid(dw->dom, dw->uuid);
+        dw->id = virDomainGetID(dw->dom);
+        dw->active = dw->id != (unsigned int)-1;
         ds_parse_stats(p.recs[i]->params, p.recs[i]->nparams, &dw->sd);
         st_hash_put(&byuuid, dw->uuid, dw);
     }
@@ -630,7 +631,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
             r->block_recs = p.block_recs;
             for (int i = 0; i < p.n_block; i++) {
                 char uuid[VIR_UUID_STRING_BUFLEN];
-                dom_work *dw = virDomainGetUUIDString(p.block_recs[i]->dom, uuid) == 0
+                dom_work *dw = st_dom_uuid(p.block_recs[i]->dom, uuid) == 0
                                    ? st_hash_get(&byuuid, uuid)
                                    : NULL;
                 if (dw)
@@ -655,7 +656,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
         d->name = xstrdup(virDomainGetName(dw->dom));
         memcpy(d->uuid, dw->uuid, sizeof(d->uuid));
         d->uuid[sizeof(d->uuid) - 1] = '\0';
-        d->id = dw->active ? (int)virDomainGetID(dw->dom) : -1;
+        d->id = dw->active ? (int)dw->id : -1;
         d->state = dw->sd.state;
         d->reason = dw->sd.reason;
         d->persistent = st_hash_get(&p.persistent, dw->uuid) != NULL;

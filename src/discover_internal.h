@@ -36,6 +36,7 @@ typedef struct dom_work {
     stat_dom sd;
     char uuid[VIR_UUID_STRING_BUFLEN];
     bool active;
+    unsigned int id;      /* asked once: each libvirt call on a domain formats its UUID for a log */
     st_cached_domain *cd; /* the cache's entry (owned by the cache) */
     st_cached_domain *fetched;
     char *err;

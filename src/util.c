@@ -180,8 +180,15 @@ char *st_path_join(const char *dir, const char *name)
 {
     if (name[0] == '/' || !dir || !*dir)
         return xstrdup(name);
-    size_t dl = strlen(dir);
-    return xasprintf("%s%s%s", dir, dir[dl - 1] == '/' ? "" : "/", name);
+    /* By hand: printf was most of resolving a backing name, once per layer of every chain. */
+    size_t dl = strlen(dir), nl = strlen(name) + 1;
+    bool slash = dir[dl - 1] != '/';
+    char *p = xmalloc(dl + slash + nl);
+    memcpy(p, dir, dl);
+    if (slash)
+        p[dl] = '/';
+    memcpy(p + dl + slash, name, nl);
+    return p;
 }
 
 char *st_dirname(const char *path)

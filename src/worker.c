@@ -36,6 +36,22 @@ char *st_lv_error(const char *fallback)
     return r;
 }
 
+int st_dom_uuid(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN])
+{
+    unsigned char raw[VIR_UUID_BUFLEN];
+    if (virDomainGetUUID(dom, raw) < 0)
+        return -1;
+    char *p = out;
+    for (size_t i = 0; i < VIR_UUID_BUFLEN; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = "0123456789abcdef"[raw[i] >> 4];
+        *p++ = "0123456789abcdef"[raw[i] & 15];
+    }
+    *p = '\0';
+    return 0;
+}
+
 bool st_uri_is_local(const char *uri)
 {
     if (!uri)

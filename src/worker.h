@@ -115,6 +115,10 @@ void st_worker_idle(st_worker *w);
 /* A malloc'd copy of libvirt's last error in this thread, or of `fallback`. */
 char *st_lv_error(const char *fallback);
 
+/* virDomainGetUUIDString without printf (libvirt formats the 16 bytes with one %02x each, about
+ * 10,000 instructions a domain, several times a domain per refresh): the same text. */
+int st_dom_uuid(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN]);
+
 /*
  * Builds a fresh model of the host from w->conn (never NULL): domains, disks and chains, with the
  * snapshot trees left out. *rest then holds what st_discover_finish needs to add them (and to scan

@@ -82,6 +82,14 @@ struct st_app {
      * models stay the same (typing a name walks it once per letter, not rebuilds it). */
     st_tree search_all;
     bool search_stale;
+    /* Each of those rows' names, ASCII folded to lower case, in one block (search_folded). */
+    const char **search_names;
+    char *search_folded;
+    /* The rows of search_all whose names match search_hits_for, in tree order: a letter typed
+     * onto that text can only narrow them, so it walks these, not every name. */
+    size_t *search_hits, n_search_hits;
+    char *search_hits_for;    /* NULL: no hits kept */
+    size_t search_origin_row; /* search_origin's row in search_all; SIZE_MAX: not looked up */
     char search[256];
     char *search_origin; /* selection key before the search started */
     char *last_search;

@@ -32,6 +32,7 @@ static void clear_rows(st_tree *t)
     for (st_key_block *b = t->keys; b; b = b->next)
         b->used = 0;
     t->n = 0;
+    t->key_used = t->key_garbage = 0;
 }
 
 void st_tree_free(st_tree *t)
@@ -63,6 +64,7 @@ static char *key_alloc(st_tree *t, size_t n)
     }
     char *p = (*pp)->data + (*pp)->used;
     (*pp)->used += n;
+    t->key_used += n;
     return p;
 }
 
@@ -100,6 +102,19 @@ size_t st_tree_find(const st_tree *t, const char *key)
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->rows[i].key, key) == 0)
             return i;
+    return SIZE_MAX;
+}
+
+size_t st_tree_find_near(const st_tree *t, const char *key, size_t hint)
+{
+    if (hint >= t->n)
+        return st_tree_find(t, key);
+    for (size_t d = 0; d <= hint || hint + d < t->n; d++) {
+        if (d <= hint && strcmp(t->rows[hint - d].key, key) == 0)
+            return hint - d;
+        if (d && hint + d < t->n && strcmp(t->rows[hint + d].key, key) == 0)
+            return hint + d;
+    }
     return SIZE_MAX;
 }
 
@@ -215,16 +230,10 @@ static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
     free(depth);
 }
 
-static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, bool last)
+/* The rows below a domain's row: disks (and their layers), branches, the snapshot group. */
+static void add_domain_children(walk *w, size_t drow, const st_domain *d)
 {
-    const char *hkey = w->t->rows[host_row].key;
-    char *key = make_key(w->t, hkey, "D", d->uuid);
-    bool kids = d->n_disks > 0 || d->n_snaps > 0 || d->n_branches > 0;
-    st_row *r = add_row(w, ROW_DOMAIN, 1, host_row, key, last, kids);
-    r->dom = di;
-    size_t drow = w->t->n - 1;
-    if (!descend(w, r))
-        return;
+    const char *key = w->t->rows[drow].key;
     for (size_t k = 0; k < d->n_disks; k++) {
         const st_disk *disk = &d->disks[k];
         char *dkey = make_key(w->t, key, "K", disk->target ? disk->target : "?");
@@ -251,6 +260,23 @@ static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, 
     }
 }
 
+static void add_domain(walk *w, size_t host_row, const st_domain *d, size_t di, bool last)
+{
+    const char *hkey = w->t->rows[host_row].key;
+    char *key = make_key(w->t, hkey, "D", d->uuid);
+    bool kids = d->n_disks > 0 || d->n_snaps > 0 || d->n_branches > 0;
+    st_row *r = add_row(w, ROW_DOMAIN, 1, host_row, key, last, kids);
+    r->dom = di;
+    if (descend(w, r))
+        add_domain_children(w, w->t->n - 1, d);
+}
+
+static void add_host_children(walk *w, size_t hrow, const st_host *host)
+{
+    for (size_t i = 0; i < host->n_doms; i++)
+        add_domain(w, hrow, &host->doms[i], i, i + 1 == host->n_doms);
+}
+
 void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_labels,
                    size_t n_hosts, bool all)
 {
@@ -266,11 +292,100 @@ void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_la
             add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h + 1 == n_hosts, host && host->n_doms > 0);
         r->host = h;
         size_t hrow = t->n - 1;
-        if (!host || !descend(&w, r))
-            continue;
-        for (size_t i = 0; i < host->n_doms; i++)
-            add_domain(&w, hrow, &host->doms[i], i, i + 1 == host->n_doms);
+        if (host && descend(&w, r))
+            add_host_children(&w, hrow, host);
     }
+}
+
+size_t st_tree_subtree_end(const st_tree *t, size_t i)
+{
+    size_t j = i + 1;
+    while (j < t->n && t->rows[j].depth > t->rows[i].depth)
+        j++;
+    return j;
+}
+
+/* Drops rows [from, to) and renumbers the parents of the rows after them. */
+static void remove_rows(st_tree *t, size_t from, size_t to)
+{
+    size_t k = to - from;
+    for (size_t j = from; j < to; j++)
+        t->key_garbage += strlen(t->rows[j].key) + 1;
+    memmove(&t->rows[from], &t->rows[to], (t->n - to) * sizeof(st_row));
+    t->n -= k;
+    for (size_t j = from; j < t->n; j++)
+        if (t->rows[j].parent != SIZE_MAX && t->rows[j].parent >= to)
+            t->rows[j].parent -= k;
+}
+
+/*
+ * Moves the rows appended since old_n to just after row i, renumbering parents: the new rows'
+ * (built at the end, they point at row i or at each other) and those of the rows they pass.
+ */
+static void move_appended(st_tree *t, size_t i, size_t old_n)
+{
+    size_t k = t->n - old_n;
+    st_row *fresh = xmalloc(k * sizeof(st_row));
+    memcpy(fresh, &t->rows[old_n], k * sizeof(st_row));
+    memmove(&t->rows[i + 1 + k], &t->rows[i + 1], (old_n - i - 1) * sizeof(st_row));
+    for (size_t j = 0; j < k; j++)
+        if (fresh[j].parent >= old_n)
+            fresh[j].parent = fresh[j].parent - old_n + i + 1;
+    memcpy(&t->rows[i + 1], fresh, k * sizeof(st_row));
+    free(fresh);
+    for (size_t j = i + 1 + k; j < t->n; j++)
+        if (t->rows[j].parent != SIZE_MAX && t->rows[j].parent > i)
+            t->rows[j].parent += k;
+}
+
+/* Builds row i's children at the end of the rows; false for kinds only a full walk knows. */
+static bool append_children(st_tree *t, st_host *const *hosts, size_t i)
+{
+    const st_row *r = &t->rows[i];
+    const st_host *h = hosts[r->host];
+    walk w = {t, false};
+    switch (r->kind) {
+    case ROW_HOST:
+        add_host_children(&w, i, h);
+        return true;
+    case ROW_DOMAIN:
+        add_domain_children(&w, i, &h->doms[r->dom]);
+        return true;
+    case ROW_DISK:
+        add_layers(&w, i, &h->doms[r->dom].disks[r->disk]);
+        return true;
+    case ROW_SNAPGROUP:
+        add_snapshots(&w, i, &h->doms[r->dom]);
+        return true;
+    default:
+        /* A snapshot's subtree comes out of its domain's whole topological order. */
+        return false;
+    }
+}
+
+size_t st_tree_toggle(st_tree *t, st_host *const *hosts, size_t i, bool expanded)
+{
+    if (i >= t->n || !t->rows[i].has_children || t->rows[i].expanded == expanded ||
+        !hosts[t->rows[i].host])
+        return SIZE_MAX;
+    if (!expanded) {
+        size_t end = st_tree_subtree_end(t, i);
+        t->rows[i].expanded = false;
+        remove_rows(t, i + 1, end);
+        return end - i - 1;
+    }
+    /* Keys of removed rows stay in the blocks until a full rebuild: not more than half. */
+    if (t->key_garbage * 2 > t->key_used)
+        return SIZE_MAX;
+    size_t old_n = t->n;
+    t->rows[i].expanded = true;
+    if (!append_children(t, hosts, i)) {
+        t->rows[i].expanded = false;
+        t->n = old_n;
+        return SIZE_MAX;
+    }
+    move_appended(t, i, old_n);
+    return t->n - old_n;
 }
 
 const char *st_row_name(const st_row *r, st_host *const *hosts, const char *const *host_labels)

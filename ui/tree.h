@@ -1,7 +1,8 @@
 /*
  * The tree as rows: every host, domain, disk, chain layer and snapshot that is visible given which
- * nodes are expanded. Rows are rebuilt from the models whenever a model or the expansion changes;
- * each row has a stable key so that the selection and the expansion survive refreshes.
+ * nodes are expanded. Rows are rebuilt from the models whenever a model changes (an expand or a
+ * collapse splices only the toggled subtree's rows); each row has a stable key so that the
+ * selection and the expansion survive refreshes.
  */
 #ifndef ST_TREE_H
 #define ST_TREE_H
@@ -44,6 +45,8 @@ typedef struct st_tree {
     /* The rows' keys live in these blocks, reused by every rebuild: a rebuild of 10,000 rows
      * then costs no malloc per row (it happens on every refresh and every expand or collapse). */
     struct st_key_block *keys;
+    /* Key bytes handed out since the last full build, and those of rows removed since. */
+    size_t key_used, key_garbage;
 } st_tree;
 
 void st_tree_init(st_tree *t);
@@ -56,8 +59,24 @@ void st_tree_free(st_tree *t);
 void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_labels,
                    size_t n_hosts, bool all);
 
+/* The first row after row i's subtree (its descendants are the rows in between). */
+size_t st_tree_subtree_end(const st_tree *t, size_t i);
+
+/*
+ * Expands or collapses row i where it stands, as a full build would leave the rows: a collapse
+ * removes its subtree, an expand builds only its children and splices them in (a Space at
+ * 10,000 rows then costs the rows it touches, not a walk of every model). Returns how many rows
+ * were removed or added, or SIZE_MAX when nothing was done and a full build is needed (a
+ * snapshot's subtree, a missing host, too many dropped keys kept in the blocks).
+ */
+size_t st_tree_toggle(st_tree *t, st_host *const *hosts, size_t i, bool expanded);
+
 /* The row index whose key equals `key`, or SIZE_MAX. */
 size_t st_tree_find(const st_tree *t, const char *key);
+
+/* The same, looking at row `hint` first and then ever farther from it (the row usually stayed
+ * where it was, or moved by a few). */
+size_t st_tree_find_near(const st_tree *t, const char *key, size_t hint);
 
 bool st_tree_is_expanded(const st_tree *t, const char *key);
 void st_tree_set_expanded(st_tree *t, const char *key, bool expanded);

@@ -311,10 +311,32 @@ static void move_sel(st_app *a, long delta)
     a->dirty = true;
 }
 
+/* Keeps the selection on its node after row i gained (on) or lost `k` rows below it. */
+static void follow_splice(st_app *a, size_t i, size_t k, bool on)
+{
+    if (a->sel <= i)
+        return;
+    if (on)
+        a->sel += k;
+    else if (a->sel <= i + k)
+        a->sel = i; /* it was inside the collapsed subtree: its nearest ancestor that stays */
+    else
+        a->sel -= k;
+    remember_selection(a);
+}
+
 static void set_expanded(st_app *a, const st_row *r, bool on)
 {
+    size_t i = (size_t)(r - a->tree.rows);
     st_tree_set_expanded(&a->tree, r->key, on);
-    st_app_rebuild(a);
+    /* Only the toggled subtree's rows change: splice them, unless a rebuild is due anyway. */
+    size_t k = a->need_rebuild ? SIZE_MAX : st_tree_toggle(&a->tree, a->hosts, i, on);
+    if (k == SIZE_MAX) {
+        st_app_rebuild(a);
+        return;
+    }
+    follow_splice(a, i, k, on);
+    a->dirty = true;
 }
 
 static void do_expand(st_app *a)
@@ -551,6 +573,10 @@ static void app_free(st_app *a)
     for (size_t i = 0; i < a->n_fu_offered; i++)
         free(a->fu_offered[i]);
     free(a->fu_offered);
+    free(a->search_names);
+    free(a->search_folded);
+    free(a->search_hits);
+    free(a->search_hits_for);
 }
 
 int st_tui_run(const st_options *o)

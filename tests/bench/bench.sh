@@ -6,39 +6,53 @@
 # Environment (besides the lab's, see benchlib.sh):
 #   BENCH_RUNS=10            runs of each of our commands (median reported)
 #   BENCH_BASELINE_RUNS=3    runs of the scripted baseline (each takes tens of seconds)
-#   BENCH_LINK_BASELINE_RUNS=1  the same over the slow link (minutes each)
+#   BENCH_LINK_RUNS=3        runs of ours over the slow link (min, median and max reported)
+#   BENCH_LINK_BASELINE_RUNS=3  the baseline over the slow link (minutes each)
+#   BENCH_SMALL=1            figure 2 counts the calls again on a second lab of half the size
+#                            (shut-off, running and snapshot domains halved; 0: skip)
 #   BENCH_UI_NODES=10000     rows of the made-up tree for figure 5
 #   BENCH_JOB_MIB=512        size of the layer with data that figure 7 commits
-#   BENCH_JOB_RUNS=3         commits of each kind (ours, virsh), alternating
+#   BENCH_JOB_RUNS=5         commits of each kind (ours, virsh), alternating
+#   BENCH_JOB_CACHE=none     the job domain's disk cache mode (none: O_DIRECT, the copy reads and
+#                            writes the disk, not the page cache; "default": libvirt's default)
 #   BENCH_FIGURES=all        or a comma list of: model,calls,running,paint,ui,rss,job,link
 #   BENCH_RESULTS=FILE       where the Markdown goes (default tests/bench/RESULTS.md in the
 #                            source tree; "-" for none)
 #   BENCH_CALLGRIND=1        also count instructions of figure 5 with callgrind (0: skip)
+#   BENCH_KEEP=              non-empty: keep the run's folder (/tmp/vstbench.*) for a look
+# It fails (exit 1, after writing the table) when our model and the baseline's disagree.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 BIN=$top_builddir/ui/virt-snaptree
 BENCH_BINDIR=$top_builddir/tests/bench
-BENCH_RUNS=${BENCH_RUNS:-10}
-BENCH_BASELINE_RUNS=${BENCH_BASELINE_RUNS:-3}
-BENCH_LINK_BASELINE_RUNS=${BENCH_LINK_BASELINE_RUNS:-1}
-BENCH_UI_NODES=${BENCH_UI_NODES:-10000}
-BENCH_JOB_MIB=${BENCH_JOB_MIB:-512}
-BENCH_JOB_RUNS=${BENCH_JOB_RUNS:-3}
-BENCH_FIGURES=${BENCH_FIGURES:-all}
-BENCH_RESULTS=${BENCH_RESULTS:-$top_srcdir/tests/bench/RESULTS.md}
-BENCH_CALLGRIND=${BENCH_CALLGRIND:-1}
-export LANG=C.UTF-8 LC_ALL=C.UTF-8
-# The program's own libvirt logging goes nowhere; virsh's likewise (benchlib.sh).
-export LIBVIRT_LOG_OUTPUTS="3:file:/dev/null"
-# No user configuration may add hosts to our runs.
-export XDG_CONFIG_HOME=/nonexistent
 
 # shellcheck source=../lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 # shellcheck source=benchlib.sh
 . "$top_srcdir/tests/bench/benchlib.sh"
+# shellcheck source=report.sh
+. "$top_srcdir/tests/bench/report.sh"
+
+bench_setting BENCH_RUNS 10
+bench_setting BENCH_BASELINE_RUNS 3
+bench_setting BENCH_LINK_RUNS 3
+bench_setting BENCH_LINK_BASELINE_RUNS 3
+bench_setting BENCH_SMALL 1
+bench_setting BENCH_UI_NODES 10000
+bench_setting BENCH_JOB_MIB 512
+bench_setting BENCH_JOB_RUNS 5
+bench_setting BENCH_JOB_CACHE none
+bench_setting BENCH_FIGURES all
+bench_setting BENCH_RESULTS "$top_srcdir/tests/bench/RESULTS.md"
+bench_setting BENCH_CALLGRIND 1
+bench_setting BENCH_KEEP ""
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+# The program's own libvirt logging goes nowhere; virsh's likewise (benchlib.sh).
+export LIBVIRT_LOG_OUTPUTS="3:file:/dev/null"
+# No user configuration may add hosts to our runs.
+export XDG_CONFIG_HOME=/nonexistent
 
 die() {
     bench_log "$*"
@@ -76,31 +90,42 @@ get() { awk -F= -v k="$1" '$1 == k { v = substr($0, length(k) + 2) } END { print
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f", a / b; else print "-" }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
-# Median wall time in seconds of RUNS runs of a command (after one warm-up run when WARM=1).
-# hyperfine when present (it also reports the spread); otherwise a plain loop.
+# Median, min and max wall time in seconds of RUNS runs of a command (after WARM warm-up runs),
+# as KEY, KEY.min, KEY.max and KEY.n. hyperfine when present; otherwise time_runs.
 time_cmd() { # KEY RUNS WARM CMD...
-    local key=$1 runs=$2 warm=$3 json
+    local key=$1 runs=$2 warm=$3 json i
     shift 3
-    if command -v hyperfine >/dev/null; then
-        json=$RUN/$key.json
-        hyperfine -N --style none --runs "$runs" --warmup "$warm" --export-json "$json" \
-            -- "$(printf '%q ' "$@")" >/dev/null 2>"$RUN/$key.err" || {
-            bench_log "hyperfine $key failed: $(tail -n 3 "$RUN/$key.err")"
-            return 1
-        }
-        put "$key" "$(jq '.results[0].median' "$json")"
-        put "$key.min" "$(jq '.results[0].min' "$json")"
-        put "$key.max" "$(jq '.results[0].max' "$json")"
-    else
-        local i t0
+    if ! command -v hyperfine >/dev/null; then
         for ((i = 0; i < warm; i++)); do "$@" >/dev/null 2>&1; done
-        for ((i = 0; i < runs; i++)); do
-            t0=$(bench_now)
-            "$@" >/dev/null 2>&1
-            bench_since "$t0"
-        done | median >"$RUN/$key.t"
-        put "$key" "$(cat "$RUN/$key.t")"
+        time_runs "$key" "$runs" /dev/null "$@"
+        return
     fi
+    json=$RUN/$key.json
+    hyperfine -N --style none --runs "$runs" --warmup "$warm" --export-json "$json" \
+        -- "$(printf '%q ' "$@")" >/dev/null 2>"$RUN/$key.err" || {
+        bench_log "hyperfine $key failed: $(tail -n 3 "$RUN/$key.err")"
+        return 1
+    }
+    put "$key" "$(jq '.results[0].median' "$json")"
+    put "$key.min" "$(jq '.results[0].min' "$json")"
+    put "$key.max" "$(jq '.results[0].max' "$json")"
+    put "$key.n" "$(jq '.results[0].times | length' "$json")"
+}
+
+# The same with a plain loop, keeping the last run's output in OUT (the slow link's figures count
+# what was seen in a timed run rather than in one more of minutes). Failed runs are not timed.
+time_runs() { # KEY RUNS OUT CMD...
+    local key=$1 runs=$2 out=$3 i t0
+    shift 3
+    : >"$RUN/$key.times"
+    for ((i = 0; i < runs; i++)); do
+        t0=$(bench_now)
+        "$@" >"$out" 2>>"$RUN/$key.err" && bench_since "$t0" >>"$RUN/$key.times"
+    done
+    put "$key" "$(median <"$RUN/$key.times")"
+    put "$key.min" "$(sort -g "$RUN/$key.times" | head -n 1)"
+    put "$key.max" "$(sort -g "$RUN/$key.times" | tail -n 1)"
+    put "$key.n" "$(grep -c . "$RUN/$key.times")"
 }
 
 # ---------------------------------------------------------------- model checks
@@ -110,6 +135,19 @@ json_counts() {
     jq -r '[.hosts[].domains[]] as $d | [($d | length), ([$d[].disks[].chain[]] | length),
         ([$d[].snapshots[]] | length), ([$d[].disks[].chain[] | select(.shared_with | length > 0)]
         | length), ([$d[].disks[] | select(.chain_unknown != null)] | length)] | @tsv' "$1"
+}
+
+# Whether our domains, layers and snapshots (the first three fields) are the baseline's: a model
+# that saw less would be faster for nothing. A disagreement is flagged in the table and fails the
+# run once the table is written.
+BENCH_FAILED=()
+counts_check() { # KEY OUR_COUNTS BASELINE_COUNTS
+    local ok=yes
+    awk -v a="$2" -v b="$3" 'BEGIN { split(a, x, "\t"); split(b, y, "\t")
+        exit !(x[1] == y[1] && x[2] == y[2] && x[3] == y[3]) }' || ok=no
+    put "$1.counts_agree" "$ok"
+    [ "$ok" = yes ] ||
+        BENCH_FAILED+=("$1: ours saw $(echo "$2" | cut -f1-3 | tr '\t' ' ') (domains, layers, snapshots), the baseline $(echo "$3" | tr '\t' ' ')")
 }
 
 # The same from the baseline's output: domains, layers (one "filename" per image in qemu-img's
@@ -157,6 +195,21 @@ rpc_procs() {
         >"$RUN/rpc-$1.procs"
 }
 
+# The calls of a capture by kind (report.sh's proc_kind): "chain definition snapshot jobs other".
+rpc_kinds() { # NAME
+    local count proc chain=0 def=0 snap=0 jobs=0 other=0
+    while read -r count proc; do
+        case $(proc_kind "$proc") in
+        chain) chain=$((chain + count)) ;;
+        definition) def=$((def + count)) ;;
+        snapshot) snap=$((snap + count)) ;;
+        jobs) jobs=$((jobs + count)) ;;
+        *) other=$((other + count)) ;;
+        esac
+    done <"$RUN/rpc-$1.procs"
+    echo "$chain $def $snap $jobs $other"
+}
+
 rpc_measure() { # NAME CMD...: count the calls CMD makes
     local name=$1
     shift
@@ -166,6 +219,7 @@ rpc_measure() { # NAME CMD...: count the calls CMD makes
     rpc_off
     put "calls.$name" "$(rpc_count "$name")"
     rpc_procs "$name"
+    put "calls.$name.kinds" "$(rpc_kinds "$name")"
 }
 
 # ---------------------------------------------------------------- the interface on a pty
@@ -180,16 +234,21 @@ tui_run() { # KEY RUNS [ptyrun options]: median of each figure over RUNS runs
     for f in first_paint_ms model_paint_ms full_paint_ms maxrss_kib timeout; do
         put "$key.$f" "$(cat "$RUN/$key".* | awk -F= -v f="$f" '$1 == f { print $2 }' | median)"
     done
+    put "$key.n" "$runs"
 }
 
 # ---------------------------------------------------------------- the lab
+
+bench_nsnaps() {
+    echo $((BENCH_SNAP_DOMAINS < BENCH_SHUTOFF ? BENCH_SNAP_DOMAINS * BENCH_SNAPSHOTS : BENCH_SHUTOFF * BENCH_SNAPSHOTS))
+}
 
 BENCH_T0=$(bench_now)
 bench_lab_up || die "the lab could not be built or started"
 URI=$(bench_uri)
 NDOMS=$((BENCH_SHUTOFF + BENCH_RUNNING))
 NLAYERS=$((NDOMS * BENCH_DISKS * BENCH_DEPTH))
-NSNAPS=$((BENCH_SNAP_DOMAINS < BENCH_SHUTOFF ? BENCH_SNAP_DOMAINS * BENCH_SNAPSHOTS : BENCH_SHUTOFF * BENCH_SNAPSHOTS))
+NSNAPS=$(bench_nsnaps)
 put lab.build "$BENCH_LAB_BUILD"
 put lab.start_running "$BENCH_START_RUNNING"
 put lab.link "$BENCH_LINK"
@@ -203,11 +262,82 @@ if want model; then
     put model.ours_counts "$(json_counts "$RUN/ours.json")"
     bash "$top_srcdir/tests/bench/baseline.sh" "$URI" >"$RUN/baseline.txt"
     put model.baseline_counts "$(baseline_counts "$RUN/baseline.txt")"
+    counts_check model "$(get model.ours_counts)" "$(get model.baseline_counts)"
     time_cmd model.ours "$BENCH_RUNS" 1 "$BIN" -c "$URI" --json
     time_cmd model.baseline "$BENCH_BASELINE_RUNS" 0 bash "$top_srcdir/tests/bench/baseline.sh" "$URI"
 fi
 
 # ---------------------------------------------------------------- figure 2: libvirt calls
+
+# The interface with a 1 s interval for at least 7 s and 8 refreshes (the 5th probes running disks
+# for block jobs, the 6th lists snapshots again): its calls given to refreshes by time (the
+# trace's wall clock against the daemon log's), from one refresh's start to the next (jobs polls
+# and event handling in between would count there too; there are none in this lab). One line
+# per refresh: "total chain definition snapshot jobs other".
+tui_refresh_calls() {
+    rm -f "$BENCH_HOST/log/rpc-tui.log"
+    rpc_on tui
+    "$BENCH_BINDIR/ptyrun" --domains "$NDOMS" --layers "$NLAYERS" --snapshots "$NSNAPS" \
+        --stay 7 --refreshes 8 --timeout 120 --trace-copy "$RUN/tui.trace" -- "$BIN" -c "$URI" \
+        --interval 1 >"$RUN/tui-calls.out"
+    rpc_off
+    put calls.tui_total "$(rpc_count tui)"
+    rpc_lines tui | awk '{ split($2, t, /[:+]/); p = $NF; sub(/^proc=/, "", p)
+        printf "L %.3f %s\n", t[1] * 3600 + t[2] * 60 + t[3], p }' | while read -r l t p; do
+        echo "$l $t $(proc_kind "$p")"
+    done >"$RUN/tui.calls"
+    awk '$3 ~ /^refresh-(begin|end)$/ { s = $2 / 1e9; s -= int(s / 86400) * 86400;
+        printf "%s %.6f\n", ($3 == "refresh-begin" ? "B" : "E"), s }' "$RUN/tui.trace" >>"$RUN/tui.calls"
+    sort -k2,2g "$RUN/tui.calls" | awk '
+        function out() { if (n) printf "%d %d %d %d %d %d\n", c["all"], c["chain"], c["definition"],
+            c["snapshot"], c["jobs"], c["other"] }
+        $1 == "B" { out(); n++; split("", c); c["all"] = 0; next }
+        $1 == "L" && n { c["all"]++; c[$3]++ }
+        END { out() }' >"$RUN/tui.refreshes"
+    put calls.per_refresh "$(cut -d' ' -f1 "$RUN/tui.refreshes" | paste -sd ' ')"
+}
+
+# What the refreshes after the first cost: the median, the fewest (a plain refresh) and the most
+# with their kinds, and over all of them the refreshes that made snapshot calls and job probes
+# (every 5th lists snapshots again and probes running disks for jobs).
+tui_refresh_summary() {
+    local later=$RUN/tui.later
+    tail -n +2 "$RUN/tui.refreshes" >"$later"
+    put calls.refresh_n "$(grep -c . "$later")"
+    put calls.refresh_median "$(cut -d' ' -f1 "$later" | median)"
+    put calls.refresh_plain "$(sort -n "$later" | head -n 1)"
+    put calls.refresh_max "$(sort -n "$later" | tail -n 1)"
+    put calls.refresh_sum "$(awk '{ for (i = 1; i <= NF; i++) s[i] += $i }
+        END { for (i = 1; i <= 6; i++) printf "%d%s", s[i], (i < 6 ? " " : "\n") }' "$later")"
+    put calls.refresh_with_snap "$(awk '$4 > 0' "$later" | grep -c .)"
+    put calls.refresh_with_jobs "$(awk '$5 > 0' "$later" | grep -c .)"
+}
+
+# A second lab of half the size (shut-off, running and snapshot domains halved) next to the
+# first, for the calls of the cold model: two sizes tell how each kind of call grows. Its daemon
+# listens on TCP too, without delay (the remote path, counted only); it stops afterwards.
+bench_small_calls() {
+    (
+        # shellcheck disable=SC2030,SC2034 # the second lab's settings, read by benchlib.sh
+        BENCH_SHUTOFF=$((BENCH_SHUTOFF / 2)) BENCH_RUNNING=$((BENCH_RUNNING / 2))
+        BENCH_SNAP_DOMAINS=$((BENCH_SNAP_DOMAINS / 2)) BENCH_TCP_PORT=$((BENCH_TCP_PORT + 2))
+        # shellcheck disable=SC2030,SC2034
+        BENCH_LINK=tcp BENCH_NETNS=0 BENCH_LISTEN_ADDR=127.0.0.1 BENCH_NO_LINK=1
+        # shellcheck disable=SC2317 # called by the trap
+        small_stop() {
+            bench_destroy_running
+            bench_daemon_stop
+            lab__kill_leftover_qemu "$BENCH_HOST" >&2
+        }
+        trap small_stop EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        bench_lab_up || exit 1
+        put small.sizes "$((BENCH_SHUTOFF + BENCH_RUNNING)) $(bench_nsnaps) $BENCH_SHUTOFF"
+        rpc_measure small "$BIN" -c "$(bench_uri)" --json
+        rpc_measure small_remote "$BIN" -c "qemu+tcp://127.0.0.1:$BENCH_TCP_PORT/system" --json
+    ) || bench_log "the second lab could not be measured"
+}
 
 if want calls; then
     bench_log "figure 2: libvirt calls"
@@ -215,31 +345,14 @@ if want calls; then
     rpc_measure baseline bash "$top_srcdir/tests/bench/baseline.sh" "$URI"
     rpc_measure running "$BIN" -c "$URI" --json --running
     rpc_measure domstats virsh -q -c "$URI" domstats --block --backing --list-active
-    # A steady refresh: the interface with a 1 s interval for a few seconds; calls are attributed
-    # to refreshes by time (the trace's wall clock against the daemon log's).
-    rm -f "$BENCH_HOST/log/rpc-tui.log"
-    rpc_on tui
-    "$BENCH_BINDIR/ptyrun" --domains "$NDOMS" --layers "$NLAYERS" --snapshots "$NSNAPS" \
-        --stay 7 --trace-copy "$RUN/tui.trace" -- "$BIN" -c "$URI" --interval 1 >"$RUN/tui-calls.out"
-    rpc_off
-    put calls.tui_total "$(rpc_count tui)"
-    # Per refresh: dispatch lines between refresh-begin and refresh-end, by seconds of the day.
-    rpc_lines tui | awk '{ split($2, t, /[:+]/); printf "L %.3f\n", t[1] * 3600 + t[2] * 60 + t[3] }' \
-        >"$RUN/tui.calls"
-    awk '$3 ~ /^refresh-(begin|end)$/ { s = $2 / 1e9; s -= int(s / 86400) * 86400;
-        printf "%s %.6f\n", ($3 == "refresh-begin" ? "B" : "E"), s }' "$RUN/tui.trace" >>"$RUN/tui.calls"
-    # A refresh's calls: from its beginning to the next one's (jobs polls and event handling
-    # in between would count there too; there are none in this lab).
-    sort -k2,2g "$RUN/tui.calls" | awk '
-        $1 == "B" { n++; c[n] = 0; next }
-        $1 == "L" && n { c[n]++ }
-        END { for (i = 1; i <= n; i++) printf "%d%s", c[i], (i < n ? " " : "\n") }' \
-        >"$RUN/tui.per_refresh"
-    put calls.per_refresh "$(cat "$RUN/tui.per_refresh")"
-    # A plain refresh (the fewest after the first: every 5th adds the periodic probes and
-    # listings) and the largest.
-    put calls.refresh_median "$(tr ' ' '\n' <"$RUN/tui.per_refresh" | tail -n +2 | sort -n | head -n 1)"
-    put calls.refresh_max "$(tr ' ' '\n' <"$RUN/tui.per_refresh" | tail -n +2 | sort -n | tail -n 1)"
+    # The remote path (storage pools for shut-off chains) on the same daemon, without the delay.
+    [ -n "$BENCH_DIRECT_URI" ] && rpc_measure remote "$BIN" -c "$BENCH_DIRECT_URI" --json
+    tui_refresh_calls
+    tui_refresh_summary
+    if [ "$BENCH_SMALL" = 1 ]; then
+        bench_log "figure 2: the same calls on a lab of half the size"
+        bench_small_calls
+    fi
 fi
 
 # ---------------------------------------------------------------- figure 3: running domains only
@@ -297,12 +410,16 @@ fi
 # ---------------------------------------------------------------- figure 8: the slow link
 
 if want link && [ -n "$BENCH_LINK_URI" ]; then
+    # shellcheck disable=SC2031 # the main lab's link (the second lab's is its own)
     bench_log "figure 8: the complete model over a ${BENCH_RTT_MS} ms RTT link ($BENCH_LINK)"
-    "$BIN" -c "$BENCH_LINK_URI" --json >"$RUN/link.json" || bench_log "--json over the link failed"
-    put link.ours_counts "$(json_counts "$RUN/link.json")"
-    time_cmd link.ours 3 0 "$BIN" -c "$BENCH_LINK_URI" --json
-    time_cmd link.baseline "$BENCH_LINK_BASELINE_RUNS" 0 \
+    # Both sides run the same number of times by default; what each saw is counted from its last
+    # timed run, and checked against the other's.
+    time_runs link.ours "$BENCH_LINK_RUNS" "$RUN/link.json" "$BIN" -c "$BENCH_LINK_URI" --json
+    put link.ours_counts "$(json_counts "$RUN/link.json" 2>/dev/null)"
+    time_runs link.baseline "$BENCH_LINK_BASELINE_RUNS" "$RUN/link-baseline.txt" \
         bash "$top_srcdir/tests/bench/baseline.sh" "$BENCH_LINK_URI"
+    put link.baseline_counts "$(baseline_counts "$RUN/link-baseline.txt")"
+    counts_check link "$(get link.ours_counts)" "$(get link.baseline_counts)"
     rpc_measure link "$BIN" -c "$BENCH_LINK_URI" --json
 fi
 
@@ -310,12 +427,16 @@ put total_seconds "$(bench_since "$BENCH_T0")"
 
 # ---------------------------------------------------------------- the table
 
-# shellcheck source=report.sh
-. "$top_srcdir/tests/bench/report.sh"
 bench_report >"$RUN/table.md"
 cat "$RUN/table.md"
+echo
+bench_summary
 if [ "$BENCH_RESULTS" != - ]; then
     bench_results_md "$RUN/table.md" >"$BENCH_RESULTS.new" && mv "$BENCH_RESULTS.new" "$BENCH_RESULTS"
     bench_log "wrote $BENCH_RESULTS"
 fi
 cp "$RES" "$BENCH_CACHE/last-results.txt"
+if [ "${#BENCH_FAILED[@]}" -gt 0 ]; then
+    for f in "${BENCH_FAILED[@]}"; do bench_log "counts disagree: $f"; done
+    exit 1
+fi

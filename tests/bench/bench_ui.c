@@ -14,9 +14,10 @@
  * and divide the instructions by K for a figure that a noisy machine does not disturb.
  *
  * Operations: redraw (st_draw with nothing changed), down (the Down key and the redraw that
- * follows), toggle (Space on a domain: collapse or expand, which rebuilds the rows, and the
- * redraw), end (End key), search (one more letter typed into the incremental search), refresh (a
- * new model of the host arrives, as every 2 s: shared-layer marks, rows rebuilt, redraw).
+ * follows), toggle (Space on a domain: collapse or expand, which splices that domain's rows
+ * in or out, and the redraw), end (End key), search (one more letter typed into the incremental
+ * search), refresh (a new model of the host arrives, as every 2 s: shared-layer marks, rows
+ * rebuilt, redraw).
  */
 #include "config.h"
 

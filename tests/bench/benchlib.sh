@@ -2,9 +2,9 @@
 # tests/bench/benchlib.sh: the benchmark lab, sourced by tests/bench/bench.sh.
 #
 # One private libvirtd (its own mount namespace, like tests/lab/lab.sh's hosts) serves every
-# figure. It runs inside a network namespace joined to this one by a veth pair with netem delay,
-# and listens on its unix socket (no delay: the local figures) and on TCP across the veth pair
-# (the slow-link figures). Images, domain definitions and snapshot metadata live in a cache folder
+# figure. It runs inside a network namespace joined to this one by a veth pair with a delay (see
+# bench_link_up), and listens on its unix socket (no delay: the local figures) and on TCP across
+# the veth pair (the slow-link figures). Images, domain definitions and snapshot metadata live in a cache folder
 # keyed by the lab's parameters, so a second run only starts the daemon and the running domains.
 #
 # Parameters (environment; defaults are the issue's workload):
@@ -14,28 +14,40 @@
 #   BENCH_SNAP_DOMAINS=20 BENCH_SNAPSHOTS=20  shut-off domains with snapshots, snapshots each
 #                                        (internal, a tree: a branch off the middle one)
 #   BENCH_CACHE=$top_builddir/tests/.bench-cache   where labs are kept between runs
-#   BENCH_RTT_MS=20                      round trip time of the slow link (netem, half each way)
+#   BENCH_RTT_MS=20                      round trip time of the slow link (half each way)
 #   BENCH_JOBS=2                         parallel qemu-img / virsh while building
 
-BENCH_SHUTOFF=${BENCH_SHUTOFF:-200}
-BENCH_RUNNING=${BENCH_RUNNING:-30}
-BENCH_DISKS=${BENCH_DISKS:-2}
-BENCH_DEPTH=${BENCH_DEPTH:-10}
-BENCH_GOLDEN=${BENCH_GOLDEN:-4}
-BENCH_SNAP_DOMAINS=${BENCH_SNAP_DOMAINS:-20}
-BENCH_SNAPSHOTS=${BENCH_SNAPSHOTS:-20}
-BENCH_CACHE=${BENCH_CACHE:-$top_builddir/tests/.bench-cache}
-BENCH_RTT_MS=${BENCH_RTT_MS:-20}
-BENCH_JOBS=${BENCH_JOBS:-$(nproc 2>/dev/null || echo 2)}
+# Every setting with its default, in one place: bench_setting NAME DEFAULT sets NAME when it is
+# unset and remembers it when it differs, so that RESULTS.md can say how to reproduce the run.
+BENCH_CHANGED=()
+bench_setting() { # NAME DEFAULT
+    if [ -z "${!1+x}" ]; then
+        printf -v "$1" '%s' "$2"
+    elif [ "${!1}" != "$2" ]; then
+        BENCH_CHANGED+=("$1=${!1}")
+    fi
+}
+
+bench_setting BENCH_SHUTOFF 200
+bench_setting BENCH_RUNNING 30
+bench_setting BENCH_DISKS 2
+bench_setting BENCH_DEPTH 10
+bench_setting BENCH_GOLDEN 4
+bench_setting BENCH_SNAP_DOMAINS 20
+bench_setting BENCH_SNAPSHOTS 20
+bench_setting BENCH_CACHE "$top_builddir/tests/.bench-cache"
+bench_setting BENCH_RTT_MS 20
+bench_setting BENCH_JOBS "$(nproc 2>/dev/null || echo 2)"
 
 # Bump when the layout of a lab changes, so that old caches are rebuilt rather than misread.
 BENCH_LAB_VERSION=3
-# The network namespace and its addresses (a /30 unlikely to be in use).
-BENCH_NS=vstbench
-BENCH_VETH=vstb0
-BENCH_VETH_PEER=vstb1
-BENCH_HOST_ADDR=10.231.77.1
-BENCH_NS_ADDR=10.231.77.2
+# The network namespace, its veth pair and their /30, named after this run: another run on the
+# same machine (another engineer's) neither meets nor deletes them.
+BENCH_NS=vstbench$$
+BENCH_VETH=vstb$$a
+BENCH_VETH_PEER=vstb$$b
+BENCH_HOST_ADDR=10.231.$((78 + $$ % 150)).1
+BENCH_NS_ADDR=10.231.$((78 + $$ % 150)).2
 BENCH_TCP_PORT=16599
 
 bench_log() { printf '%s\n' "bench: $*" >&2; }
@@ -184,42 +196,62 @@ bench_virsh() { # URI ARGS...: virsh with libvirt's client logging kept off the 
     LIBVIRT_LOG_OUTPUTS="3:file:$BENCH_LAB/client.log" virsh -q -c "$uri" "$@"
 }
 
-# The slow link. Preferred: a network namespace joined by a veth pair with netem delaying each
-# direction by half the RTT (libvirtd then runs inside the namespace). Where the kernel has no
-# netem (sch_netem is a module that many cloud kernels lack), tests/bench/delayproxy sits in front
-# of libvirtd's TCP port on loopback and delays every byte the same way. Sets BENCH_LINK (netem,
-# proxy or none), BENCH_LISTEN_ADDR and BENCH_LINK_URI.
+# The slow link. libvirtd runs inside a network namespace joined to this one by a veth pair and
+# listens on TCP there, as the issue describes; netem on both ends delays each direction by half
+# the RTT. Where the kernel has no netem (sch_netem is a module that many cloud kernels lack, this
+# one included), tests/bench/delayproxy on this end of the pair delays every byte the same way, so
+# that only the queueing discipline differs; without a namespace, the proxy sits in front of
+# libvirtd on loopback. Sets BENCH_LINK (netem, veth+proxy, proxy or none), BENCH_NETNS,
+# BENCH_LISTEN_ADDR, BENCH_LINK_URI (the slow link) and BENCH_DIRECT_URI (the same daemon over
+# TCP without the proxy: for counting calls only).
 bench_link_up() {
     local half
     half=$(awk -v r="$BENCH_RTT_MS" 'BEGIN { printf "%g", r / 2 }')
     bench_link_down
-    BENCH_LINK=none BENCH_NETNS=0 BENCH_LISTEN_ADDR=127.0.0.1 BENCH_LINK_URI=
-    if ip netns add "$BENCH_NS" 2>/dev/null &&
+    BENCH_LINK=none BENCH_NETNS=0 BENCH_LISTEN_ADDR=127.0.0.1 BENCH_LINK_URI='' BENCH_DIRECT_URI=''
+    if bench__veth_up; then
+        BENCH_NETNS=1 BENCH_LISTEN_ADDR=$BENCH_NS_ADDR
+        BENCH_DIRECT_URI="qemu+tcp://$BENCH_NS_ADDR:$BENCH_TCP_PORT/system"
+        if tc qdisc add dev "$BENCH_VETH" root netem delay "${half}ms" 2>/dev/null &&
+            tc -n "$BENCH_NS" qdisc add dev "$BENCH_VETH_PEER" root netem delay "${half}ms" \
+                2>/dev/null; then
+            BENCH_LINK=netem BENCH_LINK_URI=$BENCH_DIRECT_URI
+            return 0
+        fi
+        if bench__proxy_up "$BENCH_NS_ADDR" "$half"; then
+            BENCH_LINK=veth+proxy
+            return 0
+        fi
+        bench_link_down
+        BENCH_NETNS=0 BENCH_LISTEN_ADDR=127.0.0.1
+    fi
+    BENCH_DIRECT_URI="qemu+tcp://127.0.0.1:$BENCH_TCP_PORT/system"
+    if bench__proxy_up 127.0.0.1 "$half"; then
+        BENCH_LINK=proxy
+        return 0
+    fi
+    BENCH_DIRECT_URI=''
+    bench_log "no netem and no delay proxy: the slow-link figures are skipped"
+    return 1
+}
+
+bench__veth_up() {
+    ip netns add "$BENCH_NS" 2>/dev/null &&
         ip link add "$BENCH_VETH" type veth peer name "$BENCH_VETH_PEER" &&
         ip link set "$BENCH_VETH_PEER" netns "$BENCH_NS" &&
         ip addr add "$BENCH_HOST_ADDR/30" dev "$BENCH_VETH" &&
         ip link set "$BENCH_VETH" up &&
         ip -n "$BENCH_NS" addr add "$BENCH_NS_ADDR/30" dev "$BENCH_VETH_PEER" &&
         ip -n "$BENCH_NS" link set "$BENCH_VETH_PEER" up &&
-        ip -n "$BENCH_NS" link set lo up &&
-        tc qdisc add dev "$BENCH_VETH" root netem delay "${half}ms" 2>/dev/null &&
-        tc -n "$BENCH_NS" qdisc add dev "$BENCH_VETH_PEER" root netem delay "${half}ms" \
-            2>/dev/null; then
-        BENCH_LINK=netem BENCH_NETNS=1 BENCH_LISTEN_ADDR=$BENCH_NS_ADDR
-        BENCH_LINK_URI="qemu+tcp://$BENCH_NS_ADDR:$BENCH_TCP_PORT/system"
-        return 0
-    fi
-    bench_link_down
-    if [ -x "$BENCH_BINDIR/delayproxy" ]; then
-        "$BENCH_BINDIR/delayproxy" 127.0.0.1 $((BENCH_TCP_PORT + 1)) 127.0.0.1 "$BENCH_TCP_PORT" \
-            "$half" </dev/null >"$BENCH_CACHE/delayproxy.log" 2>&1 &
-        echo $! >"$BENCH_CACHE/delayproxy.pid"
-        BENCH_LINK=proxy
-        BENCH_LINK_URI="qemu+tcp://127.0.0.1:$((BENCH_TCP_PORT + 1))/system"
-        return 0
-    fi
-    bench_log "no netem and no delay proxy: the slow-link figures are skipped"
-    return 1
+        ip -n "$BENCH_NS" link set lo up
+}
+
+bench__proxy_up() { # TARGET_ADDR ONE_WAY_MS: the proxy on 127.0.0.1, port + 1
+    [ -x "$BENCH_BINDIR/delayproxy" ] || return 1
+    "$BENCH_BINDIR/delayproxy" 127.0.0.1 $((BENCH_TCP_PORT + 1)) "$1" "$BENCH_TCP_PORT" "$2" \
+        </dev/null >"$BENCH_CACHE/delayproxy.log" 2>&1 &
+    echo $! >"$BENCH_CACHE/delayproxy.pid"
+    BENCH_LINK_URI="qemu+tcp://127.0.0.1:$((BENCH_TCP_PORT + 1))/system"
 }
 
 bench_link_down() {
@@ -272,8 +304,10 @@ EOF
     pid=$!
     echo "$pid" >"$BENCH_LAB/daemon.pid"
     t0=$(bench_now)
+    # Until it answers, and it is this daemon that answers (a leftover one holding the socket
+    # would answer for it while this one exits).
     until LIBVIRT_LOG_OUTPUTS="3:file:/dev/null" timeout 10 virsh -c "$(bench_uri)" version \
-        >/dev/null 2>&1; do
+        >/dev/null 2>&1 && lab__alive "$pid"; do
         if ! lab__alive "$pid"; then
             bench_log "libvirtd exited while starting:"
             tail -n 20 "$dir/libvirtd.out" "$dir/log/libvirtd.log" >&2
@@ -383,7 +417,8 @@ bench_lab_up() {
     BENCH_LAB=$BENCH_CACHE/$key
     BENCH_HOST=$BENCH_LAB/host
     mkdir -p "$BENCH_CACHE" || return 1
-    bench_link_up
+    # A second lab next to the first (bench.sh's smaller one) leaves the link alone.
+    [ "${BENCH_NO_LINK:-0}" = 1 ] || bench_link_up
     if [ -f "$BENCH_LAB/ready" ]; then
         BENCH_LAB_BUILD=cached
         bench_daemon_start || return 1

@@ -6,11 +6,13 @@
  * "from exec to a frame on the terminal", with no polling of a screen in between.
  *
  *   ptyrun [--cols N] [--rows N] [--domains N] [--layers N] [--snapshots N] [--stay SECS]
- *          [--timeout SECS] [--keys STR] [--no-pty] [--out FILE] [--trace-copy FILE]
- *          -- CMD [ARG]...
+ *          [--refreshes N] [--timeout SECS] [--keys STR] [--no-pty] [--out FILE]
+ *          [--trace-copy FILE] -- CMD [ARG]...
  *
  * --domains/--layers/--snapshots: the paint that counts as the complete model (all three
  * reached); --stay: keep the program running that long afterwards (refreshes, for memory);
+ * --refreshes: and until it has ended that many refreshes in all (a loaded machine refreshes
+ * more slowly, and figure 2b needs the periodic ones);
  * --keys: typed once the model is complete (default "q"). With --no-pty the command runs with
  * stdout to --out (or /dev/null) and only time and memory are reported. --trace-copy keeps the
  * program's trace in FILE.
@@ -49,7 +51,7 @@ static unsigned long field(const char *line, const char *key)
 typedef struct state {
     unsigned long want_doms, want_layers, want_snaps;
     int64_t t0, first, model, full;
-    unsigned long paints;
+    unsigned long paints, refreshes;
     char buf[1 << 16];
     size_t len;
     long off;
@@ -69,6 +71,7 @@ static void read_trace(state *s, const char *path)
             break; /* half written: read it next time */
         s->off += (long)n;
         long long mono = strtoll(line, NULL, 10);
+        s->refreshes += strstr(line, " refresh-end ") != NULL;
         if (!strstr(line, " paint "))
             continue;
         s->paints++;
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
     state s;
     memset(&s, 0, sizeof(s));
     double stay = 0, timeout = 60;
+    unsigned long want_refreshes = 0;
     const char *keys = "q", *out = "/dev/null", *keep_trace = NULL;
     bool pty = true;
     int i = 1;
@@ -108,6 +112,8 @@ int main(int argc, char **argv)
             s.want_snaps = strtoul(v, NULL, 10), i++;
         else if (!strcmp(a, "--stay"))
             stay = atof(v), i++;
+        else if (!strcmp(a, "--refreshes"))
+            want_refreshes = strtoul(v, NULL, 10), i++;
         else if (!strcmp(a, "--timeout"))
             timeout = atof(v), i++;
         else if (!strcmp(a, "--keys"))
@@ -176,7 +182,8 @@ int main(int argc, char **argv)
         int64_t t = now_ns();
         if (pty && !quit_at && s.model && s.full)
             quit_at = t + (int64_t)(stay * 1e9);
-        if (pty && quit_at && t >= quit_at && !sent && master >= 0) {
+        if (pty && quit_at && t >= quit_at && s.refreshes >= want_refreshes && !sent &&
+            master >= 0) {
             if (write(master, keys, strlen(keys)) < 0)
                 perror("ptyrun: write");
             sent = true;
