@@ -24,8 +24,10 @@ tui_keys c
 tui_wait "down into which layer?" 5
 tui_keys Enter
 confirm_yes
-ok "when ready, pivot or keep is offered" tui_wait "is ready" 60
-tui_keys Down Enter # keep the overlay: abort without pivot
+ok "when ready, the status line says so" tui_wait "vda of abortvm ready: P to pivot/keep" 60
+tui_keys P
+tui_wait "is ready" 10
+tui_keys k # keep the overlay: abort without pivot
 ok "the status line says cancelled" tui_wait "job on abortvm/vda cancelled" 30
 ok "the jobs panel says cancelled too" tui_wait_line "abortvm/vda " "cancelled" 10
 # Later polls and refreshes must neither drop the job nor find a twin that "completed".
