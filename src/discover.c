@@ -674,7 +674,8 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
             dw->err = NULL;
         }
     }
-    qsort(h->doms, h->n_doms, sizeof(st_domain), cmp_domain);
+    if (h->n_doms) /* qsort must not be handed NULL, even for no elements */
+        qsort(h->doms, h->n_doms, sizeof(st_domain), cmp_domain);
     for (size_t i = 0; i < h->n_doms; i++)
         ((dom_work *)st_hash_get(&byuuid, h->doms[i].uuid))->model_index = i;
 

@@ -261,7 +261,9 @@ static void offer_force(st_app *a, wait_dlg *wd, const char *why)
     snapflow *f = wd->f;
     wd->f = NULL;
     f->flags |= ST_F_FORCE;
-    st_app_status(a, true, _("libvirt refused: %s"), why);
+    /* A passing message, not the sticky error: the plan shown again says why, and a sticky
+     * refusal would hide the forced revert's own result. */
+    st_app_status(a, false, _("libvirt refused: %s"), why);
     /* The plan screen again, with FORCE and its warning: the admin types yes once more. */
     st_snap_plan_open(a, f);
 }
@@ -289,11 +291,14 @@ static void wait_message(st_app *a, st_dialog *dlg, const st_msg *m)
     const char *text = m->text ? m->text : "?";
     const char *nl = strchr(text, '\n');
     char *first = nl ? strndup(text, (size_t)(nl - text)) : xstrdup(text);
-    st_app_status(a, !m->ok, "%s", first);
+    bool force =
+        !m->ok && m->detail == ST_RESULT_REVERT_RISKY && wd->f && !(wd->f->flags & ST_F_FORCE);
+    if (!force)
+        st_app_status(a, !m->ok, "%s", first);
     free(first);
     /* The wait screen is done either way; a follow-up opens above it and outlives it. */
     dlg->request_id = 0;
-    if (!m->ok && m->detail == ST_RESULT_REVERT_RISKY && wd->f && !(wd->f->flags & ST_F_FORCE))
+    if (force)
         offer_force(a, wd, text);
     else if (m->ok && m->detail == ST_RESULT_LEFT_FILES && wd->f)
         offer_removal(a, wd, text);
