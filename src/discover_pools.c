@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,11 +159,44 @@ static ssize_t xml_index(const st_disk *xd, const char *path)
     return found;
 }
 
+/* Is `path` (lexically) a layer the walk has already added? Then the chain is a loop. */
+static bool walked_before(const st_cached_remote *cr, const char *path)
+{
+    char *want = st_path_lexical(path);
+    bool found = false;
+    for (size_t i = 0; !found && i < cr->n; i++) {
+        char *have = st_path_lexical(cr->layers[i].path);
+        found = strcmp(have, want) == 0;
+        free(have);
+    }
+    free(want);
+    return found;
+}
+
+/* Ends the walk with a layer that says why it stops there (a loop, or too deep): as the local
+ * reader does, a broken layer rather than a silently shorter chain. */
+static bool walk_stops(st_cached_remote *cr, size_t *cap, const char *path, const char *fmt)
+{
+    const char *why = NULL;
+    char deep[160];
+    if (walked_before(cr, path)) {
+        why = _("loop: this image is already in the chain");
+    } else if (cr->n == ST_CHAIN_MAX_DEPTH) {
+        snprintf(deep, sizeof(deep), _("chain deeper than %d images, not read"),
+                 ST_CHAIN_MAX_DEPTH);
+        why = deep;
+    }
+    if (!why)
+        return false;
+    walk_add(cr, cap, path, fmt)->broken = xstrdup(why);
+    return true;
+}
+
 void ds_walk_remote(const st_disk *xd, ds_vol_lookup look, void *ctx, st_cached_remote *cr)
 {
     size_t cap = 0;
     const char *path = xd->source, *fmt = xd->format;
-    while (path && cr->n < ST_CHAIN_MAX_DEPTH) {
+    while (path && !walk_stops(cr, &cap, path, fmt)) {
         const st_volinfo *vi = look(ctx, path);
         if (vi) {
             st_layer *l = walk_add(cr, &cap, path, vi->format ? vi->format : fmt);

@@ -18,6 +18,7 @@
 #include "discover_internal.h"
 #include "fixture.h"
 #include "model.h"
+#include "qcow2.h"
 #include "tap.h"
 #include "util.h"
 #include "xmlutil.h"
@@ -502,6 +503,58 @@ START_TEST(walk_pool_gap_goes_on)
 }
 END_TEST
 
+START_TEST(walk_pool_loop_is_broken)
+{
+    /* A hostile or damaged pool: test2_net-tools.qcow2 names test2_lsof.qcow2 (the top, by
+     * another spelling of its path) as its backing file. */
+    st_volinfo vols[2] = {article_vol(0), article_vol(1)};
+    char *again = xasprintf("%s/./%s", IMG, "test2_lsof.qcow2");
+    vols[1].backing_path = again;
+    fake_pool fp = {vols, 2, 0};
+    st_cached_remote *cr = walk("article_inactive.xml", &fp);
+    ck_assert_uint_eq(cr->n, 3);
+    ck_assert_ptr_null(cr->layers[0].broken);
+    ck_assert_ptr_null(cr->layers[1].broken);
+    ck_assert_str_eq(cr->layers[2].path, again);
+    ck_assert_ptr_nonnull(cr->layers[2].broken);
+    ck_assert_ptr_nonnull(strstr(cr->layers[2].broken, "loop"));
+    ck_assert_uint_eq(fp.lookups, 2); /* the loop is seen before the volume is looked up again */
+    st_cached_remote_free(cr);
+    free(again);
+}
+END_TEST
+
+START_TEST(walk_pool_too_deep_is_broken)
+{
+    /* A pool chain deeper than the reader follows: it stops with a layer that says so. */
+    enum { N = ST_CHAIN_MAX_DEPTH + 10 };
+    st_volinfo *vols = xcalloc(N, sizeof(*vols));
+    char **names = xcalloc(N + 1, sizeof(*names));
+    names[0] = xstrdup(article[0]);
+    for (size_t i = 1; i <= N; i++)
+        names[i] = xasprintf("%sdeep-%zu.qcow2", IMG, i);
+    for (size_t i = 0; i < N; i++)
+        vols[i] = (st_volinfo){.path = names[i],
+                               .format = "qcow2",
+                               .backing_path = names[i + 1],
+                               .backing_format = "qcow2",
+                               .capacity = 1 << 20};
+    fake_pool fp = {vols, N, 0};
+    st_cached_remote *cr = walk("article_inactive.xml", &fp);
+    ck_assert_uint_eq(cr->n, ST_CHAIN_MAX_DEPTH + 1);
+    for (size_t i = 0; i < ST_CHAIN_MAX_DEPTH; i++)
+        ck_assert_ptr_null(cr->layers[i].broken);
+    ck_assert_str_eq(cr->layers[ST_CHAIN_MAX_DEPTH].path, names[ST_CHAIN_MAX_DEPTH]);
+    ck_assert_ptr_nonnull(strstr(cr->layers[ST_CHAIN_MAX_DEPTH].broken, "deeper than"));
+    ck_assert_uint_eq(fp.lookups, ST_CHAIN_MAX_DEPTH);
+    st_cached_remote_free(cr);
+    for (size_t i = 0; i <= N; i++)
+        free(names[i]);
+    free(names);
+    free(vols);
+}
+END_TEST
+
 START_TEST(walk_backing_nobody_knows)
 {
     /* The pool holds the top only, and its backing file is neither in a pool nor in the XML. */
@@ -569,6 +622,8 @@ static Suite *discover_suite(void)
     tcase_add_test(tm, walk_no_pool_keeps_xml);
     tcase_add_test(tm, walk_pool_gap_goes_on);
     tcase_add_test(tm, walk_backing_nobody_knows);
+    tcase_add_test(tm, walk_pool_loop_is_broken);
+    tcase_add_test(tm, walk_pool_too_deep_is_broken);
     tcase_add_test(tm, model_remote_shutoff_article);
     suite_add_tcase(s, tm);
     return s;
