@@ -20,11 +20,14 @@ ere() { printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'; }
 
 # ---- permission denied: nobody may reach the socket, whose own mode (0770, root) refuses it.
 chmod o+x "$LAB_TMP" "$LAB_TMP/d" "$LAB_TMP/d/run" || bail_out "chmod"
+# The build tree may be one nobody cannot enter (CI's sanitizer build is in a mktemp -d folder,
+# mode 0700): nobody runs a copy of the program from the lab's folder.
+mkdir -p "$LAB_TMP/bin" && install -m 0755 "$BIN" "$LAB_TMP/bin/virt-snaptree" || bail_out "copy"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent "$@"; }
 fails_one_line "--list as a user the socket refuses" \
     "^virt-snaptree: cannot connect to $(ere "$uri"): .*Permission denied" \
-    as_nobody "$BIN" -c "$uri" --list
-json=$(as_nobody "$BIN" -c "$uri" --json 2>/dev/null)
+    as_nobody "$LAB_TMP/bin/virt-snaptree" -c "$uri" --list
+json=$(as_nobody "$LAB_TMP/bin/virt-snaptree" -c "$uri" --json 2>/dev/null)
 is "$(jq -r '.hosts[0] | "\(.reachable) \(.error | test("Permission denied"))"' <<<"$json")" \
     "false true" "--json marks the host unreachable with the same reason"
 ok "root, whom the socket lets in, lists the host" "$BIN" -c "$uri" --list
