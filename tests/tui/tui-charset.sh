@@ -9,7 +9,7 @@ HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 unset LANGUAGE LC_ALL LC_MESSAGES
 plan 13
 
-quit() { tui_keys q; tui_wait "__EXITED__" 5; tmux -S "$T_SOCK" kill-server 2>/dev/null; }
+quit() { tui_keys q; tui_wait "__EXITED__" 5; tui_stop; }
 
 # ---- a locale that is not UTF-8 ----
 export LANG=C

@@ -37,7 +37,7 @@ tui_keys Up
 ok "another node's details start at the top" tui_wait "Snapshot     net-tools" 3
 tui_keys q
 tui_wait "__EXITED__" 5
-tmux -S "$T_SOCK" kill-server 2>/dev/null
+tui_stop
 
 tui_start 100 20 -c "test:///nonexistent/virt-snaptree/host.xml"
 ok "100x20: a failed host's error is shown whole" \

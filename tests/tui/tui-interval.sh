@@ -26,7 +26,7 @@ diag "shown after $secs s"
 ok "within the interval (3 s, and 5 s of margin)" awk -v s="$secs" 'BEGIN { exit !(s <= 8) }'
 tui_keys q
 tui_wait "__EXITED__" 5
-tmux -S "$T_SOCK" kill-server 2>/dev/null
+tui_stop
 
 tui_start 110 32 --interval 60 -c "$uri"
 ok "--interval 60: the chain appears" tui_wait "ivm_s1.qcow2 ◀ you are here" 20

@@ -35,7 +35,7 @@ is "$(check_masks "$pid")" "" "backend threads block the interface's signals, th
 tui_keys F5
 tui_wait_gone "refreshing" 10
 is "$(check_masks "$pid")" "" "and so do the threads of a later refresh"
-tmux -S "$T_SOCK" kill-server 2>/dev/null
+tui_stop
 
 for sig in HUP TERM INT; do
     case $sig in HUP) num=1 ;; TERM) num=15 ;; INT) num=2 ;; esac
@@ -57,5 +57,5 @@ kill -s SEGV "$(tui_pid)"
 ok "SIGSEGV: it dies of it (128+11)" tui_wait "__EXITED__ 139" 10
 is "$(tmux -S "$T_SOCK" display -p -t t '#{alternate_on} #{cursor_flag}')" "0 1" \
     "SIGSEGV: the alternate screen is left and the cursor is visible again"
-tmux -S "$T_SOCK" kill-server 2>/dev/null
+tui_stop
 done_testing
