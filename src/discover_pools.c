@@ -144,29 +144,15 @@ static st_layer *walk_add(st_cached_remote *cr, size_t *cap, const char *path, c
     return l;
 }
 
-/* The index of `path` in the XML's chain, compared lexically; -1 when the XML does not name it. */
-static ssize_t xml_index(const st_disk *xd, const char *path)
+/* The index of `path` among n layers, compared lexically; -1 when none names it. */
+static ssize_t layer_index(const st_layer *layers, size_t n, const char *path)
 {
     char *want = st_path_lexical(path);
     ssize_t found = -1;
-    for (size_t i = 0; found < 0 && i < xd->n_chain; i++) {
-        char *have = xd->chain[i].path ? st_path_lexical(xd->chain[i].path) : NULL;
+    for (size_t i = 0; found < 0 && i < n; i++) {
+        char *have = layers[i].path ? st_path_lexical(layers[i].path) : NULL;
         if (have && strcmp(have, want) == 0)
             found = (ssize_t)i;
-        free(have);
-    }
-    free(want);
-    return found;
-}
-
-/* Is `path` (lexically) a layer the walk has already added? Then the chain is a loop. */
-static bool walked_before(const st_cached_remote *cr, const char *path)
-{
-    char *want = st_path_lexical(path);
-    bool found = false;
-    for (size_t i = 0; !found && i < cr->n; i++) {
-        char *have = st_path_lexical(cr->layers[i].path);
-        found = strcmp(have, want) == 0;
         free(have);
     }
     free(want);
@@ -179,7 +165,7 @@ static bool walk_stops(st_cached_remote *cr, size_t *cap, const char *path, cons
 {
     const char *why = NULL;
     char deep[160];
-    if (walked_before(cr, path)) {
+    if (layer_index(cr->layers, cr->n, path) >= 0) {
         why = _("loop: this image is already in the chain");
     } else if (cr->n == ST_CHAIN_MAX_DEPTH) {
         snprintf(deep, sizeof(deep), _("chain deeper than %d images, not read"),
@@ -210,7 +196,7 @@ void ds_walk_remote(const st_disk *xd, ds_vol_lookup look, void *ctx, st_cached_
         }
         /* No pool holds it: what the XML says about it and below is all there is (sizes come
          * from the statistics when the model is built). */
-        ssize_t k = xml_index(xd, path);
+        ssize_t k = layer_index(xd->chain, xd->n_chain, path);
         const st_layer *xl = k >= 0 ? &xd->chain[k] : NULL;
         walk_add(cr, &cap, path, xl && xl->format ? xl->format : fmt);
         if (!xl || (size_t)k + 1 == xd->n_chain) {
