@@ -33,7 +33,7 @@ void st_action_result(st_worker *w, int id, bool ok, const char *fmt, ...)
     m->ok = ok;
     m->text = xvasprintf(fmt, ap);
     va_end(ap);
-    st_backend_post(w->b, m);
+    st_worker_post(w, m);
 }
 
 /* Looks a domain up by name; on failure posts the error and returns NULL. */
@@ -133,7 +133,7 @@ static void do_facts(st_worker *w, int id, const st_request *req)
     m->request_id = id;
     m->ok = true;
     m->facts = f;
-    st_backend_post(w->b, m);
+    st_worker_post(w, m);
 }
 
 /* ---- online merges ---- */

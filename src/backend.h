@@ -60,10 +60,11 @@ void st_libvirt_init(void);
 
 /*
  * A line libvirt's libraries print to stderr that tells the admin nothing: libvirt 9.0's RPC
- * client leaves a socket watch attached when a keepalive timeout ends its event loop, and when
- * another thread with a call queued on the same connection runs the loop later, that stale watch
- * fires and GLib complains "g_main_loop_quit: assertion 'loop != NULL' failed" (seen after a host
- * hung for longer than the keepalive). Such lines are left out of the log shown after exit.
+ * client leaves a socket watch attached when a close ends its event loop under calls queued by
+ * other threads, and the next thread to poll fires it: GLib then complains
+ * "g_main_loop_quit: assertion 'loop != NULL' failed" (or the process crashes). The backend no
+ * longer lets keepalive close such a connection (sentinel.h); the line is still left out of the
+ * log shown after exit, should another path of libvirt's print it.
  */
 bool st_libvirt_log_noise(const char *line);
 
@@ -80,7 +81,8 @@ size_t st_backend_n_hosts(const st_backend *b);
 const char *st_backend_uri(const st_backend *b, size_t i);
 /*
  * The live state of host i: connected, or not responding when a call has been in flight for more
- * than a few seconds, reconnecting after a drop. Safe from any thread; never blocks.
+ * than a few seconds (counted from the first call that hung, across a takeover), reconnecting
+ * after a drop. Safe from any thread; never blocks.
  */
 st_host_state st_backend_host_state(const st_backend *b, size_t i, double *since);
 
@@ -106,8 +108,9 @@ int st_backend_submit(st_backend *b, size_t host, const st_request *req);
 bool st_backend_wait_initial(st_backend *b, int timeout_ms);
 
 /*
- * Stops the workers without cancelling any job (jobs belong to QEMU). Returns at once even when a
- * worker is stuck in a call to a hung host: such a worker is abandoned, not joined.
+ * Stops the workers and sentinels without cancelling any job (jobs belong to QEMU). Returns
+ * within two seconds even when threads are stuck in calls to a hung host: those are left behind,
+ * not joined.
  */
 void st_backend_stop(st_backend *b);
 /* Frees the backend after st_backend_stop, unless a worker had to be abandoned. */

@@ -42,7 +42,7 @@ static void post_result(st_worker *w, int id, bool ok, int detail, char *text)
     m->ok = ok;
     m->detail = detail;
     m->text = text;
-    st_backend_post(w->b, m);
+    st_worker_post(w, m);
 }
 
 static void refresh_domain(st_worker *w, virDomainPtr dom)

@@ -19,10 +19,8 @@
 #include "xmlutil.h"
 
 /* A call in flight longer than this makes the host "not responding". */
-#define ST_HUNG_AFTER         3.0
-#define ST_BACKOFF_MAX        30.0
-#define ST_KEEPALIVE_INTERVAL 5
-#define ST_KEEPALIVE_COUNT    3
+#define ST_HUNG_AFTER  3.0
+#define ST_BACKOFF_MAX 30.0
 
 char *st_lv_error(const char *fallback)
 {
@@ -133,6 +131,44 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     return w;
 }
 
+st_worker *st_worker_successor(st_worker *old)
+{
+    pthread_mutex_lock(&old->lock);
+    bool connected = atomic_load(&old->state) == ST_HOST_CONNECTED;
+    if (!connected || old->quit || old->successor) {
+        pthread_mutex_unlock(&old->lock);
+        return NULL;
+    }
+    st_backend_opts o = {
+        .readonly = old->readonly,
+        .interval_ms = old->interval_ms,
+        .events = old->events,
+        .snapshots = old->snapshots,
+        .running_only = old->running_only,
+    };
+    st_worker *w = st_worker_new(old->b, old->index, old->uri, &o);
+    w->name = xstrdup0(old->name);
+    w->conn_uri = xstrdup0(old->conn_uri);
+    w->lib_version = xstrdup0(old->lib_version);
+    w->local = old->local;
+    w->published_once = old->published_once;
+    /* The refresh stuck in the old worker counts as finished: F5 waits for the successor's. */
+    unsigned begun = atomic_load(&old->refreshes_begun);
+    atomic_store(&w->refreshes_begun, begun);
+    atomic_store(&w->refreshes_done, begun);
+    double since = 0;
+    w->hang_since = st_worker_state(old, &since) == ST_HOST_NOT_RESPONDING ? since : st_now();
+    atomic_store(&w->state, ST_HOST_RECONNECTING);
+    w->queue = old->queue;
+    w->queue_tail = old->queue_tail;
+    old->queue = old->queue_tail = NULL;
+    old->successor = w;
+    atomic_store(&old->abandoned, true);
+    pthread_cond_signal(&old->cond);
+    pthread_mutex_unlock(&old->lock);
+    return w;
+}
+
 void st_worker_request_refresh(st_worker *w, int delay_ms)
 {
     pthread_mutex_lock(&w->lock);
@@ -159,6 +195,13 @@ void st_worker_submit(st_worker *w, int id, const st_request *req)
     n->id = id;
     st_request_copy(&n->req, req);
     pthread_mutex_lock(&w->lock);
+    /* Taken over meanwhile: the request goes to the worker that serves the host now. */
+    while (w->successor) {
+        st_worker *next = w->successor;
+        pthread_mutex_unlock(&w->lock);
+        w = next;
+        pthread_mutex_lock(&w->lock);
+    }
     if (w->queue_tail)
         w->queue_tail->next = n;
     else
@@ -188,7 +231,7 @@ static void publish_model(st_worker *w, st_host *h, bool complete)
     m->host = h;
     if (complete)
         w->published_once = true;
-    st_backend_post(w->b, m);
+    st_worker_post(w, m);
 }
 
 static void publish(st_worker *w, st_host *h)
@@ -378,6 +421,11 @@ static bool worker_connect(st_worker *w)
 {
     set_state(w, w->published_once ? ST_HOST_RECONNECTING : ST_HOST_CONNECTING);
     st_worker_busy(w);
+    /* A successor's first attempt goes on from its predecessor's hang: the host has not
+     * answered since then. */
+    if (w->hang_since > 0)
+        atomic_store(&w->busy_since[st_parallel_slot()], w->hang_since);
+    w->hang_since = 0;
     virConnectPtr c = w->readonly ? virConnectOpenReadOnly(w->uri) : virConnectOpen(w->uri);
     st_worker_idle(w);
     if (!c) {
@@ -404,9 +452,12 @@ static bool worker_connect(st_worker *w)
         w->conn = NULL;
         return false;
     }
-    /* The embedded driver has no keepalive: a failure here is expected and harmless. */
-    if (virConnectSetKeepAlive(c, ST_KEEPALIVE_INTERVAL, ST_KEEPALIVE_COUNT) < 0)
-        virResetLastError();
+    /* No keepalive on this connection, which carries many calls at once (sentinel.h says why).
+     * Asking for none tells whether the driver speaks RPC to a daemon that supports keepalive:
+     * then a sentinel watches the host. The embedded and test drivers run in this process. */
+    if (virConnectSetKeepAlive(c, 0, 0) == 0 && w->events)
+        st_backend_watch(w->b, w->index);
+    virResetLastError();
     if (virConnectRegisterCloseCallback(c, on_close, w, NULL) < 0)
         virResetLastError();
     if (w->events)
@@ -545,6 +596,20 @@ static void reconnect_later(st_worker *w)
     w->backoff = w->backoff * 2 > ST_BACKOFF_MAX ? ST_BACKOFF_MAX : w->backoff * 2;
 }
 
+/*
+ * After a refresh or a poll: offline merges' records, then the follow-ups of jobs that ended.
+ * Not in a worker that was taken over while its calls hung: its successor does both, and a
+ * follow-up (a pivot, files removed) must not run twice.
+ */
+static void after_step(st_worker *w, bool jobs_changed)
+{
+    if (atomic_load(&w->abandoned))
+        return;
+    if (st_offline_scan(w) || jobs_changed)
+        st_worker_post_jobs(w);
+    st_jobtab_after(w);
+}
+
 /* One turn of the loop with the lock held on entry and exit. */
 static void turn(st_worker *w)
 {
@@ -587,9 +652,7 @@ static void turn(st_worker *w)
     if (w->refresh_wanted && now >= w->refresh_at) {
         pthread_mutex_unlock(&w->lock);
         refresh(w);
-        if (st_offline_scan(w))
-            st_worker_post_jobs(w);
-        st_jobtab_after(w);
+        after_step(w, false);
         pthread_mutex_lock(&w->lock);
         if (!w->refresh_wanted) {
             w->refresh_wanted = true;
@@ -599,10 +662,7 @@ static void turn(st_worker *w)
     }
     if (st_jobtab_active(w->jobs) && st_jobtab_due(w->jobs, now)) {
         pthread_mutex_unlock(&w->lock);
-        bool changed = st_jobtab_poll(w);
-        if (st_offline_scan(w) || changed)
-            st_worker_post_jobs(w);
-        st_jobtab_after(w);
+        after_step(w, st_jobtab_poll(w));
         pthread_mutex_lock(&w->lock);
         return;
     }
@@ -617,9 +677,19 @@ static void *worker_main(void *arg)
 {
     st_worker *w = arg;
     pthread_mutex_lock(&w->lock);
-    while (!w->quit)
+    while (!w->quit && !atomic_load(&w->abandoned))
         turn(w);
+    if (!w->quit)
+        st_trace("worker-retired host=%zu", w->index);
     pthread_mutex_unlock(&w->lock);
+    /* Closed here, not by whoever stops the worker: closing costs a round trip, which on a
+     * hung host never ends (there is no keepalive on this connection), and only this thread
+     * may wait for that. A worker that was taken over gets here once the calls that hung have
+     * returned: nothing of its own is inside the connection any more.
+     * Closing the last connection of an embedded driver shuts the driver down inside this
+     * process, which has crashed libvirt at exit (DESIGN.md): the process exits instead. */
+    if (!(w->conn_uri && strstr(w->conn_uri, ":///embed")))
+        drop_connection(w);
     return NULL;
 }
 
@@ -634,7 +704,7 @@ void st_worker_post_jobs(st_worker *w)
     m->kind = ST_MSG_JOBS;
     m->host_index = w->index;
     st_jobtab_copy(w->jobs, &m->jobs, &m->n_jobs);
-    st_backend_post(w->b, m);
+    st_worker_post(w, m);
 }
 
 void st_worker_stop(st_worker *w)
@@ -643,17 +713,16 @@ void st_worker_stop(st_worker *w)
     w->quit = true;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
-    /* A worker stuck in a call to a hung host is left behind: the process is about to exit. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 2;
-    if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0)
-        return;
+}
+
+bool st_worker_join(st_worker *w, const struct timespec *deadline)
+{
+    if (w->joined)
+        return true;
+    if (pthread_timedjoin_np(w->thread, NULL, deadline) != 0)
+        return false;
     w->joined = true;
-    /* Closing the last connection of an embedded driver shuts the driver down inside this
-     * process, which has crashed libvirt at exit (DESIGN.md): the process exits instead. */
-    if (!(w->conn_uri && strstr(w->conn_uri, ":///embed")))
-        drop_connection(w);
+    return true;
 }
 
 void st_worker_free(st_worker *w)

@@ -71,17 +71,40 @@ typedef struct st_worker {
     /* Storage pools cache their volumes' backing chains: after a change (an event, our own
      * action) every remote chain is walked again from freshly refreshed pools. Set under lock. */
     bool pools_stale;
+
+    /*
+     * Generations. When the host's sentinel (sentinel.h) finds the host gone while this worker
+     * holds a connection, the connection cannot be closed under the calls stuck in it: a
+     * successor takes the host over with a connection of its own, and this worker ends once its
+     * calls return (if ever). `successor` is set under lock and moves new requests on;
+     * `abandoned` is set under the backend's lock, so that no model or jobs of this worker reach
+     * the interface after the successor's.
+     */
+    struct st_worker *successor;
+    atomic_bool abandoned;
+    double hang_since; /* a successor: when its predecessor's oldest stuck call began */
 } st_worker;
 
 st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);
 void st_worker_run(st_worker *w);
+/*
+ * With the backend's lock held: makes the worker that takes over from `old`, whose host stopped
+ * answering (queued requests move to it; `old` is marked abandoned and ends when its calls
+ * return). NULL when `old` holds no connection (it is reconnecting already) or is stopping. The
+ * successor is not running yet: st_worker_run.
+ */
+st_worker *st_worker_successor(st_worker *old);
 st_host_state st_worker_state(st_worker *w, double *since);
 void st_worker_request_refresh(st_worker *w, int delay_ms);
 void st_worker_submit(st_worker *w, int id, const st_request *req);
 /* 1 once the worker published a model or a connection failure. */
 int st_worker_published(st_worker *w);
+/* Asks the worker to end (returns at once; st_worker_join waits). */
 void st_worker_stop(st_worker *w);
-/* Frees a stopped, joined worker; an abandoned one (stuck on a hung host) is left alone. */
+/* Waits for a stopped worker until `deadline` (CLOCK_REALTIME); false when it is stuck in a call
+ * to a hung host: it is left behind, the process is about to exit. */
+bool st_worker_join(st_worker *w, const struct timespec *deadline);
+/* Frees a stopped, joined worker; one left behind (stuck on a hung host) is left alone. */
 void st_worker_free(st_worker *w);
 
 /* An event said this domain changed: its cached XML and snapshots are dropped. */
@@ -136,6 +159,13 @@ st_host *st_host_dup(const st_host *h);
 
 /* Posts a message to the frontend (takes ownership). */
 void st_backend_post(st_backend *b, st_msg *m);
+/* Posts a message on behalf of a worker: an abandoned worker's models and jobs are dropped. */
+void st_worker_post(st_worker *w, st_msg *m);
+/*
+ * The worker's connection to host `index` is up and speaks libvirt's RPC: from now on a sentinel
+ * watches the host (started once; it outlives reconnections and generations).
+ */
+void st_backend_watch(st_backend *b, size_t index);
 
 /* Whether a URI names a host whose images are on this machine. */
 bool st_uri_is_local(const char *uri);

@@ -30,8 +30,9 @@ static struct termios saved_tty;
 static int have_saved_tty;
 
 /*
- * A crash (libvirt 9.0's RPC client can segfault after a host hung: tests/tui/tui-hang.sh) must
- * not leave the admin's terminal on the alternate screen, without echo or cursor. Only
+ * A crash (ours, or inside a library: libvirt 9.0's RPC client segfaulted after a host hung, see
+ * src/sentinel.h) must not leave the admin's terminal on the alternate screen, without echo or
+ * cursor. Only
  * async-signal-safe calls: the terminal's own strings for leaving the alternate screen, showing
  * the cursor and plain attributes (read from terminfo while curses started), and the saved
  * modes; then the signal's default action (the core dump).

@@ -1,0 +1,167 @@
+/*
+ * The sentinel's thread (see sentinel.h): open, let keepalive watch, report a loss, reopen.
+ */
+#include "config.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "sentinel.h"
+#include "trace.h"
+#include "util.h"
+
+#define ST_SENTINEL_BACKOFF_MAX 30.0
+
+struct st_sentinel {
+    char *uri;
+    bool readonly;
+    st_sentinel_fn lost;
+    void *ctx;
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards the fields below */
+    pthread_cond_t cond;
+    bool quit, closed;
+    int reason; /* virConnectCloseReason of the last close */
+};
+
+/* On libvirt's event loop thread. */
+static void on_close(virConnectPtr conn, int reason, void *opaque)
+{
+    (void)conn;
+    st_sentinel *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    s->closed = true;
+    s->reason = reason;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* One wait on the sentinel's condition (lock held), at most `seconds`; pthread's result. */
+static int wait_once(st_sentinel *s, double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double t = ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - ts.tv_sec) * 1e9);
+    return pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+}
+
+/* Waits, lock held, until `seconds` have passed or the sentinel is stopped. */
+static void pause_for(st_sentinel *s, double seconds)
+{
+    double until = st_now() + seconds;
+    while (!s->quit && st_now() < until)
+        wait_once(s, until - st_now());
+}
+
+/*
+ * Watches one connection until it closes or the sentinel is stopped (lock held on entry and exit).
+ * Returns false when the connection cannot be watched at all (no keepalive on this driver or
+ * host): then there is nothing for a sentinel to do.
+ */
+static bool watch(st_sentinel *s, virConnectPtr c)
+{
+    s->closed = false;
+    pthread_mutex_unlock(&s->lock);
+    bool can = virConnectSetKeepAlive(c, ST_KEEPALIVE_INTERVAL, ST_KEEPALIVE_COUNT) == 0 &&
+               virConnectRegisterCloseCallback(c, on_close, s, NULL) == 0;
+    virResetLastError();
+    pthread_mutex_lock(&s->lock);
+    /* A close before the callback was registered would never be told: look now and then. */
+    while (can && !s->quit && !s->closed) {
+        if (wait_once(s, ST_KEEPALIVE_INTERVAL) != ETIMEDOUT)
+            continue;
+        pthread_mutex_unlock(&s->lock);
+        bool alive = virConnectIsAlive(c) == 1;
+        pthread_mutex_lock(&s->lock);
+        if (!alive && !s->closed) {
+            s->closed = true;
+            s->reason = VIR_CONNECT_CLOSE_REASON_EOF;
+        }
+    }
+    bool lost = can && s->closed && s->reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE && !s->quit;
+    pthread_mutex_unlock(&s->lock);
+    if (lost) {
+        st_trace("sentinel-lost uri=%s", s->uri ? s->uri : "");
+        s->lost(s->ctx);
+    }
+    /* After a close the client is closed: this returns at once. On a stop with the host alive it
+     * costs one round trip; with the host hung keepalive ends it. */
+    if (can)
+        virConnectUnregisterCloseCallback(c, on_close);
+    virConnectClose(c);
+    virResetLastError();
+    pthread_mutex_lock(&s->lock);
+    return can;
+}
+
+static void *sentinel_main(void *arg)
+{
+    st_sentinel *s = arg;
+    double backoff = 1.0;
+    pthread_mutex_lock(&s->lock);
+    while (!s->quit) {
+        pthread_mutex_unlock(&s->lock);
+        /* While the host hangs this blocks: the open has no keepalive yet. That is what this
+         * thread is for; nothing waits on it. */
+        virConnectPtr c = s->readonly ? virConnectOpenReadOnly(s->uri) : virConnectOpen(s->uri);
+        virResetLastError();
+        pthread_mutex_lock(&s->lock);
+        if (c) {
+            if (!watch(s, c))
+                break;
+            backoff = 1.0;
+        } else {
+            backoff = backoff * 2 > ST_SENTINEL_BACKOFF_MAX ? ST_SENTINEL_BACKOFF_MAX : backoff * 2;
+        }
+        pause_for(s, backoff);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+st_sentinel *st_sentinel_start(const char *uri, bool readonly, st_sentinel_fn lost, void *ctx)
+{
+    st_sentinel *s = xcalloc(1, sizeof(*s));
+    s->uri = xstrdup0(uri);
+    s->readonly = readonly;
+    s->lost = lost;
+    s->ctx = ctx;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (pthread_create(&s->thread, NULL, sentinel_main, s) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        free(s->uri);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void st_sentinel_stop(st_sentinel *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->quit = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool st_sentinel_join(st_sentinel *s, const struct timespec *deadline)
+{
+    if (!s)
+        return true;
+    if (pthread_timedjoin_np(s->thread, NULL, deadline) != 0)
+        return false;
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s->uri);
+    free(s);
+    return true;
+}
