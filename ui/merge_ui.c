@@ -258,6 +258,9 @@ static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
         replan(a, f);
     } else if (m->kind == ST_MSG_RESULT && !m->ok) {
         st_app_status(a, true, "%s", m->text ? m->text : "?");
+        /* No facts will come (the host stopped answering): nothing to plan with. */
+        if (f->stage == 0)
+            st_app_remove_dialog(a, dlg);
     }
 }
 

@@ -450,6 +450,12 @@ static void plan_model_changed(st_app *a, st_dialog *dlg)
 static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
 {
     plan_dlg *p = dlg->data;
+    if (m->kind == ST_MSG_RESULT && !m->ok) {
+        /* No facts will come (the host stopped answering): the plan stays as it was. */
+        dlg->request_id = 0;
+        st_app_status(a, true, "%s", m->text ? m->text : "?");
+        return;
+    }
     if (m->kind != ST_MSG_PLAN || !m->facts || !p->f)
         return;
     dlg->request_id = 0;
