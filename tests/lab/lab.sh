@@ -52,7 +52,8 @@
 #   lab_embed DIR             prepare an embedded driver root; print qemu:///embed?root=DIR.
 #                             Only one process may open a root at a time: run virsh calls one
 #                             after another ("virsh -c URI 'cmd1; cmd2'" runs several in one).
-#   lab_daemon_start DIR      (with LAB_DAEMON_TCP_PORT=N also on qemu+tcp://127.0.0.1:N/system)
+#   lab_daemon_start DIR      (with LAB_DAEMON_TCP_PORT=N also on qemu+tcp://127.0.0.1:N/system;
+#                             LAB_DAEMON_CONF: more libvirtd.conf lines)
 #                             start a private libvirtd, wait for `virsh version` to answer
 #                             (bounded); print qemu+unix:///system?socket=DIR/run/libvirt-sock.
 #   lab_daemon_pid DIR|URI    pid of that libvirtd (SIGSTOP/SIGCONT it to simulate a hung host).
@@ -676,6 +677,7 @@ EOF
     else
         echo "listen_tcp = 0" >>"$dir/etc/libvirtd.conf"
     fi
+    [ -z "${LAB_DAEMON_CONF:-}" ] || printf '%s\n' "$LAB_DAEMON_CONF" >>"$dir/etc/libvirtd.conf"
     lab__caps_install "$dir/cache" || return 1
     uri="qemu+unix:///system?socket=$sock"
     t0=$(lab_now)

@@ -50,7 +50,7 @@ for sig in HUP TERM INT; do
     tui_stop
 done
 
-# A crash (SIGSEGV, as libvirt 9.0 can cause after a hung host) still gives the terminal back.
+# A crash (SIGSEGV: a bug of ours or of a library) still gives the terminal back.
 tui_start 80 24 -c "$HOST"
 ok "SIGSEGV: the program runs" tui_wait "test2" 10
 kill -s SEGV "$(tui_pid)"
