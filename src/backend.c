@@ -212,7 +212,7 @@ void st_backend_watch(st_backend *b, size_t index)
     pthread_mutex_lock(&b->lock);
     if (!s->sentinel && !b->stopping) {
         const st_worker *w = atomic_load(&s->cur);
-        s->sentinel = st_sentinel_start(w->uri, w->readonly, host_lost, s);
+        s->sentinel = st_sentinel_start(w->open_uri, w->readonly, host_lost, s);
     }
     pthread_mutex_unlock(&b->lock);
 }

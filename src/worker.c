@@ -14,6 +14,7 @@
 #include "actions.h"
 #include "i18n.h"
 #include "trace.h"
+#include "uri.h"
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
@@ -48,22 +49,6 @@ int st_dom_uuid(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN])
     }
     *p = '\0';
     return 0;
-}
-
-bool st_uri_is_local(const char *uri)
-{
-    if (!uri)
-        return true;
-    const char *sep = strstr(uri, "://");
-    if (!sep)
-        return false;
-    size_t sl = sep - uri;
-    /* The test driver's images are fiction: never read them from this machine's disk. */
-    if (sl >= 4 && strncmp(uri, "test", 4) == 0)
-        return false;
-    bool transport_ok =
-        (sl == 4 && strncmp(uri, "qemu", 4) == 0) || (sl == 9 && strncmp(uri, "qemu+unix", 9) == 0);
-    return transport_ok && sep[3] == '/';
 }
 
 void st_worker_busy(st_worker *w)
@@ -111,6 +96,8 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->b = b;
     w->index = index;
     w->uri = xstrdup0(uri);
+    /* Only the interface holds the terminal; a report may let ssh ask on it. */
+    w->open_uri = o->events ? st_uri_no_tty(uri) : xstrdup0(uri);
     w->readonly = o->readonly;
     w->events = o->events;
     w->snapshots = o->snapshots;
@@ -426,13 +413,21 @@ static bool worker_connect(st_worker *w)
     if (w->hang_since > 0)
         atomic_store(&w->busy_since[st_parallel_slot()], w->hang_since);
     w->hang_since = 0;
-    virConnectPtr c = w->readonly ? virConnectOpenReadOnly(w->uri) : virConnectOpen(w->uri);
+    virConnectPtr c =
+        w->readonly ? virConnectOpenReadOnly(w->open_uri) : virConnectOpen(w->open_uri);
     st_worker_idle(w);
     if (!c) {
         char *e = st_lv_error(_("cannot connect to the host"));
         char *msg =
             xasprintf(_("cannot connect to %s: %s"), w->uri ? w->uri : _("the default host"), e);
         free(e);
+        if (!streq0(w->uri, w->open_uri)) {
+            char *why = xasprintf(_("%s (ssh runs without the terminal here: log in with a key or "
+                                    "ssh-agent, and accept the host's key in ssh first)"),
+                                  msg);
+            free(msg);
+            msg = why;
+        }
         free(w->error);
         w->error = msg;
         set_state(w, ST_HOST_FAILED);
@@ -740,6 +735,7 @@ void st_worker_free(st_worker *w)
     st_cache_clear(&w->cache);
     st_jobtab_free(w->jobs);
     free(w->uri);
+    free(w->open_uri);
     free(w->name);
     free(w->lib_version);
     free(w->hv_version);

@@ -24,7 +24,8 @@ typedef struct st_reqnode {
 typedef struct st_worker {
     st_backend *b;
     size_t index;
-    char *uri; /* as given; NULL for libvirt's default */
+    char *uri;      /* as given; NULL for libvirt's default */
+    char *open_uri; /* what is opened (uri.h: st_uri_no_tty in the interface) */
     bool readonly, events, snapshots, running_only;
     int interval_ms;
 
@@ -166,8 +167,5 @@ void st_worker_post(st_worker *w, st_msg *m);
  * watches the host (started once; it outlives reconnections and generations).
  */
 void st_backend_watch(st_backend *b, size_t index);
-
-/* Whether a URI names a host whose images are on this machine. */
-bool st_uri_is_local(const char *uri);
 
 #endif

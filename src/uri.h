@@ -1,0 +1,21 @@
+/* What the program can tell from a libvirt connection URI alone, without opening it. */
+#ifndef ST_URI_H
+#define ST_URI_H
+
+#include <stdbool.h>
+
+/* Whether a URI names a host whose images are on this machine (NULL: libvirt's default, local). */
+bool st_uri_is_local(const char *uri);
+
+/*
+ * The URI the interactive program opens: over libvirt's ssh transport, with no_tty=1 added (the
+ * ssh client then runs with BatchMode=yes), unless the URI sets no_tty itself. ssh asks for a
+ * password or a host key confirmation on the controlling terminal, which curses holds: the prompt
+ * would be drawn over the screen and take the admin's keys. Without a prompt the connection fails
+ * instead, with ssh's reason. NULL for NULL.
+ */
+char *st_uri_no_tty(const char *uri);
+/* Whether st_uri_no_tty changed the URI. */
+bool st_uri_no_tty_added(const char *uri);
+
+#endif
