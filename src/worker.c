@@ -121,8 +121,9 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
 st_worker *st_worker_successor(st_worker *old)
 {
     pthread_mutex_lock(&old->lock);
-    bool connected = atomic_load(&old->state) == ST_HOST_CONNECTED;
-    if (!connected || old->quit || old->successor) {
+    /* A connection (even one still reading the host's facts) whose calls may hang; without one
+     * the worker is opening a new connection already, and a successor would do no better. */
+    if (!atomic_load(&old->has_conn) || old->quit || old->successor) {
         pthread_mutex_unlock(&old->lock);
         return NULL;
     }
@@ -435,6 +436,7 @@ static bool worker_connect(st_worker *w)
         return false;
     }
     w->conn = c;
+    atomic_store(&w->has_conn, true);
     read_host_facts(w);
     if (w->lib_ver && w->lib_ver < 8000000) {
         char *msg = xasprintf(_("libvirt %s on %s is too old: virt-snaptree needs 8.0 or later"),
@@ -445,6 +447,7 @@ static bool worker_connect(st_worker *w)
         publish_failure(w, msg);
         virConnectClose(w->conn);
         w->conn = NULL;
+        atomic_store(&w->has_conn, false);
         return false;
     }
     /* No keepalive on this connection, which carries many calls at once (sentinel.h says why).
@@ -475,6 +478,7 @@ static void drop_connection(st_worker *w)
     virResetLastError();
     virConnectClose(w->conn);
     w->conn = NULL;
+    atomic_store(&w->has_conn, false);
     st_cache_clear(&w->cache);
 }
 

@@ -40,7 +40,8 @@ typedef struct st_worker {
     size_t n_dirty, cap_dirty;
     bool conn_closed; /* set by the close callback */
 
-    virConnectPtr conn; /* owned by the worker thread */
+    virConnectPtr conn;   /* owned by the worker thread */
+    atomic_bool has_conn; /* conn is set: for the other threads */
     int cb_ids[8];
     size_t n_cb;
 
