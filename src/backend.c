@@ -126,9 +126,9 @@ void st_worker_post(st_worker *w, st_msg *m)
     st_backend *b = w->b;
     m->next = NULL;
     pthread_mutex_lock(&b->lock);
-    /* Its successor's models and jobs are the host's now (the flag is set under this lock).
-     * Answers to requests still go through: they are what the admin waits for. */
-    if (atomic_load(&w->abandoned) && (m->kind == ST_MSG_HOST || m->kind == ST_MSG_JOBS)) {
+    /* Its successor's models and jobs are the host's now (set under this lock). Answers to
+     * requests still go through: they are what the admin waits for. */
+    if (atomic_load(&w->successor) && (m->kind == ST_MSG_HOST || m->kind == ST_MSG_JOBS)) {
         pthread_mutex_unlock(&b->lock);
         st_trace("post-dropped host=%zu kind=%d", w->index, (int)m->kind);
         st_msg_free(m);

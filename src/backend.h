@@ -113,7 +113,7 @@ bool st_backend_wait_initial(st_backend *b, int timeout_ms);
  * not joined.
  */
 void st_backend_stop(st_backend *b);
-/* Frees the backend after st_backend_stop, unless a worker had to be abandoned. */
+/* Frees the backend after st_backend_stop, unless a thread had to be left behind. */
 void st_backend_free(st_backend *b);
 
 #endif

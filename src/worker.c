@@ -123,7 +123,7 @@ st_worker *st_worker_successor(st_worker *old)
     pthread_mutex_lock(&old->lock);
     /* A connection (even one still reading the host's facts) whose calls may hang; without one
      * the worker is opening a new connection already, and a successor would do no better. */
-    if (!atomic_load(&old->has_conn) || old->quit || old->successor) {
+    if (!atomic_load(&old->has_conn) || old->quit || atomic_load(&old->successor)) {
         pthread_mutex_unlock(&old->lock);
         return NULL;
     }
@@ -150,8 +150,7 @@ st_worker *st_worker_successor(st_worker *old)
     w->queue = old->queue;
     w->queue_tail = old->queue_tail;
     old->queue = old->queue_tail = NULL;
-    old->successor = w;
-    atomic_store(&old->abandoned, true);
+    atomic_store(&old->successor, w);
     pthread_cond_signal(&old->cond);
     pthread_mutex_unlock(&old->lock);
     return w;
@@ -184,8 +183,8 @@ void st_worker_submit(st_worker *w, int id, const st_request *req)
     st_request_copy(&n->req, req);
     pthread_mutex_lock(&w->lock);
     /* Taken over meanwhile: the request goes to the worker that serves the host now. */
-    while (w->successor) {
-        st_worker *next = w->successor;
+    st_worker *next;
+    while ((next = atomic_load(&w->successor))) {
         pthread_mutex_unlock(&w->lock);
         w = next;
         pthread_mutex_lock(&w->lock);
@@ -602,7 +601,7 @@ static void reconnect_later(st_worker *w)
  */
 static void after_step(st_worker *w, bool jobs_changed)
 {
-    if (atomic_load(&w->abandoned))
+    if (atomic_load(&w->successor))
         return;
     if (st_offline_scan(w) || jobs_changed)
         st_worker_post_jobs(w);
@@ -676,7 +675,7 @@ static void *worker_main(void *arg)
 {
     st_worker *w = arg;
     pthread_mutex_lock(&w->lock);
-    while (!w->quit && !atomic_load(&w->abandoned))
+    while (!w->quit && !atomic_load(&w->successor))
         turn(w);
     if (!w->quit)
         st_trace("worker-retired host=%zu", w->index);

@@ -78,12 +78,11 @@ typedef struct st_worker {
      * Generations. When the host's sentinel (sentinel.h) finds the host gone while this worker
      * holds a connection, the connection cannot be closed under the calls stuck in it: a
      * successor takes the host over with a connection of its own, and this worker ends once its
-     * calls return (if ever). `successor` is set under lock and moves new requests on;
-     * `abandoned` is set under the backend's lock, so that no model or jobs of this worker reach
-     * the interface after the successor's.
+     * calls return (if ever). `successor` is set under this worker's lock, which moves new
+     * requests on, and under the backend's, so that no model or jobs of this worker reach the
+     * interface after the successor's.
      */
-    struct st_worker *successor;
-    atomic_bool abandoned;
+    _Atomic(struct st_worker *) successor;
     double hang_since; /* a successor: when its predecessor's oldest stuck call began */
 } st_worker;
 
@@ -91,7 +90,7 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
 void st_worker_run(st_worker *w);
 /*
  * With the backend's lock held: makes the worker that takes over from `old`, whose host stopped
- * answering (queued requests move to it; `old` is marked abandoned and ends when its calls
+ * answering (queued requests move to it; `old` records it as its successor and ends when its calls
  * return). NULL when `old` holds no connection (it is reconnecting already) or is stopping. The
  * successor is not running yet: st_worker_run.
  */
@@ -161,7 +160,7 @@ st_host *st_host_dup(const st_host *h);
 
 /* Posts a message to the frontend (takes ownership). */
 void st_backend_post(st_backend *b, st_msg *m);
-/* Posts a message on behalf of a worker: an abandoned worker's models and jobs are dropped. */
+/* Posts a message on behalf of a worker: the models and jobs of one taken over are dropped. */
 void st_worker_post(st_worker *w, st_msg *m);
 /*
  * The worker's connection to host `index` is up and speaks libvirt's RPC: from now on a sentinel
