@@ -173,6 +173,8 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
     st_job_kind kind =
         commit ? ((req->flags & ST_F_ACTIVE) ? ST_JOB_ACTIVE_COMMIT : ST_JOB_COMMIT) : ST_JOB_PULL;
     /* Tracked before it starts, so that a fast job's completion event finds it. */
+    if (!st_worker_may_change(w, id))
+        return -1;
     int jid = st_jobtab_track(w->jobs, dom, req->disk, kind, req->top, req->base, req->bandwidth);
     st_worker_busy(w);
     int rc = commit ? virDomainBlockCommit(dom, req->disk, req->base, req->top, req->bandwidth,
@@ -209,6 +211,10 @@ static void do_merge(st_worker *w, int id, const st_request *req)
     if (!dom)
         return;
     bool active = dom_active(w, dom);
+    if (!st_worker_may_change(w, id)) {
+        virDomainFree(dom);
+        return;
+    }
     if (!active && w->local) {
         st_offline_start(w, id, dom, req);
     } else if (!active && !(req->flags & ST_F_START_PAUSED)) {
@@ -245,6 +251,10 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
         return;
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     virDomainGetUUIDString(dom, uuid);
+    if (!st_worker_may_change(w, id)) {
+        virDomainFree(dom);
+        return;
+    }
     int rc = -1;
     st_worker_busy(w);
     switch (req->kind) {
@@ -296,8 +306,14 @@ static void do_finish_paused(st_worker *w, int id, const st_request *req)
     memset(&info, 0, sizeof(info));
     st_worker_busy(w);
     int job = virDomainGetBlockJobInfo(dom, req->disk, &info, 0);
+    st_worker_idle(w);
+    if (!st_worker_may_change(w, id)) {
+        virDomainFree(dom);
+        return;
+    }
     bool ready = job == 1 && info.end > 0 && info.cur == info.end;
     int rc = 0;
+    st_worker_busy(w);
     if (ready)
         rc = virDomainBlockJobAbort(dom, req->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT);
     st_worker_idle(w);

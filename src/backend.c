@@ -97,26 +97,39 @@ static void answered(st_backend *b, const st_msg *m)
         }
 }
 
-/* Lock held on entry; released. */
-static void post_locked(st_backend *b, st_msg *m)
+/* Lock held. Queues a message; the frontend is woken by wake(), once per message. */
+static void enqueue(st_backend *b, st_msg *m)
 {
     answered(b, m);
+    m->next = NULL;
     if (b->tail)
         b->tail->next = m;
     else
         b->head = m;
     b->tail = m;
     pthread_cond_broadcast(&b->cond);
-    pthread_mutex_unlock(&b->lock);
+}
+
+/* Lock not held: one byte a message queued. */
+static void wake(st_backend *b, size_t n)
+{
     char c = 1;
     /* The pipe is non-blocking: when it is full the frontend has wake-ups pending anyway. */
-    while (write(b->pipe[1], &c, 1) < 0 && errno == EINTR)
-        ;
+    for (size_t i = 0; i < n; i++)
+        while (write(b->pipe[1], &c, 1) < 0 && errno == EINTR)
+            ;
+}
+
+/* Lock held on entry; released. */
+static void post_locked(st_backend *b, st_msg *m)
+{
+    enqueue(b, m);
+    pthread_mutex_unlock(&b->lock);
+    wake(b, 1);
 }
 
 void st_backend_post(st_backend *b, st_msg *m)
 {
-    m->next = NULL;
     pthread_mutex_lock(&b->lock);
     post_locked(b, m);
 }
@@ -124,11 +137,13 @@ void st_backend_post(st_backend *b, st_msg *m)
 void st_worker_post(st_worker *w, st_msg *m)
 {
     st_backend *b = w->b;
-    m->next = NULL;
     pthread_mutex_lock(&b->lock);
-    /* Its successor's models and jobs are the host's now (set under this lock). Answers to
-     * requests still go through: they are what the admin waits for. */
-    if (atomic_load(&w->successor) && (m->kind == ST_MSG_HOST || m->kind == ST_MSG_JOBS)) {
+    /* Its successor's models, jobs and notices (results of no request) are the host's now (set
+     * under this lock). Answers to requests still go through: they are what the admin waits
+     * for. */
+    bool news = m->kind == ST_MSG_HOST || m->kind == ST_MSG_JOBS ||
+                (m->kind == ST_MSG_RESULT && m->request_id == 0);
+    if (atomic_load(&w->successor) && news) {
         pthread_mutex_unlock(&b->lock);
         st_trace("post-dropped host=%zu kind=%d", w->index, (int)m->kind);
         st_msg_free(m);
@@ -140,31 +155,23 @@ void st_worker_post(st_worker *w, st_msg *m)
 /* ---- hosts that stop answering ---- */
 
 /*
- * Lock held: the requests that were running in the worker being replaced: pending, and not in
- * the queue that moved to its successor `w` (which answers those). Every submission holds the
- * lock from pending list to queue, so the two agree here.
+ * Lock held: answers the requests that were running in the worker being replaced (pending, and
+ * not in the queue that moved to its successor `w`, which answers those; every submission holds
+ * the lock from pending list to queue, so the two agree here). No dialog then waits on a
+ * connection that may never answer; if the old worker finishes one later, its own answer follows.
+ * Returns how many were answered.
  */
-static size_t stuck_requests(const st_slot *s, const st_worker *w, int **out)
+static size_t answer_stuck(st_backend *b, st_slot *s, const st_worker *w)
 {
-    *out = s->n_pending ? xcalloc(s->n_pending, sizeof(int)) : NULL;
-    size_t k = 0;
+    int *ids = s->n_pending ? xcalloc(s->n_pending, sizeof(int)) : NULL;
+    size_t n = 0;
     for (size_t i = 0; i < s->n_pending; i++) {
         bool queued = false;
         for (const st_reqnode *q = w->queue; q && !queued; q = q->next)
             queued = q->id == s->pending[i];
         if (!queued)
-            (*out)[k++] = s->pending[i];
+            ids[n++] = s->pending[i];
     }
-    return k;
-}
-
-/*
- * They are answered now, so that no dialog waits on a connection that may never answer; if the
- * old worker finishes one later, its own answer follows.
- */
-static void answer_stuck(st_backend *b, const st_slot *s, const char *host, const int *ids,
-                         size_t n)
-{
     for (size_t i = 0; i < n; i++) {
         st_msg *m = xcalloc(1, sizeof(*m));
         m->kind = ST_MSG_RESULT;
@@ -172,9 +179,11 @@ static void answer_stuck(st_backend *b, const st_slot *s, const char *host, cons
         m->request_id = ids[i];
         m->text = xasprintf(_("%s stopped answering while this ran and its connection was given "
                               "up: whether it was done shows once the host answers again"),
-                            host);
-        st_backend_post(b, m);
+                            w->uri ? w->uri : _("the default host"));
+        enqueue(b, m);
     }
+    free(ids);
+    return n;
 }
 
 /* The sentinel's thread: keepalive gave up on the host. */
@@ -182,9 +191,8 @@ static void host_lost(void *ctx)
 {
     st_slot *s = ctx;
     st_backend *b = s->b;
-    int *ids = NULL;
-    size_t n_ids = 0;
-    char *host = NULL;
+    size_t answered_now = 0;
+    bool ran = true;
     pthread_mutex_lock(&b->lock);
     st_worker *old = atomic_load(&s->cur);
     st_worker *w = b->stopping ? NULL : st_worker_successor(old);
@@ -192,16 +200,17 @@ static void host_lost(void *ctx)
         xgrow((void **)&s->retired, &s->cap_retired, s->n_retired + 1, sizeof(st_worker *));
         s->retired[s->n_retired++] = old;
         atomic_store(&s->cur, w);
-        n_ids = stuck_requests(s, w, &ids);
-        host = xstrdup(w->name ? w->name : w->uri ? w->uri : _("the default host"));
+        /* Outside the old worker's lock: its jobs' lock is taken before it elsewhere. */
+        st_jobtab_hand_over(old->jobs, w->jobs);
+        answered_now = answer_stuck(b, s, w);
         /* Under the lock: st_backend_stop, once past it, finds every current worker running. */
-        st_worker_run(w);
-        st_trace("host-lost host=%zu retired=%zu stuck=%zu", s->index, s->n_retired, n_ids);
+        ran = st_worker_run(w);
+        st_trace("host-lost host=%zu retired=%zu stuck=%zu", s->index, s->n_retired, answered_now);
     }
     pthread_mutex_unlock(&b->lock);
-    answer_stuck(b, s, host, ids, n_ids);
-    free(host);
-    free(ids);
+    wake(b, answered_now);
+    if (!ran)
+        st_worker_no_thread(w);
 }
 
 void st_backend_watch(st_backend *b, size_t index)
@@ -246,7 +255,8 @@ st_backend *st_backend_start(const st_backend_opts *opts)
         atomic_init(&b->slots[i].cur, st_worker_new(b, i, uri, opts));
     }
     for (size_t i = 0; i < b->n; i++)
-        st_worker_run(cur(b, i));
+        if (!st_worker_run(cur(b, i)))
+            st_worker_no_thread(cur(b, i));
     return b;
 }
 
@@ -359,11 +369,7 @@ bool st_backend_wait_initial(st_backend *b, int timeout_ms)
         double left = deadline - st_now();
         if (left <= 0)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        double t = ts.tv_sec + ts.tv_nsec / 1e9 + (left < 0.1 ? left : 0.1);
-        ts.tv_sec = (time_t)t;
-        ts.tv_nsec = (long)((t - ts.tv_sec) * 1e9);
+        struct timespec ts = st_realtime_in(left < 0.1 ? left : 0.1);
         pthread_cond_timedwait(&b->cond, &b->lock, &ts);
     }
     pthread_mutex_unlock(&b->lock);
@@ -384,9 +390,7 @@ void st_backend_stop(st_backend *b)
     }
     /* One deadline for every thread: a hung host costs the exit two seconds, not two a
      * thread. What is stuck in a call to a hung host then is left behind. */
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += 2;
+    struct timespec dl = st_realtime_in(2);
     for (size_t i = 0; i < b->n; i++) {
         st_slot *s = &b->slots[i];
         if (st_sentinel_join(s->sentinel, &dl))

@@ -114,6 +114,49 @@ static void prune(st_jobtab *t, double now)
     t->n = k;
 }
 
+/* Whether a job goes to the successor of a worker taken over (st_jobtab_hand_over). */
+static bool handed_over(const tracked *tr)
+{
+    bool ours = jt_is_block_kind(tr->job.kind) || tr->record;
+    bool follow_up = !tr->after_done && (tr->n_cleanup || tr->paused_run);
+    return ours && (!st_job_phase_final(tr->job.phase) || follow_up);
+}
+
+void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to)
+{
+    pthread_mutex_lock(&from->lock);
+    pthread_mutex_lock(&to->lock);
+    size_t k = 0;
+    for (size_t i = 0; i < from->n; i++) {
+        tracked *tr = &from->v[i];
+        if (!handed_over(tr)) {
+            from->v[k++] = *tr;
+            continue;
+        }
+        xgrow((void **)&to->v, &to->cap, to->n + 1, sizeof(tracked));
+        tracked *moved = &to->v[to->n++];
+        *moved = *tr;
+        if (moved->dom)
+            virDomainFree(moved->dom);
+        moved->dom = NULL;
+        moved->reattach = true;
+    }
+    from->n = k;
+    pthread_mutex_unlock(&to->lock);
+    pthread_mutex_unlock(&from->lock);
+}
+
+void st_jobtab_release_domains(st_jobtab *t)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].dom) {
+            virDomainFree(t->v[i].dom);
+            t->v[i].dom = NULL;
+        }
+    pthread_mutex_unlock(&t->lock);
+}
+
 void st_jobtab_copy(st_jobtab *t, st_job **jobs, size_t *n)
 {
     pthread_mutex_lock(&t->lock);

@@ -68,6 +68,19 @@ size_t st_jobtab_followup_records(st_jobtab *t, char ***out);
 /* Runs the follow-ups of jobs that reached READY or ended (worker thread). */
 void st_jobtab_after(struct st_worker *w);
 
+/*
+ * A worker taken over (worker.h) hands its jobs to its successor: the block jobs and offline
+ * merges it tracks, running or with a follow-up still to do (files to remove, a pivot, a
+ * shutdown), so that neither the jobs panel nor the follow-ups lose them. Their domain handles
+ * belong to the old connection and stay behind: the successor looks each domain up again. Jobs
+ * that a thread of the old worker drives (a save, a restore, a snapshot with memory) stay with
+ * it: only that thread can tell how they end.
+ */
+void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to);
+/* Lets go of the domain handles the table holds (a worker taken over, as it ends: they keep its
+ * connection open). */
+void st_jobtab_release_domains(st_jobtab *t);
+
 /* Whether a job still runs on the disk. */
 bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk);
 /* Whether anything is running (then the worker polls often). */

@@ -109,8 +109,19 @@ static size_t take_followups(st_jobtab *t, followup *out, size_t max)
     return n;
 }
 
+static void followup_clear(followup *f)
+{
+    for (size_t k = 0; k < f->n_cleanup; k++)
+        free(f->cleanup[k]);
+    free(f->cleanup);
+    free(f->record);
+    free(f->disk);
+    virDomainFree(f->dom);
+}
+
 void st_jobtab_after(st_worker *w)
 {
+    st_jobtab_reattach(w);
     st_jobtab_fetch_reasons(w);
     followup fs[16];
     pthread_mutex_lock(&w->jobs->lock);
@@ -118,27 +129,28 @@ void st_jobtab_after(st_worker *w)
     pthread_mutex_unlock(&w->jobs->lock);
     for (size_t i = 0; i < n; i++) {
         followup *f = &fs[i];
+        /* Taken over meanwhile: the record stays, and the successor, which reads it as left by
+         * an earlier interface, offers the rest. */
+        if (!st_worker_may_change(w, 0)) {
+            followup_clear(f);
+            continue;
+        }
         st_worker_busy(w);
         if (f->pivot && virDomainBlockJobAbort(f->dom, f->disk, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT))
             virResetLastError();
         if (f->destroy && virDomainDestroy(f->dom) < 0)
             virResetLastError();
         st_worker_idle(w);
-        for (size_t k = 0; k < f->n_cleanup; k++) {
+        for (size_t k = 0; k < f->n_cleanup; k++)
             if (unlink(f->cleanup[k]) != 0)
                 st_action_result(w, 0, false, _("could not remove %s"), f->cleanup[k]);
-            free(f->cleanup[k]);
-        }
         if (f->n_cleanup)
             st_action_result(
                 w, 0, true,
                 ngettext("removed %zu merged file", "removed %zu merged files", f->n_cleanup),
                 f->n_cleanup);
-        free(f->cleanup);
         st_followup_drop(f->record);
-        free(f->record);
-        free(f->disk);
-        virDomainFree(f->dom);
+        followup_clear(f);
         st_worker_request_refresh(w, 100);
     }
 }

@@ -28,6 +28,7 @@ typedef struct tracked {
     char *poll_error;  /* what the last failed poll said (a reason of last resort) */
     char *fu_record;   /* the record of its follow-up (followup.h), until it is done */
     double linger;     /* how long it stays listed once finished; 0: ST_JOB_LINGER */
+    bool reattach;     /* handed over (st_jobtab_hand_over): dom is looked up again by uuid */
 } tracked;
 
 struct st_jobtab {
@@ -47,6 +48,8 @@ void jt_finish(tracked *tr, st_job_phase phase, const char *error);
 st_job_kind jt_kind_of(int type);
 /* Asks libvirt why the jobs that failed by an event failed (worker thread, lock not held). */
 void st_jobtab_fetch_reasons(struct st_worker *w);
+/* Jobs handed over by a worker taken over get their domains from this worker's connection. */
+void st_jobtab_reattach(struct st_worker *w);
 /* Jobs libvirt's block job calls know (commit, pull, copy). */
 bool jt_is_block_kind(st_job_kind k);
 

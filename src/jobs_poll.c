@@ -158,6 +158,53 @@ static void keep_poll_error(st_jobtab *t, int id)
     free(e);
 }
 
+/* Looks one handed-over job's domain up; lock not held. */
+static void reattach_one(st_worker *w, int id, const char *uuid)
+{
+    st_worker_busy(w);
+    virDomainPtr d = virDomainLookupByUUIDString(w->conn, uuid);
+    st_worker_idle(w);
+    bool gone = !d && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+    virResetLastError();
+    st_jobtab *t = w->jobs;
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = jt_by_id(t, id);
+    if (tr && d && !tr->dom) {
+        tr->dom = d;
+        d = NULL;
+        tr->reattach = false;
+    } else if (tr && gone) {
+        tr->reattach = false;
+        if (!st_job_phase_final(tr->job.phase))
+            jt_finish(tr, ST_PHASE_FAILED, _("the domain is gone"));
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (d)
+        virDomainFree(d);
+}
+
+void st_jobtab_reattach(st_worker *w)
+{
+    st_jobtab *t = w->jobs;
+    pthread_mutex_lock(&t->lock);
+    size_t n = 0;
+    int *ids = t->n ? xcalloc(t->n, sizeof(int)) : NULL;
+    char **uuids = t->n ? xcalloc(t->n, sizeof(char *)) : NULL;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].reattach && t->v[i].job.uuid) {
+            ids[n] = t->v[i].job.id;
+            uuids[n++] = xstrdup(t->v[i].job.uuid);
+        }
+    pthread_mutex_unlock(&t->lock);
+    /* Until the connection answers for each (a lookup that fails otherwise is tried again). */
+    for (size_t i = 0; i < n; i++) {
+        reattach_one(w, ids[i], uuids[i]);
+        free(uuids[i]);
+    }
+    free(ids);
+    free(uuids);
+}
+
 /* Polls the job at index i of the table, if it is a running block job we can ask about. */
 static bool poll_one(st_worker *w, size_t i)
 {
@@ -200,6 +247,7 @@ static bool poll_one(st_worker *w, size_t i)
 bool st_jobtab_poll(st_worker *w)
 {
     st_jobtab *t = w->jobs;
+    st_jobtab_reattach(w);
     pthread_mutex_lock(&t->lock);
     t->last_poll = st_now();
     size_t n = t->n;

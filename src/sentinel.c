@@ -5,7 +5,6 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -39,51 +38,36 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* One wait on the sentinel's condition (lock held), at most `seconds`; pthread's result. */
-static int wait_once(st_sentinel *s, double seconds)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double t = ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
-    ts.tv_sec = (time_t)t;
-    ts.tv_nsec = (long)((t - ts.tv_sec) * 1e9);
-    return pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-}
-
 /* Waits, lock held, until `seconds` have passed or the sentinel is stopped. */
 static void pause_for(st_sentinel *s, double seconds)
 {
-    double until = st_now() + seconds;
-    while (!s->quit && st_now() < until)
-        wait_once(s, until - st_now());
+    struct timespec ts = st_realtime_in(seconds);
+    while (!s->quit && pthread_cond_timedwait(&s->cond, &s->lock, &ts) == 0)
+        ;
 }
 
-/*
- * Watches one connection until it closes or the sentinel is stopped (lock held on entry and exit).
- * Returns false when the connection cannot be watched at all (no keepalive on this driver or
- * host): then there is nothing for a sentinel to do.
- */
-static bool watch(st_sentinel *s, virConnectPtr c)
+typedef enum {
+    WATCHED,     /* watched until it closed (or the sentinel was stopped) */
+    NOT_WATCHED, /* closed before it could be watched: try again */
+    UNSUPPORTED, /* the host does not do keepalive: nothing for a sentinel to do */
+} watch_end;
+
+/* Watches one connection until it closes or the sentinel is stopped (lock held on entry and
+ * exit). */
+static watch_end watch(st_sentinel *s, virConnectPtr c)
 {
     s->closed = false;
     pthread_mutex_unlock(&s->lock);
-    bool can = virConnectSetKeepAlive(c, ST_KEEPALIVE_INTERVAL, ST_KEEPALIVE_COUNT) == 0 &&
-               virConnectRegisterCloseCallback(c, on_close, s, NULL) == 0;
+    int ka = virConnectSetKeepAlive(c, ST_KEEPALIVE_INTERVAL, ST_KEEPALIVE_COUNT);
+    bool registered = ka == 0 && virConnectRegisterCloseCallback(c, on_close, s, NULL) == 0;
+    /* A close before the callback was registered is never told: look once, after it. (libvirt
+     * refuses keepalive on a client closed meanwhile, too: -1, not 1.) */
+    bool alive = registered && virConnectIsAlive(c) == 1;
     virResetLastError();
     pthread_mutex_lock(&s->lock);
-    /* A close before the callback was registered would never be told: look now and then. */
-    while (can && !s->quit && !s->closed) {
-        if (wait_once(s, ST_KEEPALIVE_INTERVAL) != ETIMEDOUT)
-            continue;
-        pthread_mutex_unlock(&s->lock);
-        bool alive = virConnectIsAlive(c) == 1;
-        pthread_mutex_lock(&s->lock);
-        if (!alive && !s->closed) {
-            s->closed = true;
-            s->reason = VIR_CONNECT_CLOSE_REASON_EOF;
-        }
-    }
-    bool lost = can && s->closed && s->reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE && !s->quit;
+    while (alive && !s->quit && !s->closed)
+        pthread_cond_wait(&s->cond, &s->lock);
+    bool lost = alive && s->closed && s->reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE && !s->quit;
     pthread_mutex_unlock(&s->lock);
     if (lost) {
         st_trace("sentinel-lost uri=%s", s->uri ? s->uri : "");
@@ -91,12 +75,12 @@ static bool watch(st_sentinel *s, virConnectPtr c)
     }
     /* After a close the client is closed: this returns at once. On a stop with the host alive it
      * costs one round trip; with the host hung keepalive ends it. */
-    if (can)
+    if (registered)
         virConnectUnregisterCloseCallback(c, on_close);
     virConnectClose(c);
     virResetLastError();
     pthread_mutex_lock(&s->lock);
-    return can;
+    return ka == 1 ? UNSUPPORTED : alive ? WATCHED : NOT_WATCHED;
 }
 
 static void *sentinel_main(void *arg)
@@ -111,13 +95,13 @@ static void *sentinel_main(void *arg)
         virConnectPtr c = s->readonly ? virConnectOpenReadOnly(s->uri) : virConnectOpen(s->uri);
         virResetLastError();
         pthread_mutex_lock(&s->lock);
-        if (c) {
-            if (!watch(s, c))
-                break;
+        watch_end e = c ? watch(s, c) : NOT_WATCHED;
+        if (e == UNSUPPORTED)
+            break;
+        if (e == WATCHED)
             backoff = 1.0;
-        } else {
+        else
             backoff = backoff * 2 > ST_SENTINEL_BACKOFF_MAX ? ST_SENTINEL_BACKOFF_MAX : backoff * 2;
-        }
         pause_for(s, backoff);
     }
     pthread_mutex_unlock(&s->lock);

@@ -103,8 +103,12 @@ static virDomainPtr lookup(st_worker *w, int id, const char *name)
 }
 
 /* Posts the refusal and returns true when the plan is refused. */
+/* Whether the action stops here, answered: the plan refuses it, or the worker was taken over
+ * while it read the host (st_worker_may_change). */
 static bool refused(st_worker *w, int id, const st_snapplan *p)
 {
+    if (!st_worker_may_change(w, id))
+        return true;
     if (!p->refused)
         return false;
     char *why = st_snapplan_reasons(p, ST_HAZ_REFUSE);
@@ -120,6 +124,9 @@ typedef int (*longcall_fn)(longcall *c, char **err);
 
 struct longcall {
     st_worker *w;
+    /* Its own reference: the worker's connection may be closed under it (the worker taken
+     * over, or stopping) while the call still runs. */
+    virConnectPtr conn;
     int id;
     virDomainPtr dom; /* NULL for a restore until the domain appears */
     char *dom_name;
@@ -143,6 +150,8 @@ static void longcall_free(longcall *c)
 {
     if (c->dom)
         virDomainFree(c->dom);
+    if (c->conn)
+        virConnectClose(c->conn);
     free(c->dom_name);
     st_request_clear(&c->req);
     free(c->xml);
@@ -218,7 +227,7 @@ static void find_restored_domain(longcall *c)
 {
     if (c->dom || !c->dom_name)
         return;
-    c->dom = virDomainLookupByName(c->w->conn, c->dom_name);
+    c->dom = virDomainLookupByName(c->conn, c->dom_name);
     if (!c->dom)
         virResetLastError();
 }
@@ -297,6 +306,8 @@ static longcall *longcall_new(st_worker *w, int id, virDomainPtr dom, const st_r
 {
     longcall *c = xcalloc(1, sizeof(*c));
     c->w = w;
+    if (w->conn && virConnectRef(w->conn) == 0)
+        c->conn = w->conn;
     c->id = id;
     if (dom && virDomainRef(dom) == 0)
         c->dom = dom;
@@ -379,13 +390,15 @@ static void do_create(st_worker *w, int id, virDomainPtr dom, const st_request *
     char *xml = p && !p->refused ? st_xml_build_snapshot(req, &err) : NULL;
     if (!p)
         st_action_result(w, id, false, _("%s: the domain is gone"), req->domain);
-    else if (!refused(w, id, p) && p->mixing && !(req->flags & ST_F_MIX_OK))
+    else if (refused(w, id, p))
+        ;
+    else if (p->mixing && !(req->flags & ST_F_MIX_OK))
         st_action_result(w, id, false, "%s",
                          _("refused: this snapshot mixes internal and external snapshots and "
                            "was not confirmed twice"));
-    else if (!p->refused && !xml)
+    else if (!xml)
         st_action_result(w, id, false, "%s", err ? err : "?");
-    else if (!p->refused) {
+    else {
         longcall *c = longcall_new(w, id, dom, req, run_create);
         c->xml = xml;
         xml = NULL;
@@ -569,7 +582,7 @@ static int run_branch(longcall *c, char **err)
             return -1;
         }
     char *xml = branched_xml(c, err);
-    virDomainPtr nd = xml ? virDomainDefineXML(c->w->conn, xml) : NULL;
+    virDomainPtr nd = xml ? virDomainDefineXML(c->conn, xml) : NULL;
     free(xml);
     if (!nd) {
         if (!*err)
@@ -772,7 +785,7 @@ static int run_restore(longcall *c, char **err)
         f |= VIR_DOMAIN_SAVE_RUNNING;
     if (c->req.flags & ST_F_PAUSED)
         f |= VIR_DOMAIN_SAVE_PAUSED;
-    if (virDomainRestoreFlags(c->w->conn, c->req.path, NULL, f) < 0) {
+    if (virDomainRestoreFlags(c->conn, c->req.path, NULL, f) < 0) {
         *err = lv_err(_("libvirt did not restore the domain"));
         return -1;
     }

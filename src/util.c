@@ -113,6 +113,16 @@ double st_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+struct timespec st_realtime_in(double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double t = ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - ts.tv_sec) * 1e9);
+    return ts;
+}
+
 void sb_init(strbuf *b)
 {
     b->s = NULL;

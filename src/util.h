@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
@@ -28,6 +29,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 bool streq0(const char *a, const char *b);
 double st_now(void); /* monotonic seconds */
+/* CLOCK_REALTIME `seconds` from now: a deadline for pthread_cond_timedwait and the like. */
+struct timespec st_realtime_in(double seconds);
 
 /* A growable byte string, always NUL-terminated. */
 typedef struct strbuf {

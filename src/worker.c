@@ -134,11 +134,10 @@ st_worker *st_worker_successor(st_worker *old)
         .snapshots = old->snapshots,
         .running_only = old->running_only,
     };
+    /* Nothing the old thread may be rewriting (its host facts) is copied: the successor reads
+     * its own once connected. */
     st_worker *w = st_worker_new(old->b, old->index, old->uri, &o);
-    w->name = xstrdup0(old->name);
-    w->conn_uri = xstrdup0(old->conn_uri);
-    w->lib_version = xstrdup0(old->lib_version);
-    w->local = old->local;
+    w->local = st_uri_is_local(old->uri);
     w->published_once = old->published_once;
     /* The refresh stuck in the old worker counts as finished: F5 waits for the successor's. */
     unsigned begun = atomic_load(&old->refreshes_begun);
@@ -156,9 +155,36 @@ st_worker *st_worker_successor(st_worker *old)
     return w;
 }
 
-void st_worker_request_refresh(st_worker *w, int delay_ms)
+/*
+ * Locks and returns the worker that serves w's host now: w, or the successor that took it over
+ * (requests, refreshes and invalidations sent to a worker taken over meanwhile go there).
+ */
+static st_worker *lock_current(st_worker *w)
 {
     pthread_mutex_lock(&w->lock);
+    st_worker *next;
+    while ((next = atomic_load(&w->successor))) {
+        pthread_mutex_unlock(&w->lock);
+        w = next;
+        pthread_mutex_lock(&w->lock);
+    }
+    return w;
+}
+
+bool st_worker_may_change(st_worker *w, int id)
+{
+    if (!atomic_load(&w->successor))
+        return true;
+    if (id)
+        st_action_result(w, id, false, "%s",
+                         _("not done: the host stopped answering before it began, and its "
+                           "connection was given up"));
+    return false;
+}
+
+void st_worker_request_refresh(st_worker *w, int delay_ms)
+{
+    w = lock_current(w);
     double at = st_now() + delay_ms / 1000.0;
     if (!w->refresh_wanted || at < w->refresh_at)
         w->refresh_at = at;
@@ -169,7 +195,7 @@ void st_worker_request_refresh(st_worker *w, int delay_ms)
 
 void st_worker_mark_dirty(st_worker *w, const char *uuid)
 {
-    pthread_mutex_lock(&w->lock);
+    w = lock_current(w);
     xgrow((void **)&w->dirty_uuids, &w->cap_dirty, w->n_dirty + 1, sizeof(char *));
     w->dirty_uuids[w->n_dirty++] = xstrdup(uuid);
     w->pools_stale = true;
@@ -181,14 +207,7 @@ void st_worker_submit(st_worker *w, int id, const st_request *req)
     st_reqnode *n = xcalloc(1, sizeof(*n));
     n->id = id;
     st_request_copy(&n->req, req);
-    pthread_mutex_lock(&w->lock);
-    /* Taken over meanwhile: the request goes to the worker that serves the host now. */
-    st_worker *next;
-    while ((next = atomic_load(&w->successor))) {
-        pthread_mutex_unlock(&w->lock);
-        w = next;
-        pthread_mutex_lock(&w->lock);
-    }
+    w = lock_current(w);
     if (w->queue_tail)
         w->queue_tail->next = n;
     else
@@ -513,6 +532,15 @@ static void refresh(st_worker *w)
     st_trace("refresh-begin host=%zu", w->index);
     st_refresh *rest = NULL;
     st_host *h = st_discover(w, &rest);
+    /* Taken over while its calls hung: what it read is old news, and what follows (follow-up
+     * records judged against its own jobs, snapshot listings) is the successor's to do. */
+    if (atomic_load(&w->successor)) {
+        st_refresh_free(rest);
+        st_host_free(h);
+        st_trace("refresh-end host=%zu taken-over", w->index);
+        atomic_fetch_add(&w->refreshes_done, 1);
+        return;
+    }
     if (h->error && st_worker_conn_lost(w)) {
         st_refresh_free(rest);
         st_host_free(h);
@@ -569,11 +597,7 @@ static void wait_until(st_worker *w, double t)
     double left = t - st_now();
     if (left <= 0)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double abs_t = ts.tv_sec + ts.tv_nsec / 1e9 + left;
-    ts.tv_sec = (time_t)abs_t;
-    ts.tv_nsec = (long)((abs_t - ts.tv_sec) * 1e9);
+    struct timespec ts = st_realtime_in(left);
     pthread_cond_timedwait(&w->cond, &w->lock, &ts);
 }
 
@@ -677,9 +701,12 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&w->lock);
     while (!w->quit && !atomic_load(&w->successor))
         turn(w);
-    if (!w->quit)
-        st_trace("worker-retired host=%zu", w->index);
+    bool taken_over = atomic_load(&w->successor);
     pthread_mutex_unlock(&w->lock);
+    if (taken_over) {
+        st_trace("worker-retired host=%zu", w->index);
+        st_jobtab_release_domains(w->jobs);
+    }
     /* Closed here, not by whoever stops the worker: closing costs a round trip, which on a
      * hung host never ends (there is no keepalive on this connection), and only this thread
      * may wait for that. A worker that was taken over gets here once the calls that hung have
@@ -691,9 +718,21 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-void st_worker_run(st_worker *w)
+bool st_worker_run(st_worker *w)
 {
-    pthread_create(&w->thread, NULL, worker_main, w);
+    if (pthread_create(&w->thread, NULL, worker_main, w) == 0)
+        return true;
+    /* Nothing will run here: no thread to join, and the host says why (st_worker_no_thread). */
+    w->joined = true;
+    set_state(w, ST_HOST_FAILED);
+    free(w->error);
+    w->error = xstrdup(_("cannot start a thread for this host"));
+    return false;
+}
+
+void st_worker_no_thread(st_worker *w)
+{
+    publish_failure(w, w->error);
 }
 
 void st_worker_post_jobs(st_worker *w)

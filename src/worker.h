@@ -87,7 +87,10 @@ typedef struct st_worker {
 } st_worker;
 
 st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);
-void st_worker_run(st_worker *w);
+/* Starts the worker's thread; false when none could be started (then the worker is failed, and
+ * st_worker_no_thread, without the backend's lock, tells the interface). */
+bool st_worker_run(st_worker *w);
+void st_worker_no_thread(st_worker *w);
 /*
  * With the backend's lock held: makes the worker that takes over from `old`, whose host stopped
  * answering (queued requests move to it; `old` records it as its successor and ends when its calls
@@ -131,6 +134,14 @@ int st_snapshot_action(st_worker *w, int id, const st_request *req);
 /* What the header of the save file `path` holds: its domain's name and disks (left NULL when the
  * file cannot be read). */
 void st_saved_facts(st_worker *w, const char *path, st_facts *f);
+
+/*
+ * Before a call that changes the host: false when the worker was taken over meanwhile (see
+ * `successor`). The request running here was then answered as stuck, and the admin may have
+ * asked the successor again: nothing that changes the host starts from here any more. With a
+ * request id, its answer says that it was not done.
+ */
+bool st_worker_may_change(st_worker *w, int id);
 
 /* Marks the worker as inside a libvirt call (for "not responding"), and out again. */
 void st_worker_busy(st_worker *w);
