@@ -123,6 +123,10 @@ void st_ui_action(st_app *a, int req)
         if (r && r->kind == ROW_DOMAIN && a->hosts[r->host] &&
             a->hosts[r->host]->doms[r->dom].managed_save)
             st_flow_managedsave_remove(a, r);
+        else if (r && r->kind == ROW_DOMAIN)
+            st_app_status(a, true, "%s",
+                          _("delete: this domain has no managed save image; select a snapshot "
+                            "to delete it"));
         else if (need_snapshot(a, r, _("delete")))
             st_flow_delete(a, r);
         break;

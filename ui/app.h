@@ -71,6 +71,8 @@ struct st_app {
     size_t top;
     bool need_rebuild;
     bool dirty;
+    /* Where a line being typed ends, set by its draw: the cursor is shown there (-1: hidden). */
+    int cursor_y, cursor_x;
     bool quit;
     bool utf8; /* the locale's charset is UTF-8: how untrusted text is sanitized */
     bool color, readonly;

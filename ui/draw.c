@@ -355,24 +355,31 @@ static void row_columns_short(st_app *a, const st_row *r, int room, char *out, s
     snprintf(out, n, "%s", st_text_width(full) <= room ? full : brief);
 }
 
-/* Markers after the name: you are here, shared, broken, current. */
-static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr)
+/*
+ * Markers after the name: you are here, shared, broken, current. `brief` is the form kept when
+ * the name and the full form do not fit together: the glyph or word that still says it (the
+ * detail pane says the rest); the name is cut before the marker is.
+ */
+static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t n, int *attr)
 {
-    out[0] = '\0';
+    out[0] = brief[0] = '\0';
     *attr = A_NORMAL;
     if (r->kind == ROW_LAYER) {
         const st_layer *l = &row_dom(a, r)->disks[r->disk].chain[r->layer];
         if (l->broken) {
             snprintf(out, n, " %s %s", _("BROKEN:"), l->broken);
+            snprintf(brief, n, " %s", _("BROKEN"));
             *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
         } else if (r->layer == 0) {
             snprintf(out, n, " %s %s", a->g->here, _("you are here"));
+            snprintf(brief, n, " %s", a->g->here);
             *attr = st_attr(a, PAIR_HERE, A_BOLD);
         }
         if (l->n_shared) {
-            size_t len = strlen(out);
+            size_t len = strlen(out), blen = strlen(brief);
             snprintf(out + len, n - len, " [%s %s%s%s]", _("shared with"), l->shared_with[0],
                      l->n_shared > 1 ? ", " : "", l->n_shared > 1 ? a->g->ellipsis : "");
+            snprintf(brief + blen, n - blen, " [%s]", _("shared"));
             if (!l->broken)
                 *attr = st_attr(a, PAIR_SHARED, A_BOLD);
         }
@@ -380,6 +387,7 @@ static void row_marks(st_app *a, const st_row *r, char *out, size_t n, int *attr
         const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
         if (s->current) {
             snprintf(out, n, " %s %s", a->g->current, _("current: you are here"));
+            snprintf(brief, n, " %s", a->g->current);
             *attr = st_attr(a, PAIR_HERE, A_BOLD);
         }
     } else if (r->kind == ROW_DISK) {
@@ -470,9 +478,9 @@ static int fit_columns(st_app *a, const st_row *r, int x, char *cols, size_t n, 
 
 static void draw_row(st_app *a, int y, const st_row *r, bool selected)
 {
-    char cols[160], marks[512];
+    char cols[160], marks[512], brief[512];
     int cattr, mattr;
-    row_marks(a, r, marks, sizeof(marks), &mattr);
+    row_marks(a, r, marks, brief, sizeof(brief), &mattr);
     int x = draw_guides(a, y, r);
     int cw = fit_columns(a, r, x, cols, sizeof(cols), &cattr);
     if (cw > a->tree_w - x - 2)
@@ -488,13 +496,25 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
         snprintf(depth, sizeof(depth), "[%zu] ", r->layer);
         used += st_put(a, y, x, name_w, depth, st_attr(a, PAIR_DIM, A_DIM));
     }
-    used += st_put(a, y, x + used, name_w - used, name, nattr);
+    /* Name and markers share what is left. When both do not fit, the marker is cut before the
+     * name is, but never below its brief form, which stays whole while the name gives way (down
+     * to a few columns). */
+    const char *mark = marks;
+    int left = name_w - used, nw = st_text_width(name), mark_w = st_text_width(marks);
+    if (brief[0] && nw + mark_w > left) {
+        int bw = st_text_width(brief);
+        mark_w = left - nw > bw ? left - nw : bw;
+        if (mark_w == bw)
+            mark = brief;
+    }
+    int keep = left - mark_w;
+    used += st_put(a, y, x + used, keep < 4 ? left : keep, name, nattr);
     if (r->kind == ROW_SNAPGROUP) {
         char cnt[32];
         snprintf(cnt, sizeof(cnt), " (%zu)", row_dom(a, r)->n_snaps);
         used += st_put(a, y, x + used, name_w - used, cnt, A_NORMAL);
     }
-    st_put(a, y, x + used, name_w - used, marks, mattr);
+    st_put(a, y, x + used, name_w - used, mark, mattr);
     /* The job's bar takes the columns' place on the disk's own line. */
     if (r->kind == ROW_DISK && draw_disk_job(a, y, x, used, r))
         return;
@@ -508,6 +528,10 @@ static void draw_tree(st_app *a)
         a->top = a->sel;
     if (a->tree_h > 0 && a->sel >= a->top + (size_t)a->tree_h)
         a->top = a->sel - a->tree_h + 1;
+    /* A tree that got shorter (collapsed, a refresh) or a taller window: no rows hidden above
+     * while blank rows are left below. */
+    if (a->tree_h > 0 && a->top > 0 && a->top + (size_t)a->tree_h > a->tree.n)
+        a->top = a->tree.n > (size_t)a->tree_h ? a->tree.n - (size_t)a->tree_h : 0;
     /* erase() in st_draw blanked the screen: only the rows in view are written, once. */
     for (int i = 0; i < a->tree_h; i++) {
         size_t idx = a->top + i;
@@ -650,11 +674,19 @@ void st_draw(st_app *a)
     draw_tree(a);
     st_draw_detail(a);
     draw_jobs(a);
+    a->cursor_y = -1;
     st_draw_status(a);
     if (a->dialog)
         a->dialog->ops->draw(a, a->dialog);
-    if (!a->searching && !a->dialog)
+    /* The cursor stays hidden but on the selected row (a screen reader follows it), except
+     * under a dialog, which leaves it where it drew (moved to the tree's row under a dialog, it
+     * was seen to leave a half-drawn frame after a resize: tests/tui/tui-sizes.sh), and where a
+     * line is being typed: there it shows. */
+    if (a->cursor_y >= 0)
+        move(a->cursor_y, a->cursor_x);
+    else if (!a->dialog)
         move(a->tree_y + (int)(a->sel - a->top), 0);
+    curs_set(a->cursor_y >= 0 ? 1 : 0);
     refresh();
     if (st_trace_on())
         trace_paint(a);

@@ -15,59 +15,85 @@ typedef struct help {
     int lines; /* lines the content needs, known after a draw */
 } help;
 
+/* Where the help draws: its lines count from 0; those from `scroll` on show, `inner` of them. */
+typedef struct help_view {
+    st_app *a;
+    const help *hp;
+    int y, x, w, inner;
+    int line; /* the next line's number */
+} help_view;
+
+/* One line at column `col` of the frame, drawn when in view; counted either way. */
+static void help_line(help_view *v, int col, const char *s, int attr)
+{
+    int row = v->line - v->hp->scroll;
+    if (row >= 0 && row < v->inner)
+        st_put(v->a, v->y + 1 + row, v->x + col, v->w - col - 2, s, attr);
+    v->line++;
+}
+
+/* A key's row: its keys, then what it does, wrapped under itself rather than cut. */
+static void help_key_row(help_view *v, const st_keydef *k, int kw)
+{
+    char label[64];
+    st_key_label(k, label, sizeof(label));
+    int row = v->line - v->hp->scroll;
+    if (row >= 0 && row < v->inner)
+        st_put(v->a, v->y + 1 + row, v->x + 3, kw, label, A_BOLD);
+    const char *p = _(k->help);
+    int dw = v->w - kw - 5;
+    do {
+        size_t nb = st_text_wrap_bytes(p, dw > 10 ? dw : 10);
+        char *part = xstrndup(p, nb);
+        help_line(v, 3 + kw, part, A_NORMAL);
+        free(part);
+        p += nb;
+        if (*p == ' ')
+            p++; /* the space a line was broken at starts no line */
+    } while (*p);
+}
+
 static void help_draw(st_app *a, st_dialog *d)
 {
     help *hp = d->data;
     int w = a->cols - 4 < 78 ? a->cols - 4 : 78;
     int h = a->lines - 2;
-    int y = 1, x = (a->cols - w) / 2;
     if (w < 20 || h < 5)
         return;
-    st_frame(a, y, x, h, w, _(" Help: keys (Esc or q closes) "));
-    int inner = h - 2, line = 0, kw = 16;
+    help_view v = {a, hp, 1, (a->cols - w) / 2, w, h - 2, 0};
+    st_frame(a, v.y, v.x, h, w, _(" Help: keys (Esc or q closes) "));
+    int kw = 16;
     for (int g = KEYGROUP_MOVE; g <= KEYGROUP_ACTION; g++) {
         if (g == KEYGROUP_ACTION && a->readonly) {
-            if (line - hp->scroll >= 0 && line - hp->scroll < inner)
-                st_put(a, y + 1 + line - hp->scroll, x + 2, w - 4,
-                       _("Actions are hidden: the connection is read-only (-r)."), A_DIM);
-            line++;
+            help_line(&v, 2, _("Actions are hidden: the connection is read-only (-r)."), A_DIM);
             continue;
         }
-        int row = line - hp->scroll;
-        if (row >= 0 && row < inner)
-            st_put(a, y + 1 + row, x + 2, w - 4, st_keygroup_title(g), A_BOLD | A_UNDERLINE);
-        line++;
-        for (size_t i = 0; i < st_keytable_len; i++) {
-            const st_keydef *k = &st_keytable[i];
-            if ((int)k->group != g)
-                continue;
-            row = line - hp->scroll;
-            if (row >= 0 && row < inner) {
-                char label[64];
-                st_key_label(k, label, sizeof(label));
-                st_put(a, y + 1 + row, x + 3, kw, label, A_BOLD);
-                st_put(a, y + 1 + row, x + 3 + kw, w - kw - 5, _(k->help), A_NORMAL);
-            }
-            line++;
-        }
-        line++;
+        help_line(&v, 2, st_keygroup_title(g), A_BOLD | A_UNDERLINE);
+        for (size_t i = 0; i < st_keytable_len; i++)
+            if ((int)st_keytable[i].group == g)
+                help_key_row(&v, &st_keytable[i], kw);
+        v.line++;
     }
-    const char *tail[] = {
-        N_("Nothing is merged or deleted without a plan and a typed confirmation."),
-        N_("Quitting never stops a running job: it belongs to QEMU."),
-    };
-    for (size_t i = 0; i < 2; i++, line++) {
-        int row = line - hp->scroll;
-        if (row >= 0 && row < inner)
-            st_put(a, y + 1 + row, x + 2, w - 4, _(tail[i]), A_DIM);
-    }
-    hp->lines = line;
-    if (hp->lines > inner) {
+    help_line(&v, 2, _("Nothing is merged or deleted without a plan and a typed confirmation."),
+              A_DIM);
+    help_line(&v, 2, _("Quitting never stops a running job: it belongs to QEMU."), A_DIM);
+    hp->lines = v.line;
+    if (hp->lines > v.inner) {
         char more[64];
         snprintf(more, sizeof(more), _(" %d/%d  Up/Down scroll "), hp->scroll + 1,
-                 hp->lines - inner + 1);
-        st_put(a, y + h - 1, x + w - st_text_width(more) - 2, st_text_width(more), more, A_DIM);
+                 hp->lines - v.inner + 1);
+        st_put(a, v.y + h - 1, v.x + w - st_text_width(more) - 2, st_text_width(more), more, A_DIM);
     }
+}
+
+/* Scrolls by `by` lines, within the content. */
+static void help_scroll(help *hp, int by, int max)
+{
+    hp->scroll += by;
+    if (hp->scroll > max)
+        hp->scroll = max;
+    if (hp->scroll < 0)
+        hp->scroll = 0;
 }
 
 static bool help_key(st_app *a, st_dialog *d, int key, bool is_code)
@@ -75,23 +101,46 @@ static bool help_key(st_app *a, st_dialog *d, int key, bool is_code)
     help *hp = d->data;
     int inner = a->lines - 4;
     int max = hp->lines - inner > 0 ? hp->lines - inner : 0;
-    if (is_code && (key == KEY_DOWN || key == KEY_NPAGE)) {
-        hp->scroll += key == KEY_NPAGE ? inner : 1;
-        if (hp->scroll > max)
-            hp->scroll = max;
-        return false;
+    if (is_code) {
+        switch (key) {
+        case KEY_DOWN:
+            help_scroll(hp, 1, max);
+            return false;
+        case KEY_UP:
+            help_scroll(hp, -1, max);
+            return false;
+        case KEY_NPAGE:
+            help_scroll(hp, inner, max);
+            return false;
+        case KEY_PPAGE:
+            help_scroll(hp, -inner, max);
+            return false;
+        case KEY_HOME:
+            help_scroll(hp, -hp->scroll, max);
+            return false;
+        case KEY_END:
+            help_scroll(hp, max, max);
+            return false;
+        default:
+            return key != KEY_RESIZE;
+        }
     }
-    if (is_code && (key == KEY_UP || key == KEY_PPAGE)) {
-        hp->scroll -= key == KEY_PPAGE ? inner : 1;
-        if (hp->scroll < 0)
-            hp->scroll = 0;
+    switch (key) {
+    case 'j':
+        help_scroll(hp, 1, max);
         return false;
-    }
-    if (!is_code && (key == 'j' || key == 'k')) {
-        hp->scroll += key == 'j' ? (hp->scroll < max) : -(hp->scroll > 0);
+    case 'k':
+        help_scroll(hp, -1, max);
         return false;
+    case 'g':
+        help_scroll(hp, -hp->scroll, max);
+        return false;
+    case 'G':
+        help_scroll(hp, max, max);
+        return false;
+    default:
+        return true;
     }
-    return is_code ? key != KEY_RESIZE : true;
 }
 
 static void help_free(st_dialog *d)

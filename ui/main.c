@@ -110,6 +110,13 @@ int main(int argc, char **argv)
         fflush(NULL);
         _exit(status);
     }
+    /* Before the demo starts its domains: nothing is started for a session that cannot open. */
+    if (o.mode == ST_MODE_TUI && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+        fprintf(stderr, _("%s: the interactive mode needs a terminal (try --list or --json)\n"),
+                PACKAGE);
+        st_options_free(&o);
+        return 2;
+    }
     if (o.demo) {
         char *uri = NULL;
         if (st_demo_prepare(&uri, stderr) != 0) {
@@ -123,15 +130,14 @@ int main(int argc, char **argv)
     } else {
         st_options_read_config(&o);
     }
+    if (o.config_warning && o.mode != ST_MODE_TUI) {
+        char *safe = st_text_sanitize(o.config_warning, utf8);
+        fprintf(stderr, "%s: %s\n", PACKAGE, safe);
+        free(safe);
+    }
     /* libvirt logs what it also returns through the API (and warnings such as "tainted:
      * high-privileges") to stderr; every error reaches the admin through the model instead. */
     setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
-    if (o.mode == ST_MODE_TUI && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-        fprintf(stderr, _("%s: the interactive mode needs a terminal (try --list or --json)\n"),
-                PACKAGE);
-        st_options_free(&o);
-        return 2;
-    }
     status = o.mode == ST_MODE_TUI ? st_tui_run(&o) : run_report(&o);
     if (o.demo)
         fprintf(stderr,

@@ -93,6 +93,11 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
     while ((c = getopt_long(argc, argv, "c:rVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
+            if (!*optarg) {
+                fprintf(stderr, _("%s: -c needs a URI, not an empty string\n"), PACKAGE);
+                *status = 2;
+                return -1;
+            }
             add_uri(o, optarg);
             break;
         case 'r':
@@ -148,6 +153,12 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         *status = 2;
         return -1;
     }
+    if ((o->demo || o->demo_stop) && (o->n_uris || o->readonly)) {
+        fprintf(stderr, _("%s: --demo and --demo-stop use the demo's own host: no -c or -r\n"),
+                PACKAGE);
+        *status = 2;
+        return -1;
+    }
     if (optind < argc) {
         fprintf(stderr, _("%s: unexpected argument: %s\n"), PACKAGE, argv[optind]);
         *status = 2;
@@ -181,26 +192,35 @@ void st_options_read_config(st_options *o)
     if (!path)
         return;
     FILE *f = fopen(path, "r");
-    free(path);
-    if (!f)
+    if (!f) {
+        free(path);
         return;
+    }
     char line[4096];
-    while (fgets(line, sizeof(line), f)) {
+    for (int no = 1; fgets(line, sizeof(line), f); no++) {
         char *l = trim(line);
         if (!*l || *l == '#')
             continue;
         char *eq = strchr(l, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        if (strcmp(trim(l), "connect") == 0 && *trim(eq + 1))
+        if (eq)
+            *eq = '\0';
+        if (eq && strcmp(trim(l), "connect") == 0 && *trim(eq + 1)) {
             add_uri(o, trim(eq + 1));
+        } else if (!o->config_warning) {
+            /* The key as written (it may be any bytes: sanitized where shown). */
+            o->config_warning = xasprintf(_("%s, line %d: not understood (only \"connect = URI\" "
+                                            "lines are read): %s"),
+                                          path, no, l);
+        }
     }
     fclose(f);
+    free(path);
 }
 
 void st_options_free(st_options *o)
 {
+    free(o->config_warning);
+    o->config_warning = NULL;
     for (size_t i = 0; i < o->n_uris; i++)
         free(o->uris[i]);
     free(o->uris);

@@ -174,14 +174,15 @@ void st_search_start(st_app *a)
     free(a->search_origin);
     a->search_origin = a->sel_key ? xstrdup(a->sel_key) : NULL;
     a->search_origin_row = SIZE_MAX;
-    curs_set(1);
+    /* A message of before (say, "no search yet") is not about this search. */
+    free(a->status);
+    a->status = NULL;
     a->dirty = true;
 }
 
 static void search_end(st_app *a, bool keep)
 {
     a->searching = false;
-    curs_set(0);
     if (keep && a->search[0]) {
         free(a->last_search);
         a->last_search = xstrdup(a->search);

@@ -1,6 +1,7 @@
 /*
  * The status line: every host's state first (the one thing that must never scroll away), then
- * the last error, which stays until a newer error or Esc, then the last message.
+ * the last error, which stays until a newer error or Esc, then the last message; messages too
+ * long for the line go on lines of their own above it.
  */
 #include "config.h"
 
@@ -119,7 +120,49 @@ static void draw_search(st_app *a, int y)
         st_put(a, y, x, a->cols - x, msg, st_attr(a, PAIR_ERROR, A_BOLD));
         free(msg);
     }
-    move(y, x);
+    a->cursor_y = y;
+    a->cursor_x = x;
+}
+
+/* A message of the status line and how it is drawn. */
+typedef struct msgpart {
+    const char *text;
+    int attr;
+} msgpart;
+
+/* Lines above the status line that messages too long for it may take, for as long as shown. */
+#define MSG_LINES 3
+
+/*
+ * The messages did not fit beside the host states: they are wrapped over up to MSG_LINES lines
+ * just above the status line (over the panes, until they go), so that a reason is never lost
+ * to the width; the last line allowed is cut.
+ */
+static void draw_messages_above(st_app *a, int y, const msgpart *parts, size_t n)
+{
+    char *lines[MSG_LINES];
+    int attrs[MSG_LINES];
+    int k = 0, w = a->cols - 1;
+    int most = y - 1 < MSG_LINES ? y - 1 : MSG_LINES; /* never over the title */
+    for (size_t i = 0; i < n && k < most; i++) {
+        char *safe = st_text_sanitize(parts[i].text, a->utf8);
+        for (const char *p = safe; *p && k < most;) {
+            size_t nb = k + 1 == most ? strlen(p) : st_text_wrap_bytes(p, w);
+            lines[k] = xstrndup(p, nb);
+            attrs[k++] = parts[i].attr;
+            p += nb;
+            if (*p == ' ')
+                p++;
+        }
+        free(safe);
+    }
+    for (int i = 0; i < k; i++) {
+        int row = y - k + i;
+        move(row, 0);
+        clrtoeol();
+        st_put(a, row, 1, w, lines[i], attrs[i]);
+        free(lines[i]);
+    }
 }
 
 void st_draw_status(st_app *a)
@@ -132,20 +175,28 @@ void st_draw_status(st_app *a)
         return;
     }
     int x = draw_hosts(a, y, a->cols);
+    msgpart parts[3];
+    size_t n = 0;
     /* A ready job waits for the admin's choice: said here, never pushed as a dialog. */
     char *ready = st_ready_notice(a);
-    if (ready) {
-        x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
-        x += st_put(a, y, x, a->cols - x, ready, st_attr(a, PAIR_SHARED, A_BOLD));
-        free(ready);
-    }
+    if (ready)
+        parts[n++] = (msgpart){ready, st_attr(a, PAIR_SHARED, A_BOLD)};
     /* An error before a passing message: the message goes by itself, the error must be read. */
-    if (a->last_error) {
-        x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
-        x += st_put(a, y, x, a->cols - x, a->last_error, st_attr(a, PAIR_ERROR, A_BOLD));
+    if (a->last_error)
+        parts[n++] = (msgpart){a->last_error, st_attr(a, PAIR_ERROR, A_BOLD)};
+    if (a->status && st_now() - a->status_at < MESSAGE_SECS)
+        parts[n++] = (msgpart){a->status, A_BOLD};
+    int need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += 2 + st_text_width(parts[i].text);
+    /* Over an open dialog the lines above would mix with it: the line alone, cut. */
+    if (x + need <= a->cols || a->dialog) {
+        for (size_t i = 0; i < n; i++) {
+            x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
+            x += st_put(a, y, x, a->cols - x, parts[i].text, parts[i].attr);
+        }
+    } else {
+        draw_messages_above(a, y, parts, n);
     }
-    if (a->status && st_now() - a->status_at < MESSAGE_SECS) {
-        x += st_put(a, y, x, a->cols - x, "  ", A_NORMAL);
-        st_put(a, y, x, a->cols - x, a->status, A_BOLD);
-    }
+    free(ready);
 }

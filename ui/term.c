@@ -142,14 +142,24 @@ void st_term_prepare(void)
     }
 }
 
+/* Says why the terminal cannot be used, on the real stderr, and exits. */
+static void refuse_terminal(const char *why)
+{
+    if (saved_stderr >= 0)
+        dup2(saved_stderr, STDERR_FILENO);
+    fprintf(stderr, "%s: %s (TERM=%s)\n", PACKAGE, why, getenv("TERM") ? getenv("TERM") : "");
+    _exit(1);
+}
+
 void st_term_start(void)
 {
-    if (!newterm(NULL, stdout, stdin)) {
-        if (saved_stderr >= 0)
-            dup2(saved_stderr, STDERR_FILENO);
-        fprintf(stderr, _("%s: cannot use the terminal (TERM=%s)\n"), PACKAGE,
-                getenv("TERM") ? getenv("TERM") : "");
-        _exit(1);
+    if (!newterm(NULL, stdout, stdin))
+        refuse_terminal(_("cannot use the terminal"));
+    /* A terminal that cannot place the cursor (TERM=dumb) would get every screen on one line. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {
+        endwin();
+        refuse_terminal(_("the terminal cannot move its cursor: set TERM to its real type"));
     }
     curses_on = 1;
     keep_reset_strings();

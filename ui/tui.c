@@ -462,6 +462,12 @@ static void handle_key(st_app *a, int key, bool is_code)
         a->dirty = true;
         return;
     }
+    /* F5 and Ctrl-L do the same over a dialog, the help or the search prompt: a noisy link
+     * garbles the screen under whatever is open. */
+    if (st_key_lookup(key, is_code) == REQ_REFRESH) {
+        handle_request(a, REQ_REFRESH);
+        return;
+    }
     if (a->dialog) {
         st_dialog *d = a->dialog;
         if (d->ops->key(a, d, key, is_code))
@@ -544,6 +550,8 @@ static void app_init(st_app *a, const st_options *o)
         const char *u = st_backend_uri(a->b, i);
         a->labels[i] = xstrdup(u ? u : _("default host"));
     }
+    if (o->config_warning)
+        st_app_status(a, true, "%s", o->config_warning);
     st_app_rebuild(a);
 }
 

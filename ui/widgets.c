@@ -366,9 +366,13 @@ static void input_draw(st_app *a, st_dialog *d)
     st_frame(a, y, x, h, w, in->title);
     st_put(a, y + 2, x + 2, w - 4, in->prompt, A_NORMAL);
     /* Long input scrolls: the end (where the cursor is) stays visible. */
-    int cx = x + 2 + st_put_right(a, y + 3, x + 2, w - 5, in->buf, A_BOLD | A_UNDERLINE);
-    (void)cx;
+    int fw = w - 5;
+    int used = st_text_width(in->buf) <= fw
+                   ? st_put(a, y + 3, x + 2, fw, in->buf, A_BOLD | A_UNDERLINE)
+                   : st_put_right(a, y + 3, x + 2, fw, in->buf, A_BOLD | A_UNDERLINE);
     st_put(a, y + h - 2, x + 2, w - 4, _("Enter accepts, Esc cancels"), A_DIM);
+    a->cursor_y = y + 3;
+    a->cursor_x = x + 2 + (st_text_width(in->buf) <= fw ? used : fw);
 }
 
 void st_utf8_backspace(char *s)

@@ -175,10 +175,14 @@ run_demo() { # run_demo N: stdout in out.N, stderr in err.N, normalised in norm.
 
 inode_list() { (cd "$images" && stat -c '%i %n' -- * 2>/dev/null | sort); }
 
-plan 28
+plan 30
 
 # ---- first run: build ----
 
+# The interface without a terminal is refused before the demo builds or starts anything.
+env -u LIBVIRT_LOG_OUTPUTS XDG_CACHE_HOME="$tmp" "$prog" --demo </dev/null >"$tmp/out.0" 2>"$tmp/err.0"
+is "$?" 2 "--demo without a terminal is refused (exit 2)"
+is "$(ls -A "$tmp" | tr '\n' ' ')" "err.0 out.0 " "and nothing was built or started first"
 run_demo 1
 rc_1=$rc t_1=$secs
 is "$rc_1" 0 "first --demo --list exits 0"

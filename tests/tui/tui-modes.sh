@@ -5,7 +5,7 @@
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 21
+plan 26
 
 quit() { tui_keys q; tui_wait "__EXITED__" 5; tui_stop; }
 # SGR colour parameters 30-38 and 40-48 (39/49 are tmux's resets to the default colours).
@@ -67,4 +67,17 @@ T_ENV="LIBVIRT_DEFAULT_URI=$HOST" tui_start 100 30
 ok "the interface opens LIBVIRT_DEFAULT_URI's host too" tui_wait "test2_lsof" 10
 unlike "$(tui_screen)" "test:///default" "and not the config file's"
 quit
+
+# A line the config file does not understand is said, not skipped in silence.
+printf 'conect = %s\nconnect = test:///default\n' "$HOST" >"$XDG_CONFIG_HOME/virt-snaptree/config"
+tui_start 160 30
+ok "a misspelt config line is named in the status line" \
+    tui_wait "config, line 1: not understood (only \"connect = URI\" lines are read): conect" 10 ||
+    diag "$(tui_screen)"
+ok "the lines it understands still count" tui_wait "test:///default" 5
+quit
+like "$("$BIN" --list 2>&1 >/dev/null)" "line 1: not understood" "--list says so on stderr"
+err=$("$BIN" --demo -c "$HOST" 2>&1)
+is "$?" 2 "--demo with -c is a usage error"
+like "$err" "no -c or -r" "that says why"
 done_testing
