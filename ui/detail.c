@@ -112,6 +112,22 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     (void)dom;
 }
 
+
+/* A disk's part in a snapshot, as libvirt's XML says it (snapshot='...'), in words. */
+static const char *disk_snapshot_kind(const char *k)
+{
+    if (!k)
+        return "";
+    if (strcmp(k, "external") == 0)
+        return _("external");
+    if (strcmp(k, "internal") == 0)
+        return _("internal");
+    if (strcmp(k, "no") == 0)
+        return _("not in the snapshot");
+    if (strcmp(k, "manual") == 0)
+        return _("manual");
+    return k;
+}
 static void detail_snapshot(detail *d, const st_snapshot *s)
 {
     char when[64] = "";
@@ -130,7 +146,7 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
     dline(d, _("Description"), s->description && *s->description ? s->description : "-");
     for (size_t i = 0; i < s->n_disks; i++) {
         char *v = xasprintf("%s %s %s", s->disks[i].target ? s->disks[i].target : "?",
-                            s->disks[i].snapshot ? s->disks[i].snapshot : "",
+                            disk_snapshot_kind(s->disks[i].snapshot),
                             s->disks[i].file ? s->disks[i].file : "");
         dline(d, _("Disk"), v);
         free(v);
@@ -220,8 +236,8 @@ static void detail_host(detail *d, size_t hi)
     if (h->name && !streq0(h->name, a->labels[hi]))
         dline(d, _("Name"), h->name);
     dline(d, _("libvirt"), h->libvirt_version);
-    dlinef(d, _("Hypervisor"), "%s %s", h->hv_type ? h->hv_type : "",
-           h->hv_version ? h->hv_version : "");
+    if (h->hv_type)
+        dlinef(d, _("Hypervisor"), "%s %s", h->hv_type, h->hv_version ? h->hv_version : "");
     dlinef(d, _("Domains"), "%zu", h->n_doms);
     dline(d, _("Images"), h->local ? _("on this machine") : _("remote"));
     if (h->readonly)

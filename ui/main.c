@@ -76,6 +76,28 @@ static int run_report(const st_options *o)
     return status;
 }
 
+#ifdef ENABLE_NLS
+/*
+ * Where the catalogs are: VIRT_SNAPTREE_LOCALEDIR when set (an uninstalled build's tests point
+ * it at catalogs of their own, as git does); the build tree's when this is the program built
+ * there and not installed; else the installed ones.
+ */
+static const char *locale_dir(void)
+{
+    const char *env = getenv("VIRT_SNAPTREE_LOCALEDIR");
+    if (env && *env)
+        return env;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        if (strcmp(self, BUILD_PROGRAM) == 0)
+            return BUILD_LOCALEDIR;
+    }
+    return LOCALEDIR;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     /* glibc gives each thread that allocates an arena of its own (up to 8 per core), and memory
@@ -92,8 +114,7 @@ int main(int argc, char **argv)
     st_i18n_set_utf8(utf8);
 #ifdef ENABLE_NLS
     /* An uninstalled build (the tests) can point this at catalogs of its own, as git does. */
-    const char *localedir = getenv("VIRT_SNAPTREE_LOCALEDIR");
-    bindtextdomain(PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
+    bindtextdomain(PACKAGE, locale_dir());
     textdomain(PACKAGE);
 #endif
     /* The detached helper of an offline merge (src/offline_helper.c), not for people. */

@@ -18,7 +18,7 @@ msgfmt -o "$T_DIR/locale/zh_CN/LC_MESSAGES/virt-snaptree.mo" "$top_srcdir/po/zh_
     skip_all "po/zh_CN.po does not compile"
 export VIRT_SNAPTREE_LOCALEDIR=$T_DIR/locale LANG=zh_CN.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
-plan 50
+plan 52
 
 # Display columns, as a terminal counts them: East Asian wide and fullwidth take 2.
 cols_py='
@@ -105,6 +105,8 @@ ok "/快照1 then n finds the Chinese snapshot" tui_wait "快照         快照1
 s=$(tui_screen)
 like "$s" "^ 父快照 +无（根快照）" "the snapshot's parent is shown in Chinese"
 like "$s" "^ 类型 +外置, 仅磁盘" "the snapshot's kind is shown in Chinese"
+like "$s" "^ 磁盘 +vda 外置 /var/lib/libvirt/images/测试-快照1.qcow2" \
+    "so is each disk's part in it (libvirt's snapshot='external')"
 is "$(valuecol 当前快照)" "$(valuecol 父快照)" "the snapshot's values start in one column"
 tui_keys /
 tui_type "zzz"
@@ -167,6 +169,14 @@ tui_wait "帮助：按键" 3
 ok "120x40 with the help: no line is wider than the terminal" fits 120
 tui_keys Escape q
 ok "q quits with status 0" tui_wait "__EXITED__ 0" 5
+
+# The program run from the build tree, not installed, finds the catalogs built there.
+if [ -f "$top_builddir/po/locale/zh_CN/LC_MESSAGES/virt-snaptree.mo" ]; then
+    like "$(env -u VIRT_SNAPTREE_LOCALEDIR "$BIN" --help 2>&1)" "用法" \
+        "uninstalled, LANG=zh_CN.UTF-8 alone is enough for Chinese"
+else
+    skip "uninstalled, LANG=zh_CN.UTF-8 alone is enough for Chinese" "no po/locale in the build tree"
+fi
 
 # --list speaks Chinese too.
 out=$("$BIN" --list -c "$HOST" 2>&1)
