@@ -122,8 +122,10 @@ int main(int argc, char **argv)
         return st_offline_helper_main(argv[2]);
     st_options o;
     int status = 0;
-    if (st_options_parse(&o, argc, argv, &status) < 0)
+    if (st_options_parse(&o, argc, argv, &status) < 0) {
+        st_options_free(&o);
         return status;
+    }
     o.utf8 = utf8;
     if (o.demo_stop) {
         st_options_free(&o);

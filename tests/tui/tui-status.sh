@@ -19,6 +19,9 @@ status() { tui_screen | tail -n1; }
 
 tui_start 80 24 -c "$h1" -c "$h2"
 ok "-c twice: the first host is in the tree" tui_wait "Host         test://$T_DIR/" 10
+# Its row is there before its model (the detail names the host at once): Left must wait for the
+# domains, or it collapses nothing and the model then opens the host over the whole pane.
+tui_wait "Domains      5" 10
 tui_keys Left
 hosts_shown() { [ "$(tui_screen | grep -cE '^[▾▸] test:///')" = 2 ]; }
 ok "-c twice: with the first collapsed, the second host's row is there too" \
