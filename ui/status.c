@@ -14,6 +14,7 @@
 #include "i18n.h"
 #include "text.h"
 #include "util.h"
+#include "widgets.h"
 
 /* A message is shown this long, unless it announced a refresh that ended sooner. */
 #define MESSAGE_SECS 15
@@ -140,28 +141,20 @@ typedef struct msgpart {
  */
 static void draw_messages_above(st_app *a, int y, const msgpart *parts, size_t n)
 {
-    char *lines[MSG_LINES];
-    int attrs[MSG_LINES];
-    int k = 0, w = a->cols - 1;
+    int w = a->cols - 1, total = 0, lines[3] = {0};
     int most = y - 1 < MSG_LINES ? y - 1 : MSG_LINES; /* never over the title */
-    for (size_t i = 0; i < n && k < most; i++) {
-        char *safe = st_text_sanitize(parts[i].text, a->utf8);
-        for (const char *p = safe; *p && k < most;) {
-            size_t nb = k + 1 == most ? strlen(p) : st_text_wrap_bytes(p, w);
-            lines[k] = xstrndup(p, nb);
-            attrs[k++] = parts[i].attr;
-            p += nb;
-            if (*p == ' ')
-                p++;
-        }
-        free(safe);
+    for (size_t i = 0; i < n && total < most; i++) {
+        lines[i] = st_wrap_text(a, false, parts[i].text, 0, 1, w, most - total, 0, NULL);
+        total += lines[i];
     }
-    for (int i = 0; i < k; i++) {
-        int row = y - k + i;
-        move(row, 0);
+    int row = y - total;
+    for (int r = row; r < y; r++) {
+        move(r, 0);
         clrtoeol();
-        st_put(a, row, 1, w, lines[i], attrs[i]);
-        free(lines[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        st_wrap_text(a, true, parts[i].text, row, 1, w, lines[i], parts[i].attr, NULL);
+        row += lines[i];
     }
 }
 
