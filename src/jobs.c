@@ -136,10 +136,11 @@ void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to)
         xgrow((void **)&to->v, &to->cap, to->n + 1, sizeof(tracked));
         tracked *moved = &to->v[to->n++];
         *moved = *tr;
+        /* Only a job that had a domain needs one again (an offline merge has its record). */
+        moved->reattach = moved->dom && moved->job.uuid;
         if (moved->dom)
             virDomainFree(moved->dom);
         moved->dom = NULL;
-        moved->reattach = true;
     }
     from->n = k;
     pthread_mutex_unlock(&to->lock);

@@ -172,7 +172,9 @@ static void reattach_one(st_worker *w, int id, const char *uuid)
     if (tr && d && !tr->dom) {
         tr->dom = d;
         d = NULL;
-        tr->reattach = false;
+    }
+    if (tr && tr->dom) {
+        tr->reattach = false; /* found, here or by a job scan meanwhile */
     } else if (tr && gone) {
         tr->reattach = false;
         if (!st_job_phase_final(tr->job.phase))
@@ -187,11 +189,18 @@ void st_jobtab_reattach(st_worker *w)
 {
     st_jobtab *t = w->jobs;
     pthread_mutex_lock(&t->lock);
-    size_t n = 0;
-    int *ids = t->n ? xcalloc(t->n, sizeof(int)) : NULL;
-    char **uuids = t->n ? xcalloc(t->n, sizeof(char *)) : NULL;
+    size_t due = 0;
     for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].reattach && t->v[i].job.uuid) {
+        due += t->v[i].reattach;
+    if (!due) { /* every poll and refresh comes here: nothing to do, nothing allocated */
+        pthread_mutex_unlock(&t->lock);
+        return;
+    }
+    size_t n = 0;
+    int *ids = xcalloc(due, sizeof(int));
+    char **uuids = xcalloc(due, sizeof(char *));
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].reattach) {
             ids[n] = t->v[i].job.id;
             uuids[n++] = xstrdup(t->v[i].job.uuid);
         }
