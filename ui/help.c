@@ -101,41 +101,26 @@ static bool help_key(st_app *a, st_dialog *d, int key, bool is_code)
     help *hp = d->data;
     int inner = a->lines - 4;
     int max = hp->lines - inner > 0 ? hp->lines - inner : 0;
-    if (is_code) {
-        switch (key) {
-        case KEY_DOWN:
-            help_scroll(hp, 1, max);
-            return false;
-        case KEY_UP:
-            help_scroll(hp, -1, max);
-            return false;
-        case KEY_NPAGE:
-            help_scroll(hp, inner, max);
-            return false;
-        case KEY_PPAGE:
-            help_scroll(hp, -inner, max);
-            return false;
-        case KEY_HOME:
-            help_scroll(hp, -hp->scroll, max);
-            return false;
-        case KEY_END:
-            help_scroll(hp, max, max);
-            return false;
-        default:
-            return key != KEY_RESIZE;
-        }
-    }
-    switch (key) {
-    case 'j':
+    if (is_code && key == KEY_RESIZE)
+        return false;
+    /* The tree's moving keys (the key table's) scroll the help; any other key closes it. */
+    switch (st_key_lookup(key, is_code)) {
+    case REQ_DOWN:
         help_scroll(hp, 1, max);
         return false;
-    case 'k':
+    case REQ_UP:
         help_scroll(hp, -1, max);
         return false;
-    case 'g':
+    case REQ_PAGE_DOWN:
+        help_scroll(hp, inner, max);
+        return false;
+    case REQ_PAGE_UP:
+        help_scroll(hp, -inner, max);
+        return false;
+    case REQ_HOME:
         help_scroll(hp, -hp->scroll, max);
         return false;
-    case 'G':
+    case REQ_END:
         help_scroll(hp, max, max);
         return false;
     default:
