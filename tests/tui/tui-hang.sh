@@ -28,7 +28,9 @@ ok "the host is not responding" tui_wait "not responding" 15
 # Keepalive gives up after 5 s x (3 + 1) without an answer; 45 s in flight is well past it. The
 # time counts from the first call that hung, across the takeover.
 hung_for() { tui_line "system: not responding (" | grep -qE "not responding \((4[5-9]|[5-9][0-9]|[0-9]{3,})s\)"; }
-ok "it stays so past the keepalive's limit" tui_until 120 hung_for || diag "$(tui_screen)"
+# On failure the trace says what the workers did (takeover, refreshes) besides the screen.
+ok "it stays so past the keepalive's limit" tui_until 120 hung_for ||
+    diag "$(tui_screen)" "trace:" "$(cut -d' ' -f3- "$trace" | grep -v '^paint')"
 like "$(cat "$trace")" "host-lost host=0 retired=1" "meanwhile a new worker took the host over"
 kill -CONT "$pid"
 ok "after SIGCONT the host is connected again" tui_wait_line "system: " "connected" 60 ||
