@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "number.h"
 #include "text.h"
 #include "util.h"
 
@@ -386,15 +387,18 @@ void st_utf8_backspace(char *s)
     s[n] = '\0';
 }
 
+/* More than any disk copies; libvirt itself takes up to 2^43 MiB/s, which QEMU cannot honour. */
+#define MIBS_MAX 1048576
+
 bool st_parse_mibs(st_app *a, const char *text, unsigned long *out)
 {
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end || text[0] == '-') {
-        st_app_status(a, true, _("not a number of MiB/s: %s"), text);
+    double v;
+    if (st_parse_number(text, false, 0, MIBS_MAX, &v) != ST_NUM_OK) {
+        st_app_status(a, true, _("not a whole number of MiB/s from 0 (unlimited) to %d: %s"),
+                      MIBS_MAX, text);
         return false;
     }
-    *out = v;
+    *out = (unsigned long)v;
     return true;
 }
 

@@ -40,8 +40,8 @@ st_dialog *st_input_new(const char *title, const char *prompt, const char *initi
 void st_utf8_backspace(char *s);
 
 /*
- * Parses a bandwidth typed in MiB/s ("0" = unlimited). On a bad number, says so in the status
- * line and returns false.
+ * Parses a bandwidth typed in MiB/s: a whole number from 0 (unlimited) to 1048576 (1 TiB/s).
+ * On anything else, says so in the status line and returns false.
  */
 bool st_parse_mibs(st_app *a, const char *text, unsigned long *out);
 

@@ -79,5 +79,5 @@ quit
 like "$("$BIN" --list 2>&1 >/dev/null)" "line 1: not understood" "--list says so on stderr"
 err=$("$BIN" --demo -c "$HOST" 2>&1)
 is "$?" 2 "--demo with -c is a usage error"
-like "$err" "no -c or -r" "that says why"
+like "$err" "no -c, -r or --config" "that says why"
 done_testing
