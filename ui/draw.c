@@ -27,7 +27,7 @@ int st_put(st_app *a, int y, int x, int w, const char *s, int attr)
         return 0;
     if (x + w > a->cols)
         w = a->cols - x;
-    char *fit = st_text_fit(s ? s : "", w, a->utf8, false);
+    char *fit = st_text_fit_mark(s ? s : "", w, a->utf8, false, a->g->cut);
     int used = st_text_width(fit);
     attron(attr);
     mvaddstr(y, x, fit);
@@ -38,7 +38,7 @@ int st_put(st_app *a, int y, int x, int w, const char *s, int attr)
 
 int st_put_right(st_app *a, int y, int x, int w, const char *s, int attr)
 {
-    char *fit = st_text_fit_left(s ? s : "", w, a->utf8, false);
+    char *fit = st_text_fit_left_mark(s ? s : "", w, a->utf8, false, a->g->cut);
     int used = st_text_width(fit);
     attron(attr);
     mvaddstr(y, x + w - used, fit);
