@@ -105,9 +105,9 @@ is "$(outcome --list -c "$HOST" --timeout 0.5)" "0: " "--timeout 0.5 is taken"
 
 # A bandwidth: a whole number of MiB/s, nothing absurd (a commit plan on the test host).
 tui_start 120 40 -c "$HOST"
-tui_wait "web01.qcow2" 10
+tui_wait "test2_lsof" 10
 tui_keys g /
-tui_type web01.qcow2
+tui_type test2_lsof
 tui_keys Enter c
 tui_wait "down into which layer?" 5
 tui_keys Enter
