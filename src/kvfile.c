@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "readfile.h"
 
 void st_kv_put(strbuf *b, const char *key, const char *v)
 {
@@ -58,27 +59,32 @@ static char *unescape(const char *v)
     return sb_steal(&b);
 }
 
+/* Far above any record (a chain of 256 layers with long paths): a bound, not a size. */
+#define RECORD_MAX (16 * 1024 * 1024)
+
 int st_kv_read(const char *path, st_kv_take_fn take, void *ctx, char **err)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        *err = xasprintf(_("cannot read the record %s: %s"), path, strerror(errno));
+    size_t len;
+    char *why = NULL;
+    /* A record is a regular file we wrote: anything else there is not read (nor waited on). */
+    char *text = st_read_regular_file(path, RECORD_MAX, &len, &why);
+    if (!text) {
+        *err = xasprintf(_("cannot read the record %s: %s"), path, why);
+        free(why);
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
+    for (char *line = text, *next; line < text + len; line = next) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        next = nl ? nl + 1 : text + len;
+        if (nl)
+            *nl = '\0';
         char *eq = strchr(line, '=');
         if (!eq)
             continue;
         *eq = '\0';
         take(ctx, line, unescape(eq + 1));
     }
-    free(line);
-    fclose(f);
+    free(text);
     return 0;
 }
 

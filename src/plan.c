@@ -67,8 +67,20 @@ void pl_haz(plan_ctx *c, st_hazard_level lv, char *text)
     st_plan *p = c->p;
     xgrow((void **)&p->hazards, &c->hcap, p->n_hazards + 1, sizeof(st_hazard));
     p->hazards[p->n_hazards++] = (st_hazard){lv, text};
-    if (lv == ST_HAZ_REFUSE)
+    if (lv == ST_HAZ_REFUSE) {
         p->refused = true;
+        c->n_fixed++;
+    }
+}
+
+void pl_lifted_by(plan_ctx *c, size_t from, unsigned opts)
+{
+    for (size_t i = from; i < c->p->n_hazards; i++) {
+        if (c->p->hazards[i].level != ST_HAZ_REFUSE)
+            continue;
+        c->n_fixed--;
+        c->lifts |= opts;
+    }
 }
 
 void pl_hazf(plan_ctx *c, st_hazard_level lv, const char *fmt, ...)
@@ -442,6 +454,7 @@ static void plan_body(plan_ctx *c)
         pl_calls_online(c);
     c->p->calls = pl_sv_steal(&c->calls, &c->p->n_calls);
     pl_sort_hazards(c->p);
+    c->p->lifting = c->p->refused && !c->n_fixed ? c->lifts : 0;
 }
 
 static void ctx_init(plan_ctx *c, st_host *const *hosts, size_t n_hosts, size_t host,

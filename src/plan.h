@@ -24,6 +24,14 @@ typedef struct st_hazard {
     char *text; /* translated, one paragraph */
 } st_hazard;
 
+/* The plan screen's options as bits: which of them a refusal goes away with. */
+enum {
+    ST_OPT_RELATIVE = 1 << 0,
+    ST_OPT_DELETE = 1 << 1,
+    ST_OPT_BANDWIDTH = 1 << 2,
+    ST_OPT_START_PAUSED = 1 << 3,
+};
+
 /* Options the admin sets on the plan screen; the plan is remade when they change. */
 typedef struct st_merge_opts {
     bool relative;           /* keep backing names relative (RELATIVE) where the names involved
@@ -47,6 +55,9 @@ typedef struct st_plan {
     st_hazard *hazards;
     size_t n_hazards;
     bool refused;           /* any ST_HAZ_REFUSE */
+    unsigned lifting;       /* refused: the options (ST_OPT_*) whose change lifts the refusals,
+                             * each one's; 0 when some refusal depends on no option (then no
+                             * option can help) */
     bool active;            /* an active commit: READY, then pivot or keep */
     bool offline;           /* qemu-img on this machine (domain shut off, local host) */
     bool relative_possible; /* the backing names involved are relative */

@@ -46,11 +46,13 @@ static void check_state(plan_ctx *c)
                     c->dom);
             return;
         }
+        size_t from = c->p->n_hazards;
         pl_hazf(c, ST_HAZ_REFUSE,
                 _("%s is shut off and its images are on a remote host: block jobs need a running "
                   "QEMU and qemu-img can only be run on this machine. Allow starting it paused for "
                   "the job, or run the merge on that host."),
                 c->dom);
+        pl_lifted_by(c, from, ST_OPT_START_PAUSED);
         return;
     default:
         pl_hazf(c, ST_HAZ_REFUSE, _("%s is %s: a merge needs it running, paused or shut off."),
@@ -374,7 +376,10 @@ static void check_snapshots(plan_ctx *c)
     for (size_t i = 0; i < c->d->n_snaps; i++)
         classify_snapshot(c, &c->d->snaps[i], &fx);
     warn_snapshots(c, &fx);
+    /* Whatever refuses the deletion goes away with it. */
+    size_t from = c->p->n_hazards;
     check_delete(c, &fx);
+    pl_lifted_by(c, from, ST_OPT_DELETE);
     pl_sv_free(&fx.lost);
     pl_sv_free(&fx.dangling);
     pl_sv_free(&fx.branch);

@@ -44,6 +44,8 @@ typedef struct plan_ctx {
     bool names_unknown;   /* some backing name involved is not known */
     char *rel_name;       /* the relative backing name libvirt would write */
     size_t hcap;
+    size_t n_fixed; /* refusals that no option lifts */
+    unsigned lifts; /* the options that lift the others */
     pl_strv calls;
 } plan_ctx;
 
@@ -56,6 +58,8 @@ void pl_haz(plan_ctx *c, st_hazard_level lv, char *text);
 void pl_hazf(plan_ctx *c, st_hazard_level lv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pl_sort_hazards(st_plan *p);
+/* The refusals added since hazard `from` go away when one of `opts` (ST_OPT_*) changes. */
+void pl_lifted_by(plan_ctx *c, size_t from, unsigned opts);
 
 const char *pl_lname(const st_layer *l);
 const char *pl_lpath(const st_layer *l);

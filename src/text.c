@@ -242,6 +242,11 @@ int st_text_width(const char *s)
 
 char *st_text_fit(const char *s, int cols, bool utf8, bool pad)
 {
+    return st_text_fit_mark(s, cols, utf8, pad, ellipsis(utf8));
+}
+
+char *st_text_fit_mark(const char *s, int cols, bool utf8, bool pad, const char *mark)
+{
     if (cols <= 0)
         return xstrdup("");
     strbuf b;
@@ -271,7 +276,7 @@ char *st_text_fit(const char *s, int cols, bool utf8, bool pad)
     }
     if (truncated) {
         b.len = cut_len;
-        sb_add(&b, ellipsis(utf8));
+        sb_add(&b, mark);
         width = cut_width + 1;
     }
     if (pad)
@@ -281,16 +286,21 @@ char *st_text_fit(const char *s, int cols, bool utf8, bool pad)
 
 char *st_text_fit_left(const char *s, int cols, bool utf8, bool pad)
 {
+    return st_text_fit_left_mark(s, cols, utf8, pad, ellipsis(utf8));
+}
+
+char *st_text_fit_left_mark(const char *s, int cols, bool utf8, bool pad, const char *mark)
+{
     if (cols <= 0)
         return xstrdup("");
     int total = scan_width(s, utf8);
     if (total <= cols)
-        return st_text_fit(s, cols, utf8, pad);
+        return st_text_fit_mark(s, cols, utf8, pad, mark);
 
     strbuf b;
     sb_init(&b);
     sb_reserve_cols(&b, cols);
-    sb_add(&b, ellipsis(utf8));
+    sb_add(&b, mark);
     int skip = total - (cols - 1), skipped = 0, width = 1;
     bool keep = false;
     scan sc = scan_start(s, utf8);

@@ -54,6 +54,13 @@ char *st_text_fit(const char *s, int cols, bool utf8, bool pad);
 char *st_text_fit_left(const char *s, int cols, bool utf8, bool pad);
 
 /*
+ * st_text_fit and st_text_fit_left with the mark of a cut given: one column wide, drawn as it is
+ * (the interface's glyph table has "…", or "~" with --ascii, whatever the text's charset).
+ */
+char *st_text_fit_mark(const char *s, int cols, bool utf8, bool pad, const char *mark);
+char *st_text_fit_left_mark(const char *s, int cols, bool utf8, bool pad, const char *mark);
+
+/*
  * Byte length of the longest prefix of `s` that fits in `cols` columns, measured as
  * st_text_width() does; combining marks stay with their character. Meant for sanitized strings.
  */

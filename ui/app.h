@@ -39,6 +39,7 @@ typedef struct st_glyphs {
         *bar_full, *bar_empty, *ellipsis, *dot;
     const char *hline, *vline, *top_left, *top_right, *bottom_left, *bottom_right;
     const char *bar_color; /* a full cell of a bar drawn in colour */
+    const char *cut;       /* one column where text was cut to fit */
 } st_glyphs;
 
 enum {

@@ -27,7 +27,7 @@ int st_put(st_app *a, int y, int x, int w, const char *s, int attr)
         return 0;
     if (x + w > a->cols)
         w = a->cols - x;
-    char *fit = st_text_fit(s ? s : "", w, a->utf8, false);
+    char *fit = st_text_fit_mark(s ? s : "", w, a->utf8, false, a->g->cut);
     int used = st_text_width(fit);
     attron(attr);
     mvaddstr(y, x, fit);
@@ -38,7 +38,7 @@ int st_put(st_app *a, int y, int x, int w, const char *s, int attr)
 
 int st_put_right(st_app *a, int y, int x, int w, const char *s, int attr)
 {
-    char *fit = st_text_fit_left(s ? s : "", w, a->utf8, false);
+    char *fit = st_text_fit_left_mark(s ? s : "", w, a->utf8, false, a->g->cut);
     int used = st_text_width(fit);
     attron(attr);
     mvaddstr(y, x + w - used, fit);
@@ -355,21 +355,33 @@ static void row_columns_short(st_app *a, const st_row *r, int room, char *out, s
     snprintf(out, n, "%s", st_text_width(full) <= room ? full : brief);
 }
 
+/* A row's markers after its name, in up to three forms, the fullest first ("" where none). */
+typedef struct row_mark {
+    char full[512], mid[512], brief[512];
+    int attr;
+    bool message; /* full is a message (an error, why a layer is broken): text that may be cut */
+} row_mark;
+
 /*
- * Markers after the name: you are here, shared, broken, current. `brief` is the form kept when
- * the name and the full form do not fit together: the glyph or word that still says it (the
- * detail pane says the rest); the name is cut before the marker is.
+ * Markers after the name: you are here, shared, broken, current. `mid` and `brief` are the forms
+ * kept when the name and the full form do not fit together: fewer words, then the glyph or word
+ * that still says it (the detail pane says the rest).
  */
-static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t n, int *attr)
+static void row_marks(st_app *a, const st_row *r, row_mark *m)
 {
-    out[0] = brief[0] = '\0';
+    char *out = m->full, *mid = m->mid, *brief = m->brief;
+    size_t n = sizeof(m->full);
+    int *attr = &m->attr;
+    out[0] = mid[0] = brief[0] = '\0';
     *attr = A_NORMAL;
+    m->message = false;
     if (r->kind == ROW_LAYER) {
         const st_layer *l = &row_dom(a, r)->disks[r->disk].chain[r->layer];
         if (l->broken) {
             snprintf(out, n, " %s %s", _("BROKEN:"), l->broken);
             snprintf(brief, n, " %s", _("BROKEN"));
             *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
+            m->message = true;
         } else if (r->layer == 0) {
             snprintf(out, n, " %s %s", a->g->here, _("you are here"));
             snprintf(brief, n, " %s", a->g->here);
@@ -377,6 +389,8 @@ static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t
         }
         if (l->n_shared) {
             size_t len = strlen(out), blen = strlen(brief);
+            /* The words before it whole, the list of who shares it left to the detail pane. */
+            snprintf(mid, n, "%s [%s]", out, _("shared"));
             snprintf(out + len, n - len, " [%s %s%s%s]", _("shared with"), l->shared_with[0],
                      l->n_shared > 1 ? ", " : "", l->n_shared > 1 ? a->g->ellipsis : "");
             snprintf(brief + blen, n - blen, " [%s]", _("shared"));
@@ -387,6 +401,7 @@ static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t
         const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
         if (s->current) {
             snprintf(out, n, " %s %s", a->g->current, _("current: you are here"));
+            snprintf(mid, n, " %s %s", a->g->current, _("current"));
             snprintf(brief, n, " %s", a->g->current);
             *attr = st_attr(a, PAIR_HERE, A_BOLD);
         }
@@ -406,12 +421,14 @@ static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t
         if (d->error) {
             snprintf(out, n, " %s", d->error);
             *attr = st_attr(a, PAIR_BROKEN, A_BOLD);
+            m->message = true;
         }
     } else if (r->kind == ROW_HOST) {
         const st_host *h = a->hosts[r->host];
         if (h && h->error) {
             snprintf(out, n, " %s", h->error);
             *attr = st_attr(a, PAIR_ERROR, A_BOLD);
+            m->message = true;
         }
     }
 }
@@ -476,11 +493,60 @@ static int fit_columns(st_app *a, const st_row *r, int x, char *cols, size_t n, 
     return st_text_width(cols);
 }
 
+/* A name keeps this many columns beside a marker before the marker takes a shorter form. */
+#define MARK_NAME_MIN 8
+
+/*
+ * Which form of the marker goes beside a name `nw` columns wide in `left` columns; *name_cols is
+ * what the name may take. A marker is never cut: the name gives way to it, down to MARK_NAME_MIN
+ * columns, before it takes a shorter form; where not even that fits, the shortest form whole
+ * beside at least 2 columns of the name, else none. A message is text: the name stays whole and
+ * the message takes the rest, cut, but never below its brief form.
+ */
+static const char *fit_mark(const row_mark *m, int nw, int left, int *name_cols)
+{
+    int fw = st_text_width(m->full);
+    *name_cols = left;
+    if (nw + fw <= left || !m->full[0]) {
+        *name_cols = left - fw;
+        return m->full;
+    }
+    if (m->message) {
+        int bw = st_text_width(m->brief), mark_w = fw;
+        const char *mark = m->full;
+        if (m->brief[0]) {
+            mark_w = left - nw > bw ? left - nw : bw;
+            if (mark_w == bw)
+                mark = m->brief;
+        }
+        *name_cols = left - mark_w < 4 ? left : left - mark_w;
+        return mark;
+    }
+    const char *forms[] = {m->full, m->mid, m->brief};
+    int least = nw < MARK_NAME_MIN ? nw : MARK_NAME_MIN;
+    const char *shortest = NULL;
+    for (size_t i = 0; i < 3; i++) {
+        if (!forms[i][0])
+            continue;
+        shortest = forms[i];
+        if (st_text_width(forms[i]) + least <= left) {
+            *name_cols = left - st_text_width(forms[i]);
+            return forms[i];
+        }
+    }
+    if (shortest && st_text_width(shortest) + 2 <= left) {
+        *name_cols = left - st_text_width(shortest);
+        return shortest;
+    }
+    return "";
+}
+
 static void draw_row(st_app *a, int y, const st_row *r, bool selected)
 {
-    char cols[160], marks[512], brief[512];
-    int cattr, mattr;
-    row_marks(a, r, marks, brief, sizeof(brief), &mattr);
+    char cols[160];
+    int cattr;
+    row_mark rm;
+    row_marks(a, r, &rm);
     int x = draw_guides(a, y, r);
     int cw = fit_columns(a, r, x, cols, sizeof(cols), &cattr);
     if (cw > a->tree_w - x - 2)
@@ -496,25 +562,16 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
         snprintf(depth, sizeof(depth), "[%zu] ", r->layer);
         used += st_put(a, y, x, name_w, depth, st_attr(a, PAIR_DIM, A_DIM));
     }
-    /* Name and markers share what is left. When both do not fit, the marker is cut before the
-     * name is, but never below its brief form, which stays whole while the name gives way (down
-     * to a few columns). */
-    const char *mark = marks;
-    int left = name_w - used, nw = st_text_width(name), mark_w = st_text_width(marks);
-    if (brief[0] && nw + mark_w > left) {
-        int bw = st_text_width(brief);
-        mark_w = left - nw > bw ? left - nw : bw;
-        if (mark_w == bw)
-            mark = brief;
-    }
-    int keep = left - mark_w;
-    used += st_put(a, y, x + used, keep < 4 ? left : keep, name, nattr);
+    /* Name and markers share what is left: the name is cut before a marker is. */
+    int keep;
+    const char *mark = fit_mark(&rm, st_text_width(name), name_w - used, &keep);
+    used += st_put(a, y, x + used, keep, name, nattr);
     if (r->kind == ROW_SNAPGROUP) {
         char cnt[32];
         snprintf(cnt, sizeof(cnt), " (%zu)", row_dom(a, r)->n_snaps);
         used += st_put(a, y, x + used, name_w - used, cnt, A_NORMAL);
     }
-    st_put(a, y, x + used, name_w - used, mark, mattr);
+    st_put(a, y, x + used, name_w - used, mark, rm.attr);
     /* The job's bar takes the columns' place on the disk's own line. */
     if (r->kind == ROW_DISK && draw_disk_job(a, y, x, used, r))
         return;

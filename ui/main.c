@@ -50,8 +50,8 @@ static int run_report(const st_options *o)
         if (!hosts[i]) {
             const char *uri = st_backend_uri(b, i);
             hosts[i] = st_host_new(uri);
-            hosts[i]->error = xasprintf(_("%s did not answer within %d seconds"),
-                                        uri ? uri : _("the default host"), o->timeout_ms / 1000);
+            hosts[i]->error = xasprintf(_("%s did not answer within %g seconds"),
+                                        uri ? uri : _("the default host"), o->timeout_ms / 1000.0);
         }
         if (!hosts[i]->reachable || hosts[i]->error) {
             char *safe = st_text_sanitize(hosts[i]->error ? hosts[i]->error : "?", o->utf8);
@@ -150,8 +150,9 @@ int main(int argc, char **argv)
         o.uris = xcalloc(1, sizeof(char *));
         o.uris[0] = uri;
         o.n_uris = 1;
-    } else {
-        st_options_read_config(&o);
+    } else if (st_options_read_config(&o, &status) < 0) {
+        st_options_free(&o);
+        return status;
     }
     if (o.config_warning && o.mode != ST_MODE_TUI) {
         char *safe = st_text_sanitize(o.config_warning, utf8);

@@ -92,6 +92,30 @@ static const char *level_label(st_hazard_level l)
     return "";
 }
 
+/*
+ * The options the plan screen offers (ST_OPT_*): all that apply, but on a refused plan only those
+ * whose change lifts the refusal, so that none is offered that cannot help.
+ */
+static unsigned shown_options(st_app *a, const merge_flow *f)
+{
+    const st_domain *d = NULL;
+    flow_disk(a, f, &d);
+    unsigned all = ST_OPT_RELATIVE | ST_OPT_DELETE | ST_OPT_BANDWIDTH;
+    if (d && d->state == ST_DOM_SHUTOFF && a->hosts[f->host] && !a->hosts[f->host]->local)
+        all |= ST_OPT_START_PAUSED;
+    return f->plan && f->plan->refused ? all & f->plan->lifting : all;
+}
+
+/* On a refused plan, what the footer says can be done. */
+static const char *refused_foot(const st_plan *p)
+{
+    if (!p->lifting)
+        return _("This plan is refused (see above) and no option changes that: Esc goes back; "
+                 "nothing was changed.");
+    return _("This plan is refused (see above): the options shown can lift it; Esc goes back, "
+             "nothing was changed.");
+}
+
 static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textbuf *tb)
 {
     char bytes[32];
@@ -119,22 +143,28 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
                                              : (int)A_NORMAL;
         st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
     }
+    unsigned shown = shown_options(a, f);
+    if (!shown)
+        return;
+    /* Options and the prompt stay in view below the plan, which scrolls above them. */
+    st_tb_pin(tb);
+    st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
+    /* What will be written: relative only where the names involved are. */
+    if (shown & ST_OPT_RELATIVE)
+        st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
+                  _("1  keep backing names relative: %s"),
+                  p->relative_possible && f->opts.relative ? _("yes") : _("no"));
+    if (shown & ST_OPT_DELETE)
+        st_tb_add(tb, A_NORMAL, 2, _("2  delete the merged files afterwards: %s"),
+                  f->opts.delete_files ? _("yes") : _("no"));
     char bw[48];
     if (f->opts.bandwidth)
         snprintf(bw, sizeof(bw), _("%lu MiB/s"), f->opts.bandwidth);
     else
         snprintf(bw, sizeof(bw), "%s", _("unlimited"));
-    st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
-    /* What will be written: relative only where the names involved are. */
-    st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
-              _("1  keep backing names relative: %s"),
-              p->relative_possible && f->opts.relative ? _("yes") : _("no"));
-    st_tb_add(tb, A_NORMAL, 2, _("2  delete the merged files afterwards: %s"),
-              f->opts.delete_files ? _("yes") : _("no"));
-    st_tb_add(tb, A_NORMAL, 2, _("3  bandwidth limit: %s"), bw);
-    const st_domain *d = NULL;
-    flow_disk(a, f, &d);
-    if (d && d->state == ST_DOM_SHUTOFF && a->hosts[f->host] && !a->hosts[f->host]->local)
+    if (shown & ST_OPT_BANDWIDTH)
+        st_tb_add(tb, A_NORMAL, 2, _("3  bandwidth limit: %s"), bw);
+    if (shown & ST_OPT_START_PAUSED)
         st_tb_add(tb, A_NORMAL, 2, _("4  start the domain paused for the job: %s"),
                   f->opts.start_paused ? _("yes") : _("no"));
 }
@@ -156,6 +186,7 @@ static void plan_draw(st_app *a, st_dialog *dlg)
     }
     st_textbuf tb = {0};
     plan_text(a, f->plan, f, &tb);
+    f->confirm.refused_foot = refused_foot(f->plan);
     st_confirm_draw(a, &f->confirm, &tb, f->plan->refused, y, x, h, w);
     st_tb_clear(&tb);
 }
@@ -227,18 +258,19 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
     case ST_CONFIRM_OTHER:
         break;
     }
-    /* Options stay available on a refused plan: changing one may be what lifts the refusal. */
-    if (!is_code && key == '1' && f->plan->relative_possible) {
+    /* On a refused plan only the options that can lift the refusal are shown, and taken. */
+    unsigned shown = is_code ? 0 : shown_options(a, f);
+    if (key == '1' && (shown & ST_OPT_RELATIVE) && f->plan->relative_possible) {
         f->opts.relative = !f->opts.relative;
         replan(a, f);
-    } else if (!is_code && key == '2') {
+    } else if (key == '2' && (shown & ST_OPT_DELETE)) {
         ask_delete(a, f);
-    } else if (!is_code && key == '3') {
+    } else if (key == '3' && (shown & ST_OPT_BANDWIDTH)) {
         char cur[32];
         snprintf(cur, sizeof(cur), "%lu", f->opts.bandwidth);
         st_app_push_dialog(a, st_input_new(_("Bandwidth"), _("MiB/s (0 = unlimited):"), cur,
                                            on_bandwidth, f, NULL));
-    } else if (!is_code && key == '4') {
+    } else if (key == '4' && (shown & ST_OPT_START_PAUSED)) {
         f->opts.start_paused = !f->opts.start_paused;
         replan(a, f);
     } else if (f->plan->refused) {
@@ -319,12 +351,19 @@ static merge_flow *flow_new(st_app *a, const st_row *r, st_req_kind kind)
     return f;
 }
 
+/* A layer as the pickers list it; one that other domains also read says which. */
 static void layer_item(const st_layer *l, size_t i, const char *note, strbuf *b)
 {
     char al[32];
     st_fmt_bytes(al, sizeof(al), l->allocation);
     sb_printf(b, "[%zu] %s  %s  %s%s%s", i, st_basename(l->path ? l->path : "?"),
               l->format ? l->format : "?", al, note ? "  " : "", note ? note : "");
+    if (!l->n_shared)
+        return;
+    sb_printf(b, "  [%s ", _("shared with"));
+    for (size_t k = 0; k < l->n_shared; k++)
+        sb_printf(b, "%s%s", k ? ", " : "", l->shared_with[k]);
+    sb_addc(b, ']');
 }
 
 /* ---- commit ---- */

@@ -2,13 +2,15 @@
 
 #include "options.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_file.h"
 #include "i18n.h"
+#include "number.h"
+#include "text.h"
 #include "util.h"
 
 enum {
@@ -21,6 +23,7 @@ enum {
     OPT_TIMEOUT,
     OPT_RUNNING,
     OPT_DEMO_STOP,
+    OPT_CONFIG,
 };
 
 static void usage(FILE *out)
@@ -42,6 +45,8 @@ static void usage(FILE *out)
     /* Each its own string, so that the translations of the block above stay valid. */
     fputs(_("      --demo-stop      stop the demo's running domains (they outlive the program)\n"),
           out);
+    fputs(_("      --config=FILE    read the hosts from FILE instead of the configuration file\n"),
+          out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -55,14 +60,24 @@ static void add_uri(st_options *o, const char *uri)
     o->uris[o->n_uris++] = xstrdup(uri);
 }
 
-static bool parse_seconds(const char *s, int *ms)
+/* --interval and --timeout: seconds, at least a tenth, at most an hour. */
+static bool parse_seconds(const char *opt, const char *s, int *ms)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || v < 0.1 || v > 3600)
+    double v;
+    switch (st_parse_number(s, true, 0.1, 3600, &v)) {
+    case ST_NUM_OK:
+        *ms = (int)(v * 1000 + 0.5);
+        return true;
+    case ST_NUM_BAD:
+        fprintf(stderr, _("%s: --%s takes a number of seconds (such as 2 or 0.5), not \"%s\"\n"),
+                PACKAGE, opt, s);
         return false;
-    *ms = (int)(v * 1000);
-    return true;
+    case ST_NUM_RANGE:
+        break;
+    }
+    fprintf(stderr, _("%s: --%s takes from %s to %s seconds, not %s\n"), PACKAGE, opt, "0.1",
+            "3600", s);
+    return false;
 }
 
 int st_options_parse(st_options *o, int argc, char **argv, int *status)
@@ -80,6 +95,7 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         {"running", no_argument, NULL, OPT_RUNNING},
         {"demo", no_argument, NULL, OPT_DEMO},
         {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
+        {"config", required_argument, NULL, OPT_CONFIG},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -111,8 +127,8 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             break;
         case OPT_INTERVAL:
         case OPT_TIMEOUT:
-            if (!parse_seconds(optarg, c == OPT_INTERVAL ? &o->interval_ms : &o->timeout_ms)) {
-                fprintf(stderr, _("%s: invalid number of seconds: %s\n"), PACKAGE, optarg);
+            if (!parse_seconds(c == OPT_INTERVAL ? "interval" : "timeout", optarg,
+                               c == OPT_INTERVAL ? &o->interval_ms : &o->timeout_ms)) {
                 *status = 2;
                 return -1;
             }
@@ -131,6 +147,10 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             break;
         case OPT_DEMO_STOP:
             o->demo_stop = true;
+            break;
+        case OPT_CONFIG:
+            free(o->config);
+            o->config = xstrdup(optarg);
             break;
         case 'V':
             printf("%s %s\n", PACKAGE, VERSION);
@@ -153,9 +173,15 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         *status = 2;
         return -1;
     }
-    if ((o->demo || o->demo_stop) && (o->n_uris || o->readonly)) {
-        fprintf(stderr, _("%s: --demo and --demo-stop use the demo's own host: no -c or -r\n"),
+    if ((o->demo || o->demo_stop) && (o->n_uris || o->readonly || o->config)) {
+        fprintf(stderr,
+                _("%s: --demo and --demo-stop use the demo's own host: no -c, -r or --config\n"),
                 PACKAGE);
+        *status = 2;
+        return -1;
+    }
+    if (o->config && o->n_uris) {
+        fprintf(stderr, _("%s: -c and --config both name the hosts: give one of them\n"), PACKAGE);
         *status = 2;
         return -1;
     }
@@ -167,60 +193,51 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
     return 0;
 }
 
-static char *trim(char *s)
+static char *default_config_path(void)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
-void st_options_read_config(st_options *o)
-{
-    /* An admin who exports LIBVIRT_DEFAULT_URI means that host, as with virsh: no URI here, and
-     * libvirt opens it. */
-    const char *env = getenv("LIBVIRT_DEFAULT_URI");
-    if (o->n_uris || (env && *env))
-        return;
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
-    char *path = xdg && *xdg ? xasprintf("%s/virt-snaptree/config", xdg)
-                 : home      ? xasprintf("%s/.config/virt-snaptree/config", home)
-                             : NULL;
+    return xdg && *xdg ? xasprintf("%s/virt-snaptree/config", xdg)
+           : home      ? xasprintf("%s/.config/virt-snaptree/config", home)
+                       : NULL;
+}
+
+int st_options_read_config(st_options *o, int *status)
+{
+    /* An admin who exports LIBVIRT_DEFAULT_URI means that host, as with virsh: no URI here, and
+     * libvirt opens it. A file named with --config is meant whatever the environment says. */
+    const char *env = getenv("LIBVIRT_DEFAULT_URI");
+    if (o->n_uris || (!o->config && env && *env))
+        return 0;
+    char *path = o->config ? xstrdup(o->config) : default_config_path();
     if (!path)
-        return;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        free(path);
-        return;
-    }
-    char line[4096];
-    for (int no = 1; fgets(line, sizeof(line), f); no++) {
-        char *l = trim(line);
-        if (!*l || *l == '#')
-            continue;
-        char *eq = strchr(l, '=');
-        if (eq)
-            *eq = '\0';
-        if (eq && strcmp(trim(l), "connect") == 0 && *trim(eq + 1)) {
-            add_uri(o, trim(eq + 1));
-        } else if (!o->config_warning) {
-            /* The key as written (it may be any bytes: sanitized where shown). */
-            o->config_warning = xasprintf(_("%s, line %d: not understood (only \"connect = URI\" "
-                                            "lines are read): %s"),
-                                          path, no, l);
-        }
-    }
-    fclose(f);
+        return 0;
+    st_config c;
+    char *err = NULL;
+    int rc = st_config_load(&c, path, o->config != NULL, &err);
     free(path);
+    if (rc != 0) {
+        char *safe = st_text_sanitize(err, o->utf8);
+        fprintf(stderr, "%s: %s\n", PACKAGE, safe);
+        free(safe);
+        free(err);
+        *status = 2;
+        return -1;
+    }
+    for (size_t i = 0; i < c.n_uris; i++)
+        add_uri(o, c.uris[i]);
+    o->config_warning = c.warning;
+    c.warning = NULL;
+    st_config_clear(&c);
+    return 0;
 }
 
 void st_options_free(st_options *o)
 {
     free(o->config_warning);
     o->config_warning = NULL;
+    free(o->config);
+    o->config = NULL;
     for (size_t i = 0; i < o->n_uris; i++)
         free(o->uris[i]);
     free(o->uris);

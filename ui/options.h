@@ -21,17 +21,21 @@ typedef struct st_options {
     bool demo_stop;       /* --demo-stop: destroy the demo's running domains and exit */
     bool running_only;    /* --running: --list/--json of running (and paused) domains only */
     bool utf8;            /* the terminal's locale is UTF-8 */
+    char *config;         /* --config: the configuration file named (NULL: the default one) */
     char *config_warning; /* what in the config file was not understood (NULL: nothing) */
 } st_options;
 
 /* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */
 int st_options_parse(st_options *o, int argc, char **argv, int *status);
 /*
- * Reads $XDG_CONFIG_HOME/virt-snaptree/config ("connect = URI" lines) when no -c was given and
- * LIBVIRT_DEFAULT_URI is unset or empty: virsh's order, -c > LIBVIRT_DEFAULT_URI > config. A
- * line it does not understand is not skipped in silence: config_warning names the first.
+ * Reads the --config file, else $XDG_CONFIG_HOME/virt-snaptree/config ("connect = URI" lines)
+ * when no -c was given and LIBVIRT_DEFAULT_URI is unset or empty: virsh's order, -c >
+ * LIBVIRT_DEFAULT_URI > config (a file named with --config wins over the environment). A line
+ * it does not understand is not skipped in silence: config_warning names the first. A file that
+ * cannot be used (not a regular file, too large, unreadable, or missing when named) is said on
+ * stderr in one line: returns -1 to exit with *status.
  */
-void st_options_read_config(st_options *o);
+int st_options_read_config(st_options *o, int *status);
 void st_options_free(st_options *o);
 
 #endif

@@ -46,6 +46,7 @@ static const st_glyphs glyphs_utf8 = {
     .bottom_left = "└",
     .bottom_right = "┘",
     .bar_color = " ",
+    .cut = "…",
 };
 
 static const st_glyphs glyphs_ascii = {
@@ -69,6 +70,7 @@ static const st_glyphs glyphs_ascii = {
     .bottom_left = "+",
     .bottom_right = "+",
     .bar_color = "#",
+    .cut = "~",
 };
 
 void st_app_status(st_app *a, bool error, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "number.h"
 #include "text.h"
 #include "util.h"
 
@@ -82,10 +83,17 @@ void st_tb_clear(st_textbuf *tb)
     memset(tb, 0, sizeof(*tb));
 }
 
-int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll)
+void st_tb_pin(st_textbuf *tb)
+{
+    tb->pin = tb->n + 1;
+}
+
+/* Lines [from, to) of tb as st_tb_draw draws them; with h 0 it only counts the wrapped lines. */
+static int tb_draw_range(st_app *a, const st_textbuf *tb, size_t from, size_t to, int y, int x,
+                         int h, int w, int scroll)
 {
     int line = 0;
-    for (size_t i = 0; i < tb->n; i++) {
+    for (size_t i = from; i < to; i++) {
         const st_tline *l = &tb->lines[i];
         int ind = l->indent < w / 2 ? l->indent : 0;
         char *safe = st_text_sanitize(l->text, a->utf8);
@@ -109,28 +117,64 @@ int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int 
     return line;
 }
 
+int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll)
+{
+    return tb_draw_range(a, tb, 0, tb->n, y, x, h, w, scroll);
+}
+
 /* ---- confirmation screen ---- */
 
 /* Room for the typed word after the prompt ("yes" and the cursor). */
 #define TYPED_COLS 6
+/* The scrolling text keeps at least this many rows when the lines kept in view take the rest. */
+#define SCROLL_MIN_ROWS 3
+
+/* How much of the scrolling text is out of view, right-aligned on row y. */
+static void draw_more(st_app *a, const st_confirm *c, int y, int x, int w)
+{
+    int above = c->scroll, below = c->lines - c->scroll - c->view;
+    if (below < 0)
+        below = 0;
+    if (!above && !below)
+        return;
+    char *up = xasprintf(ngettext("%d line above", "%d lines above", above), above);
+    char *down = xasprintf(ngettext("%d more line below", "%d more lines below", below), below);
+    char *more = above && below ? xasprintf(_(" %s, %s: PgUp/PgDn scroll "), up, down)
+                 : below        ? xasprintf(_(" %s: PgDn scrolls "), down)
+                                : xasprintf(_(" %s: PgUp scrolls back "), up);
+    int mw = st_text_width(more) < w - 4 ? st_text_width(more) : w - 4;
+    st_put(a, y, x + w - 2 - mw, mw, more, A_DIM);
+    free(more);
+    free(up);
+    free(down);
+}
 
 void st_confirm_draw(st_app *a, st_confirm *c, const st_textbuf *tb, bool refused, int y, int x,
                      int h, int w)
 {
-    const char *foot = refused ? _("This plan is refused (see above): change an option, or Esc "
-                                   "closes; nothing was changed.")
-                               : _("Type yes and press Enter to start, Esc cancels: ");
+    const char *foot = !refused          ? _("Type yes and press Enter to start, Esc cancels: ")
+                       : c->refused_foot ? c->refused_foot
+                                         : _("This plan is refused (see above): change an option, "
+                                             "or Esc closes; nothing was changed.");
     int fw = refused ? w - 4 : w - 4 - TYPED_COLS;
     /* A narrow box wraps the prompt (up to three lines) rather than cut it. */
     int foot_h = st_wrap_text(a, false, foot, 0, 0, fw, 3, 0, NULL);
-    int body_h = h - 3 - foot_h;
-    c->lines = st_tb_draw(a, tb, y + 1, x + 2, body_h, w - 4, c->scroll);
-    if (c->lines > body_h) {
-        char more[64];
-        snprintf(more, sizeof(more), _(" PgUp/PgDn scroll (%d lines) "), c->lines);
-        int mw = st_text_width(more) < w - 4 ? st_text_width(more) : w - 4;
-        st_put(a, y + h - 2 - foot_h, x + w - 2 - mw, mw, more, A_DIM);
-    }
+    int text_h = h - 3 - foot_h;
+    /* What st_tb_pin kept in view stays above the prompt when the whole text does not fit (and
+     * enough is left for the rest to scroll in), one row for how much more there is between. */
+    size_t pin = tb->pin ? tb->pin - 1 : tb->n;
+    int rest = tb_draw_range(a, tb, 0, pin, 0, 0, 0, w - 4, 0);
+    int pin_h = tb_draw_range(a, tb, pin, tb->n, 0, 0, 0, w - 4, 0);
+    bool pinned = pin_h && rest + pin_h > text_h && text_h - pin_h - 1 >= SCROLL_MIN_ROWS;
+    c->view = pinned ? text_h - pin_h - 1 : text_h;
+    c->lines = pinned ? rest : rest + pin_h;
+    /* A taller window, or a plan made shorter by an option: no blank rows left below. */
+    if (c->scroll > c->lines - c->view)
+        c->scroll = c->lines > c->view ? c->lines - c->view : 0;
+    tb_draw_range(a, tb, 0, pinned ? pin : tb->n, y + 1, x + 2, c->view, w - 4, c->scroll);
+    if (pinned)
+        tb_draw_range(a, tb, pin, tb->n, y + 2 + c->view, x + 2, pin_h, w - 4, 0);
+    draw_more(a, c, y + 1 + c->view, x, w);
     int end;
     st_wrap_text(a, true, foot, y + h - 1 - foot_h, x + 2, fw, 3,
                  refused ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD, &end);
@@ -166,8 +210,10 @@ static bool confirm_scroll(st_confirm *c, int key)
         c->scroll -= key == KEY_PPAGE ? 10 : 1;
     else
         return false;
-    if (c->scroll > c->lines - 1)
-        c->scroll = c->lines > 0 ? c->lines - 1 : 0;
+    /* Down to where the last line is in view, no further. */
+    int last = c->view > 0 ? c->lines - c->view : c->lines - 1;
+    if (c->scroll > last)
+        c->scroll = last;
     if (c->scroll < 0)
         c->scroll = 0;
     return true;
@@ -386,15 +432,18 @@ void st_utf8_backspace(char *s)
     s[n] = '\0';
 }
 
+/* More than any disk copies; libvirt itself takes up to 2^43 MiB/s, which QEMU cannot honour. */
+#define MIBS_MAX 1048576
+
 bool st_parse_mibs(st_app *a, const char *text, unsigned long *out)
 {
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end || text[0] == '-') {
-        st_app_status(a, true, _("not a number of MiB/s: %s"), text);
+    double v;
+    if (st_parse_number(text, false, 0, MIBS_MAX, &v) != ST_NUM_OK) {
+        st_app_status(a, true, _("not a whole number of MiB/s from 0 (unlimited) to %d: %s"),
+                      MIBS_MAX, text);
         return false;
     }
-    *out = v;
+    *out = (unsigned long)v;
     return true;
 }
 

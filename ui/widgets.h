@@ -40,8 +40,8 @@ st_dialog *st_input_new(const char *title, const char *prompt, const char *initi
 void st_utf8_backspace(char *s);
 
 /*
- * Parses a bandwidth typed in MiB/s ("0" = unlimited). On a bad number, says so in the status
- * line and returns false.
+ * Parses a bandwidth typed in MiB/s: a whole number from 0 (unlimited) to 1048576 (1 TiB/s).
+ * On anything else, says so in the status line and returns false.
  */
 bool st_parse_mibs(st_app *a, const char *text, unsigned long *out);
 
@@ -58,24 +58,32 @@ typedef struct st_tline {
 typedef struct st_textbuf {
     st_tline *lines;
     size_t n, cap;
+    size_t pin; /* 1 + the index of the first line kept in view (st_tb_pin); 0: none */
 } st_textbuf;
 
 void st_tb_add(st_textbuf *tb, int attr, int indent, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/*
+ * The lines added after this call are kept in view on a plan screen (options the admin is to
+ * set): when the whole text does not fit, they stay above the prompt while the text before them
+ * scrolls.
+ */
+void st_tb_pin(st_textbuf *tb);
 void st_tb_clear(st_textbuf *tb);
 
 /* Draws wrapped text lines in a box area from `scroll`; returns the total wrapped line count. */
 int st_tb_draw(st_app *a, const st_textbuf *tb, int y, int x, int h, int w, int scroll);
 
 /*
- * The lower part of every plan screen: the plan's text (scrollable), then either the refusal or
- * the prompt for the typed "yes". Merges and snapshot flows share it so that confirming works
- * the same everywhere.
+ * The lower part of every plan screen: the plan's text (scrollable, what st_tb_pin kept in view
+ * below it), then either the refusal or the prompt for the typed "yes". Merges and snapshot
+ * flows share it so that confirming works the same everywhere.
  */
 typedef struct st_confirm {
     char typed[8];
-    int scroll, lines;
-    uint64_t digest; /* of the plan text the typing was for; 0 before the first */
+    int scroll, lines, view;  /* lines of the scrolling text, and how many are in view */
+    uint64_t digest;          /* of the plan text the typing was for; 0 before the first */
+    const char *refused_foot; /* what a refused plan's footer says; NULL: a general sentence */
 } st_confirm;
 
 /*

@@ -16,15 +16,20 @@ commit_plan() { # NODE BW
     tui_wait "down into which layer?" 5
     tui_keys Enter
     tui_wait "3  bandwidth limit" 10
+    set_bandwidth "$2"
+}
+
+# Sets the bandwidth limit of the plan shown to BW MiB/s (0: unlimited) and waits until it shows.
+set_bandwidth() { # BW
     tui_keys 3
     tui_wait "MiB/s (0 = unlimited)" 5
     tui_keys C-u
-    tui_type "$2"
+    tui_type "$1"
     tui_keys Enter
-    if [ "$2" = 0 ]; then
+    if [ "$1" = 0 ]; then
         tui_wait "3  bandwidth limit: unlimited" 10
     else
-        tui_wait "3  bandwidth limit: $2 MiB/s" 10
+        tui_wait "3  bandwidth limit: $1 MiB/s" 10
     fi
 }
 

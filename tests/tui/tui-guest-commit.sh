@@ -25,7 +25,7 @@ ok "an external snapshot while it writes" \
     lab_snapshot_external "$uri" writer s1 vda "$G/guest_s1.qcow2"
 
 tui_start 120 40 -c "$uri"
-ok "the interface shows the overlay" tui_wait "guest_s1.qcow2 ◀ you are" 45
+ok "the interface shows the overlay" tui_wait_line "guest_s1" "◀ you are here" 45
 k=$(lab_guest_last_written "$uri" writer)
 ok "the guest writes on into the overlay" lab_guest_wait_written "$uri" writer $((k + 50)) 30
 select_node "guest_s1.qcow2"

@@ -133,3 +133,13 @@ tui_until() {
     done
     return 1
 }
+
+# Prints the URI of a copy of the test host tests/tui/hosts/article.xml in a folder whose name is
+# longer than any screen is wide: where the URI is drawn it is always cut, wherever the source
+# tree sits (a test of how cuts are drawn must not pass only because the tree's path is short).
+tui_long_host() {
+    local d
+    d=$T_DIR/$(printf 'a-folder-name-longer-than-any-screen-%.0s' 1 2 3 4)
+    mkdir -p "$d" && cp "$top_srcdir/tests/tui/hosts/article.xml" "$d/" &&
+        echo "test://$d/article.xml"
+}

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 24
+plan 25
 export LANG=C.UTF-8
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -48,11 +48,16 @@ ok "the interface shows the new chain" tui_wait_gone "mid.qcow2" 15
 # to finish it the way the plan said: pivot, then shut the domain off.
 lab_io_write "$I/top.qcow2" 0xdc 8M 5M || bail_out "write"
 tui_keys F5
-commit_plan top.qcow2 1
+select_node top.qcow2
+tui_keys c
+tui_wait "down into which layer?" 5
+tui_keys Enter
 ok "the active commit is refused until the domain may be started" tui_wait "This plan is refused" 5
+unlike "$(tui_screen)" "3  bandwidth limit" "the refused plan offers only the option that lifts it"
 tui_keys 4
 ok "with start paused the plan says this interface finishes the job" \
     tui_wait "This interface finishes the job" 10
+set_bandwidth 1
 confirm_yes
 ok "the active commit runs" tui_wait_line "far/vda" "running" 30
 tui_keys q

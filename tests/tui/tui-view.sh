@@ -7,7 +7,7 @@
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 26
+plan 30
 export LANG=C.UTF-8
 
 quit() { tui_keys q; tui_wait "__EXITED__" 5; tui_stop; }
@@ -84,6 +84,19 @@ ok "d on a domain without a managed save says so" \
     tui_wait "has no managed save image" 5 || diag "$(tui_screen)"
 quit
 
+# At 120 columns the detail pane leaves the tree too little room for name and marker: the name
+# is cut, never the marker (a shorter form of it where the full one would leave the name nothing).
+tui_start 120 40 -c "$HOST"
+tui_wait "test2_lsof" 10
+like "$(tui_line "[0] test2_lsof")" "\\[0\\] test2_lsof… ◀ you are here " \
+    "120 columns: the name gives way to \"◀ you are here\", which stays whole"
+like "$(tui_line "lsof ◀")" "lsof ◀ current " "the current snapshot's marker in a shorter form, whole"
+unlike "$(tui_screen)" "◀ [^│]*…" "no marker is cut anywhere"
+tui_resize 30 30
+ok "30 columns: the brief form of the marker stays whole" \
+    tui_wait_line "[0] test2_lsof.q…" "◀" 5
+quit
+
 long=$T_DIR/long.xml
 sed -e 's/test2_lsof\.qcow2/win2k22-prod-app01.snap-before-patch-tuesday.qcow2/' \
     -e 's|<name>lsof</name>|<name>before-patch-tuesday-2024-06</name>|' \
@@ -94,7 +107,7 @@ like "$(tui_line "win2k22-prod-app01")" "win2k22-prod-app01.* ◀" \
     "a name too long for the row is cut before its \"you are here\" marker"
 tui_keys / ; tui_type "before-patch-tuesday-20"; tui_keys Enter
 tui_wait "Snapshot     before-patch-tuesday-2024-06" 5
-like "$(tui_line "before-patch-tuesday-20")" "before-patch-tuesday-20.* ◀" "so is a current snapshot's"
+like "$(tui_line "before-patch-tue")" "before-patch-tue[^ ]*… ◀ current " "so is a current snapshot's"
 tui_resize 40 12
 tui_keys g c
 ok "at 40x12 a reason too long for the status line is shown whole above it" \

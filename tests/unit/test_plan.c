@@ -963,6 +963,51 @@ START_TEST(test_remote_delete)
 }
 END_TEST
 
+/* Which options can lift a refusal: the plan screen shows only those, and says when none can. */
+START_TEST(test_refusal_lifting)
+{
+    st_host *h = mk_host("kvm2", false);
+    article_dom(h, ST_DOM_SHUTOFF, false);
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_uint_eq(p->lifting, ST_OPT_START_PAUSED);
+    st_plan_free(p);
+    /* Deleting what a pull leaves on a remote host: both options stand in the way. */
+    o.delete_files = true;
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_uint_eq(p->lifting, ST_OPT_START_PAUSED | ST_OPT_DELETE);
+    st_plan_free(p);
+    o.start_paused = true;
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_uint_eq(p->lifting, ST_OPT_DELETE);
+    st_plan_free(p);
+    o.delete_files = false;
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 4, NULL, &o);
+    ck_assert(!p->refused);
+    ck_assert_uint_eq(p->lifting, 0);
+    st_plan_free(p);
+    /* A job already running: no option helps, even beside one that would. */
+    h->jobs = xcalloc(1, sizeof(st_job));
+    h->n_jobs = 1;
+    h->jobs[0] = (st_job){.id = 1,
+                          .domain = xstrdup("test2"),
+                          .disk = xstrdup("vda"),
+                          .kind = ST_JOB_COMMIT,
+                          .phase = ST_PHASE_RUNNING};
+    o.start_paused = false;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "A job is already running on test2/vda"));
+    ck_assert_uint_eq(p->lifting, 0);
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
 /* ---- broken, read-only, states, delete, ranges ---------------------------------------------- */
 
 START_TEST(test_broken_layer)
@@ -1269,6 +1314,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_offline_running_user_refused);
     tcase_add_test(tc, test_remote_shutoff);
     tcase_add_test(tc, test_remote_delete);
+    tcase_add_test(tc, test_refusal_lifting);
     tcase_add_test(tc, test_broken_layer);
     tcase_add_test(tc, test_readonly_and_states);
     tcase_add_test(tc, test_delete_refused_by_snapshot);

@@ -402,6 +402,24 @@ START_TEST(test_fit_cjk)
 }
 END_TEST
 
+/* --ascii in a UTF-8 locale: the text keeps its characters, the cut is the table's "~". */
+START_TEST(test_fit_mark)
+{
+    char *f = st_text_fit_mark("测试虚拟机", 6, true, false, "~");
+    ck_assert_str_eq(f, "测试~");
+    free(f);
+    f = st_text_fit_mark("/var/lib/images/测试.qcow2", 12, true, true, "~");
+    ck_assert_str_eq(f, "/var/lib/im~");
+    free(f);
+    f = st_text_fit_left_mark("/var/lib/images/测试.qcow2", 12, true, true, "~");
+    ck_assert_str_eq(f, "~/测试.qcow2");
+    free(f);
+    f = st_text_fit_left_mark("short", 12, true, false, "~");
+    ck_assert_str_eq(f, "short");
+    free(f);
+}
+END_TEST
+
 START_TEST(test_fit_keeps_marks)
 {
     const char *s = "e\xCC\x81"
@@ -786,6 +804,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_fit_mixed);
     tcase_add_test(tc, test_fit_cjk);
+    tcase_add_test(tc, test_fit_mark);
     tcase_add_test(tc, test_fit_keeps_marks);
     tcase_add_test(tc, test_fit_left);
     tcase_add_test(tc, test_prefix_bytes);
