@@ -112,6 +112,8 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
         l->broken = xstrdup(info.error);
     else if (info.refused)
         l->broken = xstrdup(info.warning);
+    else if (info.damaged)
+        l->broken = xstrdup(info.damaged);
     st_image_info_clear(&info);
     return r == 0 && l->backing_name;
 }
