@@ -497,6 +497,10 @@ st_plan *st_plan_commit(st_host *const *hosts, size_t n_hosts, size_t host, cons
     char *why = find_disk(&c);
     if (why)
         return early_refusal(&c, why);
+    if (top == base && top < c.k->n_chain)
+        return early_refusal(&c, xasprintf(_("%s cannot be committed into itself: the base must "
+                                             "be a layer below it."),
+                                           pl_lpath(&c.k->chain[top])));
     if (!(top < base && base < c.k->n_chain))
         return early_refusal(&c, xasprintf(_("Cannot commit layer %zu into layer %zu: the top "
                                              "must be above the base, in a chain of %zu."),

@@ -73,22 +73,39 @@ static void check_disk(plan_ctx *c)
                 c->k->chain_unknown);
 }
 
-/* Every layer read or written must exist and be readable as far as discovery could tell. */
+/*
+ * Every layer read or written must exist and be readable as far as discovery could tell; and the
+ * chain must be whole. A broken layer elsewhere (a loop, a missing or truncated file) still
+ * refuses: qemu-img opens the whole chain below the top, and what a broken chain is really made
+ * of is not known, so nothing is merged in it until it is repaired.
+ */
 static void check_layers(plan_ctx *c)
 {
+    bool chain_said = false;
     for (size_t i = 0; i < c->k->n_chain; i++) {
         bool involved =
             pl_in_range(c, i) || i == c->receiver || i == c->rewritten || i == c->newbacking;
-        if (!involved)
-            continue;
         const st_layer *l = pl_L(c, i);
-        if (!l->path)
+        if (involved && !l->path) {
             pl_hazf(c, ST_HAZ_REFUSE, _("Layer %zu of %s has no known path: it cannot be merged."),
                     i, c->target);
-        else if (l->broken)
+        } else if (involved && l->broken) {
             pl_hazf(c, ST_HAZ_REFUSE, _("%s is unusable (%s): nothing is merged through it."),
                     l->path, l->broken);
+        } else if (l->broken && !chain_said) {
+            pl_hazf(c, ST_HAZ_REFUSE,
+                    _("The chain of %s is broken at layer %zu, %s (%s): nothing is merged in a "
+                      "broken chain. Repair it first."),
+                    c->target, i, pl_lpath(l), l->broken);
+            chain_said = true;
+        }
     }
+    /* qemu-img reads every layer below the top: one it cannot see could be anything. */
+    if (c->p->offline && c->k->chain_unknown)
+        pl_hazf(c, ST_HAZ_REFUSE,
+                _("The chain of %s below its last known layer is not known (%s): qemu-img would "
+                  "read images this plan cannot show."),
+                c->target, c->k->chain_unknown);
 }
 
 /* The receiver is written into; the rewritten layer gets a new backing pointer. */

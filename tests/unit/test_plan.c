@@ -179,6 +179,14 @@ static const st_hazard *haz(const st_plan *p, st_hazard_level lv, const char *fr
     return NULL;
 }
 
+static size_t count_level(const st_plan *p, st_hazard_level lv)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_hazards; i++)
+        n += p->hazards[i].level == lv;
+    return n;
+}
+
 static bool any_text(const st_plan *p, const char *frag)
 {
     for (size_t i = 0; i < p->n_hazards; i++)
@@ -1024,17 +1032,133 @@ START_TEST(test_broken_layer)
                               "directory)"));
     st_plan_free(p);
 
-    /* A broken layer outside the range does not matter... */
+    /* A broken layer outside the range refuses too: the chain is broken. */
     p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, NULL, &o);
-    ck_assert(!p->refused);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "The chain of vda is broken at layer 2, " IMG
+                              "/test2_nmap.qcow2 (No such file or directory): nothing is merged "
+                              "in a broken chain. Repair it first."));
+    ck_assert_uint_eq(count_level(p, ST_HAZ_REFUSE), 1);
     st_plan_free(p);
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 5, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "test2_nmap.qcow2 is unusable"));
+    st_plan_free(p);
+    free(d->disks[0].chain[2].broken);
+    d->disks[0].chain[2].broken = NULL;
 
-    /* ...and a layer with no known path inside it does. */
+    /* A layer with no known path inside the range refuses. */
     free(d->disks[0].chain[1].path);
     d->disks[0].chain[1].path = NULL;
     p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, NULL, &o);
     ck_assert(p->refused);
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "Layer 1 of vda has no known path"));
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
+/*
+ * a.qcow2 ← b.qcow2 ← a.qcow2: the walk stops at the second a, marked broken (a loop). Every
+ * merge on that disk is refused in the plan, before any typed yes, with the reason; committing a
+ * layer into itself is refused in words.
+ */
+START_TEST(test_loop_refused)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "loop", ST_DOM_SHUTOFF);
+    const char *chain[] = {IMG "/a.qcow2", IMG "/b.qcow2", IMG "/a.qcow2", NULL};
+    st_disk *k = mk_disk(d, "vda", chain, true);
+    k->chain[2].broken = xstrdup("loop: this image is already in the chain");
+    free(k->chain[2].backing_name);
+    k->chain[2].backing_name = NULL;
+    st_host *hosts[] = {h};
+    st_facts *f = space_facts(10 * 1024 * MiB);
+    st_merge_opts o = opts_for(h);
+
+    st_plan *p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 1, f, &o);
+    dump(p);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "The chain of vda is broken at layer 2, " IMG
+                              "/a.qcow2 (loop: this image is already in the chain)"));
+    /* Refused plans come first: the reason leads the list. */
+    ck_assert_int_eq(p->hazards[0].level, ST_HAZ_REFUSE);
+    st_plan_free(p);
+
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 2, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, IMG "/a.qcow2 is unusable (loop: this image"));
+    st_plan_free(p);
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 1, 2, f, &o);
+    ck_assert(p->refused);
+    st_plan_free(p);
+    p = st_plan_pull(hosts, 1, 0, "loop", "vda", SIZE_MAX, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "is unusable (loop: this image"));
+    st_plan_free(p);
+
+    /* What a picker that found the loop's first layer again would ask. */
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 0, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              IMG "/a.qcow2 cannot be committed into itself: the base must be a "
+                                  "layer below it."));
+    ck_assert(!any_text(p, "Cannot commit layer 0 into layer 0"));
+    st_plan_free(p);
+
+    /* The same for a running domain (libvirt's block jobs). */
+    d->state = ST_DOM_RUNNING;
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 1, f, &o);
+    ck_assert(p->refused && !p->offline);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "The chain of vda is broken at layer 2"));
+    st_plan_free(p);
+    st_facts_free(f);
+    st_host_free(h);
+}
+END_TEST
+
+/* A layer truncated past its header (the reader's reason) refuses a merge, wherever it lies. */
+START_TEST(test_damaged_layer_refused)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = article_dom(h, ST_DOM_SHUTOFF, true);
+    const char *why = "truncated: its L1 table ends at byte 196616, past the end of the file "
+                      "(131072 bytes)";
+    d->disks[0].chain[3].broken = xstrdup(why);
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    size_t ranges[][2] = {{1, 3}, {2, 4}, {0, 1}, {4, 5}};
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        st_plan *p =
+            st_plan_commit(hosts, 1, 0, "test2", "vda", ranges[i][0], ranges[i][1], NULL, &o);
+        ck_assert_msg(p->refused, "commit %zu into %zu", ranges[i][0], ranges[i][1]);
+        ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, why));
+        st_plan_free(p);
+    }
+    st_host_free(h);
+}
+END_TEST
+
+/* A chain qemu-img would read further than this plan knows is not merged offline. */
+START_TEST(test_offline_unknown_chain_refused)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = article_dom(h, ST_DOM_SHUTOFF, true);
+    d->disks[0].chain_unknown = xstrdup("network disk: the chain below it is not read");
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "The chain of vda below its last known layer is not known (network "
+                              "disk: the chain below it is not read)"));
+    st_plan_free(p);
+    /* A running domain's QEMU has its chain open: libvirt's job does not need it read here. */
+    d->state = ST_DOM_RUNNING;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!p->refused);
     st_plan_free(p);
     st_host_free(h);
 }
@@ -1242,7 +1366,8 @@ START_TEST(test_out_of_range)
         {st_plan_commit(hosts, 1, 0, "test2", "vda", 3, 1, NULL, &o),
          "Cannot commit layer 3 into layer 1"},
         {st_plan_commit(hosts, 1, 0, "test2", "vda", 2, 2, NULL, &o),
-         "Cannot commit layer 2 into layer 2"},
+         IMG "/test2_nmap.qcow2 cannot be committed into itself: the base must be a layer below "
+             "it."},
         {st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 6, NULL, &o), "in a chain of 6"},
         {st_plan_pull(hosts, 1, 0, "test2", "vda", 1, NULL, &o), "Nothing to pull"},
         {st_plan_pull(hosts, 1, 0, "test2", "vda", 0, NULL, &o), "Cannot pull down to layer 0"},
@@ -1316,6 +1441,9 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_remote_delete);
     tcase_add_test(tc, test_refusal_lifting);
     tcase_add_test(tc, test_broken_layer);
+    tcase_add_test(tc, test_loop_refused);
+    tcase_add_test(tc, test_damaged_layer_refused);
+    tcase_add_test(tc, test_offline_unknown_chain_refused);
     tcase_add_test(tc, test_readonly_and_states);
     tcase_add_test(tc, test_delete_refused_by_snapshot);
     tcase_add_test(tc, test_pull_delete_needs_the_interface);
