@@ -173,38 +173,3 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
     sb_free(&se);
     return result;
 }
-
-/* Relative path from folder `from` to `to` (both absolute). */
-static char *relative_path(const char *from, const char *to)
-{
-    size_t common = 0, i = 0;
-    while (from[i] && to[i] && from[i] == to[i]) {
-        if (from[i] == '/')
-            common = i;
-        i++;
-    }
-    if (!from[i] && to[i] == '/')
-        common = i;
-    else if (!from[i] && !to[i])
-        common = i;
-    strbuf b;
-    sb_init(&b);
-    for (const char *p = from + common; *p; p++)
-        if (*p == '/' && p[1])
-            sb_add(&b, "../");
-    const char *rest = to + common;
-    while (*rest == '/')
-        rest++;
-    sb_add(&b, rest);
-    return sb_steal(&b);
-}
-
-char *st_backing_name_for(const char *image, const char *backing, bool relative)
-{
-    if (!relative || backing[0] != '/' || image[0] != '/')
-        return xstrdup(backing);
-    char *dir = st_dirname(image);
-    char *r = relative_path(dir, backing);
-    free(dir);
-    return r;
-}

@@ -49,7 +49,4 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
  */
 int st_offline_helper_main(const char *record);
 
-/* The name to write as a backing file: relative to the folder of `image` when `relative`. */
-char *st_backing_name_for(const char *image, const char *backing, bool relative);
-
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "backing_name.h"
 #include "i18n.h"
 #include "offline.h"
 #include "offline_internal.h"
@@ -150,7 +151,7 @@ static int run_commit(helper *h, char **err)
         return redefine(h, err);
     set_step(h, ST_STEP_REBASING);
     const st_layer *above = &s->chain[s->top - 1];
-    char *name = st_backing_name_for(above->path, base, s->flags & ST_F_RELATIVE);
+    char *name = st_backing_name_checked(above->path, base, s->flags & ST_F_RELATIVE);
     char *rb[] = {"qemu-img", "rebase", "-u",        "-F", s->chain[s->base].format,
                   "-b",       name,     above->path, NULL};
     int rc = st_qemu_img_run(rb, NULL, NULL, err);
@@ -163,9 +164,9 @@ static int run_pull(helper *h, char **err)
     const st_offline_state *s = &h->s;
     const char *active = s->chain[0].path;
     bool has_base = s->base < s->n_chain;
-    char *name = has_base
-                     ? st_backing_name_for(active, s->chain[s->base].path, s->flags & ST_F_RELATIVE)
-                     : xstrdup("");
+    char *name =
+        has_base ? st_backing_name_checked(active, s->chain[s->base].path, s->flags & ST_F_RELATIVE)
+                 : xstrdup("");
     char *av[12]; /* 10 arguments at most, and the NULL */
     size_t k = 0;
     av[k++] = "qemu-img";

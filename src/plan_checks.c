@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backing_name.h"
 #include "i18n.h"
 #include "plan_internal.h"
 #include "util.h"
@@ -552,6 +553,42 @@ static void info_misc(plan_ctx *c)
                 pl_lname(pl_L(c, c->rewritten)), pl_lpath(pl_L(c, c->newbacking)));
 }
 
+/*
+ * libvirt 9.0 has no way to be given the new backing name: with RELATIVE it joins the old names
+ * (virStorageSourceGetRelativeBackingPath), without it QEMU writes the base's path as libvirt
+ * opened it, itself joined from the old names. Committing sub/deeper/mid.qcow2 thus writes
+ * "deeper/../../base.qcow2" into sub/top.qcow2, which works only while sub/deeper exists.
+ * Say so, and how to write the direct name once the image is free.
+ */
+static void warn_detour(plan_ctx *c)
+{
+    if (c->p->offline || !c->new_name)
+        return;
+    const char *image = pl_lpath(pl_L(c, c->rewritten));
+    char *via = st_backing_name_detour(image, c->new_name);
+    if (!via)
+        return;
+    const st_layer *base = pl_L(c, c->newbacking);
+    char *direct = st_backing_name_for(image, pl_lpath(base), c->relative);
+    strbuf cmd;
+    sb_init(&cmd);
+    sb_add(&cmd, "qemu-img rebase -u -F ");
+    pl_sb_shq(&cmd, base->format ? base->format : "?");
+    sb_add(&cmd, " -b ");
+    pl_sb_shq(&cmd, direct);
+    sb_addc(&cmd, ' ');
+    pl_sb_shq(&cmd, image);
+    pl_hazf(c, ST_HAZ_WARN,
+            _("libvirt will write %s into %s as its backing file (it makes the name from the old "
+              "ones and cannot be given another): the name goes through the folder %s, so the "
+              "chain breaks, and the domain no longer starts, if that folder is ever removed. "
+              "Once the domain is shut off, this writes the direct name: %s"),
+            c->new_name, pl_lname(pl_L(c, c->rewritten)), via, cmd.s);
+    sb_free(&cmd);
+    free(direct);
+    free(via);
+}
+
 void pl_check_early(plan_ctx *c)
 {
     check_host(c);
@@ -572,6 +609,7 @@ void pl_check_rest(plan_ctx *c)
         check_offline_format(c);
         info_offline(c);
     }
+    warn_detour(c);
     info_active(c);
     info_followups(c);
     info_misc(c);

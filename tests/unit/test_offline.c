@@ -1,16 +1,20 @@
 /*
  * Offline merges without a terminal: qemu-img's progress parsed as it arrives (figures cut
  * between reads), the figures a job line shows (percent of qemu-img's work, rate and ETA over
- * time, bounded by a rate limit), and the job record the helper and the interface share.
+ * time, bounded by a rate limit), the job record the helper and the interface share, and the
+ * backing names a merge writes.
  */
 #include "config.h"
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "backing_name.h"
 #include "offline.h"
 #include "offline_state.h"
 #include "tap.h"
@@ -156,6 +160,132 @@ START_TEST(helper_liveness)
 }
 END_TEST
 
+static void name_is(const char *image, const char *backing, bool relative, const char *want)
+{
+    char *got = st_backing_name_for(image, backing, relative);
+    ck_assert_msg(strcmp(got, want) == 0, "%s for %s from %s: %s", want, backing, image, got);
+    free(got);
+}
+
+/* The shortest way from the image's own folder, ".." only where needed, never a detour. */
+START_TEST(backing_name_shortest)
+{
+    name_is("/img/sub/top.qcow2", "/img/sub/deeper/../../base.qcow2", true, "../base.qcow2");
+    name_is("/img/sub/top.qcow2", "/img/sub/deeper/../../base.qcow2", false, "/img/base.qcow2");
+    name_is("/img/b/top.qcow2", "/img/b/../a/../base.qcow2", true, "../base.qcow2");
+    name_is("/img/sub/top.qcow2", "/img/sub/deeper/../../d/e/base.qcow2", true,
+            "../d/e/base.qcow2");
+    name_is("/img/sub/top.qcow2", "/img/sub/./deeper/base.qcow2", true, "deeper/base.qcow2");
+    name_is("/img/top.qcow2", "/img/base.qcow2", true, "base.qcow2");
+    name_is("/img/su/top.qcow2", "/img/sub/base.qcow2", true, "../sub/base.qcow2");
+    name_is("/top.qcow2", "/a/b.qcow2", true, "a/b.qcow2");
+    name_is("/a/b/c/top.qcow2", "/base.qcow2", true, "../../../base.qcow2");
+    /* Names that are not local paths are not ours to rewrite. */
+    name_is("/img/top.qcow2", "nbd://host/export", true, "nbd://host/export");
+    name_is("img/top.qcow2", "/img/base.qcow2", true, "/img/base.qcow2");
+}
+END_TEST
+
+static void detour_is(const char *image, const char *name, const char *want)
+{
+    char *got = st_backing_name_detour(image, name);
+    ck_assert_msg(want ? got && strcmp(got, want) == 0 : !got, "%s in %s: %s, not %s", name, image,
+                  got ? got : "(none)", want ? want : "(none)");
+    free(got);
+}
+
+START_TEST(backing_name_detours)
+{
+    detour_is("/img/sub/top.qcow2", "deeper/../../base.qcow2", "/img/sub/deeper");
+    detour_is("/img/sub/top.qcow2", "/img/sub/deeper/../../base.qcow2", "/img/sub/deeper");
+    detour_is("/img/b/top.qcow2", "../a/../base.qcow2", "/img/a");
+    detour_is("/img/sub/top.qcow2", "../base.qcow2", NULL);
+    detour_is("/img/sub/top.qcow2", "../../x/y/base.qcow2", NULL);
+    detour_is("/img/sub/top.qcow2", "./deeper/base.qcow2", NULL);
+    detour_is("/img/sub/top.qcow2", "/img/base.qcow2", NULL);
+    detour_is("/top.qcow2", "a/../b.qcow2", "/a");
+}
+END_TEST
+
+static void mkdirs(const char *root, const char *sub)
+{
+    char *p = xasprintf("%s/%s", root, sub);
+    for (char *s = p + strlen(root) + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char c = *s;
+        *s = '\0';
+        ck_assert(mkdir(p, 0755) == 0 || access(p, F_OK) == 0);
+        if (!c)
+            break;
+        *s = c;
+    }
+    free(p);
+}
+
+static void touch(const char *root, const char *name)
+{
+    char *p = xasprintf("%s/%s", root, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    free(p);
+}
+
+/*
+ * Folding ".." on the paths as written is wrong behind a symlinked folder: sub/deeper here is
+ * a link to far/a/b, so sub/deeper/../../base.qcow2 is far/base.qcow2 for the kernel (and
+ * qemu), not base.qcow2. The checked name reaches the file the chain was read through.
+ */
+START_TEST(backing_name_checked_against_the_file)
+{
+    char dir[] = "/tmp/st-names-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mkdirs(dir, "sub");
+    mkdirs(dir, "far/a/b");
+    touch(dir, "base.qcow2");
+    touch(dir, "far/base.qcow2");
+    touch(dir, "sub/top.qcow2");
+    char *link = xasprintf("%s/sub/deeper", dir), *to = xasprintf("%s/far/a/b", dir);
+    ck_assert_int_eq(symlink(to, link), 0);
+    char *top = xasprintf("%s/sub/top.qcow2", dir);
+    char *plain = xasprintf("%s/sub/../base.qcow2", dir);
+    char *got = st_backing_name_checked(top, plain, true);
+    ck_assert_str_eq(got, "../base.qcow2");
+    free(got);
+    got = st_backing_name_checked(top, plain, false);
+    char *want = xasprintf("%s/base.qcow2", dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+
+    char *through = xasprintf("%s/sub/deeper/../../base.qcow2", dir);
+    got = st_backing_name_checked(top, through, true);
+    ck_assert_str_eq(got, "../far/base.qcow2");
+    free(got);
+    got = st_backing_name_checked(top, through, false);
+    want = xasprintf("%s/far/base.qcow2", dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+
+    /* A file that is not there: nothing to check against, written as given. */
+    char *gone = xasprintf("%s/gone.qcow2", dir);
+    got = st_backing_name_checked(top, gone, true);
+    ck_assert_str_eq(got, gone);
+    free(got);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(gone);
+    free(through);
+    free(plain);
+    free(top);
+    free(link);
+    free(to);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("offline");
@@ -165,6 +295,9 @@ int main(void)
     tcase_add_test(tc, rate_limit_bounds_early_figures);
     tcase_add_test(tc, record_round_trip);
     tcase_add_test(tc, helper_liveness);
+    tcase_add_test(tc, backing_name_shortest);
+    tcase_add_test(tc, backing_name_detours);
+    tcase_add_test(tc, backing_name_checked_against_the_file);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

@@ -828,6 +828,142 @@ START_TEST(test_offline_relative_subfolders)
 }
 END_TEST
 
+/*
+ * base.qcow2 ← sub/deeper/mid.qcow2 ← sub/top.qcow2, names relative as qemu-img create -b
+ * writes them ("deeper/mid.qcow2", "../../base.qcow2"), paths as the chain walk joins them. The
+ * rewritten layer's new name must not go through sub/deeper, which the merge empties.
+ */
+static st_disk *folders_disk(st_domain *d, const char *const *paths, const char *const *names)
+{
+    st_disk *k = mk_disk(d, "vda", paths, true);
+    for (size_t i = 0; names[i]; i++) {
+        free(k->chain[i].backing_name);
+        k->chain[i].backing_name = xstrdup(names[i]);
+    }
+    return k;
+}
+
+/* Domain "fold" on base.qcow2 ← sub/deeper/mid.qcow2 ← sub/top.qcow2, in that state. */
+static st_host *fold_host(st_dom_state state)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "fold", state);
+    const char *paths[] = {"/img/sub/top.qcow2", "/img/sub/deeper/mid.qcow2",
+                           "/img/sub/deeper/../../base.qcow2", NULL};
+    const char *names[] = {"deeper/mid.qcow2", "../../base.qcow2", NULL};
+    folders_disk(d, paths, names);
+    return h;
+}
+
+START_TEST(test_offline_name_not_through_merged_folder)
+{
+    st_host *h = fold_host(ST_DOM_SHUTOFF);
+    st_domain *d;
+    st_host *hosts[] = {h};
+    st_merge_opts o;
+    st_merge_opts_default(&o);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    dump(p);
+    ck_assert(!p->refused && p->relative_possible);
+    ck_assert_str_eq(p->calls[1],
+                     "qemu-img rebase -u -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2");
+    ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: ../base.qcow2"));
+    ck_assert(!any_text(p, "goes through the folder"));
+    st_plan_free(p);
+
+    /* Absolute names asked for: the path folded, not through sub/deeper either. */
+    o.relative = false;
+    p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    ck_assert_str_eq(p->calls[1], "qemu-img rebase -u -F qcow2 -b /img/base.qcow2 "
+                                  "/img/sub/top.qcow2");
+    st_plan_free(p);
+
+    /* A pull down to the base writes the same into the active layer. */
+    o.relative = true;
+    p = st_plan_pull(hosts, 1, 0, "fold", "vda", 2, NULL, &o);
+    ck_assert_str_eq(p->calls[0], "qemu-img rebase -p -t none -F qcow2 -b ../base.qcow2 "
+                                  "/img/sub/top.qcow2");
+    st_plan_free(p);
+    st_host_free(h);
+
+    /* The overlay in a sibling folder; the base deeper than the overlay. */
+    static const struct {
+        const char *paths[4], *names[3], *want;
+    } cases[] = {
+        {{"/img/b/top.qcow2", "/img/b/../a/mid.qcow2", "/img/b/../a/../base.qcow2"},
+         {"../a/mid.qcow2", "../base.qcow2"},
+         "../base.qcow2"},
+        {{"/img/sub/top.qcow2", "/img/sub/deeper/mid.qcow2",
+          "/img/sub/deeper/../../d/e/base.qcow2"},
+         {"deeper/mid.qcow2", "../../d/e/base.qcow2"},
+         "../d/e/base.qcow2"},
+        {{"/img/sub/top.qcow2", "/img/sub/deeper/mid.qcow2", "/img/sub/deeper/base.qcow2"},
+         {"deeper/mid.qcow2", "base.qcow2"},
+         "deeper/base.qcow2"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        h = mk_host("localhost", true);
+        d = mk_dom(h, "fold", ST_DOM_SHUTOFF);
+        folders_disk(d, cases[i].paths, cases[i].names);
+        hosts[0] = h;
+        p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+        char *want = xasprintf("backing file: %s", cases[i].want);
+        ck_assert_msg(strstr(p->after[0], want), "case %zu: %s", i, p->after[0]);
+        free(want);
+        st_plan_free(p);
+        st_host_free(h);
+    }
+}
+END_TEST
+
+/*
+ * The same chain on a running domain: libvirt writes the name it composes, and cannot be told
+ * another. The plan shows that name, says which folder it depends on and how to write the
+ * direct one once the domain is shut off.
+ */
+START_TEST(test_live_name_through_folder_warned)
+{
+    st_host *h = fold_host(ST_DOM_RUNNING);
+    st_host *hosts[] = {h};
+    st_merge_opts o;
+    st_merge_opts_default(&o);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    dump(p);
+    ck_assert(!p->refused);
+    ck_assert_str_eq(p->flags, "RELATIVE");
+    ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: deeper/../../base.qcow2"));
+    ck_assert_ptr_nonnull(
+        haz(p, ST_HAZ_WARN,
+            "libvirt will write deeper/../../base.qcow2 into top.qcow2 as its backing file (it "
+            "makes the name from the old ones and cannot be given another): the name goes "
+            "through the folder /img/sub/deeper, so the chain breaks, and the domain no longer "
+            "starts, if that folder is ever removed. Once the domain is shut off, this writes "
+            "the direct name: qemu-img rebase -u -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2"));
+    st_plan_free(p);
+
+    /* Without RELATIVE, QEMU writes the base's path as libvirt opened it: the same detour. */
+    o.relative = false;
+    p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: /img/sub/deeper/../../base.qcow2"));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN, "through the folder /img/sub/deeper"));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN,
+                              "qemu-img rebase -u -F qcow2 -b /img/base.qcow2 "
+                              "/img/sub/top.qcow2"));
+    st_plan_free(p);
+
+    /* Names that take no such way warn of nothing. */
+    st_host_free(h);
+    h = mk_host("localhost", true);
+    article_dom(h, ST_DOM_RUNNING, true);
+    hosts[0] = h;
+    st_merge_opts_default(&o);
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!any_text(p, "goes through the folder"));
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
 START_TEST(test_offline_pull_and_quoting)
 {
     st_host *h = mk_host("localhost", true);
@@ -1435,6 +1571,8 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_space);
     tcase_add_test(tc, test_offline_commit);
     tcase_add_test(tc, test_offline_relative_subfolders);
+    tcase_add_test(tc, test_offline_name_not_through_merged_folder);
+    tcase_add_test(tc, test_live_name_through_folder_warned);
     tcase_add_test(tc, test_offline_pull_and_quoting);
     tcase_add_test(tc, test_offline_running_user_refused);
     tcase_add_test(tc, test_remote_shutoff);
