@@ -138,11 +138,30 @@ void pl_calls_online(plan_ctx *c)
  * then still points at TOP, so an unsafe rebase (-u: no data moves, the data is already in BASE)
  * points it at BASE.
  */
+/* The helper checks every image qemu-img reads or writes first: one with errors stops it. */
+static void calls_check(plan_ctx *c, strbuf *b)
+{
+    size_t from = c->pull ? 0 : c->top;
+    size_t to = c->pull ? (c->newbacking != NONE ? c->newbacking : c->k->n_chain) : c->base + 1;
+    for (size_t i = from; i < to; i++) {
+        const st_layer *l = pl_L(c, i);
+        sb_add(b, "qemu-img check -q");
+        if (l->format) {
+            sb_add(b, " -f ");
+            pl_sb_shq(b, l->format);
+        }
+        sb_addc(b, ' ');
+        pl_sb_shq(b, pl_lpath(l));
+        pl_sv_push(&c->calls, sb_steal(b));
+    }
+}
+
 void pl_calls_offline(plan_ctx *c)
 {
     strbuf b;
     sb_init(&b);
     c->p->flags = xstrdup("none");
+    calls_check(c, &b);
     const char *bfmt = c->newbacking != NONE ? pl_L(c, c->newbacking)->format : NULL;
     if (!c->pull) {
         sb_add(&b, "qemu-img commit -p -d -t none");

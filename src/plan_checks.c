@@ -486,9 +486,9 @@ static void info_offline(plan_ctx *c)
             _("The domain is shut off: the merge runs on this machine with %s (%s), shown "
               "above."),
             "qemu-img",
-            c->pull      ? "rebase -p"
-            : c->top > 0 ? "commit -p, rebase -u"
-                         : "commit -p");
+            c->pull      ? "check, rebase -p"
+            : c->top > 0 ? "check, commit -p, rebase -u"
+                         : "check, commit -p");
     if (!c->pull && c->top == 0)
         pl_hazf(c, ST_HAZ_INFO, _("The domain definition is updated: %s → %s."), c->target,
                 pl_lpath(pl_L(c, c->base)));

@@ -3,13 +3,15 @@
 # pickers do not offer the loop's way back (a layer as its own base), and a chain with a layer
 # truncated past its header (marked in the tree and the detail pane). Nothing starts, no job
 # record is written, every file stays byte for byte. And when the helper refuses a merge after
-# the yes (the chain broke after the plan was made), no "starting…" stays beside the reason.
+# the yes (the chain broke after the plan was made), no "starting…" stays beside the reason. A
+# layer cut short behind whole tables passes the header checks; qemu-img check, run by the
+# helper before anything is written, stops the merge.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 25
+plan 29
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -24,6 +26,11 @@ lab_domain_define "$uri" loop --disk "vda=$I/loop-a.qcow2" --shutoff || bail_out
 lab_chain --patterns "$I" tr-base.qcow2 tr-mid.qcow2 tr-top.qcow2 >/dev/null &&
     truncate -s 128K "$I/tr-mid.qcow2" || bail_out "truncated chain"
 lab_domain_define "$uri" trunc --disk "vda=$I/tr-top.qcow2" --shutoff || bail_out "define trunc"
+# cut-mid cut behind its tables (its L2 table ends at 320 KiB, its data follows): the header
+# reads whole, qemu-img check finds the lost clusters.
+lab_chain --patterns "$I" cut-base.qcow2 cut-mid.qcow2 cut-top.qcow2 >/dev/null &&
+    truncate -s 384K "$I/cut-mid.qcow2" || bail_out "cut chain"
+lab_domain_define "$uri" cut --disk "vda=$I/cut-top.qcow2" --shutoff || bail_out "define cut"
 # A whole chain, broken only once its plan is on screen.
 lab_chain --patterns "$I" late-base.qcow2 late-mid.qcow2 late-top.qcow2 >/dev/null ||
     bail_out "late chain"
@@ -78,6 +85,21 @@ refused_plan "commit from the truncated layer" \
     "REFUSED: .*/tr-mid\.qcow2 is unusable \(truncated: its L1 table"
 ok "no job was started" no_record
 is "$(sums)" "$before" "every image byte for byte as before"
+
+# A layer whose data is cut off behind whole tables: the helper checks before it writes.
+select_node "cut-mid.qcow2"
+tui_keys c
+tui_wait "down into which layer?" 5
+tui_keys Enter
+tui_wait "Type yes and press Enter" 10
+like "$(tui_screen)" "qemu-img check -q -f qcow2 .*/cut-mid\.qcow2" "the plan shows the checks"
+before=$(sums)
+confirm_yes
+ok "the merge stops at the check, with the reason" \
+    tui_wait "offline merge failed: qemu-img check found errors in $I/cut-mid.qcow2" 30
+is "$(sums)" "$before" "nothing was written: every image byte for byte as before"
+is "$(file_chain "$I/cut-top.qcow2")" "cut-top.qcow2 cut-mid.qcow2 cut-base.qcow2" \
+    "the chain is as before"
 
 # The plan of a whole chain; then late-base is cut before the yes.
 select_node "late-mid.qcow2"

@@ -203,6 +203,15 @@ static bool has_call(const st_plan *p, const char *frag)
     return false;
 }
 
+/* The first call that starts with prefix; "" when none (so that a comparison fails). */
+static const char *call_of(const st_plan *p, const char *prefix)
+{
+    for (size_t i = 0; i < p->n_calls; i++)
+        if (strncmp(p->calls[i], prefix, strlen(prefix)) == 0)
+            return p->calls[i];
+    return "";
+}
+
 static void dump(const st_plan *p)
 {
     if (!getenv("PLAN_DUMP"))
@@ -746,12 +755,18 @@ START_TEST(test_offline_commit)
     ck_assert(p->offline);
     ck_assert(!p->active);
     ck_assert_str_eq(p->flags, "none");
-    ck_assert_uint_eq(p->n_calls, 2);
-    ck_assert_str_eq(p->calls[0], "qemu-img commit -p -d -t none -r 20M -b " IMG
+    ck_assert_uint_eq(p->n_calls, 5);
+    /* Every image qemu-img reads or writes is checked first, the base too. */
+    ck_assert_str_eq(p->calls[0], "qemu-img check -q -f qcow2 " IMG "/test2_net-tools.qcow2");
+    ck_assert_str_eq(p->calls[1], "qemu-img check -q -f qcow2 " IMG "/test2_nmap.qcow2");
+    ck_assert_str_eq(p->calls[2], "qemu-img check -q -f qcow2 " IMG "/test2_test.qcow2");
+    ck_assert_str_eq(p->calls[3], "qemu-img commit -p -d -t none -r 20M -b " IMG
                                   "/test2_test.qcow2 " IMG "/test2_net-tools.qcow2");
     /* The relative name is kept: the layer above the top points at the base by its name. */
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(p->calls[4],
                      "qemu-img rebase -u -F qcow2 -b test2_test.qcow2 " IMG "/test2_lsof.qcow2");
+    ck_assert_ptr_nonnull(
+        haz(p, ST_HAZ_INFO, "runs on this machine with qemu-img (check, commit -p, rebase -u)"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "runs on this machine with qemu-img"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "limited to 20 MiB/s"));
     ck_assert_uint_eq(p->req.flags, ST_F_RELATIVE);
@@ -764,9 +779,11 @@ START_TEST(test_offline_commit)
     dump(p);
     ck_assert(!p->refused);
     ck_assert(p->offline && !p->active);
-    ck_assert_str_eq(p->calls[0], "qemu-img commit -p -d -t none -r 20M -b " IMG
-                                  "/test2_net-tools.qcow2 " IMG "/test2_lsof.qcow2");
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_uint_eq(p->n_calls, 4);
+    ck_assert_str_eq(call_of(p, "qemu-img commit"),
+                     "qemu-img commit -p -d -t none -r 20M -b " IMG "/test2_net-tools.qcow2 " IMG
+                     "/test2_lsof.qcow2");
+    ck_assert_str_eq(p->calls[3],
                      "the domain definition is updated: vda → " IMG "/test2_net-tools.qcow2");
     ck_assert_ptr_nonnull(haz(
         p, ST_HAZ_INFO, "The domain definition is updated: vda → " IMG "/test2_net-tools.qcow2"));
@@ -801,7 +818,7 @@ START_TEST(test_offline_relative_subfolders)
     ck_assert(o.relative);
     st_plan *p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
     ck_assert(p->relative_possible);
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -u -F qcow2 -b ../b/base.qcow2 /img/a/top.qcow2");
     st_plan_free(p);
 
@@ -811,7 +828,7 @@ START_TEST(test_offline_relative_subfolders)
     st_merge_opts_default(&o);
     p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
     ck_assert(!p->relative_possible);
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -u -F qcow2 -b /img/b/base.qcow2 /img/a/top.qcow2");
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "The backing names involved are absolute"));
     ck_assert_uint_eq(p->req.flags, 0);
@@ -865,7 +882,7 @@ START_TEST(test_offline_name_not_through_merged_folder)
     st_plan *p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
     dump(p);
     ck_assert(!p->refused && p->relative_possible);
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -u -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2");
     ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: ../base.qcow2"));
     ck_assert(!any_text(p, "goes through the folder"));
@@ -874,15 +891,15 @@ START_TEST(test_offline_name_not_through_merged_folder)
     /* Absolute names asked for: the path folded, not through sub/deeper either. */
     o.relative = false;
     p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
-    ck_assert_str_eq(p->calls[1], "qemu-img rebase -u -F qcow2 -b /img/base.qcow2 "
-                                  "/img/sub/top.qcow2");
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"), "qemu-img rebase -u -F qcow2 -b "
+                                                    "/img/base.qcow2 /img/sub/top.qcow2");
     st_plan_free(p);
 
     /* A pull down to the base writes the same into the active layer. */
     o.relative = true;
     p = st_plan_pull(hosts, 1, 0, "fold", "vda", 2, NULL, &o);
-    ck_assert_str_eq(p->calls[0], "qemu-img rebase -p -t none -F qcow2 -b ../base.qcow2 "
-                                  "/img/sub/top.qcow2");
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
+                     "qemu-img rebase -p -t none -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2");
     st_plan_free(p);
     st_host_free(h);
 
@@ -981,9 +998,15 @@ START_TEST(test_offline_pull_and_quoting)
     dump(p);
     ck_assert(!p->refused);
     ck_assert(p->offline && p->delete_possible);
-    ck_assert_str_eq(p->calls[0], "qemu-img rebase -p -t none -F qcow2 -b base.qcow2 "
+    /* A pull checks the layer it writes and those it copies, not the base it keeps. */
+    ck_assert_uint_eq(p->n_calls, 4);
+    ck_assert_str_eq(p->calls[0], "qemu-img check -q -f qcow2 '/var/lib/libvirt/my "
+                                  "images/top.qcow2'");
+    ck_assert_str_eq(p->calls[1], "qemu-img check -q -f qcow2 '/var/lib/libvirt/my "
+                                  "images/mid.qcow2'");
+    ck_assert_str_eq(p->calls[2], "qemu-img rebase -p -t none -F qcow2 -b base.qcow2 "
                                   "'/var/lib/libvirt/my images/top.qcow2'");
-    ck_assert_str_eq(p->calls[1], "rm -- '/var/lib/libvirt/my images/mid.qcow2'");
+    ck_assert_str_eq(p->calls[3], "rm -- '/var/lib/libvirt/my images/mid.qcow2'");
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "qemu-img rebase has no speed limit"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN,
                               "these files are deleted: /var/lib/libvirt/my "
@@ -993,9 +1016,9 @@ START_TEST(test_offline_pull_and_quoting)
 
     o.delete_files = false;
     p = st_plan_pull(hosts, 1, 0, "my vm", "vda", SIZE_MAX, NULL, &o);
-    ck_assert_str_eq(p->calls[0],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -p -t none -b '' '/var/lib/libvirt/my images/top.qcow2'");
-    ck_assert_uint_eq(p->n_calls, 1);
+    ck_assert_uint_eq(p->n_calls, 4); /* the whole chain checked, then the rebase */
     st_plan_free(p);
 
     /* Online, the domain name is quoted for the shell and escaped for C. */
