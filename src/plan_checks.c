@@ -78,7 +78,8 @@ static void check_disk(plan_ctx *c)
  * Every layer read or written must exist and be readable as far as discovery could tell; and the
  * chain must be whole. A broken layer elsewhere (a loop, a missing or truncated file) still
  * refuses: qemu-img opens the whole chain below the top, and what a broken chain is really made
- * of is not known, so nothing is merged in it until it is repaired.
+ * of is not known, so nothing is merged in it until it is repaired. A layer whose only fault is
+ * a name libvirt cannot carry is whole: merges that do not name it go on.
  */
 static void check_layers(plan_ctx *c)
 {
@@ -93,7 +94,7 @@ static void check_layers(plan_ctx *c)
         } else if (involved && l->broken) {
             pl_hazf(c, ST_HAZ_REFUSE, _("%s is unusable (%s): nothing is merged through it."),
                     l->path, l->broken);
-        } else if (l->broken && !chain_said) {
+        } else if (l->broken && !l->name_only && !chain_said) {
             pl_hazf(c, ST_HAZ_REFUSE,
                     _("The chain of %s is broken at layer %zu, %s (%s): nothing is merged in a "
                       "broken chain. Repair it first."),

@@ -1204,6 +1204,14 @@ START_TEST(test_broken_layer)
     ck_assert(p->refused);
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "test2_nmap.qcow2 is unusable"));
     st_plan_free(p);
+    /* A name libvirt cannot carry leaves the chain whole: only merges naming it refuse. */
+    d->disks[0].chain[2].name_only = true;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, NULL, &o);
+    ck_assert(!p->refused);
+    st_plan_free(p);
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 2, NULL, &o);
+    ck_assert(p->refused);
+    st_plan_free(p);
     free(d->disks[0].chain[2].broken);
     d->disks[0].chain[2].broken = NULL;
 

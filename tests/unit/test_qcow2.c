@@ -655,6 +655,8 @@ static void check_odd_name(const char *name, bool utf8)
     else
         ck_assert_str_eq(l[1].broken, "name is not valid UTF-8: libvirt cannot address this file "
                                       "(it cannot start the domain either)");
+    ck_assert(l[1].name_only == !utf8); /* the image itself is whole */
+    ck_assert(!l[0].name_only && !l[2].name_only);
     ck_assert_str_eq(st_basename(l[2].path), "base.qcow2");
     ck_assert_ptr_null(l[2].broken);
     free_chain(l, nl);
