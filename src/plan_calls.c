@@ -132,17 +132,11 @@ void pl_calls_online(plan_ctx *c)
     free(flags);
 }
 
-/*
- * Shut-off domain on this machine. qemu-img commit -b BASE copies the data of TOP and of every
- * layer between it and BASE into BASE (-b implies -d: TOP is not emptied). The layer above TOP
- * then still points at TOP, so an unsafe rebase (-u: no data moves, the data is already in BASE)
- * points it at BASE.
- */
 /* The helper checks every image qemu-img reads or writes first: one with errors stops it. */
 static void calls_check(plan_ctx *c, strbuf *b)
 {
-    size_t from = c->pull ? 0 : c->top;
-    size_t to = c->pull ? (c->newbacking != NONE ? c->newbacking : c->k->n_chain) : c->base + 1;
+    /* A pull writes the active layer and reads [first, end); a commit also writes the base. */
+    size_t from = c->pull ? 0 : c->first, to = c->pull ? c->end : c->receiver + 1;
     for (size_t i = from; i < to; i++) {
         const st_layer *l = pl_L(c, i);
         sb_add(b, "qemu-img check -q");
@@ -156,6 +150,12 @@ static void calls_check(plan_ctx *c, strbuf *b)
     }
 }
 
+/*
+ * Shut-off domain on this machine. qemu-img commit -b BASE copies the data of TOP and of every
+ * layer between it and BASE into BASE (-b implies -d: TOP is not emptied). The layer above TOP
+ * then still points at TOP, so an unsafe rebase (-u: no data moves, the data is already in BASE)
+ * points it at BASE.
+ */
 void pl_calls_offline(plan_ctx *c)
 {
     strbuf b;

@@ -391,9 +391,7 @@ static void layer_item(const st_layer *l, size_t i, const char *note, strbuf *b)
     sb_addc(b, ']');
 }
 
-/* ---- commit ---- */
-
-/* Offers layer i to the picker as item f->n_offered. */
+/* Offers layer i (SIZE_MAX: none, then `note` is the item) to a picker as item f->n_offered. */
 static void offer(merge_flow *f, size_t i, char ***items, const st_layer *l, const char *note)
 {
     /* A chain has a few layers: one more each time is cheap enough. */
@@ -415,6 +413,8 @@ static void free_items(char **items, size_t n)
         free(items[i]);
     free(items);
 }
+
+/* ---- commit ---- */
 
 static void on_commit_base(st_app *a, size_t choice, void *ctx)
 {
