@@ -112,6 +112,8 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
         l->broken = xstrdup(info.error);
     else if (info.refused)
         l->broken = xstrdup(info.warning);
+    else if (info.damaged)
+        l->broken = xstrdup(info.damaged);
     st_image_info_clear(&info);
     return r == 0 && l->backing_name;
 }
@@ -161,9 +163,11 @@ static bool add_backing(walk *w)
  */
 static void check_name(st_layer *l)
 {
-    if (!l->broken && l->path && !st_utf8_valid(l->path))
+    if (!l->broken && l->path && !st_utf8_valid(l->path)) {
         l->broken = xstrdup(_("name is not valid UTF-8: libvirt cannot address this file "
                               "(it cannot start the domain either)"));
+        l->name_only = true;
+    }
 }
 
 size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)

@@ -35,6 +35,8 @@ typedef struct st_layer {
     uint64_t physical;
     int backing_index;  /* libvirt's index of this layer (an id, not a depth); -1: none */
     char *broken;       /* why this layer is unusable; NULL when it is fine */
+    bool name_only;     /* broken only for a name libvirt cannot carry (not UTF-8): the image
+                         * and the chain through it are whole, qemu-img can use them */
     char **shared_with; /* other domains whose chains also hold this file ("dom" or "dom@host") */
     size_t n_shared;
     /* The file's identity on this machine when its header was read here (local hosts); both 0

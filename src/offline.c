@@ -84,7 +84,7 @@ static void keep_tail(strbuf *b, const char *s, size_t n)
     }
 }
 
-static char *last_line(const char *s)
+char *st_qemu_img_last_line(const char *s)
 {
     size_t n = strlen(s);
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
@@ -95,7 +95,8 @@ static char *last_line(const char *s)
     return strndup(s + b, n - b);
 }
 
-int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char **err)
+int st_qemu_img_exec(char *const argv[], st_progress_fn progress, void *ctx, int *wstatus,
+                     char **said, char **err)
 {
     int out[2], errp[2];
     if (pipe2(out, O_CLOEXEC) != 0)
@@ -158,53 +159,40 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
                 progress(ctx, pct);
         }
     }
-    int wst = 0;
-    while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+    *wstatus = 0;
+    while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
         ;
-    int result = 0;
-    if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0) {
-        char *line = last_line(se.s ? se.s : "");
-        *err = *line ? line : xasprintf(_("qemu-img failed (status %d)"), WEXITSTATUS(wst));
-        if (!*line)
-            free(line);
-        result = -1;
-    }
+    *said = xstrdup(se.s ? se.s : "");
     sb_free(&so);
     sb_free(&se);
-    return result;
+    return 0;
 }
 
-/* Relative path from folder `from` to `to` (both absolute). */
-static char *relative_path(const char *from, const char *to)
+int st_qemu_img_outcome(int wstatus, const char *said, char **err)
 {
-    size_t common = 0, i = 0;
-    while (from[i] && to[i] && from[i] == to[i]) {
-        if (from[i] == '/')
-            common = i;
-        i++;
+    char *line = st_qemu_img_last_line(said ? said : "");
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+        *err = *line ? line : xasprintf(_("qemu-img failed (status %d)"), WEXITSTATUS(wstatus));
+        if (!*line)
+            free(line);
+        return -1;
     }
-    if (!from[i] && to[i] == '/')
-        common = i;
-    else if (!from[i] && !to[i])
-        common = i;
-    strbuf b;
-    sb_init(&b);
-    for (const char *p = from + common; *p; p++)
-        if (*p == '/' && p[1])
-            sb_add(&b, "../");
-    const char *rest = to + common;
-    while (*rest == '/')
-        rest++;
-    sb_add(&b, rest);
-    return sb_steal(&b);
+    if (*line) {
+        *err = xasprintf(_("qemu-img ended without an error but said: %s"), line);
+        free(line);
+        return -1;
+    }
+    free(line);
+    return 0;
 }
 
-char *st_backing_name_for(const char *image, const char *backing, bool relative)
+int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char **err)
 {
-    if (!relative || backing[0] != '/' || image[0] != '/')
-        return xstrdup(backing);
-    char *dir = st_dirname(image);
-    char *r = relative_path(dir, backing);
-    free(dir);
+    int wstatus;
+    char *said;
+    if (st_qemu_img_exec(argv, progress, ctx, &wstatus, &said, err) != 0)
+        return -1;
+    int r = st_qemu_img_outcome(wstatus, said, err);
+    free(said);
     return r;
 }

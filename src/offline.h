@@ -39,17 +39,32 @@ typedef void (*st_progress_fn)(void *ctx, double pct);
 
 /*
  * Runs qemu-img with argv (argv[0] is ignored and replaced by the configured qemu-img), calling
- * progress as it reports. Returns 0, or -1 with *err set to what qemu-img said (malloc'd).
+ * progress as it reports. Returns 0, or -1 with *err set to what qemu-img said (malloc'd): also
+ * when it exits 0 but wrote to its error output (st_qemu_img_outcome).
  */
 int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char **err);
+
+/*
+ * The same, for a caller that judges the result itself: 0 once qemu-img ran, with its wait
+ * status and the end of its error output (*said, malloc'd); -1 with *err when it could not run.
+ */
+int st_qemu_img_exec(char *const argv[], st_progress_fn progress, void *ctx, int *wstatus,
+                     char **said, char **err);
+
+/*
+ * What a finished run means. qemu-img reports errors it got past and warnings on its error
+ * output and may still exit 0: a run that said anything there did not cleanly do what it was
+ * asked, so it is a failure, with the last line said. Returns 0, or -1 with *err (malloc'd).
+ */
+int st_qemu_img_outcome(int wstatus, const char *said, char **err);
+
+/* The last line of qemu-img's output (malloc'd; "" when there is none). */
+char *st_qemu_img_last_line(const char *said);
 
 /*
  * The hidden mode `virt-snaptree --offline-job RECORD`: detaches and runs the offline merge the
  * record describes (offline_state.h) to its end, whatever becomes of the interface.
  */
 int st_offline_helper_main(const char *record);
-
-/* The name to write as a backing file: relative to the folder of `image` when `relative`. */
-char *st_backing_name_for(const char *image, const char *backing, bool relative);
 
 #endif

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "backing_name.h"
 #include "i18n.h"
 #include "offline.h"
 #include "offline_internal.h"
+#include "offline_verify.h"
 #include "qcow2.h"
 #include "request.h"
 #include "util.h"
@@ -29,6 +31,8 @@ typedef struct helper {
     const char *record;
     st_offline_state s;
     double last_save;
+    st_layer *before; /* the chain as read just before the merge: what the result must keep */
+    size_t n_before;
 } helper;
 
 static void save(helper *h)
@@ -61,14 +65,11 @@ static void progress(void *p, double pct)
 /* The chain must be the one planned: it is read again from the headers before anything runs. */
 static int check_chain(helper *h, char **err)
 {
-    st_layer *now = NULL;
-    size_t n = st_chain_read_local(h->s.chain[0].path, h->s.chain[0].format, &now);
+    size_t n = st_chain_read_local(h->s.chain[0].path, h->s.chain[0].format, &h->before);
+    h->n_before = n;
     bool same = n == h->s.n_chain;
-    for (size_t i = 0; i < n; i++) {
-        same = same && streq0(now[i].path, h->s.chain[i].path) && !now[i].broken;
-        st_layer_clear(&now[i]);
-    }
-    free(now);
+    for (size_t i = 0; i < n; i++)
+        same = same && streq0(h->before[i].path, h->s.chain[i].path) && !h->before[i].broken;
     if (!same)
         *err = xstrdup(_("the chain changed since the plan was made: plan again"));
     return same ? 0 : -1;
@@ -150,7 +151,7 @@ static int run_commit(helper *h, char **err)
         return redefine(h, err);
     set_step(h, ST_STEP_REBASING);
     const st_layer *above = &s->chain[s->top - 1];
-    char *name = st_backing_name_for(above->path, base, s->flags & ST_F_RELATIVE);
+    char *name = st_backing_name_checked(above->path, base, s->flags & ST_F_RELATIVE);
     char *rb[] = {"qemu-img", "rebase", "-u",        "-F", s->chain[s->base].format,
                   "-b",       name,     above->path, NULL};
     int rc = st_qemu_img_run(rb, NULL, NULL, err);
@@ -163,9 +164,9 @@ static int run_pull(helper *h, char **err)
     const st_offline_state *s = &h->s;
     const char *active = s->chain[0].path;
     bool has_base = s->base < s->n_chain;
-    char *name = has_base
-                     ? st_backing_name_for(active, s->chain[s->base].path, s->flags & ST_F_RELATIVE)
-                     : xstrdup("");
+    char *name =
+        has_base ? st_backing_name_checked(active, s->chain[s->base].path, s->flags & ST_F_RELATIVE)
+                 : xstrdup("");
     char *av[12]; /* 10 arguments at most, and the NULL */
     size_t k = 0;
     av[k++] = "qemu-img";
@@ -203,10 +204,17 @@ static void remove_files(helper *h)
 static void run(helper *h)
 {
     char *err = NULL;
-    set_step(h, ST_STEP_COPYING);
+    set_step(h, ST_STEP_CHECKING);
     int rc = check_chain(h, &err);
     if (rc == 0)
+        rc = st_offline_check_images(&h->s, &err);
+    if (rc == 0) {
+        set_step(h, ST_STEP_COPYING);
         rc = h->s.pull ? run_pull(h, &err) : run_commit(h, &err);
+    }
+    /* Only a merge that left the chain planned is completed; its files go only then. */
+    if (rc == 0)
+        rc = st_offline_verify_chain(&h->s, h->before, &err);
     if (rc == 0 && (h->s.flags & ST_F_DELETE))
         remove_files(h);
     h->s.phase = rc == 0 ? ST_PHASE_COMPLETED : ST_PHASE_FAILED;
@@ -243,6 +251,9 @@ int st_offline_helper_main(const char *record)
     h.s.pid_start = st_proc_start(h.s.pid);
     h.s.phase = ST_PHASE_RUNNING;
     run(&h);
+    for (size_t i = 0; i < h.n_before; i++)
+        st_layer_clear(&h.before[i]);
+    free(h.before);
     st_offline_state_clear(&h.s);
     _exit(0);
 }

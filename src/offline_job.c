@@ -171,6 +171,8 @@ static char *new_record(const char *dir)
 /* What the helper was doing, for the admin. */
 static const char *step_label(const char *step)
 {
+    if (streq0(step, ST_STEP_CHECKING))
+        return _("checking the images");
     if (streq0(step, ST_STEP_COPYING))
         return _("copying the data");
     if (streq0(step, ST_STEP_REBASING))

@@ -16,6 +16,7 @@
 
 /* What the helper is doing; kept as text in the file. */
 #define ST_STEP_STARTING      "starting"
+#define ST_STEP_CHECKING      "checking"      /* the chain read again, qemu-img check */
 #define ST_STEP_COPYING       "copying"       /* qemu-img commit or rebase */
 #define ST_STEP_REBASING      "rebasing"      /* rebase -u of the layer above the top */
 #define ST_STEP_REDEFINING    "redefining"    /* the domain pointed at the base */

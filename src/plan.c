@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backing_name.h"
 #include "i18n.h"
 #include "plan_internal.h"
 #include "util.h"
@@ -248,12 +249,26 @@ static void plan_relative(plan_ctx *c)
     c->relative = c->p->relative_possible && c->o.relative;
 }
 
+/*
+ * The backing name the rewritten layer gets. libvirt's job writes what libvirt composes
+ * (RELATIVE) or the base's path as libvirt opened it; qemu-img rebase writes ours, the shortest
+ * way from the layer's own folder (see backing_name.h).
+ */
+static void plan_new_name(plan_ctx *c)
+{
+    if (c->rewritten == NONE || c->newbacking == NONE)
+        return;
+    const char *base = pl_lpath(pl_L(c, c->newbacking));
+    if (c->p->offline)
+        c->new_name = st_backing_name_for(pl_lpath(pl_L(c, c->rewritten)), base, c->relative);
+    else
+        c->new_name = xstrdup(c->relative ? c->rel_name : base);
+}
+
 /* The backing name as it will be written into the rewritten layer. */
 const char *pl_new_backing_name(const plan_ctx *c)
 {
-    if (c->newbacking == NONE)
-        return "";
-    return c->relative ? c->rel_name : pl_lpath(pl_L(c, c->newbacking));
+    return c->new_name ? c->new_name : "";
 }
 
 /* ---- before / after --------------------------------------------------------------------- */
@@ -443,6 +458,7 @@ static void plan_body(plan_ctx *c)
 {
     plan_relative(c);
     pl_check_early(c);
+    plan_new_name(c);
     plan_delete(c);
     plan_title(c);
     plan_chains(c);
@@ -497,6 +513,10 @@ st_plan *st_plan_commit(st_host *const *hosts, size_t n_hosts, size_t host, cons
     char *why = find_disk(&c);
     if (why)
         return early_refusal(&c, why);
+    if (top == base && top < c.k->n_chain)
+        return early_refusal(&c, xasprintf(_("%s cannot be committed into itself: the base must "
+                                             "be a layer below it."),
+                                           pl_lpath(&c.k->chain[top])));
     if (!(top < base && base < c.k->n_chain))
         return early_refusal(&c, xasprintf(_("Cannot commit layer %zu into layer %zu: the top "
                                              "must be above the base, in a chain of %zu."),
@@ -507,6 +527,7 @@ st_plan *st_plan_commit(st_host *const *hosts, size_t n_hosts, size_t host, cons
     plan_body(&c);
     c.p->active = top == 0 && !c.p->offline;
     free(c.rel_name);
+    free(c.new_name);
     return c.p;
 }
 
@@ -537,6 +558,7 @@ st_plan *st_plan_pull(st_host *const *hosts, size_t n_hosts, size_t host, const 
     c.newbacking = base;
     plan_body(&c);
     free(c.rel_name);
+    free(c.new_name);
     return c.p;
 }
 

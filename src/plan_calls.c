@@ -132,6 +132,24 @@ void pl_calls_online(plan_ctx *c)
     free(flags);
 }
 
+/* The helper checks every image qemu-img reads or writes first: one with errors stops it. */
+static void calls_check(plan_ctx *c, strbuf *b)
+{
+    /* A pull writes the active layer and reads [first, end); a commit also writes the base. */
+    size_t from = c->pull ? 0 : c->first, to = c->pull ? c->end : c->receiver + 1;
+    for (size_t i = from; i < to; i++) {
+        const st_layer *l = pl_L(c, i);
+        sb_add(b, "qemu-img check -q");
+        if (l->format) {
+            sb_add(b, " -f ");
+            pl_sb_shq(b, l->format);
+        }
+        sb_addc(b, ' ');
+        pl_sb_shq(b, pl_lpath(l));
+        pl_sv_push(&c->calls, sb_steal(b));
+    }
+}
+
 /*
  * Shut-off domain on this machine. qemu-img commit -b BASE copies the data of TOP and of every
  * layer between it and BASE into BASE (-b implies -d: TOP is not emptied). The layer above TOP
@@ -143,6 +161,7 @@ void pl_calls_offline(plan_ctx *c)
     strbuf b;
     sb_init(&b);
     c->p->flags = xstrdup("none");
+    calls_check(c, &b);
     const char *bfmt = c->newbacking != NONE ? pl_L(c, c->newbacking)->format : NULL;
     if (!c->pull) {
         sb_add(&b, "qemu-img commit -p -d -t none");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backing_name.h"
 #include "i18n.h"
 #include "plan_internal.h"
 #include "util.h"
@@ -73,22 +74,40 @@ static void check_disk(plan_ctx *c)
                 c->k->chain_unknown);
 }
 
-/* Every layer read or written must exist and be readable as far as discovery could tell. */
+/*
+ * Every layer read or written must exist and be readable as far as discovery could tell; and the
+ * chain must be whole. A broken layer elsewhere (a loop, a missing or truncated file) still
+ * refuses: qemu-img opens the whole chain below the top, and what a broken chain is really made
+ * of is not known, so nothing is merged in it until it is repaired. A layer whose only fault is
+ * a name libvirt cannot carry is whole: merges that do not name it go on.
+ */
 static void check_layers(plan_ctx *c)
 {
+    bool chain_said = false;
     for (size_t i = 0; i < c->k->n_chain; i++) {
         bool involved =
             pl_in_range(c, i) || i == c->receiver || i == c->rewritten || i == c->newbacking;
-        if (!involved)
-            continue;
         const st_layer *l = pl_L(c, i);
-        if (!l->path)
+        if (involved && !l->path) {
             pl_hazf(c, ST_HAZ_REFUSE, _("Layer %zu of %s has no known path: it cannot be merged."),
                     i, c->target);
-        else if (l->broken)
+        } else if (involved && l->broken) {
             pl_hazf(c, ST_HAZ_REFUSE, _("%s is unusable (%s): nothing is merged through it."),
                     l->path, l->broken);
+        } else if (l->broken && !l->name_only && !chain_said) {
+            pl_hazf(c, ST_HAZ_REFUSE,
+                    _("The chain of %s is broken at layer %zu, %s (%s): nothing is merged in a "
+                      "broken chain. Repair it first."),
+                    c->target, i, pl_lpath(l), l->broken);
+            chain_said = true;
+        }
     }
+    /* qemu-img reads every layer below the top: one it cannot see could be anything. */
+    if (c->p->offline && c->k->chain_unknown)
+        pl_hazf(c, ST_HAZ_REFUSE,
+                _("The chain of %s below its last known layer is not known (%s): qemu-img would "
+                  "read images this plan cannot show."),
+                c->target, c->k->chain_unknown);
 }
 
 /* The receiver is written into; the rewritten layer gets a new backing pointer. */
@@ -468,9 +487,9 @@ static void info_offline(plan_ctx *c)
             _("The domain is shut off: the merge runs on this machine with %s (%s), shown "
               "above."),
             "qemu-img",
-            c->pull      ? "rebase -p"
-            : c->top > 0 ? "commit -p, rebase -u"
-                         : "commit -p");
+            c->pull      ? "check, rebase -p"
+            : c->top > 0 ? "check, commit -p, rebase -u"
+                         : "check, commit -p");
     if (!c->pull && c->top == 0)
         pl_hazf(c, ST_HAZ_INFO, _("The domain definition is updated: %s → %s."), c->target,
                 pl_lpath(pl_L(c, c->base)));
@@ -535,6 +554,42 @@ static void info_misc(plan_ctx *c)
                 pl_lname(pl_L(c, c->rewritten)), pl_lpath(pl_L(c, c->newbacking)));
 }
 
+/*
+ * libvirt 9.0 has no way to be given the new backing name: with RELATIVE it joins the old names
+ * (virStorageSourceGetRelativeBackingPath), without it QEMU writes the base's path as libvirt
+ * opened it, itself joined from the old names. Committing sub/deeper/mid.qcow2 thus writes
+ * "deeper/../../base.qcow2" into sub/top.qcow2, which works only while sub/deeper exists.
+ * Say so, and how to write the direct name once the image is free.
+ */
+static void warn_detour(plan_ctx *c)
+{
+    if (c->p->offline || !c->new_name)
+        return;
+    const char *image = pl_lpath(pl_L(c, c->rewritten));
+    char *via = st_backing_name_detour(image, c->new_name);
+    if (!via)
+        return;
+    const st_layer *base = pl_L(c, c->newbacking);
+    char *direct = st_backing_name_for(image, pl_lpath(base), c->relative);
+    strbuf cmd;
+    sb_init(&cmd);
+    sb_add(&cmd, "qemu-img rebase -u -F ");
+    pl_sb_shq(&cmd, base->format ? base->format : "?");
+    sb_add(&cmd, " -b ");
+    pl_sb_shq(&cmd, direct);
+    sb_addc(&cmd, ' ');
+    pl_sb_shq(&cmd, image);
+    pl_hazf(c, ST_HAZ_WARN,
+            _("libvirt will write %s into %s as its backing file (it makes the name from the old "
+              "ones and cannot be given another): the name goes through the folder %s, so the "
+              "chain breaks, and the domain no longer starts, if that folder is ever removed. "
+              "Once the domain is shut off, this writes the direct name: %s"),
+            c->new_name, pl_lname(pl_L(c, c->rewritten)), via, cmd.s);
+    sb_free(&cmd);
+    free(direct);
+    free(via);
+}
+
 void pl_check_early(plan_ctx *c)
 {
     check_host(c);
@@ -555,6 +610,7 @@ void pl_check_rest(plan_ctx *c)
         check_offline_format(c);
         info_offline(c);
     }
+    warn_detour(c);
     info_active(c);
     info_followups(c);
     info_misc(c);

@@ -43,6 +43,7 @@ typedef struct plan_ctx {
     bool relative;        /* the new backing name is written relative */
     bool names_unknown;   /* some backing name involved is not known */
     char *rel_name;       /* the relative backing name libvirt would write */
+    char *new_name;       /* the name the rewritten layer gets as its backing file; NULL: none */
     size_t hcap;
     size_t n_fixed; /* refusals that no option lifts */
     unsigned lifts; /* the options that lift the others */

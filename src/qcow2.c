@@ -256,6 +256,44 @@ static int parse_qcow1(probe *p)
     return read_backing_name(p, be64(h + 8), be32(h + 16), UINT64_MAX);
 }
 
+/* Where a table named by the header ends, or 0 when it is empty. */
+static uint64_t table_end(uint64_t off, uint64_t count, uint64_t entry)
+{
+    if (!count)
+        return 0;
+    uint64_t len = count * entry; /* a 32-bit count times at most 2^21: no overflow */
+    return off > UINT64_MAX - len ? UINT64_MAX : off + len;
+}
+
+/*
+ * A file cut short (a copy interrupted, a full disk) keeps a good header but loses the tables it
+ * names, and qemu then reads zeros for them without a word: every guest write in that layer is
+ * gone, and a merge through it spreads the loss. Only the header's own fields are compared with
+ * the file's size here (no extra read), so this costs nothing per layer; it cannot see data
+ * clusters cut off behind intact tables (qemu-img check can).
+ */
+static void qcow2_tables(probe *p, uint64_t csize)
+{
+    const uint8_t *h = p->head;
+    /* The snapshot table's entries are variable; each takes at least 40 bytes. */
+    const struct {
+        const char *what;
+        uint64_t end;
+    } t[] = {
+        {N_("L1 table"), table_end(be64(h + 40), be32(h + 36), 8)},
+        {N_("refcount table"), table_end(be64(h + 48), be32(h + 56), csize)},
+        {N_("snapshot table"), table_end(be64(h + 64), be32(h + 60), 40)},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i].end > p->size) {
+            p->out->damaged =
+                xasprintf(_("truncated: its %s ends at byte %llu, past the end of the file "
+                            "(%llu bytes)"),
+                          _(t[i].what), (unsigned long long)t[i].end, (unsigned long long)p->size);
+            return;
+        }
+}
+
 static int parse_qcow2(probe *p)
 {
     const uint8_t *h = p->head;
@@ -293,7 +331,10 @@ static int parse_qcow2(probe *p)
         return fail(p, _("backing file name too long (%u bytes)"), blen);
     if (walk_extensions(p, hlen, boff ? boff : csize) < 0)
         return -1;
-    return boff ? read_backing_name(p, boff, blen, csize) : 0;
+    if (boff && read_backing_name(p, boff, blen, csize) < 0)
+        return -1;
+    qcow2_tables(p, csize);
+    return 0;
 }
 
 static int parse_qed(probe *p)
@@ -480,6 +521,7 @@ void st_image_info_clear(st_image_info *info)
     free(info->backing_name);
     free(info->backing_fmt);
     free(info->warning);
+    free(info->damaged);
     free(info->error);
     memset(info, 0, sizeof(*info));
 }

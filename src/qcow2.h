@@ -31,6 +31,9 @@ typedef struct st_image_info {
                               read-only at best (marked corrupt); the header was still read */
     char *warning;         /* what else the header says ("marked dirty; external data file");
                               NULL: nothing */
+    char *damaged;         /* the header reads, but the file is too short for the tables it
+                              names (truncated): qemu would read zeros where they should be.
+                              NULL: nothing found by these cheap checks */
     char *error;           /* why the header could not be read; NULL on success */
 } st_image_info;
 
@@ -71,10 +74,11 @@ int st_image_open(const char *path, struct stat *st, uint64_t *size, char **why)
  * block device), physical (st_size, or the device's size); backing_index is -1. Returns the number
  * of layers (at least 1) in *out.
  *
- * A layer that qemu would refuse (st_image_info.refused) is marked broken too, but the walk goes on
- * below it since its backing name was read. A backing name with a protocol ("nbd://…", "rbd:…",
- * "json:{…}") ends the chain with a layer whose path is that name, not read. At most
- * ST_CHAIN_MAX_DEPTH images are read; a deeper chain gets one more layer that says so.
+ * A layer that qemu would refuse (st_image_info.refused) or that is damaged (st_image_info.damaged)
+ * is marked broken too, but the walk goes on below it since its backing name was read. A backing
+ * name with a protocol ("nbd://…", "rbd:…", "json:{…}") ends the chain with a layer whose path is
+ * that name, not read. At most ST_CHAIN_MAX_DEPTH images are read; a deeper chain gets one more
+ * layer that says so.
  */
 size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out);
 

@@ -99,6 +99,9 @@ struct st_app {
 
     char *status; /* the last message: shown 15 s, or until the refresh it announced ends */
     double status_at;
+    /* The request whose answer the message awaits ("vda: starting…"): the answer replaces it,
+     * a refusal too, so that no "starting…" stays over an error. 0: none. */
+    int status_request;
     /* The last error stays in its own slot until a newer one, or Esc, replaces it. */
     char *last_error;
     /* F5: per host, the count of finished refreshes at which the one asked for is over. */

@@ -20,7 +20,11 @@ typedef struct merge_flow {
     st_req_kind kind;
     size_t host;
     char *dom, *disk;
-    char *top, *base; /* paths: indices are found again in every new model */
+    char *top, *base;       /* paths: indices are found again in every new model */
+    size_t top_at, base_at; /* where they were picked: a path a looped chain repeats is found
+                             * there, not at its first place */
+    size_t *offered;        /* the picker's items: chain indices (SIZE_MAX: no base) */
+    size_t n_offered;
     st_merge_opts opts;
     st_facts *facts;
     st_plan *plan;
@@ -34,6 +38,7 @@ static void flow_free(merge_flow *f)
     free(f->disk);
     free(f->top);
     free(f->base);
+    free(f->offered);
     st_facts_free(f->facts);
     if (f->plan)
         st_plan_free(f->plan);
@@ -49,12 +54,30 @@ static const st_disk *flow_disk(st_app *a, const merge_flow *f, const st_domain 
     return d ? st_domain_find_disk(d, f->disk) : NULL;
 }
 
-static size_t chain_index(const st_disk *k, const char *path)
+/* Where path is in the chain: at `at` if it is still there, else its first place. */
+static size_t chain_index(const st_disk *k, const char *path, size_t at)
 {
+    if (k && path && at < k->n_chain && streq0(k->chain[at].path, path))
+        return at;
     for (size_t i = 0; k && path && i < k->n_chain; i++)
         if (streq0(k->chain[i].path, path))
             return i;
     return SIZE_MAX;
+}
+
+/*
+ * Layer i is a layer above it met again: a looped chain's last entry (the walk marks it broken
+ * and stops there). Offering it would offer a layer as its own base.
+ */
+static bool repeats_above(const st_disk *k, size_t i)
+{
+    const st_layer *l = &k->chain[i];
+    for (size_t j = 0; j < i; j++) {
+        const st_layer *o = &k->chain[j];
+        if (streq0(o->path, l->path) || (l->ino && o->dev == l->dev && o->ino == l->ino))
+            return true;
+    }
+    return false;
 }
 
 static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textbuf *tb);
@@ -65,8 +88,8 @@ static void replan(st_app *a, merge_flow *f)
     if (f->plan)
         st_plan_free(f->plan);
     const st_disk *k = flow_disk(a, f, NULL);
-    size_t top = chain_index(k, f->top);
-    size_t base = f->base ? chain_index(k, f->base) : SIZE_MAX;
+    size_t top = chain_index(k, f->top, f->top_at);
+    size_t base = f->base ? chain_index(k, f->base, f->base_at) : SIZE_MAX;
     if (f->kind == ST_REQ_COMMIT)
         f->plan = st_plan_commit(a->hosts, a->n_hosts, f->host, f->dom, f->disk, top, base,
                                  f->facts, &f->opts);
@@ -201,9 +224,10 @@ static void submit(st_app *a, merge_flow *f)
             req.paths[i] = xstrdup(f->plan->leaving[i]);
         req.n_paths = f->plan->n_leaving;
     }
-    st_backend_submit(a->b, f->host, &req);
+    int id = st_backend_submit(a->b, f->host, &req);
     st_request_clear(&req);
     st_app_status(a, false, _("%s/%s: starting…"), f->dom, f->disk);
+    a->status_request = id;
 }
 
 static void on_bandwidth(st_app *a, const char *text, void *ctx)
@@ -322,7 +346,8 @@ static void open_plan(st_app *a, merge_flow *f)
     const st_host *h = a->hosts[f->host];
     const st_disk *k = flow_disk(a, f, NULL);
     st_merge_opts_default(&f->opts);
-    size_t top = chain_index(k, f->top), base = f->base ? chain_index(k, f->base) : SIZE_MAX;
+    size_t top = chain_index(k, f->top, f->top_at);
+    size_t base = f->base ? chain_index(k, f->base, f->base_at) : SIZE_MAX;
     st_request req = {0};
     req.kind = ST_REQ_FACTS;
     req.domain = f->dom;
@@ -366,20 +391,48 @@ static void layer_item(const st_layer *l, size_t i, const char *note, strbuf *b)
     sb_addc(b, ']');
 }
 
+/* Offers layer i (SIZE_MAX: none, then `note` is the item) to a picker as item f->n_offered. */
+static void offer(merge_flow *f, size_t i, char ***items, const st_layer *l, const char *note)
+{
+    /* A chain has a few layers: one more each time is cheap enough. */
+    f->offered = xrealloc(f->offered, (f->n_offered + 1) * sizeof(size_t));
+    *items = xrealloc(*items, (f->n_offered + 1) * sizeof(char *));
+    strbuf b;
+    sb_init(&b);
+    if (l)
+        layer_item(l, i, note, &b);
+    else
+        sb_add(&b, note);
+    (*items)[f->n_offered] = sb_steal(&b);
+    f->offered[f->n_offered++] = i;
+}
+
+static void free_items(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
 /* ---- commit ---- */
 
 static void on_commit_base(st_app *a, size_t choice, void *ctx)
 {
     merge_flow *f = ctx;
     const st_disk *k = flow_disk(a, f, NULL);
-    size_t top = chain_index(k, f->top);
-    if (choice == SIZE_MAX || !k || top == SIZE_MAX || top + 1 + choice >= k->n_chain) {
+    size_t top = chain_index(k, f->top, f->top_at);
+    /* Layers above the top may have come or gone: the pick keeps its distance to the top. */
+    size_t base =
+        choice < f->n_offered && top != SIZE_MAX ? f->offered[choice] - f->top_at + top : SIZE_MAX;
+    if (choice == SIZE_MAX || !k || base >= k->n_chain) {
         flow_free(f);
         if (choice != SIZE_MAX)
             st_app_status(a, true, "%s", _("the chain changed meanwhile: try again"));
         return;
     }
-    f->base = xstrdup(k->chain[top + 1 + choice].path);
+    f->top_at = top;
+    f->base = xstrdup(k->chain[base].path);
+    f->base_at = base;
     open_plan(a, f);
 }
 
@@ -388,48 +441,46 @@ void st_flow_commit(st_app *a, const st_row *r)
     merge_flow *f = flow_new(a, r, ST_REQ_COMMIT);
     const st_disk *k = &a->hosts[r->host]->doms[r->dom].disks[r->disk];
     f->top = xstrdup(k->chain[r->layer].path);
-    size_t n = k->n_chain - r->layer - 1;
-    char **items = xcalloc(n, sizeof(char *));
-    for (size_t i = 0; i < n; i++) {
-        strbuf b;
-        sb_init(&b);
-        layer_item(&k->chain[r->layer + 1 + i], r->layer + 1 + i,
-                   i == 0       ? _("(directly below)")
-                   : i + 1 == n ? _("(base image)")
-                                : NULL,
-                   &b);
-        items[i] = sb_steal(&b);
+    f->top_at = r->layer;
+    char **items = NULL;
+    for (size_t i = r->layer + 1; i < k->n_chain; i++)
+        if (!repeats_above(k, i))
+            offer(f, i, &items, &k->chain[i],
+                  i == r->layer + 1     ? _("(directly below)")
+                  : i + 1 == k->n_chain ? _("(base image)")
+                                        : NULL);
+    /* Only the loop's way back below: nothing to pick; the plan says why nothing can run. */
+    if (!f->n_offered) {
+        f->base = xstrdup(k->chain[r->layer + 1].path);
+        f->base_at = r->layer + 1;
+        open_plan(a, f);
+        return;
     }
     char *title = xasprintf(_("Commit %s down into which layer?"), st_basename(f->top));
+    size_t n = f->n_offered;
     st_app_push_dialog(a, st_picker_new(title,
                                         _("Its data and that of every layer between goes into "
                                           "the layer you pick."),
                                         (const char *const *)items, n, 0, on_commit_base, f, NULL));
     free(title);
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
+    free_items(items, n);
 }
 
 /* ---- pull ---- */
-
-/* The picker lists "none", then layers 2 and below: layer 1 as the base would copy nothing. */
-static size_t pull_item_layer(size_t item)
-{
-    return item == 0 ? SIZE_MAX : item + 1;
-}
 
 static void on_pull_base(st_app *a, size_t choice, void *ctx)
 {
     merge_flow *f = ctx;
     const st_disk *k = flow_disk(a, f, NULL);
-    size_t base = choice == SIZE_MAX ? SIZE_MAX : pull_item_layer(choice);
-    if (choice == SIZE_MAX || !k || (base != SIZE_MAX && base >= k->n_chain)) {
+    size_t base = choice < f->n_offered ? f->offered[choice] : 0;
+    if (choice == SIZE_MAX || !k || base == 0 || (base != SIZE_MAX && base >= k->n_chain)) {
         flow_free(f);
         return;
     }
     f->top = xstrdup(k->chain[0].path);
+    f->top_at = 0;
     f->base = base == SIZE_MAX ? NULL : xstrdup(k->chain[base].path);
+    f->base_at = base;
     open_plan(a, f);
 }
 
@@ -437,29 +488,29 @@ void st_flow_pull(st_app *a, const st_row *r)
 {
     merge_flow *f = flow_new(a, r, ST_REQ_PULL);
     const st_disk *k = &a->hosts[r->host]->doms[r->dom].disks[r->disk];
-    /* "none", and each layer below the active one that has something above it to copy. */
-    size_t n = k->n_chain - 1;
-    char **items = xcalloc(n, sizeof(char *));
-    items[0] = xstrdup(_("none: the active layer becomes standalone (copies everything)"));
-    for (size_t i = 1; i < n; i++) {
-        size_t layer = pull_item_layer(i);
-        strbuf b;
-        sb_init(&b);
-        layer_item(&k->chain[layer], layer,
-                   layer == r->layer ? _("(selected: what lies above it is copied up)") : NULL, &b);
-        items[i] = sb_steal(&b);
+    /* "none", and each layer below the active one that has something above it to copy (layer 1
+     * as the base would copy nothing). */
+    char **items = NULL;
+    offer(f, SIZE_MAX, &items, NULL,
+          _("none: the active layer becomes standalone (copies everything)"));
+    size_t def = 0;
+    for (size_t layer = 2; layer < k->n_chain; layer++) {
+        if (repeats_above(k, layer))
+            continue;
+        /* p on a layer makes it the base, as the issue has it: everything above it is copied
+         * up. On the active layer or the one below it, the least there is to copy: layer 2,
+         * when the chain has one, else the whole chain. */
+        if (layer == r->layer || (layer == 2 && r->layer < 2))
+            def = f->n_offered;
+        offer(f, layer, &items, &k->chain[layer],
+              layer == r->layer ? _("(selected: what lies above it is copied up)") : NULL);
     }
-    /* p on a layer makes it the base, as the issue has it: everything above it is copied up.
-     * On the active layer or the one below it, the least there is to copy: layer 2, when the
-     * chain has one, else the whole chain. */
-    size_t def = r->layer >= 2 ? r->layer - 1 : n > 1 ? 1 : 0;
+    size_t n = f->n_offered;
     char *title = xasprintf(_("Pull into %s: down to which base?"), st_basename(k->chain[0].path));
     st_app_push_dialog(a, st_picker_new(title,
                                         _("Layers above the base are copied into the active "
                                           "layer; the base and below stay."),
                                         (const char *const *)items, n, def, on_pull_base, f, NULL));
     free(title);
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
+    free_items(items, n);
 }

@@ -328,6 +328,7 @@ static void submit(st_app *a, plan_dlg *p)
     p->f = NULL;
     st_app_push_dialog(a, dlg);
     st_app_status(a, false, _("%s: starting…"), p->plan->title);
+    a->status_request = dlg->request_id;
 }
 
 /* ---- keys ---- */

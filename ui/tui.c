@@ -82,8 +82,10 @@ void st_app_status(st_app *a, bool error, const char *fmt, ...)
     char **slot = error ? &a->last_error : &a->status;
     free(*slot);
     *slot = text;
-    if (!error)
+    if (!error) {
         a->status_at = st_now();
+        a->status_request = 0;
+    }
     a->dirty = true;
 }
 
@@ -193,6 +195,11 @@ static void replace_jobs(st_host *h, st_msg *m)
 
 static void dialog_message(st_app *a, const st_msg *m)
 {
+    if (m->kind == ST_MSG_RESULT && m->request_id && m->request_id == a->status_request) {
+        free(a->status);
+        a->status = NULL;
+        a->status_request = 0;
+    }
     st_dialog *lists[] = {a->dialog, a->hidden};
     for (size_t i = 0; i < 2; i++)
         for (st_dialog *d = lists[i]; d; d = d->below)

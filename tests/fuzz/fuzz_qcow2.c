@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(&b, rb);
     if (ra != rb || strcmp(a.format, b.format) != 0 || a.virtual_size != b.virtual_size ||
         !same(a.backing_name, b.backing_name) || !same(a.backing_fmt, b.backing_fmt) ||
-        !same(a.error, b.error) || !same(a.warning, b.warning))
+        !same(a.error, b.error) || !same(a.warning, b.warning) || !same(a.damaged, b.damaged))
         abort();
     st_image_info_clear(&a);
     st_image_info_clear(&b);

@@ -1,18 +1,27 @@
 /*
  * Offline merges without a terminal: qemu-img's progress parsed as it arrives (figures cut
  * between reads), the figures a job line shows (percent of qemu-img's work, rate and ETA over
- * time, bounded by a rate limit), and the job record the helper and the interface share.
+ * time, bounded by a rate limit), the job record the helper and the interface share, and the
+ * backing names a merge writes.
  */
 #include "config.h"
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "backing_name.h"
+#include "cache.h"
 #include "offline.h"
 #include "offline_state.h"
+#include "offline_verify.h"
+#include "qcow2.h"
 #include "tap.h"
 #include "util.h"
 
@@ -156,6 +165,302 @@ START_TEST(helper_liveness)
 }
 END_TEST
 
+static void name_is(const char *image, const char *backing, bool relative, const char *want)
+{
+    char *got = st_backing_name_for(image, backing, relative);
+    ck_assert_msg(strcmp(got, want) == 0, "%s for %s from %s: %s", want, backing, image, got);
+    free(got);
+}
+
+/* The shortest way from the image's own folder, ".." only where needed, never a detour. */
+START_TEST(backing_name_shortest)
+{
+    name_is("/img/sub/top.qcow2", "/img/sub/deeper/../../base.qcow2", true, "../base.qcow2");
+    name_is("/img/sub/top.qcow2", "/img/sub/deeper/../../base.qcow2", false, "/img/base.qcow2");
+    name_is("/img/b/top.qcow2", "/img/b/../a/../base.qcow2", true, "../base.qcow2");
+    name_is("/img/sub/top.qcow2", "/img/sub/deeper/../../d/e/base.qcow2", true,
+            "../d/e/base.qcow2");
+    name_is("/img/sub/top.qcow2", "/img/sub/./deeper/base.qcow2", true, "deeper/base.qcow2");
+    name_is("/img/top.qcow2", "/img/base.qcow2", true, "base.qcow2");
+    name_is("/img/su/top.qcow2", "/img/sub/base.qcow2", true, "../sub/base.qcow2");
+    name_is("/top.qcow2", "/a/b.qcow2", true, "a/b.qcow2");
+    name_is("/a/b/c/top.qcow2", "/base.qcow2", true, "../../../base.qcow2");
+    /* Names that are not local paths are not ours to rewrite. */
+    name_is("/img/top.qcow2", "nbd://host/export", true, "nbd://host/export");
+    name_is("img/top.qcow2", "/img/base.qcow2", true, "/img/base.qcow2");
+}
+END_TEST
+
+static void detour_is(const char *image, const char *name, const char *want)
+{
+    char *got = st_backing_name_detour(image, name);
+    ck_assert_msg(want ? got && strcmp(got, want) == 0 : !got, "%s in %s: %s, not %s", name, image,
+                  got ? got : "(none)", want ? want : "(none)");
+    free(got);
+}
+
+START_TEST(backing_name_detours)
+{
+    detour_is("/img/sub/top.qcow2", "deeper/../../base.qcow2", "/img/sub/deeper");
+    detour_is("/img/sub/top.qcow2", "/img/sub/deeper/../../base.qcow2", "/img/sub/deeper");
+    detour_is("/img/b/top.qcow2", "../a/../base.qcow2", "/img/a");
+    detour_is("/img/sub/top.qcow2", "../base.qcow2", NULL);
+    detour_is("/img/sub/top.qcow2", "../../x/y/base.qcow2", NULL);
+    detour_is("/img/sub/top.qcow2", "./deeper/base.qcow2", NULL);
+    detour_is("/img/sub/top.qcow2", "/img/base.qcow2", NULL);
+    detour_is("/top.qcow2", "a/../b.qcow2", "/a");
+}
+END_TEST
+
+static void mkdirs(const char *root, const char *sub)
+{
+    char *p = xasprintf("%s/%s", root, sub);
+    for (char *s = p + strlen(root) + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char c = *s;
+        *s = '\0';
+        ck_assert(mkdir(p, 0755) == 0 || access(p, F_OK) == 0);
+        if (!c)
+            break;
+        *s = c;
+    }
+    free(p);
+}
+
+static void touch(const char *root, const char *name)
+{
+    char *p = xasprintf("%s/%s", root, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    free(p);
+}
+
+/*
+ * Folding ".." on the paths as written is wrong behind a symlinked folder: sub/deeper here is
+ * a link to far/a/b, so sub/deeper/../../base.qcow2 is far/base.qcow2 for the kernel (and
+ * qemu), not base.qcow2. The checked name reaches the file the chain was read through.
+ */
+START_TEST(backing_name_checked_against_the_file)
+{
+    char dir[] = "/tmp/st-names-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mkdirs(dir, "sub");
+    mkdirs(dir, "far/a/b");
+    touch(dir, "base.qcow2");
+    touch(dir, "far/base.qcow2");
+    touch(dir, "sub/top.qcow2");
+    char *link = xasprintf("%s/sub/deeper", dir), *to = xasprintf("%s/far/a/b", dir);
+    ck_assert_int_eq(symlink(to, link), 0);
+    char *top = xasprintf("%s/sub/top.qcow2", dir);
+    char *plain = xasprintf("%s/sub/../base.qcow2", dir);
+    char *got = st_backing_name_checked(top, plain, true);
+    ck_assert_str_eq(got, "../base.qcow2");
+    free(got);
+    got = st_backing_name_checked(top, plain, false);
+    char *want = xasprintf("%s/base.qcow2", dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+
+    char *through = xasprintf("%s/sub/deeper/../../base.qcow2", dir);
+    got = st_backing_name_checked(top, through, true);
+    ck_assert_str_eq(got, "../far/base.qcow2");
+    free(got);
+    got = st_backing_name_checked(top, through, false);
+    want = xasprintf("%s/far/base.qcow2", dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+
+    /* A file that is not there: nothing to check against, written as given. */
+    char *gone = xasprintf("%s/gone.qcow2", dir);
+    got = st_backing_name_checked(top, gone, true);
+    ck_assert_str_eq(got, gone);
+    free(got);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(gone);
+    free(through);
+    free(plain);
+    free(top);
+    free(link);
+    free(to);
+}
+END_TEST
+
+static void outcome_is(int code, const char *said, const char *want)
+{
+    char *err = NULL;
+    int rc = st_qemu_img_outcome(W_EXITCODE(code, 0), said, &err);
+    ck_assert_int_eq(rc, want ? -1 : 0);
+    if (want)
+        ck_assert_str_eq(err, want);
+    else
+        ck_assert_ptr_null(err);
+    free(err);
+}
+
+/* A run that exits 0 but said something on its error output did not cleanly do its work. */
+START_TEST(qemu_img_outcomes)
+{
+    outcome_is(0, "", NULL);
+    outcome_is(0, "qemu-img: warning: something went around\n",
+               "qemu-img ended without an error but said: qemu-img: warning: something went "
+               "around");
+    outcome_is(1, "first\nqemu-img: Could not open 'x': No such file\n",
+               "qemu-img: Could not open 'x': No such file");
+    outcome_is(1, "", "qemu-img failed (status 1)");
+}
+END_TEST
+
+/* Runs a shell command line built from fmt; the test fails unless it succeeds. */
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = xvasprintf(fmt, ap);
+    va_end(ap);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+    free(cmd);
+}
+
+/* A record for a merge of the chain at dir/top.qcow2, read from the headers as the helper does. */
+static st_layer *record_of(st_offline_state *s, const char *dir, bool pull, size_t top, size_t base)
+{
+    memset(s, 0, sizeof(*s));
+    char *path = xasprintf("%s/top.qcow2", dir);
+    s->n_chain = st_chain_read_local(path, "qcow2", &s->chain);
+    free(path);
+    s->pull = pull;
+    s->top = top;
+    s->base = base;
+    st_layer *before = xcalloc(s->n_chain, sizeof(st_layer));
+    st_layers_copy(before, s->chain, s->n_chain);
+    return before;
+}
+
+static void free_layers(st_layer *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        st_layer_clear(&l[i]);
+    free(l);
+}
+
+/* base ← mid ← top in a new folder, each with a MiB of data of its own. */
+static char *three_layers(void)
+{
+    char tmpl[] = "/tmp/st-verify-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    char *dir = xstrdup(tmpl);
+    sh("cd %s && qemu-img create -q -f qcow2 base.qcow2 8M && "
+       "qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 mid.qcow2 && "
+       "qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 && "
+       "qemu-io -c 'write -P 0x11 0 1M' base.qcow2 >/dev/null && "
+       "qemu-io -c 'write -P 0x22 1M 1M' mid.qcow2 >/dev/null && "
+       "qemu-io -c 'write -P 0x33 2M 1M' top.qcow2 >/dev/null",
+       dir);
+    return dir;
+}
+
+/*
+ * qemu-img check before the merge: a layer cut short behind whole tables (its data clusters
+ * gone) reads as zeros without a word, and the header checks cannot see it; check does.
+ */
+START_TEST(images_checked_before)
+{
+    char *dir = three_layers();
+    st_offline_state s;
+    st_layer *before = record_of(&s, dir, false, 1, 2);
+    char *err = NULL;
+    ck_assert_int_eq(st_offline_check_images(&s, &err), 0);
+    ck_assert_ptr_null(err);
+    size_t from, to;
+    st_offline_involved(&s, &from, &to);
+    ck_assert_uint_eq(from, 1);
+    ck_assert_uint_eq(to, 3);
+
+    /* mid's tables end at 256 KiB (header, refcounts, L1, L2); its data follows: cut there. */
+    sh("truncate -s 300000 %s/mid.qcow2", dir);
+    ck_assert_int_eq(st_offline_check_images(&s, &err), -1);
+    char *want = xasprintf("qemu-img check found errors in %s/mid.qcow2 (ERROR: counting "
+                           "reference for region exceeding the end of the file",
+                           dir);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, "): nothing was merged"));
+    free(want);
+    free(err);
+
+    /* A pull above mid reads only top: mid is not involved. */
+    s.pull = true;
+    s.base = 1;
+    err = NULL;
+    ck_assert_int_eq(st_offline_check_images(&s, &err), 0);
+    free_layers(before, s.n_chain);
+    st_offline_state_clear(&s);
+    sh("rm -rf %s", dir);
+    free(dir);
+}
+END_TEST
+
+/* The chain after the merge, file by file, against the plan. */
+START_TEST(chain_verified_after)
+{
+    char *dir = three_layers();
+    st_offline_state s;
+    st_layer *before = record_of(&s, dir, false, 1, 2);
+    size_t keep[3];
+    ck_assert_uint_eq(st_offline_kept(&s, keep), 2);
+    ck_assert_uint_eq(keep[0], 0);
+    ck_assert_uint_eq(keep[1], 2);
+    char *err = NULL;
+
+    /* qemu-img commit done, the rebase of top not: the chain is still top ← mid ← base. */
+    ck_assert_int_eq(st_offline_verify_chain(&s, before, &err), -1);
+    char *want = xasprintf("the chain after the merge is not the one planned: layer 1 is "
+                           "%s/mid.qcow2, not %s/base.qcow2. Check it (qemu-img info "
+                           "--backing-chain %s/top.qcow2) before using the domain",
+                           dir, dir, dir);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    err = NULL;
+
+    /* Rebased by a name that spells the base's path differently: the same file, fine. */
+    sh("cd %s && mkdir x && qemu-img rebase -u -F qcow2 -b x/../base.qcow2 top.qcow2", dir);
+    ck_assert_int_eq(st_offline_verify_chain(&s, before, &err), 0);
+    ck_assert_ptr_null(err);
+
+    /* A pull down to the base keeps the active layer and the base. */
+    s.pull = true;
+    ck_assert_uint_eq(st_offline_kept(&s, keep), 2);
+    ck_assert_uint_eq(keep[0], 0);
+    ck_assert_uint_eq(keep[1], 2);
+    /* A pull of the whole chain keeps the active layer alone, which still has a backing file. */
+    s.base = s.n_chain;
+    ck_assert_uint_eq(st_offline_kept(&s, keep), 1);
+    ck_assert_int_eq(st_offline_verify_chain(&s, before, &err), -1);
+    ck_assert_msg(strstr(err, "it goes on below"), "%s", err);
+    free(err);
+    err = NULL;
+
+    /* A base cut short is no completed merge. */
+    s.pull = false;
+    s.base = 2;
+    sh("truncate -s 70000 %s/base.qcow2", dir);
+    ck_assert_int_eq(st_offline_verify_chain(&s, before, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "/base.qcow2 is broken (truncated: its"));
+    free(err);
+    free_layers(before, s.n_chain);
+    st_offline_state_clear(&s);
+    sh("rm -rf %s", dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("offline");
@@ -165,6 +470,12 @@ int main(void)
     tcase_add_test(tc, rate_limit_bounds_early_figures);
     tcase_add_test(tc, record_round_trip);
     tcase_add_test(tc, helper_liveness);
+    tcase_add_test(tc, backing_name_shortest);
+    tcase_add_test(tc, backing_name_detours);
+    tcase_add_test(tc, backing_name_checked_against_the_file);
+    tcase_add_test(tc, qemu_img_outcomes);
+    tcase_add_test(tc, images_checked_before);
+    tcase_add_test(tc, chain_verified_after);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

@@ -179,6 +179,14 @@ static const st_hazard *haz(const st_plan *p, st_hazard_level lv, const char *fr
     return NULL;
 }
 
+static size_t count_level(const st_plan *p, st_hazard_level lv)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_hazards; i++)
+        n += p->hazards[i].level == lv;
+    return n;
+}
+
 static bool any_text(const st_plan *p, const char *frag)
 {
     for (size_t i = 0; i < p->n_hazards; i++)
@@ -193,6 +201,15 @@ static bool has_call(const st_plan *p, const char *frag)
         if (strstr(p->calls[i], frag))
             return true;
     return false;
+}
+
+/* The first call that starts with prefix; "" when none (so that a comparison fails). */
+static const char *call_of(const st_plan *p, const char *prefix)
+{
+    for (size_t i = 0; i < p->n_calls; i++)
+        if (strncmp(p->calls[i], prefix, strlen(prefix)) == 0)
+            return p->calls[i];
+    return "";
 }
 
 static void dump(const st_plan *p)
@@ -738,12 +755,18 @@ START_TEST(test_offline_commit)
     ck_assert(p->offline);
     ck_assert(!p->active);
     ck_assert_str_eq(p->flags, "none");
-    ck_assert_uint_eq(p->n_calls, 2);
-    ck_assert_str_eq(p->calls[0], "qemu-img commit -p -d -t none -r 20M -b " IMG
+    ck_assert_uint_eq(p->n_calls, 5);
+    /* Every image qemu-img reads or writes is checked first, the base too. */
+    ck_assert_str_eq(p->calls[0], "qemu-img check -q -f qcow2 " IMG "/test2_net-tools.qcow2");
+    ck_assert_str_eq(p->calls[1], "qemu-img check -q -f qcow2 " IMG "/test2_nmap.qcow2");
+    ck_assert_str_eq(p->calls[2], "qemu-img check -q -f qcow2 " IMG "/test2_test.qcow2");
+    ck_assert_str_eq(p->calls[3], "qemu-img commit -p -d -t none -r 20M -b " IMG
                                   "/test2_test.qcow2 " IMG "/test2_net-tools.qcow2");
     /* The relative name is kept: the layer above the top points at the base by its name. */
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(p->calls[4],
                      "qemu-img rebase -u -F qcow2 -b test2_test.qcow2 " IMG "/test2_lsof.qcow2");
+    ck_assert_ptr_nonnull(
+        haz(p, ST_HAZ_INFO, "runs on this machine with qemu-img (check, commit -p, rebase -u)"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "runs on this machine with qemu-img"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "limited to 20 MiB/s"));
     ck_assert_uint_eq(p->req.flags, ST_F_RELATIVE);
@@ -756,9 +779,11 @@ START_TEST(test_offline_commit)
     dump(p);
     ck_assert(!p->refused);
     ck_assert(p->offline && !p->active);
-    ck_assert_str_eq(p->calls[0], "qemu-img commit -p -d -t none -r 20M -b " IMG
-                                  "/test2_net-tools.qcow2 " IMG "/test2_lsof.qcow2");
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_uint_eq(p->n_calls, 4);
+    ck_assert_str_eq(call_of(p, "qemu-img commit"),
+                     "qemu-img commit -p -d -t none -r 20M -b " IMG "/test2_net-tools.qcow2 " IMG
+                     "/test2_lsof.qcow2");
+    ck_assert_str_eq(p->calls[3],
                      "the domain definition is updated: vda → " IMG "/test2_net-tools.qcow2");
     ck_assert_ptr_nonnull(haz(
         p, ST_HAZ_INFO, "The domain definition is updated: vda → " IMG "/test2_net-tools.qcow2"));
@@ -793,7 +818,7 @@ START_TEST(test_offline_relative_subfolders)
     ck_assert(o.relative);
     st_plan *p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
     ck_assert(p->relative_possible);
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -u -F qcow2 -b ../b/base.qcow2 /img/a/top.qcow2");
     st_plan_free(p);
 
@@ -803,7 +828,7 @@ START_TEST(test_offline_relative_subfolders)
     st_merge_opts_default(&o);
     p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
     ck_assert(!p->relative_possible);
-    ck_assert_str_eq(p->calls[1],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -u -F qcow2 -b /img/b/base.qcow2 /img/a/top.qcow2");
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "The backing names involved are absolute"));
     ck_assert_uint_eq(p->req.flags, 0);
@@ -815,6 +840,142 @@ START_TEST(test_offline_relative_subfolders)
     p = st_plan_commit(hosts, 1, 0, "sub", "vda", 1, 2, NULL, &o);
     ck_assert(p->refused);
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "The format of base.qcow2 is not known"));
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
+/*
+ * base.qcow2 ← sub/deeper/mid.qcow2 ← sub/top.qcow2, names relative as qemu-img create -b
+ * writes them ("deeper/mid.qcow2", "../../base.qcow2"), paths as the chain walk joins them. The
+ * rewritten layer's new name must not go through sub/deeper, which the merge empties.
+ */
+static st_disk *folders_disk(st_domain *d, const char *const *paths, const char *const *names)
+{
+    st_disk *k = mk_disk(d, "vda", paths, true);
+    for (size_t i = 0; names[i]; i++) {
+        free(k->chain[i].backing_name);
+        k->chain[i].backing_name = xstrdup(names[i]);
+    }
+    return k;
+}
+
+/* Domain "fold" on base.qcow2 ← sub/deeper/mid.qcow2 ← sub/top.qcow2, in that state. */
+static st_host *fold_host(st_dom_state state)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "fold", state);
+    const char *paths[] = {"/img/sub/top.qcow2", "/img/sub/deeper/mid.qcow2",
+                           "/img/sub/deeper/../../base.qcow2", NULL};
+    const char *names[] = {"deeper/mid.qcow2", "../../base.qcow2", NULL};
+    folders_disk(d, paths, names);
+    return h;
+}
+
+START_TEST(test_offline_name_not_through_merged_folder)
+{
+    st_host *h = fold_host(ST_DOM_SHUTOFF);
+    st_domain *d;
+    st_host *hosts[] = {h};
+    st_merge_opts o;
+    st_merge_opts_default(&o);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    dump(p);
+    ck_assert(!p->refused && p->relative_possible);
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
+                     "qemu-img rebase -u -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2");
+    ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: ../base.qcow2"));
+    ck_assert(!any_text(p, "goes through the folder"));
+    st_plan_free(p);
+
+    /* Absolute names asked for: the path folded, not through sub/deeper either. */
+    o.relative = false;
+    p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"), "qemu-img rebase -u -F qcow2 -b "
+                                                    "/img/base.qcow2 /img/sub/top.qcow2");
+    st_plan_free(p);
+
+    /* A pull down to the base writes the same into the active layer. */
+    o.relative = true;
+    p = st_plan_pull(hosts, 1, 0, "fold", "vda", 2, NULL, &o);
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
+                     "qemu-img rebase -p -t none -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2");
+    st_plan_free(p);
+    st_host_free(h);
+
+    /* The overlay in a sibling folder; the base deeper than the overlay. */
+    static const struct {
+        const char *paths[4], *names[3], *want;
+    } cases[] = {
+        {{"/img/b/top.qcow2", "/img/b/../a/mid.qcow2", "/img/b/../a/../base.qcow2"},
+         {"../a/mid.qcow2", "../base.qcow2"},
+         "../base.qcow2"},
+        {{"/img/sub/top.qcow2", "/img/sub/deeper/mid.qcow2",
+          "/img/sub/deeper/../../d/e/base.qcow2"},
+         {"deeper/mid.qcow2", "../../d/e/base.qcow2"},
+         "../d/e/base.qcow2"},
+        {{"/img/sub/top.qcow2", "/img/sub/deeper/mid.qcow2", "/img/sub/deeper/base.qcow2"},
+         {"deeper/mid.qcow2", "base.qcow2"},
+         "deeper/base.qcow2"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        h = mk_host("localhost", true);
+        d = mk_dom(h, "fold", ST_DOM_SHUTOFF);
+        folders_disk(d, cases[i].paths, cases[i].names);
+        hosts[0] = h;
+        p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+        char *want = xasprintf("backing file: %s", cases[i].want);
+        ck_assert_msg(strstr(p->after[0], want), "case %zu: %s", i, p->after[0]);
+        free(want);
+        st_plan_free(p);
+        st_host_free(h);
+    }
+}
+END_TEST
+
+/*
+ * The same chain on a running domain: libvirt writes the name it composes, and cannot be told
+ * another. The plan shows that name, says which folder it depends on and how to write the
+ * direct one once the domain is shut off.
+ */
+START_TEST(test_live_name_through_folder_warned)
+{
+    st_host *h = fold_host(ST_DOM_RUNNING);
+    st_host *hosts[] = {h};
+    st_merge_opts o;
+    st_merge_opts_default(&o);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    dump(p);
+    ck_assert(!p->refused);
+    ck_assert_str_eq(p->flags, "RELATIVE");
+    ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: deeper/../../base.qcow2"));
+    ck_assert_ptr_nonnull(
+        haz(p, ST_HAZ_WARN,
+            "libvirt will write deeper/../../base.qcow2 into top.qcow2 as its backing file (it "
+            "makes the name from the old ones and cannot be given another): the name goes "
+            "through the folder /img/sub/deeper, so the chain breaks, and the domain no longer "
+            "starts, if that folder is ever removed. Once the domain is shut off, this writes "
+            "the direct name: qemu-img rebase -u -F qcow2 -b ../base.qcow2 /img/sub/top.qcow2"));
+    st_plan_free(p);
+
+    /* Without RELATIVE, QEMU writes the base's path as libvirt opened it: the same detour. */
+    o.relative = false;
+    p = st_plan_commit(hosts, 1, 0, "fold", "vda", 1, 2, NULL, &o);
+    ck_assert_ptr_nonnull(strstr(p->after[0], "backing file: /img/sub/deeper/../../base.qcow2"));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN, "through the folder /img/sub/deeper"));
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN,
+                              "qemu-img rebase -u -F qcow2 -b /img/base.qcow2 "
+                              "/img/sub/top.qcow2"));
+    st_plan_free(p);
+
+    /* Names that take no such way warn of nothing. */
+    st_host_free(h);
+    h = mk_host("localhost", true);
+    article_dom(h, ST_DOM_RUNNING, true);
+    hosts[0] = h;
+    st_merge_opts_default(&o);
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!any_text(p, "goes through the folder"));
     st_plan_free(p);
     st_host_free(h);
 }
@@ -837,9 +998,15 @@ START_TEST(test_offline_pull_and_quoting)
     dump(p);
     ck_assert(!p->refused);
     ck_assert(p->offline && p->delete_possible);
-    ck_assert_str_eq(p->calls[0], "qemu-img rebase -p -t none -F qcow2 -b base.qcow2 "
+    /* A pull checks the layer it writes and those it copies, not the base it keeps. */
+    ck_assert_uint_eq(p->n_calls, 4);
+    ck_assert_str_eq(p->calls[0], "qemu-img check -q -f qcow2 '/var/lib/libvirt/my "
+                                  "images/top.qcow2'");
+    ck_assert_str_eq(p->calls[1], "qemu-img check -q -f qcow2 '/var/lib/libvirt/my "
+                                  "images/mid.qcow2'");
+    ck_assert_str_eq(p->calls[2], "qemu-img rebase -p -t none -F qcow2 -b base.qcow2 "
                                   "'/var/lib/libvirt/my images/top.qcow2'");
-    ck_assert_str_eq(p->calls[1], "rm -- '/var/lib/libvirt/my images/mid.qcow2'");
+    ck_assert_str_eq(p->calls[3], "rm -- '/var/lib/libvirt/my images/mid.qcow2'");
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "qemu-img rebase has no speed limit"));
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN,
                               "these files are deleted: /var/lib/libvirt/my "
@@ -849,9 +1016,9 @@ START_TEST(test_offline_pull_and_quoting)
 
     o.delete_files = false;
     p = st_plan_pull(hosts, 1, 0, "my vm", "vda", SIZE_MAX, NULL, &o);
-    ck_assert_str_eq(p->calls[0],
+    ck_assert_str_eq(call_of(p, "qemu-img rebase"),
                      "qemu-img rebase -p -t none -b '' '/var/lib/libvirt/my images/top.qcow2'");
-    ck_assert_uint_eq(p->n_calls, 1);
+    ck_assert_uint_eq(p->n_calls, 4); /* the whole chain checked, then the rebase */
     st_plan_free(p);
 
     /* Online, the domain name is quoted for the shell and escaped for C. */
@@ -1024,17 +1191,141 @@ START_TEST(test_broken_layer)
                               "directory)"));
     st_plan_free(p);
 
-    /* A broken layer outside the range does not matter... */
+    /* A broken layer outside the range refuses too: the chain is broken. */
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "The chain of vda is broken at layer 2, " IMG
+                              "/test2_nmap.qcow2 (No such file or directory): nothing is merged "
+                              "in a broken chain. Repair it first."));
+    ck_assert_uint_eq(count_level(p, ST_HAZ_REFUSE), 1);
+    st_plan_free(p);
+    p = st_plan_pull(hosts, 1, 0, "test2", "vda", 5, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "test2_nmap.qcow2 is unusable"));
+    st_plan_free(p);
+    /* A name libvirt cannot carry leaves the chain whole: only merges naming it refuse. */
+    d->disks[0].chain[2].name_only = true;
     p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, NULL, &o);
     ck_assert(!p->refused);
     st_plan_free(p);
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 2, NULL, &o);
+    ck_assert(p->refused);
+    st_plan_free(p);
+    free(d->disks[0].chain[2].broken);
+    d->disks[0].chain[2].broken = NULL;
 
-    /* ...and a layer with no known path inside it does. */
+    /* A layer with no known path inside the range refuses. */
     free(d->disks[0].chain[1].path);
     d->disks[0].chain[1].path = NULL;
     p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, NULL, &o);
     ck_assert(p->refused);
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "Layer 1 of vda has no known path"));
+    st_plan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
+/*
+ * a.qcow2 ← b.qcow2 ← a.qcow2: the walk stops at the second a, marked broken (a loop). Every
+ * merge on that disk is refused in the plan, before any typed yes, with the reason; committing a
+ * layer into itself is refused in words.
+ */
+START_TEST(test_loop_refused)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = mk_dom(h, "loop", ST_DOM_SHUTOFF);
+    const char *chain[] = {IMG "/a.qcow2", IMG "/b.qcow2", IMG "/a.qcow2", NULL};
+    st_disk *k = mk_disk(d, "vda", chain, true);
+    k->chain[2].broken = xstrdup("loop: this image is already in the chain");
+    free(k->chain[2].backing_name);
+    k->chain[2].backing_name = NULL;
+    st_host *hosts[] = {h};
+    st_facts *f = space_facts(10 * 1024 * MiB);
+    st_merge_opts o = opts_for(h);
+
+    st_plan *p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 1, f, &o);
+    dump(p);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "The chain of vda is broken at layer 2, " IMG
+                              "/a.qcow2 (loop: this image is already in the chain)"));
+    /* Refused plans come first: the reason leads the list. */
+    ck_assert_int_eq(p->hazards[0].level, ST_HAZ_REFUSE);
+    st_plan_free(p);
+
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 2, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, IMG "/a.qcow2 is unusable (loop: this image"));
+    st_plan_free(p);
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 1, 2, f, &o);
+    ck_assert(p->refused);
+    st_plan_free(p);
+    p = st_plan_pull(hosts, 1, 0, "loop", "vda", SIZE_MAX, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "is unusable (loop: this image"));
+    st_plan_free(p);
+
+    /* What a picker that found the loop's first layer again would ask. */
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 0, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              IMG "/a.qcow2 cannot be committed into itself: the base must be a "
+                                  "layer below it."));
+    ck_assert(!any_text(p, "Cannot commit layer 0 into layer 0"));
+    st_plan_free(p);
+
+    /* The same for a running domain (libvirt's block jobs). */
+    d->state = ST_DOM_RUNNING;
+    p = st_plan_commit(hosts, 1, 0, "loop", "vda", 0, 1, f, &o);
+    ck_assert(p->refused && !p->offline);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, "The chain of vda is broken at layer 2"));
+    st_plan_free(p);
+    st_facts_free(f);
+    st_host_free(h);
+}
+END_TEST
+
+/* A layer truncated past its header (the reader's reason) refuses a merge, wherever it lies. */
+START_TEST(test_damaged_layer_refused)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = article_dom(h, ST_DOM_SHUTOFF, true);
+    const char *why = "truncated: its L1 table ends at byte 196616, past the end of the file "
+                      "(131072 bytes)";
+    d->disks[0].chain[3].broken = xstrdup(why);
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    size_t ranges[][2] = {{1, 3}, {2, 4}, {0, 1}, {4, 5}};
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        st_plan *p =
+            st_plan_commit(hosts, 1, 0, "test2", "vda", ranges[i][0], ranges[i][1], NULL, &o);
+        ck_assert_msg(p->refused, "commit %zu into %zu", ranges[i][0], ranges[i][1]);
+        ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE, why));
+        st_plan_free(p);
+    }
+    st_host_free(h);
+}
+END_TEST
+
+/* A chain qemu-img would read further than this plan knows is not merged offline. */
+START_TEST(test_offline_unknown_chain_refused)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = article_dom(h, ST_DOM_SHUTOFF, true);
+    d->disks[0].chain_unknown = xstrdup("network disk: the chain below it is not read");
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    st_plan *p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "The chain of vda below its last known layer is not known (network "
+                              "disk: the chain below it is not read)"));
+    st_plan_free(p);
+    /* A running domain's QEMU has its chain open: libvirt's job does not need it read here. */
+    d->state = ST_DOM_RUNNING;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
+    ck_assert(!p->refused);
     st_plan_free(p);
     st_host_free(h);
 }
@@ -1242,7 +1533,8 @@ START_TEST(test_out_of_range)
         {st_plan_commit(hosts, 1, 0, "test2", "vda", 3, 1, NULL, &o),
          "Cannot commit layer 3 into layer 1"},
         {st_plan_commit(hosts, 1, 0, "test2", "vda", 2, 2, NULL, &o),
-         "Cannot commit layer 2 into layer 2"},
+         IMG "/test2_nmap.qcow2 cannot be committed into itself: the base must be a layer below "
+             "it."},
         {st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 6, NULL, &o), "in a chain of 6"},
         {st_plan_pull(hosts, 1, 0, "test2", "vda", 1, NULL, &o), "Nothing to pull"},
         {st_plan_pull(hosts, 1, 0, "test2", "vda", 0, NULL, &o), "Cannot pull down to layer 0"},
@@ -1310,12 +1602,17 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_space);
     tcase_add_test(tc, test_offline_commit);
     tcase_add_test(tc, test_offline_relative_subfolders);
+    tcase_add_test(tc, test_offline_name_not_through_merged_folder);
+    tcase_add_test(tc, test_live_name_through_folder_warned);
     tcase_add_test(tc, test_offline_pull_and_quoting);
     tcase_add_test(tc, test_offline_running_user_refused);
     tcase_add_test(tc, test_remote_shutoff);
     tcase_add_test(tc, test_remote_delete);
     tcase_add_test(tc, test_refusal_lifting);
     tcase_add_test(tc, test_broken_layer);
+    tcase_add_test(tc, test_loop_refused);
+    tcase_add_test(tc, test_damaged_layer_refused);
+    tcase_add_test(tc, test_offline_unknown_chain_refused);
     tcase_add_test(tc, test_readonly_and_states);
     tcase_add_test(tc, test_delete_refused_by_snapshot);
     tcase_add_test(tc, test_pull_delete_needs_the_interface);

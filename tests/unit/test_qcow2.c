@@ -561,6 +561,56 @@ START_TEST(test_header_fields_bad)
 }
 END_TEST
 
+/* The tables a header names must lie inside the file; the last byte exactly at its end is fine. */
+START_TEST(test_tables_past_end)
+{
+    uint8_t buf[4096];
+    craft c = {.version = 3, .vsize = MiB, .bname = "base.qcow2", .bfmt = "qcow2"};
+    build_qcow2(buf, sizeof(buf), &c);
+    st_image_info info;
+
+    put_be32(buf + 36, 4); /* L1: 4 entries at 1024, so it ends at 1056 */
+    put_be64(buf + 40, 1024);
+    ck_assert_int_eq(probe_mem(buf, 1056, NULL, &info), 0);
+    ck_assert_ptr_null(info.damaged);
+    st_image_info_clear(&info);
+    ck_assert_int_eq(probe_mem(buf, 1055, NULL, &info), 0);
+    ck_assert_str_eq(info.damaged, "truncated: its L1 table ends at byte 1056, past the end of "
+                                   "the file (1055 bytes)");
+    /* The header itself is read as before: the chain goes on below it. */
+    ck_assert_str_eq(info.backing_name, "base.qcow2");
+    ck_assert_ptr_null(info.error);
+    ck_assert(!info.refused);
+    st_image_info_clear(&info);
+
+    /* The refcount table counts clusters (64 KiB here). */
+    put_be64(buf + 48, 65536);
+    put_be32(buf + 56, 1);
+    ck_assert_int_eq(probe_mem(buf, 2048, NULL, &info), 0);
+    ck_assert_str_eq(info.damaged, "truncated: its refcount table ends at byte 131072, past the "
+                                   "end of the file (2048 bytes)");
+    st_image_info_clear(&info);
+    put_be32(buf + 56, 0);
+
+    /* Each snapshot table entry takes at least 40 bytes. */
+    put_be32(buf + 60, 3);
+    put_be64(buf + 64, 2000);
+    ck_assert_int_eq(probe_mem(buf, 2119, NULL, &info), 0);
+    ck_assert_str_eq(info.damaged, "truncated: its snapshot table ends at byte 2120, past the "
+                                   "end of the file (2119 bytes)");
+    st_image_info_clear(&info);
+    ck_assert_int_eq(probe_mem(buf, 2120, NULL, &info), 0);
+    ck_assert_ptr_null(info.damaged);
+    st_image_info_clear(&info);
+
+    /* Offsets near 2^64 do not wrap around to something small. */
+    put_be64(buf + 64, UINT64_MAX - 8);
+    ck_assert_int_eq(probe_mem(buf, 4096, NULL, &info), 0);
+    ck_assert_ptr_nonnull(strstr(info.damaged, "snapshot table ends at byte 18446744073709551615"));
+    st_image_info_clear(&info);
+}
+END_TEST
+
 START_TEST(test_name_with_nul)
 {
     uint8_t buf[512];
@@ -605,6 +655,8 @@ static void check_odd_name(const char *name, bool utf8)
     else
         ck_assert_str_eq(l[1].broken, "name is not valid UTF-8: libvirt cannot address this file "
                                       "(it cannot start the domain either)");
+    ck_assert(l[1].name_only == !utf8); /* the image itself is whole */
+    ck_assert(!l[0].name_only && !l[2].name_only);
     ck_assert_str_eq(st_basename(l[2].path), "base.qcow2");
     ck_assert_ptr_null(l[2].broken);
     free_chain(l, nl);
@@ -1158,6 +1210,19 @@ START_TEST(test_fifo_backing)
 }
 END_TEST
 
+/* top's chain is top (broken for `why`, its backing name read all the same) over a good base. */
+static void check_broken_over_base(const char *top, const char *base, const char *why)
+{
+    st_layer *l;
+    size_t n = st_chain_read_local(top, "qcow2", &l);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(l[0].broken, why);
+    ck_assert_str_eq(l[0].backing_name, "base.qcow2");
+    ck_assert_str_eq(l[1].path, base);
+    ck_assert_ptr_null(l[1].broken);
+    free_chain(l, n);
+}
+
 START_TEST(test_refused_layer)
 {
     char *base = mk_qcow2("base.qcow2", "8M", NULL, NULL);
@@ -1170,14 +1235,7 @@ START_TEST(test_refused_layer)
     size_t len = build_qcow2(buf, sizeof(buf), &c);
     char *top = in_dir("top.qcow2");
     write_file(top, buf, len);
-    st_layer *l;
-    size_t n = st_chain_read_local(top, "qcow2", &l);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(l[0].broken, "unknown incompatible features 0x200000000");
-    ck_assert_str_eq(l[0].backing_name, "base.qcow2");
-    ck_assert_str_eq(l[1].path, base);
-    ck_assert_ptr_null(l[1].broken);
-    free_chain(l, n);
+    check_broken_over_base(top, base, "unknown incompatible features 0x200000000");
     free(top);
     free(base);
 }
@@ -1196,6 +1254,31 @@ START_TEST(test_broken_header_ends_chain)
     ck_assert_str_eq(l[0].broken, "truncated qcow2 header extensions");
     ck_assert_uint_eq(l[0].physical, 116);
     free_chain(l, n);
+    free(top);
+    free(base);
+}
+END_TEST
+
+/*
+ * A layer cut short past its header: qemu opens it and reads zeros where its tables were (its
+ * data is lost without a word), qemu-img check finds "exceeding the end of the file". The walk
+ * marks it broken with the reason and goes on below it.
+ */
+START_TEST(test_truncated_layer)
+{
+    char *base = mk_qcow2("base.qcow2", "8M", NULL, NULL);
+    char *top = mk_qcow2("top.qcow2", "8M", "base.qcow2", "qcow2");
+    st_layer *l;
+    size_t n = st_chain_read_local(top, "qcow2", &l);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_ptr_null(l[0].broken); /* as qemu-img made it: whole */
+    free_chain(l, n);
+
+    /* qemu-img puts the L1 table in the fourth cluster (64 KiB each): cut inside the third. */
+    ck_assert_int_eq(truncate(top, 131072), 0);
+    check_broken_over_base(top, base,
+                           "truncated: its L1 table ends at byte 196616, past the end of the file "
+                           "(131072 bytes)");
     free(top);
     free(base);
 }
@@ -1236,7 +1319,7 @@ static void check_any_input(const uint8_t *p, size_t n, const char *what)
     ck_assert_msg(ra == rb && strcmp(a.format, b.format) == 0 && a.virtual_size == b.virtual_size &&
                       same0(a.backing_name, b.backing_name) &&
                       same0(a.backing_fmt, b.backing_fmt) && same0(a.error, b.error) &&
-                      same0(a.warning, b.warning),
+                      same0(a.warning, b.warning) && same0(a.damaged, b.damaged),
                   "%s: short reads changed the result (%s vs %s)", what,
                   a.error ? a.error : a.format, b.error ? b.error : b.format);
     st_image_info_clear(&a);
@@ -1363,19 +1446,25 @@ END_TEST
 static const struct {
     const char *name, *format;
     bool backing;
+    bool damaged; /* the file ends before a table its header names: the first seeds are
+                   * headers alone, cut from whole images */
 } corpus_seeds[] = {
-    {"luks1", "luks", false},
-    {"qcow-v1-backing", "qcow", true},
-    {"qcow2-data-file", "qcow2", false},
-    {"qcow2-v2-backing", "qcow2", true},
-    {"qcow2-v3", "qcow2", false},
-    {"qcow2-v3-backing", "qcow2", true},
-    {"qed-backing", "qed", true},
-    {"raw", "raw", false},
-    {"vdi", "vdi", false},
-    {"vhdx", "vhdx", false},
-    {"vmdk", "vmdk", false},
-    {"vpc", "vpc", false},
+    {"luks1", "luks", false, false},
+    {"qcow-v1-backing", "qcow", true, false},
+    {"qcow2-backing-whole", "qcow2", true, false},
+    {"qcow2-data-file", "qcow2", false, true},
+    {"qcow2-l1-cut", "qcow2", true, true},
+    {"qcow2-snapshot", "qcow2", false, false},
+    {"qcow2-snapshot-cut", "qcow2", false, true},
+    {"qcow2-v2-backing", "qcow2", true, true},
+    {"qcow2-v3", "qcow2", false, true},
+    {"qcow2-v3-backing", "qcow2", true, true},
+    {"qed-backing", "qed", true, false},
+    {"raw", "raw", false, false},
+    {"vdi", "vdi", false, false},
+    {"vhdx", "vhdx", false, false},
+    {"vmdk", "vmdk", false, false},
+    {"vpc", "vpc", false, false},
 };
 
 static void check_seed(const char *name, const uint8_t *p, size_t n, size_t *known)
@@ -1388,6 +1477,8 @@ static void check_seed(const char *name, const uint8_t *p, size_t n, size_t *kno
         ck_assert_str_eq(info.format, corpus_seeds[i].format);
         ck_assert_msg((info.backing_name != NULL) == corpus_seeds[i].backing,
                       "corpus %s: backing name %s", name, info.backing_name);
+        ck_assert_msg((info.damaged != NULL) == corpus_seeds[i].damaged, "corpus %s: damage %s",
+                      name, info.damaged ? info.damaged : "(none)");
         st_image_info_clear(&info);
         (*known)++;
     }
@@ -1439,6 +1530,7 @@ static Suite *qcow2_suite(void)
     tcase_add_test(tc, test_extension_overflow);
     tcase_add_test(tc, test_extension_walk_bounded);
     tcase_add_test(tc, test_header_fields_bad);
+    tcase_add_test(tc, test_tables_past_end);
     tcase_add_test(tc, test_name_with_nul);
     tcase_add_test(tc, test_non_utf8_name);
     tcase_add_test(tc, test_escape_name);
@@ -1468,6 +1560,7 @@ static Suite *qcow2_suite(void)
     tcase_add_test(tchain, test_fifo_backing);
     tcase_add_test(tchain, test_refused_layer);
     tcase_add_test(tchain, test_broken_header_ends_chain);
+    tcase_add_test(tchain, test_truncated_layer);
     tcase_add_test(tchain, test_fuzzed_chain_files);
     suite_add_tcase(s, tchain);
     return s;
