@@ -114,6 +114,17 @@ static void prune(st_jobtab *t, double now)
     t->n = k;
 }
 
+/* Drops the job's domain handle, which belongs to a connection that is gone or given up: the
+ * next connection looks the domain up again by uuid. Only a job that had a domain needs one
+ * again (an offline merge has its record). Lock held. */
+static void look_up_again(tracked *tr)
+{
+    tr->reattach = tr->reattach || (tr->dom && tr->job.uuid);
+    if (tr->dom)
+        virDomainFree(tr->dom);
+    tr->dom = NULL;
+}
+
 /* Whether a job goes to the successor of a worker taken over (st_jobtab_hand_over). */
 static bool handed_over(const tracked *tr)
 {
@@ -136,15 +147,20 @@ void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to)
         xgrow((void **)&to->v, &to->cap, to->n + 1, sizeof(tracked));
         tracked *moved = &to->v[to->n++];
         *moved = *tr;
-        /* Only a job that had a domain needs one again (an offline merge has its record). */
-        moved->reattach = moved->dom && moved->job.uuid;
-        if (moved->dom)
-            virDomainFree(moved->dom);
-        moved->dom = NULL;
+        look_up_again(moved);
     }
     from->n = k;
     pthread_mutex_unlock(&to->lock);
     pthread_mutex_unlock(&from->lock);
+}
+
+void st_jobtab_detach(st_jobtab *t)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (handed_over(&t->v[i]))
+            look_up_again(&t->v[i]);
+    pthread_mutex_unlock(&t->lock);
 }
 
 void st_jobtab_release_domains(st_jobtab *t)

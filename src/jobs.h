@@ -77,6 +77,14 @@ void st_jobtab_after(struct st_worker *w);
  * it: only that thread can tell how they end.
  */
 void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to);
+/*
+ * The worker's connection was lost and is opened again (a daemon restarted): the domain handles
+ * of the jobs st_jobtab_hand_over would hand over belong to the connection that is gone, and
+ * every call through them fails. They are dropped; the next connection looks each domain up
+ * again, and polls then find each job running (live progress again) or gone (judged from its
+ * chain, since the events that told how it ended were lost with the connection).
+ */
+void st_jobtab_detach(st_jobtab *t);
 /* Lets go of the domain handles the table holds (a worker taken over, as it ends: they keep its
  * connection open). */
 void st_jobtab_release_domains(st_jobtab *t);

@@ -101,7 +101,7 @@ static void judge_vanished(st_worker *w, int id, virDomainPtr dom, const char *d
     tracked *tr = jt_by_id(t, id);
     if (tr && !st_job_phase_final(tr->job.phase)) {
         const char *why = _("the job ended, and its domain's chain could not be read to tell how");
-        st_job_phase ph = ST_PHASE_FAILED;
+        st_job_phase ph = ST_PHASE_ENDED;
         if (tr->aborting)
             ph = ST_PHASE_CANCELLED, why = NULL; /* we aborted it */
         else if (n_now != SIZE_MAX)

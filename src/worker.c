@@ -20,8 +20,7 @@
 #include "xmlutil.h"
 
 /* A call in flight longer than this makes the host "not responding". */
-#define ST_HUNG_AFTER  3.0
-#define ST_BACKOFF_MAX 30.0
+#define ST_HUNG_AFTER 3.0
 
 char *st_lv_error(const char *fallback)
 {
@@ -614,8 +613,9 @@ static st_reqnode *pop_request(st_worker *w)
 
 static void reconnect_later(st_worker *w)
 {
-    w->next_connect = st_now() + w->backoff;
-    w->backoff = w->backoff * 2 > ST_BACKOFF_MAX ? ST_BACKOFF_MAX : w->backoff * 2;
+    double max = st_uri_retry_max(w->uri);
+    w->next_connect = st_now() + (w->backoff < max ? w->backoff : max);
+    w->backoff = w->backoff * 2 > max ? max : w->backoff * 2;
 }
 
 /*
@@ -639,6 +639,8 @@ static void turn(st_worker *w)
         w->conn_closed = false;
         pthread_mutex_unlock(&w->lock);
         drop_connection(w);
+        /* The jobs go on in QEMU; how they end while the connection is down is told to nobody. */
+        st_jobtab_detach(w->jobs);
         set_state(w, ST_HOST_RECONNECTING);
         publish_failure(w, _("connection to the host lost; reconnecting"));
         pthread_mutex_lock(&w->lock);
