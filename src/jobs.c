@@ -60,6 +60,9 @@ void st_jobtab_free(st_jobtab *t)
     for (size_t i = 0; i < t->n; i++)
         tracked_clear(&t->v[i]);
     free(t->v);
+    for (size_t i = 0; i < t->n_io_errors; i++)
+        st_io_error_clear(&t->io_errors[i]);
+    free(t->io_errors);
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
@@ -87,6 +90,24 @@ bool jt_is_block_kind(st_job_kind k)
 {
     return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
            k == ST_JOB_COPY || k == ST_JOB_OTHER;
+}
+
+bool jt_pick(st_jobtab *t, bool (*pick)(tracked *tr), int *id, char **uuid, virDomainPtr *dom)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = NULL;
+    for (size_t i = 0; i < t->n && !tr; i++)
+        if (pick(&t->v[i]))
+            tr = &t->v[i];
+    if (tr) {
+        *id = tr->job.id;
+        *uuid = xstrdup0(tr->job.uuid);
+        *dom = tr->dom;
+        if (*dom)
+            virDomainRef(*dom);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return tr != NULL;
 }
 
 tracked *jt_add(st_jobtab *t)
@@ -394,10 +415,12 @@ void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why)
             continue;
         if (!st_job_phase_final(tr->job.phase)) {
             jt_finish(tr, ST_PHASE_FAILED, why);
+            tr->want_space = true;
         } else if (tr->want_reason) {
             /* It failed by an event just before: this is the reason libvirt did not give. */
             tr->job.error = xstrdup(why);
             tr->want_reason = false;
+            tr->want_space = true;
         }
     }
     pthread_mutex_unlock(&t->lock);

@@ -89,6 +89,16 @@ void st_jobtab_detach(st_jobtab *t);
  * connection open). */
 void st_jobtab_release_domains(st_jobtab *t);
 
+/*
+ * QEMU could not write the image `path` of the domain for want of space (the event loop's
+ * thread: IO_ERROR_REASON "enospc"); `paused` when it paused the domain. The worker tells the
+ * admin (st_jobtab_explain_io_errors) and redoes the reasons of the domain's jobs that failed
+ * just before.
+ */
+void st_jobtab_io_error(st_jobtab *t, const char *uuid, const char *domain, const char *path,
+                        bool paused);
+void st_jobtab_explain_io_errors(struct st_worker *w);
+
 /* Whether a job still runs on the disk. */
 bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk);
 /* Whether anything is running (then the worker polls often). */

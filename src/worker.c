@@ -344,6 +344,23 @@ static void on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParam
     dom_changed(opaque, dom, 50);
 }
 
+/* QEMU could not write a disk image. Only a want of space is told: the admin can free it, and a
+ * block job writing to the same filesystem failed of it too (libvirt gives no reason). */
+static void on_io_error(virConnectPtr conn, virDomainPtr dom, const char *path, const char *alias,
+                        int action, const char *reason, void *opaque)
+{
+    (void)conn;
+    (void)alias;
+    st_worker *w = opaque;
+    if (!streq0(reason, "enospc"))
+        return;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    st_jobtab_io_error(w->jobs, uuid, virDomainGetName(dom), path,
+                       action == VIR_DOMAIN_EVENT_IO_ERROR_PAUSE);
+    dom_changed(w, dom, 0);
+}
+
 /* An agent that connects or goes away changes the live XML: quiesce depends on it. */
 static void on_agent(virConnectPtr conn, virDomainPtr dom, int state, int reason, void *opaque)
 {
@@ -363,6 +380,7 @@ static void register_events(st_worker *w)
         {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job)},
         {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed)},
         {VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_agent)},
+        {VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK(on_io_error)},
     };
     w->n_cb = 0;
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
