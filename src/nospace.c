@@ -39,9 +39,12 @@ bool st_fs_space_of(const char *dir, st_fs_space *out)
     struct statvfs v;
     if (!dir || dir[0] != '/' || statvfs(dir, &v) != 0)
         return false;
-    out->mount = mount_point(dir);
+    /* A chain's paths may pass through "..", and "dir/.." is not where the way up goes. */
+    char *real = realpath(dir, NULL);
+    out->mount = mount_point(real ? real : dir);
     if (!out->mount)
-        out->mount = xstrdup(dir);
+        out->mount = xstrdup(real ? real : dir);
+    free(real);
     out->free_bytes = (uint64_t)v.f_bavail * v.f_frsize;
     out->total_bytes = (uint64_t)v.f_blocks * v.f_frsize;
     return true;

@@ -25,6 +25,13 @@ START_TEST(filesystem_of_a_folder)
     ck_assert(st_fs_space_of("/proc/self", &fs));
     ck_assert_str_eq(fs.mount, "/proc");
     st_fs_space_clear(&fs);
+    /* The way up from a path through ".." is the way up from where it leads. */
+    ck_assert(st_fs_space_of("/proc/self/../self", &fs));
+    ck_assert_str_eq(fs.mount, "/proc");
+    st_fs_space_clear(&fs);
+    ck_assert(st_fs_space_of("/proc/..", &fs));
+    ck_assert_str_eq(fs.mount, "/");
+    st_fs_space_clear(&fs);
     ck_assert(!st_fs_space_of("relative/dir", &fs));
     ck_assert(!st_fs_space_of(NULL, &fs));
     ck_assert(!st_fs_space_of("/no/such/folder/here", &fs));
