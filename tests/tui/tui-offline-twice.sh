@@ -46,14 +46,15 @@ ok "the other refused it, naming the image and the helper" refused "$other" ||
     diag "$(T_SESSION=$other tui_screen)"
 unlike "$(T_SESSION=$other tui_screen)" "offline merge of twice/vda started" "and started nothing"
 unlike "$(T_SESSION=$other tui_screen)" "qemu-img" "no word from qemu-img"
-is "$(ls "$J"/*.job | wc -l)" 1 "one job record"
-hp=$(sed -n 's/^pid=//p' "$J"/*.job)
+records=("$J"/*.job)
+is "${#records[@]}" 1 "one job record"
+rec=${records[0]}
+hp=$(sed -n 's/^pid=//p' "$rec")
 like "$(T_SESSION=$other tui_screen | tr -s ' \n' ' ')" "\(pid $hp, started" \
     "the pid named is the helper's, as its record says"
 is "$(pgrep -fc "qemu-img commit .*$I/tw-mid.qcow2")" 1 "one qemu-img runs"
 
 # The helper started by hand on the same record.
-rec=$(ls "$J"/*.job)
 before=$(sed -n 's/^pid=//p' "$rec")
 out=$("$BIN" --offline-job "$rec" 2>&1 >/dev/null)
 is "$?" 3 "the helper started twice refuses (status 3)"
