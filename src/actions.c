@@ -136,6 +136,37 @@ static void do_facts(st_worker *w, int id, const st_request *req)
     st_worker_post(w, m);
 }
 
+/*
+ * The free space the plan counted on may be gone by the time the admin typed yes (another
+ * merge, a guest, a log filled it): checked again just before anything starts. False, with the
+ * refusal posted, when it is known to be too little now.
+ */
+static bool space_still_enough(st_worker *w, int id, const st_request *req)
+{
+    const char *receiver = req->kind == ST_REQ_PULL ? req->top : req->base;
+    if (!req->space_needed || !receiver || receiver[0] != '/')
+        return true;
+    st_space s = {.path = st_dirname(receiver)};
+    if (w->local)
+        space_local(&s);
+    else
+        space_remote(w, &s, receiver);
+    bool enough = !s.known || s.free_bytes >= req->space_needed;
+    if (!enough) {
+        char need[32], have[32];
+        st_fmt_bytes(need, sizeof(need), req->space_needed);
+        st_fmt_bytes(have, sizeof(have), s.free_bytes);
+        st_action_result(w, id, false,
+                         _("not started: the merge needs up to %s in %s, and only %s is free "
+                           "there now (there was enough when the plan was made); free space "
+                           "there and plan it again"),
+                         need, s.path, have);
+    }
+    free(s.path);
+    free(s.why);
+    return enough;
+}
+
 /* ---- online merges ---- */
 
 static unsigned commit_flags(const st_request *req)
@@ -211,7 +242,7 @@ static void do_merge(st_worker *w, int id, const st_request *req)
     if (!dom)
         return;
     bool active = dom_active(w, dom);
-    if (!st_worker_may_change(w, id)) {
+    if (!st_worker_may_change(w, id) || !space_still_enough(w, id, req)) {
         virDomainFree(dom);
         return;
     }

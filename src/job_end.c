@@ -75,6 +75,6 @@ st_job_phase st_job_judge_end(const st_job *j, char *const *before, size_t n_bef
         break;
     }
     *why = _("the job ended without a report from libvirt, and the chain does not show it "
-             "completed");
-    return ST_PHASE_FAILED;
+             "completed: how it ended is not known");
+    return ST_PHASE_ENDED;
 }

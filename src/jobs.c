@@ -60,6 +60,9 @@ void st_jobtab_free(st_jobtab *t)
     for (size_t i = 0; i < t->n; i++)
         tracked_clear(&t->v[i]);
     free(t->v);
+    for (size_t i = 0; i < t->n_io_errors; i++)
+        st_io_error_clear(&t->io_errors[i]);
+    free(t->io_errors);
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
@@ -89,6 +92,24 @@ bool jt_is_block_kind(st_job_kind k)
            k == ST_JOB_COPY || k == ST_JOB_OTHER;
 }
 
+bool jt_pick(st_jobtab *t, bool (*pick)(tracked *tr), int *id, char **uuid, virDomainPtr *dom)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = NULL;
+    for (size_t i = 0; i < t->n && !tr; i++)
+        if (pick(&t->v[i]))
+            tr = &t->v[i];
+    if (tr) {
+        *id = tr->job.id;
+        *uuid = xstrdup0(tr->job.uuid);
+        *dom = tr->dom;
+        if (*dom)
+            virDomainRef(*dom);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return tr != NULL;
+}
+
 tracked *jt_add(st_jobtab *t)
 {
     xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof(tracked));
@@ -114,6 +135,17 @@ static void prune(st_jobtab *t, double now)
     t->n = k;
 }
 
+/* Drops the job's domain handle, which belongs to a connection that is gone or given up: the
+ * next connection looks the domain up again by uuid. Only a job that had a domain needs one
+ * again (an offline merge has its record). Lock held. */
+static void look_up_again(tracked *tr)
+{
+    tr->reattach = tr->reattach || (tr->dom && tr->job.uuid);
+    if (tr->dom)
+        virDomainFree(tr->dom);
+    tr->dom = NULL;
+}
+
 /* Whether a job goes to the successor of a worker taken over (st_jobtab_hand_over). */
 static bool handed_over(const tracked *tr)
 {
@@ -136,15 +168,20 @@ void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to)
         xgrow((void **)&to->v, &to->cap, to->n + 1, sizeof(tracked));
         tracked *moved = &to->v[to->n++];
         *moved = *tr;
-        /* Only a job that had a domain needs one again (an offline merge has its record). */
-        moved->reattach = moved->dom && moved->job.uuid;
-        if (moved->dom)
-            virDomainFree(moved->dom);
-        moved->dom = NULL;
+        look_up_again(moved);
     }
     from->n = k;
     pthread_mutex_unlock(&to->lock);
     pthread_mutex_unlock(&from->lock);
+}
+
+void st_jobtab_detach(st_jobtab *t)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (handed_over(&t->v[i]))
+            look_up_again(&t->v[i]);
+    pthread_mutex_unlock(&t->lock);
 }
 
 void st_jobtab_release_domains(st_jobtab *t)
@@ -378,10 +415,12 @@ void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why)
             continue;
         if (!st_job_phase_final(tr->job.phase)) {
             jt_finish(tr, ST_PHASE_FAILED, why);
+            tr->want_space = true;
         } else if (tr->want_reason) {
             /* It failed by an event just before: this is the reason libvirt did not give. */
             tr->job.error = xstrdup(why);
             tr->want_reason = false;
+            tr->want_space = true;
         }
     }
     pthread_mutex_unlock(&t->lock);

@@ -77,9 +77,27 @@ void st_jobtab_after(struct st_worker *w);
  * it: only that thread can tell how they end.
  */
 void st_jobtab_hand_over(st_jobtab *from, st_jobtab *to);
+/*
+ * The worker's connection was lost and is opened again (a daemon restarted): the domain handles
+ * of the jobs st_jobtab_hand_over would hand over belong to the connection that is gone, and
+ * every call through them fails. They are dropped; the next connection looks each domain up
+ * again, and polls then find each job running (live progress again) or gone (judged from its
+ * chain, since the events that told how it ended were lost with the connection).
+ */
+void st_jobtab_detach(st_jobtab *t);
 /* Lets go of the domain handles the table holds (a worker taken over, as it ends: they keep its
  * connection open). */
 void st_jobtab_release_domains(st_jobtab *t);
+
+/*
+ * QEMU could not write the image `path` of the domain for want of space (the event loop's
+ * thread: IO_ERROR_REASON "enospc"); `paused` when it paused the domain. The worker tells the
+ * admin (st_jobtab_explain_io_errors) and redoes the reasons of the domain's jobs that failed
+ * just before.
+ */
+void st_jobtab_io_error(st_jobtab *t, const char *uuid, const char *domain, const char *path,
+                        bool paused);
+void st_jobtab_explain_io_errors(struct st_worker *w);
 
 /* Whether a job still runs on the disk. */
 bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk);

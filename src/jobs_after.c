@@ -123,6 +123,7 @@ void st_jobtab_after(st_worker *w)
 {
     st_jobtab_reattach(w);
     st_jobtab_fetch_reasons(w);
+    st_jobtab_explain_io_errors(w);
     followup fs[16];
     pthread_mutex_lock(&w->jobs->lock);
     size_t n = take_followups(w->jobs, fs, 16);

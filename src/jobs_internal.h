@@ -29,13 +29,29 @@ typedef struct tracked {
     char *fu_record;   /* the record of its follow-up (followup.h), until it is done */
     double linger;     /* how long it stays listed once finished; 0: ST_JOB_LINGER */
     bool reattach;     /* handed over (st_jobtab_hand_over): dom is looked up again by uuid */
+
+    /* Its reason is to be looked at again for a want of space (jobs_nospace.c): its domain
+     * stopped under it, or QEMU said the domain's disk ran out of space (`enospc`). */
+    bool want_space;
+    bool enospc;
+    /* job.error says the space ran out (and is redone as things change). */
+    bool space_reason;
 } tracked;
+
+/* QEMU could not write a disk for want of space (an I/O error event), for the worker to tell. */
+typedef struct st_io_error {
+    char *uuid, *domain;
+    char *path;  /* the image that could not be written */
+    bool paused; /* QEMU paused the domain on it */
+} st_io_error;
 
 struct st_jobtab {
     pthread_mutex_t lock;
     tracked *v;
     size_t n, cap;
     double last_poll;
+    st_io_error *io_errors; /* not told yet */
+    size_t n_io_errors, cap_io_errors;
 };
 
 /* Lock held for all of these. */
@@ -50,6 +66,19 @@ st_job_kind jt_kind_of(int type);
 void st_jobtab_fetch_reasons(struct st_worker *w);
 /* Jobs handed over by a worker taken over get their domains from this worker's connection. */
 void st_jobtab_reattach(struct st_worker *w);
+void st_io_error_clear(st_io_error *e);
+/*
+ * Why job `id` failed when the filesystem it wrote into is full (or QEMU said its domain's disk
+ * ran out of space), with what to do; NULL when neither. Worker thread, lock not held; `dom`
+ * (may be NULL) tells whether the domain is paused on the error.
+ */
+char *st_jobtab_space_reason(struct st_worker *w, int id, virDomainPtr dom);
+/*
+ * Takes the next job that `pick` chooses (lock held; it clears what made it choose): its id, a
+ * copy of its uuid and a reference to its domain (NULL when none). False when none is left.
+ * Lock not held.
+ */
+bool jt_pick(st_jobtab *t, bool (*pick)(tracked *tr), int *id, char **uuid, virDomainPtr *dom);
 /* Jobs libvirt's block job calls know (commit, pull, copy). */
 bool jt_is_block_kind(st_job_kind k);
 

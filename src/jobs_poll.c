@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "i18n.h"
 #include "job_end.h"
 #include "jobs_internal.h"
@@ -101,7 +102,7 @@ static void judge_vanished(st_worker *w, int id, virDomainPtr dom, const char *d
     tracked *tr = jt_by_id(t, id);
     if (tr && !st_job_phase_final(tr->job.phase)) {
         const char *why = _("the job ended, and its domain's chain could not be read to tell how");
-        st_job_phase ph = ST_PHASE_FAILED;
+        st_job_phase ph = ST_PHASE_ENDED;
         if (tr->aborting)
             ph = ST_PHASE_CANCELLED, why = NULL; /* we aborted it */
         else if (n_now != SIZE_MAX)
@@ -346,8 +347,24 @@ static char *job_errmsg(st_worker *w, virDomainPtr dom)
     return msg;
 }
 
-/* A failed job's reason: libvirt's own message, else the last failed poll's, else the plain
- * truth (libvirt 9.0 keeps QEMU's message of a failed block job to itself). */
+/* A failed job's reason also goes to the status line when it tells the admin what to do. */
+static void tell_failed(st_worker *w, int id, const char *why)
+{
+    pthread_mutex_lock(&w->jobs->lock);
+    tracked *tr = jt_by_id(w->jobs, id);
+    char *text = tr ? xasprintf(_("%s on %s/%s failed: %s"), st_job_kind_label(tr->job.kind),
+                                tr->job.domain ? tr->job.domain : "?",
+                                tr->job.disk ? tr->job.disk : "?", why)
+                    : NULL;
+    pthread_mutex_unlock(&w->jobs->lock);
+    if (text)
+        st_action_result(w, 0, false, "%s", text);
+    free(text);
+}
+
+/* A failed job's reason: a full filesystem where it wrote, else libvirt's own message, else the
+ * last failed poll's, else the plain truth (libvirt 9.0 keeps QEMU's message of a failed block
+ * job to itself). */
 static void fill_reason(st_worker *w, int id, const char *uuid, virDomainPtr dom)
 {
     virDomainPtr d = dom;
@@ -357,41 +374,42 @@ static void fill_reason(st_worker *w, int id, const char *uuid, virDomainPtr dom
         st_worker_idle(w);
         virResetLastError();
     }
-    char *msg = d ? job_errmsg(w, d) : NULL;
+    char *space = st_jobtab_space_reason(w, id, d);
+    char *msg = d && !space ? job_errmsg(w, d) : NULL;
     if (d && d != dom)
         virDomainFree(d);
     pthread_mutex_lock(&w->jobs->lock);
     tracked *tr = jt_by_id(w->jobs, id);
+    bool told = tr && !tr->job.error && space;
+    if (told)
+        tr->space_reason = true;
     if (tr && !tr->job.error) {
-        tr->job.error = msg              ? xasprintf(_("libvirt: %s"), msg)
+        tr->job.error = space            ? xstrdup(space)
+                        : msg            ? xasprintf(_("libvirt: %s"), msg)
                         : tr->poll_error ? xasprintf(_("libvirt: %s"), tr->poll_error)
                                          : xstrdup(_("the block job failed; libvirt gave no "
                                                      "reason"));
     }
     pthread_mutex_unlock(&w->jobs->lock);
+    if (told)
+        tell_failed(w, id, space);
+    free(space);
     free(msg);
+}
+
+static bool wants_reason(tracked *tr)
+{
+    bool want = tr->want_reason;
+    tr->want_reason = false;
+    return want;
 }
 
 void st_jobtab_fetch_reasons(st_worker *w)
 {
-    st_jobtab *t = w->jobs;
-    for (;;) {
-        pthread_mutex_lock(&t->lock);
-        tracked *tr = NULL;
-        for (size_t i = 0; i < t->n && !tr; i++)
-            if (t->v[i].want_reason)
-                tr = &t->v[i];
-        if (!tr) {
-            pthread_mutex_unlock(&t->lock);
-            return;
-        }
-        tr->want_reason = false;
-        int id = tr->job.id;
-        char *uuid = xstrdup0(tr->job.uuid);
-        virDomainPtr dom = tr->dom;
-        if (dom)
-            virDomainRef(dom);
-        pthread_mutex_unlock(&t->lock);
+    int id;
+    char *uuid;
+    virDomainPtr dom;
+    while (jt_pick(w->jobs, wants_reason, &id, &uuid, &dom)) {
         fill_reason(w, id, uuid, dom);
         if (dom)
             virDomainFree(dom);

@@ -110,13 +110,16 @@ const char *st_job_phase_label(st_job_phase p)
         return _("failed");
     case ST_PHASE_CANCELLED:
         return _("cancelled");
+    case ST_PHASE_ENDED:
+        return _("ended");
     }
     return "?";
 }
 
 bool st_job_phase_final(st_job_phase p)
 {
-    return p == ST_PHASE_COMPLETED || p == ST_PHASE_FAILED || p == ST_PHASE_CANCELLED;
+    return p == ST_PHASE_COMPLETED || p == ST_PHASE_FAILED || p == ST_PHASE_CANCELLED ||
+           p == ST_PHASE_ENDED;
 }
 
 static void free_strv(char **v, size_t n)

@@ -124,6 +124,9 @@ typedef enum {
     ST_PHASE_COMPLETED,
     ST_PHASE_FAILED,
     ST_PHASE_CANCELLED,
+    /* Gone with no word of how it ended (its events were lost, with a connection that dropped),
+     * and its chain does not show its work done: neither completed nor known to have failed. */
+    ST_PHASE_ENDED,
 } st_job_phase;
 
 typedef struct st_job {

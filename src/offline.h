@@ -63,8 +63,11 @@ char *st_qemu_img_last_line(const char *said);
 
 /*
  * The hidden mode `virt-snaptree --offline-job RECORD`: detaches and runs the offline merge the
- * record describes (offline_state.h) to its end, whatever becomes of the interface.
+ * record describes (offline_state.h) to its end, whatever becomes of the interface. Returns
+ * ST_OFFLINE_REFUSED, having written why on stderr, when another merge holds its images: the
+ * record is then left as it was.
  */
+#define ST_OFFLINE_REFUSED 3
 int st_offline_helper_main(const char *record);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,24 +230,46 @@ static void run(helper *h)
     set_step(h, ST_STEP_DONE);
 }
 
+/* The detached child needs nothing of the interface's: its error pipe must not stay open. */
+static void quiet_stdio(void)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = 0; fd >= 0 && i < 3; i++)
+        dup2(fd, i);
+    if (fd > 2)
+        close(fd);
+}
+
 int st_offline_helper_main(const char *record)
 {
-    /* Detach: the interface reaps the parent at once; the child leads a session of its own,
-     * without a terminal whose hangup could reach it. */
-    pid_t p = fork();
-    if (p < 0)
-        return 1;
-    if (p > 0)
-        _exit(0);
-    setsid();
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
     helper h = {.record = record};
     char *err = NULL;
     if (st_offline_state_read(record, &h.s, &err) != 0) {
         free(err);
-        _exit(1);
+        return 1;
     }
+    /* Before anything runs or is written: a merge of these images already running refuses
+     * this one, with the sentence the interface shows (ST_OFFLINE_REFUSED). */
+    st_offline_locks locks;
+    if (st_offline_lock(&h.s, &locks, &err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+        st_offline_state_clear(&h.s);
+        return ST_OFFLINE_REFUSED;
+    }
+    /* Detach: the interface reaps the parent at once; the child, which keeps the locks, leads
+     * a session of its own, without a terminal whose hangup could reach it. */
+    pid_t p = fork();
+    if (p < 0)
+        return 1;
+    if (p > 0) {
+        st_offline_lock_mark(&locks, p, st_wall_now());
+        _exit(0);
+    }
+    setsid();
+    quiet_stdio();
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
     h.s.pid = getpid();
     h.s.pid_start = st_proc_start(h.s.pid);
     h.s.phase = ST_PHASE_RUNNING;

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -139,26 +140,52 @@ static int prepare(st_worker *w, virDomainPtr dom, const st_request *req, st_off
     return 0;
 }
 
-/* Starts the helper; it detaches at once (the process spawned here exits when it has). */
+/* The first line the helper wrote before it exited (its pipe is never waited on). */
+static char *first_line(int fd)
+{
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+        ;
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf[0] ? xstrdup(buf) : NULL;
+}
+
+/* Starts the helper; it detaches at once (the process spawned here exits when it has), or
+ * refuses, saying why, when another merge holds the images. */
 static int spawn_helper(const char *record, char **err)
 {
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) != 0) {
+        *err = xasprintf("pipe: %s", strerror(errno));
+        return -1;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    for (int fd = 0; fd < 3; fd++)
-        posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
     char *av[] = {(char *)PACKAGE, "--offline-job", (char *)record, NULL};
     pid_t pid;
     /* This very program: the helper is virt-snaptree in its hidden mode. */
     int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, av, environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(ep[1]);
     int status = 0;
     if (rc == 0)
         while (waitpid(pid, &status, 0) < 0)
             ;
+    char *said = first_line(ep[0]);
+    close(ep[0]);
+    bool refused = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == ST_OFFLINE_REFUSED;
     if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        *err = xstrdup(_("cannot start the helper process that runs the merge"));
+        *err = refused && said ? xstrdup(said)
+                               : xstrdup(_("cannot start the helper process that runs the merge"));
+        free(said);
         return -1;
     }
+    free(said);
     return 0;
 }
 

@@ -401,6 +401,7 @@ static void plan_request(plan_ctx *c)
     if (c->start_paused)
         r->flags |= ST_F_START_PAUSED;
     r->bandwidth = c->o.bandwidth;
+    r->space_needed = c->p->bytes;
     if (c->newbacking != NONE)
         r->format = xstrdup0(pl_L(c, c->newbacking)->format);
     /* The files to remove afterwards, so that whoever removes them removes exactly these. */

@@ -75,6 +75,10 @@ typedef struct st_request {
     size_t n_diskspecs;
     char **paths; /* ST_REQ_FACTS: where data lands; ST_REQ_REMOVE_FILES: files */
     size_t n_paths;
+    /* Commit, pull: the most the merge writes where its data lands (the folder of the base of a
+     * commit, of the active layer of a pull), as planned: the free space there is checked again
+     * just before the merge starts. 0: not checked. */
+    uint64_t space_needed;
 } st_request;
 
 typedef struct st_space {

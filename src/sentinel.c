@@ -10,9 +10,8 @@
 
 #include "sentinel.h"
 #include "trace.h"
+#include "uri.h"
 #include "util.h"
-
-#define ST_SENTINEL_BACKOFF_MAX 30.0
 
 struct st_sentinel {
     char *uri;
@@ -86,7 +85,7 @@ static watch_end watch(st_sentinel *s, virConnectPtr c)
 static void *sentinel_main(void *arg)
 {
     st_sentinel *s = arg;
-    double backoff = 1.0;
+    double backoff = 1.0, max = st_uri_retry_max(s->uri);
     pthread_mutex_lock(&s->lock);
     while (!s->quit) {
         pthread_mutex_unlock(&s->lock);
@@ -101,8 +100,8 @@ static void *sentinel_main(void *arg)
         if (e == WATCHED)
             backoff = 1.0;
         else
-            backoff = backoff * 2 > ST_SENTINEL_BACKOFF_MAX ? ST_SENTINEL_BACKOFF_MAX : backoff * 2;
-        pause_for(s, backoff);
+            backoff = backoff * 2 > max ? max : backoff * 2;
+        pause_for(s, backoff < max ? backoff : max);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;

@@ -28,6 +28,11 @@ bool st_uri_is_local(const char *uri)
     return transport_ok && uri[sl + 3] == '/';
 }
 
+double st_uri_retry_max(const char *uri)
+{
+    return st_uri_is_local(uri) ? 1.0 : 5.0;
+}
+
 /* Whether the query string q (after '?', up to the end) sets the parameter `name`. */
 static bool has_param(const char *q, const char *name)
 {

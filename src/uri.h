@@ -8,6 +8,14 @@
 bool st_uri_is_local(const char *uri);
 
 /*
+ * The longest wait, in seconds, between two attempts to open a connection to the host again
+ * after it was lost. On this machine an attempt costs a connect() that is refused at once: one
+ * a second finds a daemon that is back (restarted, upgraded) within a second, however long it
+ * was away. A remote attempt starts ssh or a TCP handshake: a few seconds apart.
+ */
+double st_uri_retry_max(const char *uri);
+
+/*
  * The URI the interactive program opens: over libvirt's ssh transport, with no_tty=1 added (the
  * ssh client then runs with BatchMode=yes), unless the URI sets no_tty itself. ssh asks for a
  * password or a host key confirmation on the controlling terminal, which curses holds: the prompt

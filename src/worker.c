@@ -20,8 +20,7 @@
 #include "xmlutil.h"
 
 /* A call in flight longer than this makes the host "not responding". */
-#define ST_HUNG_AFTER  3.0
-#define ST_BACKOFF_MAX 30.0
+#define ST_HUNG_AFTER 3.0
 
 char *st_lv_error(const char *fallback)
 {
@@ -345,6 +344,23 @@ static void on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParam
     dom_changed(opaque, dom, 50);
 }
 
+/* QEMU could not write a disk image. Only a want of space is told: the admin can free it, and a
+ * block job writing to the same filesystem failed of it too (libvirt gives no reason). */
+static void on_io_error(virConnectPtr conn, virDomainPtr dom, const char *path, const char *alias,
+                        int action, const char *reason, void *opaque)
+{
+    (void)conn;
+    (void)alias;
+    st_worker *w = opaque;
+    if (!streq0(reason, "enospc"))
+        return;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    st_jobtab_io_error(w->jobs, uuid, virDomainGetName(dom), path,
+                       action == VIR_DOMAIN_EVENT_IO_ERROR_PAUSE);
+    dom_changed(w, dom, 0);
+}
+
 /* An agent that connects or goes away changes the live XML: quiesce depends on it. */
 static void on_agent(virConnectPtr conn, virDomainPtr dom, int state, int reason, void *opaque)
 {
@@ -364,6 +380,7 @@ static void register_events(st_worker *w)
         {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job)},
         {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed)},
         {VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_agent)},
+        {VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK(on_io_error)},
     };
     w->n_cb = 0;
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
@@ -614,8 +631,9 @@ static st_reqnode *pop_request(st_worker *w)
 
 static void reconnect_later(st_worker *w)
 {
-    w->next_connect = st_now() + w->backoff;
-    w->backoff = w->backoff * 2 > ST_BACKOFF_MAX ? ST_BACKOFF_MAX : w->backoff * 2;
+    double max = st_uri_retry_max(w->uri);
+    w->next_connect = st_now() + (w->backoff < max ? w->backoff : max);
+    w->backoff = w->backoff * 2 > max ? max : w->backoff * 2;
 }
 
 /*
@@ -639,6 +657,8 @@ static void turn(st_worker *w)
         w->conn_closed = false;
         pthread_mutex_unlock(&w->lock);
         drop_connection(w);
+        /* The jobs go on in QEMU; how they end while the connection is down is told to nobody. */
+        st_jobtab_detach(w->jobs);
         set_state(w, ST_HOST_RECONNECTING);
         publish_failure(w, _("connection to the host lost; reconnecting"));
         pthread_mutex_lock(&w->lock);

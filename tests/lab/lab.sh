@@ -58,6 +58,10 @@
 #                             (bounded); print qemu+unix:///system?socket=DIR/run/libvirt-sock.
 #   lab_daemon_pid DIR|URI    pid of that libvirtd (SIGSTOP/SIGCONT it to simulate a hung host).
 #   lab_daemon_stop DIR|URI   SIGCONT+SIGTERM, wait, SIGKILL if needed.  Its QEMUs keep running.
+#   lab_daemon_kill DIR|URI   SIGKILL at once (a crash, an upgrade gone wrong), wait until it is
+#                             gone.  Its QEMUs keep running; its socket and pid file stay behind.
+#   lab_daemon_restart DIR|URI  start the daemon again on the same folder after a stop or a kill
+#                             (it reconnects to the QEMUs that kept running); print the same URI.
 #   lab_host_dir URI          the folder behind a lab URI.
 #   lab_virsh URI ARG...      virsh -c URI ARG... with libvirt's client logging kept off stderr.
 #   lab_timing NAME           last measured time of daemon_start, caps_warm, domain_start...
@@ -431,6 +435,8 @@ lab_on_cleanup() {
 }
 
 lab__register() {
+    # A daemon started again on its folder is one host.
+    grep -qxF -- "$(printf '%s\t%s\t%s' "$1" "$2" "$3")" "$LAB_TMP/hosts" && return 0
     printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$LAB_TMP/hosts"
 }
 
@@ -740,6 +746,27 @@ lab_daemon_stop() {
     done
     lab__err "libvirtd $pid did not end"
     return 1
+}
+
+lab_daemon_kill() {
+    local dir pid
+    dir=$(lab_host_dir "$1") || return 1
+    pid=$(lab_daemon_pid "$dir") || return 1
+    kill -KILL "$pid" 2>/dev/null
+    lab__wait_gone "$pid" 15 || {
+        lab__err "libvirtd $pid did not end"
+        return 1
+    }
+}
+
+lab_daemon_restart() {
+    local dir
+    dir=$(lab_host_dir "$1") || return 1
+    if lab_daemon_pid "$dir" >/dev/null 2>&1; then
+        lab__err "libvirtd of $dir still runs"
+        return 1
+    fi
+    lab_daemon_start "$dir"
 }
 
 # ---------------------------------------------------------------- domains

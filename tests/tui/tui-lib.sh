@@ -14,6 +14,8 @@
 #   tui_pid                  pid of the program in the pane
 #   tui_stop                 ends the tmux server and waits until it is gone
 #   tui_until SECS CMD...    polls until CMD succeeds; 1 on timeout
+#   T_SESSION=NAME CMD...    a second instance of the program: tui_start and the helpers act on
+#                            the tmux session NAME (default t) of the same server
 #   TAP: lab.sh's plan / ok DESC CMD... / is GOT WANT DESC / like GOT ERE DESC / done_testing
 #   With the lab: call lab_init first; tui_init then cleans up through lab_on_cleanup.
 
@@ -64,9 +66,9 @@ tui_start() {
     local cmd
     cmd=$(printf '%q ' "$BIN" "$@")
     # LANG etc. come from the caller: tests choose the locale on purpose.
-    tmux -S "$T_SOCK" -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
+    tmux -S "$T_SOCK" -f /dev/null new-session -d -s "${T_SESSION:-t}" -x "$cols" -y "$rows" \
         "env TERM=tmux-256color ${T_ENV:-} $cmd; echo __EXITED__ \$?; sleep 30"
-    tmux -S "$T_SOCK" set-option -t t remain-on-exit on >/dev/null 2>&1
+    tmux -S "$T_SOCK" set-option -t "${T_SESSION:-t}" remain-on-exit on >/dev/null 2>&1
 }
 
 # Ends the tmux server (and what runs in it) and waits until it is gone: a tui_start that
@@ -78,13 +80,13 @@ tui_stop() {
     [ -z "$pid" ] || lab__wait_gone "$pid" 10
 }
 
-tui_keys() { tmux -S "$T_SOCK" send-keys -t t "$@"; }
-tui_type() { tmux -S "$T_SOCK" send-keys -t t -l "$1"; }
-tui_screen() { tmux -S "$T_SOCK" capture-pane -t t -p; }
-tui_screen_escapes() { tmux -S "$T_SOCK" capture-pane -t t -p -e; }
-tui_resize() { tmux -S "$T_SOCK" resize-window -t t -x "$1" -y "$2" 2>/dev/null ||
-    tmux -S "$T_SOCK" resize-pane -t t -x "$1" -y "$2"; }
-tui_pid() { tmux -S "$T_SOCK" list-panes -t t -F '#{pane_pid}' | head -n1 |
+tui_keys() { tmux -S "$T_SOCK" send-keys -t "${T_SESSION:-t}" "$@"; }
+tui_type() { tmux -S "$T_SOCK" send-keys -t "${T_SESSION:-t}" -l "$1"; }
+tui_screen() { tmux -S "$T_SOCK" capture-pane -t "${T_SESSION:-t}" -p; }
+tui_screen_escapes() { tmux -S "$T_SOCK" capture-pane -t "${T_SESSION:-t}" -p -e; }
+tui_resize() { tmux -S "$T_SOCK" resize-window -t "${T_SESSION:-t}" -x "$1" -y "$2" 2>/dev/null ||
+    tmux -S "$T_SOCK" resize-pane -t "${T_SESSION:-t}" -x "$1" -y "$2"; }
+tui_pid() { tmux -S "$T_SOCK" list-panes -t "${T_SESSION:-t}" -F '#{pane_pid}' | head -n1 |
     xargs -I{} pgrep -P {} -f "$BIN" | head -n1; }
 
 tui_wait() {

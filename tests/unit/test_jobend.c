@@ -47,8 +47,8 @@ START_TEST(commit_of_ours)
 {
     st_job j = job(ST_JOB_COMMIT, MID, BASE, true);
     ck_assert_int_eq(judge(&j, NULL, 0, no_mid, 2), ST_PHASE_COMPLETED);
-    ck_assert_int_eq(judge(&j, NULL, 0, full, 3), ST_PHASE_FAILED);
-    ck_assert_int_eq(judge(&j, NULL, 0, alone, 1), ST_PHASE_FAILED); /* the base left too */
+    ck_assert_int_eq(judge(&j, NULL, 0, full, 3), ST_PHASE_ENDED);
+    ck_assert_int_eq(judge(&j, NULL, 0, alone, 1), ST_PHASE_ENDED); /* the base left too */
 }
 END_TEST
 
@@ -57,7 +57,7 @@ START_TEST(active_commit_of_ours)
     st_job j = job(ST_JOB_ACTIVE_COMMIT, TOP, MID, true);
     ck_assert_int_eq(judge(&j, NULL, 0, on_mid, 2), ST_PHASE_COMPLETED);
     ck_assert_int_eq(judge(&j, NULL, 0, full, 3), ST_PHASE_CANCELLED);
-    ck_assert_int_eq(judge(&j, NULL, 0, on_base, 1), ST_PHASE_FAILED);
+    ck_assert_int_eq(judge(&j, NULL, 0, on_base, 1), ST_PHASE_ENDED);
 }
 END_TEST
 
@@ -65,10 +65,10 @@ START_TEST(pull_of_ours)
 {
     st_job j = job(ST_JOB_PULL, TOP, BASE, true);
     ck_assert_int_eq(judge(&j, NULL, 0, no_mid, 2), ST_PHASE_COMPLETED);
-    ck_assert_int_eq(judge(&j, NULL, 0, full, 3), ST_PHASE_FAILED);
+    ck_assert_int_eq(judge(&j, NULL, 0, full, 3), ST_PHASE_ENDED);
     st_job whole = job(ST_JOB_PULL, TOP, NULL, true);
     ck_assert_int_eq(judge(&whole, NULL, 0, alone, 1), ST_PHASE_COMPLETED);
-    ck_assert_int_eq(judge(&whole, NULL, 0, no_mid, 2), ST_PHASE_FAILED);
+    ck_assert_int_eq(judge(&whole, NULL, 0, no_mid, 2), ST_PHASE_ENDED);
 }
 END_TEST
 
@@ -77,10 +77,10 @@ START_TEST(found_commit_judged_by_the_chain_it_started_from)
     st_job j = job(ST_JOB_COMMIT, NULL, NULL, false);
     ck_assert_int_eq(judge(&j, full, 3, no_mid, 2), ST_PHASE_COMPLETED);
     /* The domain was restarted: the job is gone, the chain is the one it started from. */
-    ck_assert_int_eq(judge(&j, full, 3, full, 3), ST_PHASE_FAILED);
-    ck_assert_int_eq(judge(&j, full, 3, other, 2), ST_PHASE_FAILED);
-    ck_assert_int_eq(judge(&j, full, 3, NULL, 0), ST_PHASE_FAILED);
-    ck_assert_int_eq(judge(&j, NULL, 0, no_mid, 2), ST_PHASE_FAILED); /* nothing to compare */
+    ck_assert_int_eq(judge(&j, full, 3, full, 3), ST_PHASE_ENDED);
+    ck_assert_int_eq(judge(&j, full, 3, other, 2), ST_PHASE_ENDED);
+    ck_assert_int_eq(judge(&j, full, 3, NULL, 0), ST_PHASE_ENDED);
+    ck_assert_int_eq(judge(&j, NULL, 0, no_mid, 2), ST_PHASE_ENDED); /* nothing to compare */
 }
 END_TEST
 
@@ -88,19 +88,19 @@ START_TEST(found_pull_and_active_commit)
 {
     st_job p = job(ST_JOB_PULL, TOP, NULL, false);
     ck_assert_int_eq(judge(&p, full, 3, no_mid, 2), ST_PHASE_COMPLETED);
-    ck_assert_int_eq(judge(&p, full, 3, full, 3), ST_PHASE_FAILED);
+    ck_assert_int_eq(judge(&p, full, 3, full, 3), ST_PHASE_ENDED);
     st_job a = job(ST_JOB_ACTIVE_COMMIT, TOP, BASE, false);
     ck_assert_int_eq(judge(&a, full, 3, on_base, 1), ST_PHASE_COMPLETED);
     ck_assert_int_eq(judge(&a, full, 3, full, 3), ST_PHASE_CANCELLED);
     st_job unknown = job(ST_JOB_ACTIVE_COMMIT, NULL, NULL, false);
-    ck_assert_int_eq(judge(&unknown, full, 3, on_mid, 2), ST_PHASE_FAILED);
+    ck_assert_int_eq(judge(&unknown, full, 3, on_mid, 2), ST_PHASE_ENDED);
 }
 END_TEST
 
 START_TEST(other_kinds_never_complete_unseen)
 {
     st_job j = job(ST_JOB_OTHER, NULL, NULL, false);
-    ck_assert_int_eq(judge(&j, full, 3, no_mid, 2), ST_PHASE_FAILED);
+    ck_assert_int_eq(judge(&j, full, 3, no_mid, 2), ST_PHASE_ENDED);
 }
 END_TEST
 

@@ -1,8 +1,9 @@
 /*
  * Offline merges without a terminal: qemu-img's progress parsed as it arrives (figures cut
  * between reads), the figures a job line shows (percent of qemu-img's work, rate and ETA over
- * time, bounded by a rate limit), the job record the helper and the interface share, and the
- * backing names a merge writes.
+ * time, bounded by a rate limit), the job record the helper and the interface share, the
+ * backing names a merge writes, and the locks that keep two merges of one image from both
+ * running.
  */
 #include "config.h"
 
@@ -14,11 +15,13 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backing_name.h"
 #include "cache.h"
 #include "offline.h"
+#include "offline_internal.h"
 #include "offline_state.h"
 #include "offline_verify.h"
 #include "qcow2.h"
@@ -461,6 +464,101 @@ START_TEST(chain_verified_after)
 }
 END_TEST
 
+/* A chain of the files `names` in `dir` (created empty: locks only look at the inodes). */
+static void chain_of(st_offline_state *s, const char *dir, const char *const *names, size_t n)
+{
+    memset(s, 0, sizeof(*s));
+    s->n_chain = n;
+    s->chain = xcalloc(n, sizeof(st_layer));
+    for (size_t i = 0; i < n; i++) {
+        s->chain[i].path = xasprintf("%s/%s", dir, names[i]);
+        FILE *f = fopen(s->chain[i].path, "a");
+        ck_assert_ptr_nonnull(f);
+        fclose(f);
+    }
+}
+
+/* The refusal for `image` held by `pid` since `started`, as the helper says it. */
+static char *refusal(const char *image, long pid, time_t started)
+{
+    struct tm tm;
+    char hm[16];
+    localtime_r(&started, &tm);
+    strftime(hm, sizeof(hm), "%H:%M", &tm);
+    return xasprintf("%s is being merged by another virt-snaptree (pid %ld, started %s)", image,
+                     pid, hm);
+}
+
+START_TEST(merge_locks)
+{
+    char dir[] = "/tmp/st-locks-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("XDG_RUNTIME_DIR", dir, 1);
+    const char *two[] = {"top.qcow2", "base.qcow2"};
+    st_offline_state a, again;
+    chain_of(&a, dir, two, 2);
+    a.top = 0, a.base = 1; /* an active commit: both written */
+    chain_of(&again, dir, two, 2);
+    again.top = 0, again.base = 1;
+    st_offline_locks la, lb;
+    char *err = NULL;
+    ck_assert_int_eq(st_offline_lock(&a, &la, &err), 0);
+    time_t t0 = time(NULL);
+    st_offline_lock_mark(&la, 4242, (double)t0);
+    /* The same merge again: refused, naming the image written into and its helper. */
+    ck_assert_int_eq(st_offline_lock(&again, &lb, &err), -1);
+    char *want = refusal(a.chain[1].path, 4242, t0);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    err = NULL;
+    /* Another name of the same file is the same lock. */
+    char *alias = xasprintf("%s/alias.qcow2", dir);
+    ck_assert_int_eq(link(a.chain[1].path, alias), 0);
+    free(again.chain[1].path);
+    again.chain[1].path = alias;
+    ck_assert_int_eq(st_offline_lock(&again, &lb, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, alias));
+    free(err);
+    err = NULL;
+    /* A lock goes with its holder. */
+    st_offline_unlock(&la);
+    ck_assert_int_eq(st_offline_lock(&again, &lb, &err), 0);
+    st_offline_unlock(&lb);
+
+    /* Two pulls that read one base both run; a commit into that base waits for them. */
+    const char *p1n[] = {"p1.qcow2", "base.qcow2"}, *p2n[] = {"p2.qcow2", "base.qcow2"};
+    st_offline_state p1, p2;
+    chain_of(&p1, dir, p1n, 2);
+    chain_of(&p2, dir, p2n, 2);
+    p1.pull = p2.pull = true;
+    p1.base = p2.base = 1;
+    st_offline_locks l1, l2;
+    ck_assert_int_eq(st_offline_lock(&p1, &l1, &err), 0);
+    ck_assert_int_eq(st_offline_lock(&p2, &l2, &err), 0);
+    st_offline_lock_mark(&l2, 77, (double)t0);
+    ck_assert_int_eq(st_offline_lock(&a, &la, &err), -1);
+    want = refusal(a.chain[1].path, 77, t0);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    st_offline_unlock(&l1);
+    st_offline_unlock(&l2);
+    ck_assert_int_eq(st_offline_lock(&a, &la, &err), 0);
+    st_offline_unlock(&la);
+
+    st_offline_state *all[] = {&a, &again, &p1, &p2};
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t k = 0; k < all[i]->n_chain; k++)
+            unlink(all[i]->chain[k].path);
+        st_offline_state_clear(all[i]);
+    }
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("offline");
@@ -476,6 +574,7 @@ int main(void)
     tcase_add_test(tc, qemu_img_outcomes);
     tcase_add_test(tc, images_checked_before);
     tcase_add_test(tc, chain_verified_after);
+    tcase_add_test(tc, merge_locks);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

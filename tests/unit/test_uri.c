@@ -22,6 +22,16 @@ START_TEST(local_uris)
 }
 END_TEST
 
+START_TEST(retry_soon)
+{
+    /* A daemon that is back is found within a second here, within five seconds over a link. */
+    ck_assert(st_uri_retry_max(NULL) <= 1.0);
+    ck_assert(st_uri_retry_max("qemu+unix:///system?socket=/run/x/libvirt-sock") <= 1.0);
+    ck_assert(st_uri_retry_max("qemu+ssh://root@kvm2/system") <= 5.0);
+    ck_assert(st_uri_retry_max("qemu+ssh://root@kvm2/system") >= 1.0);
+}
+END_TEST
+
 /* st_uri_no_tty's answer for `uri`, compared with `want`, then freed. */
 static void no_tty_is(const char *uri, const char *want)
 {
@@ -59,6 +69,7 @@ int main(void)
     TCase *tc = tcase_create("uri");
     tcase_add_test(tc, local_uris);
     tcase_add_test(tc, ssh_without_tty);
+    tcase_add_test(tc, retry_soon);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }
