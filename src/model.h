@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rate.h"
+
 /* Values mirror virDomainState so that the backend can copy them through. */
 typedef enum {
     ST_DOM_NOSTATE = 0,
@@ -131,11 +133,15 @@ typedef struct st_job {
     char *disk; /* disk target, NULL for domain jobs */
     st_job_kind kind;
     st_job_phase phase;
-    uint64_t cur, end;       /* progress in bytes (or libvirt's units) */
+    /* Progress in bytes: a block job counts its disk's virtual span (unallocated parts too),
+     * a domain job its memory or data, an offline merge the data it copies; end 0: none. */
+    uint64_t cur, end;
     unsigned long bandwidth; /* MiB/s, 0 = unlimited */
-    double rate;             /* bytes per second, smoothed */
-    double eta;              /* seconds, < 0 when not known */
+    st_pace pace;            /* rate and ETA, once they mean something (rate.h) */
+    uint64_t data;           /* a merge of ours: the plan's figure of the data it copies; 0: not
+                              * known (cur and end of a block job count more: see above) */
     double started;          /* st_now() when first seen */
+    double finished;         /* st_now() when it ended; 0 while it runs */
     bool ours;               /* started by this process */
     char *top, *base;        /* for block jobs, when known */
     char *error;             /* libvirt's message when failed */

@@ -322,6 +322,7 @@ static void plan_chains(plan_ctx *c)
         after_marks(c, i, idx, &m);
         pl_sv_push(&after, layer_line(pl_L(c, i), idx++, &m));
     }
+    c->p->span = pl_L(c, c->pull ? 0 : c->top)->virtual_size;
     c->p->before = pl_sv_steal(&before, &c->p->n_before);
     c->p->after = pl_sv_steal(&after, &c->p->n_after);
     c->p->leaving = pl_sv_steal(&leaving, &c->p->n_leaving);
@@ -374,6 +375,7 @@ static void plan_request(plan_ctx *c)
     if (c->start_paused)
         r->flags |= ST_F_START_PAUSED;
     r->bandwidth = c->o.bandwidth;
+    r->data = c->size_unknown ? 0 : c->p->bytes;
     if (c->newbacking != NONE)
         r->format = xstrdup0(pl_L(c, c->newbacking)->format);
     /* The files to remove afterwards, so that whoever removes them removes exactly these. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "job_figures.h"
 #include "options.h"
 #include "tree.h"
 
@@ -168,9 +169,6 @@ int st_attr(const st_app *a, int pair, int fallback);
 /* A box with a title; the inside is cleared. */
 void st_frame(st_app *a, int y, int x, int h, int w, const char *title);
 void st_draw_bar(st_app *a, int y, int x, int w, double frac);
-void st_fmt_job(const st_job *j, char *out, size_t n);
-/* How far a job is, as every bar and percent shows it (the disk's line and the jobs panel). */
-double st_job_fraction(const st_job *j);
 
 /* The help overlay (help.c). */
 st_dialog *st_help_new(void);

@@ -197,8 +197,8 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
         dline(d, _("Error"), dom->snaps_error);
     for (size_t i = 0; i < h->n_jobs; i++)
         if (streq0(h->jobs[i].domain, dom->name)) {
-            char buf[128];
-            st_fmt_job(&h->jobs[i], buf, sizeof(buf));
+            char buf[256];
+            st_job_figures(&h->jobs[i], st_now(), buf, sizeof(buf));
             dlinef(d, _("Job"), "%s %s %s", h->jobs[i].disk ? h->jobs[i].disk : "",
                    st_job_kind_label(h->jobs[i].kind), buf);
         }
@@ -216,8 +216,8 @@ static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const
         dline(d, _("Unknown"), k->chain_unknown);
     const st_job *j = st_host_disk_job(h, dom->name, k->target, false);
     if (j) {
-        char buf[128];
-        st_fmt_job(j, buf, sizeof(buf));
+        char buf[256];
+        st_job_figures(j, st_now(), buf, sizeof(buf));
         dlinef(d, _("Job"), "%s, %s: %s", st_job_kind_label(j->kind), st_job_phase_label(j->phase),
                buf);
         if (j->error)

@@ -71,47 +71,6 @@ void st_draw_bar(st_app *a, int y, int x, int w, double frac)
         addstr(a->g->bar_empty);
 }
 
-static void fmt_duration(char *out, size_t n, double s)
-{
-    if (s < 0 || !isfinite(s)) {
-        snprintf(out, n, "--:--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
-}
-
-/* "45% 120 MiB/256 MiB 35 MiB/s ETA 0:04" */
-void st_fmt_job(const st_job *j, char *out, size_t n)
-{
-    char cur[32], end[32], rate[32], eta[32];
-    /* A job that reports no progress (a remote restore) says so instead of a frozen 0%. */
-    if (!j->end && !st_job_phase_final(j->phase)) {
-        fmt_duration(eta, sizeof(eta), j->started > 0 ? st_now() - j->started : -1);
-        snprintf(out, n, _("%s so far, no progress reported"), eta);
-        return;
-    }
-    st_fmt_bytes(cur, sizeof(cur), j->cur);
-    st_fmt_bytes(end, sizeof(end), j->end);
-    st_fmt_bytes(rate, sizeof(rate), (uint64_t)(j->rate > 0 ? j->rate : 0));
-    fmt_duration(eta, sizeof(eta), j->eta);
-    snprintf(out, n, _("%3.0f%% %s/%s %s/s ETA %s"), 100 * st_job_fraction(j), cur, end, rate, eta);
-}
-
-double st_job_fraction(const st_job *j)
-{
-    if (j->phase == ST_PHASE_COMPLETED || j->phase == ST_PHASE_READY)
-        return 1;
-    double f = j->end ? (double)j->cur / j->end : 0;
-    /* Never 100% before the job really ended (virsh caps it the same way). */
-    if (!st_job_phase_final(j->phase) && f > 0.99)
-        f = 0.99;
-    return f < 0 ? 0 : f > 1 ? 1 : f;
-}
-
 /*
  * A frame drawn over the screen must not cut a wide (CJK) character in two: ncurses keeps the
  * half left outside, draws the whole character, and the terminal then shows the rest of the row
@@ -348,7 +307,7 @@ static void row_columns_short(st_app *a, const st_row *r, int room, char *out, s
         *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
     } else if (r->kind == ROW_DISK && disk_job(a, r)) {
         const st_job *j = disk_job(a, r);
-        snprintf(brief, sizeof(brief), "%3.0f%%", 100 * st_job_fraction(j));
+        st_job_percent(j, brief, sizeof(brief));
         snprintf(full, sizeof(full), "%s %s", brief, st_job_kind_label(j->kind));
         *attr = A_BOLD;
     }
@@ -446,16 +405,18 @@ static bool draw_disk_job(st_app *a, int y, int x, int used, const st_row *r)
         jw = 40;
     if (!j || jw < 16)
         return false;
-    int bw = jw >= 36 ? 14 : 6;
-    char pct[96];
-    snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * st_job_fraction(j),
-             st_job_kind_label(j->kind), st_job_phase_label(j->phase));
+    /* A job that reports no progress has no bar: a full one would be a fake 100%. */
+    int bw = !j->end ? 0 : jw >= 36 ? 14 : 6;
+    char pct[16], text[96];
+    st_job_percent(j, pct, sizeof(pct));
+    snprintf(text, sizeof(text), " %s%s%s %s", pct, pct[0] ? " " : "", st_job_kind_label(j->kind),
+             st_job_phase_label(j->phase));
     int px = a->tree_w - jw;
     move(y, px);
     for (int i = px; i < a->tree_w; i++)
         addch(' ');
     st_draw_bar(a, y, px, bw, st_job_fraction(j));
-    st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
+    st_put(a, y, px + bw, jw - bw, text, A_BOLD);
     return true;
 }
 
@@ -549,7 +510,7 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
 {
     move(y, 0);
     clrtoeol();
-    char who[256], buf[128];
+    char who[256], buf[256];
     snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
              j->disk ? j->disk : "");
     /* Narrow terminals keep what matters most first: who, what, how far, and the phase. */
@@ -559,11 +520,12 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
     int x = 2 + ww;
     st_put(a, y, x, kw, st_job_kind_label(j->kind), A_NORMAL);
     x += kw + 1;
-    st_draw_bar(a, y, x, bw, st_job_fraction(j));
+    if (j->end) /* no bar for a job without progress figures: never a fake 100% */
+        st_draw_bar(a, y, x, bw, st_job_fraction(j));
     x += bw + 1;
     int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
     x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 2;
-    st_fmt_job(j, buf, sizeof(buf));
+    st_job_figures(j, st_now(), buf, sizeof(buf));
     x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
     if (j->error)
         st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));

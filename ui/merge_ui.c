@@ -107,8 +107,20 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
         for (size_t i = 0; i < p->n_leaving; i++)
             st_tb_add(tb, A_NORMAL, 2, "%s", p->leaving[i]);
     }
-    st_tb_add(tb, A_NORMAL, 0, _("Data to copy: up to %s"), bytes);
-    st_tb_add(tb, A_NORMAL, 0, _("Flags: %s"), p->flags ? p->flags : "-");
+    if (p->offline || !p->span) {
+        st_tb_add(tb, A_NORMAL, 0, _("Data to copy: up to %s"), bytes);
+    } else { /* the job's bar counts more than this: say so before it runs */
+        char span[32];
+        st_fmt_bytes(span, sizeof(span), p->span);
+        st_tb_add(tb, A_NORMAL, 0,
+                  _("Data to copy: up to %s (the job's progress counts the disk's whole virtual "
+                    "size, %s: unallocated parts pass at once)"),
+                  bytes, span);
+    }
+    /* libvirt's flags, untranslated as the calls below spell them; qemu-img takes none. */
+    if (!p->offline)
+        st_tb_add(tb, A_NORMAL, 0, _("libvirt flags: %s"),
+                  !p->flags || streq0(p->flags, "none") ? _("none") : p->flags);
     st_tb_add(tb, A_BOLD, 0, "%s", _("What will run:"));
     for (size_t i = 0; i < p->n_calls; i++)
         st_tb_add(tb, A_NORMAL, 2, "%s", p->calls[i]);
