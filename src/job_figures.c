@@ -40,11 +40,12 @@ void st_fmt_duration(char *out, size_t n, double s)
         snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* Jobs whose cur and end count the disk's virtual span (QEMU's block jobs). */
+/* Jobs whose cur and end count the disk's whole virtual span: QEMU's commit below the active
+ * layer and its pull (stream) walk every cluster. An active commit or a copy (a mirror) counts
+ * the data it copies. */
 static bool counts_virtual(st_job_kind k)
 {
-    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
-           k == ST_JOB_COPY || k == ST_JOB_OTHER || k == ST_JOB_SNAPSHOT_DELETE;
+    return k == ST_JOB_COMMIT || k == ST_JOB_PULL;
 }
 
 /* "15.0 MiB/128 MiB virtual, ~41.3 MiB data"; only the total when `total_only`. */
@@ -129,4 +130,20 @@ void st_job_figures(const st_job *j, double now, char *out, size_t n)
         pace[0] = '\0';
     fmt_amounts(j, false, amounts, sizeof(amounts));
     snprintf(out, n, "%s  %s%s%s", pct, pace, pace[0] ? "  " : "", amounts);
+}
+
+void st_job_about(const st_job *j, const char *ended, char *out, size_t n)
+{
+    char where[256] = "";
+    bool pull = j->kind == ST_JOB_PULL || j->kind == ST_JOB_OFFLINE_PULL;
+    bool merge = pull || j->kind == ST_JOB_COMMIT || j->kind == ST_JOB_ACTIVE_COMMIT ||
+                 j->kind == ST_JOB_OFFLINE_COMMIT;
+    if (merge && j->base)
+        snprintf(where, sizeof(where), pull ? _("above %s") : _("into %s"), st_basename(j->base));
+    else if (pull && j->ours) /* a pull of ours without a base took the whole chain */
+        snprintf(where, sizeof(where), "%s", _("the whole chain"));
+    char when[64] = "";
+    if (ended && st_job_phase_final(j->phase))
+        snprintf(when, sizeof(when), _("ended %s"), ended);
+    snprintf(out, n, "%s%s%s", where, where[0] && when[0] ? ", " : "", when);
 }

@@ -30,6 +30,13 @@ void st_job_percent(const st_job *j, char *out, size_t n);
  */
 void st_job_figures(const st_job *j, double now, char *out, size_t n);
 
+/*
+ * What tells a job from another on the same disk: where it merges ("into base.qcow2", "above
+ * mid.qcow2", "the whole chain") when known, and, for a job that ended, the clock time `ended`
+ * (preformatted; NULL: not said): "above mid.qcow2, ended 14:05:09". "" when nothing is known.
+ */
+void st_job_about(const st_job *j, const char *ended, char *out, size_t n);
+
 /* "1:05", "1:02:03"; "--:--" when s < 0. */
 void st_fmt_duration(char *out, size_t n, double s);
 

@@ -85,8 +85,7 @@ tracked *jt_by_id(st_jobtab *t, int id)
 
 bool jt_is_block_kind(st_job_kind k)
 {
-    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
-           k == ST_JOB_COPY || k == ST_JOB_OTHER;
+    return st_job_kind_is_block(k);
 }
 
 tracked *jt_add(st_jobtab *t)

@@ -119,6 +119,12 @@ bool st_job_phase_final(st_job_phase p)
     return p == ST_PHASE_COMPLETED || p == ST_PHASE_FAILED || p == ST_PHASE_CANCELLED;
 }
 
+bool st_job_kind_is_block(st_job_kind k)
+{
+    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
+           k == ST_JOB_COPY || k == ST_JOB_OTHER;
+}
+
 static void free_strv(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)

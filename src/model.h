@@ -228,6 +228,8 @@ const char *st_dom_reason_label(st_dom_state s, int reason);
 const char *st_job_kind_label(st_job_kind k);
 const char *st_job_phase_label(st_job_phase p);
 bool st_job_phase_final(st_job_phase p);
+/* Jobs QEMU runs on a disk as block jobs (commit, pull, copy, or one not known by kind). */
+bool st_job_kind_is_block(st_job_kind k);
 
 void st_layer_clear(st_layer *l);
 void st_disk_clear(st_disk *d);

@@ -322,7 +322,9 @@ static void plan_chains(plan_ctx *c)
         after_marks(c, i, idx, &m);
         pl_sv_push(&after, layer_line(pl_L(c, i), idx++, &m));
     }
-    c->p->span = pl_L(c, c->pull ? 0 : c->top)->virtual_size;
+    /* A mirror (active commit) counts the data it copies, as the plan does. */
+    if (c->pull || c->top > 0)
+        c->p->span = pl_L(c, c->pull ? 0 : c->top)->virtual_size;
     c->p->before = pl_sv_steal(&before, &c->p->n_before);
     c->p->after = pl_sv_steal(&after, &c->p->n_after);
     c->p->leaving = pl_sv_steal(&leaving, &c->p->n_leaving);

@@ -42,7 +42,8 @@ typedef struct st_plan {
     size_t n_leaving;
     uint64_t bytes; /* upper bound of the data copied */
     uint64_t span;  /* a block job's progress counts this: the virtual size of the image it
-                     * walks (the top of a commit, the active layer of a pull); 0: unknown */
+                     * walks (the top of a commit, the active layer of a pull); 0: unknown, or
+                     * an active commit, whose progress counts the data it copies */
     char *flags;    /* "RELATIVE | ACTIVE" or "none" */
     char **calls;   /* the exact libvirt calls or commands that will run, in order */
     size_t n_calls;

@@ -110,9 +110,9 @@ struct st_app {
     /* Dialogs put out of sight (Esc on a wait screen) that still take their request's messages,
      * so that what a result offers (FORCE, removing files) is shown when it arrives. */
     st_dialog *hidden;
-    /* Ready active commits already announced in the status line (by job id): once each. */
-    int offered[ST_OFFERED_MAX];
-    size_t n_offered;
+    /* Block jobs seen running (by job id), whose end is still to be said in the status line. */
+    int running_seen[ST_OFFERED_MAX];
+    size_t n_running_seen;
     /* Follow-ups of earlier sessions already offered (by record): once per session. */
     char **fu_offered;
     size_t n_fu_offered;

@@ -407,8 +407,9 @@ static bool draw_disk_job(st_app *a, int y, int x, int used, const st_row *r)
         return false;
     /* A job that reports no progress has no bar: a full one would be a fake 100%. */
     int bw = !j->end ? 0 : jw >= 36 ? 14 : 6;
-    char pct[16], text[96];
-    st_job_percent(j, pct, sizeof(pct));
+    char pct[16] = "", text[96];
+    if (j->end) /* without progress, the phase says all */
+        st_job_percent(j, pct, sizeof(pct));
     snprintf(text, sizeof(text), " %s%s%s %s", pct, pct[0] ? " " : "", st_job_kind_label(j->kind),
              st_job_phase_label(j->phase));
     int px = a->tree_w - jw;
@@ -506,6 +507,16 @@ static void draw_tree(st_app *a)
 
 /* ---- jobs panel, title and status ---- */
 
+/* The local clock time ("14:05:09") of a moment given as st_now() then; NULL if unknown. */
+static const char *fmt_clock(double then, char *out, size_t n)
+{
+    time_t t = time(NULL) - (time_t)(st_now() - then + 0.5);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(out, n, "%H:%M:%S", &tm))
+        return NULL;
+    return out;
+}
+
 static void draw_job_line(st_app *a, int y, const st_job *j)
 {
     move(y, 0);
@@ -527,6 +538,12 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
     x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 2;
     st_job_figures(j, st_now(), buf, sizeof(buf));
     x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
+    /* Two finished jobs on one disk read the same but for where they merged and when. */
+    char ended[16];
+    st_job_about(j, j->finished > 0 ? fmt_clock(j->finished, ended, sizeof(ended)) : NULL, buf,
+                 sizeof(buf));
+    if (buf[0])
+        x += st_put(a, y, x, a->cols - x, buf, st_attr(a, PAIR_DIM, A_DIM)) + 2;
     if (j->error)
         st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
 }

@@ -274,6 +274,30 @@ START_TEST(figures_of_ended_jobs)
 }
 END_TEST
 
+START_TEST(two_pulls_told_apart)
+{
+    /* Two finished pulls on one disk: where each merged, and when it ended. */
+    st_job a = job(ST_JOB_PULL, ST_PHASE_COMPLETED, 128 * MiB, 128 * MiB);
+    st_job b = a;
+    a.base = "/i/mid.qcow2";
+    b.ours = true;
+    char sa[128], sb[128];
+    st_job_about(&a, "14:05:09", sa, sizeof(sa));
+    st_job_about(&b, "14:07:30", sb, sizeof(sb));
+    ck_assert_str_eq(sa, "above mid.qcow2, ended 14:05:09");
+    ck_assert_str_eq(sb, "the whole chain, ended 14:07:30");
+    /* A running commit: where it merges, no time. */
+    st_job c = job(ST_JOB_COMMIT, ST_PHASE_RUNNING, 0, 0);
+    c.base = "/i/base.qcow2";
+    st_job_about(&c, "14:07:30", sa, sizeof(sa));
+    ck_assert_str_eq(sa, "into base.qcow2");
+    /* A snapshot: nothing but when it ended. */
+    c = job(ST_JOB_SNAPSHOT, ST_PHASE_COMPLETED, 0, 0);
+    st_job_about(&c, NULL, sa, sizeof(sa));
+    ck_assert_str_eq(sa, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rate");
@@ -292,6 +316,7 @@ int main(void)
     tcase_add_test(tf, figures_of_a_running_merge);
     tcase_add_test(tf, figures_of_domain_jobs);
     tcase_add_test(tf, figures_of_ended_jobs);
+    tcase_add_test(tf, two_pulls_told_apart);
     suite_add_tcase(s, tf);
     return st_run_suite(s);
 }
