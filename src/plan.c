@@ -333,7 +333,9 @@ static void plan_chains(plan_ctx *c)
 static void plan_title(plan_ctx *c)
 {
     const char *rcv = pl_lname(pl_L(c, c->receiver));
-    if (!c->pull && c->top == 0)
+    /* qemu-img commits a shut-off domain's active layer like any other: no mirror, no READY,
+     * no pivot: an "active commit" is what a running domain's QEMU does. */
+    if (!c->pull && c->top == 0 && !c->p->offline)
         c->p->title = xasprintf(_("Active commit of %s into %s (%s/%s)"), pl_lname(pl_L(c, 0)), rcv,
                                 c->dom, c->target);
     else if (!c->pull)
@@ -433,6 +435,7 @@ static void plan_delete(plan_ctx *c)
 
 static void plan_body(plan_ctx *c)
 {
+    c->p->new_backing = c->rewritten != NONE && c->newbacking != NONE;
     plan_relative(c);
     pl_check_early(c);
     plan_delete(c);

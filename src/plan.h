@@ -52,6 +52,8 @@ typedef struct st_plan {
     bool refused;           /* any ST_HAZ_REFUSE */
     bool active;            /* an active commit: READY, then pivot or keep */
     bool offline;           /* qemu-img on this machine (domain shut off, local host) */
+    bool new_backing;       /* a layer gets a new backing name (else RELATIVE cannot matter:
+                             * a pull of the whole chain leaves none) */
     bool relative_possible; /* the backing names involved are relative */
     bool delete_possible;
     st_request req; /* what is submitted once the admin types yes */

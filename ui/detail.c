@@ -87,9 +87,13 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     dline(d, _("Path"), l->path);
     dlinef(d, _("Format"), "%s", l->format ? l->format : _("unknown"));
     dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);
-    dlinef(d, _("Depth"), _("%zu of %zu (0 is the active layer)"), li, k->n_chain);
+    /* Two numbers that look alike: the tree's position and libvirt's id (which names the
+     * layer in virsh's top/base arguments), each said for what it is. */
+    dlinef(d, _("Depth"), _("[%zu] in the tree, of %zu layers (0 is the active layer)"), li,
+           k->n_chain);
     if (l->backing_index >= 0)
-        dlinef(d, _("Index"), "%s[%d]", k->target, l->backing_index);
+        dlinef(d, _("Index"), _("%s[%d]: libvirt's index of this layer, an id, not its depth"),
+               k->target, l->backing_index);
     if (li + 1 < k->n_chain)
         dline(d, _("Backing"), k->chain[li + 1].path);
     else

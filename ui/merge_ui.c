@@ -103,7 +103,9 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     for (size_t i = 0; i < p->n_after; i++)
         st_tb_add(tb, A_NORMAL, 2, "%s", p->after[i]);
     if (p->n_leaving) {
-        st_tb_add(tb, A_BOLD, 0, "%s", _("Files that leave the chain:"));
+        st_tb_add(
+            tb, A_BOLD, 0, "%s",
+            ngettext("File that leaves the chain:", "Files that leave the chain:", p->n_leaving));
         for (size_t i = 0; i < p->n_leaving; i++)
             st_tb_add(tb, A_NORMAL, 2, "%s", p->leaving[i]);
     }
@@ -137,10 +139,12 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     else
         snprintf(bw, sizeof(bw), "%s", _("unlimited"));
     st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
-    /* What will be written: relative only where the names involved are. */
-    st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
-              _("1  keep backing names relative: %s"),
-              p->relative_possible && f->opts.relative ? _("yes") : _("no"));
+    /* What will be written: relative only where the names involved are; nothing to say where
+     * no backing name is written. */
+    if (p->new_backing)
+        st_tb_add(tb, p->relative_possible ? A_NORMAL : A_DIM, 2,
+                  _("1  keep backing names relative: %s"),
+                  p->relative_possible && f->opts.relative ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("2  delete the merged files afterwards: %s"),
               f->opts.delete_files ? _("yes") : _("no"));
     st_tb_add(tb, A_NORMAL, 2, _("3  bandwidth limit: %s"), bw);
