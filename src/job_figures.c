@@ -142,8 +142,11 @@ void st_job_about(const st_job *j, const char *ended, char *out, size_t n)
         snprintf(where, sizeof(where), pull ? _("above %s") : _("into %s"), st_basename(j->base));
     else if (pull && j->ours) /* a pull of ours without a base took the whole chain */
         snprintf(where, sizeof(where), "%s", _("the whole chain"));
-    char when[64] = "";
-    if (ended && st_job_phase_final(j->phase))
-        snprintf(when, sizeof(when), _("ended %s"), ended);
-    snprintf(out, n, "%s%s%s", where, where[0] && when[0] ? ", " : "", when);
+    bool when = ended && st_job_phase_final(j->phase);
+    if (when && where[0])
+        snprintf(out, n, _("%s, ended %s"), where, ended);
+    else if (when)
+        snprintf(out, n, _("ended %s"), ended);
+    else
+        snprintf(out, n, "%s", where);
 }

@@ -55,6 +55,18 @@ const char *st_dom_state_label(st_dom_state s)
     return _(dom_state_words[dom_state_known(s) ? s : ST_DOM_NOSTATE].label);
 }
 
+const char *st_snap_state_label(const char *state)
+{
+    if (!state)
+        return _("unknown");
+    if (strcmp(state, "disk-snapshot") == 0)
+        return _("not recorded: disks only");
+    for (st_dom_state s = ST_DOM_NOSTATE; dom_state_known(s); s++)
+        if (strcmp(state, st_dom_state_name(s)) == 0)
+            return st_dom_state_label(s);
+    return state;
+}
+
 const char *st_dom_state_short(st_dom_state s)
 {
     return _(dom_state_words[dom_state_known(s) ? s : ST_DOM_NOSTATE].brief);

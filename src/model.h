@@ -225,6 +225,11 @@ const char *st_dom_state_short(st_dom_state s);
  * (a newer host's). In src/domstate.c, next to libvirt's enums.
  */
 const char *st_dom_reason_label(st_dom_state s, int reason);
+/*
+ * A snapshot's state as libvirt names it ("shutoff", "disk-snapshot", …) in words, translated;
+ * a name this program does not know is returned as it is.
+ */
+const char *st_snap_state_label(const char *state);
 const char *st_job_kind_label(st_job_kind k);
 const char *st_job_phase_label(st_job_phase p);
 bool st_job_phase_final(st_job_phase p);

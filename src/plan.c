@@ -257,8 +257,10 @@ static char *layer_line(const st_layer *l, size_t idx, pl_strv *marks)
     sb_init(&b);
     sb_printf(&b, "[%zu] %s  %s  %s", idx, pl_lname(l), l->format ? l->format : "?", sz);
     if (marks->n) {
-        char *m = pl_sv_join(marks, "; ");
-        sb_printf(&b, "  (%s)", m);
+        /* TRANSLATORS: what the plan says of a layer, between marks ("top; merged into …"). */
+        char *m = pl_sv_join(marks, _("; "));
+        /* TRANSLATORS: the marks after a layer's line; Chinese takes full-width brackets. */
+        sb_printf(&b, _("  (%s)"), m);
         free(m);
     }
     pl_sv_free(marks);

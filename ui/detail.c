@@ -142,9 +142,14 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
     dline(d, _("Snapshot"), s->name);
     dline(d, _("Parent"), s->parent ? s->parent : _("none (a root)"));
     dline(d, _("Created"), when);
-    dlinef(d, _("Kind"), "%s, %s", s->external ? _("external") : _("internal"),
+    /* TRANSLATORS: two words of a snapshot's kind ("external, disks only"). */
+    dlinef(d, _("Kind"), _("%s, %s"), s->external ? _("external") : _("internal"),
            s->memory ? _("disks and memory") : _("disks only"));
-    dline(d, _("State"), s->state);
+    /* libvirt's names ("shutoff") in words; a disk-only snapshot records no state. */
+    if (streq0(s->state, "disk-snapshot"))
+        dline(d, _("State"), st_snap_state_label(s->state));
+    else
+        dlinef(d, _("State"), _("%s when taken"), st_snap_state_label(s->state));
     if (s->current)
         dline(d, _("Current"), _("yes: the domain runs from this snapshot"));
     dline(d, _("Description"), s->description && *s->description ? s->description : "-");
@@ -185,7 +190,8 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
     dline(d, _("UUID"), dom->uuid);
     const char *why = st_dom_reason_label(dom->state, dom->reason);
     if (why)
-        dlinef(d, _("State"), "%s (%s)", st_dom_state_label(dom->state), why);
+        /* TRANSLATORS: a domain's state and why ("shut off (destroyed)"). */
+        dlinef(d, _("State"), _("%s (%s)"), st_dom_state_label(dom->state), why);
     else
         dlinef(d, _("State"), _("%s (reason %d)"), st_dom_state_label(dom->state), dom->reason);
     dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
@@ -222,8 +228,9 @@ static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const
     if (j) {
         char buf[256];
         st_job_figures(j, st_now(), buf, sizeof(buf));
-        dlinef(d, _("Job"), "%s, %s: %s", st_job_kind_label(j->kind), st_job_phase_label(j->phase),
-               buf);
+        /* TRANSLATORS: a job's kind, its phase and its figures ("pull, running: 45% …"). */
+        dlinef(d, _("Job"), _("%s, %s: %s"), st_job_kind_label(j->kind),
+               st_job_phase_label(j->phase), buf);
         if (j->error)
             dline(d, _("Error"), j->error);
     }

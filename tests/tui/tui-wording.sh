@@ -3,13 +3,13 @@
 # chain says "File that leaves", not "Files"; a pull of the whole chain, which writes no backing
 # name, offers no "keep backing names relative"; a layer's details say which number is the tree's
 # position and which is libvirt's index, which differ; a shut-off domain's commit of its active
-# layer (qemu-img on this machine) is no "Active commit".
+# layer (qemu-img on this machine) is no "Active commit"; a snapshot's state is said in words.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 9
+plan 11
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -18,6 +18,7 @@ lab_chain --patterns "$I" w-base.qcow2 w-mid.qcow2 w-top.qcow2 >/dev/null || bai
 lab_domain_define "$uri" w --disk "vda=$I/w-top.qcow2" --running || bail_out "define w"
 lab_chain --patterns "$I" o-base.qcow2 o-top.qcow2 >/dev/null || bail_out "chain"
 lab_domain_define "$uri" o --disk "vda=$I/o-top.qcow2" --shutoff || bail_out "define o"
+lab_virsh "$uri" snapshot-create-as o cold >/dev/null || bail_out "snapshot"
 
 tui_start 200 50 -c "$uri"
 ok "the chains are shown" tui_wait "w-mid.qcow2" 20
@@ -27,6 +28,11 @@ select_node w-base.qcow2
 ok "the tree's position is said as such" tui_wait "Depth        [2] in the tree, of 3 layers (0 is the active layer)" 5
 like "$(tui_screen)" "Index        vda\[[0-9]+\]: libvirt's index of this layer, an id, not its depth" \
     "and libvirt's index as what it is"
+
+# A snapshot's state in words, not libvirt's "shutoff".
+select_node cold
+ok "the snapshot's state is said in words" tui_wait "State        shut off when taken" 5
+unlike "$(tui_screen)" "shutoff" "not as libvirt spells it"
 
 # One file leaves the chain: singular.
 select_node w-mid.qcow2
