@@ -152,6 +152,7 @@ void st_layer_clear(st_layer *l)
     free(l->backing_fmt);
     free(l->broken);
     free_strv(l->shared_with, l->n_shared);
+    free_strv(l->at_snapshots, l->n_at_snapshots);
     memset(l, 0, sizeof(*l));
     l->backing_index = -1;
 }
@@ -386,6 +387,10 @@ uint64_t st_host_fingerprint(const st_host *h)
                 fp_u64(&f, (uint64_t)(uint32_t)y->backing_index);
                 fp_u64(&f, y->dev);
                 fp_u64(&f, y->ino);
+                fp_u64(&f, (uint64_t)y->content);
+                fp_u64(&f, y->n_at_snapshots);
+                for (size_t s = 0; s < y->n_at_snapshots; s++)
+                    fp_str(&f, y->at_snapshots[s]);
                 fp_u64(&f, y->n_shared);
                 for (size_t s = 0; s < y->n_shared; s++)
                     fp_str(&f, y->shared_with[s]);

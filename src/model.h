@@ -27,6 +27,12 @@ typedef enum {
     ST_DOM_PMSUSPENDED = 7,
 } st_dom_state;
 
+typedef enum {
+    ST_CONTENT_UNKNOWN = 0,
+    ST_CONTENT_EMPTY, /* no data cluster: a fresh overlay */
+    ST_CONTENT_DATA,
+} st_content;
+
 typedef struct st_layer {
     char *path;         /* absolute path (or the source name of a network disk) */
     char *format;       /* "qcow2", "raw", …; NULL when not known */
@@ -43,6 +49,12 @@ typedef struct st_layer {
      * when not known. Two spellings of one file ("vms/../golden/g.qcow2" and
      * "golden/g.qcow2", or a path through a symlink) are the same file for the sharing check. */
     uint64_t dev, ino;
+    /* What its qcow2 tables say (qcow2_tables.h), read on this machine for the active layer of
+     * a shut-off domain (a running domain's change all the time): whether it holds data, and
+     * which of its internal snapshots it still is. Not known otherwise. */
+    st_content content;
+    char **at_snapshots;
+    size_t n_at_snapshots;
 } st_layer;
 
 typedef struct st_disk {

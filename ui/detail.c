@@ -11,6 +11,7 @@
 #include "app.h"
 #include "i18n.h"
 #include "keys.h"
+#include "since.h"
 #include "text.h"
 #include "util.h"
 
@@ -132,7 +133,7 @@ static const char *disk_snapshot_kind(const char *k)
         return _("manual");
     return k;
 }
-static void detail_snapshot(detail *d, const st_snapshot *s)
+static void detail_snapshot(detail *d, const st_domain *dom, const st_snapshot *s)
 {
     char when[64] = "";
     time_t t = (time_t)s->creation_time;
@@ -150,8 +151,15 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
         dline(d, _("State"), st_snap_state_label(s->state));
     else
         dlinef(d, _("State"), _("%s when taken"), st_snap_state_label(s->state));
-    if (s->current)
-        dline(d, _("Current"), _("yes: the domain runs from this snapshot"));
+    if (s->current) {
+        const st_snapshot *cur;
+        const char *why;
+        st_since since = st_domain_since_current(dom, &cur, &why);
+        dline(d, _("Current"),
+              since == ST_SINCE_AT
+                  ? _("yes: the domain runs from this snapshot")
+                  : _("yes: the next snapshot's parent; the domain is at NOW, below it"));
+    }
     dline(d, _("Description"), s->description && *s->description ? s->description : "-");
     for (size_t i = 0; i < s->n_disks; i++) {
         char *v = xasprintf("%s %s %s", s->disks[i].target ? s->disks[i].target : "?",
@@ -162,6 +170,26 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
     }
     if (s->memory_file)
         dline(d, _("Memory"), s->memory_file);
+}
+
+/* Where the domain is now, against its current snapshot, and how that is known. */
+static void detail_now(detail *d, const st_domain *dom)
+{
+    const st_snapshot *cur;
+    const char *why;
+    st_since since = st_domain_since_current(dom, &cur, &why);
+    dline(d, _("Now"), dom->name);
+    const char *reason = st_dom_reason_label(dom->state, dom->reason);
+    if (reason)
+        dlinef(d, _("State"), _("%s (%s)"), st_dom_state_label(dom->state), reason);
+    else
+        dline(d, _("State"), st_dom_state_label(dom->state));
+    if (cur)
+        dlinef(d, _("Since"),
+               since == ST_SINCE_MOVED ? _("moved on from snapshot %s")
+                                       : _("perhaps moved on from snapshot %s"),
+               cur->name);
+    dline(d, _("How known"), why);
 }
 
 static void detail_branch(detail *d, const st_branch *b)
@@ -278,7 +306,10 @@ static void detail_content(detail *d, const st_row *r)
         dlinef(d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
         break;
     case ROW_SNAPSHOT:
-        detail_snapshot(d, &h->doms[r->dom].snaps[r->snap]);
+        detail_snapshot(d, &h->doms[r->dom], &h->doms[r->dom].snaps[r->snap]);
+        break;
+    case ROW_NOW:
+        detail_now(d, &h->doms[r->dom]);
         break;
     case ROW_BRANCH:
         detail_branch(d, &h->doms[r->dom].branches[r->branch]);

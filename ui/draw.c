@@ -12,6 +12,7 @@
 #include "app.h"
 #include "flows.h"
 #include "i18n.h"
+#include "since.h"
 #include "text.h"
 #include "trace.h"
 #include "util.h"
@@ -261,6 +262,12 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
     }
     case ROW_SNAPGROUP:
         break;
+    case ROW_NOW: {
+        const st_domain *d = row_dom(a, r);
+        snprintf(out, n, "%s", st_dom_state_label(d->state));
+        *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
+        break;
+    }
     case ROW_BRANCH: {
         const st_branch *b = &row_dom(a, r)->branches[r->branch];
         snprintf(out, n, _("%s, left at %s"), b->disk ? b->disk : "?",
@@ -343,12 +350,27 @@ static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t
                 *attr = st_attr(a, PAIR_SHARED, A_BOLD);
         }
     } else if (r->kind == ROW_SNAPSHOT) {
-        const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
+        const st_domain *d = row_dom(a, r);
+        const st_snapshot *s = &d->snaps[r->snap], *cur;
+        const char *why;
+        /* The current snapshot is where the domain is only until it moves on: then NOW, below
+         * it, is (since.h). */
+        bool here = st_domain_since_current(d, &cur, &why) == ST_SINCE_AT;
         if (s->current) {
-            snprintf(out, n, " %s %s", a->g->current, _("current: you are here"));
+            snprintf(out, n, " %s %s", a->g->current,
+                     here ? _("current: you are here") : _("current"));
             snprintf(brief, n, " %s", a->g->current);
             *attr = st_attr(a, PAIR_HERE, A_BOLD);
         }
+    } else if (r->kind == ROW_NOW) {
+        const st_domain *d = row_dom(a, r);
+        const st_snapshot *cur;
+        const char *why;
+        bool known = st_domain_since_current(d, &cur, &why) == ST_SINCE_MOVED;
+        snprintf(out, n, " %s %s", a->g->here,
+                 known ? _("you are here (moved on)") : _("you are here (may have moved on)"));
+        snprintf(brief, n, " %s", a->g->here);
+        *attr = st_attr(a, PAIR_HERE, A_BOLD);
     } else if (r->kind == ROW_DISK) {
         const st_disk *k = &row_dom(a, r)->disks[r->disk];
         if (k->chain_unknown)

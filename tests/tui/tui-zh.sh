@@ -18,7 +18,7 @@ msgfmt -o "$T_DIR/locale/zh_CN/LC_MESSAGES/virt-snaptree.mo" "$top_srcdir/po/zh_
     skip_all "po/zh_CN.po does not compile"
 export VIRT_SNAPTREE_LOCALEDIR=$T_DIR/locale LANG=zh_CN.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
-plan 57
+plan 60
 
 # Display columns, as a terminal counts them: East Asian wide and fullwidth take 2.
 cols_py='
@@ -97,7 +97,9 @@ ok "80x24: no line is wider than the terminal" fits 80
 is "$(valuecol 虚拟机监控器)" "$(valuecol 主机)" "the detail values start in one column whatever the label"
 
 tui_keys G
-ok "G shows the last rows, the Chinese domain among them" tui_wait "快照1 ◀ 当前快照：您在这里" 3
+ok "G shows the last rows, the Chinese domain among them" tui_wait "快照1 ◀ 当前快照" 3
+like "$(tui_screen)" "现在 ◀ 您在这里（可能已改变）" \
+    "a shut-off domain whose images say nothing may have moved on since: NOW, in Chinese"
 s=$(tui_screen)
 like "$s" "测试虚拟机 +已关机 +1 个磁盘$" "the Chinese domain's row has its columns"
 like "$s" "▾ 快照 \(1\)" "the snapshot group is named in Chinese"
@@ -127,7 +129,7 @@ like "$s" "^ 类型 +外置，仅磁盘" "the snapshot's kind is shown in Chines
 like "$s" "^ 状态 +未记录：仅磁盘" "its state in words, not libvirt's disk-snapshot"
 like "$s" "^ 磁盘 +vda 外置 /var/lib/libvirt/images/测试-快照1.qcow2" \
     "so is each disk's part in it (libvirt's snapshot='external')"
-is "$(valuecol 当前快照)" "$(valuecol 父快照)" "the snapshot's values start in one column"
+is "$(valuecol 描述)" "$(valuecol 父快照)" "the snapshot's values start in one column"
 tui_keys /
 tui_type "zzz"
 ok "a search without a match says so in Chinese" tui_wait "/zzz  （没有匹配 zzz 的项）" 3
@@ -170,6 +172,16 @@ ok "s opens the create form in Chinese" tui_wait "新建快照" 3
 is "$(valuecol 名称)" "$(valuecol 类型)" "the form's values start in one column (名称, 类型)"
 is "$(valuecol "磁盘 vda")" "$(valuecol 类型)" "the disk line's choice starts in that column too"
 like "$(tui_screen)" "磁盘 vda +外置 +/var/lib/libvirt/images/测试虚拟机_" "the disk's choice is shown in Chinese"
+like "$(tui_screen)" "未提供：外置，含内存；虚拟机未运行：没有内存可保存" \
+    "the shut-off domain is not offered a memory snapshot, and is told why"
+tui_keys Down Down Enter
+ok "the kind goes on to internal, past the one not offered" tui_wait "类型           内置（" 3
+tui_keys Escape
+# A running domain is offered a snapshot with memory.
+tui_keys /
+tui_type "test2"
+tui_keys Enter s
+tui_wait "新建快照" 3
 tui_keys Down Down Enter
 tui_wait "内存文件" 3
 is "$(valuecol 内存文件)" "$(valuecol 名称)" "a four-character label lines up with a two-character one"
