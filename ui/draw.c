@@ -353,10 +353,9 @@ static void row_marks(st_app *a, const st_row *r, char *out, char *brief, size_t
         const st_domain *d = row_dom(a, r);
         const st_snapshot *s = &d->snaps[r->snap], *cur;
         const char *why;
-        /* The current snapshot is where the domain is only until it moves on: then NOW, below
-         * it, is (since.h). */
-        bool here = st_domain_since_current(d, &cur, &why) == ST_SINCE_AT;
         if (s->current) {
+            /* The domain is here only until it moves on: then NOW, below it, is (since.h). */
+            bool here = st_domain_since_current(d, &cur, &why) == ST_SINCE_AT;
             snprintf(out, n, " %s %s", a->g->current,
                      here ? _("current: you are here") : _("current"));
             snprintf(brief, n, " %s", a->g->current);

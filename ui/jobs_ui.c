@@ -225,16 +225,18 @@ static bool forget_running(st_app *a, int id)
     return false;
 }
 
-/* Says in the status line how a job ended: what said it started would otherwise stay. */
+/*
+ * Says in the status line how a job ended: what said it started would otherwise stay. A job
+ * cancelled is not said again: the abort that cancelled it has said so (the panel shows one
+ * aborted elsewhere).
+ */
 static void announce_end(st_app *a, const st_job *j)
 {
     const char *kind = st_job_kind_label(j->kind), *dom = j->domain ? j->domain : "?",
                *disk = j->disk ? j->disk : "?";
     if (j->phase == ST_PHASE_COMPLETED)
         st_app_status(a, false, _("%s on %s/%s completed"), kind, dom, disk);
-    else if (j->phase == ST_PHASE_CANCELLED)
-        st_app_status(a, false, _("%s on %s/%s cancelled"), kind, dom, disk);
-    else
+    else if (j->phase == ST_PHASE_FAILED)
         st_app_status(a, true, _("%s on %s/%s failed: %s"), kind, dom, disk,
                       j->error ? j->error : "?");
 }
