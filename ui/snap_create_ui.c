@@ -35,7 +35,7 @@ typedef struct cform {
     bool mem_edited;
     bool has_agent;          /* the quiesce line is shown: there is an agent channel */
     const char *quiesce_why; /* why quiesce is off and cannot be chosen; NULL: it can */
-    char *absent;            /* the kinds not offered and why ("… is not offered: …"); NULL */
+    char *absent;            /* the kind not offered and why ("not offered: …; …"); NULL */
     size_t sel, top;         /* the focused row, and the first row in view */
     frow rows[64];
     size_t n_rows;
@@ -424,7 +424,7 @@ static void move_focus(cform *c, int dir)
     do {
         if ((dir < 0 && to == 0) || (dir > 0 && to + 1 >= c->n_rows))
             return;
-        to += dir;
+        to = dir < 0 ? to - 1 : to + 1;
     } while (c->rows[to].k == F_ABSENT);
     c->sel = to;
 }
