@@ -207,6 +207,7 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
     if (!st_worker_may_change(w, id))
         return -1;
     int jid = st_jobtab_track(w->jobs, dom, req->disk, kind, req->top, req->base, req->bandwidth);
+    st_jobtab_set_data(w->jobs, jid, req->data);
     st_worker_busy(w);
     int rc = commit ? virDomainBlockCommit(dom, req->disk, req->base, req->top, req->bandwidth,
                                            commit_flags(req))

@@ -111,6 +111,7 @@ void st_layers_copy(st_layer *dst, const st_layer *src, size_t n)
         dst[i].broken = xstrdup0(src[i].broken);
         dst[i].shared_with = NULL;
         dst[i].n_shared = 0;
+        dst[i].at_snapshots = st_strv_copy(src[i].at_snapshots, src[i].n_at_snapshots);
     }
 }
 

@@ -9,6 +9,7 @@
 #include "i18n.h"
 #include "model.h"
 #include "qcow2.h"
+#include "qcow2_tables.h"
 #include "text.h"
 #include "util.h"
 
@@ -77,6 +78,18 @@ static void explain_mismatch(st_image_info *info, const char *hint)
     info->error = xasprintf(_("header says %s, backing format says %s"), info->format, hint);
 }
 
+/* What the active layer's qcow2 tables say of its content (since.h judges from it). */
+static void read_tables(st_layer *l, int fd, uint64_t size)
+{
+    st_qcow2_tables t;
+    st_qcow2_tables_fd(fd, size, &t);
+    if (!t.known)
+        return;
+    l->content = t.holds_data ? ST_CONTENT_DATA : ST_CONTENT_EMPTY;
+    l->at_snapshots = t.at;
+    l->n_at_snapshots = t.n_at;
+}
+
 /*
  * Reads the image at l->path into l. Returns true when its header names a backing file to read
  * next; false when the chain ends here (l->broken says why, or it is the base).
@@ -100,6 +113,8 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
 
     st_image_info info;
     int r = st_image_probe_fd(fd, size, hint, &info);
+    if (r == 0 && !lower && strcmp(info.format, "qcow2") == 0)
+        read_tables(l, fd, size);
     close(fd);
     if (r < 0 && lower)
         explain_mismatch(&info, hint);

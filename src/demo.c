@@ -59,6 +59,7 @@ typedef struct demo {
     char *dir, *images, *log_path;
     int log_fd; /* demo.log: output of qemu-img and qemu-io, what failed, libvirt's errors */
     FILE *out;  /* the caller's stream for progress and errors */
+    int step;   /* the build's steps said so far (of DEMO_STEPS) */
     char *err;  /* the first failure, for the caller's message */
 } demo;
 
@@ -507,9 +508,12 @@ static int snapshot(demo *d, virDomainPtr dom, const char *name, const char *des
     return 0;
 }
 
+/* The build's steps: the four parts of the lab, then the host's facts (warm_host). */
+#define DEMO_STEPS 5
+
 static void progress(demo *d, const char *name, const char *what)
 {
-    fprintf(d->out, _("  %s: %s\n"), name, what);
+    fprintf(d->out, _("  [%d/%d] %s: %s\n"), ++d->step, DEMO_STEPS, name, what);
     fflush(d->out);
 }
 
@@ -671,6 +675,23 @@ static int remove_domains(demo *d)
     return rc;
 }
 
+/*
+ * The first time an embedded driver is asked for its version or capabilities it works out the
+ * host's (its CPU, every emulator's machines): seconds, which the interface's first connection
+ * would otherwise spend with an empty tree, saying only "connecting" and soon "not responding".
+ * Done here, where the build says so. Nothing depends on the answer.
+ */
+static void warm_host(demo *d)
+{
+    progress(d, "libvirt", _("reading the host's capabilities, once"));
+    char *caps = virConnectGetCapabilities(d->conn);
+    unsigned long v;
+    if (!caps || virConnectGetVersion(d->conn, &v) < 0)
+        log_line(d, "host capabilities: %s", virGetLastErrorMessage());
+    free(caps);
+    virResetLastError();
+}
+
 static int build(demo *d)
 {
     /* The stamp goes first and comes back last: a build that stops half-way is redone. */
@@ -681,6 +702,7 @@ static int build(demo *d)
         return -1;
     if (build_test2(d) || build_web(d) || build_db01(d) || build_chinese(d))
         return -1;
+    warm_host(d);
     return write_stamp(d);
 }
 
@@ -786,7 +808,8 @@ static int prepare(demo *d, const char *uri)
                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (d->log_fd < 0)
             return fail(d, _("cannot write %s: %s"), d->log_path, strerror(errno));
-        fprintf(d->out, _("Building the demo lab in %s…\n"), d->dir);
+        fprintf(d->out, _("Building the demo lab in %s, in %d steps (the first start only)…\n"),
+                d->dir, DEMO_STEPS);
     }
     if (write_qemu_conf(d) || open_root(d, uri))
         return -1;

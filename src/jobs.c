@@ -88,8 +88,7 @@ tracked *jt_by_id(st_jobtab *t, int id)
 
 bool jt_is_block_kind(st_job_kind k)
 {
-    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
-           k == ST_JOB_COPY || k == ST_JOB_OTHER;
+    return st_job_kind_is_block(k);
 }
 
 bool jt_pick(st_jobtab *t, bool (*pick)(tracked *tr), int *id, char **uuid, virDomainPtr *dom)
@@ -117,7 +116,7 @@ tracked *jt_add(st_jobtab *t)
     memset(tr, 0, sizeof(*tr));
     tr->job.id = new_id();
     tr->job.started = st_now();
-    tr->job.eta = -1;
+    st_rate_init(&tr->rate);
     return tr;
 }
 
@@ -203,6 +202,7 @@ void st_jobtab_copy(st_jobtab *t, st_job **jobs, size_t *n)
     *jobs = t->n ? xcalloc(t->n, sizeof(st_job)) : NULL;
     for (size_t i = 0; i < t->n; i++) {
         st_job_copy(&(*jobs)[i], &t->v[i].job);
+        (*jobs)[i].finished = st_job_phase_final(t->v[i].job.phase) ? t->v[i].finished_at : 0;
         (*jobs)[i].followup = !t->v[i].after_done && (t->v[i].n_cleanup || t->v[i].paused_run);
     }
     pthread_mutex_unlock(&t->lock);
@@ -232,11 +232,21 @@ st_job_kind jt_kind_of(int type)
     }
 }
 
+void jt_progress(tracked *tr, double now, uint64_t cur, uint64_t end)
+{
+    tr->rate.data = tr->job.data;
+    st_rate_add(&tr->rate, now, cur, end, tr->job.bandwidth * 1048576.0);
+    tr->job.cur = cur;
+    tr->job.end = end;
+    tr->job.pace = st_rate_pace(&tr->rate, now);
+}
+
 void jt_finish(tracked *tr, st_job_phase phase, const char *error)
 {
     tr->job.phase = phase;
     tr->finished_at = st_now();
-    tr->job.eta = 0;
+    /* What it moved at says nothing of a job that ended. */
+    memset(&tr->job.pace, 0, sizeof(tr->job.pace));
     if (phase == ST_PHASE_COMPLETED && tr->job.end)
         tr->job.cur = tr->job.end;
     if (error && !tr->job.error)
@@ -278,7 +288,6 @@ void st_jobtab_event(st_jobtab *t, const char *domain, const char *uuid, const c
         case VIR_DOMAIN_BLOCK_JOB_READY:
             if (tr->job.phase != ST_PHASE_PIVOTING && !tr->aborting)
                 tr->job.phase = ST_PHASE_READY;
-            tr->job.eta = 0;
             break;
         }
     }
@@ -355,11 +364,8 @@ st_off_change st_jobtab_offline(st_jobtab *t, const char *record, const st_job *
         tr = take_record(t, record, v, ended_ago);
         ch = ST_OFF_NEW;
     }
-    tr->job.cur = v->cur;
-    tr->job.end = v->end;
-    tr->job.rate = v->rate;
-    tr->job.eta = v->eta;
     tr->job.bandwidth = v->bandwidth;
+    jt_progress(tr, st_now(), v->cur, v->end);
     if (!st_job_phase_final(tr->job.phase) && st_job_phase_final(v->phase)) {
         jt_finish(tr, v->phase, v->error);
         ch = ST_OFF_ENDED;
@@ -376,16 +382,7 @@ void st_jobtab_update(st_jobtab *t, int id, st_job_phase phase, uint64_t cur, ui
         tracked *tr = &t->v[i];
         if (tr->job.id != id)
             continue;
-        double now = st_now();
-        if (tr->last_t > 0 && now > tr->last_t && cur >= tr->last_cur) {
-            double r = (cur - tr->last_cur) / (now - tr->last_t);
-            tr->job.rate = tr->job.rate > 0 ? 0.7 * tr->job.rate + 0.3 * r : r;
-        }
-        tr->last_t = now;
-        tr->last_cur = cur;
-        tr->job.cur = cur;
-        tr->job.end = end;
-        tr->job.eta = tr->job.rate > 0 && end > cur ? (end - cur) / tr->job.rate : -1;
+        jt_progress(tr, st_now(), cur, end);
         if (st_job_phase_final(phase))
             jt_finish(tr, phase, error);
         else
@@ -445,6 +442,15 @@ void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, u
     tracked *tr = jt_find(t, uuid, disk, true);
     if (tr)
         tr->job.bandwidth = bw;
+    pthread_mutex_unlock(&t->lock);
+}
+
+void st_jobtab_set_data(st_jobtab *t, int id, uint64_t bytes)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *tr = jt_by_id(t, id);
+    if (tr)
+        tr->job.data = bytes;
     pthread_mutex_unlock(&t->lock);
 }
 

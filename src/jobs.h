@@ -55,6 +55,8 @@ void st_jobtab_domain_stopped(st_jobtab *t, const char *uuid, const char *why);
 /* Marks a block job as expected to end cancelled (we aborted it) or pivoting. */
 void st_jobtab_set_phase(st_jobtab *t, const char *uuid, const char *disk, st_job_phase phase);
 void st_jobtab_set_bandwidth(st_jobtab *t, const char *uuid, const char *disk, unsigned long bw);
+/* The plan's figure of the data a merge copies (its progress counts the virtual span). */
+void st_jobtab_set_data(st_jobtab *t, int id, uint64_t bytes);
 
 /*
  * Files to remove after the job completes (the admin asked to delete merged files). `record`

@@ -10,8 +10,7 @@ typedef struct tracked {
     st_job job;
     virDomainPtr dom; /* referenced; NULL when only an event told us */
     double finished_at;
-    double last_t;
-    uint64_t last_cur;
+    st_rate rate;   /* the progress figures polled, for its pace */
     char **cleanup; /* files to remove once the job completed (and pivoted) */
     size_t n_cleanup;
     bool paused_run; /* we started the domain paused for this job: pivot and stop it after */
@@ -58,6 +57,8 @@ struct st_jobtab {
 tracked *jt_find(st_jobtab *t, const char *uuid, const char *disk, bool live_only);
 tracked *jt_add(st_jobtab *t);
 tracked *jt_by_id(st_jobtab *t, int id);
+/* New progress figures of a job, read at `now`: its pace follows (rate.h). */
+void jt_progress(tracked *tr, double now, uint64_t cur, uint64_t end);
 /* Ends the job with `phase`; the first error given is kept. */
 void jt_finish(tracked *tr, st_job_phase phase, const char *error);
 /* libvirt's block job type as ours. */

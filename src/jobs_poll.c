@@ -33,17 +33,8 @@ static void apply_block_info(tracked *tr, const virDomainBlockJobInfo *info, dou
         return; /* its own thread polls it and knows when the delete is over */
     tr->gone_since = 0;
     tr->job.kind = jt_kind_of(info->type) != ST_JOB_OTHER ? jt_kind_of(info->type) : tr->job.kind;
-    if (tr->last_t > 0 && now > tr->last_t && info->cur >= tr->last_cur) {
-        double r = (info->cur - tr->last_cur) / (now - tr->last_t);
-        tr->job.rate = tr->job.rate > 0 ? 0.7 * tr->job.rate + 0.3 * r : r;
-    }
-    tr->last_t = now;
-    tr->last_cur = info->cur;
-    tr->job.cur = info->cur;
-    tr->job.end = info->end;
     tr->job.bandwidth = info->bandwidth;
-    tr->job.eta =
-        tr->job.rate > 0 && info->end > info->cur ? (info->end - info->cur) / tr->job.rate : -1;
+    jt_progress(tr, now, info->cur, info->end);
     bool ready = tr->job.kind == ST_JOB_ACTIVE_COMMIT || tr->job.kind == ST_JOB_COPY;
     if (ready && info->end > 0 && info->cur == info->end && tr->job.phase != ST_PHASE_PIVOTING &&
         !tr->aborting)

@@ -55,6 +55,18 @@ const char *st_dom_state_label(st_dom_state s)
     return _(dom_state_words[dom_state_known(s) ? s : ST_DOM_NOSTATE].label);
 }
 
+const char *st_snap_state_label(const char *state)
+{
+    if (!state)
+        return _("unknown");
+    if (strcmp(state, "disk-snapshot") == 0)
+        return _("not recorded: disks only");
+    for (st_dom_state s = ST_DOM_NOSTATE; dom_state_known(s); s++)
+        if (strcmp(state, st_dom_state_name(s)) == 0)
+            return st_dom_state_label(s);
+    return state;
+}
+
 const char *st_dom_state_short(st_dom_state s)
 {
     return _(dom_state_words[dom_state_known(s) ? s : ST_DOM_NOSTATE].brief);
@@ -122,6 +134,12 @@ bool st_job_phase_final(st_job_phase p)
            p == ST_PHASE_ENDED;
 }
 
+bool st_job_kind_is_block(st_job_kind k)
+{
+    return k == ST_JOB_COMMIT || k == ST_JOB_ACTIVE_COMMIT || k == ST_JOB_PULL ||
+           k == ST_JOB_COPY || k == ST_JOB_OTHER;
+}
+
 static void free_strv(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -137,6 +155,7 @@ void st_layer_clear(st_layer *l)
     free(l->backing_fmt);
     free(l->broken);
     free_strv(l->shared_with, l->n_shared);
+    free_strv(l->at_snapshots, l->n_at_snapshots);
     memset(l, 0, sizeof(*l));
     l->backing_index = -1;
 }
@@ -371,6 +390,10 @@ uint64_t st_host_fingerprint(const st_host *h)
                 fp_u64(&f, (uint64_t)(uint32_t)y->backing_index);
                 fp_u64(&f, y->dev);
                 fp_u64(&f, y->ino);
+                fp_u64(&f, (uint64_t)y->content);
+                fp_u64(&f, y->n_at_snapshots);
+                for (size_t s = 0; s < y->n_at_snapshots; s++)
+                    fp_str(&f, y->at_snapshots[s]);
                 fp_u64(&f, y->n_shared);
                 for (size_t s = 0; s < y->n_shared; s++)
                     fp_str(&f, y->shared_with[s]);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rate.h"
+
 /* Values mirror virDomainState so that the backend can copy them through. */
 typedef enum {
     ST_DOM_NOSTATE = 0,
@@ -24,6 +26,12 @@ typedef enum {
     ST_DOM_CRASHED = 6,
     ST_DOM_PMSUSPENDED = 7,
 } st_dom_state;
+
+typedef enum {
+    ST_CONTENT_UNKNOWN = 0,
+    ST_CONTENT_EMPTY, /* no data cluster: a fresh overlay */
+    ST_CONTENT_DATA,
+} st_content;
 
 typedef struct st_layer {
     char *path;         /* absolute path (or the source name of a network disk) */
@@ -43,6 +51,12 @@ typedef struct st_layer {
      * when not known. Two spellings of one file ("vms/../golden/g.qcow2" and
      * "golden/g.qcow2", or a path through a symlink) are the same file for the sharing check. */
     uint64_t dev, ino;
+    /* What its qcow2 tables say (qcow2_tables.h), read on this machine for the active layer of
+     * a shut-off domain (a running domain's change all the time): whether it holds data, and
+     * which of its internal snapshots it still is. Not known otherwise. */
+    st_content content;
+    char **at_snapshots;
+    size_t n_at_snapshots;
 } st_layer;
 
 typedef struct st_disk {
@@ -136,11 +150,15 @@ typedef struct st_job {
     char *disk; /* disk target, NULL for domain jobs */
     st_job_kind kind;
     st_job_phase phase;
-    uint64_t cur, end;       /* progress in bytes (or libvirt's units) */
+    /* Progress in bytes: a block job counts its disk's virtual span (unallocated parts too),
+     * a domain job its memory or data, an offline merge the data it copies; end 0: none. */
+    uint64_t cur, end;
     unsigned long bandwidth; /* MiB/s, 0 = unlimited */
-    double rate;             /* bytes per second, smoothed */
-    double eta;              /* seconds, < 0 when not known */
+    st_pace pace;            /* rate and ETA, once they mean something (rate.h) */
+    uint64_t data;           /* a merge of ours: the plan's figure of the data it copies; 0: not
+                              * known (cur and end of a block job count more: see above) */
     double started;          /* st_now() when first seen */
+    double finished;         /* st_now() when it ended; 0 while it runs */
     bool ours;               /* started by this process */
     char *top, *base;        /* for block jobs, when known */
     char *error;             /* libvirt's message when failed */
@@ -224,9 +242,16 @@ const char *st_dom_state_short(st_dom_state s);
  * (a newer host's). In src/domstate.c, next to libvirt's enums.
  */
 const char *st_dom_reason_label(st_dom_state s, int reason);
+/*
+ * A snapshot's state as libvirt names it ("shutoff", "disk-snapshot", …) in words, translated;
+ * a name this program does not know is returned as it is.
+ */
+const char *st_snap_state_label(const char *state);
 const char *st_job_kind_label(st_job_kind k);
 const char *st_job_phase_label(st_job_phase p);
 bool st_job_phase_final(st_job_phase p);
+/* Jobs QEMU runs on a disk as block jobs (commit, pull, copy, or one not known by kind). */
+bool st_job_kind_is_block(st_job_kind k);
 
 void st_layer_clear(st_layer *l);
 void st_disk_clear(st_disk *d);

@@ -56,21 +56,14 @@ bool st_qemu_img_feed(st_qemu_img_parser *p, const char *buf, size_t len, double
     return found;
 }
 
-void st_offline_figures(double pct, uint64_t unit, unsigned long bw_mib, double elapsed, bool done,
-                        uint64_t *cur, double *rate, double *eta)
+uint64_t st_offline_progress(double pct, uint64_t unit, unsigned long bw_mib, double elapsed,
+                             bool done)
 {
     double limit = bw_mib * 1048576.0;
     double est = pct < 0 ? 0 : pct > 100 ? unit : unit * pct / 100;
     if (limit > 0 && est > limit * elapsed)
         est = limit * elapsed;
-    if (done)
-        est = unit;
-    *cur = (uint64_t)est;
-    /* Under half a second the average says nothing yet. */
-    *rate = elapsed >= 0.5 ? est / elapsed : 0;
-    if (limit > 0 && *rate > limit)
-        *rate = limit;
-    *eta = done ? 0 : *rate > 0 ? (unit - est) / *rate : -1;
+    return done ? unit : (uint64_t)est;
 }
 
 /* Keeps the tail of the output: progress lines are short, errors come last. */

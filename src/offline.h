@@ -26,14 +26,13 @@ typedef struct st_qemu_img_parser {
 bool st_qemu_img_feed(st_qemu_img_parser *p, const char *buf, size_t len, double *pct);
 
 /*
- * What an offline job's line shows. qemu-img's percent is of the work it does (commit: the data
- * it copies; rebase: the virtual disk it walks), so `unit` is the bytes 100% stands for. The rate
- * and ETA come from the percent over the time since the start, not from jumps between two
- * figures (qemu-img skips unallocated ranges at once). With a rate limit qemu-img's figure runs
- * ahead of the data written: the limit bounds the estimate.
+ * How far an offline job is, in bytes of `unit` (what 100% stands for): qemu-img's percent is of
+ * the work it does (commit: the data it copies; rebase: the virtual disk it walks). With a rate
+ * limit qemu-img's figure runs ahead of the data written: the limit over the time `elapsed` since
+ * the start bounds it. (Rate and ETA come from these figures over time, as for every job: rate.h.)
  */
-void st_offline_figures(double pct, uint64_t unit, unsigned long bw_mib, double elapsed, bool done,
-                        uint64_t *cur, double *rate, double *eta);
+uint64_t st_offline_progress(double pct, uint64_t unit, unsigned long bw_mib, double elapsed,
+                             bool done);
 
 typedef void (*st_progress_fn)(void *ctx, double pct);
 

@@ -235,8 +235,8 @@ static void view_of(const st_offline_state *s, double wall, st_job *j, char **ow
     }
     double t = s->ended > 0 ? s->ended : wall;
     j->end = s->unit;
-    st_offline_figures(s->pct, s->unit, s->bandwidth, t - s->started,
-                       j->phase == ST_PHASE_COMPLETED, &j->cur, &j->rate, &j->eta);
+    j->cur = st_offline_progress(s->pct, s->unit, s->bandwidth, t - s->started,
+                                 j->phase == ST_PHASE_COMPLETED);
 }
 
 void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req)

@@ -284,8 +284,10 @@ static char *layer_line(const st_layer *l, size_t idx, pl_strv *marks)
     sb_init(&b);
     sb_printf(&b, "[%zu] %s  %s  %s", idx, pl_lname(l), l->format ? l->format : "?", sz);
     if (marks->n) {
-        char *m = pl_sv_join(marks, "; ");
-        sb_printf(&b, "  (%s)", m);
+        /* TRANSLATORS: what the plan says of a layer, between marks ("top; merged into …"). */
+        char *m = pl_sv_join(marks, _("; "));
+        /* TRANSLATORS: the marks after a layer's line; Chinese takes full-width brackets. */
+        sb_printf(&b, _("  (%s)"), m);
         free(m);
     }
     pl_sv_free(marks);
@@ -349,6 +351,9 @@ static void plan_chains(plan_ctx *c)
         after_marks(c, i, idx, &m);
         pl_sv_push(&after, layer_line(pl_L(c, i), idx++, &m));
     }
+    /* A mirror (active commit) counts the data it copies, as the plan does. */
+    if (c->pull || c->top > 0)
+        c->p->span = pl_L(c, c->pull ? 0 : c->top)->virtual_size;
     c->p->before = pl_sv_steal(&before, &c->p->n_before);
     c->p->after = pl_sv_steal(&after, &c->p->n_after);
     c->p->leaving = pl_sv_steal(&leaving, &c->p->n_leaving);
@@ -357,7 +362,9 @@ static void plan_chains(plan_ctx *c)
 static void plan_title(plan_ctx *c)
 {
     const char *rcv = pl_lname(pl_L(c, c->receiver));
-    if (!c->pull && c->top == 0)
+    /* qemu-img commits a shut-off domain's active layer like any other: no mirror, no READY,
+     * no pivot: an "active commit" is what a running domain's QEMU does. */
+    if (!c->pull && c->top == 0 && !c->p->offline)
         c->p->title = xasprintf(_("Active commit of %s into %s (%s/%s)"), pl_lname(pl_L(c, 0)), rcv,
                                 c->dom, c->target);
     else if (!c->pull)
@@ -402,6 +409,7 @@ static void plan_request(plan_ctx *c)
         r->flags |= ST_F_START_PAUSED;
     r->bandwidth = c->o.bandwidth;
     r->space_needed = c->p->bytes;
+    r->data = c->size_unknown ? 0 : c->p->bytes;
     if (c->newbacking != NONE)
         r->format = xstrdup0(pl_L(c, c->newbacking)->format);
     /* The files to remove afterwards, so that whoever removes them removes exactly these. */
@@ -457,6 +465,7 @@ static void plan_delete(plan_ctx *c)
 
 static void plan_body(plan_ctx *c)
 {
+    c->p->new_backing = c->rewritten != NONE && c->newbacking != NONE;
     plan_relative(c);
     pl_check_early(c);
     plan_new_name(c);

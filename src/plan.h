@@ -49,6 +49,9 @@ typedef struct st_plan {
     char **leaving; /* paths that leave the chain */
     size_t n_leaving;
     uint64_t bytes; /* upper bound of the data copied */
+    uint64_t span;  /* a block job's progress counts this: the virtual size of the image it
+                     * walks (the top of a commit, the active layer of a pull); 0: unknown, or
+                     * an active commit, whose progress counts the data it copies */
     char *flags;    /* "RELATIVE | ACTIVE" or "none" */
     char **calls;   /* the exact libvirt calls or commands that will run, in order */
     size_t n_calls;
@@ -60,6 +63,8 @@ typedef struct st_plan {
                              * option can help) */
     bool active;            /* an active commit: READY, then pivot or keep */
     bool offline;           /* qemu-img on this machine (domain shut off, local host) */
+    bool new_backing;       /* a layer gets a new backing name (else RELATIVE cannot matter:
+                             * a pull of the whole chain leaves none) */
     bool relative_possible; /* the backing names involved are relative */
     bool delete_possible;
     st_request req; /* what is submitted once the admin types yes */

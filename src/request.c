@@ -7,16 +7,6 @@
 
 #include "util.h"
 
-static char **copy_strv(char *const *v, size_t n)
-{
-    if (!n)
-        return NULL;
-    char **r = xcalloc(n, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        r[i] = xstrdup0(v[i]);
-    return r;
-}
-
 void st_request_copy(st_request *dst, const st_request *src)
 {
     *dst = *src;
@@ -28,7 +18,7 @@ void st_request_copy(st_request *dst, const st_request *src)
     dst->description = xstrdup0(src->description);
     dst->path = xstrdup0(src->path);
     dst->format = xstrdup0(src->format);
-    dst->paths = copy_strv(src->paths, src->n_paths);
+    dst->paths = st_strv_copy(src->paths, src->n_paths);
     dst->diskspecs = NULL;
     if (src->n_diskspecs) {
         dst->diskspecs = xcalloc(src->n_diskspecs, sizeof(st_snap_diskspec));

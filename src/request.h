@@ -66,6 +66,7 @@ typedef struct st_request {
     char *top, *base; /* chain layer paths; base NULL: commit to the bottom / pull whole */
     unsigned flags;
     unsigned long bandwidth; /* MiB/s, 0 = unlimited */
+    uint64_t data;           /* commit, pull: the plan's figure of the data copied; 0: unknown */
     char *snapshot;          /* snapshot name */
     char *description;
     char *path;   /* save/restore file, memory file */

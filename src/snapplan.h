@@ -80,6 +80,13 @@ unsigned st_snap_create_flags(const st_request *r);
 /* The flags as the plan shows them: "VALIDATE | ATOMIC | DISK_ONLY" (malloc'd). */
 char *st_snap_create_flags_text(unsigned flags);
 
+/*
+ * Why the domain's state does not allow a snapshot of `kind` (translated), or NULL when it does:
+ * a snapshot with memory needs a running (or paused) domain. The create form offers only the
+ * kinds this allows, and says why the others are absent.
+ */
+const char *st_snap_kind_unavailable(const st_domain *d, st_snap_kind kind);
+
 /* Why quiesce cannot work for `d` now (no agent channel, not running, no agent connected), or
  * NULL when it can. */
 const char *st_snap_quiesce_unavailable(const st_domain *d);

@@ -24,6 +24,13 @@ const char *st_snap_quiesce_unavailable(const st_domain *d)
     return NULL;
 }
 
+const char *st_snap_kind_unavailable(const st_domain *d, st_snap_kind kind)
+{
+    if (kind == ST_SNAP_KIND_MEMORY && !sp_dom_live(d))
+        return _("the domain is not running: no memory to save");
+    return NULL;
+}
+
 static bool name_ok(st_snapplan *p, const st_domain *d, const char *name)
 {
     if (!name || !*name) {
@@ -135,7 +142,11 @@ static void check_duplicate_files(st_snapplan *p, const st_request *f)
                           f->diskspecs[i].target);
 }
 
-/* The kind of snapshot the domain already has, against the new one: warn before mixing. */
+/*
+ * The kind of snapshot the domain already has, against the new one: warn before the domain
+ * mixes kinds for the first time, and ask a second time then. A domain that mixes them already
+ * is told once more that it does, but not asked again for every snapshot.
+ */
 static void check_mixing(st_snapplan *p, const st_domain *d, bool new_external)
 {
     size_t internal = 0, external = 0;
@@ -147,6 +158,13 @@ static void check_mixing(st_snapplan *p, const st_domain *d, bool new_external)
     }
     if (new_external ? !internal : !external)
         return;
+    if (internal && external) {
+        sp_hazard(p, ST_HAZ_INFO,
+                  _("%s mixes internal and external snapshots already (%zu internal, %zu "
+                    "external): this one adds to the mix, with the same hazards."),
+                  d->name, internal, external);
+        return;
+    }
     p->mixing = true;
     sp_hazard(
         p, ST_HAZ_WARN,

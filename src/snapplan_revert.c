@@ -59,7 +59,8 @@ static void revert_result_step(st_snapplan *p, const st_snapshot *s, unsigned fl
     else if (flags & ST_F_PAUSED)
         sp_step(p, "%s", _("afterwards the domain is paused"));
     else if (streq0(s->state, "running") || streq0(s->state, "paused"))
-        sp_step(p, _("afterwards the domain is %s, as when the snapshot was taken"), s->state);
+        sp_step(p, _("afterwards the domain is %s, as when the snapshot was taken"),
+                st_snap_state_label(s->state));
     else
         sp_step(p, "%s", _("afterwards the domain is shut off, as when the snapshot was taken"));
 }

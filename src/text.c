@@ -341,6 +341,105 @@ size_t st_text_prefix_bytes(const char *s, int cols)
     return end;
 }
 
+/* The character that ends just before byte i of s (i > 0), and where it starts. */
+static uint32_t char_before(const char *s, size_t i, size_t *start)
+{
+    size_t k = i - 1;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4)
+        k--;
+    uint32_t cp;
+    if (decode((const unsigned char *)s + k, &cp) != i - k)
+        cp = BAD_CP;
+    *start = k;
+    return cp;
+}
+
+static uint32_t char_at(const char *s, size_t i)
+{
+    uint32_t cp;
+    decode((const unsigned char *)s + i, &cp);
+    return cp;
+}
+
+/* Whether cp is one of the characters of the UTF-8 string `set`. */
+static bool one_of(uint32_t cp, const char *set)
+{
+    for (const unsigned char *p = (const unsigned char *)set; *p;) {
+        uint32_t c;
+        p += decode(p, &c);
+        if (c == cp)
+            return true;
+    }
+    return false;
+}
+
+/* Closing punctuation never begins a line, opening never ends one (kinsoku shori). */
+static bool no_line_start(uint32_t cp)
+{
+    return one_of(cp, "，。、；：！？）」』】》〉〕］｝”’．…ー,.;:!?)]}");
+}
+
+static bool no_line_end(uint32_t cp)
+{
+    return one_of(cp, "（「『【《〈〔［｛“‘([{");
+}
+
+/* Whether p starts with a unit of st_fmt_bytes() ("B", "KiB" … "EiB") as a word of its own. */
+static bool unit_at(const char *p)
+{
+    size_t n = 0;
+    if (p[0] == 'B')
+        n = 1;
+    else if (p[0] && strchr("KMGTPE", p[0]) && p[1] == 'i' && p[2] == 'B')
+        n = 3;
+    return n && !((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z'));
+}
+
+/* Whether the space at byte i joins a number to its unit ("41.3 MiB"): no line breaks there. */
+static bool binds_unit(const char *s, size_t i)
+{
+    return i > 0 && s[i] == ' ' && s[i - 1] >= '0' && s[i - 1] <= '9' && unit_at(s + i + 1);
+}
+
+/* Whether byte i of s (0 < i, s[i] not NUL) is between two characters of which one is wide (CJK):
+ * a line may break there, unless punctuation forbids it. */
+static bool cjk_break(const char *s, size_t i)
+{
+    if (((unsigned char)s[i] & 0xC0) == 0x80)
+        return false; /* inside a character */
+    size_t start;
+    uint32_t prev = char_before(s, i, &start), next = char_at(s, i);
+    return (char_class(prev) == TC_WIDE || char_class(next) == TC_WIDE) && !no_line_start(next) &&
+           !no_line_end(prev);
+}
+
+/* Whether byte i is inside a word that holds a '/' (a path: broken at its '/' only). */
+static bool in_path(const char *s, size_t i)
+{
+    size_t b = i;
+    while (b > 0 && s[b - 1] != ' ')
+        b--;
+    size_t e = i + strcspn(s + i, " ");
+    return memchr(s + b, '/', e - b) != NULL;
+}
+
+/*
+ * Where to break before byte nb, keeping at least a third of the line; 0: nowhere. After a space
+ * (not one that joins a number to its unit) or between CJK characters, whichever comes last;
+ * else after a '/' (a path then starts the next line whole). Only ASCII bytes are compared with
+ * ' ' and '/': the bytes of a UTF-8 character are all >= 0x80.
+ */
+static size_t break_before(const char *s, size_t nb)
+{
+    for (size_t i = nb; i > nb / 3 && i > 1; i--)
+        if ((s[i - 1] == ' ' && !binds_unit(s, i - 1)) || (cjk_break(s, i) && !in_path(s, i)))
+            return i;
+    for (size_t i = nb; i > nb / 3 && i > 1; i--)
+        if (s[i - 1] == '/')
+            return i;
+    return 0;
+}
+
 size_t st_text_wrap_bytes(const char *s, int cols)
 {
     if (!s || !*s)
@@ -350,15 +449,12 @@ size_t st_text_wrap_bytes(const char *s, int cols)
         uint32_t cp;
         return decode((const unsigned char *)s, &cp);
     }
-    if (!s[nb] || s[nb] == ' ' || s[nb - 1] == ' ')
+    if (!s[nb])
         return nb;
-    /* A space first (a path then starts the next line whole), else a '/'. Only ASCII bytes
-     * are compared: the bytes of a UTF-8 character are all >= 0x80. */
-    for (const char *brk = " /"; *brk; brk++)
-        for (size_t i = nb; i > nb / 3 && i > 1; i--)
-            if (s[i - 1] == *brk)
-                return i;
-    return nb;
+    if ((s[nb] == ' ' && !binds_unit(s, nb)) || (s[nb - 1] == ' ' && !binds_unit(s, nb - 1)))
+        return nb;
+    size_t brk = cjk_break(s, nb) && !in_path(s, nb) ? nb : break_before(s, nb);
+    return brk ? brk : nb;
 }
 
 /* Appends \uXXXX, as a surrogate pair above the BMP. */

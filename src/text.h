@@ -68,10 +68,12 @@ size_t st_text_prefix_bytes(const char *s, int cols);
 
 /*
  * Byte length of the next line when `s` is wrapped at `cols` columns: the longest prefix that
- * fits, cut back to just after its last space (else its last '/') when the cut would split a
- * word or a path component, as long as that keeps at least a third of the line. Never 0 on a
- * non-empty string (a character wider than the line goes alone). The caller skips one space at the
- * start of the next line. Meant for sanitized strings.
+ * fits, cut back to just after its last space or CJK character boundary (else its last '/') when
+ * the cut would split a word or a path component, as long as that keeps at least a third of the
+ * line. A line never begins with closing punctuation (，。、；：！？）」…) nor ends with opening
+ * punctuation (（「…), and a size keeps its unit ("41.3 MiB" is one word). Never 0 on a non-empty
+ * string (a character wider than the line goes alone). The caller skips one space at the start
+ * of the next line. Meant for sanitized strings.
  */
 size_t st_text_wrap_bytes(const char *s, int cols);
 

@@ -82,6 +82,16 @@ char *xstrdup0(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
+char **st_strv_copy(char *const *v, size_t n)
+{
+    if (!n)
+        return NULL;
+    char **r = xcalloc(n, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        r[i] = xstrdup0(v[i]);
+    return r;
+}
+
 char *xvasprintf(const char *fmt, va_list ap)
 {
     char *r = NULL;

@@ -17,6 +17,8 @@ void xgrow(void **p, size_t *cap, size_t need, size_t sz);
 char *xstrdup(const char *s);
 /* Returns NULL for NULL. */
 char *xstrdup0(const char *s);
+/* A copy of n strings (each may be NULL); NULL when n is 0. */
+char **st_strv_copy(char *const *v, size_t n);
 /*
  * Spawn attributes that give a child an empty signal mask: the backend's threads block the
  * interface's signals (SIGINT, SIGTERM, ...), and a program started from one must not inherit

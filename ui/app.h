@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "job_figures.h"
 #include "options.h"
 #include "tree.h"
 
@@ -113,9 +114,9 @@ struct st_app {
     /* Dialogs put out of sight (Esc on a wait screen) that still take their request's messages,
      * so that what a result offers (FORCE, removing files) is shown when it arrives. */
     st_dialog *hidden;
-    /* Ready active commits already announced in the status line (by job id): once each. */
-    int offered[ST_OFFERED_MAX];
-    size_t n_offered;
+    /* Block jobs seen running (by job id), whose end is still to be said in the status line. */
+    int running_seen[ST_OFFERED_MAX];
+    size_t n_running_seen;
     /* Follow-ups of earlier sessions already offered (by record): once per session. */
     char **fu_offered;
     size_t n_fu_offered;
@@ -172,9 +173,6 @@ int st_attr(const st_app *a, int pair, int fallback);
 /* A box with a title; the inside is cleared. */
 void st_frame(st_app *a, int y, int x, int h, int w, const char *title);
 void st_draw_bar(st_app *a, int y, int x, int w, double frac);
-void st_fmt_job(const st_job *j, char *out, size_t n);
-/* How far a job is, as every bar and percent shows it (the disk's line and the jobs panel). */
-double st_job_fraction(const st_job *j);
 
 /* The help overlay (help.c). */
 st_dialog *st_help_new(void);

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "i18n.h"
 #include "keys.h"
+#include "since.h"
 #include "text.h"
 #include "util.h"
 
@@ -87,9 +88,13 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     dline(d, _("Path"), l->path);
     dlinef(d, _("Format"), "%s", l->format ? l->format : _("unknown"));
     dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);
-    dlinef(d, _("Depth"), _("%zu of %zu (0 is the active layer)"), li, k->n_chain);
+    /* Two numbers that look alike: the tree's position and libvirt's id (which names the
+     * layer in virsh's top/base arguments), each said for what it is. */
+    dlinef(d, _("Depth"), _("[%zu] in the tree, of %zu layers (0 is the active layer)"), li,
+           k->n_chain);
     if (l->backing_index >= 0)
-        dlinef(d, _("Index"), "%s[%d]", k->target, l->backing_index);
+        dlinef(d, _("Index"), _("%s[%d]: libvirt's index of this layer, an id, not its depth"),
+               k->target, l->backing_index);
     if (li + 1 < k->n_chain)
         dline(d, _("Backing"), k->chain[li + 1].path);
     else
@@ -128,7 +133,7 @@ static const char *disk_snapshot_kind(const char *k)
         return _("manual");
     return k;
 }
-static void detail_snapshot(detail *d, const st_snapshot *s)
+static void detail_snapshot(detail *d, const st_domain *dom, const st_snapshot *s)
 {
     char when[64] = "";
     time_t t = (time_t)s->creation_time;
@@ -138,11 +143,23 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
     dline(d, _("Snapshot"), s->name);
     dline(d, _("Parent"), s->parent ? s->parent : _("none (a root)"));
     dline(d, _("Created"), when);
-    dlinef(d, _("Kind"), "%s, %s", s->external ? _("external") : _("internal"),
+    /* TRANSLATORS: two words of a snapshot's kind ("external, disks only"). */
+    dlinef(d, _("Kind"), _("%s, %s"), s->external ? _("external") : _("internal"),
            s->memory ? _("disks and memory") : _("disks only"));
-    dline(d, _("State"), s->state);
-    if (s->current)
-        dline(d, _("Current"), _("yes: the domain runs from this snapshot"));
+    /* libvirt's names ("shutoff") in words; a disk-only snapshot records no state. */
+    if (streq0(s->state, "disk-snapshot"))
+        dline(d, _("State"), st_snap_state_label(s->state));
+    else
+        dlinef(d, _("State"), _("%s when taken"), st_snap_state_label(s->state));
+    if (s->current) {
+        const st_snapshot *cur;
+        const char *why;
+        st_since since = st_domain_since_current(dom, &cur, &why);
+        dline(d, _("Current"),
+              since == ST_SINCE_AT
+                  ? _("yes: the domain runs from this snapshot")
+                  : _("yes: the next snapshot's parent; the domain is at NOW, below it"));
+    }
     dline(d, _("Description"), s->description && *s->description ? s->description : "-");
     for (size_t i = 0; i < s->n_disks; i++) {
         char *v = xasprintf("%s %s %s", s->disks[i].target ? s->disks[i].target : "?",
@@ -153,6 +170,26 @@ static void detail_snapshot(detail *d, const st_snapshot *s)
     }
     if (s->memory_file)
         dline(d, _("Memory"), s->memory_file);
+}
+
+/* Where the domain is now, against its current snapshot, and how that is known. */
+static void detail_now(detail *d, const st_domain *dom)
+{
+    const st_snapshot *cur;
+    const char *why;
+    st_since since = st_domain_since_current(dom, &cur, &why);
+    dline(d, _("Now"), dom->name);
+    const char *reason = st_dom_reason_label(dom->state, dom->reason);
+    if (reason)
+        dlinef(d, _("State"), _("%s (%s)"), st_dom_state_label(dom->state), reason);
+    else
+        dline(d, _("State"), st_dom_state_label(dom->state));
+    if (cur)
+        dlinef(d, _("Since"),
+               since == ST_SINCE_MOVED ? _("moved on from snapshot %s")
+                                       : _("perhaps moved on from snapshot %s"),
+               cur->name);
+    dline(d, _("How known"), why);
 }
 
 static void detail_branch(detail *d, const st_branch *b)
@@ -181,7 +218,8 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
     dline(d, _("UUID"), dom->uuid);
     const char *why = st_dom_reason_label(dom->state, dom->reason);
     if (why)
-        dlinef(d, _("State"), "%s (%s)", st_dom_state_label(dom->state), why);
+        /* TRANSLATORS: a domain's state and why ("shut off (destroyed)"). */
+        dlinef(d, _("State"), _("%s (%s)"), st_dom_state_label(dom->state), why);
     else
         dlinef(d, _("State"), _("%s (reason %d)"), st_dom_state_label(dom->state), dom->reason);
     dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
@@ -197,8 +235,8 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
         dline(d, _("Error"), dom->snaps_error);
     for (size_t i = 0; i < h->n_jobs; i++)
         if (streq0(h->jobs[i].domain, dom->name)) {
-            char buf[128];
-            st_fmt_job(&h->jobs[i], buf, sizeof(buf));
+            char buf[256];
+            st_job_figures(&h->jobs[i], st_now(), buf, sizeof(buf));
             dlinef(d, _("Job"), "%s %s %s", h->jobs[i].disk ? h->jobs[i].disk : "",
                    st_job_kind_label(h->jobs[i].kind), buf);
         }
@@ -216,10 +254,11 @@ static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const
         dline(d, _("Unknown"), k->chain_unknown);
     const st_job *j = st_host_disk_job(h, dom->name, k->target, false);
     if (j) {
-        char buf[128];
-        st_fmt_job(j, buf, sizeof(buf));
-        dlinef(d, _("Job"), "%s, %s: %s", st_job_kind_label(j->kind), st_job_phase_label(j->phase),
-               buf);
+        char buf[256];
+        st_job_figures(j, st_now(), buf, sizeof(buf));
+        /* TRANSLATORS: a job's kind, its phase and its figures ("pull, running: 45% …"). */
+        dlinef(d, _("Job"), _("%s, %s: %s"), st_job_kind_label(j->kind),
+               st_job_phase_label(j->phase), buf);
         if (j->error)
             dline(d, _("Error"), j->error);
     }
@@ -267,7 +306,10 @@ static void detail_content(detail *d, const st_row *r)
         dlinef(d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
         break;
     case ROW_SNAPSHOT:
-        detail_snapshot(d, &h->doms[r->dom].snaps[r->snap]);
+        detail_snapshot(d, &h->doms[r->dom], &h->doms[r->dom].snaps[r->snap]);
+        break;
+    case ROW_NOW:
+        detail_now(d, &h->doms[r->dom]);
         break;
     case ROW_BRANCH:
         detail_branch(d, &h->doms[r->dom].branches[r->branch]);

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "flows.h"
 #include "i18n.h"
+#include "since.h"
 #include "text.h"
 #include "trace.h"
 #include "util.h"
@@ -69,47 +70,6 @@ void st_draw_bar(st_app *a, int y, int x, int w, double frac)
     attroff(st_attr(a, PAIR_BAR, A_REVERSE));
     for (int i = full; i < w; i++)
         addstr(a->g->bar_empty);
-}
-
-static void fmt_duration(char *out, size_t n, double s)
-{
-    if (s < 0 || !isfinite(s)) {
-        snprintf(out, n, "--:--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
-}
-
-/* "45% 120 MiB/256 MiB 35 MiB/s ETA 0:04" */
-void st_fmt_job(const st_job *j, char *out, size_t n)
-{
-    char cur[32], end[32], rate[32], eta[32];
-    /* A job that reports no progress (a remote restore) says so instead of a frozen 0%. */
-    if (!j->end && !st_job_phase_final(j->phase)) {
-        fmt_duration(eta, sizeof(eta), j->started > 0 ? st_now() - j->started : -1);
-        snprintf(out, n, _("%s so far, no progress reported"), eta);
-        return;
-    }
-    st_fmt_bytes(cur, sizeof(cur), j->cur);
-    st_fmt_bytes(end, sizeof(end), j->end);
-    st_fmt_bytes(rate, sizeof(rate), (uint64_t)(j->rate > 0 ? j->rate : 0));
-    fmt_duration(eta, sizeof(eta), j->eta);
-    snprintf(out, n, _("%3.0f%% %s/%s %s/s ETA %s"), 100 * st_job_fraction(j), cur, end, rate, eta);
-}
-
-double st_job_fraction(const st_job *j)
-{
-    if (j->phase == ST_PHASE_COMPLETED || j->phase == ST_PHASE_READY)
-        return 1;
-    double f = j->end ? (double)j->cur / j->end : 0;
-    /* Never 100% before the job really ended (virsh caps it the same way). */
-    if (!st_job_phase_final(j->phase) && f > 0.99)
-        f = 0.99;
-    return f < 0 ? 0 : f > 1 ? 1 : f;
 }
 
 /*
@@ -302,6 +262,12 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
     }
     case ROW_SNAPGROUP:
         break;
+    case ROW_NOW: {
+        const st_domain *d = row_dom(a, r);
+        snprintf(out, n, "%s", st_dom_state_label(d->state));
+        *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
+        break;
+    }
     case ROW_BRANCH: {
         const st_branch *b = &row_dom(a, r)->branches[r->branch];
         snprintf(out, n, _("%s, left at %s"), b->disk ? b->disk : "?",
@@ -348,7 +314,7 @@ static void row_columns_short(st_app *a, const st_row *r, int room, char *out, s
         *attr = st_attr(a, state_pair(d->state), d->state == ST_DOM_RUNNING ? A_BOLD : A_NORMAL);
     } else if (r->kind == ROW_DISK && disk_job(a, r)) {
         const st_job *j = disk_job(a, r);
-        snprintf(brief, sizeof(brief), "%3.0f%%", 100 * st_job_fraction(j));
+        st_job_percent(j, brief, sizeof(brief));
         snprintf(full, sizeof(full), "%s %s", brief, st_job_kind_label(j->kind));
         *attr = A_BOLD;
     }
@@ -398,13 +364,27 @@ static void row_marks(st_app *a, const st_row *r, row_mark *m)
                 *attr = st_attr(a, PAIR_SHARED, A_BOLD);
         }
     } else if (r->kind == ROW_SNAPSHOT) {
-        const st_snapshot *s = &row_dom(a, r)->snaps[r->snap];
+        const st_domain *d = row_dom(a, r);
+        const st_snapshot *s = &d->snaps[r->snap], *cur;
+        const char *why;
         if (s->current) {
-            snprintf(out, n, " %s %s", a->g->current, _("current: you are here"));
+            /* The domain is here only until it moves on: then NOW, below it, is (since.h). */
+            bool here = st_domain_since_current(d, &cur, &why) == ST_SINCE_AT;
+            snprintf(out, n, " %s %s", a->g->current,
+                     here ? _("current: you are here") : _("current"));
             snprintf(mid, n, " %s %s", a->g->current, _("current"));
             snprintf(brief, n, " %s", a->g->current);
             *attr = st_attr(a, PAIR_HERE, A_BOLD);
         }
+    } else if (r->kind == ROW_NOW) {
+        const st_domain *d = row_dom(a, r);
+        const st_snapshot *cur;
+        const char *why;
+        bool known = st_domain_since_current(d, &cur, &why) == ST_SINCE_MOVED;
+        snprintf(out, n, " %s %s", a->g->here,
+                 known ? _("you are here (moved on)") : _("you are here (may have moved on)"));
+        snprintf(brief, n, " %s", a->g->here);
+        *attr = st_attr(a, PAIR_HERE, A_BOLD);
     } else if (r->kind == ROW_DISK) {
         const st_disk *k = &row_dom(a, r)->disks[r->disk];
         if (k->chain_unknown)
@@ -463,16 +443,19 @@ static bool draw_disk_job(st_app *a, int y, int x, int used, const st_row *r)
         jw = 40;
     if (!j || jw < 16)
         return false;
-    int bw = jw >= 36 ? 14 : 6;
-    char pct[96];
-    snprintf(pct, sizeof(pct), " %3.0f%% %s %s", 100 * st_job_fraction(j),
-             st_job_kind_label(j->kind), st_job_phase_label(j->phase));
+    /* A job that reports no progress has no bar: a full one would be a fake 100%. */
+    int bw = !j->end ? 0 : jw >= 36 ? 14 : 6;
+    char pct[16] = "", text[96];
+    if (j->end) /* without progress, the phase says all */
+        st_job_percent(j, pct, sizeof(pct));
+    snprintf(text, sizeof(text), " %s%s%s %s", pct, pct[0] ? " " : "", st_job_kind_label(j->kind),
+             st_job_phase_label(j->phase));
     int px = a->tree_w - jw;
     move(y, px);
     for (int i = px; i < a->tree_w; i++)
         addch(' ');
     st_draw_bar(a, y, px, bw, st_job_fraction(j));
-    st_put(a, y, px + bw, jw - bw, pct, A_BOLD);
+    st_put(a, y, px + bw, jw - bw, text, A_BOLD);
     return true;
 }
 
@@ -602,11 +585,21 @@ static void draw_tree(st_app *a)
 
 /* ---- jobs panel, title and status ---- */
 
+/* The local clock time ("14:05:09") of a moment given as st_now() then; NULL if unknown. */
+static const char *fmt_clock(double then, char *out, size_t n)
+{
+    time_t t = time(NULL) - (time_t)(st_now() - then + 0.5);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(out, n, "%H:%M:%S", &tm))
+        return NULL;
+    return out;
+}
+
 static void draw_job_line(st_app *a, int y, const st_job *j)
 {
     move(y, 0);
     clrtoeol();
-    char who[256], buf[128];
+    char who[256], buf[256];
     snprintf(who, sizeof(who), "%s%s%s", j->domain ? j->domain : "?", j->disk ? "/" : "",
              j->disk ? j->disk : "");
     /* Narrow terminals keep what matters most first: who, what, how far, and the phase. */
@@ -616,12 +609,19 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
     int x = 2 + ww;
     st_put(a, y, x, kw, st_job_kind_label(j->kind), A_NORMAL);
     x += kw + 1;
-    st_draw_bar(a, y, x, bw, st_job_fraction(j));
+    if (j->end) /* no bar for a job without progress figures: never a fake 100% */
+        st_draw_bar(a, y, x, bw, st_job_fraction(j));
     x += bw + 1;
     int pattr = j->phase == ST_PHASE_FAILED ? st_attr(a, PAIR_ERROR, A_BOLD) : (int)A_BOLD;
     x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 2;
-    st_fmt_job(j, buf, sizeof(buf));
+    st_job_figures(j, st_now(), buf, sizeof(buf));
     x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
+    /* Two finished jobs on one disk read the same but for where they merged and when. */
+    char ended[16];
+    st_job_about(j, j->finished > 0 ? fmt_clock(j->finished, ended, sizeof(ended)) : NULL, buf,
+                 sizeof(buf));
+    if (buf[0])
+        x += st_put(a, y, x, a->cols - x, buf, st_attr(a, PAIR_DIM, A_DIM)) + 2;
     if (j->error)
         st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
 }

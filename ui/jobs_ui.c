@@ -205,9 +205,48 @@ char *st_ready_notice(const st_app *a)
         ngettext("%zu job ready: P to pivot/keep", "%zu jobs ready: P to pivot/keep", n), n);
 }
 
+/* Remembers a running job's id (the oldest is forgotten past ST_OFFERED_MAX). */
+static void remember_running(st_app *a, int id)
+{
+    for (size_t k = 0; k < ST_OFFERED_MAX; k++)
+        if (a->running_seen[k] == id)
+            return;
+    a->running_seen[a->n_running_seen++ % ST_OFFERED_MAX] = id;
+}
+
+/* Forgets a job's id; false when it was not remembered. */
+static bool forget_running(st_app *a, int id)
+{
+    for (size_t k = 0; k < ST_OFFERED_MAX; k++)
+        if (a->running_seen[k] == id) {
+            a->running_seen[k] = 0;
+            return true;
+        }
+    return false;
+}
+
 /*
- * A job that became ready is announced in the status line, never as a dialog: a dialog pushed
- * over the one the admin is typing into would take the keys meant for it. P opens the choice.
+ * Says in the status line how a job ended: what said it started would otherwise stay. A job
+ * cancelled is not said again: the abort that cancelled it has said so (the panel shows one
+ * aborted elsewhere).
+ */
+static void announce_end(st_app *a, const st_job *j)
+{
+    const char *kind = st_job_kind_label(j->kind), *dom = j->domain ? j->domain : "?",
+               *disk = j->disk ? j->disk : "?";
+    if (j->phase == ST_PHASE_COMPLETED)
+        st_app_status(a, false, _("%s on %s/%s completed"), kind, dom, disk);
+    else if (j->phase == ST_PHASE_FAILED)
+        st_app_status(a, true, _("%s on %s/%s failed: %s"), kind, dom, disk,
+                      j->error ? j->error : "?");
+}
+
+/*
+ * A ready job is said in the status line for as long as it waits (st_draw_status), never as a
+ * dialog: a dialog pushed over the one the admin is typing into would take the keys meant for
+ * it. P opens the choice. What is said here is how a block job seen running ended (a snapshot,
+ * a save and an offline merge report their end as their own result); a failure once its reason
+ * is known, which libvirt is asked for after the event.
  */
 void st_flow_watch_jobs(st_app *a)
 {
@@ -215,17 +254,12 @@ void st_flow_watch_jobs(st_app *a)
         const st_host *host = a->hosts[h];
         for (size_t i = 0; host && i < host->n_jobs; i++) {
             const st_job *j = &host->jobs[i];
-            if (!waits_for_choice(j))
+            if (!st_job_kind_is_block(j->kind))
                 continue;
-            bool seen = false;
-            for (size_t k = 0; k < ST_OFFERED_MAX && !seen; k++)
-                seen = a->offered[k] == j->id;
-            if (seen)
-                continue;
-            a->offered[a->n_offered++ % ST_OFFERED_MAX] = j->id;
-            char *notice = st_ready_notice(a);
-            st_app_status(a, false, "%s", notice);
-            free(notice);
+            if (!st_job_phase_final(j->phase))
+                remember_running(a, j->id);
+            else if ((j->phase != ST_PHASE_FAILED || j->error) && forget_running(a, j->id))
+                announce_end(a, j);
         }
     }
 }

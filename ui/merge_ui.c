@@ -126,6 +126,9 @@ static unsigned shown_options(st_app *a, const merge_flow *f)
     unsigned all = ST_OPT_RELATIVE | ST_OPT_DELETE | ST_OPT_BANDWIDTH;
     if (d && d->state == ST_DOM_SHUTOFF && a->hosts[f->host] && !a->hosts[f->host]->local)
         all |= ST_OPT_START_PAUSED;
+    /* Nothing to say about relative names where no backing name is written. */
+    if (f->plan && !f->plan->new_backing)
+        all &= ~ST_OPT_RELATIVE;
     return f->plan && f->plan->refused ? all & f->plan->lifting : all;
 }
 
@@ -150,12 +153,26 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     for (size_t i = 0; i < p->n_after; i++)
         st_tb_add(tb, A_NORMAL, 2, "%s", p->after[i]);
     if (p->n_leaving) {
-        st_tb_add(tb, A_BOLD, 0, "%s", _("Files that leave the chain:"));
+        st_tb_add(
+            tb, A_BOLD, 0, "%s",
+            ngettext("File that leaves the chain:", "Files that leave the chain:", p->n_leaving));
         for (size_t i = 0; i < p->n_leaving; i++)
             st_tb_add(tb, A_NORMAL, 2, "%s", p->leaving[i]);
     }
-    st_tb_add(tb, A_NORMAL, 0, _("Data to copy: up to %s"), bytes);
-    st_tb_add(tb, A_NORMAL, 0, _("Flags: %s"), p->flags ? p->flags : "-");
+    if (p->offline || !p->span) {
+        st_tb_add(tb, A_NORMAL, 0, _("Data to copy: up to %s"), bytes);
+    } else { /* the job's bar counts more than this: say so before it runs */
+        char span[32];
+        st_fmt_bytes(span, sizeof(span), p->span);
+        st_tb_add(tb, A_NORMAL, 0,
+                  _("Data to copy: up to %s (the job's progress counts the disk's whole virtual "
+                    "size, %s: unallocated parts pass at once)"),
+                  bytes, span);
+    }
+    /* libvirt's flags, untranslated as the calls below spell them; qemu-img takes none. */
+    if (!p->offline)
+        st_tb_add(tb, A_NORMAL, 0, _("libvirt flags: %s"),
+                  !p->flags || streq0(p->flags, "none") ? _("none") : p->flags);
     st_tb_add(tb, A_BOLD, 0, "%s", _("What will run:"));
     for (size_t i = 0; i < p->n_calls; i++)
         st_tb_add(tb, A_NORMAL, 2, "%s", p->calls[i]);

@@ -19,7 +19,8 @@
 #include "util.h"
 #include "widgets.h"
 
-typedef enum { F_NAME, F_DESC, F_KIND, F_MEMFILE, F_LIVE, F_QUIESCE, F_DISK, F_GO } fkind;
+/* F_ABSENT: why kinds the domain's state does not allow are not offered (not focusable). */
+typedef enum { F_NAME, F_DESC, F_KIND, F_ABSENT, F_MEMFILE, F_LIVE, F_QUIESCE, F_DISK, F_GO } fkind;
 
 typedef struct frow {
     fkind k;
@@ -34,6 +35,7 @@ typedef struct cform {
     bool mem_edited;
     bool has_agent;          /* the quiesce line is shown: there is an agent channel */
     const char *quiesce_why; /* why quiesce is off and cannot be chosen; NULL: it can */
+    char *absent;            /* the kind not offered and why ("not offered: …; …"); NULL */
     size_t sel, top;         /* the focused row, and the first row in view */
     frow rows[64];
     size_t n_rows;
@@ -42,6 +44,7 @@ typedef struct cform {
 static void cform_free(cform *c)
 {
     free(c->dom);
+    free(c->absent);
     st_request_clear(&c->req);
     free(c->file_edited);
     free(c);
@@ -53,12 +56,57 @@ static const st_domain *form_domain(st_app *a, const cform *c)
     return h ? st_host_find_domain(h, c->dom) : NULL;
 }
 
+/* A kind in a few words (the Kind row says more). */
+static const char *kind_name(st_snap_kind k)
+{
+    switch (k) {
+    case ST_SNAP_KIND_INTERNAL:
+        return _("internal");
+    case ST_SNAP_KIND_DISK_ONLY:
+        return _("external disk-only");
+    case ST_SNAP_KIND_MEMORY:
+        return _("external with memory");
+    }
+    return "";
+}
+
+/* The kind after k among those the domain's state allows (k itself when it is the only one). */
+static st_snap_kind next_kind(const st_domain *d, st_snap_kind k)
+{
+    for (int i = 1; i <= 3; i++) {
+        st_snap_kind next = (st_snap_kind)((k + i) % 3);
+        if (!d || !st_snap_kind_unavailable(d, next))
+            return next;
+    }
+    return k;
+}
+
+/* Which kinds the state leaves out, and why; a kind chosen that is no longer allowed (the domain
+ * stopped while the form was open) goes back to the article's. Returns whether it changed. */
+static bool check_kinds(cform *c, const st_domain *d)
+{
+    free(c->absent);
+    c->absent = NULL;
+    for (st_snap_kind k = ST_SNAP_KIND_INTERNAL; k <= ST_SNAP_KIND_MEMORY; k++) {
+        const char *why = st_snap_kind_unavailable(d, k);
+        if (why && !c->absent)
+            c->absent = xasprintf(_("not offered: %s; %s"), kind_name(k), why);
+    }
+    if (!st_snap_kind_unavailable(d, c->req.snap_kind))
+        return false;
+    c->req.snap_kind = ST_SNAP_KIND_DISK_ONLY;
+    c->req.flags &= ~(ST_F_LIVE | ST_F_QUIESCE);
+    return true;
+}
+
 static void layout_rows(cform *c)
 {
     size_t n = 0;
     c->rows[n++] = (frow){F_NAME, 0};
     c->rows[n++] = (frow){F_DESC, 0};
     c->rows[n++] = (frow){F_KIND, 0};
+    if (c->absent)
+        c->rows[n++] = (frow){F_ABSENT, 0};
     if (c->req.snap_kind == ST_SNAP_KIND_MEMORY) {
         c->rows[n++] = (frow){F_MEMFILE, 0};
         c->rows[n++] = (frow){F_LIVE, 0};
@@ -160,6 +208,8 @@ static char *row_text(const st_app *a, const cform *c, const frow *r)
         return labelled(_("Description"), c->req.description ? c->req.description : "");
     case F_KIND:
         return labelled(_("Kind"), kind_label(c->req.snap_kind));
+    case F_ABSENT:
+        return labelled("", c->absent);
     case F_MEMFILE:
         return labelled(_("Memory file"), c->req.path ? c->req.path : "");
     case F_LIVE:
@@ -235,7 +285,10 @@ static void form_draw(st_app *a, st_dialog *dlg)
     for (int i = 0; i < rows && c->top + (size_t)i < c->n_rows; i++) {
         size_t k = c->top + (size_t)i;
         char *t = row_text(a, c, &c->rows[k]);
-        st_put(a, top_y + i, x + 2, w - 4, t, k == c->sel ? A_REVERSE | A_BOLD : A_NORMAL);
+        int attr = k == c->sel                ? (int)(A_REVERSE | A_BOLD)
+                   : c->rows[k].k == F_ABSENT ? st_attr(a, PAIR_DIM, A_DIM)
+                                              : (int)A_NORMAL;
+        st_put(a, top_y + i, x + 2, w - 4, t, attr);
         free(t);
     }
     draw_scroll_mark(a, c, rows, y + h - 1, x, w);
@@ -333,9 +386,11 @@ static bool activate(st_app *a, cform *c, bool space)
             edit_text(a, c, r, _("Memory file"), c->req.path);
         break;
     case F_KIND:
-        c->req.snap_kind = (c->req.snap_kind + 1) % 3;
+        c->req.snap_kind = next_kind(form_domain(a, c), c->req.snap_kind);
         c->req.flags &= ~(ST_F_LIVE | ST_F_QUIESCE);
         refresh_defaults(a, c, true);
+        break;
+    case F_ABSENT:
         break;
     case F_LIVE:
         c->req.flags ^= ST_F_LIVE;
@@ -362,15 +417,27 @@ static bool activate(st_app *a, cform *c, bool space)
     return false;
 }
 
+/* Up or Down, over the rows that only say something. */
+static void move_focus(cform *c, int dir)
+{
+    size_t to = c->sel;
+    do {
+        if ((dir < 0 && to == 0) || (dir > 0 && to + 1 >= c->n_rows))
+            return;
+        to = dir < 0 ? to - 1 : to + 1;
+    } while (c->rows[to].k == F_ABSENT);
+    c->sel = to;
+}
+
 static bool form_key(st_app *a, st_dialog *dlg, int key, bool is_code)
 {
     cform *c = dlg->data;
     if (!is_code && key == 27)
         return true;
     if ((is_code && key == KEY_UP) || (!is_code && key == 'k'))
-        c->sel = c->sel ? c->sel - 1 : 0;
+        move_focus(c, -1);
     else if ((is_code && key == KEY_DOWN) || (!is_code && (key == 'j' || key == '\t')))
-        c->sel = c->sel + 1 < c->n_rows ? c->sel + 1 : c->sel;
+        move_focus(c, +1);
     else if ((is_code && key == KEY_ENTER) || (!is_code && (key == '\n' || key == '\r')))
         return activate(a, c, false);
     else if (!is_code && key == ' ')
@@ -393,6 +460,8 @@ static void form_model_changed(st_app *a, st_dialog *dlg)
         /* An agent that went away takes quiesce with it (libvirt would fail the snapshot). */
         if (c->quiesce_why)
             c->req.flags &= ~ST_F_QUIESCE;
+        if (check_kinds(c, d))
+            refresh_defaults(a, c, true);
         layout_rows(c);
     }
 }
@@ -419,6 +488,7 @@ void st_snap_create_open(st_app *a, const st_row *r)
     for (size_t i = 0; i < d->n_snaps; i++)
         internal_only &= !d->snaps[i].external;
     c->req.snap_kind = internal_only ? ST_SNAP_KIND_INTERNAL : ST_SNAP_KIND_DISK_ONLY;
+    check_kinds(c, d);
     refresh_defaults(a, c, true);
     st_dialog *dlg = xcalloc(1, sizeof(*dlg));
     dlg->ops = &form_ops;

@@ -72,8 +72,8 @@ static char *host_part(const st_app *a, size_t i, const char *name, bool brief)
     const char *state =
         brief ? st_host_state_short(a->hstate[i]) : st_host_state_label(a->hstate[i]);
     if (a->hstate[i] == ST_HOST_NOT_RESPONDING)
-        return xasprintf("%s: %s (%.0fs)", name, state, st_now() - a->hsince[i]);
-    return xasprintf("%s: %s", name, state);
+        return xasprintf(_("%s: %s (%.0fs)"), name, state, st_now() - a->hsince[i]);
+    return xasprintf(_("%s: %s"), name, state);
 }
 
 /* Every host's state, in full words when they fit in `room` columns; returns columns used. */

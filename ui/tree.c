@@ -7,6 +7,7 @@
 
 #include "i18n.h"
 #include "report.h"
+#include "since.h"
 #include "util.h"
 
 #define EXPANDED  ((void *)1)
@@ -202,6 +203,16 @@ static bool snapshot_has_children(const st_domain *d, const st_snapshot *s)
     return false;
 }
 
+/* The NOW row, the last child of the current snapshot's row `cur_row`. */
+static void add_now(walk *w, size_t cur_row)
+{
+    const st_row *c = &w->t->rows[cur_row];
+    size_t snap = c->snap;
+    char *key = make_key(w->t, c->key, "N", NULL);
+    st_row *r = add_row(w, ROW_NOW, c->depth + 1, cur_row, key, true, false);
+    r->snap = snap;
+}
+
 static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
 {
     int *depth;
@@ -210,7 +221,17 @@ static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
     size_t *parents = xcalloc(d->n_snaps + 1, sizeof(size_t));
     int skip_below = -1; /* a collapsed snapshot hides deeper rows until the depth comes back */
     const char *gkey = w->t->rows[group_row].key;
+    /* Where the domain is now goes below the current snapshot when it is no longer there. */
+    const st_snapshot *cur;
+    const char *why;
+    bool now = st_domain_since_current(d, &cur, &why) != ST_SINCE_AT;
+    size_t now_under = SIZE_MAX; /* the current snapshot's row, until its NOW row is added */
+    int now_depth = 0;
     for (size_t k = 0; k < d->n_snaps; k++) {
+        if (now_under != SIZE_MAX && depth[k] <= now_depth) {
+            add_now(w, now_under);
+            now_under = SIZE_MAX;
+        }
         if (skip_below >= 0 && depth[k] > skip_below)
             continue;
         skip_below = -1;
@@ -218,13 +239,21 @@ static void add_snapshots(walk *w, size_t group_row, const st_domain *d)
         size_t parent = depth[k] == 0 ? group_row : parents[depth[k] - 1];
         int rdepth = w->t->rows[group_row].depth + 1 + depth[k];
         char *key = make_key(w->t, gkey, "", s->name);
-        st_row *r = add_row(w, ROW_SNAPSHOT, rdepth, parent, key, snapshot_is_last(d, order, k),
-                            snapshot_has_children(d, s));
+        bool is_cur = now && s == cur;
+        bool last = snapshot_is_last(d, order, k) && !(now && cur && streq0(s->parent, cur->name));
+        st_row *r = add_row(w, ROW_SNAPSHOT, rdepth, parent, key, last,
+                            snapshot_has_children(d, s) || is_cur);
         r->snap = order[k];
         parents[depth[k]] = w->t->n - 1;
         if (r->has_children && !descend(w, r))
             skip_below = depth[k];
+        else if (is_cur) {
+            now_under = w->t->n - 1;
+            now_depth = depth[k];
+        }
     }
+    if (now_under != SIZE_MAX)
+        add_now(w, now_under);
     free(parents);
     free(order);
     free(depth);
@@ -410,6 +439,8 @@ const char *st_row_name(const st_row *r, st_host *const *hosts, const char *cons
         const char *f = h->doms[r->dom].branches[r->branch].file;
         return f ? st_basename(f) : "";
     }
+    case ROW_NOW:
+        return _("NOW");
     }
     return "";
 }

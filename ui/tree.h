@@ -22,6 +22,8 @@ typedef enum {
     ROW_SNAPGROUP,
     ROW_SNAPSHOT,
     ROW_BRANCH, /* a detached branch left by an external revert (never deleted by this tool) */
+    ROW_NOW,    /* where the domain is now, below its current snapshot when it moved on since
+                 * (or may have: since.h); snap is the current snapshot */
 } st_row_kind;
 
 #define ST_TREE_MAX_GUIDES 64

@@ -76,7 +76,7 @@ tui_keys 2
 tui_wait "Delete the merged files? (asked twice)" 5
 tui_keys Down Enter
 ok "yes the second time" tui_wait "2  delete the merged files afterwards: yes" 5
-like "$(tui_screen)" "Flags: RELATIVE \| DELETE" "the commit carries DELETE"
+like "$(tui_screen)" "libvirt flags: RELATIVE \| DELETE" "the commit carries DELETE"
 confirm_yes
 ok "the commit completes" wait_output 30 "es-top.qcow2 es-base.qcow2" live_chain "$uri" es
 ok "libvirt removes the merged file" wait_true 15 test ! -e "$E/es-mid.qcow2"

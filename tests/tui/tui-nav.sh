@@ -3,7 +3,7 @@
 . "$(dirname "$0")/tui-lib.sh"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
-plan 29
+plan 31
 export LANG=C.UTF-8
 tui_start 100 30 -c "$HOST"
 ok "the tree appears with the article's active layer" tui_wait "test2_lsof.qcow2" 10
@@ -11,7 +11,11 @@ s=$(tui_screen)
 like "$s" "test2_lsof\.qcow2 ◀ you are here" "the active layer is marked as you are here"
 # Below the tree's first screen: the detail pane takes half of it.
 tui_keys / ; tui_type "lsof"; tui_keys Enter n
-ok "the current snapshot is marked" tui_wait "lsof ◀ current: you are here" 3
+ok "the current snapshot is marked" tui_wait "lsof ◀ current" 3
+# test2 runs: it has moved on since its current snapshot, and is NOW below it.
+tui_keys / ; tui_type "NOW"; tui_keys Enter
+ok "the running domain is NOW, below it" tui_wait_line "NOW ◀ you are here (moved on)" "running" 3
+like "$(tui_screen)" "How known    it runs: it has moved on since the snapshot" "the details say how that is known"
 tui_keys /; tui_type "golden"; tui_keys Enter
 ok "a shared golden image names the other domain in the detail pane" tui_wait "Shared       web0" 3
 like "$(tui_screen)" "golden-debian12\.qcow2 \[shared with web0" "and says so on its line"

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 31
+plan 32
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -44,7 +44,8 @@ ok "the percent grows" wait_true 20 pct_at_least 10
 pct=$(panel_pct)
 # qemu-img says 100% within a fraction of a second under a rate limit; 6 MiB take 6 s here.
 ok "it follows the data written, not qemu-img's early figure ($pct%)" test "${pct:-100}" -lt 90
-unlike "$(tui_line "cold/vda")" "ETA (0:00|--:--)" "with an ETA"
+ok "a rate and an ETA once it has run long enough" tui_wait_line "cold/vda" "MiB/s  ETA " 10
+unlike "$(tui_line "cold/vda")" "ETA (0:00|--:--)" "a real ETA"
 like "$(tui_line "cold/vda")" "/6\.[0-9]+ MiB" "out of the data to copy"
 kill -HUP "$(tui_pid)"
 ok "SIGHUP ends the interface" tui_wait "__EXITED__ 129" 5

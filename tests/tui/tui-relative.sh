@@ -32,7 +32,7 @@ tui_wait "down to which base?" 5
 tui_keys Enter
 ok "the pull plan" tui_wait "Pull into rel-top.qcow2 everything above rel-m2.qcow2" 10
 ok "keeps names relative" tui_wait "1  keep backing names relative: yes" 5
-like "$(tui_screen)" "Flags: RELATIVE" "with the RELATIVE flag"
+like "$(tui_screen)" "libvirt flags: RELATIVE" "with the RELATIVE flag"
 confirm_yes
 ok "the pull completes" \
     wait_output 30 "rel-top.qcow2 rel-m2.qcow2 rel-m1.qcow2 rel-base.qcow2" live_chain "$uri" rel
@@ -47,7 +47,7 @@ tui_wait "down into which layer?" 5
 tui_keys Enter
 ok "the commit plan" tui_wait "Commit rel-m2.qcow2 into rel-m1.qcow2" 10
 ok "keeps names relative" tui_wait "1  keep backing names relative: yes" 5
-like "$(tui_screen)" "Flags: RELATIVE" "with the RELATIVE flag, though rel-m1 names its base by path"
+like "$(tui_screen)" "libvirt flags: RELATIVE" "with the RELATIVE flag, though rel-m1 names its base by path"
 confirm_yes
 ok "the commit completes" wait_output 30 "rel-top.qcow2 rel-m1.qcow2 rel-base.qcow2" live_chain "$uri" rel
 is "$(lab_image_backing "$I/rel-top.qcow2")" "rel-m1.qcow2" "the active layer names rel-m1 relatively"

@@ -27,7 +27,8 @@ tui_resize 120 80
 ok "a window tall enough for the whole tree after G: it starts at its first row again" \
     tui_wait_line "▾ test://" "connected" 5 || diag "$(tui_screen)"
 tui_resize 80 24
-tui_keys G h h h Left
+# From NOW: 快照1, collapse it, the snapshots, collapse them, the domain, collapse it.
+tui_keys G h h h h h Left
 ok "collapsing the last domain at the bottom: it shows as the pane's last row" \
     tui_until 5 eval '[[ "$(above_separator)" == *"▸ 测试虚拟机"* ]]' || diag "$(tui_screen)"
 like "$(tui_screen | sed -n 2p)" "^│" "and no row above it is left empty"

@@ -18,7 +18,7 @@ msgfmt -o "$T_DIR/locale/zh_CN/LC_MESSAGES/virt-snaptree.mo" "$top_srcdir/po/zh_
     skip_all "po/zh_CN.po does not compile"
 export VIRT_SNAPTREE_LOCALEDIR=$T_DIR/locale LANG=zh_CN.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
-plan 52
+plan 60
 
 # Display columns, as a terminal counts them: East Asian wide and fullwidth take 2.
 cols_py='
@@ -52,6 +52,25 @@ for l in sys.stdin.read().split("\n"):
         print(width(out.rstrip()))
         break' "$1" "${2:-1000}"
 }
+# breaks_ok: no line of the screen (nor of a pane or box in it) begins with closing punctuation,
+# and no size is cut from its unit at the end of a line.
+breaks_ok() {
+    tui_screen | python3 -c '
+import re, sys
+closing = "，。、；：！？）」』】》〉〕”’"
+bad, prev = [], ""
+for l in sys.stdin.read().split("\n"):
+    for part in l.split("│"):
+        c = part.strip()
+        if c and c[0] in closing:
+            bad.append("begins with closing punctuation: " + repr(c))
+    c = l.strip().strip("│").strip()
+    if re.search(r"[0-9]$", prev) and re.match(r"(B|[KMGTPE]iB)\b", c):
+        bad.append("a size cut from its unit: %r / %r" % (prev, c))
+    prev = c
+print("\n".join(bad))
+sys.exit(1 if bad else 0)'
+}
 # valuecol TEXT: the column where the value of the line starting with label TEXT begins
 # (labels are drawn in a field of their own: every value of a pane starts in one column).
 valuecol() {
@@ -78,7 +97,9 @@ ok "80x24: no line is wider than the terminal" fits 80
 is "$(valuecol 虚拟机监控器)" "$(valuecol 主机)" "the detail values start in one column whatever the label"
 
 tui_keys G
-ok "G shows the last rows, the Chinese domain among them" tui_wait "快照1 ◀ 当前快照：您在这里" 3
+ok "G shows the last rows, the Chinese domain among them" tui_wait "快照1 ◀ 当前快照" 3
+like "$(tui_screen)" "现在 ◀ 您在这里（可能已改变）" \
+    "a shut-off domain whose images say nothing may have moved on since: NOW, in Chinese"
 s=$(tui_screen)
 like "$s" "测试虚拟机 +已关机 +1 个磁盘$" "the Chinese domain's row has its columns"
 like "$s" "▾ 快照 \(1\)" "the snapshot group is named in Chinese"
@@ -104,10 +125,11 @@ tui_keys Enter n
 ok "/快照1 then n finds the Chinese snapshot" tui_wait "快照         快照1" 3
 s=$(tui_screen)
 like "$s" "^ 父快照 +无（根快照）" "the snapshot's parent is shown in Chinese"
-like "$s" "^ 类型 +外置, 仅磁盘" "the snapshot's kind is shown in Chinese"
+like "$s" "^ 类型 +外置，仅磁盘" "the snapshot's kind is shown in Chinese, with a full-width comma"
+like "$s" "^ 状态 +未记录：仅磁盘" "its state in words, not libvirt's disk-snapshot"
 like "$s" "^ 磁盘 +vda 外置 /var/lib/libvirt/images/测试-快照1.qcow2" \
     "so is each disk's part in it (libvirt's snapshot='external')"
-is "$(valuecol 当前快照)" "$(valuecol 父快照)" "the snapshot's values start in one column"
+is "$(valuecol 描述)" "$(valuecol 父快照)" "the snapshot's values start in one column"
 tui_keys /
 tui_type "zzz"
 ok "a search without a match says so in Chinese" tui_wait "/zzz  （没有匹配 zzz 的项）" 3
@@ -120,13 +142,27 @@ s=$(tui_screen)
 like "$s" "Right l Enter +展开，或转到第一个子节点" "help: the key names stay, the text is Chinese"
 like "$s" " 移动 " "help: the group titles are Chinese"
 ok "80x24 with the help: no line is wider than the terminal" fits 80
+# Every page of the help: its wrapped lines never begin with a full-width comma.
+help_breaks_ok() {
+    local i before
+    for i in 1 2 3 4 5 6 7 8; do
+        breaks_ok || return 1
+        before=$(tui_screen)
+        tui_keys NPage
+        # The last page stays as it is: then every page has been seen.
+        tui_until 2 eval '[ "$(tui_screen)" != "$before" ]' || return 0
+    done
+}
+ok "the help's wrapped lines never begin with closing punctuation" help_breaks_ok
+tui_keys Escape '?'
+tui_wait "帮助：按键" 3
 tui_keys Escape
 ok "Esc closes the help" tui_wait_gone "帮助：按键" 3
 # The help's frame cut the labels' wide characters in two: ncurses then drew the rows one column
 # off, and the detail pane stayed garbled after the help closed.
 s=$(tui_screen)
 like "$s" "^ 快照         快照1$" "the detail pane is intact after the help closes"
-like "$s" "^ 类型         外置, 仅磁盘$" "and its values are where they belong"
+like "$s" "^ 类型         外置，仅磁盘$" "and its values are where they belong"
 
 # The create form: labels padded by columns, not bytes.
 tui_keys /
@@ -136,6 +172,16 @@ ok "s opens the create form in Chinese" tui_wait "新建快照" 3
 is "$(valuecol 名称)" "$(valuecol 类型)" "the form's values start in one column (名称, 类型)"
 is "$(valuecol "磁盘 vda")" "$(valuecol 类型)" "the disk line's choice starts in that column too"
 like "$(tui_screen)" "磁盘 vda +外置 +/var/lib/libvirt/images/测试虚拟机_" "the disk's choice is shown in Chinese"
+like "$(tui_screen)" "未提供：外置，含内存；虚拟机未运行：没有内存可保存" \
+    "the shut-off domain is not offered a memory snapshot, and is told why"
+tui_keys Down Down Enter
+ok "the kind goes on to internal, past the one not offered" tui_wait "类型           内置（" 3
+tui_keys Escape
+# A running domain is offered a snapshot with memory.
+tui_keys /
+tui_type "test2"
+tui_keys Enter s
+tui_wait "新建快照" 3
 tui_keys Down Down Enter
 tui_wait "内存文件" 3
 is "$(valuecol 内存文件)" "$(valuecol 名称)" "a four-character label lines up with a two-character one"
@@ -152,7 +198,9 @@ ok "the plan is shown with the typed confirmation in Chinese" \
     tui_wait "输入 yes 并按 Enter 开始，Esc 取消：" 5
 like "$(tui_screen)" "合并前的快照链（活动层在前）：" "the plan's sections are in Chinese"
 ok "80x24 with the plan: no line is wider than the terminal" fits 80
+ok "the plan's wrapped lines keep punctuation and sizes whole" breaks_ok
 tui_keys Escape
+
 
 # 120x40: the detail pane moves to the right of the tree.
 tui_resize 120 40
@@ -168,7 +216,17 @@ is "$(endcol "[0] 测试-快照1" $tree_w)" "$(endcol "[0] db01.qcow2" $tree_w)"
 tui_keys '?'
 tui_wait "帮助：按键" 3
 ok "120x40 with the help: no line is wider than the terminal" fits 120
-tui_keys Escape q
+tui_keys Escape
+# A pull of the whole chain takes no libvirt flag: said in words.
+tui_keys /
+tui_type "lsof.q"
+tui_keys Enter p
+tui_wait "以哪一层为基础层？" 3
+tui_keys Home Enter
+ok "the pull's plan says it takes no flags, in Chinese" tui_wait "libvirt 标志：无" 5
+unlike "$(tui_screen)" "none" "not libvirt's none"
+tui_keys Escape
+tui_keys q
 ok "q quits with status 0" tui_wait "__EXITED__ 0" 5
 
 # The program run from the build tree, not installed, finds the catalogs built there.

@@ -271,7 +271,7 @@ START_TEST(test_article_commit)
     ck_assert_str_eq(p->leaving[1], IMG "/test2_nmap.qcow2");
     ck_assert_uint_eq(p->bytes, 96 * MiB);
 
-    ck_assert(p->relative_possible);
+    ck_assert(p->relative_possible && p->new_backing);
     ck_assert_str_eq(p->flags, "RELATIVE");
     ck_assert_uint_eq(p->n_calls, 2);
     ck_assert_str_eq(p->calls[0], "virDomainBlockCommit(dom=\"test2\", disk=\"vda\", "
@@ -413,6 +413,7 @@ START_TEST(test_article_pull_all)
     ck_assert_str_eq(p->leaving[4], IMG "/centos.qcow2");
     ck_assert_uint_eq(p->bytes, (8 + 4 + 2 + 512 + 1024) * MiB);
     ck_assert(!p->relative_possible);
+    ck_assert(!p->new_backing); /* no backing name is written: RELATIVE cannot matter */
     ck_assert_str_eq(p->flags, "none");
     ck_assert_str_eq(p->calls[0],
                      "virDomainBlockPull(dom=\"test2\", disk=\"vda\", bandwidth=0 MiB/s, flags=0)");
@@ -774,11 +775,13 @@ START_TEST(test_offline_commit)
     ck_assert_str_eq(p->req.format, "qcow2");
     st_plan_free(p);
 
-    /* The active layer itself: the domain definition moves to the base. */
+    /* The active layer itself: the domain definition moves to the base. qemu-img runs no
+     * active commit (no READY, no pivot): the title says a commit. */
     p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, f, &o);
     dump(p);
     ck_assert(!p->refused);
     ck_assert(p->offline && !p->active);
+    ck_assert_str_eq(p->title, "Commit test2_lsof.qcow2 into test2_net-tools.qcow2 (test2/vda)");
     ck_assert_uint_eq(p->n_calls, 4);
     ck_assert_str_eq(call_of(p, "qemu-img commit"),
                      "qemu-img commit -p -d -t none -r 20M -b " IMG "/test2_net-tools.qcow2 " IMG

@@ -22,6 +22,7 @@
 
 #include "fixture.h"
 #include "qcow2.h"
+#include "scratch.h"
 #include "tap.h"
 #include "util.h"
 
@@ -32,20 +33,14 @@ extern char **environ;
 /* The scratch folder of the running test (each test runs in its own process). */
 static char dir[PATH_MAX];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/st-qcow2-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    scratch_make(dir, sizeof(dir), "qcow2");
 }
 
 static void teardown(void)
 {
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(dir);
 }
 
 /* dir/name, to be freed. */

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <libvirt/libvirt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "model.h"
 #include "savelist.h"
+#include "since.h"
 #include "snapplan.h"
 #include "tap.h"
 #include "util.h"
@@ -451,6 +453,123 @@ START_TEST(create_disk_kinds)
 }
 END_TEST
 
+/* The disk's active layer now is still the state of internal snapshot `name` (or not). */
+static void at_internal(st_disk *k, const char *name)
+{
+    st_layer *l = &k->chain[0];
+    for (size_t i = 0; i < l->n_at_snapshots; i++)
+        free(l->at_snapshots[i]);
+    free(l->at_snapshots);
+    l->at_snapshots = NULL;
+    l->n_at_snapshots = 0;
+    l->content = ST_CONTENT_DATA;
+    if (name) {
+        l->at_snapshots = xcalloc(1, sizeof(char *));
+        l->at_snapshots[0] = xstrdup(name);
+        l->n_at_snapshots = 1;
+    }
+}
+
+/* Where d is against its current snapshot; the reason must be given. */
+static st_since since_of(const st_domain *d)
+{
+    const st_snapshot *cur;
+    const char *why;
+    st_since r = st_domain_since_current(d, &cur, &why);
+    ck_assert(!cur || why);
+    return r;
+}
+
+START_TEST(where_the_domain_is_now)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_SHUTOFF);
+    add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
+    add_disk(d, "vdb", "raw", IMG "ref.raw", NULL);
+    st_disk *k = &d->disks[0];
+    d->disks[1].readonly = true;
+    const st_snapshot *cur;
+    const char *why;
+    /* No current snapshot: nothing to be apart from. */
+    ck_assert_int_eq(st_domain_since_current(d, &cur, &why), ST_SINCE_AT);
+    ck_assert_ptr_null(cur);
+    st_snapshot *s = add_snap(d, "s1", NULL, false);
+    s->current = true;
+    snap_disk(s, "vda", "internal", NULL, IMG "vm.qcow2");
+    snap_disk(s, "vdb", "no", NULL, IMG "ref.raw");
+    /* Shut off, tables not read (a remote host): not known. */
+    ck_assert_int_eq(st_domain_since_current(d, &cur, &why), ST_SINCE_UNKNOWN);
+    ck_assert_ptr_eq(cur, &d->snaps[0]);
+    /* The image is still the snapshot's state: at it. Written since: moved on. */
+    at_internal(k, "s1");
+    ck_assert_int_eq(since_of(d), ST_SINCE_AT);
+    at_internal(k, NULL);
+    ck_assert_int_eq(st_domain_since_current(d, &cur, &why), ST_SINCE_MOVED);
+    ck_assert_ptr_nonnull(strstr(why, "written since the snapshot"));
+    /* Stopped by a revert to it: at it, whatever the tables. */
+    d->reason = VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT;
+    ck_assert_int_eq(since_of(d), ST_SINCE_AT);
+    /* Running: moved on. Paused right after a revert: not. */
+    d->state = ST_DOM_RUNNING;
+    d->reason = VIR_DOMAIN_RUNNING_FROM_SNAPSHOT;
+    ck_assert_int_eq(since_of(d), ST_SINCE_MOVED);
+    d->state = ST_DOM_PAUSED;
+    d->reason = VIR_DOMAIN_PAUSED_FROM_SNAPSHOT;
+    ck_assert_int_eq(since_of(d), ST_SINCE_AT);
+    d->reason = VIR_DOMAIN_PAUSED_USER;
+    ck_assert_int_eq(since_of(d), ST_SINCE_MOVED);
+    st_host_free(h);
+}
+END_TEST
+
+START_TEST(where_the_domain_is_now_external)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_SHUTOFF);
+    d->reason = VIR_DOMAIN_SHUTOFF_DESTROYED;
+    add_disk(d, "vda", "qcow2", IMG "vm_e1.qcow2", IMG "vm.qcow2", NULL);
+    st_disk *k = &d->disks[0];
+    st_snapshot *s = add_snap(d, "e1", NULL, true);
+    s->current = true;
+    snap_disk(s, "vda", "external", IMG "vm_e1.qcow2", IMG "vm.qcow2");
+    /* The snapshot's overlay, still empty: at the snapshot. */
+    k->chain[0].content = ST_CONTENT_EMPTY;
+    ck_assert_int_eq(since_of(d), ST_SINCE_AT);
+    /* Written: moved on. */
+    k->chain[0].content = ST_CONTENT_DATA;
+    ck_assert_int_eq(since_of(d), ST_SINCE_MOVED);
+    /* Reverted by branching: a new, empty overlay on the snapshot's image is the snapshot. */
+    free(k->chain[0].path);
+    k->chain[0].path = xstrdup(IMG "vm_e1.branch-1.qcow2");
+    k->chain[0].content = ST_CONTENT_EMPTY;
+    ck_assert_int_eq(since_of(d), ST_SINCE_AT);
+    /* Another chain entirely (a commit took the overlay away): moved on. */
+    free(k->chain[1].path);
+    k->chain[1].path = xstrdup(IMG "other.qcow2");
+    ck_assert_int_eq(since_of(d), ST_SINCE_MOVED);
+    st_host_free(h);
+}
+END_TEST
+
+START_TEST(kinds_the_state_allows)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "vm", ST_DOM_SHUTOFF);
+    add_disk(d, "vda", "qcow2", IMG "vm.qcow2", NULL);
+    ck_assert_ptr_null(st_snap_kind_unavailable(d, ST_SNAP_KIND_INTERNAL));
+    ck_assert_ptr_null(st_snap_kind_unavailable(d, ST_SNAP_KIND_DISK_ONLY));
+    const char *why = st_snap_kind_unavailable(d, ST_SNAP_KIND_MEMORY);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "not running"));
+    d->state = ST_DOM_RUNNING;
+    for (st_snap_kind k = ST_SNAP_KIND_INTERNAL; k <= ST_SNAP_KIND_MEMORY; k++)
+        ck_assert_ptr_null(st_snap_kind_unavailable(d, k));
+    d->state = ST_DOM_PAUSED;
+    ck_assert_ptr_null(st_snap_kind_unavailable(d, ST_SNAP_KIND_MEMORY));
+    st_host_free(h);
+}
+END_TEST
+
 START_TEST(create_mixing_warns)
 {
     st_host *h = host_new(true, 9000000);
@@ -469,6 +588,17 @@ START_TEST(create_mixing_warns)
     ck_assert(!p->mixing);
     st_snapplan_free(p);
     st_request_clear(&r);
+    /* Mixed already (the admin confirmed once): not asked again for every snapshot, of either
+     * kind, but told. */
+    add_snap(d, "ext", "int", true);
+    for (st_snap_kind k = ST_SNAP_KIND_INTERNAL; k <= ST_SNAP_KIND_DISK_ONLY; k++) {
+        r = form(d, "more", k);
+        p = st_snapplan_create(h, d, &r, NULL, NULL);
+        ck_assert(!p->mixing);
+        ck_assert(has_hazard(p, ST_HAZ_INFO, "mixes internal and external snapshots already"));
+        st_snapplan_free(p);
+        st_request_clear(&r);
+    }
     st_host_free(h);
 }
 END_TEST
@@ -822,6 +952,9 @@ static Suite *suite(void)
     tcase_add_test(tc, create_refusals);
     tcase_add_test(tc, create_flags_shown_are_used);
     tcase_add_test(tc, create_disk_kinds);
+    tcase_add_test(tc, where_the_domain_is_now);
+    tcase_add_test(tc, where_the_domain_is_now_external);
+    tcase_add_test(tc, kinds_the_state_allows);
     tcase_add_test(tc, create_mixing_warns);
     tcase_add_test(tc, revert_external_by_branching);
     tcase_add_test(tc, revert_external_refusals);

@@ -508,6 +508,21 @@ START_TEST(test_wrap_bytes)
     ck_assert_uint_eq(st_text_wrap_bytes("测试", 1), 3); /* wider than the line: alone */
     ck_assert_uint_eq(st_text_wrap_bytes("", 10), 0);
     ck_assert_uint_eq(st_text_wrap_bytes(NULL, 10), 0);
+    /* Chinese breaks between any two characters, but a line never begins with closing
+     * punctuation nor ends with opening punctuation (kinsoku). */
+    ck_assert_uint_eq(st_text_wrap_bytes("展开或转到第一个子节点", 4), strlen("展开"));
+    ck_assert_uint_eq(st_text_wrap_bytes("展开，或转到第一个子节点", 4), strlen("展"));
+    ck_assert_uint_eq(st_text_wrap_bytes("关闭。然后", 4), strlen("关"));
+    ck_assert_uint_eq(st_text_wrap_bytes("测试（快照）", 6), strlen("测试"));
+    ck_assert_uint_eq(st_text_wrap_bytes("可以：Enter 选择", 5), strlen("可"));
+    ck_assert_uint_eq(st_text_wrap_bytes("可以：Enter 选择", 6), strlen("可以："));
+    /* A size stays with its unit. */
+    ck_assert_uint_eq(st_text_wrap_bytes("needs up to 41.3 MiB in /var", 18),
+                      strlen("needs up to "));
+    ck_assert_uint_eq(st_text_wrap_bytes("最多 41.3 MiB（作业进度", 10), strlen("最多 "));
+    ck_assert_uint_eq(st_text_wrap_bytes("最多41.3 MiB", 10), strlen("最多"));
+    ck_assert_uint_eq(st_text_wrap_bytes("at 1.00 MiB/s now", 8), strlen("at "));
+    ck_assert_uint_eq(st_text_wrap_bytes("3 Bytes here", 4), strlen("3 ")); /* "Bytes" is a word */
 }
 END_TEST
 
