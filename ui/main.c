@@ -19,6 +19,24 @@
 #include "tui.h"
 #include "util.h"
 
+/* The domains named on the command line only; -1 when a name is on no host (each is said). */
+static int keep_named_domains(const st_options *o, st_host *const *hosts, size_t n)
+{
+    bool *found = xcalloc(o->n_domains, sizeof(bool));
+    st_report_keep_domains(hosts, n, o->domains, o->n_domains, found);
+    int rc = 0;
+    for (size_t j = 0; j < o->n_domains; j++) {
+        if (found[j])
+            continue;
+        char *safe = st_text_sanitize(o->domains[j], o->utf8);
+        fprintf(stderr, _("%s: no domain named %s\n"), PACKAGE, safe);
+        free(safe);
+        rc = -1;
+    }
+    free(found);
+    return rc;
+}
+
 /* --list and --json: wait for every host once, print, exit non-zero when a host failed. */
 static int run_report(const st_options *o)
 {
@@ -61,6 +79,8 @@ static int run_report(const st_options *o)
         }
     }
     st_model_mark_shared(hosts, n);
+    if (o->n_domains && keep_named_domains(o, hosts, n) != 0)
+        status = 1;
     if (o->mode == ST_MODE_JSON)
         st_report_json(stdout, hosts, n);
     else

@@ -42,6 +42,7 @@ static void usage(FILE *out)
     /* Each its own string, so that the translations of the block above stay valid. */
     fputs(_("      --demo-stop      stop the demo's running domains (they outlive the program)\n"),
           out);
+    fputs(_("      DOMAIN...        with --list/--json: only the domains of these names\n"), out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -159,10 +160,17 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         *status = 2;
         return -1;
     }
-    if (optind < argc) {
-        fprintf(stderr, _("%s: unexpected argument: %s\n"), PACKAGE, argv[optind]);
+    /* Domain names narrow a report; the interface shows every domain, for the same reason as
+     * --running. */
+    if (optind < argc && o->mode == ST_MODE_TUI) {
+        fprintf(stderr, _("%s: unexpected argument: %s (domain names need --list or --json)\n"),
+                PACKAGE, argv[optind]);
         *status = 2;
         return -1;
+    }
+    for (; optind < argc; optind++) {
+        o->domains = xrealloc(o->domains, (o->n_domains + 1) * sizeof(char *));
+        o->domains[o->n_domains++] = xstrdup(argv[optind]);
     }
     return 0;
 }
@@ -219,6 +227,11 @@ void st_options_read_config(st_options *o)
 
 void st_options_free(st_options *o)
 {
+    for (size_t i = 0; i < o->n_domains; i++)
+        free(o->domains[i]);
+    free(o->domains);
+    o->domains = NULL;
+    o->n_domains = 0;
     free(o->config_warning);
     o->config_warning = NULL;
     for (size_t i = 0; i < o->n_uris; i++)

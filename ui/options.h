@@ -22,7 +22,10 @@ typedef struct st_options {
     bool running_only;    /* --running: --list/--json of running (and paused) domains only */
     bool utf8;            /* the terminal's locale is UTF-8 */
     char *config_warning; /* what in the config file was not understood (NULL: nothing) */
+    char **domains;       /* --list/--json: only the domains of these names (none: all) */
+    size_t n_domains;
 } st_options;
+
 
 /* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */
 int st_options_parse(st_options *o, int argc, char **argv, int *status);
