@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "complete.h"
 #include "demo.h"
 #include "i18n.h"
 #include "offline.h"
@@ -140,6 +141,9 @@ int main(int argc, char **argv)
     /* The detached helper of an offline merge (src/offline_helper.c), not for people. */
     if (argc == 3 && strcmp(argv[1], "--offline-job") == 0)
         return st_offline_helper_main(argv[2]);
+    /* Shell completion (ui/complete.c), asked by the bash completion script. */
+    if (argc >= 2 && strcmp(argv[1], "--complete") == 0)
+        return st_complete_main(argc - 2, argv + 2);
     st_options o;
     int status = 0;
     if (st_options_parse(&o, argc, argv, &status) < 0) {

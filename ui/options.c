@@ -23,6 +23,30 @@ enum {
     OPT_DEMO_STOP,
 };
 
+/* Also the words that shell completion offers (ui/complete.c). */
+static const struct option longopts[] = {
+    {"connect", required_argument, NULL, 'c'},
+    {"readonly", no_argument, NULL, 'r'},
+    {"ascii", no_argument, NULL, OPT_ASCII},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"no-colour", no_argument, NULL, OPT_NO_COLOR},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"running", no_argument, NULL, OPT_RUNNING},
+    {"demo", no_argument, NULL, OPT_DEMO},
+    {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+const struct option *st_options_longopts(void)
+{
+    return longopts;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, _("Usage: %s [OPTION]...\n"), PACKAGE);
@@ -68,23 +92,6 @@ static bool parse_seconds(const char *s, int *ms)
 
 int st_options_parse(st_options *o, int argc, char **argv, int *status)
 {
-    static const struct option longopts[] = {
-        {"connect", required_argument, NULL, 'c'},
-        {"readonly", no_argument, NULL, 'r'},
-        {"ascii", no_argument, NULL, OPT_ASCII},
-        {"no-color", no_argument, NULL, OPT_NO_COLOR},
-        {"no-colour", no_argument, NULL, OPT_NO_COLOR},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"list", no_argument, NULL, OPT_LIST},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"running", no_argument, NULL, OPT_RUNNING},
-        {"demo", no_argument, NULL, OPT_DEMO},
-        {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->interval_ms = 2000;
     o->timeout_ms = 30000;
@@ -192,6 +199,11 @@ void st_options_read_config(st_options *o)
     const char *env = getenv("LIBVIRT_DEFAULT_URI");
     if (o->n_uris || (env && *env))
         return;
+    st_options_read_config_file(o);
+}
+
+void st_options_read_config_file(st_options *o)
+{
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
     char *path = xdg && *xdg ? xasprintf("%s/virt-snaptree/config", xdg)

@@ -26,6 +26,9 @@ typedef struct st_options {
     size_t n_domains;
 } st_options;
 
+struct option;
+/* The long options, ending with a zeroed entry: what the parser and shell completion know. */
+const struct option *st_options_longopts(void);
 
 /* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */
 int st_options_parse(st_options *o, int argc, char **argv, int *status);
@@ -35,6 +38,8 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status);
  * line it does not understand is not skipped in silence: config_warning names the first.
  */
 void st_options_read_config(st_options *o);
+/* Adds the config file's hosts to o->uris whatever -c and LIBVIRT_DEFAULT_URI say. */
+void st_options_read_config_file(st_options *o);
 void st_options_free(st_options *o);
 
 #endif
