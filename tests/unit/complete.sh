@@ -12,20 +12,8 @@ script=${VIRT_SNAPTREE_COMPLETION:-$top_srcdir/completion/virt-snaptree}
 bash_completion=${BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}
 host="test://$top_srcdir/tests/tui/hosts/article.xml"
 
-n=0
-failed=0
+. "$top_srcdir/tests/unit/tap.sh"
 echo "1..18"
-# Domain names come in libvirt's order, which is no order: those are compared sorted.
-is() { # is GOT EXPECTED DESC
-    n=$((n + 1))
-    if [ "$1" = "$2" ]; then
-        echo "ok $n - $3"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $3"
-        printf '%s\n' "expected:" "$2" "got:" "$1" | sed 's/^/# /'
-    fi
-}
 lines() { printf '%s\n' "$@"; }
 
 tmp=$(mktemp -d /tmp/vst-complete.XXXXXX) || exit 1
@@ -58,6 +46,7 @@ is "$(complete_ --list --connect=qemu:///s)" "$(lines --connect=qemu:///system -
     "--connect=PREFIX offers whole words with the option in front"
 is "$(complete_ --conn qemu+)" "qemu+ssh://root@kvm1/system" "an abbreviated --conn takes a URI too"
 
+# Domain names come in libvirt's order, which is no order: they are compared sorted.
 is "$(complete_ -c "$host" --list we | LC_ALL=C sort)" "$(lines web01 web02)" "domain names of the host given with -c"
 is "$(complete_ -rc"$host" --json --running '' | grep -v '^--' | LC_ALL=C sort)" \
     "$(lines db01 test2 web01 web02 测试虚拟机 | LC_ALL=C sort)" \
@@ -127,4 +116,4 @@ is "$(tab "virt-snaptree -c $host --list web" | LC_ALL=C sort)" "$(lines web01 w
 is "$(tab "virt-snaptree -c $host --list 测")" "测试虚拟机" "bash: a domain name in Chinese"
 is "$(tab 'virt-snaptree --list --interval 2 --ti')" "--timeout=" "bash: an option after a value"
 is "$(tab 'virt-snaptree --nothing-like-this')" "" "bash: nothing for an unknown word"
-[ "$failed" -eq 0 ]
+tap_done

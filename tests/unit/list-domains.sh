@@ -10,19 +10,8 @@ host="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LC_ALL=C.UTF-8
 unset LANGUAGE
 
-n=0
-failed=0
+. "$top_srcdir/tests/unit/tap.sh"
 echo "1..6"
-is() { # is GOT EXPECTED DESC
-    n=$((n + 1))
-    if [ "$1" = "$2" ]; then
-        echo "ok $n - $3"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $3"
-        printf '%s\n' "expected:" "$2" "got:" "$1" | sed 's/^/# /'
-    fi
-}
 # name: layer basenames, each with the domains it is shared with.
 shape() {
     python3 -c '
@@ -46,4 +35,4 @@ is "$("$prog" -c "$host" --json nope 2>/dev/null | python3 -c 'import json,sys; 
 out=$("$prog" -c "$host" web01 </dev/null 2>&1)
 is "$?: $out" "2: virt-snaptree: unexpected argument: web01 (domain names need --list or --json)" \
     "the interface takes no domain names"
-[ "$failed" -eq 0 ]
+tap_done
