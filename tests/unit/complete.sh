@@ -88,14 +88,14 @@ split_line() {
     done
     words+=("$w")
 }
-# The COMPREPLY for the line with the cursor at its end, one per line, from a bash that has
-# loaded bash-completion and the script.
+# The COMPREPLY for the line (its first word becomes the program's path) with the cursor at its
+# end, one per line, from a bash that has loaded bash-completion and the script.
 reply() {
     bash -c "$(declare -f split_line)"'
         source "$1" && source "$2" || exit 1
-        split_line "$4"
-        COMP_LINE=$4 COMP_POINT=${#4} COMP_WORDS=("${words[@]}") COMP_CWORD=$((${#words[@]} - 1))
-        COMP_WORDS[0]=$3
+        line=$3${4#virt-snaptree}
+        split_line "$line"
+        COMP_LINE=$line COMP_POINT=${#line} COMP_WORDS=("${words[@]}") COMP_CWORD=$((${#words[@]} - 1))
         _virt_snaptree "$3" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
         printf "%s\n" "${COMPREPLY[@]}"' \
         reply "$bash_completion" "$script" "$prog" "$1"
