@@ -10,6 +10,7 @@
 
 #include "domain_names.h"
 #include "options.h"
+#include "term.h"
 #include "util.h"
 
 /* How long a TAB may wait for the hosts' domain names: past that it offers none. */
@@ -146,6 +147,9 @@ static word_kind current_kind(const ctx *c, const char *cur, const char **uri_pr
 
 int st_complete_main(int argc, char **argv)
 {
+    /* main blocked them for threads that a completion never starts: a ^C on the shell ends the
+     * wait for the hosts at once. */
+    st_term_unblock_signals();
     int first = argc && strcmp(argv[0], "--") == 0 ? 1 : 0;
     const char *cur = argc > first ? argv[argc - 1] : "";
     ctx c;

@@ -13,7 +13,7 @@ bash_completion=${BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}
 host="test://$top_srcdir/tests/tui/hosts/article.xml"
 
 . "$top_srcdir/tests/unit/tap.sh"
-echo "1..18"
+echo "1..19"
 lines() { printf '%s\n' "$@"; }
 
 tmp=$(mktemp -d /tmp/vst-complete.XXXXXX) || exit 1
@@ -65,6 +65,19 @@ got=$(complete_ -c "qemu+tcp://127.0.0.1:$(cat "$tmp/port")/system" --list w)
 ms=$((($(date +%s%N) - t0) / 1000000))
 is "$got $([ "$ms" -lt 3500 ] && echo bounded)" " bounded" \
     "a host that never answers costs at most the 2 s bound (took $ms ms), offering nothing"
+# A ^C on the shell (SIGINT) ends that wait at once. (Job control on, as in an interactive shell:
+# without it a background job starts with SIGINT ignored.)
+set -m
+"$prog" --complete -- -c "qemu+tcp://127.0.0.1:$(cat "$tmp/port")/system" --list w &
+pid=$!
+set +m
+sleep 0.3
+t0=$(date +%s%N)
+kill -INT "$pid"
+wait "$pid"
+st=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$st $([ "$ms" -lt 1000 ] && echo quick)" "130 quick" "SIGINT ends the wait for a host (exit $st after $ms ms)"
 
 # ---- the bash script ----
 
