@@ -97,8 +97,8 @@ static void offer_options(const char *cur)
 }
 
 /*
- * The hosts an admin is likely to mean: libvirt's default from the environment, the config
- * file's, and the local QEMU driver's two. Each once.
+ * The hosts an admin is likely to mean, each once: the config file's, libvirt's default from the
+ * environment, and the local QEMU driver's two.
  */
 static void offer_uris(const char *prefix, const char *cur)
 {
