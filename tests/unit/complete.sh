@@ -13,7 +13,7 @@ bash_completion=${BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}
 host="test://$top_srcdir/tests/tui/hosts/article.xml"
 
 . "$top_srcdir/tests/unit/tap.sh"
-echo "1..19"
+echo "1..23"
 lines() { printf '%s\n' "$@"; }
 
 tmp=$(mktemp -d /tmp/vst-complete.XXXXXX) || exit 1
@@ -82,13 +82,25 @@ is "$st $([ "$ms" -lt 1000 ] && echo quick)" "130 quick" "SIGINT ends the wait f
 # ---- the bash script ----
 
 # COMP_WORDS as bash splits a line: at blanks, and around each run of COMP_WORDBREAKS characters
-# (as bash-completion leaves them: it takes '@' out).
+# (as bash-completion leaves them: it takes '@' out), not inside quotes or after a backslash.
 split_line() {
-    local line=$1 i c w="" brk=0
+    local line=$1 i c w="" brk=0 q
     words=()
     for ((i = 0; i < ${#line}; i++)); do
         c=${line:i:1}
-        if [[ $c == " " ]]; then
+        if [[ $c == [\"\'\\] ]]; then
+            [ -n "$w" ] && [ "$brk" = 1 ] && words+=("$w") && w=""
+            brk=0 q=$c
+            [[ $q == \\ ]] && q=""
+            w+=$c
+            if [ -z "$q" ]; then
+                i=$((i + 1))
+                w+=${line:i:1}
+            else
+                while ((++i < ${#line})) && [[ ${line:i:1} != "$q" ]]; do w+=${line:i:1}; done
+                ((i < ${#line})) && w+=$q
+            fi
+        elif [[ $c == " " ]]; then
             [ -n "$w" ] && words+=("$w")
             w="" brk=0
         elif [[ $COMP_WORDBREAKS == *"$c"* ]]; then
@@ -129,4 +141,20 @@ is "$(tab "virt-snaptree -c $host --list web" | LC_ALL=C sort)" "$(lines web01 w
 is "$(tab "virt-snaptree -c $host --list 测")" "测试虚拟机" "bash: a domain name in Chinese"
 is "$(tab 'virt-snaptree --list --interval 2 --ti')" "--timeout=" "bash: an option after a value"
 is "$(tab 'virt-snaptree --nothing-like-this')" "" "bash: nothing for an unknown word"
+# A domain name with a space is inserted quoted; options and URIs are not (readline's file name
+# quoting, -o filenames, would insert --connect\=).
+cat >"$tmp/spaced.xml" <<'XML'
+<node>
+  <domain type='test'>
+    <name>web 03</name>
+    <memory>65536</memory>
+    <os><type>hvm</type></os>
+  </domain>
+</node>
+XML
+is "$(tab "virt-snaptree -c test://$tmp/spaced.xml --list web")" 'web\ 03' "bash: a name with a space comes quoted"
+is "$(tab "virt-snaptree -c test://$tmp/spaced.xml --list web\\ 0")" 'web\ 03' "bash: also after a typed backslash"
+is "$(tab "virt-snaptree -c test://$tmp/spaced.xml --list \"web 0")" 'web 03' "bash: inside a typed quote, as it is"
+is "$(bash -c 'source "$1" && source "$2" && complete -p virt-snaptree' x "$bash_completion" "$script")" \
+    "complete -o default -F _virt_snaptree virt-snaptree" "bash: no file name quoting of options and URIs"
 tap_done
