@@ -11,6 +11,33 @@
 #include "text.h"
 #include "util.h"
 
+/* ---- which domains ---- */
+
+static bool named(const char *name, char *const *names, size_t n_names, bool *found)
+{
+    bool hit = false;
+    for (size_t j = 0; j < n_names; j++)
+        if (streq0(name, names[j]))
+            hit = found[j] = true;
+    return hit;
+}
+
+void st_report_keep_domains(st_host *const *hosts, size_t n, char *const *names, size_t n_names,
+                            bool *found)
+{
+    for (size_t i = 0; i < n; i++) {
+        st_host *h = hosts[i];
+        size_t kept = 0;
+        for (size_t k = 0; k < h->n_doms; k++) {
+            if (named(h->doms[k].name, names, n_names, found))
+                h->doms[kept++] = h->doms[k];
+            else
+                st_domain_clear(&h->doms[k]);
+        }
+        h->n_doms = kept;
+    }
+}
+
 /* ---- JSON ---- */
 
 static void json_str(FILE *out, const char *s)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "complete.h"
 #include "demo.h"
 #include "i18n.h"
 #include "offline.h"
@@ -18,6 +19,24 @@
 #include "text.h"
 #include "tui.h"
 #include "util.h"
+
+/* The domains named on the command line only; -1 when a name is on no host (each is said). */
+static int keep_named_domains(const st_options *o, st_host *const *hosts, size_t n)
+{
+    bool *found = xcalloc(o->n_domains, sizeof(bool));
+    st_report_keep_domains(hosts, n, o->domains, o->n_domains, found);
+    int rc = 0;
+    for (size_t j = 0; j < o->n_domains; j++) {
+        if (found[j])
+            continue;
+        char *safe = st_text_sanitize(o->domains[j], o->utf8);
+        fprintf(stderr, _("%s: no domain named %s\n"), PACKAGE, safe);
+        free(safe);
+        rc = -1;
+    }
+    free(found);
+    return rc;
+}
 
 /* --list and --json: wait for every host once, print, exit non-zero when a host failed. */
 static int run_report(const st_options *o)
@@ -61,6 +80,8 @@ static int run_report(const st_options *o)
         }
     }
     st_model_mark_shared(hosts, n);
+    if (o->n_domains && keep_named_domains(o, hosts, n) != 0)
+        status = 1;
     if (o->mode == ST_MODE_JSON)
         st_report_json(stdout, hosts, n);
     else
@@ -120,6 +141,9 @@ int main(int argc, char **argv)
     /* The detached helper of an offline merge (src/offline_helper.c), not for people. */
     if (argc == 3 && strcmp(argv[1], "--offline-job") == 0)
         return st_offline_helper_main(argv[2]);
+    /* Shell completion (ui/complete.c), asked by the bash completion script. */
+    if (argc >= 2 && strcmp(argv[1], "--complete") == 0)
+        return st_complete_main(argc - 2, argv + 2);
     st_options o;
     int status = 0;
     if (st_options_parse(&o, argc, argv, &status) < 0) {

@@ -26,6 +26,31 @@ enum {
     OPT_CONFIG,
 };
 
+/* Also the words that shell completion offers (ui/complete.c). */
+static const struct option longopts[] = {
+    {"connect", required_argument, NULL, 'c'},
+    {"readonly", no_argument, NULL, 'r'},
+    {"ascii", no_argument, NULL, OPT_ASCII},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"no-colour", no_argument, NULL, OPT_NO_COLOR},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"running", no_argument, NULL, OPT_RUNNING},
+    {"demo", no_argument, NULL, OPT_DEMO},
+    {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+const struct option *st_options_longopts(void)
+{
+    return longopts;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, _("Usage: %s [OPTION]...\n"), PACKAGE);
@@ -47,6 +72,7 @@ static void usage(FILE *out)
           out);
     fputs(_("      --config=FILE    read the hosts from FILE instead of the configuration file\n"),
           out);
+    fputs(_("      DOMAIN...        with --list/--json: only the domains of these names\n"), out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -82,24 +108,6 @@ static bool parse_seconds(const char *opt, const char *s, int *ms)
 
 int st_options_parse(st_options *o, int argc, char **argv, int *status)
 {
-    static const struct option longopts[] = {
-        {"connect", required_argument, NULL, 'c'},
-        {"readonly", no_argument, NULL, 'r'},
-        {"ascii", no_argument, NULL, OPT_ASCII},
-        {"no-color", no_argument, NULL, OPT_NO_COLOR},
-        {"no-colour", no_argument, NULL, OPT_NO_COLOR},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"list", no_argument, NULL, OPT_LIST},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"running", no_argument, NULL, OPT_RUNNING},
-        {"demo", no_argument, NULL, OPT_DEMO},
-        {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->interval_ms = 2000;
     o->timeout_ms = 30000;
@@ -185,10 +193,17 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         *status = 2;
         return -1;
     }
-    if (optind < argc) {
-        fprintf(stderr, _("%s: unexpected argument: %s\n"), PACKAGE, argv[optind]);
+    /* Domain names narrow a report; the interface shows every domain, for the same reason as
+     * --running. */
+    if (optind < argc && o->mode == ST_MODE_TUI) {
+        fprintf(stderr, _("%s: unexpected argument: %s (domain names need --list or --json)\n"),
+                PACKAGE, argv[optind]);
         *status = 2;
         return -1;
+    }
+    for (; optind < argc; optind++) {
+        o->domains = xrealloc(o->domains, (o->n_domains + 1) * sizeof(char *));
+        o->domains[o->n_domains++] = xstrdup(argv[optind]);
     }
     return 0;
 }
@@ -202,6 +217,22 @@ static char *default_config_path(void)
                        : NULL;
 }
 
+/* Loads PATH's hosts into o; the reason it could not, in *err (0 on success). */
+static int load_config(st_options *o, const char *path, bool named, char **err)
+{
+    st_config c;
+    int rc = st_config_load(&c, path, named, err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < c.n_uris; i++)
+        add_uri(o, c.uris[i]);
+    free(o->config_warning);
+    o->config_warning = c.warning;
+    c.warning = NULL;
+    st_config_clear(&c);
+    return 0;
+}
+
 int st_options_read_config(st_options *o, int *status)
 {
     /* An admin who exports LIBVIRT_DEFAULT_URI means that host, as with virsh: no URI here, and
@@ -212,9 +243,8 @@ int st_options_read_config(st_options *o, int *status)
     char *path = o->config ? xstrdup(o->config) : default_config_path();
     if (!path)
         return 0;
-    st_config c;
     char *err = NULL;
-    int rc = st_config_load(&c, path, o->config != NULL, &err);
+    int rc = load_config(o, path, o->config != NULL, &err);
     free(path);
     if (rc != 0) {
         char *safe = st_text_sanitize(err, o->utf8);
@@ -224,16 +254,25 @@ int st_options_read_config(st_options *o, int *status)
         *status = 2;
         return -1;
     }
-    for (size_t i = 0; i < c.n_uris; i++)
-        add_uri(o, c.uris[i]);
-    o->config_warning = c.warning;
-    c.warning = NULL;
-    st_config_clear(&c);
     return 0;
+}
+
+void st_options_read_config_file(st_options *o)
+{
+    char *path = default_config_path();
+    char *err = NULL;
+    if (path && load_config(o, path, false, &err) != 0)
+        free(err);
+    free(path);
 }
 
 void st_options_free(st_options *o)
 {
+    for (size_t i = 0; i < o->n_domains; i++)
+        free(o->domains[i]);
+    free(o->domains);
+    o->domains = NULL;
+    o->n_domains = 0;
     free(o->config_warning);
     o->config_warning = NULL;
     free(o->config);

@@ -23,7 +23,13 @@ typedef struct st_options {
     bool utf8;            /* the terminal's locale is UTF-8 */
     char *config;         /* --config: the configuration file named (NULL: the default one) */
     char *config_warning; /* what in the config file was not understood (NULL: nothing) */
+    char **domains;       /* --list/--json: only the domains of these names (none: all) */
+    size_t n_domains;
 } st_options;
+
+struct option;
+/* The long options, ending with a zeroed entry: what the parser and shell completion know. */
+const struct option *st_options_longopts(void);
 
 /* Parses argv; prints help/version/errors itself. Returns -1 to exit with *status. */
 int st_options_parse(st_options *o, int argc, char **argv, int *status);
@@ -36,6 +42,9 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status);
  * stderr in one line: returns -1 to exit with *status.
  */
 int st_options_read_config(st_options *o, int *status);
+/* Adds the config file's hosts to o->uris whatever -c and LIBVIRT_DEFAULT_URI say, quietly
+ * (shell completion: a file that cannot be used offers nothing). */
+void st_options_read_config_file(st_options *o);
 void st_options_free(st_options *o);
 
 #endif
