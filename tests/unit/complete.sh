@@ -31,7 +31,7 @@ complete_() { "$prog" --complete -- "$@" 2>&1; }
 # ---- the program's answers ----
 
 options="--connect= --readonly --ascii --no-color --no-colour --interval= --timeout= --list --json
---running --demo --demo-stop --version --help"
+--running --demo --demo-stop --config= --version --help"
 is "$(complete_ --)" "$(lines $options)" "'--' offers every option, values marked with '=', no hidden one"
 is "$(complete_ --li)" "--list" "a prefix offers the options it starts"
 is "$(complete_ -r --interval '')" "" "no guess for a number of seconds"
@@ -132,7 +132,7 @@ if [ ! -f "$bash_completion" ]; then
     exit 1
 fi
 is "$(tab 'virt-snaptree --js')" "--json" "bash: an option"
-is "$(tab 'virt-snaptree --con')" "--connect=" "bash: an option's value follows its '='"
+is "$(tab 'virt-snaptree --conn')" "--connect=" "bash: an option's value follows its '='"
 is "$(tab 'virt-snaptree -c qemu:///se')" "///session" \
     "bash: a URI past its ':' (readline keeps what is before the word break)"
 is "$(tab 'virt-snaptree --connect=qemu+ssh://root@k')" "//root@kvm1/system" \
