@@ -4,6 +4,7 @@
 # program's own punctuation has ASCII fallbacks ("…" is "...") while untrusted non-ASCII text
 # (a domain's name) still becomes '?'.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 # Its URI is always cut on screen: the cut must be drawn in ASCII too.
 HOST=$(tui_long_host)

@@ -267,14 +267,26 @@ type_yes
 tui_keys Escape
 ok "Esc hides the wait screen while the delete runs" \
     tui_wait_gone "Running… progress shows in the jobs panel." 5
-ok "when the delete is done, the removal of the memory file is offered all the same" \
-    wait_for "Remove files left behind" 60
-ok "naming the file" screen_has "remove $D/ta_m1.mem"
-is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" \
-    "the overlay was merged: vda is back on its image"
-ok "the memory file is still there until confirmed" test -e "$D/ta_m1.mem"
-type_yes
-ok "the file is removed" wait_for "removed 1 file" 30
+# libvirt 9.0 leaves the memory file of an external snapshot it deletes; 11.3 removes it.
+if [ "$LAB_STACK" = bookworm ]; then
+    ok "when the delete is done, the removal of the memory file is offered all the same" \
+        wait_for "Remove files left behind" 60
+    ok "naming the file" screen_has "remove $D/ta_m1.mem"
+    is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" \
+        "the overlay was merged: vda is back on its image"
+    ok "the memory file is still there until confirmed" test -e "$D/ta_m1.mem"
+    type_yes
+    ok "the file is removed" wait_for "removed 1 file" 30
+else
+    ok "the delete is done" wait_for "snapshot m1 of ta deleted" 60
+    ok "no removal is offered: libvirt removed the memory file itself" \
+        tui_wait_gone "Remove files left behind" 1
+    is "$(lab_disk_source "$URI" ta vda)" "$D/ta.qcow2" \
+        "the overlay was merged: vda is back on its image"
+    why="libvirt $(lab_daemon_version "$URI") removed the memory file with the snapshot"
+    skip "the memory file is still there until confirmed" "$why"
+    skip "the file is removed" "$why"
+fi
 ok "and gone" test ! -e "$D/ta_m1.mem"
 ok "the guest reads its data, the merged writes included" \
     eval 'lab_pattern_verify -d "$URI" ta vda 1 0xce:52M:64K &&
