@@ -911,10 +911,8 @@ static xmlNode *branches_node(xmlDocPtr doc, bool create)
     return b;
 }
 
-static void add_branch_record(xmlDocPtr doc, const st_branch *br)
+static void fill_branch(xmlNode *n, const st_branch *br)
 {
-    xmlNode *list = branches_node(doc, true);
-    xmlNode *n = xmlNewChild(list, list->ns, (const xmlChar *)"branch", NULL);
     set_prop(n, "disk", br->disk);
     set_prop(n, "file", br->file);
     if (br->snapshot)
@@ -926,17 +924,53 @@ static void add_branch_record(xmlDocPtr doc, const st_branch *br)
     set_prop(n, "left", left);
 }
 
-char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
-                         const char *format, const st_branch *record, char **err)
+static void add_branch_record(xmlDocPtr doc, const st_branch *br)
+{
+    xmlNode *list = branches_node(doc, true);
+    fill_branch(xmlNewChild(list, list->ns, (const xmlChar *)"branch", NULL), br);
+}
+
+static bool branch_record_ok(const st_branch *record, char **err)
 {
     if (!record || !record->disk || !record->file || !attr_value_ok(record->file) ||
-        (record->snapshot && !attr_value_ok(record->snapshot)) ||
+        !attr_value_ok(record->disk) || (record->snapshot && !attr_value_ok(record->snapshot)) ||
         (record->base && !attr_value_ok(record->base))) {
         set_err(err, "%s",
                 _("the branch record has no disk or file, or holds control "
                   "characters"));
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+char *st_xml_branches_element(const st_branch *v, size_t n, char **err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!branch_record_ok(&v[i], err))
+            return NULL;
+    /* No namespace of its own: libvirt puts the element in the one it is given. */
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNode *list = xmlNewDocNode(doc, NULL, (const xmlChar *)"branches", NULL);
+    xmlDocSetRootElement(doc, list);
+    for (size_t i = 0; i < n; i++)
+        fill_branch(xmlNewChild(list, NULL, (const xmlChar *)"branch", NULL), &v[i]);
+    xmlBufferPtr buf = xmlBufferCreate();
+    char *r = NULL;
+    if (buf && xmlNodeDump(buf, doc, list, 0, 0) >= 0)
+        r = xstrdup((const char *)xmlBufferContent(buf));
+    else
+        set_err(err, "%s", _("cannot write the branch records"));
+    if (buf)
+        xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    return r;
+}
+
+char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
+                         const char *format, const st_branch *record, char **err)
+{
+    if (!branch_record_ok(record, err))
+        return NULL;
     xmlDocPtr doc = parse_doc(domain_xml, "domain", 0, err);
     if (!doc)
         return NULL;

@@ -220,7 +220,7 @@ is "$(snaps irun)" "i1 " "e1 is gone from libvirt"
 ok "its overlay stays (the disk uses it)" exists "$D/irun_e1.qcow2"
 ok "deleting the internal snapshot now that vda runs on an overlay is refused before libvirt" \
     fails sb delete irun i1
-like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the disk now uses" "and says why"
+like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the running domain writes to" "and says why"
 is "$(snaps irun)" "i1 " "i1 is still known to libvirt"
 is "$(img_snaps "$D/ia.qcow2")" "i1 " "and still inside its image"
 is "$(lab_disk_source "$URI" irun vda)" "$D/irun_e1.qcow2" "vda still names the overlay"
