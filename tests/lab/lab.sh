@@ -57,6 +57,9 @@
 #                             start a private libvirtd, wait for `virsh version` to answer
 #                             (bounded); print qemu+unix:///system?socket=DIR/run/libvirt-sock.
 #   lab_daemon_pid DIR|URI    pid of that libvirtd (SIGSTOP/SIGCONT it to simulate a hung host).
+#   lab_libvirt_version URI   the libvirt version the host's daemon reports ("11.3.0").
+#   lab_libvirt_at_least URI VERSION   whether it is VERSION or later (tests of behaviour that
+#                             differs between libvirt versions assert the host's own side).
 #   lab_daemon_stop DIR|URI   SIGCONT+SIGTERM, wait, SIGKILL if needed.  Its QEMUs keep running.
 #   lab_host_dir URI          the folder behind a lab URI.
 #   lab_virsh URI ARG...      virsh -c URI ARG... with libvirt's client logging kept off stderr.
@@ -725,6 +728,16 @@ lab_daemon_pid() {
         return 1
     }
     echo "$pid"
+}
+
+lab_libvirt_version() {
+    lab_virsh "$1" version --daemon 2>/dev/null | awk '/daemon/ { print $NF }'
+}
+
+lab_libvirt_at_least() {
+    local v
+    v=$(lab_libvirt_version "$1")
+    [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$v" "$2" | sort -V | head -n1)" = "$2" ]
 }
 
 lab_daemon_stop() {
