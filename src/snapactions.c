@@ -470,6 +470,38 @@ static char *current_source(const char *xml, const char *target);
  * detached branch, and every branch recorded before is written back (a revert puts the
  * snapshot's definition back, with the <metadata> it had then).
  */
+/* The image of `target` when snapshot `s` was taken: what libvirt's new overlay is made on. */
+static const char *snapshot_image(const st_snapshot *s, const char *target)
+{
+    for (size_t i = 0; i < s->n_disks; i++)
+        if (streq0(s->disks[i].target, target))
+            return s->disks[i].image;
+    return NULL;
+}
+
+/*
+ * Whether what the disk ran on before is now below its new active layer (libvirt >= 9.9 puts a
+ * new overlay on every disk, a disk left out of the snapshot too): then it is not left. On this
+ * machine the new chain is read; elsewhere the overlay is known to be made on the snapshot's
+ * image of the disk.
+ */
+static bool below_new_layer(longcall *c, const char *now, const char *old, const char *image)
+{
+    if (streq0(old, image))
+        return true;
+    if (!c->w->local)
+        return false;
+    st_layer *chain = NULL;
+    size_t n = st_chain_read_local(now, "qcow2", &chain);
+    bool below = false;
+    for (size_t i = 1; i < n; i++)
+        below |= streq0(chain[i].path, old);
+    for (size_t i = 0; i < n; i++)
+        st_layer_clear(&chain[i]);
+    free(chain);
+    return below;
+}
+
 static st_branch *branches_after(longcall *c, const char *xml, size_t *n)
 {
     const st_domain *d = st_host_find_domain(c->host, c->req.domain);
@@ -483,17 +515,17 @@ static st_branch *branches_after(longcall *c, const char *xml, size_t *n)
     for (size_t k = 0; k < d->n_disks; k++) {
         const st_disk *disk = &d->disks[k];
         char *now = current_source(xml, disk->target);
+        const char *image = snapshot_image(s, disk->target);
         struct stat st;
         bool left = disk->source && now && !streq0(now, disk->source) &&
-                    (!c->w->local || stat(disk->source, &st) == 0);
+                    (!c->w->local || stat(disk->source, &st) == 0) &&
+                    !below_new_layer(c, now, disk->source, image);
         if (left) {
             st_branch *b = &v[(*n)++];
             b->disk = xstrdup(disk->target);
             b->file = xstrdup(disk->source);
             b->snapshot = xstrdup(s->name);
-            for (size_t i = 0; i < s->n_disks; i++)
-                if (streq0(s->disks[i].target, disk->target))
-                    b->base = xstrdup0(s->disks[i].image);
+            b->base = xstrdup0(image);
             b->left = (long long)time(NULL);
         }
         free(now);

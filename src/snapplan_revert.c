@@ -208,6 +208,31 @@ static void native_removed_file(native_ctx *c, const st_snapdisk *sd)
     free(what);
 }
 
+/*
+ * libvirt >= 9.9 puts a new overlay on a disk left out of the snapshot too, over the image it
+ * used when the snapshot was taken: its data stays when that is still the disk's image.
+ */
+static void native_left_out(native_ctx *c)
+{
+    for (size_t i = 0; i < c->s->n_disks; i++) {
+        const st_snapdisk *sd = &c->s->disks[i];
+        const st_disk *k = st_domain_find_disk(c->d, sd->target);
+        if (!streq0(sd->snapshot, "no") || !k || !sd->image)
+            continue;
+        if (streq0(k->source, sd->image))
+            sp_step(c->p,
+                    _("%s was not part of %s: libvirt puts a new overlay on %s too, and its data "
+                      "stays"),
+                    sd->target, c->s->name, sd->image);
+        else
+            sp_step(c->p,
+                    _("%s was not part of %s: libvirt puts a new overlay on %s, the image it used "
+                      "then; %s, where it writes now, is shown as a detached branch unless "
+                      "libvirt removes it"),
+                    sd->target, c->s->name, sd->image, k->source ? k->source : "?");
+    }
+}
+
 /* The removed files, from the current snapshot libvirt reverts away from. */
 static void native_files(native_ctx *c)
 {
@@ -255,6 +280,7 @@ static void revert_native(st_snapplan *p, const st_host *h, const st_domain *d,
               "and the disks run on it"),
             sp_lv_name(h));
     native_files(&c);
+    native_left_out(&c);
     if (!c.discard && p->n_removed && !h->local)
         sp_hazard(p, ST_HAZ_REFUSE,
                   _("the images are on a remote host: this tool cannot keep what libvirt "

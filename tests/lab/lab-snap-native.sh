@@ -99,6 +99,26 @@ else
     ok "with its data" lab_pattern_verify "$D/x_s2.qcow2" 3
 fi
 
+# ---- a disk left out of the snapshot ----
+lab_chain --patterns "$D" oa.qcow2 && lab_chain --patterns "$D" ob.qcow2 &&
+    lab_domain_define "$URI" o --disk "vda=$D/oa.qcow2" --disk "vdb=$D/ob.qcow2" ||
+    bail_out "domain o"
+ok "external snapshot n1 with vdb left out" sb create o n1 disk-only --disk vdb=no
+ok "write layer 1 into vda's overlay and into vdb's image" \
+    eval 'lab_pattern_layer "$D/o_n1_vda.qcow2" 1 && lab_pattern_layer "$D/ob.qcow2" 1'
+ok "the revert plan" sb plan-revert o n1
+if native; then
+    like "$OUT" "^step vdb was not part of n1: libvirt puts a new overlay on $D/ob\.qcow2 too, and its data stays\$" \
+        "says libvirt $LV gives the left-out disk a new overlay too"
+fi
+ok "revert to n1" sb revert o n1
+ok "vda reads as at n1" lab_pattern_verify "$(lab_disk_source "$URI" o vda)" 1
+ok "vdb keeps what was written since (layers 0..1)" \
+    lab_pattern_verify "$(lab_disk_source "$URI" o vdb)" 2
+sb model o
+like "$OUT" "^branch vda $D/o_n1_vda\.qcow2 snapshot=n1 chain=2\$" "vda's old overlay is a detached branch"
+unlike "$OUT" "^branch vdb " "vdb has none: its image is below its new overlay, not left"
+
 # ---- a running domain ----
 lab_chain --patterns "$D" r.qcow2 || bail_out "images"
 lab_domain_define "$URI" r --disk "vda=$D/r.qcow2" --running || bail_out "domain r"

@@ -129,6 +129,27 @@ START_TEST(revert_discard_names_files_and_bytes)
 }
 END_TEST
 
+/* 11.3 puts a new overlay on a disk left out of the snapshot too. */
+START_TEST(revert_disk_left_out)
+{
+    st_host *h = host_new(true, LV113);
+    st_domain *d = chain_domain(h, ST_DOM_SHUTOFF);
+    add_disk(d, "vdb", "qcow2", IMG "data.qcow2", NULL);
+    snap_disk(&d->snaps[0], "vdb", "no", NULL, IMG "data.qcow2");
+    st_snapplan *p = st_snapplan_revert(h, d, "s1", 0, 0, NULL);
+    ck_assert(has_line(p->steps, p->n_steps,
+                       "vdb was not part of s1: libvirt puts a new overlay on " IMG
+                       "data.qcow2 too, and its data stays"));
+    st_snapplan_free(p);
+    set_chain(&d->disks[1], IMG "data_s9.qcow2", IMG "data.qcow2", NULL);
+    p = st_snapplan_revert(h, d, "s1", 0, 0, NULL);
+    ck_assert(has_line(p->steps, p->n_steps,
+                       IMG "data_s9.qcow2, where it writes now, is shown as a detached branch"));
+    st_snapplan_free(p);
+    st_host_free(h);
+}
+END_TEST
+
 /* A running domain: refused on 9.0, done by libvirt on 11.3 (it stops the guest first). */
 START_TEST(revert_running)
 {
@@ -394,6 +415,7 @@ static Suite *lv_suite(void)
     TCase *tc = tcase_create("versions");
     tcase_add_test(tc, revert_keeps_by_default);
     tcase_add_test(tc, revert_discard_names_files_and_bytes);
+    tcase_add_test(tc, revert_disk_left_out);
     tcase_add_test(tc, revert_running);
     tcase_add_test(tc, revert_after_revert);
     tcase_add_test(tc, revert_native_refusals);
