@@ -331,9 +331,11 @@ static bool branch_disk(st_snapplan *p, const st_domain *d, const st_snapshot *s
                   sd->target, sd->file ? sd->file : "?", s->name);
         return false;
     }
-    char stamp[32];
+    /* strftime must not get a NULL time (GCC 14 rejects the call that could pass one). */
+    char stamp[32] = "00000000-000000";
     struct tm tm;
-    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r(&now, &tm) ? &tm : NULL);
+    if (localtime_r(&now, &tm))
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
     char *suffix = several ? xasprintf("_%s.branch-%s.qcow2", sd->target, stamp)
                            : xasprintf(".branch-%s.qcow2", stamp);
     char *file = st_snap_default_file(base, d->name, s->name, suffix);

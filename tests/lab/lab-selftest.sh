@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/lab/lab-selftest.sh: checks that the lab builds what the seed article describes, on a
-# private libvirtd (domain running) and on an embedded driver root (domain shut off), that the
-# data patterns survive byte for byte, that a SIGSTOPped daemon looks hung, and that cleanup
-# leaves nothing behind.  Speaks TAP; needs root (skips otherwise).
+# private libvirtd (domain running) and on a second host (domain shut off: an embedded driver
+# root on bookworm, another private libvirtd on other stacks, see lab_stack_host), that the data
+# patterns survive byte for byte, that a SIGSTOPped daemon looks hung, and that cleanup leaves
+# nothing behind.  Speaks TAP; needs root (skips otherwise).
 
 # The library is bash; `sh lab-selftest.sh` should work too.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -147,7 +148,7 @@ ok "this namespace's /etc/libvirt is not the daemon's" fails cmp -s "$D/etc/libv
 caps_kept() { # DIR REF DESC: no entry of DIR rewritten since REF with more than CPUID changed
     local f bad="" cpuid=""
     while read -r f; do
-        if diff -q <(grep -v '<cpuid ' "$LAB_CACHE_DIR/capabilities/${f##*/}") \
+        if diff -q <(grep -v '<cpuid ' "$LAB_CAPS_DIR/capabilities/${f##*/}") \
             <(grep -v '<cpuid ' "$f") >/dev/null 2>&1; then
             cpuid="$cpuid${f##*/} rewritten with only its host CPUID data changed"$'\n'
         else
@@ -189,43 +190,48 @@ kill -CONT "$dpid"
 out=$(lab_virsh "$uri" list --name 2>&1)
 is "$(sort <<<"$out" | sed '/^$/d' | tr '\n' ' ')" "test2 vm1 vm2 " "after SIGCONT the daemon answers, domains still running"
 
-# ---------------------------------------------------------------- embedded root
+# ---------------------------------------------------------------- a second host, domains shut off
 
+if [ "$LAB_STACK" = bookworm ]; then
+    EKIND="embedded root"
+else
+    EKIND="second daemon"
+fi
 E=$LAB_TMP/e
-euri=$(lab_embed "$E")
+euri=$(lab_stack_host "$E")
 t=$(lab_now)
-ok "embedded root opens" lab_virsh "$euri" version
-diag "first open of a fresh embedded root (copied cache): $(lab_elapsed "$t")s"
+ok "$EKIND opens" lab_virsh "$euri" version
+diag "first open of a fresh $EKIND (copied cache): $(lab_elapsed "$t")s"
 
 # Two disks: HMP qemu-io must reach vdb through virtio-disk1.
 K=$LAB_TMP/disks
 lab_chain --patterns "$K" a0.qcow2 && lab_chain --patterns "$K" b0.qcow2 b1.qcow2
 t=$(lab_now)
-ok "a running domain with two disks on the embedded root" \
+ok "a running domain with two disks on the $EKIND" \
     lab_domain_define "$euri" twodisk --disk "vda=$K/a0.qcow2" --disk "vdb=$K/b1.qcow2" --running
-diag "embedded domain define+start: $(lab_elapsed "$t")s"
+diag "$EKIND: domain define+start: $(lab_elapsed "$t")s"
 caps_kept "$E/cache/qemu/capabilities" "$E/etc/qemu.conf" \
-    "the embedded driver kept the copied capabilities cache"
+    "the $EKIND kept the copied capabilities cache"
 is "$(lab_disk_qom "$euri" twodisk vdb)" /machine/peripheral/virtio-disk1/virtio-backend "vdb is virtio-disk1"
 ok "HMP qemu-io reads vda's chain" lab_pattern_verify -d "$euri" twodisk vda 1
 ok "HMP qemu-io reads vdb's chain" lab_pattern_verify -d "$euri" twodisk vdb 2
 ok "HMP qemu-io writes into vdb" lab_io_write -d "$euri" twodisk vdb 0xc5 56M 64K
 ok "a wrong pattern is caught" fails lab_io_verify -d "$euri" twodisk vdb 0xc6 56M 64K
 t=$(lab_now)
-ok "destroy right after a reopen of the embedded root" lab_domain_destroy "$euri" twodisk
-diag "embedded domain destroy: $(lab_elapsed "$t")s"
+ok "destroy right after a reopen of the $EKIND" lab_domain_destroy "$euri" twodisk
+diag "$EKIND: domain destroy: $(lab_elapsed "$t")s"
 ok "the write landed in vdb's top image only" lab_pattern_verify "$K/b1.qcow2" 2 0xc5:56M:64K
 ok "vdb's base untouched" lab_pattern_verify "$K/b0.qcow2" 1
 ok "vda untouched" lab_pattern_verify "$K/a0.qcow2" 1
 
 B=$LAB_TMP/art-off
 t=$(lab_now)
-ok "article chain built on the embedded root, test2 shut off" lab_article_chain "$euri" "$B" shutoff
+ok "article chain built on the $EKIND, test2 shut off" lab_article_chain "$euri" "$B" shutoff
 diag "shut-off article chain built in $(lab_elapsed "$t")s"
 check_article "$euri" "$B" shutoff "${LAB_ARTICLE_SNAPS[@]}"
 
 E2=$LAB_TMP/e2
-euri2=$(lab_embed "$E2")
+euri2=$(lab_stack_host "$E2")
 P=$LAB_TMP/pull
 ok "the article's blockpull chain, shut off" lab_article_pull_chain "$euri2" "$P" shutoff
 check_article "$euri2" "$P" shutoff "${LAB_ARTICLE_PULL_SNAPS[@]}"
@@ -237,6 +243,10 @@ for dom in test2 vm1 vm2; do
     p=$(lab_domain_pid "$uri" "$dom") && pids+=("$p")
 done
 ok "found the QEMU of each running domain" test "${#pids[@]}" -eq 4
+# The second hosts, where they are daemons.
+for h in "$euri" "$euri2"; do
+    p=$(lab_daemon_pid "$h" 2>/dev/null) && pids+=("$p")
+done
 tmp=$LAB_TMP
 t=$(lab_now)
 lab_cleanup

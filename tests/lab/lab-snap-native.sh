@@ -22,10 +22,10 @@ export XDG_STATE_HOME=$LAB_TMP/state
 
 URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
 D=$LAB_TMP/img
-LV=$(lab_libvirt_version "$URI")
+LV=$(lab_daemon_version "$URI")
 [ -n "$LV" ] || bail_out "the daemon did not say its version"
 # 9.9.0 and later revert to external snapshots themselves.
-NATIVE=$(lab_libvirt_at_least "$URI" 9.9.0 && echo 1)
+NATIVE=$(lab_daemon_at_least "$URI" 9.9.0 && echo 1)
 native() { [ -n "$NATIVE" ]; }
 diag "the host runs libvirt $LV"
 
@@ -215,7 +215,7 @@ EOF
 truncate -s 2M "$D/efir_vars.fd" && uefi_define efir "<nvram>$D/efir_vars.fd</nvram>" ||
     bail_out "domain efir"
 ok "the plan of an internal snapshot of the shut-off UEFI guest" sb plan-create efir i1 internal
-if lab_libvirt_at_least "$URI" 10.9.0; then
+if lab_daemon_at_least "$URI" 10.9.0; then
     like "$OUT" "^refused 0 " "is not refused on $LV"
     like "$OUT" "the NVRAM \(UEFI variables\) is raw: it is not part of the snapshot" \
         "and says the raw NVRAM is not part of it"

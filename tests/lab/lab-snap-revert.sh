@@ -3,7 +3,8 @@
 # by branching, since libvirt 9.0 has no external revert), what a branch leaves behind and how the
 # model shows it, the refusals of delete that libvirt 9.0 would fail, and a snapshot name and
 # description with markup characters and Chinese that must round-trip unchanged. Uses an
-# embedded root (the daemon adds nothing here); TAP; root.
+# embedded root (the daemon adds nothing here) on bookworm, the stack's libvirtd on others
+# (lab_stack_host); TAP; root.
 if [ -z "${BASH_VERSION:-}" ]; then
     exec bash "$0" "$@"
 fi
@@ -18,7 +19,7 @@ lab_init
 T_ALL=$(lab_now)
 export XDG_STATE_HOME=$LAB_TMP/state
 
-URI=$(lab_embed "$LAB_TMP/e") || bail_out "no embedded root"
+URI=$(lab_stack_host "$LAB_TMP/e") || bail_out "no host"
 D=$LAB_TMP/img
 
 

@@ -16,9 +16,24 @@
 #
 # Environment:
 #   top_srcdir, top_builddir  set by `make check`; default to the tree this file is in.
-#   LAB_CACHE_DIR    QEMU capabilities cache shared by the tests of one build tree
-#                    (default $top_builddir/tests/.lab-cache; not under tests/lab, which is
-#                    distributed).
+#   LAB_STACK        the libvirt and QEMU the lab's daemons run (default bookworm):
+#                    bookworm  this machine's (Debian 12: libvirt 9.0, QEMU 7.2);
+#                    trixie    Debian 13's (libvirt 11.3, QEMU 10.0) from a root folder that
+#                              tests/lab/stack-root builds once, outside the source tree.  Each
+#                              libvirtd runs chrooted into it; its socket, folders and images are
+#                              where they are on bookworm (the test's folder is bound into the
+#                              root at its own path).  The tests' qemu-img and qemu-io are the
+#                              root's too (first in PATH after lab_init): the tools that read and
+#                              write the images are the QEMU that opens them, and what the daemon's
+#                              QEMU writes is checked by its own version.  The clients stay this
+#                              machine's: virsh, the program and the program's own qemu-img
+#                              (offline merges), and so does everything that runs inside a client
+#                              process: the embedded driver (lab_embed: libvirt 9.0 with QEMU 7.2
+#                              whatever LAB_STACK says) and the test:// driver.
+#   LAB_STACK_CACHE  where tests/lab/stack-root keeps the roots (default /var/cache/virt-snaptree-lab).
+#   LAB_CACHE_DIR    caches shared by the tests of one build tree: QEMU capabilities (one per
+#                    stack, in LAB_CACHE_DIR/STACK), the guest's kernel (default
+#                    $top_builddir/tests/.lab-cache; not under tests/lab, which is distributed).
 #   LAB_KEEP=1       keep $LAB_TMP after the test (processes are still stopped) for debugging.
 #   LAB_DAEMON_TIMEOUT  seconds to wait for a daemon's socket (default 90: a cold start probes
 #                    QEMU, ~10 s here, much longer under valgrind or on a loaded CI host).
@@ -44,9 +59,25 @@
 #   lab_cleanup               destroy+undefine all domains of the test's hosts, stop its daemons,
 #                             kill leftover QEMU of its hosts by pid file, remove $LAB_TMP.
 #                             Idempotent; the EXIT trap calls it.
-#   lab_caps_warm             make sure $LAB_CACHE_DIR holds a QEMU capabilities cache valid for
-#                             the installed libvirt and QEMU (one cold daemon start per build
-#                             tree, under a lock); hosts get a copy so they start in ~0.1 s.
+#   lab_caps_warm             make sure $LAB_CAPS_DIR holds a QEMU capabilities cache valid for
+#                             the stack's libvirt and QEMU (one cold daemon start per build
+#                             tree and stack, under a lock); hosts get a copy so they start in
+#                             ~0.1 s.
+#
+# Stacks:
+#   lab_stack_only STACK REASON   skip_all with REASON unless LAB_STACK is STACK: for a test about
+#                             one version, or whose hosts all run inside the client (test://,
+#                             the embedded driver), which would repeat the same run elsewhere.
+#   lab_stack_host DIR        a host of the stack under test on this machine for a test that
+#                             wants one without a daemon's traits, e.g. shut-off domains read
+#                             from their images: on bookworm lab_embed DIR (as before), on trixie
+#                             lab_daemon_start DIR (an embedded driver would be libvirt 9.0).
+#   lab_daemon_version URI    the libvirt version of the host's daemon, e.g. 11.3.0.
+#   lab_daemon_at_least URI VERSION   whether that is VERSION or later: a test of behaviour that
+#                             differs between libvirt versions asserts the host's own side.
+#   lab_stack_run CMD [ARG...]  run CMD inside the stack's root (chroot, private mount namespace,
+#                             /proc /sys /dev and $LAB_TMP bound in at their own paths); on
+#                             bookworm just run it.
 #
 # Hosts (DIR must be absolute, free of spaces, and short: QEMU's monitor socket lives under it):
 #   lab_embed DIR             prepare an embedded driver root; print qemu:///embed?root=DIR.
@@ -57,9 +88,6 @@
 #                             start a private libvirtd, wait for `virsh version` to answer
 #                             (bounded); print qemu+unix:///system?socket=DIR/run/libvirt-sock.
 #   lab_daemon_pid DIR|URI    pid of that libvirtd (SIGSTOP/SIGCONT it to simulate a hung host).
-#   lab_libvirt_version URI   the libvirt version the host's daemon reports ("11.3.0").
-#   lab_libvirt_at_least URI VERSION   whether it is VERSION or later (tests of behaviour that
-#                             differs between libvirt versions assert the host's own side).
 #   lab_daemon_stop DIR|URI   SIGCONT+SIGTERM, wait, SIGKILL if needed.  Its QEMUs keep running.
 #   lab_host_dir URI          the folder behind a lab URI.
 #   lab_virsh URI ARG...      virsh -c URI ARG... with libvirt's client logging kept off stderr.
@@ -143,6 +171,11 @@ LAB_SH_LOADED=1
 LAB_SRCDIR=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LAB_BUILDDIR=${top_builddir:-$LAB_SRCDIR}
 LAB_CACHE_DIR=${LAB_CACHE_DIR:-$LAB_BUILDDIR/tests/.lab-cache}
+LAB_STACK=${LAB_STACK:-bookworm}
+# Each stack probes its own QEMU: one capabilities cache per stack.
+LAB_CAPS_DIR=$LAB_CACHE_DIR/$LAB_STACK
+# The root of the stack's libvirtd and QEMU: empty for this machine's own (set by lab_init).
+LAB_STACK_ROOT=
 LAB_DAEMON_TIMEOUT=${LAB_DAEMON_TIMEOUT:-90}
 
 LAB_ARTICLE_SNAPS=(test nmap net-tools lsof)
@@ -427,6 +460,7 @@ lab_init() {
     trap 'exit 129' HUP
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    lab__stack_init
 }
 
 lab_on_cleanup() {
@@ -557,12 +591,88 @@ lab__kill_leftover_qemu() {
     done
 }
 
+# ---------------------------------------------------------------- stacks
+
+# The stack's root and tools.  A stack asked for by name and not available fails the test: a skip
+# would pass a CI run that never ran the stack.
+lab__stack_init() {
+    case $LAB_STACK in
+    bookworm) return 0 ;;
+    trixie) ;;
+    *) bail_out "LAB_STACK=$LAB_STACK: the lab's stacks are bookworm and trixie" ;;
+    esac
+    LAB_STACK_ROOT=$("$LAB_SRCDIR/tests/lab/stack-root" "$LAB_STACK") ||
+        bail_out "no $LAB_STACK root (tests/lab/stack-root says why above)"
+    lab__stack_tools "$LAB_TMP/stack-bin" || bail_out "cannot set up the $LAB_STACK image tools"
+    PATH=$LAB_TMP/stack-bin:$PATH
+    export PATH
+}
+
+# DIR: qemu-img and qemu-io of the stack's root, run by the root's own dynamic loader and
+# libraries (no chroot: they name files by this machine's paths, like the tools they stand for).
+lab__stack_tools() {
+    local dir=$1 lib=$LAB_STACK_ROOT/usr/lib/x86_64-linux-gnu tool
+    mkdir -p "$dir" || return 1
+    for tool in qemu-img qemu-io; do
+        [ -x "$LAB_STACK_ROOT/usr/bin/$tool" ] || return 1
+        # QEMU_MODULE_DIR: this machine's block modules are another QEMU's.
+        printf '#!/bin/sh\nQEMU_MODULE_DIR=%s/qemu exec %s/ld-linux-x86-64.so.2 --library-path %s %s "$@"\n' \
+            "$lib" "$lib" "$lib" "$LAB_STACK_ROOT/usr/bin/$tool" >"$dir/$tool" &&
+            chmod +x "$dir/$tool" || return 1
+    done
+}
+
+lab_daemon_version() {
+    lab_virsh "$1" version --daemon 2>/dev/null | sed -n 's/^Running against daemon: //p'
+}
+
+lab_daemon_at_least() {
+    local v
+    v=$(lab_daemon_version "$1")
+    [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$v" "$2" | sort -V | head -n1)" = "$2" ]
+}
+
+lab_stack_only() {
+    [ "$LAB_STACK" = "$1" ] || skip_all "only on LAB_STACK=$1 (this is $LAB_STACK): $2"
+}
+
+lab_stack_host() {
+    if [ "$LAB_STACK" = bookworm ]; then
+        lab_embed "$1"
+    else
+        lab_daemon_start "$1"
+    fi
+}
+
+# sh code for `unshare -m`: the root $R gets /proc, /sys and /dev, a private /tmp and /run, and
+# the lab folder $L at its own path, with what a test mounted inside it (a small tmpfs to fill
+# up).  Everything is mounted in the new namespace only: the root itself is never written to
+# (when $L is not under /tmp, its mount point is made in the root).
+# shellcheck disable=SC2016 # expanded by that shell
+LAB__STACK_MOUNTS='mount --make-rprivate / &&
+    mount --bind /proc "$R/proc" && mount --rbind /sys "$R/sys" && mount --rbind /dev "$R/dev" &&
+    mount -t tmpfs -o mode=1777 lab-tmp "$R/tmp" && mount -t tmpfs -o mode=755 lab-run "$R/run" &&
+    mkdir -p "$R/run/libvirt" "$R/run/lock" "$R$L" && mount --rbind "$L" "$R$L"'
+LAB__STACK_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LAB__STACK_PATH
+
+lab_stack_run() {
+    lab__need_tmp || return 1
+    if [ -z "$LAB_STACK_ROOT" ]; then
+        "$@"
+        return
+    fi
+    # shellcheck disable=SC2016 # for the inner shell
+    R=$LAB_STACK_ROOT L=$LAB_TMP unshare -m sh -c "$LAB__STACK_MOUNTS"' &&
+        exec chroot "$R" env PATH="$LAB__STACK_PATH" "$@"' lab-stack-run "$@"
+}
+
 # ---------------------------------------------------------------- capabilities cache
 
 lab__qemu_driver_module() {
     local f
-    for f in /usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so \
-        /usr/lib*/libvirt/connection-driver/libvirt_driver_qemu.so; do
+    for f in "$LAB_STACK_ROOT"/usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so \
+        "$LAB_STACK_ROOT"/usr/lib*/libvirt/connection-driver/libvirt_driver_qemu.so; do
         [ -e "$f" ] && echo "$f" && return 0
     done
 }
@@ -571,24 +681,30 @@ lab__qemu_driver_module() {
 # its binaries and modules (plus host details such as the kernel); stamp the same inputs so a
 # stale shared cache is rebuilt instead of copied into every host and reprobed there.
 lab__caps_stamp() {
-    local f
-    libvirtd --version
+    local f daemon=/usr/sbin/libvirtd
+    if [ -n "$LAB_STACK_ROOT" ]; then
+        # The versions the root was made with.
+        cat "$LAB_STACK_ROOT/.virt-snaptree-stack"
+    else
+        libvirtd --version
+        daemon=$(command -v libvirtd)
+    fi
     uname -r
-    for f in /usr/bin/qemu-system-* "$(command -v libvirtd)" "$(lab__qemu_driver_module)"; do
+    for f in "$LAB_STACK_ROOT"/usr/bin/qemu-system-* "$LAB_STACK_ROOT$daemon" "$(lab__qemu_driver_module)"; do
         [ -e "$f" ] && stat -Lc '%n %Z %s' "$f"
     done
 }
 
 lab__caps_fresh() {
-    [ -f "$LAB_CACHE_DIR/stamp" ] &&
-        [ "$(cat "$LAB_CACHE_DIR/stamp")" = "$1" ] &&
-        compgen -G "$LAB_CACHE_DIR/capabilities/*.xml" >/dev/null
+    [ -f "$LAB_CAPS_DIR/stamp" ] &&
+        [ "$(cat "$LAB_CAPS_DIR/stamp")" = "$1" ] &&
+        compgen -G "$LAB_CAPS_DIR/capabilities/*.xml" >/dev/null
 }
 
 lab_caps_warm() {
     local stamp
     lab__need_tmp || return 1
-    mkdir -p "$LAB_CACHE_DIR" || return 1
+    mkdir -p "$LAB_CAPS_DIR" || return 1
     stamp=$(lab__caps_stamp)
     lab__caps_fresh "$stamp" && return 0
     (
@@ -600,16 +716,16 @@ lab_caps_warm() {
         # A daemon probes every emulator when it starts: one start fills the cache.
         LAB__WARMING=1 lab_daemon_start "$d" >/dev/null || exit 1
         lab_daemon_stop "$d" || exit 1
-        rm -rf "$LAB_CACHE_DIR/capabilities.new" "$LAB_CACHE_DIR/capabilities.old"
-        cp -a "$d/cache/qemu/capabilities" "$LAB_CACHE_DIR/capabilities.new" || exit 1
-        if [ -d "$LAB_CACHE_DIR/capabilities" ]; then
-            mv "$LAB_CACHE_DIR/capabilities" "$LAB_CACHE_DIR/capabilities.old"
+        rm -rf "$LAB_CAPS_DIR/capabilities.new" "$LAB_CAPS_DIR/capabilities.old"
+        cp -a "$d/cache/qemu/capabilities" "$LAB_CAPS_DIR/capabilities.new" || exit 1
+        if [ -d "$LAB_CAPS_DIR/capabilities" ]; then
+            mv "$LAB_CAPS_DIR/capabilities" "$LAB_CAPS_DIR/capabilities.old"
         fi
-        mv "$LAB_CACHE_DIR/capabilities.new" "$LAB_CACHE_DIR/capabilities" &&
-            printf '%s\n' "$stamp" >"$LAB_CACHE_DIR/stamp" || exit 1
-        rm -rf "$LAB_CACHE_DIR/capabilities.old" "$d"
+        mv "$LAB_CAPS_DIR/capabilities.new" "$LAB_CAPS_DIR/capabilities" &&
+            printf '%s\n' "$stamp" >"$LAB_CAPS_DIR/stamp" || exit 1
+        rm -rf "$LAB_CAPS_DIR/capabilities.old" "$d"
         lab__timing caps_warm "$(lab_elapsed "$t0")"
-    ) 9>"$LAB_CACHE_DIR/lock"
+    ) 9>"$LAB_CAPS_DIR/lock"
 }
 
 # Copy the shared cache into a host's cache folder (DIR/cache for both kinds of host).
@@ -620,8 +736,8 @@ lab__caps_install() {
     mkdir -p "$cachedir/qemu" || return 1
     (
         flock -s -w 600 9 || exit 1
-        cp -a "$LAB_CACHE_DIR/capabilities" "$cachedir/qemu/"
-    ) 9>"$LAB_CACHE_DIR/lock"
+        cp -a "$LAB_CAPS_DIR/capabilities" "$cachedir/qemu/"
+    ) 9>"$LAB_CAPS_DIR/lock"
 }
 
 # ---------------------------------------------------------------- hosts
@@ -637,10 +753,16 @@ group = "root"
 stdio_handler = "file"
 remember_owner = 0
 EOF
+    # In a chroot QEMU cannot make its own mount namespace ("Failed disable mount propagation out
+    # of the root filesystem"); the daemon's namespace keeps the machine's mounts apart already.
+    [ -z "$LAB_STACK_ROOT" ] || echo 'namespaces = []' >>"$1/qemu.conf"
 }
 
 lab_embed() {
     local dir=$1
+    # The embedded driver is the client's libvirt (this machine's) in the calling process,
+    # whatever LAB_STACK says: it gets this machine's QEMU settings and capabilities.
+    local LAB_STACK=bookworm LAB_STACK_ROOT="" LAB_CAPS_DIR=$LAB_CACHE_DIR/bookworm
     lab__need_tmp && lab__check_path "$dir" || return 1
     if [ "${#dir}" -gt 60 ]; then
         lab__err "embed root too long for QEMU's monitor socket path: $dir"
@@ -685,17 +807,26 @@ EOF
     uri="qemu+unix:///system?socket=$sock"
     t0=$(lab_now)
     # Every step is chained with &&: libvirtd must never start with the machine's own folders.
-    # The pid of the background job is libvirtd's own (unshare and sh exec), which lets the
-    # lab signal it (SIGSTOP tests) and stop it without looking it up by name.
-    # shellcheck disable=SC2016 # $1 is for the inner shell
-    (cd / && exec unshare -m sh -c '
+    # The pid of the background job is libvirtd's own (unshare, sh and chroot exec), which lets
+    # the lab signal it (SIGSTOP tests) and stop it without looking it up by name.  Another
+    # stack's libvirtd gets the same folders bound over its root's ($R), and runs chrooted.
+    local mounts=: run=libvirtd
+    if [ -n "$LAB_STACK_ROOT" ]; then
+        mounts=$LAB__STACK_MOUNTS
+        # Not the test's PATH: its qemu-img (libvirt runs one for internal snapshots of shut-off
+        # domains) works outside the root only.
+        # shellcheck disable=SC2016 # for the inner shell
+        run='chroot "$R" env PATH="$LAB__STACK_PATH" /usr/sbin/libvirtd'
+    fi
+    # shellcheck disable=SC2016 # $1, $2 and $R are for the inner shell
+    (cd / && R=$LAB_STACK_ROOT L=$LAB_TMP exec unshare -m sh -c "$mounts"' &&
         mount --make-rprivate / &&
-        mount --bind "$1/etc" /etc/libvirt &&
-        mount --bind "$1/run" /run/libvirt &&
-        mount --bind "$1/lib" /var/lib/libvirt &&
-        mount --bind "$1/cache" /var/cache/libvirt &&
-        mount --bind "$1/log" /var/log/libvirt &&
-        exec libvirtd --pid-file "$1/run/libvirtd.pid" $2' lab-libvirtd "$dir" "$listen") \
+        mount --bind "$1/etc" "$R/etc/libvirt" &&
+        mount --bind "$1/run" "$R/run/libvirt" &&
+        mount --bind "$1/lib" "$R/var/lib/libvirt" &&
+        mount --bind "$1/cache" "$R/var/cache/libvirt" &&
+        mount --bind "$1/log" "$R/var/log/libvirt" &&
+        exec '"$run"' --pid-file "$1/run/libvirtd.pid" $2' lab-libvirtd "$dir" "$listen") \
         </dev/null >"$dir/libvirtd.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/lab-daemon.pid"
@@ -728,16 +859,6 @@ lab_daemon_pid() {
         return 1
     }
     echo "$pid"
-}
-
-lab_libvirt_version() {
-    lab_virsh "$1" version --daemon 2>/dev/null | awk '/daemon/ { print $NF }'
-}
-
-lab_libvirt_at_least() {
-    local v
-    v=$(lab_libvirt_version "$1")
-    [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$v" "$2" | sort -V | head -n1)" = "$2" ]
 }
 
 lab_daemon_stop() {

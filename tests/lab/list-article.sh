@@ -1,8 +1,8 @@
 #!/bin/bash
 # --list and --json against real libvirt: the article's chain on a running domain (private
-# libvirtd, the RPC path) and on a shut-off one (embedded driver: chain read from the headers),
-# a base image shared by two domains, a backing file whose name is not UTF-8, and a host that
-# cannot be reached.
+# libvirtd, the RPC path) and on a shut-off one (chain read from the headers; an embedded driver
+# on bookworm, another libvirtd of the stack elsewhere: see lab_stack_host), a base image shared
+# by two domains, a backing file whose name is not UTF-8, and a host that cannot be reached.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 BIN=${top_builddir:-.}/ui/virt-snaptree
 lab_init
@@ -43,7 +43,7 @@ E=$LAB_TMP/e
 uri=$(lab_daemon_start "$D") || bail_out "no daemon"
 lab_article_chain "$uri" "$LAB_TMP/run" running || bail_out "running article chain"
 lab_shared_base "$uri" "$LAB_TMP/shared" running || bail_out "shared base"
-euri=$(lab_embed "$E") || bail_out "no embed root"
+euri=$(lab_stack_host "$E") || bail_out "no second host"
 lab_article_chain "$euri" "$LAB_TMP/off" shutoff || bail_out "shut-off article chain"
 
 json=$("$BIN" -c "$uri" -c "$euri" --json)

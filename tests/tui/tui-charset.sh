@@ -4,6 +4,7 @@
 # program's own punctuation has ASCII fallbacks ("…" is "...") while untrusted non-ASCII text
 # (a domain's name) still becomes '?'.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 unset LANGUAGE LC_ALL LC_MESSAGES

@@ -3,6 +3,7 @@
 # with [ and ] (the "more" marker says where), values wrapped at a space or a '/', a host's
 # error whole at 100x20, a pane even at 40x12.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8

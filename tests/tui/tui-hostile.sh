@@ -17,7 +17,7 @@ qemu-img create -q -f qcow2 -b "$evil" -F qcow2 "$img/top.qcow2"
 ok "the hostile names are stored in the headers" \
     test "$(qemu-img info -U --output=json "$img/top.qcow2" | jq -r '."backing-filename"')" = "$evil"
 E=$LAB_TMP/e
-euri=$(lab_embed "$E") || bail_out "no embed root"
+euri=$(lab_stack_host "$E") || bail_out "no host"
 lab_domain_define "$euri" hostile --disk "vda=$img/top.qcow2" --shutoff || bail_out "define"
 
 export LANG=C.UTF-8

@@ -3,6 +3,7 @@
 # meet Unicode characters (KEY_UP is U+0103 ă, KEY_F(5) is U+010D č). Typing such a character
 # must not act as the key whose code it shares.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8

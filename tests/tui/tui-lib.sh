@@ -3,6 +3,8 @@
 # socket), keys sent with send-keys, screens read with capture-pane. Sourced by tests/tui/*.sh,
 # which speak TAP through the helpers below.
 #
+#   tui_client_only WHAT     skip unless LAB_STACK=bookworm: the test's hosts (WHAT) run inside
+#                            the program, so another stack would run the same thing again
 #   tui_init                 temp folder, private tmux socket, cleanup trap
 #   tui_start COLS ROWS ARGS...   runs the binary with ARGS in a new session of that size
 #   tui_keys KEYS...         tmux send-keys (names like Down, Enter, Escape, C-l work)
@@ -25,6 +27,13 @@ BIN=$top_builddir/ui/virt-snaptree
 # TAP helpers (plan, ok DESC CMD..., is, like, unlike, diag, skip_all, done_testing) are lab.sh's.
 # shellcheck source=../lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
+
+# A test whose hosts all run inside the program (the test:// driver, a stand-in ssh) runs the
+# same code whatever LAB_STACK says: it runs on bookworm only and skips elsewhere, saying so.
+tui_client_only() {
+    lab_stack_only bookworm "its hosts ($1) run inside the program, on this machine's libvirt 9.0: \
+no daemon of the stack is involved"
+}
 
 tui_init() {
     command -v tmux >/dev/null || skip_all "tmux is not installed"

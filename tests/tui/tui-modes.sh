@@ -3,6 +3,7 @@
 # and read-only (-r) where no action is offered; which host opens without -c (virsh's order:
 # -c, then LIBVIRT_DEFAULT_URI, then the config file).
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 plan 26

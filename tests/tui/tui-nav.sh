@@ -1,6 +1,7 @@
 #!/bin/bash
 # Navigation, expansion, search and help on the article's chain (test driver host: pure UI).
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 plan 29

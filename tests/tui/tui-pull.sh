@@ -46,8 +46,9 @@ tui_keys q
 tui_wait "__EXITED__" 5
 tui_stop
 
-# Shut off, on an embedded root: the same pulls with qemu-img.
-euri=$(lab_embed "$LAB_TMP/e") || bail_out "no embed root"
+# Shut off, on an embedded root (the stack's libvirtd beyond bookworm): the same pulls with
+# qemu-img.
+euri=$(lab_stack_host "$LAB_TMP/e") || bail_out "no second host"
 lab_article_pull_chain "$euri" "$O" shutoff || bail_out "shut-off pull chain"
 tui_start 130 45 -c "$euri"
 ok "the shut-off chain is shown" tui_wait "test2_htop" 20
@@ -77,7 +78,7 @@ tui_stop
 
 # Shut off: the article's commit (net-tools and nmap into test), then the active layer into
 # test2.qcow2, which must point the domain at test2.qcow2.
-curi=$(lab_embed "$LAB_TMP/c") || bail_out "no second embed root"
+curi=$(lab_stack_host "$LAB_TMP/c") || bail_out "no third host"
 lab_article_chain "$curi" "$C" shutoff || bail_out "shut-off article chain"
 tui_start 130 45 -c "$curi"
 ok "the shut-off article chain is shown" tui_wait "test2_lsof" 20

@@ -2,6 +2,7 @@
 # SIGHUP (a dropped SSH session), SIGTERM and SIGINT end the program with the terminal restored:
 # the alternate screen left, the cursor shown, the status 128+signal.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8

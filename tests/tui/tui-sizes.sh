@@ -1,6 +1,7 @@
 #!/bin/bash
 # Terminal sizes: 80x24, 40x12, resizing while a dialog is open, and a terminal too small.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8

@@ -27,8 +27,8 @@ T_ENV="XDG_STATE_HOME=$XDG_STATE_HOME LANG=C.UTF-8"
 
 URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
 D=$LAB_TMP/img
-LV=$(lab_libvirt_version "$URI")
-NATIVE=$(lab_libvirt_at_least "$URI" 9.9.0 && echo 1)
+LV=$(lab_daemon_version "$URI")
+NATIVE=$(lab_daemon_at_least "$URI" 9.9.0 && echo 1)
 diag "the host runs libvirt $LV"
 
 # Two shut-off domains, each base <- NAME_s1.qcow2 <- NAME_s2.qcow2 with snapshots s1 and s2 and

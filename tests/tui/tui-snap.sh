@@ -28,9 +28,9 @@ URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
 D=$LAB_TMP/img
 # What differs by the host's libvirt: 9.9 reverts to external snapshots itself, 9.1 removes the
 # memory file of a deleted snapshot.
-LV=$(lab_libvirt_version "$URI")
-NATIVE=$(lab_libvirt_at_least "$URI" 9.9.0 && echo 1)
-REMOVES_MEM=$(lab_libvirt_at_least "$URI" 9.1.0 && echo 1)
+LV=$(lab_daemon_version "$URI")
+NATIVE=$(lab_daemon_at_least "$URI" 9.9.0 && echo 1)
+REMOVES_MEM=$(lab_daemon_at_least "$URI" 9.1.0 && echo 1)
 lab_chain --patterns "$D" tv.qcow2 || bail_out "images"
 lab_chain --patterns "$D" tr.qcow2 || bail_out "images"
 lab_domain_define "$URI" tv --disk "vda=$D/tv.qcow2" || bail_out "domain tv"

@@ -3,6 +3,7 @@
 # that curses holds. A stand-in ssh first in PATH records how libvirt runs it and refuses, as a
 # real ssh that needs a password does in batch mode.
 . "${top_srcdir:-.}/tests/tui/tui-lib.sh"
+tui_client_only "a stand-in ssh"
 tui_init
 plan 9
 export LANG=C.UTF-8

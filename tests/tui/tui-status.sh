@@ -3,6 +3,7 @@
 # "refreshing…" goes when the refresh ends, the last error keeps a slot of its own until Esc.
 # Also: -c given twice shows both hosts in the tree.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 export LANG=C.UTF-8
 plan 13

@@ -5,6 +5,7 @@
 # reason too long for the status line goes on lines above it; a line being typed starts at the
 # left with the cursor after it; options that cannot work are refused before anything starts.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 plan 26

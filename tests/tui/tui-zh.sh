@@ -3,6 +3,7 @@
 # pane, status line, help, forms and plans; every line fits the terminal in display columns; the
 # right-aligned columns of a row whose name is Chinese end where those of an ASCII row end.
 . "$(dirname "$0")/tui-lib.sh"
+tui_client_only "the test:// driver"
 
 locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$' || skip_all "the zh_CN.UTF-8 locale is missing"
 command -v msgfmt >/dev/null || skip_all "msgfmt (gettext) is not installed"

@@ -8,6 +8,7 @@
 #include "text.h"
 #include "util.h"
 
+#include <gnu/libc-version.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -592,6 +593,9 @@ END_TEST
  * and we keep: there is no known disagreement (both are Unicode 14 with the same rules). What
  * we replace or leave out must be invisible to glibc (width 0): we never hide a visible
  * character. Code points after "a" so that combining marks have something to sit on.
+ * A glibc with a newer Unicode (Debian 13's 2.41 has Unicode 16) draws some of the same
+ * characters wider and knows characters the table does not: there the comparison is skipped,
+ * saying how many differ.
  */
 START_TEST(test_width_matches_glibc)
 {
@@ -599,6 +603,8 @@ START_TEST(test_width_matches_glibc)
         printf("# C.UTF-8 locale missing: glibc comparison skipped\n");
         return;
     }
+    /* U+0CF3 came with Unicode 15.0. */
+    bool newer = iswprint(0x0CF3);
     long compared = 0, mismatches = 0, hidden_visible = 0;
     for (uint32_t cp = 0x20; cp <= 0x10FFFF; cp++) {
         if (cp >= 0xD800 && cp <= 0xDFFF)
@@ -623,6 +629,14 @@ START_TEST(test_width_matches_glibc)
     }
     setlocale(LC_ALL, "C");
     printf("# compared %ld code points with glibc\n", compared);
+    if (newer) {
+        printf("# SKIP glibc %s knows a newer Unicode than the table (14.0.0): %ld widths differ, "
+               "%ld characters it prints are new to the table (shown as U+FFFD)\n",
+               gnu_get_libc_version(), mismatches, hidden_visible);
+        fflush(stdout);
+        ck_assert_int_gt(compared, 200000);
+        return;
+    }
     ck_assert_int_eq(mismatches, 0);
     ck_assert_int_eq(hidden_visible, 0);
     ck_assert_int_gt(compared, 200000);
