@@ -421,16 +421,18 @@ static void do_create(st_worker *w, int id, virDomainPtr dom, const st_request *
  * once libvirt removed its name, it gets it back. The data never moves; should this process end
  * half way, the file is found under FILE.virt-snaptree-keep. Only on this machine.
  */
-static int keep_links(const st_request *r, size_t *made, char **err)
+static int keep_links(const st_request *r, bool *linked, char **err)
 {
-    for (*made = 0; *made < r->n_paths; (*made)++) {
-        char *keep = st_snap_keep_name(r->paths[*made]);
-        int rc = link(r->paths[*made], keep);
-        if (rc != 0)
+    for (size_t i = 0; i < r->n_paths; i++) {
+        char *keep = st_snap_keep_name(r->paths[i]);
+        int rc = link(r->paths[i], keep), e = errno;
+        linked[i] = rc == 0;
+        /* A file already gone holds nothing to keep (libvirt only warns about it). */
+        if (rc != 0 && e != ENOENT)
             *err = xasprintf(_("cannot keep %s (a second name %s): %s; nothing was reverted"),
-                             r->paths[*made], keep, strerror(errno));
+                             r->paths[i], keep, strerror(e));
         free(keep);
-        if (rc != 0)
+        if (rc != 0 && e != ENOENT)
             return -1;
     }
     return 0;
@@ -444,13 +446,18 @@ static bool same_file(const char *a, const char *b)
 }
 
 /* Gives each kept file its name back (or drops the second name when libvirt left the file);
- * what cannot be done is appended to `note`. */
-static void keep_restore(const st_request *r, size_t made, strbuf *note)
+ * what cannot be done is appended to `note`. Returns how many files were kept. */
+static size_t keep_restore(const st_request *r, const bool *linked, strbuf *note)
 {
-    for (size_t i = 0; i < made; i++) {
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_paths; i++) {
+        if (!linked[i])
+            continue;
+        kept++;
         char *keep = st_snap_keep_name(r->paths[i]);
         struct stat st;
-        if (lstat(r->paths[i], &st) != 0 && errno == ENOENT && link(keep, r->paths[i]) != 0)
+        bool gone = lstat(r->paths[i], &st) != 0 && errno == ENOENT;
+        if (gone && link(keep, r->paths[i]) != 0)
             sb_printf(note, _("; %s is kept as %s (its name could not be given back: %s)"),
                       r->paths[i], keep, strerror(errno));
         else if (same_file(keep, r->paths[i]))
@@ -460,6 +467,7 @@ static void keep_restore(const st_request *r, size_t made, strbuf *note)
                       keep);
         free(keep);
     }
+    return kept;
 }
 
 /* The disk's source in a domain XML (malloc'd), NULL when it has none. */
@@ -578,13 +586,14 @@ static int run_revert(longcall *c, char **err)
         *err = lv_err(_("no such snapshot"));
         return -1;
     }
-    size_t made = 0;
+    bool *linked = xcalloc(c->req.n_paths + 1, sizeof(bool));
     bool keep = !(c->req.flags & ST_F_DISCARD);
-    if (keep && keep_links(&c->req, &made, err) != 0) {
+    if (keep && keep_links(&c->req, linked, err) != 0) {
         strbuf undo;
         sb_init(&undo);
-        keep_restore(&c->req, made, &undo);
+        keep_restore(&c->req, linked, &undo);
         sb_free(&undo);
+        free(linked);
         virDomainSnapshotFree(s);
         return -1;
     }
@@ -596,7 +605,8 @@ static int run_revert(longcall *c, char **err)
     char *lverr = rc < 0 ? lv_err(_("libvirt refused the revert")) : NULL;
     strbuf note;
     sb_init(&note);
-    keep_restore(&c->req, made, &note);
+    size_t made = keep_restore(&c->req, linked, &note);
+    free(linked);
     if (rc == 0)
         record_branches(c, &note);
     if (rc < 0)

@@ -73,6 +73,16 @@ sb model k
 like "$OUT" "^branch vda $D/k_s2\.qcow2 snapshot=s1 chain=3\$" "the model shows it as a detached branch"
 like "$OUT" "^snap s1	parent=- external=1 memory=0 current=1\$" "s1 is the current snapshot"
 
+# ---- an overlay libvirt would remove that is gone already: nothing to keep, no refusal ----
+if native; then
+    two_snapshots g || bail_out "domain g"
+    rm "$D/g_s2.qcow2"
+    ok "revert g to s1 with s2's overlay gone" sb revert g s1
+    like "$OUT" "^result ok detail=0: g reverted to snapshot s1\$" "libvirt reverts, nothing is said kept"
+    ok "the disk reads the snapshot's data" lab_pattern_verify "$(lab_disk_source "$URI" g vda)" 1
+    ok "no second name is left behind" no_keep_names
+fi
+
 # ---- the same revert, discarding what libvirt removes ----
 two_snapshots x || bail_out "domain x"
 BYTES=$(own_bytes "$D/x_s2.qcow2")
