@@ -18,6 +18,7 @@
 #include "followup.h"
 #include "i18n.h"
 #include "offline.h"
+#include "qcow2.h"
 #include "util.h"
 #include "worker.h"
 #include "xmlutil.h"
@@ -95,9 +96,43 @@ static void space_remote(st_worker *w, st_space *s, const char *file)
     s->total_bytes = info.capacity;
 }
 
+static void post_facts(st_worker *w, int id, st_facts *f)
+{
+    st_msg *m = xcalloc(1, sizeof(*m));
+    m->kind = ST_MSG_PLAN;
+    m->host_index = w->index;
+    m->request_id = id;
+    m->ok = true;
+    m->facts = f;
+    st_worker_post(w, m);
+}
+
+/*
+ * What each image holds by itself, read from its cluster tables on this machine. A remote host's
+ * images cannot be read from here, and libvirt reports no such figure.
+ */
+static void written_facts(st_worker *w, const st_request *req, st_facts *f)
+{
+    f->n_written = req->n_paths;
+    f->written = req->n_paths ? xcalloc(req->n_paths, sizeof(st_written)) : NULL;
+    for (size_t i = 0; i < req->n_paths; i++) {
+        st_written *x = &f->written[i];
+        x->path = xstrdup(req->paths[i]);
+        if (!w->local)
+            x->why = xstrdup(_("the image is on a remote host: not measured from here"));
+        else
+            x->known = st_qcow2_written_path(x->path, &x->bytes, &x->why) == 0;
+    }
+}
+
 static void do_facts(st_worker *w, int id, const st_request *req)
 {
     st_facts *f = xcalloc(1, sizeof(*f));
+    if (req->flags & ST_F_WRITTEN) {
+        written_facts(w, req, f);
+        post_facts(w, id, f);
+        return;
+    }
     f->n_space = req->n_paths;
     f->space = req->n_paths ? xcalloc(req->n_paths, sizeof(st_space)) : NULL;
     for (size_t i = 0; i < req->n_paths; i++) {
@@ -127,13 +162,7 @@ static void do_facts(st_worker *w, int id, const st_request *req)
     virResetLastError();
     if (req->path)
         st_saved_facts(w, req->path, f);
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_PLAN;
-    m->host_index = w->index;
-    m->request_id = id;
-    m->ok = true;
-    m->facts = f;
-    st_worker_post(w, m);
+    post_facts(w, id, f);
 }
 
 /*

@@ -124,13 +124,8 @@ void st_snapshots_copy(st_snapshot *dst, const st_snapshot *src, size_t n)
         dst[i].description = xstrdup0(src[i].description);
         dst[i].state = xstrdup0(src[i].state);
         dst[i].memory_file = xstrdup0(src[i].memory_file);
-        dst[i].disks = src[i].n_disks ? xcalloc(src[i].n_disks, sizeof(st_snapdisk)) : NULL;
-        for (size_t k = 0; k < src[i].n_disks; k++) {
-            dst[i].disks[k].target = xstrdup0(src[i].disks[k].target);
-            dst[i].disks[k].snapshot = xstrdup0(src[i].disks[k].snapshot);
-            dst[i].disks[k].file = xstrdup0(src[i].disks[k].file);
-            dst[i].disks[k].image = xstrdup0(src[i].disks[k].image);
-        }
+        dst[i].disks = st_snapdisks_copy(src[i].disks, src[i].n_disks);
+        dst[i].revert_disks = st_snapdisks_copy(src[i].revert_disks, src[i].n_revert_disks);
     }
 }
 

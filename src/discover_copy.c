@@ -47,6 +47,7 @@ st_host *st_host_dup(const st_host *h)
         d->name = xstrdup0(s->name);
         d->snaps_error = xstrdup0(s->snaps_error);
         d->error = xstrdup0(s->error);
+        d->nvram_format = xstrdup0(s->nvram_format);
         d->snaps = s->n_snaps ? xcalloc(s->n_snaps, sizeof(st_snapshot)) : NULL;
         st_snapshots_copy(d->snaps, s->snaps, s->n_snaps);
         d->branches = s->n_branches ? xcalloc(s->n_branches, sizeof(st_branch)) : NULL;

@@ -178,6 +178,29 @@ void st_disk_clear(st_disk *d)
     memset(d, 0, sizeof(*d));
 }
 
+void st_snapdisks_free(st_snapdisk *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].target);
+        free(v[i].snapshot);
+        free(v[i].file);
+        free(v[i].image);
+    }
+    free(v);
+}
+
+st_snapdisk *st_snapdisks_copy(const st_snapdisk *v, size_t n)
+{
+    st_snapdisk *c = n ? xcalloc(n, sizeof(st_snapdisk)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        c[i].target = xstrdup0(v[i].target);
+        c[i].snapshot = xstrdup0(v[i].snapshot);
+        c[i].file = xstrdup0(v[i].file);
+        c[i].image = xstrdup0(v[i].image);
+    }
+    return c;
+}
+
 void st_snapshot_clear(st_snapshot *s)
 {
     free(s->name);
@@ -185,13 +208,8 @@ void st_snapshot_clear(st_snapshot *s)
     free(s->description);
     free(s->state);
     free(s->memory_file);
-    for (size_t i = 0; i < s->n_disks; i++) {
-        free(s->disks[i].target);
-        free(s->disks[i].snapshot);
-        free(s->disks[i].file);
-        free(s->disks[i].image);
-    }
-    free(s->disks);
+    st_snapdisks_free(s->disks, s->n_disks);
+    st_snapdisks_free(s->revert_disks, s->n_revert_disks);
     memset(s, 0, sizeof(*s));
 }
 
@@ -276,6 +294,7 @@ void st_domain_clear(st_domain *d)
     for (size_t i = 0; i < d->n_branches; i++)
         st_branch_clear(&d->branches[i]);
     free(d->branches);
+    free(d->nvram_format);
     free(d->error);
     memset(d, 0, sizeof(*d));
     d->id = -1;
@@ -361,7 +380,9 @@ uint64_t st_host_fingerprint(const st_host *h)
         fp_u64(&f,
                (uint64_t)(uint32_t)d->id << 32 | (uint64_t)d->state << 16 | (uint16_t)d->reason);
         fp_u64(&f, (uint64_t)d->persistent | (uint64_t)d->managed_save << 1 |
-                       (uint64_t)d->has_agent << 2 | (uint64_t)d->agent_connected << 3);
+                       (uint64_t)d->has_agent << 2 | (uint64_t)d->agent_connected << 3 |
+                       (uint64_t)d->pflash << 4);
+        fp_str(&f, d->nvram_format);
         fp_u64(&f, d->n_disks);
         for (size_t k = 0; k < d->n_disks; k++) {
             const st_disk *k_ = &d->disks[k];
@@ -417,6 +438,9 @@ uint64_t st_host_fingerprint(const st_host *h)
                 fp_str(&f, s->disks[j].file);
                 fp_str(&f, s->disks[j].image);
             }
+            fp_u64(&f, s->n_revert_disks);
+            for (size_t j = 0; j < s->n_revert_disks; j++)
+                fp_str(&f, s->revert_disks[j].file);
         }
         /* Detached branches (a revert by branching) change nothing else a digest would see. */
         fp_u64(&f, d->n_branches);

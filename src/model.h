@@ -97,6 +97,11 @@ typedef struct st_snapshot {
     char *memory_file;
     st_snapdisk *disks;
     size_t n_disks;
+    /* libvirt >= 9.9, after reverting to this external snapshot while it had children: the
+     * overlays that revert made, which the disks run on (<revertDisks>). libvirt removes these,
+     * not `disks`, when it reverts away from this snapshot. */
+    st_snapdisk *revert_disks;
+    size_t n_revert_disks;
 } st_snapshot;
 
 /*
@@ -192,6 +197,8 @@ typedef struct st_domain {
     bool managed_save;
     bool has_agent;       /* a guest agent channel is defined */
     bool agent_connected; /* an agent answers on it (live XML state='connected'): quiesce works */
+    bool pflash;          /* UEFI firmware in pflash (<loader type='pflash'>) */
+    char *nvram_format;   /* its variable store's format ("qcow2", "raw"); NULL: not given (raw) */
     st_disk *disks;
     size_t n_disks;
     st_snapshot *snaps; /* topological: parents before children */
@@ -256,6 +263,8 @@ bool st_job_kind_is_block(st_job_kind k);
 void st_layer_clear(st_layer *l);
 void st_disk_clear(st_disk *d);
 void st_snapshot_clear(st_snapshot *s);
+void st_snapdisks_free(st_snapdisk *v, size_t n);
+st_snapdisk *st_snapdisks_copy(const st_snapdisk *v, size_t n);
 void st_branch_clear(st_branch *b);
 void st_branches_copy(st_branch *dst, const st_branch *src, size_t n);
 void st_job_clear(st_job *j);

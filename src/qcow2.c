@@ -483,7 +483,7 @@ int st_image_probe(st_read_fn rd, void *ctx, uint64_t file_size, const char *fmt
     return r;
 }
 
-static ssize_t fd_read(void *ctx, void *buf, size_t len, uint64_t off)
+ssize_t st_image_fd_read(void *ctx, void *buf, size_t len, uint64_t off)
 {
     int fd = *(int *)ctx;
     if (off > (uint64_t)INT64_MAX)
@@ -497,7 +497,7 @@ static ssize_t fd_read(void *ctx, void *buf, size_t len, uint64_t off)
 
 int st_image_probe_fd(int fd, uint64_t file_size, const char *fmt_hint, st_image_info *out)
 {
-    return st_image_probe(fd_read, &fd, file_size, fmt_hint, out);
+    return st_image_probe(st_image_fd_read, &fd, file_size, fmt_hint, out);
 }
 
 int st_image_probe_path(const char *path, const char *fmt_hint, st_image_info *out)

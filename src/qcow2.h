@@ -82,4 +82,17 @@ int st_image_open(const char *path, struct stat *st, uint64_t *size, char **why)
  */
 size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out);
 
+/* The st_read_fn of an open descriptor (pread; ctx points to the int). */
+ssize_t st_image_fd_read(void *ctx, void *buf, size_t len, uint64_t off);
+
+/*
+ * The guest data a qcow2 image maps by itself, in bytes: every cluster (or, with extended L2
+ * entries, subcluster) its own L2 tables hold data for or mark as zeros, compressed clusters at
+ * their full size; nothing of its backing files. For a snapshot's overlay that is what was written
+ * since the snapshot. On a running guest's image it is what reached the file: QEMU may still hold
+ * the newest table updates in memory. Returns 0, or -1 with *why (malloc'd) set.
+ */
+int st_qcow2_written(st_read_fn rd, void *ctx, uint64_t file_size, uint64_t *bytes, char **why);
+int st_qcow2_written_path(const char *path, uint64_t *bytes, char **why);
+
 #endif

@@ -74,6 +74,12 @@ st_facts *st_facts_copy(const st_facts *f)
         c->saved_disks[i].target = xstrdup0(f->saved_disks[i].target);
         c->saved_disks[i].source = xstrdup0(f->saved_disks[i].source);
     }
+    c->written = f->n_written ? xcalloc(f->n_written, sizeof(st_written)) : NULL;
+    for (size_t i = 0; i < f->n_written; i++) {
+        c->written[i] = f->written[i];
+        c->written[i].path = xstrdup0(f->written[i].path);
+        c->written[i].why = xstrdup0(f->written[i].why);
+    }
     return c;
 }
 
@@ -94,5 +100,10 @@ void st_facts_free(st_facts *f)
         free(f->saved_disks[i].source);
     }
     free(f->saved_disks);
+    for (size_t i = 0; i < f->n_written; i++) {
+        free(f->written[i].path);
+        free(f->written[i].why);
+    }
+    free(f->written);
     free(f);
 }

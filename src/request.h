@@ -43,6 +43,10 @@ enum {
     ST_F_LIVE = 1u << 11,
     ST_F_BRANCH = 1u << 12, /* external revert done by branching a new overlay */
     ST_F_MIX_OK = 1u << 13, /* create: the admin confirmed mixing internal and external */
+    /* facts: the data each path holds by itself, not free space */
+    ST_F_WRITTEN = 1u << 14,
+    /* revert: what libvirt removes is not kept */
+    ST_F_DISCARD = 1u << 15,
 };
 
 typedef enum {
@@ -74,7 +78,8 @@ typedef struct st_request {
     st_snap_kind snap_kind;
     st_snap_diskspec *diskspecs;
     size_t n_diskspecs;
-    char **paths; /* ST_REQ_FACTS: where data lands; ST_REQ_REMOVE_FILES: files */
+    char **paths; /* ST_REQ_FACTS: where data lands (ST_F_WRITTEN: images to measure);
+                   * ST_REQ_REMOVE_FILES: files; ST_REQ_REVERT: the files libvirt removes */
     size_t n_paths;
     /* Commit, pull: the most the merge writes where its data lands (the folder of the base of a
      * commit, of the active layer of a pull), as planned: the free space there is checked again
@@ -88,6 +93,14 @@ typedef struct st_space {
     uint64_t free_bytes, total_bytes;
     char *why; /* when not known */
 } st_space;
+
+/* The guest data one image holds by itself (without its backing files). */
+typedef struct st_written {
+    char *path;
+    bool known;
+    uint64_t bytes;
+    char *why; /* when not known */
+} st_written;
 
 /* A disk of the definition held in a save file. */
 typedef struct st_saved_disk {
@@ -105,6 +118,9 @@ typedef struct st_facts {
     char *saved_domain;
     st_saved_disk *saved_disks;
     size_t n_saved_disks;
+    /* ST_REQ_FACTS with ST_F_WRITTEN: one entry per path. */
+    st_written *written;
+    size_t n_written;
 } st_facts;
 
 void st_request_copy(st_request *dst, const st_request *src);

@@ -82,6 +82,8 @@ void st_snapplan_free(st_snapplan *p)
     free_strv(p->lost, p->n_lost);
     free_strv(p->calls, p->n_calls);
     free_strv(p->left_files, p->n_left_files);
+    free_strv(p->removed, p->n_removed);
+    free_strv(p->kept, p->n_kept);
     for (size_t i = 0; i < p->n_merges; i++) {
         free(p->merges[i].target);
         free(p->merges[i].file);
@@ -171,6 +173,72 @@ bool sp_domain_names_file(const st_domain *d, const char *path)
     return false;
 }
 
+static char *chain_user(const st_domain *d, const char *path, const sp_use_skip *skip)
+{
+    for (size_t k = 0; k < d->n_disks; k++)
+        for (size_t i = 0; i < d->disks[k].n_chain; i++)
+            if (streq0(d->disks[k].chain[i].path, path) &&
+                !(d == skip->dom && i == 0 && streq0(d->disks[k].target, skip->active_disk)))
+                return xasprintf(i ? _("the chain of %s of %s (below its active layer)")
+                                   : _("the disk %s of %s"),
+                                 d->disks[k].target, d->name);
+    for (size_t b = 0; b < d->n_branches; b++) {
+        const st_branch *br = &d->branches[b];
+        bool in = streq0(br->file, path);
+        for (size_t i = 0; i < br->n_chain && !in; i++)
+            in = streq0(br->chain[i], path);
+        if (in)
+            return xasprintf(_("the detached branch %s of %s"), st_basename(br->file), d->name);
+    }
+    return NULL;
+}
+
+static bool names_file(const st_snapdisk *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (streq0(v[i].file, path))
+            return true;
+    return false;
+}
+
+static bool names_image(const st_snapdisk *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (streq0(v[i].image, path))
+            return true;
+    return false;
+}
+
+/* A snapshot's overlays, its memory file and the images it was taken of (what reverting to it
+ * comes back to) are all its own. */
+static char *snapshot_user(const st_domain *d, const char *path, const sp_use_skip *skip)
+{
+    for (size_t i = 0; i < d->n_snaps; i++) {
+        const st_snapshot *s = &d->snaps[i];
+        if (s == skip->snap)
+            continue;
+        bool named = streq0(s->memory_file, path) ||
+                     names_file(s->revert_disks, s->n_revert_disks, path) ||
+                     names_image(s->disks, s->n_disks, path) ||
+                     (s != skip->swapped && names_file(s->disks, s->n_disks, path));
+        if (named)
+            return xasprintf(_("snapshot %s of %s"), s->name, d->name);
+    }
+    return NULL;
+}
+
+char *sp_file_user(const st_host *h, const char *path, const sp_use_skip *skip)
+{
+    for (size_t k = 0; h && path && k < h->n_doms; k++) {
+        char *who = chain_user(&h->doms[k], path, skip);
+        if (!who)
+            who = snapshot_user(&h->doms[k], path, skip);
+        if (who)
+            return who;
+    }
+    return NULL;
+}
+
 /* ---- names ---- */
 
 char *st_snap_default_name(time_t t)
@@ -255,23 +323,24 @@ void st_snap_default_diskspecs(const st_domain *d, st_snap_kind kind, const char
 
 /*
  * An internal snapshot lives inside the image that was the disk's active layer when it was taken.
- * Once an external snapshot moved the disk onto an overlay, libvirt 9.0 refuses to delete it
- * ("disk image … is not the same as disk image currently used by VM") and cannot revert to it.
+ * Once an external snapshot moved the disk onto an overlay, libvirt (9.0 and 11.3 alike) refuses
+ * to delete it while the domain runs ("disk image … is not the same as disk image currently used
+ * by VM"); a shut-off domain's is deleted from inside that image.
  */
-void sp_check_internal_home(st_snapplan *p, const st_domain *d, const st_snapshot *s,
-                            const char *what)
+void sp_check_internal_delete(st_snapplan *p, const st_domain *d, const st_snapshot *s)
 {
-    for (size_t i = 0; i < s->n_disks; i++) {
+    for (size_t i = 0; sp_dom_live(d) && i < s->n_disks; i++) {
         const st_snapdisk *sd = &s->disks[i];
         if (streq0(sd->snapshot, "no") || streq0(sd->snapshot, "external") || !sd->image)
             continue;
         const st_disk *k = st_domain_find_disk(d, sd->target);
         if (k && k->source && !streq0(k->source, sd->image))
             sp_hazard(p, ST_HAZ_REFUSE,
-                      _("%s: the internal snapshot %s lives in %s, but the disk now uses %s (an "
-                        "external snapshot moved it onto an overlay): libvirt 9.0 cannot %s it "
-                        "(delete its metadata only, or merge the overlays back first)"),
-                      sd->target, s->name, sd->image, k->source, what);
+                      _("%s: the internal snapshot %s lives in %s, but the running domain "
+                        "writes to %s (an external snapshot moved it onto an overlay): libvirt "
+                        "deletes it only while the domain is shut off (or delete its metadata "
+                        "only)"),
+                      sd->target, s->name, sd->image, k->source);
     }
 }
 

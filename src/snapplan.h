@@ -36,6 +36,14 @@ typedef struct st_snapplan {
     bool refused;
     bool mixing;    /* create: mixes internal and external snapshots: ask a second time */
     bool branching; /* revert: done by branching a new overlay (no libvirt revert) */
+    /* revert: libvirt reverts to the external snapshot itself (>= 9.9), so keeping or
+     * discarding what it removes is an option of the plan */
+    bool native_external;
+    char **removed; /* revert through libvirt: the files libvirt removes */
+    size_t n_removed;
+    char **kept; /* of those, the ones this tool keeps (a second name while libvirt removes
+                  * them, given back afterwards); the request carries them too */
+    size_t n_kept;
     st_request req; /* what is submitted once the admin types yes */
 } st_snapplan;
 
@@ -99,13 +107,25 @@ st_snapplan *st_snapplan_create(const st_host *h, const st_domain *d, const st_r
                                 st_exists_fn exists, void *ctx);
 
 /*
- * Plans a revert to `snap` with flags RUNNING / PAUSED / FORCE. An external snapshot on a host
- * without external revert is done by branching when it can be (shut-off domain, disk-only, local
- * host, every snapshot overlay found in the disk's chain or a detached branch); the new overlay
- * names carry `now`.
+ * Plans a revert to `snap` with flags RUNNING / PAUSED / FORCE / DISCARD. An external snapshot on
+ * a host without external revert is done by branching when it can be (shut-off domain,
+ * disk-only, local host, every snapshot overlay found in the disk's chain or a detached branch);
+ * the new overlay names carry `now`. On a host whose libvirt reverts to external snapshots, libvirt
+ * does it and removes the overlays of the current snapshot: by default they are kept (a local host
+ * only), with DISCARD they go, and the plan says how much was written into them (`facts`, from an
+ * ST_F_WRITTEN facts request for the files in `removed`; NULL: not measured yet).
  */
 st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char *snap,
-                                unsigned flags, time_t now);
+                                unsigned flags, time_t now, const st_facts *facts);
+
+/* The name a kept file has while libvirt removes its own (malloc'd): FILE.virt-snaptree-keep. */
+char *st_snap_keep_name(const char *file);
+
+/*
+ * The kind of snapshot the create form starts with: the article's external disk-only, or internal
+ * for a domain whose snapshots are all internal, when the host's libvirt takes one of it.
+ */
+st_snap_kind st_snap_default_kind(const st_host *h, const st_domain *d);
 
 /* Plans a delete of `snap` with flags CHILDREN / CHILDREN_ONLY / METADATA_ONLY. */
 st_snapplan *st_snapplan_delete(const st_host *h, const st_domain *d, const char *snap,

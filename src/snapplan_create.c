@@ -147,7 +147,7 @@ static void check_duplicate_files(st_snapplan *p, const st_request *f)
  * mixes kinds for the first time, and ask a second time then. A domain that mixes them already
  * is told once more that it does, but not asked again for every snapshot.
  */
-static void check_mixing(st_snapplan *p, const st_domain *d, bool new_external)
+static void check_mixing(st_snapplan *p, const st_host *h, const st_domain *d, bool new_external)
 {
     size_t internal = 0, external = 0;
     for (size_t i = 0; i < d->n_snaps; i++) {
@@ -170,24 +170,63 @@ static void check_mixing(st_snapplan *p, const st_domain *d, bool new_external)
         p, ST_HAZ_WARN,
         new_external
             ? _("%s already has %zu internal snapshot(s) and this one is external. Mixing the "
-                "two kinds has lost data in other tools: libvirt 9.0 cannot delete an "
+                "two kinds has lost data in other tools: libvirt %s cannot delete an "
                 "external snapshot whose parent is internal, and reverting to an internal "
                 "snapshot does not see data in later overlays. You will be asked a second time.")
             : _("%s already has %zu external snapshot(s) and this one is internal. Mixing the "
                 "two kinds has lost data in other tools: an internal snapshot is stored in the "
-                "image the disk writes to now (an overlay), and libvirt 9.0 cannot delete "
+                "image the disk writes to now (an overlay), and libvirt %s cannot delete "
                 "external snapshots whose parent is internal. You will be asked a second time."),
-        d->name, new_external ? internal : external);
+        d->name, new_external ? internal : external, sp_lv_name(h));
 }
 
-static void check_kind(st_snapplan *p, const st_domain *d, const st_request *f,
+/* Why the host's libvirt takes no internal snapshot of this UEFI guest now, or NULL. */
+static const char *pflash_blocker(const st_host *h, const st_domain *d)
+{
+    if (!d->pflash)
+        return NULL;
+    if (!sp_lv_internal_pflash(h))
+        return _("libvirt before 10.9 takes no internal snapshot of a guest whose UEFI firmware "
+                 "is in pflash");
+    if (sp_dom_live(d) && !streq0(d->nvram_format, "qcow2"))
+        return _("libvirt takes an internal snapshot of a running UEFI guest only when its NVRAM "
+                 "(UEFI variables) is a qcow2 image, and this one is raw");
+    return NULL;
+}
+
+st_snap_kind st_snap_default_kind(const st_host *h, const st_domain *d)
+{
+    bool internal_only = d->n_snaps > 0;
+    for (size_t i = 0; i < d->n_snaps; i++)
+        internal_only &= !d->snaps[i].external;
+    return internal_only && !pflash_blocker(h, d) ? ST_SNAP_KIND_INTERNAL : ST_SNAP_KIND_DISK_ONLY;
+}
+
+static void check_pflash(st_snapplan *p, const st_host *h, const st_domain *d)
+{
+    const char *why = pflash_blocker(h, d);
+    if (why)
+        sp_hazard(p, ST_HAZ_REFUSE, _("%s (this host runs libvirt %s): take an external snapshot"),
+                  why, sp_lv_name(h));
+    else if (d->pflash && !streq0(d->nvram_format, "qcow2"))
+        sp_hazard(p, ST_HAZ_INFO, "%s",
+                  _("the NVRAM (UEFI variables) is raw: it is not part of the snapshot, and a "
+                    "revert leaves the variables as they are then"));
+    else if (d->pflash)
+        sp_hazard(p, ST_HAZ_INFO, "%s",
+                  _("the NVRAM (UEFI variables) is qcow2: the snapshot holds it too"));
+}
+
+static void check_kind(st_snapplan *p, const st_host *h, const st_domain *d, const st_request *f,
                        const disk_counts *c)
 {
     if (c->internal && c->external)
-        sp_hazard(
-            p, ST_HAZ_REFUSE, "%s",
-            _("libvirt 9.0 cannot mix internal and external disks in one snapshot: choose one "
-              "kind for every disk"));
+        sp_hazard(p, ST_HAZ_REFUSE,
+                  _("libvirt %s cannot mix internal and external disks in one snapshot: choose "
+                    "one kind for every disk"),
+                  sp_lv_name(h));
+    if (c->internal)
+        check_pflash(p, h, d);
     if (f->snap_kind != ST_SNAP_KIND_MEMORY && !c->internal && !c->external)
         sp_hazard(p, ST_HAZ_REFUSE, "%s", _("no disk takes part in this snapshot"));
     if (f->snap_kind == ST_SNAP_KIND_INTERNAL && c->external)
@@ -306,10 +345,10 @@ st_snapplan *st_snapplan_create(const st_host *h, const st_domain *d, const st_r
     for (size_t i = 0; i < form->n_diskspecs; i++)
         check_create_disk(p, d, form, &form->diskspecs[i], &c, exists, ctx);
     check_duplicate_files(p, form);
-    check_kind(p, d, form, &c);
+    check_kind(p, h, d, form, &c);
     if (form->snap_kind == ST_SNAP_KIND_MEMORY && form->path && exists && exists(form->path, ctx))
         sp_hazard(p, ST_HAZ_REFUSE, _("memory file: %s already exists"), form->path);
-    check_mixing(p, d, c.external > 0 || form->snap_kind == ST_SNAP_KIND_MEMORY);
+    check_mixing(p, h, d, c.external > 0 || form->snap_kind == ST_SNAP_KIND_MEMORY);
     create_steps(p, d, form);
     return p;
 }

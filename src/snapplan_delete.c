@@ -1,4 +1,4 @@
-/* Plans for deleting snapshots, and what libvirt 9.0 cannot delete. */
+/* Plans for deleting snapshots, and what the host's libvirt cannot delete. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -47,28 +47,22 @@ static void add_merge(st_snapplan *p, const st_snapdisk *sd)
     m->file = xstrdup0(sd->file);
 }
 
-static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d,
-                            const st_snapshot *s)
+/* The overlays of a snapshot libvirt merges into the images below them, one block job a disk. */
+static void delete_merged(st_snapplan *p, const st_host *h, const st_domain *d,
+                          const st_snapshot *s, bool kids)
 {
-    if (h->libvirt_ver && h->libvirt_ver < LV_EXTERNAL_DELETE) {
+    if (s->current && kids)
         sp_hazard(p, ST_HAZ_REFUSE,
-                  _("%s is external: libvirt %s cannot delete external snapshots "
-                    "(9.0 can); delete its metadata only"),
-                  s->name, h->libvirt_version ? h->libvirt_version : "?");
-        return;
-    }
-    const st_snapshot *parent = s->parent ? st_domain_find_snapshot(d, s->parent) : NULL;
-    if (parent && !parent->external)
+                  _("%s is the current snapshot and has children (a revert to it made it "
+                    "current): libvirt refuses to delete it (delete its children first, or its "
+                    "metadata only)"),
+                  s->name);
+    else if (!sp_dom_live(d) && kids && !sp_lv_deletes_offline_nonleaf(h))
         sp_hazard(p, ST_HAZ_REFUSE,
-                  _("%s is external and its parent %s is internal: libvirt 9.0 "
-                    "refuses to delete it (delete its metadata only)"),
-                  s->name, parent->name);
-    if (!sp_dom_live(d) && sp_snapshot_has_children(d, s->name))
-        sp_hazard(p, ST_HAZ_REFUSE,
-                  _("%s is an external snapshot with children and %s is shut "
-                    "off: libvirt 9.0 cannot delete it (start the domain, "
-                    "delete the children first, or delete metadata only)"),
-                  s->name, d->name);
+                  _("%s is an external snapshot with children and %s is shut off: libvirt %s "
+                    "cannot delete it (9.1 can; start the domain, delete the children first, or "
+                    "delete metadata only)"),
+                  s->name, d->name, sp_lv_name(h));
     for (size_t i = 0; i < s->n_disks; i++) {
         const st_snapdisk *sd = &s->disks[i];
         if (!streq0(sd->snapshot, "external"))
@@ -90,13 +84,90 @@ static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d
                 sd->target, sd->file);
         add_merge(p, sd);
     }
-    if (s->memory_file) {
-        sp_add_str(&p->left_files, &p->n_left_files, xstrdup(s->memory_file));
-        sp_step(p,
-                _("libvirt 9.0 leaves the memory file %s behind: you are offered to remove it "
-                  "afterwards"),
-                s->memory_file);
+}
+
+/* The snapshot whose <disks> libvirt replaces by its <revertDisks> once `s` is deleted. */
+static const st_snapshot *swapped_parent(const st_domain *d, const st_snapshot *s)
+{
+    const st_snapshot *parent = s->parent ? st_domain_find_snapshot(d, s->parent) : NULL;
+    return parent && parent->n_revert_disks ? parent : NULL;
+}
+
+/*
+ * A leaf that is not the current snapshot has no overlay above it in any chain libvirt knows of
+ * (a revert moved the disks away from it): libvirt merges nothing and removes the image the
+ * snapshot was taken of, the data written between its parent and it. Only a file nothing else
+ * needs may go.
+ */
+static void delete_unmerged(st_snapplan *p, const st_host *h, const st_domain *d,
+                            const st_snapshot *s)
+{
+    sp_use_skip skip = {d, NULL, s, swapped_parent(d, s)};
+    for (size_t i = 0; i < s->n_disks; i++) {
+        const st_snapdisk *sd = &s->disks[i];
+        if (!streq0(sd->snapshot, "external"))
+            continue;
+        char *user = sd->image ? sp_file_user(h, sd->image, &skip) : NULL;
+        if (!sd->image)
+            sp_hazard(p, ST_HAZ_REFUSE,
+                      _("%s: libvirt would remove the image %s was taken of, which this tool "
+                        "cannot name: delete metadata only"),
+                      sd->target, s->name);
+        else if (user)
+            sp_hazard(p, ST_HAZ_REFUSE,
+                      _("%s: libvirt would remove %s (the image %s was taken of, since %s is "
+                        "not the current snapshot and has no children), which %s still needs: "
+                        "delete metadata only"),
+                      sd->target, sd->image, s->name, s->name, user);
+        else {
+            sp_add_str(&p->removed, &p->n_removed, xstrdup(sd->image));
+            sp_step(p,
+                    _("%s: libvirt removes %s, the image %s was taken of (%s is not the current "
+                      "snapshot and has no children: nothing is merged)"),
+                    sd->target, sd->image, s->name, s->name);
+        }
+        free(user);
     }
+}
+
+static void delete_memory_file(st_snapplan *p, const st_host *h, const st_snapshot *s)
+{
+    if (!s->memory_file)
+        return;
+    if (sp_lv_removes_memory_file(h)) {
+        sp_add_str(&p->removed, &p->n_removed, xstrdup(s->memory_file));
+        sp_step(p, _("libvirt %s removes the memory file %s"), sp_lv_name(h), s->memory_file);
+        return;
+    }
+    sp_add_str(&p->left_files, &p->n_left_files, xstrdup(s->memory_file));
+    sp_step(p,
+            _("libvirt %s leaves the memory file %s behind: you are offered to remove it "
+              "afterwards"),
+            sp_lv_name(h), s->memory_file);
+}
+
+static void delete_external(st_snapplan *p, const st_host *h, const st_domain *d,
+                            const st_snapshot *s)
+{
+    if (!sp_lv_deletes_external(h)) {
+        sp_hazard(p, ST_HAZ_REFUSE,
+                  _("%s is external: libvirt %s cannot delete external snapshots "
+                    "(9.0 can); delete its metadata only"),
+                  s->name, sp_lv_name(h));
+        return;
+    }
+    const st_snapshot *parent = s->parent ? st_domain_find_snapshot(d, s->parent) : NULL;
+    if (parent && !parent->external)
+        sp_hazard(p, ST_HAZ_REFUSE,
+                  _("%s is external and its parent %s is internal: libvirt %s "
+                    "refuses to delete it (delete its metadata only)"),
+                  s->name, parent->name, sp_lv_name(h));
+    bool kids = sp_snapshot_has_children(d, s->name);
+    if (!s->current && !kids)
+        delete_unmerged(p, h, d, s);
+    else
+        delete_merged(p, h, d, s, kids);
+    delete_memory_file(p, h, s);
 }
 
 static void delete_one(st_snapplan *p, const st_host *h, const st_domain *d, const st_snapshot *s,
@@ -122,7 +193,7 @@ static void delete_one(st_snapplan *p, const st_host *h, const st_domain *d, con
     if (s->external) {
         delete_external(p, h, d, s);
     } else {
-        sp_check_internal_home(p, d, s, _("delete"));
+        sp_check_internal_delete(p, d, s);
         sp_step(p, _("%s is removed from inside the qcow2 images"), s->name);
     }
 }
@@ -145,7 +216,7 @@ static void check_set_internal(st_snapplan *p, const st_host *h, const st_domain
                       _("%s is external: libvirt %s deletes external snapshots one at a time "
                         "only, never with their children (delete them one by one, leaves "
                         "first, or choose metadata only)"),
-                      x->name, h->libvirt_version ? h->libvirt_version : "?");
+                      x->name, sp_lv_name(h));
             return;
         }
     }

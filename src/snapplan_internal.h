@@ -10,9 +10,17 @@
 
 #include "snapplan.h"
 
-/* libvirt 9.0 deletes external snapshots; 9.9 reverts them. */
-#define LV_EXTERNAL_DELETE      9000000UL
+/* The first libvirt that reverts to external snapshots, as the plans name it. */
 #define LV_EXTERNAL_REVERT_NAME "9.9.0"
+
+/* What the host's libvirt does (snapplan_host.c, with the measured behaviour of each version). */
+bool sp_lv_reverts_external(const st_host *h);
+bool sp_lv_deletes_external(const st_host *h);
+bool sp_lv_deletes_offline_nonleaf(const st_host *h);
+bool sp_lv_removes_memory_file(const st_host *h);
+bool sp_lv_internal_pflash(const st_host *h);
+/* The host's libvirt version as the host reported it ("?" when it did not). */
+const char *sp_lv_name(const st_host *h);
 
 void sp_add_str(char ***v, size_t *n, char *s);
 /* What the plan does, what state it loses, the calls it makes, and its hazards. */
@@ -29,8 +37,21 @@ bool sp_snapshot_has_children(const st_domain *d, const char *name);
 /* Why a disk cannot take a snapshot (cdrom, read-only, …), or NULL. */
 const char *sp_disk_unfit(const st_disk *k);
 bool sp_domain_names_file(const st_domain *d, const char *path);
-/* Refuses an internal snapshot whose image is no longer the disk's active layer. */
-void sp_check_internal_home(st_snapplan *p, const st_domain *d, const st_snapshot *s,
-                            const char *what);
+
+/* Uses of a file that do not count when asking who else needs it. */
+typedef struct sp_use_skip {
+    const st_domain *dom;       /* the domain planned for */
+    const char *active_disk;    /* its disk whose active layer the file is expected to be */
+    const st_snapshot *snap;    /* a snapshot whose own names of the file do not count */
+    const st_snapshot *swapped; /* one whose <disks> libvirt replaces by its <revertDisks> */
+} sp_use_skip;
+/*
+ * Who else on the host needs `path` (a chain layer of any domain, a detached branch, a file of
+ * any snapshot), as a phrase for a plan ("the detached branch x.qcow2 of web"); NULL when
+ * nothing does. malloc'd.
+ */
+char *sp_file_user(const st_host *h, const char *path, const sp_use_skip *skip);
+/* Refuses deleting, while the domain runs, an internal snapshot no longer in the active layer. */
+void sp_check_internal_delete(st_snapplan *p, const st_domain *d, const st_snapshot *s);
 
 #endif

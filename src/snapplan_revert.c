@@ -9,6 +9,7 @@
 #include "i18n.h"
 #include "snapplan_internal.h"
 #include "util.h"
+#include "xmlutil.h"
 
 /* ---- revert ---- */
 
@@ -79,15 +80,10 @@ static void revert_flags_call(st_snapplan *p, const st_snapshot *s, unsigned fla
     sb_free(&b);
 }
 
-static void revert_libvirt(st_snapplan *p, const st_domain *d, const st_snapshot *s, unsigned flags)
+/* FORCE, and a managed save image that a revert makes stale. */
+static void revert_warnings(st_snapplan *p, const st_domain *d, const st_snapshot *s,
+                            unsigned flags)
 {
-    sp_step(p,
-            s->memory ? _("the disks and the memory go back to snapshot %s")
-                      : _("the disks go back to snapshot %s"),
-            s->name);
-    revert_result_step(p, s, flags);
-    revert_flags_call(p, s, flags);
-    revert_lost(p, d, s);
     if (flags & ST_F_FORCE)
         sp_hazard(p, ST_HAZ_WARN, "%s",
                   _("FORCE: libvirt refused without it (the revert is risky: for example the "
@@ -101,6 +97,208 @@ static void revert_libvirt(st_snapplan *p, const st_domain *d, const st_snapshot
                     "reverted disks (its next start would corrupt the guest's filesystems): "
                     "remove the managed save image first"),
                   d->name);
+}
+
+static void revert_libvirt(st_snapplan *p, const st_domain *d, const st_snapshot *s, unsigned flags)
+{
+    sp_step(p,
+            s->memory ? _("the disks and the memory go back to snapshot %s")
+                      : _("the disks go back to snapshot %s"),
+            s->name);
+    revert_result_step(p, s, flags);
+    revert_flags_call(p, s, flags);
+    revert_lost(p, d, s);
+    revert_warnings(p, d, s, flags);
+}
+
+/* ---- revert through libvirt >= 9.9 to an external snapshot ---- */
+
+char *st_snap_keep_name(const char *file)
+{
+    return xasprintf("%s.virt-snaptree-keep", file ? file : "?");
+}
+
+static const st_snapshot *current_snapshot(const st_domain *d)
+{
+    for (size_t i = 0; i < d->n_snaps; i++)
+        if (d->snaps[i].current)
+            return &d->snaps[i];
+    return NULL;
+}
+
+/*
+ * What libvirt removes when it reverts away from `cur`: the overlays an earlier revert to it made
+ * (<revertDisks>) when it has some, else the overlays it made itself. Internal disks have none.
+ */
+static const st_snapdisk *removed_disks(const st_snapshot *cur, size_t *n)
+{
+    *n = cur->n_revert_disks ? cur->n_revert_disks : cur->n_disks;
+    return cur->n_revert_disks ? cur->revert_disks : cur->disks;
+}
+
+static const st_written *written_of(const st_facts *f, const char *path)
+{
+    for (size_t i = 0; f && i < f->n_written; i++)
+        if (streq0(f->written[i].path, path))
+            return &f->written[i];
+    return NULL;
+}
+
+/* "192 KiB (196608 bytes) written since s2", or why it is not known (malloc'd). */
+static char *written_text(const st_facts *f, const char *path, const char *since)
+{
+    const st_written *w = written_of(f, path);
+    if (!w)
+        return xasprintf(_("what was written since %s (being measured)"), since);
+    if (!w->known)
+        return xasprintf(_("what was written since %s (not measured: %s)"), since,
+                         w->why ? w->why : "?");
+    char b[32];
+    st_fmt_bytes(b, sizeof(b), w->bytes);
+    return xasprintf(_("%s (%llu bytes) written since %s"), b, (unsigned long long)w->bytes, since);
+}
+
+typedef struct native_ctx {
+    st_snapplan *p;
+    const st_host *h;
+    const st_domain *d;
+    const st_snapshot *s, *cur;
+    bool discard;
+    const st_facts *facts;
+} native_ctx;
+
+/* One file libvirt removes: named with what it holds; kept, or refused when still needed. */
+static void native_removed_file(native_ctx *c, const st_snapdisk *sd)
+{
+    st_snapplan *p = c->p;
+    sp_add_str(&p->removed, &p->n_removed, xstrdup(sd->file));
+    const st_disk *k = st_domain_find_disk(c->d, sd->target);
+    bool active = k && k->n_chain && streq0(k->chain[0].path, sd->file);
+    sp_use_skip skip = {c->d, sd->target, c->cur, NULL};
+    char *user = sp_file_user(c->h, sd->file, &skip);
+    char *what = written_text(c->facts, sd->file, c->cur->name);
+    if (c->discard) {
+        sp_step(p, _("%s: libvirt removes %s: %s"), sd->target, sd->file, what);
+        if (user)
+            sp_hazard(p, ST_HAZ_REFUSE,
+                      _("libvirt would remove %s, which %s still needs: keep it (option 3)"),
+                      sd->file, user);
+        else if (!active)
+            sp_hazard(p, ST_HAZ_REFUSE,
+                      _("libvirt would remove %s, which is not what %s runs on now: keep it "
+                        "(option 3)"),
+                      sd->file, sd->target);
+        free(user);
+        sp_lost(p, _("%s: %s, in %s, which libvirt removes"), sd->target, what, sd->file);
+    } else {
+        char *keep = st_snap_keep_name(sd->file);
+        sp_add_str(&p->kept, &p->n_kept, xstrdup(sd->file));
+        sp_step(p,
+                active ? _("%s: libvirt removes %s (%s); it is kept: %s names it while libvirt "
+                           "removes it, then it gets its name back, with all its data, as a "
+                           "detached branch")
+                       : _("%s: libvirt removes %s (%s); it is kept the same way: %s names it "
+                           "meanwhile"),
+                sd->target, sd->file, what, keep);
+        if (user)
+            sp_step(p, _("%s is still needed by %s"), sd->file, user);
+        sp_call(p, "link(%s, %s)", sd->file, keep);
+        free(keep);
+        free(user);
+    }
+    free(what);
+}
+
+/*
+ * libvirt >= 9.9 puts a new overlay on a disk left out of the snapshot too, over the image it
+ * used when the snapshot was taken: its data stays when that is still the disk's image.
+ */
+static void native_left_out(native_ctx *c)
+{
+    for (size_t i = 0; i < c->s->n_disks; i++) {
+        const st_snapdisk *sd = &c->s->disks[i];
+        const st_disk *k = st_domain_find_disk(c->d, sd->target);
+        if (!streq0(sd->snapshot, "no") || !k || !sd->image)
+            continue;
+        if (streq0(k->source, sd->image))
+            sp_step(c->p,
+                    _("%s was not part of %s: libvirt puts a new overlay on %s too, and its data "
+                      "stays"),
+                    sd->target, c->s->name, sd->image);
+        else
+            sp_step(c->p,
+                    _("%s was not part of %s: libvirt puts a new overlay on %s, the image it used "
+                      "then; %s, where it writes now, is shown as a detached branch unless "
+                      "libvirt removes it"),
+                    sd->target, c->s->name, sd->image, k->source ? k->source : "?");
+    }
+}
+
+/* The removed files, from the current snapshot libvirt reverts away from. */
+static void native_files(native_ctx *c)
+{
+    size_t n;
+    const st_snapdisk *v = removed_disks(c->cur, &n);
+    for (size_t i = 0; i < n; i++)
+        if (streq0(v[i].snapshot, "external") && v[i].file)
+            native_removed_file(c, &v[i]);
+    if (!c->p->n_removed)
+        sp_step(c->p,
+                _("the current snapshot %s made no overlay: libvirt removes no file, and what "
+                  "the disks ran on stays, shown as detached branches"),
+                c->cur->name);
+}
+
+static void native_calls(native_ctx *c, unsigned flags)
+{
+    st_snapplan *p = c->p;
+    revert_flags_call(p, c->s, flags);
+    for (size_t i = 0; i < p->n_kept; i++) {
+        char *keep = st_snap_keep_name(p->kept[i]);
+        sp_call(p, "link(%s, %s); unlink(%s)", keep, p->kept[i], keep);
+        free(keep);
+    }
+    if (!c->discard || !p->n_removed)
+        sp_call(p, "virDomainSetMetadata(%s, %s: the detached branches)", c->d->name, ST_BRANCH_NS);
+}
+
+static void revert_native(st_snapplan *p, const st_host *h, const st_domain *d,
+                          const st_snapshot *s, unsigned flags, const st_facts *facts)
+{
+    native_ctx c = {p, h, d, s, current_snapshot(d), (flags & ST_F_DISCARD) != 0, facts};
+    p->native_external = true;
+    if (!c.cur) {
+        sp_hazard(p, ST_HAZ_REFUSE,
+                  _("%s has no current snapshot: libvirt %s removes the current snapshot's "
+                    "overlays when it reverts to an external one, and without one libvirt 11.3 "
+                    "was seen to crash half way (redefine a snapshot as current first)"),
+                  d->name, sp_lv_name(h));
+        return;
+    }
+    sp_step(p,
+            _("libvirt %s reverts to the external snapshot itself: a new overlay on the "
+              "snapshot's image of each disk (libvirt names it after the image and the time), "
+              "and the disks run on it"),
+            sp_lv_name(h));
+    native_files(&c);
+    native_left_out(&c);
+    if (!c.discard && p->n_removed && !h->local)
+        sp_hazard(p, ST_HAZ_REFUSE,
+                  _("the images are on a remote host: this tool cannot keep what libvirt "
+                    "removes there (it gives each file a second name on this machine); choose "
+                    "to discard it (option 3), or revert on the host"));
+    revert_result_step(p, s, flags);
+    native_calls(&c, flags);
+    if (c.discard && p->n_removed)
+        sp_lost(p, "%s", _("nothing else: the snapshots stay"));
+    else
+        sp_lost(p,
+                _("nothing is deleted: what was written since %s stays where it was, shown as "
+                  "detached branches of the domain"),
+                c.cur->name);
+    if (sp_dom_live(d))
+        sp_lost(p, _("the running guest's memory and device state: %s is stopped first"), d->name);
+    revert_warnings(p, d, s, flags);
 }
 
 /* Why an external snapshot cannot be branched here, or NULL. */
@@ -165,7 +363,7 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
         sp_hazard(p, ST_HAZ_REFUSE,
                   _("libvirt %s cannot revert to an external snapshot (libvirt %s can), and this "
                     "tool cannot branch here: %s"),
-                  h->libvirt_version ? h->libvirt_version : "?", LV_EXTERNAL_REVERT_NAME, why);
+                  sp_lv_name(h), LV_EXTERNAL_REVERT_NAME, why);
         return;
     }
     p->branching = true;
@@ -174,7 +372,7 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
     sp_step(p,
             _("libvirt %s has no external revert: a new overlay is created on the snapshot's "
               "image of each disk and the disk is pointed at it (a branch)"),
-            h->libvirt_version ? h->libvirt_version : "?");
+            sp_lv_name(h));
     size_t ext = 0;
     for (size_t i = 0; i < s->n_disks; i++)
         ext += streq0(s->disks[i].snapshot, "external");
@@ -209,12 +407,43 @@ static void revert_branch(st_snapplan *p, const st_host *h, const st_domain *d,
               "overlays, shown as detached branches of the domain"));
 }
 
+/*
+ * An internal snapshot taken before an external one lives in an image the disk no longer writes
+ * to: libvirt (9.0 and 11.3 alike) reverts the definition to that image and leaves the overlays
+ * above it, with what was written since, as files nothing names. They are shown as detached
+ * branches.
+ */
+static void internal_left(st_snapplan *p, const st_domain *d, const st_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_disks; i++) {
+        const st_snapdisk *sd = &s->disks[i];
+        const st_disk *k = st_domain_find_disk(d, sd->target);
+        if (streq0(sd->snapshot, "internal") && sd->image && k && k->source &&
+            !streq0(k->source, sd->image))
+            sp_step(p,
+                    _("%s: goes back to %s, which holds the snapshot; %s, where it writes now, "
+                      "stays with its data, shown as a detached branch"),
+                    sd->target, sd->image, k->source);
+    }
+}
+
+/*
+ * The files libvirt removes travel with the request: the worker refuses when libvirt would now
+ * remove one the admin did not see, and keeps them unless the admin chose to discard them.
+ */
+static void request_removed(st_snapplan *p)
+{
+    p->req.paths = p->n_removed ? xcalloc(p->n_removed, sizeof(char *)) : NULL;
+    for (size_t i = 0; i < p->n_removed; i++)
+        p->req.paths[p->req.n_paths++] = xstrdup(p->removed[i]);
+}
+
 st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char *snap,
-                                unsigned flags, time_t now)
+                                unsigned flags, time_t now, const st_facts *facts)
 {
     st_snapplan *p = sp_plan_new(ST_REQ_REVERT, d);
     p->req.snapshot = xstrdup0(snap);
-    p->req.flags = flags & (ST_F_RUNNING | ST_F_PAUSED | ST_F_FORCE);
+    p->req.flags = flags & (ST_F_RUNNING | ST_F_PAUSED | ST_F_FORCE | ST_F_DISCARD);
     p->title = xasprintf(_("Revert %s to snapshot %s"), d->name, snap ? snap : "");
     const st_snapshot *s = st_domain_find_snapshot(d, snap);
     if (!s) {
@@ -225,11 +454,15 @@ st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char
         sp_hazard(p, ST_HAZ_REFUSE, _("a job runs on %s: wait until it ends"), d->name);
     if ((flags & ST_F_RUNNING) && (flags & ST_F_PAUSED))
         sp_hazard(p, ST_HAZ_REFUSE, "%s", _("choose running or paused, not both"));
-    if (!s->external)
-        sp_check_internal_home(p, d, s, _("revert to"));
-    if (!s->external || h->external_revert)
+    if (!s->external) {
         revert_libvirt(p, d, s, flags);
-    else
+        internal_left(p, d, s);
+    } else if (sp_lv_reverts_external(h)) {
+        revert_native(p, h, d, s, flags, facts);
+    } else {
+        p->req.flags &= ~ST_F_DISCARD;
         revert_branch(p, h, d, s, flags, now);
+    }
+    request_removed(p);
     return p;
 }

@@ -315,6 +315,16 @@ static void read_guest_agent(const xmlNode *devices, st_domain *out)
 }
 
 /*
+ * UEFI firmware in pflash and the format of its variable store: whether libvirt takes internal
+ * snapshots of the guest depends on both (and on the host's version).
+ */
+static void read_firmware(const xmlNode *os, st_domain *out)
+{
+    out->pflash = attr_is(child(os, "loader"), "type", "pflash");
+    out->nvram_format = attr(child(os, "nvram"), "format");
+}
+
+/*
  * A network source as one string, "protocol:name" (rbd:pool/image, nbd:export); when there is no
  * name (an NBD default export), "protocol://host[:port]". NULL when neither is known.
  */
@@ -444,6 +454,7 @@ int st_xml_parse_domain(const char *xml, st_domain *out, char **err)
     if (!parse_index(id, &out->id))
         out->id = -1;
     free(id);
+    read_firmware(child(root, "os"), out);
     xmlNode *devices = child(root, "devices");
     read_guest_agent(devices, out);
     read_disks(devices, out);
@@ -470,28 +481,39 @@ static void read_snapshot_memory(const xmlNode *root, st_snapshot *out)
     free(kind);
 }
 
-/* Only /domainsnapshot/disks: the <domain> libvirt embeds describes the VM, not the snapshot. */
-static void read_snapshot_disks(const xmlNode *root, st_snapshot *out)
+/* The <disk> children of `list` (<disks> or <revertDisks>); n is set to how many. */
+static st_snapdisk *read_snapdisk_list(const xmlNode *list, size_t *n)
 {
-    xmlNode *disks = child(root, "disks");
-    size_t n = count_children(disks, "disk");
-    if (!n)
-        return;
-    out->disks = xcalloc(n, sizeof(*out->disks));
-    for (xmlNode *c = disks->children; c; c = c->next) {
+    *n = 0;
+    size_t cap = count_children(list, "disk");
+    if (!cap)
+        return NULL;
+    st_snapdisk *v = xcalloc(cap, sizeof(*v));
+    for (xmlNode *c = list->children; c; c = c->next) {
         if (!is_elem(c, "disk"))
             continue;
-        st_snapdisk *sd = &out->disks[out->n_disks++];
+        st_snapdisk *sd = &v[(*n)++];
         sd->target = attr(c, "name");
         sd->snapshot = attr(c, "snapshot");
         xmlNode *src = child(c, "source");
         sd->file = attr(src, "file");
         if (!sd->file)
             sd->file = attr(src, "dev");
+    }
+    return v;
+}
+
+/* Only /domainsnapshot/disks: the <domain> libvirt embeds describes the VM, not the snapshot. */
+static void read_snapshot_disks(const xmlNode *root, st_snapshot *out)
+{
+    out->disks = read_snapdisk_list(child(root, "disks"), &out->n_disks);
+    for (size_t i = 0; i < out->n_disks; i++) {
+        const st_snapdisk *sd = &out->disks[i];
         /* libvirt reads a disk that names a new file but no snapshot kind as external. */
         if (streq0(sd->snapshot, "external") || (!sd->snapshot && sd->file))
             out->external = true;
     }
+    out->revert_disks = read_snapdisk_list(child(root, "revertDisks"), &out->n_revert_disks);
 }
 
 static xmlNode *find_disk(const xmlNode *devices, const char *target);
@@ -889,10 +911,8 @@ static xmlNode *branches_node(xmlDocPtr doc, bool create)
     return b;
 }
 
-static void add_branch_record(xmlDocPtr doc, const st_branch *br)
+static void fill_branch(xmlNode *n, const st_branch *br)
 {
-    xmlNode *list = branches_node(doc, true);
-    xmlNode *n = xmlNewChild(list, list->ns, (const xmlChar *)"branch", NULL);
     set_prop(n, "disk", br->disk);
     set_prop(n, "file", br->file);
     if (br->snapshot)
@@ -904,17 +924,53 @@ static void add_branch_record(xmlDocPtr doc, const st_branch *br)
     set_prop(n, "left", left);
 }
 
-char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
-                         const char *format, const st_branch *record, char **err)
+static void add_branch_record(xmlDocPtr doc, const st_branch *br)
+{
+    xmlNode *list = branches_node(doc, true);
+    fill_branch(xmlNewChild(list, list->ns, (const xmlChar *)"branch", NULL), br);
+}
+
+static bool branch_record_ok(const st_branch *record, char **err)
 {
     if (!record || !record->disk || !record->file || !attr_value_ok(record->file) ||
-        (record->snapshot && !attr_value_ok(record->snapshot)) ||
+        !attr_value_ok(record->disk) || (record->snapshot && !attr_value_ok(record->snapshot)) ||
         (record->base && !attr_value_ok(record->base))) {
         set_err(err, "%s",
                 _("the branch record has no disk or file, or holds control "
                   "characters"));
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+char *st_xml_branches_element(const st_branch *v, size_t n, char **err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!branch_record_ok(&v[i], err))
+            return NULL;
+    /* No namespace of its own: libvirt puts the element in the one it is given. */
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNode *list = xmlNewDocNode(doc, NULL, (const xmlChar *)"branches", NULL);
+    xmlDocSetRootElement(doc, list);
+    for (size_t i = 0; i < n; i++)
+        fill_branch(xmlNewChild(list, NULL, (const xmlChar *)"branch", NULL), &v[i]);
+    xmlBufferPtr buf = xmlBufferCreate();
+    char *r = NULL;
+    if (buf && xmlNodeDump(buf, doc, list, 0, 0) >= 0)
+        r = xstrdup((const char *)xmlBufferContent(buf));
+    else
+        set_err(err, "%s", _("cannot write the branch records"));
+    if (buf)
+        xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    return r;
+}
+
+char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
+                         const char *format, const st_branch *record, char **err)
+{
+    if (!branch_record_ok(record, err))
+        return NULL;
     xmlDocPtr doc = parse_doc(domain_xml, "domain", 0, err);
     if (!doc)
         return NULL;

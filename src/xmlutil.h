@@ -87,5 +87,11 @@ char *st_xml_build_snapshot(const st_request *req, char **err);
  */
 char *st_xml_branch_disk(const char *domain_xml, const char *target, const char *path,
                          const char *format, const st_branch *record, char **err);
+/*
+ * The <branches xmlns=ST_BRANCH_NS> element holding `n` records, for virDomainSetMetadata (a
+ * running domain's live definition, and after a revert that put the snapshot's definition back).
+ * NULL with *err set when a record has no disk or file or holds control characters.
+ */
+char *st_xml_branches_element(const st_branch *v, size_t n, char **err);
 
 #endif

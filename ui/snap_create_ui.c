@@ -483,11 +483,7 @@ void st_snap_create_open(st_app *a, const st_row *r)
     c->req.snapshot = st_snap_default_name(time(NULL));
     c->has_agent = d->has_agent;
     c->quiesce_why = st_snap_quiesce_unavailable(d);
-    /* The article's kind for chains; a domain with internal snapshots only keeps that kind. */
-    bool internal_only = d->n_snaps > 0;
-    for (size_t i = 0; i < d->n_snaps; i++)
-        internal_only &= !d->snaps[i].external;
-    c->req.snap_kind = internal_only ? ST_SNAP_KIND_INTERNAL : ST_SNAP_KIND_DISK_ONLY;
+    c->req.snap_kind = st_snap_default_kind(a->hosts[r->host], d);
     check_kinds(c, d);
     refresh_defaults(a, c, true);
     st_dialog *dlg = xcalloc(1, sizeof(*dlg));

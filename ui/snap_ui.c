@@ -93,7 +93,7 @@ static st_snapplan *make_plan(st_app *a, const snapflow *f)
     case ST_REQ_SNAPSHOT_CREATE:
         return st_snapplan_create(h, d, &f->form, ex, NULL);
     case ST_REQ_REVERT:
-        return st_snapplan_revert(h, d, f->snap, f->flags, time(NULL));
+        return st_snapplan_revert(h, d, f->snap, f->flags, time(NULL), f->facts);
     case ST_REQ_SNAPSHOT_DELETE:
         return st_snapplan_delete(h, d, f->snap, f->flags);
     case ST_REQ_SAVE:
@@ -164,8 +164,9 @@ static const char *scope_label(unsigned flags)
     return _("this snapshot only");
 }
 
-static void options_text(st_app *a, const snapflow *f, st_textbuf *tb)
+static void options_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
 {
+    const snapflow *f = p->f;
     const st_domain *d = flow_domain(a, f);
     switch (f->kind) {
     case ST_REQ_REVERT:
@@ -180,6 +181,10 @@ static void options_text(st_app *a, const snapflow *f, st_textbuf *tb)
         if (f->kind == ST_REQ_REVERT && d && d->managed_save)
             st_tb_add(tb, A_NORMAL, 2, "%s",
                       _("2  remove the managed save image first (its own plan)"));
+        if (f->kind == ST_REQ_REVERT && p->plan->native_external)
+            st_tb_add(tb, A_NORMAL, 2, _("3  what libvirt removes: %s"),
+                      (f->flags & ST_F_DISCARD) ? _("discard it (libvirt removes the files)")
+                                                : _("keep it (shown as a detached branch)"));
         break;
     case ST_REQ_SNAPSHOT_DELETE:
         st_tb_add(tb, A_BOLD, 0, "%s", _("Options (press the number to change):"));
@@ -207,7 +212,7 @@ static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
                                              : (int)A_NORMAL;
         st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
     }
-    options_text(a, p->f, tb);
+    options_text(a, p, tb);
 }
 
 static void plan_draw(st_app *a, st_dialog *dlg)
@@ -373,6 +378,8 @@ static bool option_key(st_app *a, plan_dlg *p, int key)
         cycle_scope(&f->flags);
     else if (key == '2' && f->kind == ST_REQ_SNAPSHOT_DELETE)
         f->flags ^= ST_F_METADATA_ONLY;
+    else if (key == '3' && f->kind == ST_REQ_REVERT && p->plan && p->plan->native_external)
+        f->flags ^= ST_F_DISCARD;
     else if (key == '2' && f->kind == ST_REQ_REVERT) {
         const st_domain *d = flow_domain(a, f);
         if (!d || !d->managed_save)
@@ -440,11 +447,42 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
     return refused && !is_code && (key == '\n' || key == '\r' || key == 'q');
 }
 
+/* Whether the facts measured cover every file the plan says libvirt removes. */
+static bool written_known(const st_facts *facts, const st_snapplan *plan)
+{
+    for (size_t i = 0; i < plan->n_removed; i++) {
+        bool found = false;
+        for (size_t k = 0; facts && k < facts->n_written && !found; k++)
+            found = streq0(facts->written[k].path, plan->removed[i]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * A revert that libvirt does itself removes files: the host measures what each holds (its own
+ * clusters, read from its tables), and the plan is made again with the figures.
+ */
+static void ask_written(st_app *a, st_dialog *dlg, plan_dlg *p)
+{
+    if (!p->f || p->f->kind != ST_REQ_REVERT || !p->plan || !p->plan->n_removed ||
+        dlg->request_id || written_known(p->f->facts, p->plan))
+        return;
+    st_request req = {0};
+    req.kind = ST_REQ_FACTS;
+    req.flags = ST_F_WRITTEN;
+    req.paths = p->plan->removed;
+    req.n_paths = p->plan->n_removed;
+    dlg->request_id = st_backend_submit(a->b, p->f->host, &req);
+}
+
 static void plan_model_changed(st_app *a, st_dialog *dlg)
 {
     plan_dlg *p = dlg->data;
     if (p->f)
         replan(a, p);
+    ask_written(a, dlg, p);
 }
 
 /* The save file's header as the host read it: the restore's domain and the disks it runs on. */
@@ -498,6 +536,7 @@ void st_snap_plan_open(st_app *a, snapflow *f)
         req.path = f->path;
         dlg->request_id = st_backend_submit(a->b, f->host, &req);
     }
+    ask_written(a, dlg, p);
     st_app_push_dialog(a, dlg);
 }
 

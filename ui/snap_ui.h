@@ -18,7 +18,8 @@ typedef struct snapflow {
     st_request form; /* create: the form's request */
     char *path;      /* save / restore */
     bool restored;   /* restore: this tool restored the file before */
-    st_facts *facts; /* restore: the save file's domain and disks, once the host read them */
+    st_facts *facts; /* restore: the save file's domain and disks, once the host read them;
+                      * revert: what the files libvirt removes hold (ST_F_WRITTEN) */
     char **files;    /* remove files */
     size_t n_files;
 } snapflow;

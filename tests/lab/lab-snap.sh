@@ -105,13 +105,13 @@ ok "vda still shows layers 0..2" lab_pattern_verify -d "$URI" xrun vda 3
 ok "vdb still shows layers 0..2" lab_pattern_verify -d "$URI" xrun vdb 3
 
 ok "delete the leaf snapshot with memory (libvirt merges it with block jobs)" sb delete xrun m1
-# libvirt 9.0 leaves the memory file of an external snapshot it deletes; 11.3 removes it.
-if [ "$LAB_STACK" = bookworm ]; then
+# libvirt 9.0 leaves the memory file behind; 9.1 and later remove it.
+if lab_daemon_at_least "$URI" 9.1.0; then
+    unlike "$OUT" "detail=2" "libvirt $LV left no file behind"
+    ok "it removed the memory file" absent "$D/xrun_m1.mem"
+else
     like "$OUT" "detail=2" "the result lists the files libvirt left behind"
     like "$OUT" "^$D/xrun_m1.mem\$" "the memory file is among them"
-else
-    unlike "$OUT" "detail=2" "libvirt removed the memory file itself: the result lists nothing left behind"
-    ok "the memory file is gone" absent "$D/xrun_m1.mem"
 fi
 like "$OUT" "^job snapshot delete completed" "the delete showed as a job"
 is "$(lab_disk_source "$URI" xrun vda)" "$D/xrun_d1_vda.qcow2" "vda is back on d1's overlay"
@@ -120,14 +120,11 @@ ok "vdb still shows layers 0..2 byte for byte" lab_pattern_verify -d "$URI" xrun
 ok "removing a file the domain still uses is refused" \
     fails sb remove-files xrun "$D/xrun_d1_vda.qcow2"
 ok "and the file is still there" exists "$D/xrun_d1_vda.qcow2"
-if [ "$LAB_STACK" = bookworm ]; then
+if ! lab_daemon_at_least "$URI" 9.1.0; then
     ok "the memory file libvirt left behind is removed on request" \
         sb remove-files xrun "$D/xrun_m1.mem"
-else
-    skip "the memory file libvirt left behind is removed on request" \
-        "libvirt $LV removed it with the snapshot"
+    ok "and it is gone" absent "$D/xrun_m1.mem"
 fi
-ok "and it is gone" absent "$D/xrun_m1.mem"
 
 ok "delete d1: its overlays are merged down, with progress" sb delete xrun d1
 like "$OUT" "^job snapshot delete completed" "each disk's merge showed as a job"
@@ -232,7 +229,7 @@ is "$(snaps irun)" "i1 " "e1 is gone from libvirt"
 ok "its overlay stays (the disk uses it)" exists "$D/irun_e1.qcow2"
 ok "deleting the internal snapshot now that vda runs on an overlay is refused before libvirt" \
     fails sb delete irun i1
-like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the disk now uses" "and says why"
+like "$OUT" "the internal snapshot i1 lives in $D/ia.qcow2, but the running domain writes to" "and says why"
 is "$(snaps irun)" "i1 " "i1 is still known to libvirt"
 is "$(img_snaps "$D/ia.qcow2")" "i1 " "and still inside its image"
 is "$(lab_disk_source "$URI" irun vda)" "$D/irun_e1.qcow2" "vda still names the overlay"
@@ -299,13 +296,13 @@ LOCAL_URI=$URI URI="qemu+tcp://127.0.0.1:$port/system"
 ok "a memory snapshot over TCP" sb create rmt m1 memory
 ok "its memory file is there" exists "$D/rmt_m1.mem"
 ok "delete it" sb delete rmt m1
-like "$OUT" "detail=0: snapshot m1 of rmt deleted; $D/rmt_m1\.mem may be left on the host \(not in a storage pool" \
-    "the result says the memory file cannot be checked from a remote host, and offers no removal"
-if [ "$LAB_STACK" = bookworm ]; then
-    ok "the file is indeed still there (nothing claimed it was gone)" exists "$D/rmt_m1.mem"
+if lab_daemon_at_least "$URI" 9.1.0; then
+    like "$OUT" "detail=0: snapshot m1 of rmt deleted\$" "libvirt $LV removes the memory file itself"
+    ok "and it is gone" absent "$D/rmt_m1.mem"
 else
-    ok "libvirt removed it with the snapshot (the result says only that it may be left)" \
-        absent "$D/rmt_m1.mem"
+    like "$OUT" "detail=0: snapshot m1 of rmt deleted; $D/rmt_m1\.mem may be left on the host \(not in a storage pool" \
+        "the result says the memory file cannot be checked from a remote host, and offers no removal"
+    ok "the file is indeed still there (nothing claimed it was gone)" exists "$D/rmt_m1.mem"
 fi
 URI=$LOCAL_URI
 ok "the disk reads as before" lab_pattern_verify -d "$RUNIX" rmt vda 1

@@ -73,6 +73,8 @@
 #                             from their images: on bookworm lab_embed DIR (as before), on trixie
 #                             lab_daemon_start DIR (an embedded driver would be libvirt 9.0).
 #   lab_daemon_version URI    the libvirt version of the host's daemon, e.g. 11.3.0.
+#   lab_daemon_at_least URI VERSION   whether that is VERSION or later: a test of behaviour that
+#                             differs between libvirt versions asserts the host's own side.
 #   lab_stack_run CMD [ARG...]  run CMD inside the stack's root (chroot, private mount namespace,
 #                             /proc /sys /dev and $LAB_TMP bound in at their own paths); on
 #                             bookworm just run it.
@@ -628,6 +630,12 @@ lab__stack_tools() {
 
 lab_daemon_version() {
     lab_virsh "$1" version --daemon 2>/dev/null | sed -n 's/^Running against daemon: //p'
+}
+
+lab_daemon_at_least() {
+    local v
+    v=$(lab_daemon_version "$1")
+    [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$v" "$2" | sort -V | head -n1)" = "$2" ]
 }
 
 lab_stack_only() {

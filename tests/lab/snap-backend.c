@@ -5,7 +5,7 @@
  *   snap-backend URI model DOM
  *   snap-backend URI create DOM NAME internal|disk-only|memory [--desc TEXT] [--mem FILE]
  *                [--disk TARGET=KIND[:FILE]]... [--live] [--quiesce] [--mix-ok]
- *   snap-backend URI revert DOM SNAP [--running|--paused|--force]
+ *   snap-backend URI revert DOM SNAP [--running|--paused|--force|--discard]
  *   snap-backend URI delete DOM SNAP [--children|--children-only|--metadata]
  *   snap-backend URI save DOM FILE [--running|--paused]
  *   snap-backend URI restore FILE [--running|--paused]
@@ -13,6 +13,10 @@
  *   snap-backend URI remove-files DOM FILE...
  *   snap-backend URI plan-create DOM NAME KIND   (prints the frontend's plan: refusals, hazards)
  *   snap-backend URI plan-restore FILE   (the same, with the save file's header read by the host)
+ *   snap-backend URI plan-revert DOM SNAP [--discard]   (the revert plan as the interface shows
+ *                it once the host measured what the files libvirt removes hold: also "removed",
+ *                "kept", "lost" and "call" lines)
+ *   snap-backend URI plan-delete DOM SNAP [--children|--children-only|--metadata]
  *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
  *                layers TOP into BASE, indexes from the active layer: refusal and hazards)
  *
@@ -213,7 +217,8 @@ static unsigned parse_flags(int argc, char **argv)
                {"--force", ST_F_FORCE},
                {"--children", ST_F_CHILDREN},
                {"--children-only", ST_F_CHILDREN_ONLY},
-               {"--metadata", ST_F_METADATA_ONLY}};
+               {"--metadata", ST_F_METADATA_ONLY},
+               {"--discard", ST_F_DISCARD}};
     unsigned f = 0;
     for (int i = 0; i < argc; i++)
         for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
@@ -229,6 +234,22 @@ static void print_plan(const st_snapplan *p)
         printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
     for (size_t i = 0; i < p->n_steps; i++)
         printf("step %s\n", p->steps[i]);
+}
+
+/* The rest of a plan, for the revert and delete plans the lab compares across libvirt versions. */
+static void print_plan_more(const st_snapplan *p)
+{
+    printf("native %d branching %d\n", p->native_external, p->branching);
+    for (size_t i = 0; i < p->n_removed; i++)
+        printf("removed %s\n", p->removed[i]);
+    for (size_t i = 0; i < p->n_kept; i++)
+        printf("kept %s\n", p->kept[i]);
+    for (size_t i = 0; i < p->n_left_files; i++)
+        printf("left %s\n", p->left_files[i]);
+    for (size_t i = 0; i < p->n_lost; i++)
+        printf("lost %s\n", p->lost[i]);
+    for (size_t i = 0; i < p->n_calls; i++)
+        printf("call %s\n", p->calls[i]);
 }
 
 /* Builds the request for an action command; returns 0, or 2 on a usage error. */
@@ -247,8 +268,15 @@ static int build_request(ctx *c, const char *cmd, int argc, char **argv, st_requ
     if (strcmp(cmd, "create") == 0 && argc >= 3) {
         free(r->domain);
         build_create(d, argc - 1, argv + 1, r);
-    } else if ((strcmp(cmd, "revert") == 0 || strcmp(cmd, "delete") == 0) && argc >= 2) {
-        r->kind = cmd[0] == 'r' ? ST_REQ_REVERT : ST_REQ_SNAPSHOT_DELETE;
+    } else if (strcmp(cmd, "revert") == 0 && argc >= 2) {
+        /* As the interface does: the plan's request, with the files the plan named. */
+        st_snapplan *p = st_snapplan_revert(c->host, d, argv[1], parse_flags(argc - 2, argv + 2),
+                                            time(NULL), NULL);
+        st_request_clear(r);
+        st_request_copy(r, &p->req);
+        st_snapplan_free(p);
+    } else if (strcmp(cmd, "delete") == 0 && argc >= 2) {
+        r->kind = ST_REQ_SNAPSHOT_DELETE;
         r->snapshot = xstrdup(argv[1]);
         r->flags = parse_flags(argc - 2, argv + 2);
     } else if (strcmp(cmd, "save") == 0 && argc >= 2) {
@@ -317,6 +345,53 @@ static int plan_restore(ctx *c, const char *path)
     return 0;
 }
 
+/* The facts the interface asks for a revert plan: what each file libvirt removes holds. */
+static st_msg *written_facts(ctx *c, const st_snapplan *p)
+{
+    st_request r = {0};
+    r.kind = ST_REQ_FACTS;
+    r.flags = ST_F_WRITTEN;
+    r.paths = p->removed;
+    r.n_paths = p->n_removed;
+    st_msg *m = wait_result(c, st_backend_submit(c->b, 0, &r), 30);
+    if (m && !m->facts) {
+        st_msg_free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+static int plan_revert(ctx *c, int argc, char **argv)
+{
+    const st_domain *d = find_dom(c, argv[0]);
+    if (!d)
+        return 1;
+    unsigned f = parse_flags(argc - 2, argv + 2);
+    st_snapplan *p = st_snapplan_revert(c->host, d, argv[1], f, time(NULL), NULL);
+    st_msg *m = p->n_removed ? written_facts(c, p) : NULL;
+    if (m) {
+        st_snapplan_free(p);
+        p = st_snapplan_revert(c->host, d, argv[1], f, time(NULL), m->facts);
+    }
+    print_plan(p);
+    print_plan_more(p);
+    st_msg_free(m);
+    st_snapplan_free(p);
+    return 0;
+}
+
+static int plan_delete(ctx *c, int argc, char **argv)
+{
+    const st_domain *d = find_dom(c, argv[0]);
+    if (!d)
+        return 1;
+    st_snapplan *p = st_snapplan_delete(c->host, d, argv[1], parse_flags(argc - 2, argv + 2));
+    print_plan(p);
+    print_plan_more(p);
+    st_snapplan_free(p);
+    return 0;
+}
+
 /* The merge plan the interface would show for a commit (no facts: free space unknown). */
 static int plan_commit(ctx *c, char **argv)
 {
@@ -358,6 +433,10 @@ static int run(ctx *c, const char *cmd, int argc, char **argv)
     }
     if (strcmp(cmd, "plan-commit") == 0 && argc >= 4)
         return plan_commit(c, argv);
+    if (strcmp(cmd, "plan-revert") == 0 && argc >= 2)
+        return plan_revert(c, argc, argv);
+    if (strcmp(cmd, "plan-delete") == 0 && argc >= 2)
+        return plan_delete(c, argc, argv);
     return run_action(c, cmd, argc, argv);
 }
 

@@ -1507,6 +1507,134 @@ START_TEST(test_fuzz_corpus)
 }
 END_TEST
 
+/* ---- the data an overlay holds by itself (st_qcow2_written) ---- */
+
+/* qemu-io writes into an image: each argument one -c command. */
+static void qemu_io(const char *path, ...)
+{
+    char *argv[32] = {"qemu-io", "-f", "qcow2"};
+    size_t n = 3;
+    va_list ap;
+    va_start(ap, path);
+    for (const char *c = va_arg(ap, const char *); c && n < 28; c = va_arg(ap, const char *)) {
+        argv[n++] = "-c";
+        argv[n++] = (char *)c;
+    }
+    va_end(ap);
+    argv[n++] = (char *)path;
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(argv), 0);
+}
+
+static uint64_t written(const char *path)
+{
+    uint64_t bytes = 1;
+    char *why = NULL;
+    ck_assert_msg(st_qcow2_written_path(path, &bytes, &why) == 0, "%s: %s", path, why);
+    return bytes;
+}
+
+START_TEST(test_written_clusters)
+{
+    char *base = mk_qcow2("base.qcow2", "16M", NULL, NULL);
+    qemu_io(base, "write -P 0x11 0 8M", NULL);
+    char *top = mk_qcow2("top.qcow2", "16M", "base.qcow2", "qcow2");
+    ck_assert_uint_eq(written(top), 0); /* the base's 8 MiB are not the overlay's */
+    /* Data, data over the base's, and zeros written over the base: all three are writes. */
+    qemu_io(top, "write -P 0x22 12M 64k", "write -P 0x33 1M 128k", "write -z 2M 64k", NULL);
+    ck_assert_uint_eq(written(top), 256 * 1024);
+    /* A partial cluster is a whole cluster in the file (copy-on-write of the rest). */
+    qemu_io(top, "write -P 0x44 5M 512", NULL);
+    ck_assert_uint_eq(written(top), 320 * 1024);
+    ck_assert_uint_eq(written(base), 8 * MiB);
+    free(top);
+    free(base);
+}
+END_TEST
+
+START_TEST(test_written_subclusters_and_v2)
+{
+    char *base = mk_qcow2("base.qcow2", "8M", NULL, NULL);
+    char *ext = in_dir("ext.qcow2");
+    qemu_img("create", "-q", "-f", "qcow2", "-o", "extended_l2=on,cluster_size=128k", "-b",
+             "base.qcow2", "-F", "qcow2", ext, "8M", NULL);
+    /* 4 KiB subclusters: only the ones written are allocated. */
+    qemu_io(ext, "write -P 0x55 0 4k", "write -P 0x66 64k 8k", "write -z 1M 4k", NULL);
+    ck_assert_uint_eq(written(ext), 16 * 1024);
+    char *v2 = in_dir("v2.qcow2");
+    qemu_img("create", "-q", "-f", "qcow2", "-o", "compat=0.10", "-b", "base.qcow2", "-F", "qcow2",
+             v2, "8M", NULL);
+    qemu_io(v2, "write -P 0x77 3M 64k", NULL);
+    ck_assert_uint_eq(written(v2), 64 * 1024);
+    char *c = mk_qcow2("c.qcow2", "8M", NULL, NULL);
+    qemu_io(c, "write -c -P 0x12 0 64k", NULL); /* compressed: counted at its virtual size */
+    ck_assert_uint_eq(written(c), 64 * 1024);
+    free(c);
+    free(v2);
+    free(ext);
+    free(base);
+}
+END_TEST
+
+static size_t slurp(const char *path, uint8_t *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    size_t n = 0;
+    ssize_t k;
+    while (n < cap && (k = read(fd, buf + n, cap - n)) > 0)
+        n += (size_t)k;
+    close(fd);
+    return n;
+}
+
+START_TEST(test_written_hostile)
+{
+    uint64_t bytes;
+    char *why = NULL;
+    uint8_t junk[200] = "not an image";
+    mem m = {junk, sizeof(junk), false, 0};
+    ck_assert_int_eq(st_qcow2_written(mem_read, &m, sizeof(junk), &bytes, &why), -1);
+    ck_assert_ptr_nonnull(why);
+    free(why);
+    /* Mutations of a real overlay: an error or a count no larger than the disk, never a crash. */
+    char *top = mk_qcow2("top.qcow2", "4M", NULL, NULL);
+    qemu_io(top, "write -P 0x22 0 64k", "write -P 0x33 2M 64k", NULL);
+    enum { CAP = 512 * 1024 };
+    uint8_t *good = xmalloc(CAP), *buf = xmalloc(CAP);
+    size_t n = slurp(top, good, CAP);
+    ck_assert_uint_lt(n, CAP);
+    uint32_t rng = 0xa110c8;
+    size_t ok = 0, bad = 0;
+    for (int round = 0; round < 3000; round++) {
+        memcpy(buf, good, n);
+        size_t len = n;
+        /* Most rounds touch the header, the L1 table or the first L2 table. */
+        for (uint32_t k = 1 + xorshift32(&rng) % 3; k; k--) {
+            size_t at = xorshift32(&rng) % (round % 2 ? 512 : len);
+            buf[at] = (uint8_t)xorshift32(&rng);
+        }
+        if (round % 7 == 0)
+            len = xorshift32(&rng) % n;
+        mem mm = {buf, len, false, round % 5 ? 0 : 3};
+        if (st_qcow2_written(mem_read, &mm, len, &bytes, &why) == 0) {
+            ck_assert_uint_le(bytes, 4 * MiB);
+            ok++;
+        } else {
+            ck_assert_ptr_nonnull(why);
+            bad++;
+        }
+        free(why);
+        why = NULL;
+    }
+    ck_assert_uint_gt(ok, 100);
+    ck_assert_uint_gt(bad, 100);
+    free(good);
+    free(buf);
+    free(top);
+}
+END_TEST
+
 static Suite *qcow2_suite(void)
 {
     Suite *s = suite_create("qcow2");
@@ -1558,6 +1686,14 @@ static Suite *qcow2_suite(void)
     tcase_add_test(tchain, test_truncated_layer);
     tcase_add_test(tchain, test_fuzzed_chain_files);
     suite_add_tcase(s, tchain);
+
+    TCase *tw = tcase_create("written");
+    tcase_add_checked_fixture(tw, setup, teardown);
+    tcase_set_timeout(tw, 120);
+    tcase_add_test(tw, test_written_clusters);
+    tcase_add_test(tw, test_written_subclusters_and_v2);
+    tcase_add_test(tw, test_written_hostile);
+    suite_add_tcase(s, tw);
     return s;
 }
 

@@ -277,6 +277,31 @@ START_TEST(domain_agent_connected)
 }
 END_TEST
 
+START_TEST(domain_firmware)
+{
+    const char *xml = "<domain type='kvm'><name>u</name><os><type>hvm</type>"
+                      "<loader readonly='yes' type='pflash' format='raw'>/c.fd</loader>"
+                      "<nvram format='qcow2'>/v.qcow2</nvram></os></domain>";
+    st_domain d = {0};
+    ck_assert_int_eq(st_xml_parse_domain(xml, &d, NULL), 0);
+    ck_assert(d.pflash);
+    ck_assert_str_eq(d.nvram_format, "qcow2");
+    /* libvirt 9.0 writes no format: the planner reads that as raw. */
+    ck_assert_int_eq(st_xml_parse_domain("<domain><name>v</name><os><loader type='pflash'>/c.fd"
+                                         "</loader><nvram>/v.fd</nvram></os></domain>",
+                                         &d, NULL),
+                     0);
+    ck_assert(d.pflash);
+    ck_assert_ptr_null(d.nvram_format);
+    ck_assert_int_eq(st_xml_parse_domain("<domain><name>b</name><os><loader type='rom'>/b"
+                                         "</loader></os></domain>",
+                                         &d, NULL),
+                     0);
+    ck_assert(!d.pflash);
+    st_domain_clear(&d);
+}
+END_TEST
+
 START_TEST(domain_without_devices)
 {
     st_domain d = {0};
@@ -430,6 +455,21 @@ START_TEST(snapshot_external_disk_only)
     check_snapdisk(&s.disks[0], "vda", "external", IMG "top.s1.qcow2");
     check_snapdisk(&s.disks[1], "vdb", "external", IMG "data.s1.qcow2");
     check_snapdisk(&s.disks[2], "sda", "no", NULL);
+    st_snapshot_clear(&s);
+}
+END_TEST
+
+/* libvirt 11.3, after a revert to s1 while it had a child: the overlay the revert made. */
+START_TEST(snapshot_revert_disks)
+{
+    st_snapshot s;
+    parse_snapshot_fixture("snapshot_revert_disks.xml", &s);
+    ck_assert(s.external);
+    ck_assert_uint_eq(s.n_disks, 1);
+    check_snapdisk(&s.disks[0], "vda", "external", IMG "s1.qcow2");
+    ck_assert_str_eq(s.disks[0].image, IMG "base.qcow2");
+    ck_assert_uint_eq(s.n_revert_disks, 1);
+    check_snapdisk(&s.revert_disks[0], "vda", "external", IMG "base.1796669040");
     st_snapshot_clear(&s);
 }
 END_TEST
@@ -836,6 +876,8 @@ static Suite *xml_suite(void)
     Suite *s = suite_create("xmlutil");
     TCase *tc = tcase_create("domain");
     tcase_add_test(tc, domain_running_chain);
+    tcase_add_test(tc, domain_firmware);
+    tcase_add_test(tc, snapshot_revert_disks);
     tcase_add_test(tc, domain_mirror);
     tcase_add_test(tc, domain_inactive_partial_chain);
     tcase_add_test(tc, domain_disk_kinds);
