@@ -616,14 +616,15 @@ static void draw_job_line(st_app *a, int y, const st_job *j)
     x += st_put(a, y, x, a->cols - x, st_job_phase_label(j->phase), pattr) + 2;
     st_job_figures(j, st_now(), buf, sizeof(buf));
     x += st_put(a, y, x, a->cols - x, buf, A_NORMAL) + 2;
+    /* Why it failed comes before the rest, which a narrow line may cut. */
+    if (j->error)
+        x += st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL)) + 2;
     /* Two finished jobs on one disk read the same but for where they merged and when. */
     char ended[16];
     st_job_about(j, j->finished > 0 ? fmt_clock(j->finished, ended, sizeof(ended)) : NULL, buf,
                  sizeof(buf));
-    if (buf[0])
-        x += st_put(a, y, x, a->cols - x, buf, st_attr(a, PAIR_DIM, A_DIM)) + 2;
-    if (j->error)
-        st_put(a, y, x, a->cols - x, j->error, st_attr(a, PAIR_ERROR, A_NORMAL));
+    if (buf[0] && x < a->cols)
+        st_put(a, y, x, a->cols - x, buf, st_attr(a, PAIR_DIM, A_DIM));
 }
 
 /*

@@ -8,7 +8,7 @@
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8
-plan 21
+plan 22
 
 select_node() {
     tui_keys g /
@@ -33,7 +33,9 @@ s=$(tui_screen)
 like "$s" "│ +[0-9]+ more lines below: PgDn scrolls +│" "it says how many lines are below"
 opts=$(from_line "more lines below")
 like "$opts" "Options \\(press the number to change\\):" "the options are in view, below the plan"
-like "$opts" "1  keep backing names relative" "option 1"
+like "$opts" "2  delete the merged files afterwards" "option 2"
+# The active layer moves onto the base: no layer gets a new backing name to keep relative.
+unlike "$opts" "keep backing names relative" "no option 1 where no backing name is written"
 like "$opts" "3  bandwidth limit: unlimited" "option 3"
 tui_keys Down
 ok "a line down: lines above and below are counted" \

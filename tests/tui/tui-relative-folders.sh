@@ -105,7 +105,7 @@ tui_wait "down into which layer?" 5
 tui_keys Enter
 tui_wait "Type yes and press Enter" 10
 flat=$(plan_flat)
-like "$flat" "Flags: RELATIVE" "live: libvirt's RELATIVE"
+like "$flat" "libvirt flags: RELATIVE" "live: libvirt's RELATIVE"
 like "$flat" "backing file: deeper/\.\./\.\./l-base\.qcow2\)" "live: the plan shows libvirt's name"
 like "$flat" "goes through the folder ${I//./\\.}/L/sub/deeper, so the chain breaks" \
     "live: and the folder it depends on"

@@ -28,7 +28,7 @@ lab_io_write "$I/hu-mid.qcow2" 0xd8 50M 8M || bail_out "write 3"
 lab_domain_define "$uri" hung --disk "vda=$I/hu-top.qcow2" --running || bail_out "define 3"
 
 # The amount copied so far on the job row of WHO ("4.00 MiB" of "4.00 MiB/12.0 MiB").
-copied() { tui_line "$1" | grep -oE '[0-9.]+ (B|KiB|MiB|GiB)/' | head -n1; }
+copied() { tui_line "$1" | grep -oE '[0-9.]+ (B|KiB|MiB|GiB)/[0-9]' | head -n1 | sed 's/[0-9]$//'; }
 
 # Succeeds once the job row of WHO has shown N different amounts copied (sampled every 0.1 s).
 SEEN=""

@@ -320,7 +320,7 @@ ok "it warns about the managed save image" \
 type_yes
 ok "libvirt's refusal brings the plan back with FORCE" \
     wait_for "virDomainRevertToSnapshot(f1, FORCE)" 30
-ok "with FORCE's warning" screen_has "FORCE: libvirt refused without it"
+ok "with FORCE's warning" wait_for "FORCE: libvirt refused without it" 5
 ok "nothing was reverted yet" lab_io_verify "$D/tf.qcow2" 0xca 50M 64K
 type_yes
 ok "the forced revert is done" wait_for "tf reverted to snapshot f1" 30
