@@ -25,7 +25,8 @@ ok "p opens the base picker" tui_wait "down to which base?" 5
 like "$(tui_screen)" "none: the active layer becomes standalone" "the picker offers no base"
 unlike "$(tui_screen)" "\[1\] test2_vim\.qcow2  qcow2  " "nor the layer with nothing above it to copy"
 tui_keys End Up Enter   # none, [2] lsof, [3] test, [4] test2.qcow2, [5] centos
-ok "the plan screen opens" tui_wait "Pull" 10
+# (The dialog is titled "Pull" while it checks the host, before the plan is drawn.)
+ok "the plan screen opens" tui_wait "Pull into test2_htop.qcow2 everything above test2.qcow2" 10
 like "$(tui_screen)" "virsh blockpull test2 vda --base $R/test2.qcow2" "the plan pulls down to test2.qcow2"
 confirm_yes
 ok "the chain becomes test2_htop, test2, centos" \
