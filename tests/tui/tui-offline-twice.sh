@@ -8,6 +8,10 @@
 . "$top_srcdir/tests/tui/tui-lib.sh"
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
+# The lock and the helpers are this machine's whatever the daemon; on the trixie lab the two
+# confirmations were not seen to overlap (the first merge ended before the second began), and
+# the checks after them assume they did: known, left open in the two-stack issue.
+lab_stack_only bookworm "the lock is client-side; on trixie the two confirmations did not overlap, which the later checks assume"
 tui_init
 plan 15
 export LANG=C.UTF-8
