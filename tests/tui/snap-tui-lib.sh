@@ -8,6 +8,7 @@ wait_for() {
     return 1
 }
 screen_has() { tui_screen | grep -qF -- "$1"; }
+screen_matches() { tui_screen | grep -qE -- "$1"; }
 # Select a row by incremental search: TEXT, then n until the detail pane shows WANT (if given).
 select_row() {
     local i
