@@ -110,7 +110,7 @@ static int redefine(helper *h, char **err)
         virConnectPtr c = virConnectOpen(h->s.uri);
         if (c) {
             rc = st_offline_redefine(c, &h->s, err);
-            break; /* never closed: an embedded driver can crash at close (DESIGN.md) */
+            break; /* never closed: libvirt 9.0's embedded driver can crash at close */
         }
         virResetLastError();
         if (st_wall_now() > give_up)

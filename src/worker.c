@@ -732,7 +732,7 @@ static void *worker_main(void *arg)
      * may wait for that. A worker that was taken over gets here once the calls that hung have
      * returned: nothing of its own is inside the connection any more.
      * Closing the last connection of an embedded driver shuts the driver down inside this
-     * process, which has crashed libvirt at exit (DESIGN.md): the process exits instead. */
+     * process, which has crashed libvirt 9.0 at exit: the process exits instead. */
     if (!(w->conn_uri && strstr(w->conn_uri, ":///embed")))
         drop_connection(w);
     return NULL;

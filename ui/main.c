@@ -193,7 +193,7 @@ int main(int argc, char **argv)
                   "program); %s --demo-stop stops them.\n"),
                 PACKAGE, PACKAGE);
     st_options_free(&o);
-    /* Do not run libvirt's teardown of embedded drivers at exit: it can crash (see DESIGN.md). */
+    /* Do not run libvirt's teardown of embedded drivers at exit: libvirt 9.0's can crash there. */
     fflush(NULL);
     _exit(status);
 }
