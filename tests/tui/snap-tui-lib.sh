@@ -27,3 +27,20 @@ type_yes() {
     tui_type yes
     tui_keys Enter
 }
+
+# The lab every snapshot tmux test starts from: a private libvirtd of the stack LAB_STACK names,
+# reached at $URI, images in $D, the host's libvirt version in $LV and NATIVE=1 where the host
+# reverts to external snapshots itself (9.9 and later). Skips the test without tmux or a build.
+snap_tui_lab() {
+    command -v tmux >/dev/null || skip_all "tmux is not installed"
+    [ -x "$BIN" ] || skip_all "$BIN is not built"
+    lab_init
+    tui_init
+    T_ALL=$(lab_now)
+    export XDG_STATE_HOME=$LAB_TMP/state
+    T_ENV="XDG_STATE_HOME=$XDG_STATE_HOME LANG=C.UTF-8"
+    URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
+    D=$LAB_TMP/img
+    LV=$(lab_daemon_version "$URI")
+    NATIVE=$(lab_daemon_at_least "$URI" 9.9.0 && echo 1)
+}

@@ -17,18 +17,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/tui/snap-tui-lib.sh"
 set +u
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-[ -x "$BIN" ] || skip_all "$BIN is not built"
-lab_init
-tui_init
-T_ALL=$(lab_now)
-export XDG_STATE_HOME=$LAB_TMP/state
-T_ENV="XDG_STATE_HOME=$XDG_STATE_HOME LANG=C.UTF-8"
-
-URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
-D=$LAB_TMP/img
-LV=$(lab_daemon_version "$URI")
-NATIVE=$(lab_daemon_at_least "$URI" 9.9.0 && echo 1)
+snap_tui_lab
 diag "the host runs libvirt $LV"
 
 # Two shut-off domains, each base <- NAME_s1.qcow2 <- NAME_s2.qcow2 with snapshots s1 and s2 and

@@ -16,20 +16,9 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/tui/snap-tui-lib.sh"
 set +u
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-[ -x "$BIN" ] || skip_all "$BIN is not built"
-lab_init
-tui_init
-T_ALL=$(lab_now)
-export XDG_STATE_HOME=$LAB_TMP/state
-T_ENV="XDG_STATE_HOME=$XDG_STATE_HOME LANG=C.UTF-8"
-
-URI=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no libvirtd"
-D=$LAB_TMP/img
-# What differs by the host's libvirt: 9.9 reverts to external snapshots itself, 9.1 removes the
-# memory file of a deleted snapshot.
-LV=$(lab_daemon_version "$URI")
-NATIVE=$(lab_daemon_at_least "$URI" 9.9.0 && echo 1)
+snap_tui_lab
+# What differs by the host's libvirt besides NATIVE: 9.1 removes the memory file of a deleted
+# snapshot.
 REMOVES_MEM=$(lab_daemon_at_least "$URI" 9.1.0 && echo 1)
 lab_chain --patterns "$D" tv.qcow2 || bail_out "images"
 lab_chain --patterns "$D" tr.qcow2 || bail_out "images"
