@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes src/text_table.h: the character classes src/text.c measures and sanitizes with.
+"""Writes src/core/text_table.h: the character classes src/core/text.c measures and sanitizes with.
 
 Run it by hand when the Unicode version should move on:
 
-    python3 scripts/gen-text-table.py > src/text_table.h
+    python3 scripts/gen-text-table.py > src/core/text_table.h
 
 The data comes from Python's unicodedata (Debian 12: Unicode 14.0.0, the version glibc 2.36 uses).
 Widths follow the rules glibc's localedata/unicode-gen/utf8_gen.py applies to the same data, so

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain_names.h"
-#include "options.h"
-#include "term.h"
-#include "util.h"
+#include "backend/domain_names.h"
+#include "base/util.h"
+#include "view/options.h"
+#include "view/term.h"
 
 /* How long a TAB may wait for the hosts' domain names: past that it offers none. */
 #define DOMAIN_TIMEOUT_MS 2000

@@ -8,17 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "backend/backend.h"
+#include "backend/offline.h"
+#include "base/i18n.h"
+#include "base/util.h"
 #include "complete.h"
-#include "demo.h"
-#include "i18n.h"
-#include "offline.h"
-#include "options.h"
-#include "report.h"
-#include "term.h"
-#include "text.h"
+#include "core/report.h"
+#include "core/text.h"
+#include "demo/demo.h"
+#include "view/options.h"
+#include "view/term.h"
 #include "tui.h"
-#include "util.h"
 
 /* The domains named on the command line only; -1 when a name is on no host (each is said). */
 static int keep_named_domains(const st_options *o, st_host *const *hosts, size_t n)
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     bindtextdomain(PACKAGE, locale_dir());
     textdomain(PACKAGE);
 #endif
-    /* The detached helper of an offline merge (src/offline_helper.c), not for people. */
+    /* The detached helper of an offline merge (src/backend/offline_helper.c), not for people. */
     if (argc == 3 && strcmp(argv[1], "--offline-job") == 0)
         return st_offline_helper_main(argv[2]);
     /* Shell completion (ui/complete.c), asked by the bash completion script. */

@@ -15,15 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "flows.h"
-#include "i18n.h"
-#include "keys.h"
-#include "search.h"
-#include "term.h"
+#include "view/app.h"
+#include "base/i18n.h"
+#include "base/util.h"
+#include "core/text.h"
+#include "flows/flows.h"
+#include "view/keys.h"
+#include "view/search.h"
+#include "view/term.h"
 #include "tui.h"
-#include "text.h"
-#include "util.h"
 
 static const st_glyphs glyphs_utf8 = {
     .vert = "│  ",

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "options.h"
+#include "view/options.h"
 
 /* Runs the curses interface until the admin quits or a signal ends it; returns the exit status. */
 int st_tui_run(const st_options *o);

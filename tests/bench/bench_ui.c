@@ -1,6 +1,6 @@
 /*
  * Figure 5 of tests/bench: the cost of one redraw and of one keypress with a tree of N rows,
- * measured on the real drawing and key code (ui/draw.c, ui/tree.c, ui/tui.c's key path) linked
+ * measured on the real drawing and key code (ui/view/draw.c, ui/view/tree.c, ui/tui.c's key path) linked
  * with a made-up model, on a real curses screen whose output goes to /dev/null: curses still
  * computes every cell and the escape sequences of what changed; only the terminal's own work
  * (outside this process anyway) is left out.
@@ -28,9 +28,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "view/app.h"
+#include "base/util.h"
 #include "tui.h"
-#include "util.h"
 
 static const st_glyphs glyphs = {
     .vert = "│  ",

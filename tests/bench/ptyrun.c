@@ -1,6 +1,6 @@
 /*
  * Runs virt-snaptree's interface on a pseudo-terminal and reports when it painted what, and its
- * peak memory. The program writes a line per paint to $VIRT_SNAPTREE_TRACE (src/trace.h) with
+ * peak memory. The program writes a line per paint to $VIRT_SNAPTREE_TRACE (src/base/trace.h) with
  * CLOCK_MONOTONIC stamps taken right after curses' refresh() returned, i.e. once the frame was
  * written to the terminal; this runner takes the same clock just before it forks, so a figure is
  * "from exec to a frame on the terminal", with no polling of a screen in between.

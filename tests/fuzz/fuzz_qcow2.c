@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "core/qcow2.h"
 
 typedef struct mem {
     const uint8_t *p;

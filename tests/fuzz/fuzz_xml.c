@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for src/xmlutil.c: the same input goes to every parser and to
+ * libFuzzer target for src/backend/xmlutil.c: the same input goes to every parser and to
  * st_xml_set_disk_source, and the results are checked for the promises xmlutil.h makes.
  */
 #include "config.h"
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "util.h"
-#include "xmlutil.h"
+#include "backend/xmlutil.h"
+#include "base/util.h"
+#include "core/model.h"
 
 #define NEW_PATH "/fuzz/new image.qcow2"
 

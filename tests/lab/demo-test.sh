@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/lab/demo-test.sh: `virt-snaptree --demo --list` builds the demo lab in a private
-# XDG_CACHE_HOME and lists what src/demo.c promises (domains, chains in order, the shared golden
+# XDG_CACHE_HOME and lists what src/demo/demo.c promises (domains, chains in order, the shared golden
 # image, snapshots); a second run reuses the lab instead of rebuilding it; the program says on
 # exit that the demo's domains keep running, and --demo-stop stops them. Afterwards the lab's
 # running domains (if any are left) are destroyed with virsh, one process at a time (only one process may hold an

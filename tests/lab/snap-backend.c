@@ -33,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "plan.h"
-#include "snapplan.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "base/util.h"
+#include "core/mergeplan.h"
+#include "core/snapplan.h"
 
 typedef struct seen_job {
     int id;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A host hung for longer than the keepalive (SIGSTOP on its libvirtd), with calls in flight on
 # several threads, then back (SIGCONT). libvirt 9.0's RPC client crashes or prints GLib noise
-# when keepalive closes a connection that several threads wait on (src/sentinel.h): here no
+# when keepalive closes a connection that several threads wait on (src/backend/sentinel.h): here no
 # keepalive runs on the worker's connection, the host's sentinel finds it gone, a new worker
 # takes the host over and waits for it; after SIGCONT the old worker's calls return and it ends,
 # the host is connected again, and after q nothing but the terminal comes back.

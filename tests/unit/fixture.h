@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /*
  * REL in the source tree. The harness exports top_srcdir; a binary run by hand from an in-tree

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "keys.h"
+#include "view/keys.h"
 
 int main(void)
 {

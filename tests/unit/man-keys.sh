@@ -1,5 +1,5 @@
 #!/bin/bash
-# The man page's KEYS section lists exactly the key table (ui/keys.c): the same groups, keys
+# The man page's KEYS section lists exactly the key table (ui/view/keys.c): the same groups, keys
 # written as the help writes them, and the same words, in the same order.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"

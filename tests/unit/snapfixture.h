@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "snapplan.h"
-#include "util.h"
+#include "base/util.h"
+#include "core/model.h"
+#include "core/snapplan.h"
 
 #define IMG "/var/lib/libvirt/images/"
 

@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config_file.h"
-#include "number.h"
-#include "readfile.h"
+#include "base/number.h"
+#include "base/readfile.h"
+#include "base/util.h"
+#include "core/config_file.h"
 #include "tap.h"
-#include "util.h"
 
 static char *tmp_dir(void)
 {

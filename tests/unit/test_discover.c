@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "discover_internal.h"
+#include "backend/discover_internal.h"
+#include "backend/xmlutil.h"
+#include "base/util.h"
+#include "core/model.h"
+#include "core/qcow2.h"
 #include "fixture.h"
-#include "model.h"
-#include "qcow2.h"
 #include "tap.h"
-#include "util.h"
-#include "xmlutil.h"
 
 #define IMG "/var/lib/libvirt/images/"
 

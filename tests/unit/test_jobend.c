@@ -8,7 +8,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "job_end.h"
+#include "core/job_end.h"
 #include "tap.h"
 
 #define TOP  "/i/top.qcow2"

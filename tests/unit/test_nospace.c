@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nospace.h"
+#include "base/util.h"
+#include "core/nospace.h"
 #include "tap.h"
-#include "util.h"
 
 #define MiB 1048576ull
 

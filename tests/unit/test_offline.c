@@ -18,15 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backing_name.h"
-#include "cache.h"
-#include "offline.h"
-#include "offline_internal.h"
-#include "offline_state.h"
-#include "offline_verify.h"
-#include "qcow2.h"
+#include "backend/offline.h"
+#include "backend/offline_internal.h"
+#include "backend/offline_state.h"
+#include "backend/offline_verify.h"
+#include "base/util.h"
+#include "core/backing_name.h"
+#include "core/cache.h"
+#include "core/qcow2.h"
 #include "tap.h"
-#include "util.h"
 
 #define MiB 1048576ull
 

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "plan.h"
-#include "request.h"
+#include "base/util.h"
+#include "core/mergeplan.h"
+#include "core/model.h"
+#include "core/request.h"
 #include "tap.h"
-#include "util.h"
 
 #define IMG "/var/lib/libvirt/images"
 #define MiB (1024ull * 1024)

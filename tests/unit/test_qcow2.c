@@ -20,11 +20,11 @@
 
 #include <dirent.h>
 
+#include "base/util.h"
+#include "core/qcow2.h"
 #include "fixture.h"
-#include "qcow2.h"
 #include "scratch.h"
 #include "tap.h"
-#include "util.h"
 
 extern char **environ;
 

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qcow2.h"
-#include "qcow2_tables.h"
+#include "base/util.h"
+#include "core/qcow2.h"
+#include "core/qcow2_tables.h"
 #include "scratch.h"
 #include "tap.h"
-#include "util.h"
 
 static char dir[64];
 

@@ -11,8 +11,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "job_figures.h"
-#include "rate.h"
+#include "core/job_figures.h"
+#include "core/rate.h"
 #include "tap.h"
 
 #define MiB  (1024.0 * 1024.0)

@@ -12,14 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
-#include "savelist.h"
-#include "since.h"
+#include "backend/savelist.h"
+#include "backend/since.h"
+#include "backend/xmlutil.h"
+#include "base/util.h"
+#include "core/model.h"
+#include "core/snapplan.h"
 #include "snapfixture.h"
-#include "snapplan.h"
 #include "tap.h"
-#include "util.h"
-#include "xmlutil.h"
 
 static bool exists_named(const char *path, void *ctx)
 {

@@ -1,7 +1,7 @@
 /*
  * The snapshot plans that depend on the host's libvirt: the same domain planned for a host that
  * reported libvirt 9.0 (Debian 12) and one that reported 11.3 (Debian 13), side by side. What
- * each version does is in src/snapplan_host.c; the lab checks it against real daemons
+ * each version does is in src/core/snapplan_host.c; the lab checks it against real daemons
  * (tests/lab/lab-snap-native.sh).
  */
 #include "config.h"
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/xmlutil.h"
 #include "snapfixture.h"
 #include "tap.h"
-#include "xmlutil.h"
 
 #define LV90  9000000UL
 #define LV113 11003000UL

@@ -1,12 +1,12 @@
-/* Unit tests for src/text.c: sanitizing, measuring and cutting untrusted text. */
+/* Unit tests for src/core/text.c: sanitizing, measuring and cutting untrusted text. */
 #include "config.h"
 
-#include "model.h"
-#include "report.h"
+#include "backend/backend.h"
+#include "base/util.h"
+#include "core/model.h"
+#include "core/report.h"
+#include "core/text.h"
 #include "tap.h"
-#include "backend.h"
-#include "text.h"
-#include "util.h"
 
 #include <gnu/libc-version.h>
 #include <locale.h>

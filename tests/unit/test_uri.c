@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/uri.h"
 #include "tap.h"
-#include "uri.h"
 
 START_TEST(local_uris)
 {

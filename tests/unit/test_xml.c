@@ -1,4 +1,5 @@
-/* Unit tests for src/xmlutil.c: fixtures in tests/unit/data/xml were dumped from libvirt 9.0. */
+/* Unit tests for src/backend/xmlutil.c: fixtures in tests/unit/data/xml were dumped from
+ * libvirt 9.0. */
 #include "config.h"
 
 #include <check.h>
@@ -8,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/xmlutil.h"
+#include "base/util.h"
+#include "core/model.h"
 #include "fixture.h"
-#include "model.h"
 #include "tap.h"
-#include "util.h"
-#include "xmlutil.h"
 
 #define IMG "/var/lib/libvirt/images/"
 
