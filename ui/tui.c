@@ -1,6 +1,7 @@
 /*
  * The loop: poll() on the terminal, the backend's message queue and a signal pipe; handle what
- * arrived; redraw once if anything changed. Nothing here waits on a host.
+ * arrived; redraw once if anything changed. Nothing here waits on a host. The life of a key
+ * press from here to a libvirt call: doc/ARCHITECTURE.md.
  */
 #include "config.h"
 

@@ -1,7 +1,8 @@
 /*
  * The frontend's only door to libvirt. Every libvirt call runs in a worker thread per host; the
  * frontend sends requests (refresh, actions) that return at once, and reads results from a message
- * queue whose file descriptor it polls next to stdin. No call here blocks on a host.
+ * queue whose file descriptor it polls next to stdin. No call here blocks on a host. The threads
+ * and the messages between them: doc/ARCHITECTURE.md.
  */
 #ifndef ST_BACKEND_H
 #define ST_BACKEND_H
