@@ -24,6 +24,7 @@
 #                             DIR gets: client_key (authorized), stranger_key (not authorized),
 #                             known_hosts (the server's key), known_hosts.wrong (another key
 #                             under the same name), ssh (the wrapper), port, sshd.log.
+#   lab_sshd_restart DIR      start DIR's sshd again after lab_sshd_stop (same port and keys).
 #   lab_sshd_port DIR         the port it listens on.
 #   lab_sshd_pid DIR          pid of its listening sshd.
 #   lab_sshd_sessions DIR     pids of its session processes (one per connection), one a line.
@@ -89,20 +90,34 @@ lab_ssh_need() {
 }
 
 lab_sshd_start() {
-    local dir=$1 port pid n=100
+    local dir=$1 port
     lab__need_tmp && lab__check_path "$dir" || return 1
     mkdir -p "$dir" && chmod 700 "$dir" || return 1
     port=$(lab__sshd_free_port) || return 1
     echo "$port" >"$dir/port"
     lab__sshd_files "$dir" "$port" || return 1
+    lab_on_cleanup lab_sshd_stop "$dir"
+    lab__sshd_launch "$dir"
+}
+
+lab_sshd_restart() {
+    if lab_sshd_pid "$1" >/dev/null; then
+        lab__err "the sshd of $1 still runs"
+        return 1
+    fi
+    lab__sshd_launch "$1"
+}
+
+# DIR: start its sshd and wait until it takes a login.
+lab__sshd_launch() {
+    local dir=$1 pid n=100
     # shellcheck disable=SC2016 # for the inner shell
     (cd / && exec unshare -m sh -c 'mount --make-rprivate / &&
         mount -t tmpfs -o mode=755 lab-sshd-run /run && mkdir -m 755 /run/sshd &&
         exec /usr/sbin/sshd -D -e -f "$1"' lab-sshd "$dir/sshd_config") \
-        </dev/null >"$dir/sshd.log" 2>&1 &
+        </dev/null >>"$dir/sshd.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/sshd.pid"
-    lab_on_cleanup lab_sshd_stop "$dir"
     # Up when a login with the client key runs a command.
     until [ "$(lab__ssh "$dir" -i "$dir/client_key" -o BatchMode=yes -- echo up 2>/dev/null)" = up ]; do
         if ! lab__alive "$pid" || [ "$n" -le 0 ]; then

@@ -10,7 +10,7 @@
 lab_init
 lab_ssh_need
 tui_init
-plan 23
+plan 25
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -67,7 +67,8 @@ quit
 fails_one_line "--list without a key" "Permission denied" \
     timeout 20 "$BIN" --list -c "$(lab_ssh_uri "$K" "$uri" keyfile=)" </dev/null
 
-# A connection that drops for good: the sshd and its session end while the interface is open.
+# A connection that drops: the sshd and its session end while the interface is open, and come
+# back later.
 tui_start 200 40 -c "$(lab_ssh_uri "$K" "$uri")"
 ok "connected over ssh" tui_wait "vm.qcow2" 30
 lab_sshd_stop "$K"
@@ -76,5 +77,8 @@ ok "ssh says why: nothing listens any more" tui_until 5 pane_has "Connection ref
 unlike "$(pane)" "log in with a key" "no advice to log in: the login was never the trouble"
 tui_keys Down
 ok "the interface answers keys" tui_until 5 pane_has "Domain"
+lab_sshd_restart "$K" || bail_out "sshd does not start again"
+ok "with sshd back, the host is connected again" tui_wait "vm.qcow2" 30
+ok "and marked so" tui_until 5 eval 'tui_screen | tail -n 1 | grep -q "127.0.0.1: connected"'
 quit
 done_testing
