@@ -162,6 +162,8 @@ lab_sshd_sessions() {
 lab_sshd_stop() {
     local dir=$1 pid p sig
     pid=$(lab_sshd_pid "$dir") || return 0
+    # A test may have left it stopped to simulate a hung host.
+    kill -CONT "$pid" 2>/dev/null
     for sig in TERM KILL; do
         for p in $(lab_sshd_sessions "$dir") $pid; do
             kill -"$sig" "$p" 2>/dev/null

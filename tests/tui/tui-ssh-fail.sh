@@ -1,16 +1,17 @@
 #!/bin/bash
 # qemu+ssh:// when ssh fails, through a real OpenSSH server of the test's own
 # (tests/lab/ssh-lib.sh): a host key that changed, a key the host refuses, a host that would ask
-# for a password, and a connection dropped for good. Each ends within seconds with the host marked
+# for a password, and a connection that drops. Each ends within seconds with the host marked
 # failed and one line saying why, ssh's own verdict rather than all it printed; nothing of ssh's
-# ever reaches the screen curses draws, and no ssh is left waiting on the terminal.
+# ever reaches the screen curses draws, and no ssh is left waiting on the terminal. An sshd that
+# hangs makes the host "not responding", never the interface.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 . "$top_srcdir/tests/lab/ssh-lib.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 lab_init
 lab_ssh_need
 tui_init
-plan 25
+plan 27
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -81,4 +82,15 @@ lab_sshd_restart "$K" || bail_out "sshd does not start again"
 ok "with sshd back, the host is connected again" tui_wait "vm.qcow2" 30
 ok "and marked so" tui_until 5 eval 'tui_screen | tail -n 1 | grep -q "127.0.0.1: connected"'
 quit
+
+# An sshd that hangs (SIGSTOP) after taking the TCP connection: ssh waits for it, and so does
+# the connection's thread, never the interface.
+kill -STOP "$(lab_sshd_pid "$K")"
+tui_start 200 40 -c "$(lab_ssh_uri "$K" "$uri")"
+ok "a hung sshd: the host is shown not responding" \
+    tui_until 15 eval 'tui_screen | tail -n 1 | grep -q "127.0.0.1: not responding"'
+tui_keys q
+ok "q quits within 3 s all the same" tui_wait "__EXITED__ 0" 3
+tui_stop
+kill -CONT "$(lab_sshd_pid "$K")"
 done_testing

@@ -11,7 +11,7 @@
 lab_init
 lab_ssh_need
 tui_init
-plan 25
+plan 26
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -75,6 +75,10 @@ ok "every byte reads back after the pivot" lab_pattern_verify -d "$uri" test2 vd
 commit_plan "sl-mid.qcow2" 1
 confirm_yes
 ok "the slow commit runs with a bar" tui_wait_line "slow/vda" "%" 20
+pct() { tui_line "slow/vda" | grep -oE '[0-9]+%' | head -n1; }
+first=$(pct)
+moved() { local p; p=$(pct); [ -n "$p" ] && [ "$p" != "$first" ]; }
+ok "which moves live over ssh (from $first)" tui_until 15 moved
 ssh_pid=$(lab_ssh_client_pid "$(tui_pid)")
 kill -KILL "$ssh_pid"
 ok "the ssh client is gone" lab__wait_gone "$ssh_pid" 5
