@@ -11,9 +11,12 @@
 lab_init
 lab_ssh_need
 tui_init
-plan 27
+plan 31
 export LANG=C.UTF-8
 
+# Whatever ssh does here, the admin's own files stay as they were.
+admin_ssh() { stat -c '%n %s %Y' /root/.ssh /root/.ssh/* 2>&1; }
+admin_before=$(admin_ssh)
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
 K=$LAB_TMP/ssh
 lab_sshd_start "$K" || bail_out "no sshd"
@@ -45,6 +48,15 @@ ok "it says the host's key is not the one known_hosts holds" \
 unlike "$(tui_screen)" "@@@|IT IS POSSIBLE|Someone could be" "none of ssh's banner is shown"
 unlike "$(pane)" "log in with a key" "no advice to log in: the key is what is wrong"
 ok "no ssh is left" tui_until 5 no_ssh_left
+quit
+cp "$K/known_hosts.right" "$K/known_hosts"
+
+# A host whose key is not known yet: ssh would ask whether to accept it.
+: >"$K/known_hosts"
+start_failing "$(lab_ssh_uri "$K" "$uri")" "an unknown host key"
+ok "ssh's verdict is shown" tui_until 5 pane_has "ssh: Host key verification failed."
+ok "with the advice to accept the host's key in ssh first" \
+    tui_until 5 pane_has "accept the host's key in ssh first"
 quit
 cp "$K/known_hosts.right" "$K/known_hosts"
 
@@ -93,4 +105,5 @@ tui_keys q
 ok "q quits within 3 s all the same" tui_wait "__EXITED__ 0" 3
 tui_stop
 kill -CONT "$(lab_sshd_pid "$K")"
+is "$(admin_ssh)" "$admin_before" "the files in /root/.ssh are as they were"
 done_testing
