@@ -57,15 +57,20 @@ static void refresh_domain(st_worker *w, virDomainPtr dom)
 
 typedef struct exists_ctx {
     st_worker *w;
+    /* A save file whose header the host has just read: it is there, in a pool or not. */
+    bool header_read;
 } exists_ctx;
 
-/* Local: the file system. Remote: a storage volume at that path (other files are not seen). */
+/* Local: the file system. Remote: a storage volume at that path, or a save file the host read
+ * (other files are not seen). */
 static bool file_exists(const char *path, void *p)
 {
     exists_ctx *c = p;
     struct stat st;
     if (c->w->local)
         return lstat(path, &st) == 0 || errno != ENOENT;
+    if (c->header_read)
+        return true;
     virStorageVolPtr v = virStorageVolLookupByPath(c->w->conn, path);
     if (!v) {
         virResetLastError();
@@ -386,7 +391,7 @@ static void do_create(st_worker *w, int id, virDomainPtr dom, const st_request *
 {
     st_host *h = fresh_model(w, dom);
     const st_domain *d = st_host_find_domain(h, req->domain);
-    exists_ctx ec = {w};
+    exists_ctx ec = {.w = w};
     st_snapplan *p = d ? st_snapplan_create(h, d, req, file_exists, &ec) : NULL;
     char *err = NULL;
     char *xml = p && !p->refused ? st_xml_build_snapshot(req, &err) : NULL;
@@ -873,7 +878,7 @@ static char *left_files_text(longcall *c)
     strbuf b;
     sb_init(&b);
     sb_printf(&b, _("snapshot %s of %s deleted"), c->req.snapshot, c->req.domain);
-    exists_ctx ec = {c->w};
+    exists_ctx ec = {.w = c->w};
     size_t left = 0;
     /* What the plan says libvirt removes is looked at too, here: should this libvirt leave it
      * (a version the plan guessed wrong), its removal is offered like the rest. */
@@ -982,7 +987,7 @@ static void do_save(st_worker *w, int id, virDomainPtr dom, const st_request *re
 {
     st_host *h = fresh_model(w, dom);
     const st_domain *d = st_host_find_domain(h, req->domain);
-    exists_ctx ec = {w};
+    exists_ctx ec = {.w = w};
     st_snapplan *p = d ? st_snapplan_save(h, d, req->path, req->flags, file_exists, &ec) : NULL;
     if (!p) {
         st_action_result(w, id, false, _("%s: the domain is gone"), req->domain);
@@ -1042,7 +1047,7 @@ static void do_restore(st_worker *w, int id, const st_request *req)
         st_saved_facts(w, req->path, saved);
     const char *name = saved->saved_domain;
     st_host *h = fresh_model(w, NULL);
-    exists_ctx ec = {w};
+    exists_ctx ec = {.w = w, .header_read = name != NULL};
     st_saved *list = NULL;
     size_t n = st_savelist_load(&list);
     bool restored = false;

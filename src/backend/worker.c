@@ -18,6 +18,7 @@
 #include "base/trace.h"
 #include "base/uri.h"
 #include "base/util.h"
+#include "core/ssh_reason.h"
 
 /* A call in flight longer than this makes the host "not responding". */
 #define ST_HUNG_AFTER 3.0
@@ -440,6 +441,34 @@ static void read_host_facts(st_worker *w)
     free(caps);
 }
 
+/*
+ * Why the connection could not be opened, in one line. Over ssh, ssh's own verdict: libvirt
+ * passes on all ssh printed, a banner of a dozen lines for a host key that changed. The advice to
+ * log in with a key goes with what a prompt would have asked for (a password, accepting a new host
+ * key), which ssh cannot ask here: not with a connection refused or a key that changed.
+ */
+static char *connect_failure(const st_worker *w)
+{
+    virErrorPtr le = virGetLastError();
+    st_ssh_failure kind = ST_SSH_OTHER;
+    char *e = st_uri_is_ssh(w->uri) && le ? st_ssh_reason(le->message, &kind) : NULL;
+    if (e)
+        virResetLastError();
+    else
+        e = st_lv_error(_("cannot connect to the host"));
+    char *msg =
+        xasprintf(_("cannot connect to %s: %s"), w->uri ? w->uri : _("the default host"), e);
+    free(e);
+    if (!streq0(w->uri, w->open_uri) && (kind == ST_SSH_AUTH || kind == ST_SSH_UNKNOWN_KEY)) {
+        char *why = xasprintf(_("%s (ssh runs without the terminal here: log in with a key or "
+                                "ssh-agent, and accept the host's key in ssh first)"),
+                              msg);
+        free(msg);
+        msg = why;
+    }
+    return msg;
+}
+
 static bool worker_connect(st_worker *w)
 {
     set_state(w, w->published_once ? ST_HOST_RECONNECTING : ST_HOST_CONNECTING);
@@ -453,17 +482,7 @@ static bool worker_connect(st_worker *w)
         w->readonly ? virConnectOpenReadOnly(w->open_uri) : virConnectOpen(w->open_uri);
     st_worker_idle(w);
     if (!c) {
-        char *e = st_lv_error(_("cannot connect to the host"));
-        char *msg =
-            xasprintf(_("cannot connect to %s: %s"), w->uri ? w->uri : _("the default host"), e);
-        free(e);
-        if (!streq0(w->uri, w->open_uri)) {
-            char *why = xasprintf(_("%s (ssh runs without the terminal here: log in with a key or "
-                                    "ssh-agent, and accept the host's key in ssh first)"),
-                                  msg);
-            free(msg);
-            msg = why;
-        }
+        char *msg = connect_failure(w);
         free(w->error);
         w->error = msg;
         set_state(w, ST_HOST_FAILED);

@@ -48,13 +48,18 @@ static bool has_param(const char *q, const char *name)
     return false;
 }
 
-bool st_uri_no_tty_added(const char *uri)
+bool st_uri_is_ssh(const char *uri)
 {
     size_t sl = scheme_len(uri);
     const char *plus = sl ? memchr(uri, '+', sl) : NULL;
-    if (!plus || (size_t)(uri + sl - plus) != 4 || strncmp(plus, "+ssh", 4) != 0)
+    return plus && (size_t)(uri + sl - plus) == 4 && strncmp(plus, "+ssh", 4) == 0;
+}
+
+bool st_uri_no_tty_added(const char *uri)
+{
+    if (!st_uri_is_ssh(uri))
         return false;
-    const char *q = strchr(uri + sl, '?');
+    const char *q = strchr(uri + scheme_len(uri), '?');
     return !(q && has_param(q + 1, "no_tty"));
 }
 

@@ -15,6 +15,9 @@ bool st_uri_is_local(const char *uri);
  */
 double st_uri_retry_max(const char *uri);
 
+/* Whether the URI goes through libvirt's ssh transport, which runs the ssh command (driver+ssh). */
+bool st_uri_is_ssh(const char *uri);
+
 /*
  * The URI the interactive program opens: over libvirt's ssh transport, with no_tty=1 added (the
  * ssh client then runs with BatchMode=yes), unless the URI sets no_tty itself. ssh asks for a

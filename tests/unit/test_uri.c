@@ -1,4 +1,5 @@
-/* Connection URIs read as text: which are local, and where the interface keeps ssh off the tty. */
+/* Connection URIs read as text: which are local, and where the interface keeps ssh off the tty;
+ * and what ssh said when it could not connect, in one line. */
 #include "config.h"
 
 #include <check.h>
@@ -6,6 +7,8 @@
 #include <string.h>
 
 #include "base/uri.h"
+#include "base/util.h"
+#include "core/ssh_reason.h"
 #include "tap.h"
 
 START_TEST(local_uris)
@@ -63,6 +66,71 @@ START_TEST(ssh_without_tty)
 }
 END_TEST
 
+START_TEST(ssh_transport)
+{
+    ck_assert(st_uri_is_ssh("qemu+ssh://root@kvm2/system"));
+    ck_assert(st_uri_is_ssh("qemu+ssh://kvm2/system?no_tty=0"));
+    ck_assert(!st_uri_is_ssh("qemu+libssh://kvm2/system"));
+    ck_assert(!st_uri_is_ssh("qemu+tcp://kvm2/system"));
+    ck_assert(!st_uri_is_ssh("qemu+unix:///system?socket=/tmp/+ssh://x"));
+    ck_assert(!st_uri_is_ssh(NULL));
+}
+END_TEST
+
+static void reason_is(const char *msg, const char *want, st_ssh_failure want_kind)
+{
+    st_ssh_failure kind = ST_SSH_AUTH;
+    char *got = st_ssh_reason(msg, &kind);
+    if (want)
+        ck_assert_str_eq(got, want);
+    else
+        ck_assert_ptr_null(got);
+    ck_assert_int_eq(kind, want_kind);
+    free(got);
+}
+
+/* libvirt 9.0's messages, as ssh's stderr reached them. */
+START_TEST(ssh_reasons)
+{
+    reason_is("Cannot recv data: root@127.0.0.1: Permission denied "
+              "(publickey,password,keyboard-interactive).: Connection reset by peer",
+              "ssh: root@127.0.0.1: Permission denied (publickey,password,keyboard-interactive).",
+              ST_SSH_AUTH);
+    reason_is("Cannot recv data: Warning: Identity file /k not accessible: No such file or "
+              "directory.\nroot@h: Permission denied (publickey).: Connection reset by peer",
+              "ssh: root@h: Permission denied (publickey).", ST_SSH_AUTH);
+    reason_is("Cannot recv data: ssh: connect to host 127.0.0.1 port 2222: Connection refused: "
+              "Connection reset by peer",
+              "ssh: connect to host 127.0.0.1 port 2222: Connection refused", ST_SSH_OTHER);
+    reason_is("Cannot recv data: No ED25519 host key is known for [h]:22 and you have requested "
+              "strict checking.\r\nHost key verification failed.\r\n: Connection reset by peer",
+              "ssh: Host key verification failed.", ST_SSH_UNKNOWN_KEY);
+    /* The banner of a changed host key: a dozen lines, one said instead. */
+    char *banner = xasprintf(
+        "Cannot recv data: %s\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n%s\n"
+        "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n"
+        "Offending ED25519 key in /k/known_hosts:1\n  remove with:\n"
+        "  ssh-keygen -f \"/k/known_hosts\" -R \"[127.0.0.1]:2222\"\n"
+        "Host key for [127.0.0.1]:2222 has changed and you have requested strict checking.\n"
+        "Host key verification failed.: Connection reset by peer",
+        "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+        "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    st_ssh_failure kind = ST_SSH_OTHER;
+    char *got = st_ssh_reason(banner, &kind);
+    ck_assert_int_eq(kind, ST_SSH_CHANGED_KEY);
+    ck_assert_ptr_null(strchr(got, '\n'));
+    ck_assert_ptr_null(strchr(got, '@'));
+    ck_assert_ptr_nonnull(strstr(got, "REMOTE HOST IDENTIFICATION HAS CHANGED"));
+    ck_assert_ptr_nonnull(strstr(got, "ssh-keygen -R"));
+    free(got);
+    free(banner);
+    /* Nothing of ssh's: libvirt's own message is kept by the caller. */
+    reason_is("Cannot recv data: : Connection reset by peer", NULL, ST_SSH_OTHER);
+    reason_is("End of file while reading data: Input/output error", NULL, ST_SSH_OTHER);
+    reason_is(NULL, NULL, ST_SSH_OTHER);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("uri");
@@ -70,6 +138,8 @@ int main(void)
     tcase_add_test(tc, local_uris);
     tcase_add_test(tc, ssh_without_tty);
     tcase_add_test(tc, retry_soon);
+    tcase_add_test(tc, ssh_transport);
+    tcase_add_test(tc, ssh_reasons);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }
