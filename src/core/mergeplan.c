@@ -598,8 +598,9 @@ char **st_plan_space_paths(const st_host *h, const char *dom, const char *target
     const char *path = disk->chain[rcv].path;
     if (!path || path[0] != '/')
         return NULL; /* a network image has no folder to look at */
+    /* The image itself: the host tells a file's filesystem from a block device's room. */
     char **v = xcalloc(1, sizeof(char *));
-    v[0] = st_dirname(path);
+    v[0] = xstrdup(path);
     *n = 1;
     return v;
 }
