@@ -393,14 +393,24 @@ char *pl_libvirt_flags(const plan_ctx *c)
     return s;
 }
 
+char *pl_libvirt_layer(const plan_ctx *c, size_t i)
+{
+    const st_layer *l = pl_L(c, i);
+    /* libvirt finds a layer by its file name, or by "vda[N]" with N its index in the live XML:
+     * a network layer (nbd+unix:///…) has no file name libvirt would match. */
+    if (l->path && l->path[0] != '/' && l->backing_index >= 0)
+        return xasprintf("%s[%d]", c->target, l->backing_index);
+    return xstrdup0(l->path);
+}
+
 static void plan_request(plan_ctx *c)
 {
     st_request *r = &c->p->req;
     r->kind = c->pull ? ST_REQ_PULL : ST_REQ_COMMIT;
     r->domain = xstrdup(c->dom);
     r->disk = xstrdup(c->target);
-    r->top = xstrdup0(pl_L(c, c->pull ? 0 : c->top)->path);
-    r->base = c->newbacking != NONE ? xstrdup0(pl_L(c, c->newbacking)->path) : NULL;
+    r->top = pl_libvirt_layer(c, c->pull ? 0 : c->top);
+    r->base = c->newbacking != NONE ? pl_libvirt_layer(c, c->newbacking) : NULL;
     if (c->relative)
         r->flags |= ST_F_RELATIVE;
     if (!c->pull && c->top == 0)
