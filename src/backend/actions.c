@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/qcow2.h"
+#include "core/qcow2_tables.h"
 
 void st_action_result(st_worker *w, int id, bool ok, const char *fmt, ...)
 {
@@ -61,8 +63,41 @@ static bool dom_active(st_worker *w, virDomainPtr dom)
 
 /* ---- facts ---- */
 
+/*
+ * A qcow2 on a block device (an LV) grows only up to the device's end: the room is the device's
+ * size less the end of the image's last used cluster.
+ */
+static void space_device(st_space *s)
+{
+    struct stat st;
+    uint64_t size = 0, end = 0;
+    char *why = NULL;
+    int fd = st_image_open(s->path, &st, &size, &why);
+    s->device = true;
+    if (fd < 0) {
+        s->why = xasprintf(_("cannot read the block device %s: %s"), s->path, why);
+        free(why);
+        return;
+    }
+    if (st_qcow2_end_offset_fd(fd, size, &end) != 0) {
+        s->why = xasprintf(_("cannot read the qcow2 tables on %s"), s->path);
+    } else {
+        s->known = true;
+        s->total_bytes = size;
+        s->free_bytes = size > end ? size - end : 0;
+    }
+    close(fd);
+}
+
+/* The room where a merge's data lands on this machine: a block device's, or the free space of
+ * the filesystem that holds the image (or the folder given). */
 static void space_local(st_space *s)
 {
+    struct stat st;
+    if (stat(s->path, &st) == 0 && S_ISBLK(st.st_mode)) {
+        space_device(s);
+        return;
+    }
     struct statvfs v;
     if (statvfs(s->path, &v) != 0) {
         s->why = xasprintf(_("cannot check free space in %s: %s"), s->path, strerror(errno));
@@ -175,7 +210,7 @@ static bool space_still_enough(st_worker *w, int id, const st_request *req)
     const char *receiver = req->kind == ST_REQ_PULL ? req->top : req->base;
     if (!req->space_needed || !receiver || receiver[0] != '/')
         return true;
-    st_space s = {.path = st_dirname(receiver)};
+    st_space s = {.path = xstrdup(receiver)};
     if (w->local)
         space_local(&s);
     else
@@ -185,11 +220,13 @@ static bool space_still_enough(st_worker *w, int id, const st_request *req)
         char need[32], have[32];
         st_fmt_bytes(need, sizeof(need), req->space_needed);
         st_fmt_bytes(have, sizeof(have), s.free_bytes);
+        char *where = s.device ? xstrdup(s.path) : st_dirname(s.path);
         st_action_result(w, id, false,
                          _("not started: the merge needs up to %s in %s, and only %s is free "
                            "there now (there was enough when the plan was made); free space "
                            "there and plan it again"),
-                         need, s.path, have);
+                         need, where, have);
+        free(where);
     }
     free(s.path);
     free(s.why);

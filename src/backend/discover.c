@@ -332,7 +332,8 @@ static void xml_task(void *ctx, size_t i)
         return;
     }
     st_cached_domain *cd = xcalloc(1, sizeof(*cd));
-    if (st_xml_parse_domain(xml, &cd->dom, &dw->err) != 0) {
+    st_vol_resolver vr = {ds_volume_path, x->w};
+    if (st_xml_parse_domain_vols(xml, &cd->dom, &vr, &dw->err) != 0) {
         free(cd);
     } else {
         /* Live or inactive XML: the active flag comes from the stats record (no call). */
@@ -356,7 +357,10 @@ chain_src ds_chain_source(const st_worker *w, const st_disk *xd, bool active)
 {
     if (!xd->source)
         return SRC_NONE; /* an empty cdrom: no chain */
-    bool file = xd->source[0] == '/' && (streq0(xd->type, "file") || streq0(xd->type, "block"));
+    /* A pool volume with a path is a file or a block device like any other (dir, fs, logical
+     * pools); other pools' volumes (rbd, iscsi) have no absolute path. */
+    bool file = xd->source[0] == '/' && (streq0(xd->type, "file") || streq0(xd->type, "block") ||
+                                         streq0(xd->type, "volume"));
     if (active)
         return w->local && file ? SRC_LOCAL_RUNNING : SRC_STATS;
     if (w->local && file)
@@ -390,6 +394,10 @@ void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
     ds_copy_disk_head(d, xd);
     switch (ds_chain_source(w, xd, dw->active)) {
     case SRC_NONE:
+        if (xd->pool && xd->volume)
+            d->chain_unknown = xasprintf(_("volume %s of pool %s: the host gives no path for it "
+                                           "(is the pool active?)"),
+                                         xd->volume, xd->pool);
         return;
     case SRC_LOCAL: {
         st_cached_chain *cc = chain_for(w, xd);
@@ -412,7 +420,9 @@ void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
         d->n_chain = xd->n_chain;
         d->chain = xd->n_chain ? xcalloc(xd->n_chain, sizeof(st_layer)) : NULL;
         st_layers_copy(d->chain, xd->chain, xd->n_chain);
-        if (xd->source[0] != '/' && !xd->chain_complete && !ds_test_driver(w))
+        /* A raw layer has no backing file: below a raw network disk there is nothing to read. */
+        if (xd->source[0] != '/' && !xd->chain_complete && !ds_test_driver(w) &&
+            !(d->n_chain && streq0(d->chain[d->n_chain - 1].format, "raw")))
             d->chain_unknown = xstrdup(_("network disk: the chain below it is not read"));
         if (!dw->active)
             ds_sizes_from_stats(d, &dw->sd);

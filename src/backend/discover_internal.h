@@ -139,6 +139,8 @@ void ds_walk_remote(const st_disk *xd, ds_vol_lookup look, void *ctx, st_cached_
 char *ds_remote_key(const dom_work *dw, const st_disk *xd);
 /* Walks the remote shut-off chains the cache does not hold (or holds for too long). */
 void ds_pool_chains(st_worker *w, st_refresh *r);
+/* The path of a pool's volume (an st_vol_resolver's function; ctx is the worker), or NULL. */
+char *ds_volume_path(void *ctx, const char *pool, const char *vol);
 /*
  * Layers of a shut-off disk without sizes get those the statistics give for the same path: for a
  * shut-off domain libvirt lists the layers its XML knows, with allocation what the file occupies

@@ -307,3 +307,20 @@ void ds_pool_chains(st_worker *w, st_refresh *r)
     free(jobs);
     st_trace("discover-pools host=%zu walked=%zu", w->index, n);
 }
+
+char *ds_volume_path(void *ctx, const char *pool, const char *vol)
+{
+    st_worker *w = ctx;
+    st_worker_busy(w);
+    virStoragePoolPtr p = virStoragePoolLookupByName(w->conn, pool);
+    virStorageVolPtr v = p ? virStorageVolLookupByName(p, vol) : NULL;
+    char *path = v ? virStorageVolGetPath(v) : NULL;
+    st_worker_idle(w);
+    if (!path)
+        virResetLastError();
+    if (v)
+        virStorageVolFree(v);
+    if (p)
+        virStoragePoolFree(p);
+    return path;
+}

@@ -325,16 +325,39 @@ static void read_firmware(const xmlNode *os, st_domain *out)
 }
 
 /*
- * A network source as one string, "protocol:name" (rbd:pool/image, nbd:export); when there is no
- * name (an NBD default export), "protocol://host[:port]". NULL when neither is known.
+ * An NBD source as QEMU names it: "nbd://host[:port][/export]" over TCP,
+ * "nbd+unix:///[export]?socket=PATH" over a Unix socket (qemu-nbd's usual way on one machine).
+ * NULL when the XML names neither a host nor a socket.
+ */
+static char *nbd_source(const char *name, const xmlNode *host)
+{
+    char *transport = attr(host, "transport"), *socket = attr(host, "socket");
+    char *hname = attr(host, "name"), *port = attr(host, "port"), *r = NULL;
+    if (streq0(transport, "unix") && socket)
+        r = xasprintf("nbd+unix:///%s?socket=%s", name ? name : "", socket);
+    else if (hname)
+        r = xasprintf("nbd://%s%s%s%s%s", hname, port ? ":" : "", port ? port : "", name ? "/" : "",
+                      name ? name : "");
+    free(transport);
+    free(socket);
+    free(hname);
+    free(port);
+    return r;
+}
+
+/*
+ * A network source as one string: NBD as QEMU's URIs (nbd_source); others "protocol:name"
+ * (rbd:pool/image), or "protocol://host[:port]" without a name. NULL when nothing is known.
  */
 static char *network_source(const xmlNode *src)
 {
     char *proto = attr(src, "protocol"), *name = attr(src, "name"), *r = NULL;
-    if (name) {
+    xmlNode *host = child(src, "host");
+    if (streq0(proto, "nbd")) {
+        r = nbd_source(name, host);
+    } else if (name) {
         r = proto ? xasprintf("%s:%s", proto, name) : xstrdup(name);
     } else {
-        xmlNode *host = child(src, "host");
         char *hname = attr(host, "name"), *port = attr(host, "port");
         if (hname)
             r = xasprintf("%s://%s%s%s", proto ? proto : "", hname, port ? ":" : "",
@@ -403,7 +426,7 @@ static void read_chain(st_disk *d, const xmlNode *disk, const xmlNode *src)
         d->chain = xrealloc(d->chain, d->n_chain * sizeof(*d->chain));
 }
 
-static void read_disk(const xmlNode *n, st_disk *d)
+static void read_disk(const xmlNode *n, st_disk *d, const st_vol_resolver *vr)
 {
     d->type = attr_or(n, "type", "file");
     d->device = attr_or(n, "device", "disk");
@@ -418,6 +441,9 @@ static void read_disk(const xmlNode *n, st_disk *d)
         d->volume = attr(src, "volume");
     }
     d->source = source_path(d->type, src);
+    /* A pool volume names no path: the host knows it, and the chain hangs from it. */
+    if (!d->source && d->pool && d->volume && vr)
+        d->source = vr->path(vr->ctx, d->pool, d->volume);
     if (d->source)
         read_chain(d, n, src);
     xmlNode *mirror = child(n, "mirror");
@@ -428,7 +454,7 @@ static void read_disk(const xmlNode *n, st_disk *d)
     }
 }
 
-static void read_disks(const xmlNode *devices, st_domain *out)
+static void read_disks(const xmlNode *devices, st_domain *out, const st_vol_resolver *vr)
 {
     size_t n = count_children(devices, "disk");
     if (!n)
@@ -436,12 +462,17 @@ static void read_disks(const xmlNode *devices, st_domain *out)
     out->disks = xcalloc(n, sizeof(*out->disks));
     for (xmlNode *c = devices->children; c; c = c->next)
         if (is_elem(c, "disk"))
-            read_disk(c, &out->disks[out->n_disks++]);
+            read_disk(c, &out->disks[out->n_disks++], vr);
 }
 
 static void read_branches(xmlDocPtr doc, st_domain *out);
 
 int st_xml_parse_domain(const char *xml, st_domain *out, char **err)
+{
+    return st_xml_parse_domain_vols(xml, out, NULL, err);
+}
+
+int st_xml_parse_domain_vols(const char *xml, st_domain *out, const st_vol_resolver *vr, char **err)
 {
     st_domain_clear(out);
     xmlDocPtr doc = parse_doc(xml, "domain", ST_XML_READ_ONLY, err);
@@ -457,7 +488,7 @@ int st_xml_parse_domain(const char *xml, st_domain *out, char **err)
     read_firmware(child(root, "os"), out);
     xmlNode *devices = child(root, "devices");
     read_guest_agent(devices, out);
-    read_disks(devices, out);
+    read_disks(devices, out, vr);
     read_branches(doc, out);
     xmlFreeDoc(doc);
     return 0;

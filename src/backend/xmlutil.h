@@ -20,13 +20,27 @@
  * chain), the disk's chain is filled from it: active layer first, with path, format and
  * backing_index (the index attribute; -1 when absent). An empty <backingStore/>, one without
  * <source> or one whose source cannot be named ends the chain. A disk without <backingStore> gets
- * just its active layer; a disk without a source (empty cdrom, volume) gets none. libvirt 9.0
+ * just its active layer; a disk without a source (an empty cdrom; a pool volume, unless
+ * st_xml_parse_domain_vols is given its path) gets none. libvirt 9.0
  * leaves an unterminated partial chain in inactive XML after external snapshots: the chain does
  * not say whether it is complete, and chain_unknown is never set here.
  * Returns 0, or -1 with *err set (malloc'd) for XML that does not parse (err may be NULL).
  * XML with a DOCTYPE or larger than 16 MiB is refused.
  */
 int st_xml_parse_domain(const char *xml, st_domain *out, char **err);
+
+/*
+ * The path of volume `vol` of storage pool `pool` (malloc'd), or NULL when the host does not
+ * know it; asked while parsing, so that a type='volume' disk gets its source and chain.
+ */
+typedef struct st_vol_resolver {
+    char *(*path)(void *ctx, const char *pool, const char *vol);
+    void *ctx;
+} st_vol_resolver;
+
+/* st_xml_parse_domain, with each pool volume's path asked of vr (NULL: none asked). */
+int st_xml_parse_domain_vols(const char *xml, st_domain *out, const st_vol_resolver *vr,
+                             char **err);
 
 /*
  * Parses <domainsnapshot> XML into `out` (cleared first): name, description, state, creationTime,

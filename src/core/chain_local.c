@@ -115,6 +115,12 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
     int r = st_image_probe_fd(fd, size, hint, &info);
     if (r == 0 && !lower && strcmp(info.format, "qcow2") == 0)
         read_tables(l, fd, size);
+    /* A block device has no blocks of its own to count: a qcow2 on it takes up to the end of
+     * its last used cluster, and the rest of the device is the room it has to grow. */
+    uint64_t end;
+    if (r == 0 && S_ISBLK(st.st_mode) && strcmp(info.format, "qcow2") == 0 &&
+        st_qcow2_end_offset_fd(fd, size, &end) == 0)
+        l->allocation = end;
     close(fd);
     if (r < 0 && lower)
         explain_mismatch(&info, hint);

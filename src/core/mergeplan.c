@@ -393,14 +393,24 @@ char *pl_libvirt_flags(const plan_ctx *c)
     return s;
 }
 
+char *pl_libvirt_layer(const plan_ctx *c, size_t i)
+{
+    const st_layer *l = pl_L(c, i);
+    /* libvirt finds a layer by its file name, or by "vda[N]" with N its index in the live XML:
+     * a network layer (nbd+unix:///…) has no file name libvirt would match. */
+    if (l->path && l->path[0] != '/' && l->backing_index >= 0)
+        return xasprintf("%s[%d]", c->target, l->backing_index);
+    return xstrdup0(l->path);
+}
+
 static void plan_request(plan_ctx *c)
 {
     st_request *r = &c->p->req;
     r->kind = c->pull ? ST_REQ_PULL : ST_REQ_COMMIT;
     r->domain = xstrdup(c->dom);
     r->disk = xstrdup(c->target);
-    r->top = xstrdup0(pl_L(c, c->pull ? 0 : c->top)->path);
-    r->base = c->newbacking != NONE ? xstrdup0(pl_L(c, c->newbacking)->path) : NULL;
+    r->top = pl_libvirt_layer(c, c->pull ? 0 : c->top);
+    r->base = c->newbacking != NONE ? pl_libvirt_layer(c, c->newbacking) : NULL;
     if (c->relative)
         r->flags |= ST_F_RELATIVE;
     if (!c->pull && c->top == 0)
@@ -598,8 +608,9 @@ char **st_plan_space_paths(const st_host *h, const char *dom, const char *target
     const char *path = disk->chain[rcv].path;
     if (!path || path[0] != '/')
         return NULL; /* a network image has no folder to look at */
+    /* The image itself: the host tells a file's filesystem from a block device's room. */
     char **v = xcalloc(1, sizeof(char *));
-    v[0] = st_dirname(path);
+    v[0] = xstrdup(path);
     *n = 1;
     return v;
 }

@@ -23,10 +23,13 @@ static void call_head(strbuf *b, const plan_ctx *c, const char *fn, bool disk)
 static void call_commit(plan_ctx *c, strbuf *b, const char *flags)
 {
     call_head(b, c, "virDomainBlockCommit", true);
+    char *base = pl_libvirt_layer(c, c->base), *top = pl_libvirt_layer(c, c->top);
     sb_add(b, ", base=");
-    pl_sb_cq(b, pl_L(c, c->base)->path);
+    pl_sb_cq(b, base);
     sb_add(b, ", top=");
-    pl_sb_cq(b, pl_L(c, c->top)->path);
+    pl_sb_cq(b, top);
+    free(base);
+    free(top);
     sb_printf(b, ", bandwidth=%lu MiB/s, flags=%s)", c->o.bandwidth, flags ? flags : "0");
     pl_sv_push(&c->calls, sb_steal(b));
     if (c->top != 0)
@@ -48,8 +51,10 @@ static void call_pull(plan_ctx *c, strbuf *b, const char *flags)
     } else {
         /* virDomainBlockPull has no base: a pull that stops above a base is a rebase. */
         call_head(b, c, "virDomainBlockRebase", true);
+        char *base = pl_libvirt_layer(c, c->newbacking);
         sb_add(b, ", base=");
-        pl_sb_cq(b, pl_L(c, c->newbacking)->path);
+        pl_sb_cq(b, base);
+        free(base);
     }
     sb_printf(b, ", bandwidth=%lu MiB/s, flags=%s)", c->o.bandwidth, flags ? flags : "0");
     pl_sv_push(&c->calls, sb_steal(b));

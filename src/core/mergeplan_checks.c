@@ -405,16 +405,71 @@ static void check_snapshots(plan_ctx *c)
     pl_sv_free(&fx.internal);
 }
 
+/* The facts' room for the receiving image: asked by its path, or (older facts) its folder. */
+static const st_space *space_for(const plan_ctx *c, const char *path, const char *dir)
+{
+    for (size_t i = 0; c->facts && i < c->facts->n_space; i++) {
+        const st_space *sp = &c->facts->space[i];
+        if (streq0(sp->path, path) || streq0(sp->path, dir))
+            return sp;
+    }
+    return NULL;
+}
+
+/*
+ * The most a qcow2 of virtual size v can take: every cluster allocated, plus its tables (an L2
+ * entry and a 16-bit refcount per 64 KiB cluster are well under 1/64 of it) and its header.
+ */
+static uint64_t qcow2_full_size(uint64_t v)
+{
+    return v + v / 64 + 4ull * 1024 * 1024;
+}
+
+/*
+ * A block device's room: the image cannot grow past the device's end. A device that holds the
+ * whole image at full size never runs out, whatever is merged; a smaller one (thin LVs are)
+ * must have room for what the merge writes.
+ */
+static void check_device_room(plan_ctx *c, const char *path, const st_space *sp, const char *need)
+{
+    char have[32], total[32];
+    st_fmt_bytes(have, sizeof(have), sp->free_bytes);
+    st_fmt_bytes(total, sizeof(total), sp->total_bytes);
+    uint64_t v = pl_L(c, c->receiver)->virtual_size;
+    if (v && sp->total_bytes >= qcow2_full_size(v))
+        pl_hazf(c, ST_HAZ_INFO,
+                _("%s is a block device of %s: it holds the whole image even when every cluster "
+                  "is written."),
+                path, total);
+    else if (sp->free_bytes < c->p->bytes)
+        pl_hazf(c, ST_HAZ_REFUSE,
+                _("Not enough room on the block device %s: the merge needs up to %s, and the "
+                  "image can grow by only %s more (the device holds %s). Grow the device "
+                  "(lvextend) first."),
+                path, need, have, total);
+    else
+        pl_hazf(c, ST_HAZ_INFO,
+                _("%s is a block device of %s; the image can grow by %s more, and the merge "
+                  "needs up to %s."),
+                path, total, have, need);
+}
+
 static void check_space(plan_ctx *c)
 {
     const char *path = pl_L(c, c->receiver)->path;
     if (!path)
         return;
+    if (path[0] != '/') {
+        char need[32];
+        st_fmt_bytes(need, sizeof(need), c->p->bytes);
+        pl_hazf(c, ST_HAZ_WARN,
+                _("The data lands in the network image %s: its room cannot be checked from here, "
+                  "and the merge needs up to %s there."),
+                path, need);
+        return;
+    }
     char *dir = st_dirname(path);
-    const st_space *sp = NULL;
-    for (size_t i = 0; c->facts && i < c->facts->n_space; i++)
-        if (streq0(c->facts->space[i].path, dir))
-            sp = &c->facts->space[i];
+    const st_space *sp = space_for(c, path, dir);
     char need[32], have[32];
     st_fmt_bytes(need, sizeof(need), c->p->bytes);
     if (!sp)
@@ -423,6 +478,8 @@ static void check_space(plan_ctx *c)
     else if (!sp->known)
         pl_hazf(c, ST_HAZ_WARN, _("Free space in %s is not known (%s): the merge needs up to %s."),
                 dir, sp->why ? sp->why : "?", need);
+    else if (sp->device)
+        check_device_room(c, path, sp, need);
     else if (sp->free_bytes < c->p->bytes) {
         st_fmt_bytes(have, sizeof(have), sp->free_bytes);
         pl_hazf(c, ST_HAZ_REFUSE, _("Not enough free space: needs up to %s in %s, %s free."), need,

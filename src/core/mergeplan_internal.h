@@ -64,6 +64,8 @@ void pl_lifted_by(plan_ctx *c, size_t from, unsigned opts);
 
 const char *pl_lname(const st_layer *l);
 const char *pl_lpath(const st_layer *l);
+/* How libvirt's block job calls name layer i: its file name, or "vda[N]" for a network layer. */
+char *pl_libvirt_layer(const plan_ctx *c, size_t i);
 const st_layer *pl_L(const plan_ctx *c, size_t i);
 bool pl_in_range(const plan_ctx *c, size_t i);
 /* Shell quoting (single quotes) and C-string quoting for the commands shown. */

@@ -70,9 +70,10 @@ int st_image_open(const char *path, struct stat *st, uint64_t *size, char **why)
  * down to the base, reading headers. Relative backing names are resolved against the folder of the
  * image that names them. Every failure becomes data: a missing file, a loop, an unreadable header
  * or a chain deeper than ST_CHAIN_MAX_DEPTH ends the chain with a layer whose `broken` says why.
- * Fills path, format, backing_name, backing_fmt, virtual_size, allocation (st_blocks*512; 0 for a
- * block device), physical (st_size, or the device's size); backing_index is -1. Returns the number
- * of layers (at least 1) in *out.
+ * Fills path, format, backing_name, backing_fmt, virtual_size, allocation (st_blocks*512; for a
+ * qcow2 on a block device, the end of its last used cluster; 0 for other block devices), physical
+ * (st_size, or the device's size); backing_index is -1. Returns the number of layers (at least 1)
+ * in *out.
  *
  * A layer that qemu would refuse (st_image_info.refused) or that is damaged (st_image_info.damaged)
  * is marked broken too, but the walk goes on below it since its backing name was read. A backing

@@ -148,6 +148,78 @@ static ssize_t fd_read(void *ctx, void *buf, size_t len, uint64_t off)
     return pread(*(int *)ctx, buf, len, (off_t)off);
 }
 
+/* qemu's own bound on the refcount table. */
+#define REFTABLE_MAX (8u * 1024 * 1024)
+/* A reftable entry's refcount block offset, without the reserved low bits. */
+#define REFTABLE_OFFSET_MASK 0xfffffffffffffe00ull
+
+/*
+ * The index of the last non-zero refcount among the refcounts of `width` bits packed in `blk`
+ * (qemu packs narrower ones from the low bits of each byte up, wider ones big-endian); -1 when
+ * all are zero.
+ */
+static int64_t last_used(const uint8_t *blk, size_t len, unsigned width)
+{
+    size_t b = len;
+    while (b > 0 && blk[b - 1] == 0)
+        b--;
+    if (b == 0)
+        return -1;
+    b--;
+    if (width >= 8)
+        return (int64_t)(b / (width / 8));
+    unsigned msb = 7;
+    while (!(blk[b] >> msb & 1))
+        msb--;
+    return (int64_t)(b * (8 / width) + msb / width);
+}
+
+int st_qcow2_end_offset(st_read_fn rd, void *ctx, uint64_t file_size, uint64_t *end)
+{
+    reader r = {rd, ctx, file_size};
+    uint8_t h[104];
+    if (!read_all(&r, h, 72, 0) || memcmp(h, "QFI\xfb", 4) != 0)
+        return -1;
+    uint32_t version = get32(h + 4), cluster_bits = get32(h + 20), order = 4;
+    if ((version != 2 && version != 3) || cluster_bits < 9 || cluster_bits > 21)
+        return -1;
+    if (version == 3) {
+        if (!read_all(&r, h + 72, 32, 72) || (order = get32(h + 96)) > 6)
+            return -1;
+    }
+    uint64_t cluster = 1ull << cluster_bits, rt_off = get64(h + 48);
+    uint64_t rt_len = (uint64_t)get32(h + 56) * cluster;
+    if (rt_len == 0 || rt_len > REFTABLE_MAX)
+        return -1;
+    uint8_t *rt = xmalloc(rt_len), *blk = xmalloc(cluster);
+    int rc = read_all(&r, rt, rt_len, rt_off) ? 0 : -1;
+    uint64_t per_block = cluster * 8 / (1u << order);
+    *end = 0;
+    /* From the last refcount block down: the first non-zero refcount found is the end. */
+    for (uint64_t i = rt_len / 8; rc == 0 && i-- > 0;) {
+        uint64_t off = get64(rt + 8 * i) & REFTABLE_OFFSET_MASK;
+        if (!off)
+            continue;
+        if (!read_all(&r, blk, cluster, off)) {
+            rc = -1;
+            break;
+        }
+        int64_t j = last_used(blk, cluster, 1u << order);
+        if (j >= 0) {
+            *end = (i * per_block + (uint64_t)j + 1) * cluster;
+            break;
+        }
+    }
+    free(rt);
+    free(blk);
+    return rc;
+}
+
+int st_qcow2_end_offset_fd(int fd, uint64_t file_size, uint64_t *end)
+{
+    return st_qcow2_end_offset(fd_read, &fd, file_size, end);
+}
+
 void st_qcow2_tables_fd(int fd, uint64_t file_size, st_qcow2_tables *out)
 {
     st_qcow2_tables_read(fd_read, &fd, file_size, out);

@@ -27,4 +27,13 @@ void st_qcow2_tables_read(st_read_fn rd, void *ctx, uint64_t file_size, st_qcow2
 void st_qcow2_tables_fd(int fd, uint64_t file_size, st_qcow2_tables *out);
 void st_qcow2_tables_clear(st_qcow2_tables *t);
 
+/*
+ * Where a qcow2 image's last used cluster ends (qemu-img check's "image end offset"), from its
+ * refcount table: on a block device (an LV, as oVirt keeps images) that, not the device's size,
+ * is what the image takes, and the device's size less it is the room left to grow. Returns 0,
+ * or -1 when the tables cannot be read (out of the file, beyond qemu's limits).
+ */
+int st_qcow2_end_offset(st_read_fn rd, void *ctx, uint64_t file_size, uint64_t *end);
+int st_qcow2_end_offset_fd(int fd, uint64_t file_size, uint64_t *end);
+
 #endif

@@ -264,7 +264,11 @@ static void text_layer(tree_out *t, const st_layer *l, size_t depth, bool active
     fprintf(t->out, "[%zu] ", depth);
     put_safe(t, l->path);
     fprintf(t->out, "  %s  ", l->format ? l->format : "?");
-    fprintf(t->out, _("virtual %s, allocated %s"), vs, al);
+    /* No layer has a virtual size of 0: it is one that was not read (a network layer). */
+    if (l->virtual_size)
+        fprintf(t->out, _("virtual %s, allocated %s"), vs, al);
+    else
+        fputs(_("sizes not known here"), t->out);
     if (active)
         fprintf(t->out, "  %s", _("<- you are here"));
     if (l->n_shared) {

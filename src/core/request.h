@@ -87,9 +87,15 @@ typedef struct st_request {
     uint64_t space_needed;
 } st_request;
 
+/*
+ * The room where a merge's data lands: for an image file, its filesystem's free space; for a
+ * qcow2 on a block device (device set), the device's size less the end of the image's last
+ * used cluster, since the image cannot grow past the device.
+ */
 typedef struct st_space {
-    char *path;
+    char *path; /* the receiving image (or its folder) */
     bool known;
+    bool device;
     uint64_t free_bytes, total_bytes;
     char *why; /* when not known */
 } st_space;

@@ -71,6 +71,22 @@ typedef struct disk_counts {
     size_t internal, external, none;
 } disk_counts;
 
+/*
+ * libvirt (9.0 and 11.3 alike) puts an overlay on a shut-off domain's disk only when the disk
+ * is a file or a block device (a pool volume counts as what its pool makes it): a network disk
+ * (NBD, RBD, iSCSI…) takes an external snapshot only while its domain runs.
+ */
+static void check_inactive_external(st_snapplan *p, const st_domain *d, const st_disk *k)
+{
+    if (sp_dom_live(d) || !k->type || streq0(k->type, "file") || streq0(k->type, "block") ||
+        streq0(k->type, "volume"))
+        return;
+    sp_hazard(p, ST_HAZ_REFUSE,
+              _("%s is a %s disk (%s): libvirt takes an external snapshot of it only while %s "
+                "runs (start it, then take the snapshot)"),
+              k->target, k->type, k->source ? k->source : "?", d->name);
+}
+
 static void check_create_disk(st_snapplan *p, const st_domain *d, const st_request *f,
                               const st_snap_diskspec *ds, disk_counts *c, st_exists_fn exists,
                               void *ctx)
@@ -119,6 +135,7 @@ static void check_create_disk(st_snapplan *p, const st_domain *d, const st_reque
         return;
     }
     c->external++;
+    check_inactive_external(p, d, k);
     char *what = xasprintf(_("overlay of %s"), ds->target);
     check_new_file(p, d, what, ds->file, exists, ctx);
     free(what);

@@ -18,7 +18,10 @@
  *                "kept", "lost" and "call" lines)
  *   snap-backend URI plan-delete DOM SNAP [--children|--children-only|--metadata]
  *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
- *                layers TOP into BASE, indexes from the active layer: refusal and hazards)
+ *                layers TOP into BASE, indexes from the active layer, with the host's facts:
+ *                refusal and hazards)
+ *   snap-backend URI commit DOM DISK TOP BASE   (that plan, then its request as the interface
+ *                submits it after the typed yes; not when refused)
  *
  * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N mid=M
  * max=CUR/END" line per job it saw (M: updates while it ran with 0 < cur < end), and exits 0 when
@@ -392,21 +395,53 @@ static int plan_delete(ctx *c, int argc, char **argv)
     return 0;
 }
 
-/* The merge plan the interface would show for a commit (no facts: free space unknown). */
-static int plan_commit(ctx *c, char **argv)
+/* The facts the interface asks for before a merge plan: the room where the data lands. */
+static st_msg *space_facts(ctx *c, const char *dom, const char *disk, size_t top, size_t base)
+{
+    st_request r = {0};
+    r.kind = ST_REQ_FACTS;
+    r.domain = (char *)dom;
+    r.disk = (char *)disk;
+    r.paths = st_plan_space_paths(c->host, dom, disk, ST_REQ_COMMIT, top, base, &r.n_paths);
+    st_msg *m = wait_result(c, st_backend_submit(c->b, 0, &r), 30);
+    for (size_t i = 0; i < r.n_paths; i++)
+        free(r.paths[i]);
+    free(r.paths);
+    return m;
+}
+
+/*
+ * The merge plan the interface shows for a commit of chain layers TOP into BASE (indexes from
+ * the active layer), with the host's facts; with run, the plan's request is then submitted as
+ * the interface does after the typed yes (only when the plan is not refused).
+ */
+static int commit(ctx *c, char **argv, bool run)
 {
     if (!find_dom(c, argv[0]))
         return 1;
+    size_t top = strtoul(argv[2], NULL, 10), base = strtoul(argv[3], NULL, 10);
+    st_msg *fm = space_facts(c, argv[0], argv[1], top, base);
     st_host *hosts[] = {c->host};
     st_merge_opts o;
     st_merge_opts_default(&o);
-    st_plan *p = st_plan_commit(hosts, 1, 0, argv[0], argv[1], strtoul(argv[2], NULL, 10),
-                                strtoul(argv[3], NULL, 10), NULL, &o);
+    st_plan *p =
+        st_plan_commit(hosts, 1, 0, argv[0], argv[1], top, base, fm ? fm->facts : NULL, &o);
+    st_msg_free(fm);
     printf("refused %d\n", p->refused);
     for (size_t i = 0; i < p->n_hazards; i++)
         printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
+    int rc = 0;
+    if (run && !p->refused) {
+        int id = st_backend_submit(c->b, 0, &p->req);
+        st_msg *m = wait_result(c, id, 240);
+        printf("result %s: %s\n", m && m->ok ? "ok" : "failed", m && m->text ? m->text : "");
+        rc = m && m->ok ? 0 : 1;
+        st_msg_free(m);
+    } else if (run) {
+        rc = 1;
+    }
     st_plan_free(p);
-    return 0;
+    return rc;
 }
 
 static int run(ctx *c, const char *cmd, int argc, char **argv)
@@ -432,7 +467,9 @@ static int run(ctx *c, const char *cmd, int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "plan-commit") == 0 && argc >= 4)
-        return plan_commit(c, argv);
+        return commit(c, argv, false);
+    if (strcmp(cmd, "commit") == 0 && argc >= 4)
+        return commit(c, argv, true);
     if (strcmp(cmd, "plan-revert") == 0 && argc >= 2)
         return plan_revert(c, argc, argv);
     if (strcmp(cmd, "plan-delete") == 0 && argc >= 2)

@@ -309,7 +309,7 @@ START_TEST(test_article_commit)
     size_t n;
     char **sp = st_plan_space_paths(h, "test2", "vda", ST_REQ_COMMIT, 1, 3, &n);
     ck_assert_uint_eq(n, 1);
-    ck_assert_str_eq(sp[0], IMG);
+    ck_assert_str_eq(sp[0], IMG "/test2_test.qcow2");
     free(sp[0]);
     free(sp);
 
@@ -387,7 +387,7 @@ START_TEST(test_article_pull_base)
     size_t n;
     char **sp = st_plan_space_paths(h, "test2", "vda", ST_REQ_PULL, 0, 4, &n);
     ck_assert_uint_eq(n, 1);
-    ck_assert_str_eq(sp[0], IMG);
+    ck_assert_str_eq(sp[0], IMG "/test2_htop.qcow2");
     free(sp[0]);
     free(sp);
     st_plan_free(p);
@@ -734,6 +734,47 @@ START_TEST(test_space)
     p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, NULL, &o);
     ck_assert_ptr_nonnull(haz(p, ST_HAZ_WARN, "The size of some layers being copied is not known"));
     ck_assert_ptr_nonnull(strstr(p->before[2], "qcow2  ?"));
+    st_plan_free(p);
+    st_facts_free(f);
+    st_host_free(h);
+}
+END_TEST
+
+/* A base on a block device (an LV): the room is the device's size less what the image takes. */
+START_TEST(test_space_block_device)
+{
+    st_host *h = mk_host("localhost", true);
+    st_domain *d = article_dom(h, ST_DOM_RUNNING, true);
+    d->disks[0].chain[1].allocation = 480 * MiB;
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    st_facts *f = space_facts(200 * MiB);
+    free(f->space[0].path);
+    f->space[0].path = xstrdup(IMG "/test2_test.qcow2"); /* the base, asked by its path */
+    f->space[0].device = true;
+    f->space[0].total_bytes = 1024 * MiB;
+    st_plan *p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, f, &o);
+    ck_assert(p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_REFUSE,
+                              "Not enough room on the block device " IMG "/test2_test.qcow2: "
+                              "the merge needs up to 512 MiB, and the image can grow by only "
+                              "200 MiB more (the device holds 1.00 GiB)"));
+    st_plan_free(p);
+
+    f->space[0].free_bytes = 600 * MiB;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, f, &o);
+    ck_assert(!p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO,
+                              "is a block device of 1.00 GiB; the image can grow "
+                              "by 600 MiB more, and the merge needs up to 512 MiB"));
+    st_plan_free(p);
+
+    /* A device that holds the whole image at full size never runs out. */
+    d->disks[0].chain[3].virtual_size = 512 * MiB;
+    f->space[0].free_bytes = 100 * MiB;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, f, &o);
+    ck_assert(!p->refused);
+    ck_assert_ptr_nonnull(haz(p, ST_HAZ_INFO, "holds the whole image even when every cluster"));
     st_plan_free(p);
     st_facts_free(f);
     st_host_free(h);
@@ -1603,6 +1644,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_shared_across_hosts);
     tcase_add_test(tc, test_job_running_refused);
     tcase_add_test(tc, test_space);
+    tcase_add_test(tc, test_space_block_device);
     tcase_add_test(tc, test_offline_commit);
     tcase_add_test(tc, test_offline_relative_subfolders);
     tcase_add_test(tc, test_offline_name_not_through_merged_folder);

@@ -148,6 +148,74 @@ START_TEST(chain_reads_the_active_layer)
 }
 END_TEST
 
+/* qemu-img check's "image-end-offset" of an image in the scratch folder. */
+static uint64_t qemu_end_offset(const char *name)
+{
+    char *cmd = xasprintf("cd %s && qemu-img check --output=json %s 2>/dev/null", dir, name);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    unsigned long long end = 0;
+    bool found = false;
+    while (fgets(line, sizeof(line), f)) {
+        const char *k = strstr(line, "\"image-end-offset\":");
+        if (k && sscanf(k + strlen("\"image-end-offset\":"), " %llu", &end) == 1)
+            found = true;
+    }
+    pclose(f);
+    free(cmd);
+    ck_assert_msg(found, "qemu-img check gave no image end offset for %s", name);
+    return end;
+}
+
+static uint64_t our_end_offset(const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    uint64_t size, end = 0;
+    char *why = NULL;
+    int fd = st_image_open(path, &st, &size, &why);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(st_qcow2_end_offset_fd(fd, size, &end), 0);
+    close(fd);
+    free(path);
+    return end;
+}
+
+/*
+ * The end of the last used cluster is qemu's for every refcount width (the narrow ones pack
+ * several refcounts per byte), fresh and written, with clusters freed at the end.
+ */
+START_TEST(end_offset_as_qemu_says)
+{
+    static const char *const widths[] = {"1", "2", "4", "8", "16", "32", "64"};
+    for (size_t i = 0; i < sizeof(widths) / sizeof(*widths); i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "r%s.qcow2", widths[i]);
+        sh("qemu-img create -q -f qcow2 -o refcount_bits=%s %s 64M", widths[i], name);
+        ck_assert_uint_eq(our_end_offset(name), qemu_end_offset(name));
+        sh("qemu-io -c 'write -P 0x11 0 64k' -c 'write -P 0x22 40M 200k' %s", name);
+        ck_assert_uint_eq(our_end_offset(name), qemu_end_offset(name));
+    }
+    /* Version 2 images (fixed 16-bit refcounts), a small cluster size, an internal snapshot. */
+    sh("qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4k v2.qcow2 64M");
+    sh("qemu-io -c 'write -P 0x33 1M 300k' v2.qcow2");
+    sh("qemu-img snapshot -c s1 v2.qcow2");
+    sh("qemu-io -c 'write -P 0x44 1M 300k' v2.qcow2");
+    ck_assert_uint_eq(our_end_offset("v2.qcow2"), qemu_end_offset("v2.qcow2"));
+    /* Not qcow2 at all: no answer, no crash. */
+    sh("qemu-img create -q -f raw plain.raw 1M");
+    char *path = xasprintf("%s/plain.raw", dir);
+    struct stat st;
+    uint64_t size, end;
+    char *why = NULL;
+    int fd = st_image_open(path, &st, &size, &why);
+    ck_assert_int_eq(st_qcow2_end_offset_fd(fd, size, &end), -1);
+    close(fd);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     if (system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") != 0) {
@@ -162,6 +230,7 @@ int main(void)
     tcase_add_test(tc, internal_snapshots);
     tcase_add_test(tc, tables_out_of_the_file);
     tcase_add_test(tc, chain_reads_the_active_layer);
+    tcase_add_test(tc, end_offset_as_qemu_says);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

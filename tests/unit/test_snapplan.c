@@ -366,6 +366,31 @@ START_TEST(create_disk_kinds)
 }
 END_TEST
 
+/* An external snapshot of a network disk: only while the domain runs (libvirt refuses otherwise).
+ */
+START_TEST(create_network_disk)
+{
+    st_host *h = host_new(true, 9000000);
+    st_domain *d = add_dom(h, "nd", ST_DOM_SHUTOFF);
+    st_disk *k = add_disk(d, "vda", "raw", "nbd+unix:///?socket=/run/nbd.sock", NULL);
+    free(k->type);
+    k->type = xstrdup("network");
+    st_request r = form(d, "s1", ST_SNAP_KIND_DISK_ONLY);
+    st_snapplan *p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(p->refused);
+    ck_assert(has_hazard(p, ST_HAZ_REFUSE,
+                         "vda is a network disk (nbd+unix:///?socket=/run/nbd.sock): libvirt takes "
+                         "an external snapshot of it only while nd runs"));
+    st_snapplan_free(p);
+    d->state = ST_DOM_RUNNING;
+    p = st_snapplan_create(h, d, &r, NULL, NULL);
+    ck_assert(!has_hazard(p, ST_HAZ_REFUSE, "network disk"));
+    st_snapplan_free(p);
+    st_request_clear(&r);
+    st_host_free(h);
+}
+END_TEST
+
 /* The disk's active layer now is still the state of internal snapshot `name` (or not). */
 static void at_internal(st_disk *k, const char *name)
 {
@@ -839,6 +864,7 @@ static Suite *suite(void)
     tcase_add_test(tc, create_refusals);
     tcase_add_test(tc, create_flags_shown_are_used);
     tcase_add_test(tc, create_disk_kinds);
+    tcase_add_test(tc, create_network_disk);
     tcase_add_test(tc, where_the_domain_is_now);
     tcase_add_test(tc, where_the_domain_is_now_external);
     tcase_add_test(tc, kinds_the_state_allows);

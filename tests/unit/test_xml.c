@@ -145,7 +145,7 @@ START_TEST(domain_disk_kinds)
     ck_assert_str_eq(d.uuid, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
     ck_assert_int_eq(d.id, -1);
     ck_assert(!d.has_agent); /* a pty channel and a unix one with another name */
-    ck_assert_uint_eq(d.n_disks, 9);
+    ck_assert_uint_eq(d.n_disks, 11);
 
     const st_disk *k = st_domain_find_disk(&d, "vda");
     ck_assert_str_eq(k->type, "block");
@@ -188,7 +188,7 @@ START_TEST(domain_disk_kinds)
     ck_assert_uint_eq(k->n_chain, 3);
     check_layer(&k->chain[0], IMG "over.qcow2", "qcow2", 7);
     check_layer(&k->chain[1], "/dev/vg0/mid", "qcow2", 6);
-    check_layer(&k->chain[2], "nbd:base-export", "raw", 5);
+    check_layer(&k->chain[2], "nbd://nbd.example.com/base-export", "raw", 5);
 
     k = st_domain_find_disk(&d, "vdg"); /* a <backingStore> without <source> ends the chain */
     ck_assert_uint_eq(k->n_chain, 1);
@@ -197,6 +197,13 @@ START_TEST(domain_disk_kinds)
     ck_assert_uint_eq(k->n_chain, 2);
     check_layer(&k->chain[0], IMG "badidx.qcow2", "qcow2", -1);
     check_layer(&k->chain[1], IMG "noformat.qcow2", NULL, -1);
+
+    /* NBD over a Unix socket (qemu-nbd on the host), as a backing layer and as a disk. */
+    k = st_domain_find_disk(&d, "vdi");
+    ck_assert_uint_eq(k->n_chain, 2);
+    check_layer(&k->chain[1], "nbd+unix:///?socket=/run/nbd/base.sock", "raw", 2);
+    k = st_domain_find_disk(&d, "vdj");
+    ck_assert_str_eq(k->source, "nbd+unix:///exp?socket=/run/nbd/exp.sock");
     st_domain_clear(&d);
 }
 END_TEST
@@ -752,7 +759,7 @@ START_TEST(set_source_block_to_file_special_path)
     ck_assert_ptr_nonnull(strstr(out, "cache=\"none\""));
     ck_assert_ptr_nonnull(strstr(out, "中")); /* UTF-8, not a character reference */
     ck_assert_ptr_null(strstr(out, "&#"));
-    ck_assert_uint_eq(d.n_disks, 9);
+    ck_assert_uint_eq(d.n_disks, 11);
     st_domain_clear(&d);
     free(out);
 }

@@ -88,7 +88,10 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
         snprintf(ph, sizeof(ph), "%s", _("unknown"));
     dline(d, _("Path"), l->path);
     dlinef(d, _("Format"), "%s", l->format ? l->format : _("unknown"));
-    dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);
+    if (l->virtual_size)
+        dlinef(d, _("Sizes"), _("virtual %s, allocated %s, file %s"), vs, al, ph);
+    else
+        dline(d, _("Sizes"), _("not known here (not read from this machine)"));
     /* Two numbers that look alike: the tree's position and libvirt's id (which names the
      * layer in virsh's top/base arguments), each said for what it is. */
     dlinef(d, _("Depth"), _("[%zu] in the tree, of %zu layers (0 is the active layer)"), li,

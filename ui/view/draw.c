@@ -149,7 +149,9 @@ static void row_columns(st_app *a, const st_row *r, char *out, size_t n, int *at
         char vs[32], al[32];
         st_fmt_bytes(vs, sizeof(vs), l->virtual_size);
         st_fmt_bytes(al, sizeof(al), l->allocation);
-        snprintf(out, n, "%-6s %10s %10s", l->format ? l->format : "?", vs, al);
+        /* A virtual size of 0 is one not read (a network layer): "?", not "0 B". */
+        snprintf(out, n, "%-6s %10s %10s", l->format ? l->format : "?", l->virtual_size ? vs : "?",
+                 l->virtual_size ? al : "?");
         break;
     }
     case ROW_SNAPGROUP:
