@@ -50,7 +50,7 @@ static const st_glyphs glyphs_utf8 = {
     .cut = "…",
 };
 
-static const st_glyphs glyphs_ascii = {
+const st_glyphs st_glyphs_ascii = {
     .vert = "|  ",
     .tee = "|- ",
     .corner = "`- ",
@@ -541,7 +541,7 @@ static void app_init(st_app *a, const st_options *o)
     memset(a, 0, sizeof(*a));
     a->opt = o;
     a->utf8 = o->utf8;
-    a->g = o->utf8 && !o->ascii ? &glyphs_utf8 : &glyphs_ascii;
+    a->g = o->utf8 && !o->ascii ? &glyphs_utf8 : &st_glyphs_ascii;
     a->readonly = o->readonly;
     a->show_jobs = true;
     st_tree_init(&a->tree);

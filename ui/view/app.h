@@ -50,6 +50,9 @@ typedef struct st_glyphs {
     const char *cut;       /* one column where text was cut to fit */
 } st_glyphs;
 
+/* The ASCII table (--ascii, or a locale that is not UTF-8). */
+extern const st_glyphs st_glyphs_ascii;
+
 enum {
     PAIR_TITLE = 1,
     PAIR_RUNNING,
