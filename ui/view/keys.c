@@ -21,17 +21,6 @@
     }
 
 const st_keydef st_keytable[] = {
-    /* everywhere */
-    {ST_CTX_GLOBAL,
-     ST_KEY_REFRESH,
-     {K(KEY_F(5)), C(CTRL_KEY('l'))},
-     N_("refresh now and redraw"),
-     false},
-    {ST_CTX_GLOBAL,
-     ST_KEY_HELP,
-     {C('?'), K(KEY_F(1))},
-     N_("this help (in a dialog: that dialog's keys)"),
-     false},
     /* moving, in the tree and in every list or scrolling screen */
     {ST_CTX_MOVE, ST_KEY_UP, {K(KEY_UP), C('k')}, N_("move up"), false},
     {ST_CTX_MOVE, ST_KEY_DOWN, {K(KEY_DOWN), C('j')}, N_("move down"), false},
@@ -138,6 +127,17 @@ const st_keydef st_keytable[] = {
      ST_KEY_CANCEL,
      {C(27), C('q')},
      N_("close the help (so does any key not listed here)"),
+     false},
+    /* everywhere, whatever the screen */
+    {ST_CTX_GLOBAL,
+     ST_KEY_REFRESH,
+     {K(KEY_F(5)), C(CTRL_KEY('l'))},
+     N_("refresh now and redraw"),
+     false},
+    {ST_CTX_GLOBAL,
+     ST_KEY_HELP,
+     {C('?'), K(KEY_F(1))},
+     N_("this help (in a dialog: that dialog's keys)"),
      false},
 };
 

@@ -67,11 +67,11 @@ typedef enum {
 
 /*
  * Where keys apply, in the order the man page and the help list them. The tree uses MOVE, TREE,
- * VIEW and ACTION; each dialog its own context and the shared ones it needs (st_keyctx_uses).
+ * VIEW, ACTION and GLOBAL; each dialog its own context and the shared ones it needs
+ * (st_keyctx_uses).
  */
 typedef enum {
-    ST_CTX_GLOBAL, /* on every screen */
-    ST_CTX_MOVE,   /* on every screen that moves or scrolls */
+    ST_CTX_MOVE, /* on every screen that moves or scrolls */
     ST_CTX_TREE,
     ST_CTX_VIEW,
     ST_CTX_ACTION,
@@ -83,6 +83,7 @@ typedef enum {
     ST_CTX_SEARCH, /* the search prompt */
     ST_CTX_WAIT,   /* a snapshot action's wait screen */
     ST_CTX_HELP,
+    ST_CTX_GLOBAL, /* on every screen: last, after what the screen has of its own */
     ST_CTX_COUNT
 } st_keyctx;
 
