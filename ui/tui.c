@@ -50,7 +50,7 @@ static const st_glyphs glyphs_utf8 = {
     .cut = "…",
 };
 
-static const st_glyphs glyphs_ascii = {
+const st_glyphs st_glyphs_ascii = {
     .vert = "|  ",
     .tee = "|- ",
     .corner = "`- ",
@@ -387,9 +387,9 @@ static void scroll_detail(st_app *a, int dir)
     a->dirty = true;
 }
 
-static void handle_request(st_app *a, st_req req)
+static void handle_request(st_app *a, st_keyreq req)
 {
-    const st_keydef *def = st_key_def(req);
+    const st_keydef *def = st_key_def(ST_CTX_ACTION, req);
     if (def && def->action) {
         if (a->readonly) {
             st_app_status(a, true, "%s", _("read-only connection: actions are not available"));
@@ -398,72 +398,81 @@ static void handle_request(st_app *a, st_req req)
         st_ui_action(a, req);
         return;
     }
+    if (st_key_move(req, &a->sel, a->tree.n, a->tree_h > 0 ? (size_t)a->tree_h : 1)) {
+        remember_selection(a);
+        a->dirty = true;
+        return;
+    }
     switch (req) {
-    case REQ_UP:
-        move_sel(a, -1);
-        break;
-    case REQ_DOWN:
-        move_sel(a, 1);
-        break;
-    case REQ_PAGE_UP:
-        move_sel(a, -(a->tree_h > 1 ? a->tree_h - 1 : 1));
-        break;
-    case REQ_PAGE_DOWN:
-        move_sel(a, a->tree_h > 1 ? a->tree_h - 1 : 1);
-        break;
-    case REQ_HOME:
-        move_sel(a, -(long)a->tree.n);
-        break;
-    case REQ_END:
-        move_sel(a, (long)a->tree.n);
-        break;
-    case REQ_EXPAND:
+    case ST_KEY_EXPAND:
         do_expand(a);
         break;
-    case REQ_COLLAPSE:
+    case ST_KEY_COLLAPSE:
         do_collapse(a);
         break;
-    case REQ_TOGGLE: {
+    case ST_KEY_TOGGLE: {
         const st_row *r = st_app_selected(a);
         if (r && r->has_children)
             set_expanded(a, r, !r->expanded);
         break;
     }
-    case REQ_SEARCH:
+    case ST_KEY_SEARCH:
         st_search_start(a);
         break;
-    case REQ_SEARCH_NEXT:
+    case ST_KEY_SEARCH_NEXT:
         st_search_next(a, 1);
         break;
-    case REQ_SEARCH_PREV:
+    case ST_KEY_SEARCH_PREV:
         st_search_next(a, -1);
         break;
-    case REQ_REFRESH:
+    case ST_KEY_REFRESH:
         clearok(curscr, TRUE);
         start_refresh(a);
         break;
-    case REQ_DISMISS:
+    case ST_KEY_DISMISS:
         free(a->last_error);
         a->last_error = NULL;
         a->dirty = true;
         break;
-    case REQ_JOBS:
+    case ST_KEY_JOBS:
         a->show_jobs = !a->show_jobs;
         a->dirty = true;
         break;
-    case REQ_DETAIL_UP:
-    case REQ_DETAIL_DOWN:
-        scroll_detail(a, req == REQ_DETAIL_DOWN ? 1 : -1);
+    case ST_KEY_DETAIL_UP:
+    case ST_KEY_DETAIL_DOWN:
+        scroll_detail(a, req == ST_KEY_DETAIL_DOWN ? 1 : -1);
         break;
-    case REQ_HELP:
-        st_app_push_dialog(a, st_help_new());
+    case ST_KEY_HELP:
+        st_app_push_dialog(a, st_help_new(ST_CTX_TREE));
         break;
-    case REQ_QUIT:
+    case ST_KEY_QUIT:
         st_flow_quit(a);
         break;
     default:
         break;
     }
+}
+
+/*
+ * A key over a dialog: its request in the dialog's context. F5 and Ctrl-L refresh over any
+ * dialog (a noisy link garbles the screen under whatever is open); the help key opens the
+ * dialog's own keys, and over the help itself closes it.
+ */
+static void dialog_key(st_app *a, int key, bool is_code)
+{
+    st_dialog *d = a->dialog;
+    st_keyreq req = st_key_lookup(d->ops->keys, key, is_code);
+    if (req == ST_KEY_REFRESH) {
+        handle_request(a, req);
+        return;
+    }
+    if (req == ST_KEY_HELP && d->ops->keys != ST_CTX_HELP) {
+        st_app_push_dialog(a, st_help_new(d->ops->keys));
+        return;
+    }
+    if (d->ops->key(a, d, req, key, is_code))
+        st_app_remove_dialog(a, d);
+    a->dirty = true;
 }
 
 static void handle_key(st_app *a, int key, bool is_code)
@@ -472,25 +481,22 @@ static void handle_key(st_app *a, int key, bool is_code)
         a->dirty = true;
         return;
     }
-    /* F5 and Ctrl-L do the same over a dialog, the help or the search prompt: a noisy link
-     * garbles the screen under whatever is open. */
-    if (st_key_lookup(key, is_code) == REQ_REFRESH) {
-        handle_request(a, REQ_REFRESH);
-        return;
-    }
     if (a->dialog) {
-        st_dialog *d = a->dialog;
-        if (d->ops->key(a, d, key, is_code))
-            st_app_remove_dialog(a, d);
-        a->dirty = true;
+        dialog_key(a, key, is_code);
         return;
     }
     if (a->searching) {
-        st_search_key(a, key, is_code);
+        st_keyreq req = st_key_lookup(ST_CTX_SEARCH, key, is_code);
+        if (req == ST_KEY_REFRESH)
+            handle_request(a, req);
+        else if (req == ST_KEY_HELP)
+            st_app_push_dialog(a, st_help_new(ST_CTX_SEARCH));
+        else
+            st_search_key(a, req, key, is_code);
         return;
     }
-    st_req req = st_key_lookup(key, is_code);
-    if (req == REQ_NONE && !is_code)
+    st_keyreq req = st_key_lookup(ST_CTX_TREE, key, is_code);
+    if (req == ST_KEY_NONE && !is_code)
         st_app_status(a, false, "%s", _("unknown key: press ? for help"));
     handle_request(a, req);
 }
@@ -535,7 +541,7 @@ static void app_init(st_app *a, const st_options *o)
     memset(a, 0, sizeof(*a));
     a->opt = o;
     a->utf8 = o->utf8;
-    a->g = o->utf8 && !o->ascii ? &glyphs_utf8 : &glyphs_ascii;
+    a->g = o->utf8 && !o->ascii ? &glyphs_utf8 : &st_glyphs_ascii;
     a->readonly = o->readonly;
     a->show_jobs = true;
     st_tree_init(&a->tree);

@@ -42,6 +42,9 @@ ok "Ctrl-L keeps the help open" tui_wait "Help: keys" 2
 tui_keys G
 ok "G in the help goes to its end" tui_wait "Quitting never stops a running job" 5
 unlike "$(tui_screen)" "…│" "the help's lines wrap instead of being cut"
+# The tree's own keys come before the actions and the keys that work everywhere: a page up.
+tui_keys PPage
+tui_wait "interface still has a follow-up to run)" 3
 like "$(tui_screen)" "│ +interface still has a follow-up to run\)" \
     "q's explanation goes on on a line of its own"
 tui_keys g

@@ -78,9 +78,9 @@ static void action_pull(st_app *a, const st_row *r)
     st_flow_pull(a, r);
 }
 
-static void action_job(st_app *a, const st_row *r, int req)
+static void action_job(st_app *a, const st_row *r, st_keyreq req)
 {
-    if (req == REQ_PIVOT) {
+    if (req == ST_KEY_PIVOT) {
         st_flow_pivot(a, r);
         return;
     }
@@ -89,36 +89,36 @@ static void action_job(st_app *a, const st_row *r, int req)
                       _("no running job here: select the disk (or layer) whose job you mean"));
         return;
     }
-    if (req == REQ_ABORT)
+    if (req == ST_KEY_ABORT)
         st_flow_abort(a, r);
     else
         st_flow_bandwidth(a, r);
 }
 
-void st_ui_action(st_app *a, int req)
+void st_ui_action(st_app *a, st_keyreq req)
 {
     const st_row *r = st_app_selected(a);
     switch (req) {
-    case REQ_COMMIT:
+    case ST_KEY_COMMIT:
         action_commit(a, r);
         break;
-    case REQ_PULL:
+    case ST_KEY_PULL:
         action_pull(a, r);
         break;
-    case REQ_ABORT:
-    case REQ_BANDWIDTH:
-    case REQ_PIVOT:
+    case ST_KEY_ABORT:
+    case ST_KEY_BANDWIDTH:
+    case ST_KEY_PIVOT:
         action_job(a, r, req);
         break;
-    case REQ_SNAPSHOT:
+    case ST_KEY_SNAPSHOT:
         if (need_domain(a, r, _("snapshot")))
             st_flow_snapshot(a, r);
         break;
-    case REQ_REVERT:
+    case ST_KEY_REVERT:
         if (need_snapshot(a, r, _("revert")))
             st_flow_revert(a, r);
         break;
-    case REQ_DELETE:
+    case ST_KEY_DELETE:
         /* On a domain with a managed save image, d offers to remove that image. */
         if (r && r->kind == ROW_DOMAIN && a->hosts[r->host] &&
             a->hosts[r->host]->doms[r->dom].managed_save)
@@ -130,7 +130,7 @@ void st_ui_action(st_app *a, int req)
         else if (need_snapshot(a, r, _("delete")))
             st_flow_delete(a, r);
         break;
-    case REQ_SAVE:
+    case ST_KEY_SAVE:
         if (!need_domain(a, r, _("save")))
             break;
         if (a->hosts[r->host]->doms[r->dom].state != ST_DOM_RUNNING &&
@@ -140,7 +140,7 @@ void st_ui_action(st_app *a, int req)
         }
         st_flow_save(a, r);
         break;
-    case REQ_RESTORE:
+    case ST_KEY_RESTORE:
         if (!r || !a->hosts[r->host]) {
             st_app_status(a, true, "%s", _("restore: wait until the host is connected"));
             break;

@@ -16,6 +16,9 @@
 #include "flows/flows.h"
 #include "view/widgets.h"
 
+/* Where a merge's plan screen is: the plan needs the host's facts first. */
+typedef enum { MERGE_WAITING_FACTS, MERGE_PLAN_SHOWN } merge_step;
+
 typedef struct merge_flow {
     st_req_kind kind;
     size_t host;
@@ -28,7 +31,7 @@ typedef struct merge_flow {
     st_merge_opts opts;
     st_facts *facts;
     st_plan *plan;
-    int stage; /* 0 waiting for facts, 1 plan shown */
+    merge_step step;
     st_confirm confirm;
 } merge_flow;
 
@@ -219,7 +222,7 @@ static void plan_draw(st_app *a, st_dialog *dlg)
                                                                : _("Pull"));
     st_frame(a, y, x, h, w, title);
     free(title);
-    if (f->stage == 0) {
+    if (f->step == MERGE_WAITING_FACTS) {
         st_put(a, y + 2, x + 2, w - 4, _("Checking the host (free space, running jobs)…"), A_BOLD);
         st_put(a, y + h - 2, x + 2, w - 4, _("Esc cancels"), A_DIM);
         return;
@@ -283,14 +286,35 @@ static void ask_delete(st_app *a, merge_flow *f)
     sb_free(&hint);
 }
 
-static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
+/* A numbered option (1-4); on a refused plan only those shown: the ones that can lift it. */
+static void option_key(st_app *a, merge_flow *f, int digit)
+{
+    unsigned shown = shown_options(a, f);
+    if (digit == '1' && (shown & ST_OPT_RELATIVE) && f->plan->relative_possible) {
+        f->opts.relative = !f->opts.relative;
+        replan(a, f);
+    } else if (digit == '2' && (shown & ST_OPT_DELETE)) {
+        ask_delete(a, f);
+    } else if (digit == '3' && (shown & ST_OPT_BANDWIDTH)) {
+        char cur[32];
+        snprintf(cur, sizeof(cur), "%lu", f->opts.bandwidth);
+        st_app_push_dialog(a, st_input_new(_("Bandwidth"), _("MiB/s (0 = unlimited):"), cur,
+                                           on_bandwidth, f, NULL));
+    } else if (digit == '4' && (shown & ST_OPT_START_PAUSED)) {
+        f->opts.start_paused = !f->opts.start_paused;
+        replan(a, f);
+    }
+}
+
+static bool plan_key(st_app *a, st_dialog *dlg, st_keyreq req, int key, bool is_code)
 {
     merge_flow *f = dlg->data;
-    if (!is_code && key == 27)
+    (void)is_code;
+    if (req == ST_KEY_CANCEL)
         return true;
-    if (f->stage == 0)
+    if (f->step == MERGE_WAITING_FACTS)
         return false;
-    switch (st_confirm_key(a, &f->confirm, f->plan->refused, key, is_code)) {
+    switch (st_confirm_key(a, &f->confirm, f->plan->refused, req, key)) {
     case ST_CONFIRM_YES:
         submit(a, f);
         return true;
@@ -299,25 +323,10 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
     case ST_CONFIRM_OTHER:
         break;
     }
-    /* On a refused plan only the options that can lift the refusal are shown, and taken. */
-    unsigned shown = is_code ? 0 : shown_options(a, f);
-    if (key == '1' && (shown & ST_OPT_RELATIVE) && f->plan->relative_possible) {
-        f->opts.relative = !f->opts.relative;
-        replan(a, f);
-    } else if (key == '2' && (shown & ST_OPT_DELETE)) {
-        ask_delete(a, f);
-    } else if (key == '3' && (shown & ST_OPT_BANDWIDTH)) {
-        char cur[32];
-        snprintf(cur, sizeof(cur), "%lu", f->opts.bandwidth);
-        st_app_push_dialog(a, st_input_new(_("Bandwidth"), _("MiB/s (0 = unlimited):"), cur,
-                                           on_bandwidth, f, NULL));
-    } else if (key == '4' && (shown & ST_OPT_START_PAUSED)) {
-        f->opts.start_paused = !f->opts.start_paused;
-        replan(a, f);
-    } else if (f->plan->refused) {
-        return !is_code && (key == '\n' || key == '\r' || key == 'q');
-    }
-    return false;
+    if (req == ST_KEY_OPTION)
+        option_key(a, f, key);
+    /* Enter on a refused plan closes it: there is nothing to start. */
+    return req == ST_KEY_ACCEPT && f->plan->refused;
 }
 
 static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
@@ -327,12 +336,12 @@ static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
         st_facts_free(f->facts);
         /* The message is freed after this call: keep a copy of the facts. */
         f->facts = st_facts_copy(m->facts);
-        f->stage = 1;
+        f->step = MERGE_PLAN_SHOWN;
         replan(a, f);
     } else if (m->kind == ST_MSG_RESULT && !m->ok) {
         st_app_status(a, true, "%s", m->text ? m->text : "?");
         /* No facts will come (the host stopped answering): nothing to plan with. */
-        if (f->stage == 0)
+        if (f->step == MERGE_WAITING_FACTS)
             st_app_remove_dialog(a, dlg);
     }
 }
@@ -340,7 +349,7 @@ static void plan_message(st_app *a, st_dialog *dlg, const st_msg *m)
 static void plan_model_changed(st_app *a, st_dialog *dlg)
 {
     merge_flow *f = dlg->data;
-    if (f->stage == 1)
+    if (f->step == MERGE_PLAN_SHOWN)
         replan(a, f);
 }
 
@@ -350,6 +359,7 @@ static void plan_free(st_dialog *dlg)
 }
 
 static const st_dialog_ops plan_ops = {
+    .keys = ST_CTX_PLAN,
     .draw = plan_draw,
     .key = plan_key,
     .message = plan_message,

@@ -37,6 +37,7 @@ typedef struct cform {
     const char *quiesce_why; /* why quiesce is off and cannot be chosen; NULL: it can */
     char *absent;            /* the kind not offered and why ("not offered: …; …"); NULL */
     size_t sel, top;         /* the focused row, and the first row in view */
+    size_t rows_in_view;     /* at the last draw: a page */
     frow rows[64];
     size_t n_rows;
 } cform;
@@ -282,6 +283,7 @@ static void form_draw(st_app *a, st_dialog *dlg)
     bool roomy = h >= (int)c->n_rows + 6 + hint_h;
     int top_y = y + (roomy ? 3 : 2), rows = h - hint_h - (roomy ? 5 : 3);
     keep_focus_visible(c, rows);
+    c->rows_in_view = rows > 0 ? (size_t)rows : 1;
     for (int i = 0; i < rows && c->top + (size_t)i < c->n_rows; i++) {
         size_t k = c->top + (size_t)i;
         char *t = row_text(a, c, &c->rows[k]);
@@ -417,32 +419,32 @@ static bool activate(st_app *a, cform *c, bool space)
     return false;
 }
 
-/* Up or Down, over the rows that only say something. */
-static void move_focus(cform *c, int dir)
+/* The moving keys, over the rows that only say something (stepping on in the same way). */
+static void move_focus(cform *c, st_keyreq req)
 {
-    size_t to = c->sel;
-    do {
-        if ((dir < 0 && to == 0) || (dir > 0 && to + 1 >= c->n_rows))
-            return;
-        to = dir < 0 ? to - 1 : to + 1;
-    } while (c->rows[to].k == F_ABSENT);
-    c->sel = to;
+    size_t from = c->sel;
+    st_key_move(req, &c->sel, c->n_rows, c->rows_in_view);
+    if (c->rows[c->sel].k != F_ABSENT)
+        return;
+    bool down = c->sel > from ? c->sel + 1 < c->n_rows : c->sel == 0;
+    c->sel = down ? c->sel + 1 : c->sel - 1;
 }
 
-static bool form_key(st_app *a, st_dialog *dlg, int key, bool is_code)
+static bool form_key(st_app *a, st_dialog *dlg, st_keyreq req, int key, bool is_code)
 {
     cform *c = dlg->data;
-    if (!is_code && key == 27)
+    (void)key;
+    (void)is_code;
+    switch (req) {
+    case ST_KEY_CANCEL:
         return true;
-    if ((is_code && key == KEY_UP) || (!is_code && key == 'k'))
-        move_focus(c, -1);
-    else if ((is_code && key == KEY_DOWN) || (!is_code && (key == 'j' || key == '\t')))
-        move_focus(c, +1);
-    else if ((is_code && key == KEY_ENTER) || (!is_code && (key == '\n' || key == '\r')))
-        return activate(a, c, false);
-    else if (!is_code && key == ' ')
-        return activate(a, c, true);
-    return false;
+    case ST_KEY_ACCEPT:
+    case ST_KEY_CHANGE:
+        return activate(a, c, req == ST_KEY_CHANGE);
+    default:
+        move_focus(c, req);
+        return false;
+    }
 }
 
 static void form_free(st_dialog *dlg)
@@ -467,6 +469,7 @@ static void form_model_changed(st_app *a, st_dialog *dlg)
 }
 
 static const st_dialog_ops form_ops = {
+    .keys = ST_CTX_FORM,
     .draw = form_draw,
     .key = form_key,
     .model_changed = form_model_changed,

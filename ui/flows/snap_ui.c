@@ -251,9 +251,11 @@ static void wait_draw(st_app *a, st_dialog *dlg)
 }
 
 /* Esc hides the screen but keeps it waiting: a follow-up the result offers still opens. */
-static bool wait_key(st_app *a, st_dialog *dlg, int key, bool is_code)
+static bool wait_key(st_app *a, st_dialog *dlg, st_keyreq req, int key, bool is_code)
 {
-    if (!is_code && (key == 27 || key == 'q')) {
+    (void)key;
+    (void)is_code;
+    if (req == ST_KEY_CANCEL) {
         st_app_hide_dialog(a, dlg);
         st_app_status(a, false, "%s",
                       _("the job goes on; its result shows here, and what it offers opens then"));
@@ -318,8 +320,11 @@ static void wait_free(st_dialog *dlg)
     free(wd);
 }
 
-static const st_dialog_ops wait_ops = {
-    .draw = wait_draw, .key = wait_key, .message = wait_message, .free = wait_free};
+static const st_dialog_ops wait_ops = {.keys = ST_CTX_WAIT,
+                                       .draw = wait_draw,
+                                       .key = wait_key,
+                                       .message = wait_message,
+                                       .free = wait_free};
 
 static void submit(st_app *a, plan_dlg *p)
 {
@@ -427,13 +432,14 @@ static bool confirm(st_app *a, st_dialog *dlg, plan_dlg *p)
     return false;
 }
 
-static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
+static bool plan_key(st_app *a, st_dialog *dlg, st_keyreq req, int key, bool is_code)
 {
     plan_dlg *p = dlg->data;
-    if (!is_code && key == 27)
+    (void)is_code;
+    if (req == ST_KEY_CANCEL)
         return true;
     bool refused = !p->plan || p->plan->refused;
-    switch (st_confirm_key(a, &p->confirm, refused, key, is_code)) {
+    switch (st_confirm_key(a, &p->confirm, refused, req, key)) {
     case ST_CONFIRM_YES:
         return confirm(a, dlg, p);
     case ST_CONFIRM_HANDLED:
@@ -442,9 +448,12 @@ static bool plan_key(st_app *a, st_dialog *dlg, int key, bool is_code)
         break;
     }
     /* Options stay available on a refused plan: changing one may lift the refusal. */
-    if (!is_code && option_key(a, p, key))
+    if (req == ST_KEY_OPTION) {
+        option_key(a, p, key);
         return false;
-    return refused && !is_code && (key == '\n' || key == '\r' || key == 'q');
+    }
+    /* Enter on a refused plan closes it: there is nothing to start. */
+    return req == ST_KEY_ACCEPT && refused;
 }
 
 /* Whether the facts measured cover every file the plan says libvirt removes. */
@@ -514,6 +523,7 @@ static void plan_free(st_dialog *dlg)
 }
 
 static const st_dialog_ops plan_ops = {
+    .keys = ST_CTX_PLAN,
     .draw = plan_draw,
     .key = plan_key,
     .message = plan_message,

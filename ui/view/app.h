@@ -7,6 +7,7 @@
 
 #include "backend/backend.h"
 #include "core/job_figures.h"
+#include "view/keys.h"
 #include "view/options.h"
 #include "view/paint.h"
 #include "view/tree.h"
@@ -15,9 +16,14 @@ typedef struct st_app st_app;
 typedef struct st_dialog st_dialog;
 
 typedef struct st_dialog_ops {
+    st_keyctx keys; /* the dialog's keys in the key table (view/keys.h) */
     void (*draw)(st_app *a, st_dialog *d);
-    /* Handles a key (wide character or KEY_* code); returns true when the dialog is done. */
-    bool (*key)(st_app *a, st_dialog *d, int key, bool is_code);
+    /*
+     * Handles a key: the request the key table binds it to in the dialog's context, or
+     * ST_KEY_NONE with the key itself (a wide character or a KEY_* code) for text and unbound
+     * keys. Returns true when the dialog is done.
+     */
+    bool (*key)(st_app *a, st_dialog *d, st_keyreq req, int key, bool is_code);
     /* A backend message for this dialog's request (results, plan facts). May be NULL. */
     void (*message)(st_app *a, st_dialog *d, const st_msg *m);
     /* A host model changed: the dialog may re-check what it shows. May be NULL. */
@@ -43,6 +49,9 @@ typedef struct st_glyphs {
     const char *bar_color; /* a full cell of a bar drawn in colour */
     const char *cut;       /* one column where text was cut to fit */
 } st_glyphs;
+
+/* The ASCII table (--ascii, or a locale that is not UTF-8). */
+extern const st_glyphs st_glyphs_ascii;
 
 enum {
     PAIR_TITLE = 1,
@@ -162,10 +171,10 @@ const char *st_host_state_label(st_host_state s);
 const char *st_host_state_short(st_host_state s);
 void st_layout(st_app *a);
 
-/* The help overlay (help.c). */
-st_dialog *st_help_new(void);
+/* The help overlay (help.c): the keys of a screen of context `on`, from the key table. */
+st_dialog *st_help_new(st_keyctx on);
 
 /* Actions (actions_ui.c): what a key does on the selected node. */
-void st_ui_action(st_app *a, int req);
+void st_ui_action(st_app *a, st_keyreq req);
 
 #endif

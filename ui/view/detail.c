@@ -331,9 +331,9 @@ static void follow_selection(st_app *a, const st_row *r)
 }
 
 /* The first key bound to a request, as the help writes it. */
-static void first_key(st_req req, char *out, size_t n)
+static void first_key(st_keyreq req, char *out, size_t n)
 {
-    st_key_label(st_key_def(req), out, n);
+    st_key_label(st_key_def(ST_CTX_VIEW, req), ST_CTX_TREE, out, n);
     char *sp = strchr(out, ' ');
     if (sp)
         *sp = '\0';
@@ -343,8 +343,8 @@ static void first_key(st_req req, char *out, size_t n)
 static void draw_more(st_app *a, const detail *d, int y)
 {
     char up[64], down[64];
-    first_key(REQ_DETAIL_UP, up, sizeof(up));
-    first_key(REQ_DETAIL_DOWN, down, sizeof(down));
+    first_key(ST_KEY_DETAIL_UP, up, sizeof(up));
+    first_key(ST_KEY_DETAIL_DOWN, down, sizeof(down));
     int last = d->first + d->rows < d->line ? d->first + d->rows : d->line;
     char *more = xasprintf(_(" %d-%d of %d  %s/%s scroll "), d->first + 1, last, d->line, up, down);
     int w = st_text_width(more);

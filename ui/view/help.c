@@ -11,6 +11,7 @@
 #include "view/keys.h"
 
 typedef struct help {
+    st_keyctx on; /* the screen whose keys are shown */
     int scroll;
     int lines; /* lines the content needs, known after a draw */
 } help;
@@ -36,7 +37,7 @@ static void help_line(help_view *v, int col, const char *s, int attr)
 static void help_key_row(help_view *v, const st_keydef *k, int kw)
 {
     char label[64];
-    st_key_label(k, label, sizeof(label));
+    st_key_label(k, v->hp->on, label, sizeof(label));
     int row = v->line - v->hp->scroll;
     if (row >= 0 && row < v->inner)
         st_put(v->a, v->y + 1 + row, v->x + 3, kw, label, A_BOLD);
@@ -63,14 +64,17 @@ static void help_draw(st_app *a, st_dialog *d)
     help_view v = {a, hp, 1, (a->cols - w) / 2, w, h - 2, 0};
     st_frame(a, v.y, v.x, h, w, _(" Help: keys (Esc or q closes) "));
     int kw = 16;
-    for (int g = KEYGROUP_MOVE; g <= KEYGROUP_ACTION; g++) {
-        if (g == KEYGROUP_ACTION && a->readonly) {
+    unsigned uses = st_keyctx_uses(hp->on);
+    for (int c = 0; c < ST_CTX_COUNT; c++) {
+        if (!(uses & (1u << c)))
+            continue;
+        if (c == ST_CTX_ACTION && a->readonly) {
             help_line(&v, 2, _("Actions are hidden: the connection is read-only (-r)."), A_DIM);
             continue;
         }
-        help_line(&v, 2, st_keygroup_title(g), A_BOLD | A_UNDERLINE);
+        help_line(&v, 2, st_keyctx_title((st_keyctx)c), A_BOLD | A_UNDERLINE);
         for (size_t i = 0; i < st_keytable_len; i++)
-            if ((int)st_keytable[i].group == g)
+            if ((int)st_keytable[i].ctx == c)
                 help_key_row(&v, &st_keytable[i], kw);
         v.line++;
     }
@@ -96,31 +100,31 @@ static void help_scroll(help *hp, int by, int max)
         hp->scroll = 0;
 }
 
-static bool help_key(st_app *a, st_dialog *d, int key, bool is_code)
+static bool help_key(st_app *a, st_dialog *d, st_keyreq req, int key, bool is_code)
 {
     help *hp = d->data;
     int inner = a->lines - 4;
     int max = hp->lines - inner > 0 ? hp->lines - inner : 0;
-    if (is_code && key == KEY_RESIZE)
-        return false;
-    /* The tree's moving keys (the key table's) scroll the help; any other key closes it. */
-    switch (st_key_lookup(key, is_code)) {
-    case REQ_DOWN:
+    (void)key;
+    (void)is_code;
+    /* The moving keys scroll the help; any other key closes it. */
+    switch (req) {
+    case ST_KEY_DOWN:
         help_scroll(hp, 1, max);
         return false;
-    case REQ_UP:
+    case ST_KEY_UP:
         help_scroll(hp, -1, max);
         return false;
-    case REQ_PAGE_DOWN:
+    case ST_KEY_PAGE_DOWN:
         help_scroll(hp, inner, max);
         return false;
-    case REQ_PAGE_UP:
+    case ST_KEY_PAGE_UP:
         help_scroll(hp, -inner, max);
         return false;
-    case REQ_HOME:
+    case ST_KEY_HOME:
         help_scroll(hp, -hp->scroll, max);
         return false;
-    case REQ_END:
+    case ST_KEY_END:
         help_scroll(hp, max, max);
         return false;
     default:
@@ -134,15 +138,18 @@ static void help_free(st_dialog *d)
 }
 
 static const st_dialog_ops help_ops = {
+    .keys = ST_CTX_HELP,
     .draw = help_draw,
     .key = help_key,
     .free = help_free,
 };
 
-st_dialog *st_help_new(void)
+st_dialog *st_help_new(st_keyctx on)
 {
     st_dialog *d = xcalloc(1, sizeof(*d));
+    help *hp = xcalloc(1, sizeof(*hp));
+    hp->on = on;
     d->ops = &help_ops;
-    d->data = xcalloc(1, sizeof(help));
+    d->data = hp;
     return d;
 }

@@ -205,22 +205,26 @@ static void update(st_app *a)
         !find_and_reveal(a, a->search, a->search_origin, 1, true, &a->search_origin_row);
 }
 
-void st_search_key(st_app *a, int key, bool is_code)
+void st_search_key(st_app *a, st_keyreq req, int key, bool is_code)
 {
     a->dirty = true;
-    if (!is_code && key == 27) {
+    switch (req) {
+    case ST_KEY_CANCEL:
         search_end(a, false);
         return;
-    }
-    if ((!is_code && (key == '\n' || key == '\r')) || (is_code && key == KEY_ENTER)) {
+    case ST_KEY_ACCEPT:
         search_end(a, true);
         return;
-    }
-    if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
+    case ST_KEY_ERASE:
         st_utf8_backspace(a->search);
         update(a);
         return;
+    case ST_KEY_NONE:
+        break;
+    default:
+        return;
     }
+    /* Text: the key table leaves every printable character to the search. */
     if (is_code || key < 32 || key == 127)
         return;
     char mb[8];

@@ -51,16 +51,6 @@ int st_wrap_text(st_app *a, bool draw, const char *text, int y, int x, int w, in
     return n;
 }
 
-static bool is_esc(int key, bool is_code)
-{
-    return !is_code && key == 27;
-}
-
-static bool is_enter(int key, bool is_code)
-{
-    return is_code ? key == KEY_ENTER : (key == '\n' || key == '\r');
-}
-
 /* ---- text buffers ---- */
 
 void st_tb_add(st_textbuf *tb, int attr, int indent, const char *fmt, ...)
@@ -202,48 +192,46 @@ void st_confirm_plan(st_confirm *c, const st_textbuf *tb)
     c->digest = d;
 }
 
-static bool confirm_scroll(st_confirm *c, int key)
+/* The moving keys scroll the text, down to where its last line is in view, no further. */
+static bool confirm_scroll(st_confirm *c, st_keyreq req)
 {
-    if (key == KEY_NPAGE || key == KEY_DOWN)
-        c->scroll += key == KEY_NPAGE ? 10 : 1;
-    else if (key == KEY_PPAGE || key == KEY_UP)
-        c->scroll -= key == KEY_PPAGE ? 10 : 1;
-    else
-        return false;
-    /* Down to where the last line is in view, no further. */
     int last = c->view > 0 ? c->lines - c->view : c->lines - 1;
-    if (c->scroll > last)
-        c->scroll = last;
-    if (c->scroll < 0)
-        c->scroll = 0;
+    size_t at = c->scroll > 0 ? (size_t)c->scroll : 0;
+    if (!st_key_move(req, &at, last > 0 ? (size_t)last + 1 : 1, c->view > 0 ? (size_t)c->view : 1))
+        return false;
+    c->scroll = (int)at;
     return true;
 }
 
-st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, int key, bool is_code)
+st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, st_keyreq req, int key)
 {
-    if (is_code && confirm_scroll(c, key))
+    if (confirm_scroll(c, req))
         return ST_CONFIRM_HANDLED;
     if (refused)
         return ST_CONFIRM_OTHER;
-    if (is_enter(key, is_code)) {
+    size_t n = strlen(c->typed);
+    switch (req) {
+    case ST_KEY_ACCEPT:
         if (strcmp(c->typed, "yes") == 0)
             return ST_CONFIRM_YES;
         st_app_status(a, true, "%s", _("type yes (the whole word) to start"));
         c->typed[0] = '\0';
         return ST_CONFIRM_HANDLED;
-    }
-    size_t n = strlen(c->typed);
-    if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
+    case ST_KEY_ERASE:
         if (n)
             c->typed[n - 1] = '\0';
         return ST_CONFIRM_HANDLED;
+    case ST_KEY_NONE:
+        /* The letters the key table leaves to the plan screen: lower case ones are typed. */
+        if (key >= 'a' && key <= 'z' && n < 5) {
+            c->typed[n] = (char)key;
+            c->typed[n + 1] = '\0';
+            return ST_CONFIRM_HANDLED;
+        }
+        return ST_CONFIRM_OTHER;
+    default:
+        return ST_CONFIRM_OTHER;
     }
-    if (!is_code && key >= 'a' && key <= 'z' && n < 5) {
-        c->typed[n] = (char)key;
-        c->typed[n + 1] = '\0';
-        return ST_CONFIRM_HANDLED;
-    }
-    return ST_CONFIRM_OTHER;
 }
 
 /* ---- picker ---- */
@@ -258,6 +246,7 @@ typedef struct picker {
     char **items;
     int *letters; /* NULL: a plain picker */
     size_t n, sel, top;
+    size_t rows; /* list rows in view at the last draw: a page */
     st_pick_fn done;
     void *ctx;
     st_ctx_free_fn free_ctx;
@@ -279,6 +268,7 @@ static void picker_draw(st_app *a, st_dialog *d)
     int list_h = y + h - 2 - row;
     if (list_h < 1)
         return;
+    p->rows = (size_t)list_h;
     if (p->sel < p->top)
         p->top = p->sel;
     if (p->sel >= p->top + (size_t)list_h)
@@ -303,13 +293,13 @@ static void picker_draw(st_app *a, st_dialog *d)
     free(foot);
 }
 
-/* A choice: a letter picks its item; Enter and Esc the safe one. */
-static bool letter_key(st_app *a, picker *p, int key, bool is_code)
+/* A choice: a letter picks its item; Enter and Esc (the table's cancel) the safe one. */
+static bool letter_key(st_app *a, picker *p, st_keyreq req, int key, bool is_code)
 {
     size_t pick = SIZE_MAX;
-    if (is_esc(key, is_code) || is_enter(key, is_code))
+    if (req == ST_KEY_CANCEL)
         pick = p->sel;
-    for (size_t i = 0; !is_code && i < p->n && pick == SIZE_MAX; i++)
+    for (size_t i = 0; req == ST_KEY_NONE && !is_code && i < p->n && pick == SIZE_MAX; i++)
         if (p->letters[i] == key)
             pick = i;
     if (pick == SIZE_MAX)
@@ -318,27 +308,16 @@ static bool letter_key(st_app *a, picker *p, int key, bool is_code)
     return true;
 }
 
-static bool picker_key(st_app *a, st_dialog *d, int key, bool is_code)
+static bool picker_key(st_app *a, st_dialog *d, st_keyreq req, int key, bool is_code)
 {
     picker *p = d->data;
     if (p->letters)
-        return letter_key(a, p, key, is_code);
-    if (is_esc(key, is_code) || (!is_code && key == 'q')) {
-        p->done(a, SIZE_MAX, p->ctx);
+        return letter_key(a, p, req, key, is_code);
+    if (req == ST_KEY_CANCEL || req == ST_KEY_ACCEPT) {
+        p->done(a, req == ST_KEY_ACCEPT ? p->sel : SIZE_MAX, p->ctx);
         return true;
     }
-    if (is_enter(key, is_code)) {
-        p->done(a, p->sel, p->ctx);
-        return true;
-    }
-    if ((is_code && key == KEY_UP) || (!is_code && key == 'k'))
-        p->sel = p->sel ? p->sel - 1 : 0;
-    else if ((is_code && key == KEY_DOWN) || (!is_code && key == 'j'))
-        p->sel = p->sel + 1 < p->n ? p->sel + 1 : p->sel;
-    else if (is_code && key == KEY_HOME)
-        p->sel = 0;
-    else if (is_code && key == KEY_END)
-        p->sel = p->n ? p->n - 1 : 0;
+    st_key_move(req, &p->sel, p->n, p->rows);
     return false;
 }
 
@@ -357,7 +336,9 @@ static void picker_free(st_dialog *d)
 }
 
 static const st_dialog_ops picker_ops = {
-    .draw = picker_draw, .key = picker_key, .free = picker_free};
+    .keys = ST_CTX_LIST, .draw = picker_draw, .key = picker_key, .free = picker_free};
+static const st_dialog_ops choice_ops = {
+    .keys = ST_CTX_CHOICE, .draw = picker_draw, .key = picker_key, .free = picker_free};
 
 st_dialog *st_picker_new(const char *title, const char *hint, const char *const *items, size_t n,
                          size_t def, st_pick_fn done, void *ctx, st_ctx_free_fn free_ctx)
@@ -388,6 +369,7 @@ st_dialog *st_choice_new(const char *title, const char *hint, const st_choice *i
     st_dialog *d = st_picker_new(title, hint, texts, n, safe, done, ctx, free_ctx);
     free(texts);
     picker *p = d->data;
+    d->ops = &choice_ops;
     p->letters = xcalloc(n ? n : 1, sizeof(int));
     for (size_t i = 0; i < n; i++)
         p->letters[i] = items[i].key;
@@ -447,25 +429,26 @@ bool st_parse_mibs(st_app *a, const char *text, unsigned long *out)
     return true;
 }
 
-static bool input_key(st_app *a, st_dialog *d, int key, bool is_code)
+static bool input_key(st_app *a, st_dialog *d, st_keyreq req, int key, bool is_code)
 {
     input *in = d->data;
-    if (is_esc(key, is_code)) {
-        in->done(a, NULL, in->ctx);
+    switch (req) {
+    case ST_KEY_CANCEL:
+    case ST_KEY_ACCEPT:
+        in->done(a, req == ST_KEY_ACCEPT ? in->buf : NULL, in->ctx);
         return true;
-    }
-    if (is_enter(key, is_code)) {
-        in->done(a, in->buf, in->ctx);
-        return true;
-    }
-    if ((is_code && key == KEY_BACKSPACE) || (!is_code && (key == 127 || key == 8))) {
+    case ST_KEY_ERASE:
         st_utf8_backspace(in->buf);
         return false;
-    }
-    if (!is_code && key == 21) { /* ^U clears the line, as in a shell */
+    case ST_KEY_CLEAR: /* as in a shell */
         in->buf[0] = '\0';
         return false;
+    case ST_KEY_NONE:
+        break;
+    default:
+        return false;
     }
+    /* Text: the key table leaves every printable character to the line. */
     if (is_code || key < 32 || key == 127)
         return false;
     char mb[8];
@@ -485,7 +468,8 @@ static void input_free(st_dialog *d)
     free(in);
 }
 
-static const st_dialog_ops input_ops = {.draw = input_draw, .key = input_key, .free = input_free};
+static const st_dialog_ops input_ops = {
+    .keys = ST_CTX_INPUT, .draw = input_draw, .key = input_key, .free = input_free};
 
 st_dialog *st_input_new(const char *title, const char *prompt, const char *initial,
                         st_input_fn done, void *ctx, st_ctx_free_fn free_ctx)
@@ -501,62 +485,5 @@ st_dialog *st_input_new(const char *title, const char *prompt, const char *initi
     st_dialog *d = xcalloc(1, sizeof(*d));
     d->ops = &input_ops;
     d->data = in;
-    return d;
-}
-
-/* ---- message ---- */
-
-typedef struct message {
-    char *title;
-    st_textbuf tb;
-    bool error;
-} message;
-
-static void message_draw(st_app *a, st_dialog *d)
-{
-    message *m = d->data;
-    int y, x, h, w;
-    st_dialog_box(a, 72, (int)m->tb.n + 6, &y, &x, &h, &w);
-    st_frame(a, y, x, h, w, m->title);
-    st_tb_draw(a, &m->tb, y + 2, x + 2, h - 4, w - 4, 0);
-    st_put(a, y + h - 2, x + 2, w - 4, _("Press any key"), A_DIM);
-}
-
-static bool message_key(st_app *a, st_dialog *d, int key, bool is_code)
-{
-    (void)a;
-    (void)d;
-    return !(is_code && key == KEY_RESIZE);
-}
-
-static void message_free(st_dialog *d)
-{
-    message *m = d->data;
-    free(m->title);
-    st_tb_clear(&m->tb);
-    free(m);
-}
-
-static const st_dialog_ops message_ops = {
-    .draw = message_draw, .key = message_key, .free = message_free};
-
-st_dialog *st_message_new(const char *title, const char *text, bool error)
-{
-    message *m = xcalloc(1, sizeof(*m));
-    m->title = xasprintf(" %s ", title);
-    m->error = error;
-    /* One text line per paragraph; drawing wraps them. */
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
-        st_tb_add(&m->tb, error ? A_BOLD : A_NORMAL, 0, "%s", line);
-        free(line);
-        p += len + (nl ? 1 : 0);
-    }
-    st_dialog *d = xcalloc(1, sizeof(*d));
-    d->ops = &message_ops;
-    d->data = m;
     return d;
 }

@@ -45,9 +45,6 @@ void st_utf8_backspace(char *s);
  */
 bool st_parse_mibs(st_app *a, const char *text, unsigned long *out);
 
-/* A message; any key closes it. */
-st_dialog *st_message_new(const char *title, const char *text, bool error);
-
 /* Lines of a text view: attr is a curses attribute; text is untrusted (sanitized on draw). */
 typedef struct st_tline {
     char *text;
@@ -101,8 +98,11 @@ typedef enum {
     ST_CONFIRM_YES,     /* "yes" and Enter */
 } st_confirm_result;
 
-/* Scrolling, the typed word and Enter. Refused plans take no typing. */
-st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, int key, bool is_code);
+/*
+ * A plan screen's key (its request in ST_CTX_PLAN, or ST_KEY_NONE and the letter typed):
+ * scrolling, the typed word, Backspace and Enter. Refused plans take no typing.
+ */
+st_confirm_result st_confirm_key(st_app *a, st_confirm *c, bool refused, st_keyreq req, int key);
 
 /* Centred box geometry for a dialog of at most max_w x max_h. */
 void st_dialog_box(st_app *a, int max_w, int max_h, int *y, int *x, int *h, int *w);
