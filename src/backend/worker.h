@@ -166,8 +166,6 @@ bool st_discover_pending(const st_worker *w, const st_refresh *rest);
 /* Adds the snapshot trees to h (cached, listed where due), scans for jobs; frees rest. */
 void st_discover_finish(st_worker *w, st_host *h, st_refresh *rest);
 void st_refresh_free(st_refresh *rest);
-/* A deep copy of a model, to publish a first version while discovery goes on. */
-st_host *st_host_dup(const st_host *h);
 
 /* Posts a message to the frontend (takes ownership). */
 void st_backend_post(st_backend *b, st_msg *m);
