@@ -9,7 +9,6 @@
 #include "backend/actions.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,22 +24,7 @@
 #include "core/qcow2.h"
 #include "core/qcow2_tables.h"
 
-void st_action_result(st_worker *w, int id, bool ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_RESULT;
-    m->host_index = w->index;
-    m->request_id = id;
-    m->ok = ok;
-    m->text = xvasprintf(fmt, ap);
-    va_end(ap);
-    st_worker_post(w, m);
-}
-
-/* Looks a domain up by name; on failure posts the error and returns NULL. */
-static virDomainPtr lookup(st_worker *w, int id, const char *name)
+virDomainPtr st_action_lookup(st_worker *w, int id, const char *name)
 {
     st_worker_busy(w);
     virDomainPtr dom = virDomainLookupByName(w->conn, name ? name : "");
@@ -131,17 +115,6 @@ static void space_remote(st_worker *w, st_space *s, const char *file)
     s->total_bytes = info.capacity;
 }
 
-static void post_facts(st_worker *w, int id, st_facts *f)
-{
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_PLAN;
-    m->host_index = w->index;
-    m->request_id = id;
-    m->ok = true;
-    m->facts = f;
-    st_worker_post(w, m);
-}
-
 /*
  * What each image holds by itself, read from its cluster tables on this machine. A remote host's
  * images cannot be read from here, and libvirt reports no such figure.
@@ -165,7 +138,7 @@ static void do_facts(st_worker *w, int id, const st_request *req)
     st_facts *f = xcalloc(1, sizeof(*f));
     if (req->flags & ST_F_WRITTEN) {
         written_facts(w, req, f);
-        post_facts(w, id, f);
+        st_post_plan(w, id, f);
         return;
     }
     f->n_space = req->n_paths;
@@ -197,7 +170,7 @@ static void do_facts(st_worker *w, int id, const st_request *req)
     virResetLastError();
     if (req->path)
         st_saved_facts(w, req->path, f);
-    post_facts(w, id, f);
+    st_post_plan(w, id, f);
 }
 
 /*
@@ -305,7 +278,7 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
 
 static void do_merge(st_worker *w, int id, const st_request *req)
 {
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return;
     bool active = dom_active(w, dom);
@@ -344,7 +317,7 @@ static void do_merge(st_worker *w, int id, const st_request *req)
 
 static void do_job_control(st_worker *w, int id, const st_request *req)
 {
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return;
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
@@ -397,7 +370,7 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
 /* A domain started paused for a job by an earlier interface: pivot a ready job, shut it off. */
 static void do_finish_paused(st_worker *w, int id, const st_request *req)
 {
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return;
     virDomainBlockJobInfo info;

@@ -31,20 +31,6 @@
 
 #define POLL_NS 250000000L
 
-/* ---- results ---- */
-
-static void post_result(st_worker *w, int id, bool ok, int detail, char *text)
-{
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_RESULT;
-    m->host_index = w->index;
-    m->request_id = id;
-    m->ok = ok;
-    m->detail = detail;
-    m->text = text;
-    st_worker_post(w, m);
-}
-
 static void refresh_domain(st_worker *w, virDomainPtr dom)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
@@ -92,19 +78,6 @@ static st_host *fresh_model(st_worker *w, virDomainPtr dom)
         st_discover_finish(w, h, rest); /* the snapshot trees: plans need them */
     st_jobtab_fill_host(w->jobs, h);
     return h;
-}
-
-static virDomainPtr lookup(st_worker *w, int id, const char *name)
-{
-    st_worker_busy(w);
-    virDomainPtr dom = virDomainLookupByName(w->conn, name ? name : "");
-    st_worker_idle(w);
-    if (!dom) {
-        char *e = st_lv_error(_("no such domain"));
-        st_action_result(w, id, false, _("%s: %s"), name ? name : "?", e);
-        free(e);
-    }
-    return dom;
 }
 
 /* Posts the refusal and returns true when the plan is refused. */
@@ -298,9 +271,10 @@ static void *runner_main(void *p)
         pthread_join(poller, NULL);
     finish_jobs(c, rc == 0, err);
     if (rc == 0)
-        post_result(c->w, c->id, true, c->detail, c->ok_text ? xstrdup(c->ok_text) : xstrdup("ok"));
+        st_post_result(c->w, c->id, true, c->detail,
+                       c->ok_text ? xstrdup(c->ok_text) : xstrdup("ok"));
     else
-        post_result(c->w, c->id, false, c->detail, err ? xstrdup(err) : xstrdup("?"));
+        st_post_result(c->w, c->id, false, c->detail, err ? xstrdup(err) : xstrdup("?"));
     free(err);
     find_restored_domain(c);
     refresh_domain(c->w, c->dom);
@@ -1092,7 +1066,7 @@ static void do_managedsave_remove(st_worker *w, int id, virDomainPtr dom, const 
         int rc = virDomainManagedSaveRemove(dom, 0);
         st_worker_idle(w);
         if (rc < 0)
-            post_result(w, id, false, 0, lv_err(_("libvirt did not remove the managed save")));
+            st_post_result(w, id, false, 0, lv_err(_("libvirt did not remove the managed save")));
         else
             st_action_result(w, id, true, _("managed save image of %s removed"), req->domain);
         refresh_domain(w, dom);
@@ -1118,9 +1092,9 @@ static void do_remove_files(st_worker *w, int id, const st_request *req)
             else
                 sb_printf(&b, "; %s: %s", req->paths[i], strerror(errno));
         }
-        post_result(w, id, b.len == 0, 0,
-                    xasprintf(ngettext("removed %zu file%s", "removed %zu files%s", removed),
-                              removed, b.len ? b.s : ""));
+        st_post_result(w, id, b.len == 0, 0,
+                       xasprintf(ngettext("removed %zu file%s", "removed %zu files%s", removed),
+                                 removed, b.len ? b.s : ""));
         sb_free(&b);
         st_worker_request_refresh(w, 0);
     }
@@ -1146,7 +1120,7 @@ int st_snapshot_action(st_worker *w, int id, const st_request *req)
     default:
         return -1;
     }
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return 0;
     switch (req->kind) {

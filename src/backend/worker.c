@@ -231,9 +231,7 @@ static void publish_model(st_worker *w, st_host *h, bool complete)
     h->generation = w->refreshes;
     h->refreshed_at = st_now();
     st_jobtab_fill_host(w->jobs, h);
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_HOST;
-    m->host_index = w->index;
+    st_msg *m = st_msg_new(ST_MSG_HOST, w->index, 0);
     m->host = h;
     if (complete)
         w->published_once = true;
@@ -776,9 +774,7 @@ void st_worker_no_thread(st_worker *w)
 
 void st_worker_post_jobs(st_worker *w)
 {
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_JOBS;
-    m->host_index = w->index;
+    st_msg *m = st_msg_new(ST_MSG_JOBS, w->index, 0);
     st_jobtab_copy(w->jobs, &m->jobs, &m->n_jobs);
     st_worker_post(w, m);
 }

@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "backend/jobs.h"
+#include "backend/mailbox.h"
 #include "base/parallel.h"
 #include "core/cache.h"
 
