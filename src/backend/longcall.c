@@ -213,11 +213,3 @@ void longcall_start(longcall *c)
     }
     pthread_attr_destroy(&attr);
 }
-
-char *st_lv_error_after(const char *what)
-{
-    char *e = st_lv_error(_("libvirt gave no reason"));
-    char *r = xasprintf("%s: %s", what, e);
-    free(e);
-    return r;
-}

@@ -52,7 +52,4 @@ void longcall_track(longcall *c, st_job_kind kind);
 void longcall_start(longcall *c);
 void longcall_free(longcall *c);
 
-/* `what` and libvirt's last error in this thread ("what: reason"), malloc'd. */
-char *st_lv_error_after(const char *what);
-
 #endif
