@@ -64,3 +64,11 @@ bool st_worker_conn_lost(st_worker *w)
 {
     return !w->conn || virConnectIsAlive(w->conn) != 1;
 }
+
+bool st_worker_dom_active(st_worker *w, virDomainPtr dom)
+{
+    st_worker_busy(w);
+    int a = virDomainIsActive(dom);
+    st_worker_idle(w);
+    return a == 1;
+}

@@ -107,6 +107,8 @@ int st_dom_uuid(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN]);
 const char *st_worker_host_key(const st_worker *w);
 /* After a failed call: whether the connection itself is gone. */
 bool st_worker_conn_lost(st_worker *w);
+/* Whether the domain runs (asked now, the call marked in flight). */
+bool st_worker_dom_active(st_worker *w, virDomainPtr dom);
 
 /*
  * Before a call that changes the host: false when the worker was taken over meanwhile (see

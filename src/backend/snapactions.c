@@ -290,30 +290,6 @@ static int run_restore(longcall *c, char **err)
     return 0;
 }
 
-void st_saved_facts(st_worker *w, const char *path, st_facts *f)
-{
-    st_worker_busy(w);
-    char *xml = virDomainSaveImageGetXMLDesc(w->conn, path, 0);
-    st_worker_idle(w);
-    if (!xml) {
-        virResetLastError();
-        return;
-    }
-    st_domain d;
-    memset(&d, 0, sizeof(d));
-    if (st_xml_parse_domain(xml, &d, NULL) == 0 && d.name) {
-        f->saved_domain = xstrdup(d.name);
-        f->saved_disks = d.n_disks ? xcalloc(d.n_disks, sizeof(st_saved_disk)) : NULL;
-        for (size_t i = 0; i < d.n_disks; i++) {
-            f->saved_disks[i].target = xstrdup0(d.disks[i].target);
-            f->saved_disks[i].source = xstrdup0(d.disks[i].source);
-        }
-        f->n_saved_disks = d.n_disks;
-    }
-    st_domain_clear(&d);
-    free(xml);
-}
-
 static void do_restore(st_worker *w, int id, const st_request *req)
 {
     st_facts *saved = xcalloc(1, sizeof(*saved));

@@ -7,6 +7,7 @@
 #define ST_WORKER_H
 
 #include "backend/host.h"
+#include "backend/plan_facts.h"
 
 st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_backend_opts *o);
 /* Starts the worker's thread; false when none could be started (then the worker is failed, and
@@ -44,9 +45,6 @@ void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *
 bool st_offline_scan(st_worker *w);
 /* Snapshot, revert, delete, save and restore requests; -1 when `req` is none of them. */
 int st_snapshot_action(st_worker *w, int id, const st_request *req);
-/* What the header of the save file `path` holds: its domain's name and disks (left NULL when the
- * file cannot be read). */
-void st_saved_facts(st_worker *w, const char *path, st_facts *f);
 
 /*
  * Builds a fresh model of the host from w->conn (never NULL): domains, disks and chains, with the
