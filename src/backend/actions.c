@@ -1,46 +1,29 @@
 /*
- * Requests on a host: facts for planning, merges (block jobs online, qemu-img offline) and job
- * control. Calls that return at once run on the worker; long ones (offline merges, waiting for a
- * job on a domain started paused for it) run on a thread of their own so that the worker keeps
- * refreshing and polling.
+ * Requests on a host: merges (block jobs online, qemu-img offline), job control and follow-ups,
+ * and the dispatch of every request (facts for a plan: plan_facts.c; snapshots: snapactions.c).
+ * Calls that return at once run on the worker; long ones (offline merges, waiting for a job on a
+ * domain started paused for it) run on a thread of their own so that the worker keeps refreshing
+ * and polling.
  */
 #include "config.h"
 
 #include "backend/actions.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "backend/followup.h"
 #include "backend/offline.h"
+#include "backend/plan_facts.h"
 #include "backend/worker.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/qcow2.h"
-#include "core/qcow2_tables.h"
 
-void st_action_result(st_worker *w, int id, bool ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_RESULT;
-    m->host_index = w->index;
-    m->request_id = id;
-    m->ok = ok;
-    m->text = xvasprintf(fmt, ap);
-    va_end(ap);
-    st_worker_post(w, m);
-}
-
-/* Looks a domain up by name; on failure posts the error and returns NULL. */
-static virDomainPtr lookup(st_worker *w, int id, const char *name)
+virDomainPtr st_action_lookup(st_worker *w, int id, const char *name)
 {
     st_worker_busy(w);
     virDomainPtr dom = virDomainLookupByName(w->conn, name ? name : "");
@@ -51,153 +34,6 @@ static virDomainPtr lookup(st_worker *w, int id, const char *name)
         free(e);
     }
     return dom;
-}
-
-static bool dom_active(st_worker *w, virDomainPtr dom)
-{
-    st_worker_busy(w);
-    int a = virDomainIsActive(dom);
-    st_worker_idle(w);
-    return a == 1;
-}
-
-/* ---- facts ---- */
-
-/*
- * A qcow2 on a block device (an LV) grows only up to the device's end: the room is the device's
- * size less the end of the image's last used cluster.
- */
-static void space_device(st_space *s)
-{
-    struct stat st;
-    uint64_t size = 0, end = 0;
-    char *why = NULL;
-    int fd = st_image_open(s->path, &st, &size, &why);
-    s->device = true;
-    if (fd < 0) {
-        s->why = xasprintf(_("cannot read the block device %s: %s"), s->path, why);
-        free(why);
-        return;
-    }
-    if (st_qcow2_end_offset_fd(fd, size, &end) != 0) {
-        s->why = xasprintf(_("cannot read the qcow2 tables on %s"), s->path);
-    } else {
-        s->known = true;
-        s->total_bytes = size;
-        s->free_bytes = size > end ? size - end : 0;
-    }
-    close(fd);
-}
-
-/* The room where a merge's data lands on this machine: a block device's, or the free space of
- * the filesystem that holds the image (or the folder given). */
-static void space_local(st_space *s)
-{
-    struct stat st;
-    if (stat(s->path, &st) == 0 && S_ISBLK(st.st_mode)) {
-        space_device(s);
-        return;
-    }
-    struct statvfs v;
-    if (statvfs(s->path, &v) != 0) {
-        s->why = xasprintf(_("cannot check free space in %s: %s"), s->path, strerror(errno));
-        return;
-    }
-    s->known = true;
-    s->free_bytes = (uint64_t)v.f_bavail * v.f_frsize;
-    s->total_bytes = (uint64_t)v.f_blocks * v.f_frsize;
-}
-
-static void space_remote(st_worker *w, st_space *s, const char *file)
-{
-    st_worker_busy(w);
-    virStorageVolPtr vol = file ? virStorageVolLookupByPath(w->conn, file) : NULL;
-    virStoragePoolPtr pool = vol ? virStoragePoolLookupByVolume(vol) : NULL;
-    virStoragePoolInfo info;
-    int rc = pool ? virStoragePoolGetInfo(pool, &info) : -1;
-    st_worker_idle(w);
-    virResetLastError();
-    if (pool)
-        virStoragePoolFree(pool);
-    if (vol)
-        virStorageVolFree(vol);
-    if (rc != 0) {
-        s->why = xstrdup(_("the image is not in a storage pool on the remote host: free space "
-                           "cannot be checked"));
-        return;
-    }
-    s->known = true;
-    s->free_bytes = info.available;
-    s->total_bytes = info.capacity;
-}
-
-static void post_facts(st_worker *w, int id, st_facts *f)
-{
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_PLAN;
-    m->host_index = w->index;
-    m->request_id = id;
-    m->ok = true;
-    m->facts = f;
-    st_worker_post(w, m);
-}
-
-/*
- * What each image holds by itself, read from its cluster tables on this machine. A remote host's
- * images cannot be read from here, and libvirt reports no such figure.
- */
-static void written_facts(st_worker *w, const st_request *req, st_facts *f)
-{
-    f->n_written = req->n_paths;
-    f->written = req->n_paths ? xcalloc(req->n_paths, sizeof(st_written)) : NULL;
-    for (size_t i = 0; i < req->n_paths; i++) {
-        st_written *x = &f->written[i];
-        x->path = xstrdup(req->paths[i]);
-        if (!w->local)
-            x->why = xstrdup(_("the image is on a remote host: not measured from here"));
-        else
-            x->known = st_qcow2_written_path(x->path, &x->bytes, &x->why) == 0;
-    }
-}
-
-static void do_facts(st_worker *w, int id, const st_request *req)
-{
-    st_facts *f = xcalloc(1, sizeof(*f));
-    if (req->flags & ST_F_WRITTEN) {
-        written_facts(w, req, f);
-        post_facts(w, id, f);
-        return;
-    }
-    f->n_space = req->n_paths;
-    f->space = req->n_paths ? xcalloc(req->n_paths, sizeof(st_space)) : NULL;
-    for (size_t i = 0; i < req->n_paths; i++) {
-        f->space[i].path = xstrdup(req->paths[i]);
-        if (w->local)
-            space_local(&f->space[i]);
-        else
-            space_remote(w, &f->space[i], req->base ? req->base : req->top);
-    }
-    st_worker_busy(w);
-    virDomainPtr dom = req->domain ? virDomainLookupByName(w->conn, req->domain) : NULL;
-    st_worker_idle(w);
-    if (dom && req->disk && dom_active(w, dom)) {
-        virDomainBlockJobInfo info;
-        memset(&info, 0, sizeof(info));
-        st_worker_busy(w);
-        int rc = virDomainGetBlockJobInfo(dom, req->disk, &info, 0);
-        st_worker_idle(w);
-        if (rc == 1) {
-            f->job_running = true;
-            f->job_desc = xasprintf(_("a block job already runs on %s (%llu of %llu)"), req->disk,
-                                    info.cur, info.end);
-        }
-    }
-    if (dom)
-        virDomainFree(dom);
-    virResetLastError();
-    if (req->path)
-        st_saved_facts(w, req->path, f);
-    post_facts(w, id, f);
 }
 
 /*
@@ -211,10 +47,7 @@ static bool space_still_enough(st_worker *w, int id, const st_request *req)
     if (!req->space_needed || !receiver || receiver[0] != '/')
         return true;
     st_space s = {.path = xstrdup(receiver)};
-    if (w->local)
-        space_local(&s);
-    else
-        space_remote(w, &s, receiver);
+    st_space_read(w, &s, receiver);
     bool enough = !s.known || s.free_bytes >= req->space_needed;
     if (!enough) {
         char need[32], have[32];
@@ -305,10 +138,10 @@ static int start_block_job(st_worker *w, int id, virDomainPtr dom, const st_requ
 
 static void do_merge(st_worker *w, int id, const st_request *req)
 {
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return;
-    bool active = dom_active(w, dom);
+    bool active = st_worker_dom_active(w, dom);
     if (!st_worker_may_change(w, id) || !space_still_enough(w, id, req)) {
         virDomainFree(dom);
         return;
@@ -344,7 +177,7 @@ static void do_merge(st_worker *w, int id, const st_request *req)
 
 static void do_job_control(st_worker *w, int id, const st_request *req)
 {
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return;
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
@@ -397,7 +230,7 @@ static void do_job_control(st_worker *w, int id, const st_request *req)
 /* A domain started paused for a job by an earlier interface: pivot a ready job, shut it off. */
 static void do_finish_paused(st_worker *w, int id, const st_request *req)
 {
-    virDomainPtr dom = lookup(w, id, req->domain);
+    virDomainPtr dom = st_action_lookup(w, id, req->domain);
     if (!dom)
         return;
     virDomainBlockJobInfo info;
@@ -447,7 +280,7 @@ void st_action_run(st_worker *w, int id, const st_request *req)
     }
     switch (req->kind) {
     case ST_REQ_FACTS:
-        do_facts(w, id, req);
+        st_plan_facts(w, id, req);
         break;
     case ST_REQ_COMMIT:
     case ST_REQ_PULL:

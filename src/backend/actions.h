@@ -2,14 +2,17 @@
 #ifndef ST_ACTIONS_H
 #define ST_ACTIONS_H
 
+#include <libvirt/libvirt.h>
+
+#include "backend/mailbox.h"
 #include "core/request.h"
 
 struct st_worker;
 
 void st_action_run(struct st_worker *w, int id, const st_request *req);
 
-/* Posts the result of request `id`. */
-void st_action_result(struct st_worker *w, int id, bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Looks up the domain request `id` names; when there is none, answers the request and returns
+ * NULL. */
+virDomainPtr st_action_lookup(struct st_worker *w, int id, const char *name);
 
 #endif

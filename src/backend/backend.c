@@ -1,18 +1,17 @@
 /*
- * The backend's front door: the message queue the frontend polls, the libvirt event loop thread,
- * and the table of hosts: for each, the worker that serves it now, the workers it replaced after
- * the host stopped answering (they end when their stuck calls return), and its sentinel.
+ * The backend's front door: what is posted to the mailbox the frontend polls, the libvirt event
+ * loop thread, and the table of hosts: for each, the worker that serves it now, the workers it
+ * replaced after the host stopped answering (they end when their stuck calls return), and its
+ * sentinel.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 
+#include "backend/mailbox.h"
 #include "backend/sentinel.h"
 #include "backend/worker.h"
 #include "base/i18n.h"
@@ -37,10 +36,9 @@ typedef struct st_slot {
 struct st_backend {
     st_slot *slots;
     size_t n;
-    int pipe[2];          /* one byte per message: the frontend polls pipe[0] */
-    pthread_mutex_t lock; /* the message queue and every slot's lists */
+    st_mailbox mail;
+    pthread_mutex_t lock; /* every slot's lists; held while posting, which changes `pending` */
     pthread_cond_t cond;  /* signalled on every post, for st_backend_wait_initial */
-    st_msg *head, *tail;
     int next_id;
     bool stopping;
 };
@@ -97,27 +95,12 @@ static void answered(st_backend *b, const st_msg *m)
         }
 }
 
-/* Lock held. Queues a message; the frontend is woken by wake(), once per message. */
+/* Lock held. Queues a message; the frontend is woken by st_mailbox_wake, once per message. */
 static void enqueue(st_backend *b, st_msg *m)
 {
     answered(b, m);
-    m->next = NULL;
-    if (b->tail)
-        b->tail->next = m;
-    else
-        b->head = m;
-    b->tail = m;
+    st_mailbox_put(&b->mail, m);
     pthread_cond_broadcast(&b->cond);
-}
-
-/* Lock not held: one byte a message queued. */
-static void wake(st_backend *b, size_t n)
-{
-    char c = 1;
-    /* The pipe is non-blocking: when it is full the frontend has wake-ups pending anyway. */
-    for (size_t i = 0; i < n; i++)
-        while (write(b->pipe[1], &c, 1) < 0 && errno == EINTR)
-            ;
 }
 
 /* Lock held on entry; released. */
@@ -125,7 +108,7 @@ static void post_locked(st_backend *b, st_msg *m)
 {
     enqueue(b, m);
     pthread_mutex_unlock(&b->lock);
-    wake(b, 1);
+    st_mailbox_wake(&b->mail, 1);
 }
 
 void st_backend_post(st_backend *b, st_msg *m)
@@ -173,14 +156,11 @@ static size_t answer_stuck(st_backend *b, st_slot *s, const st_worker *w)
             ids[n++] = s->pending[i];
     }
     for (size_t i = 0; i < n; i++) {
-        st_msg *m = xcalloc(1, sizeof(*m));
-        m->kind = ST_MSG_RESULT;
-        m->host_index = s->index;
-        m->request_id = ids[i];
-        m->text = xasprintf(_("%s stopped answering while this ran and its connection was given "
-                              "up: whether it was done shows once the host answers again"),
-                            w->uri ? w->uri : _("the default host"));
-        enqueue(b, m);
+        char *text = xasprintf(_("%s stopped answering while this ran and its connection was "
+                                 "given up: whether it was done shows once the host answers "
+                                 "again"),
+                               w->uri ? w->uri : _("the default host"));
+        enqueue(b, st_msg_result(s->index, ids[i], false, ST_RESULT_PLAIN, text));
     }
     free(ids);
     return n;
@@ -208,7 +188,7 @@ static void host_lost(void *ctx)
         st_trace("host-lost host=%zu retired=%zu stuck=%zu", s->index, s->n_retired, answered_now);
     }
     pthread_mutex_unlock(&b->lock);
-    wake(b, answered_now);
+    st_mailbox_wake(&b->mail, answered_now);
     if (!ran)
         st_worker_no_thread(w);
 }
@@ -241,8 +221,7 @@ st_backend *st_backend_start(const st_backend_opts *opts)
 {
     st_libvirt_init();
     st_backend *b = xcalloc(1, sizeof(*b));
-    if (pipe2(b->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-        abort();
+    st_mailbox_open(&b->mail);
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->cond, NULL);
     b->next_id = 1;
@@ -262,39 +241,12 @@ st_backend *st_backend_start(const st_backend_opts *opts)
 
 int st_backend_fd(const st_backend *b)
 {
-    return b->pipe[0];
+    return st_mailbox_fd(&b->mail);
 }
 
 st_msg *st_backend_next(st_backend *b)
 {
-    pthread_mutex_lock(&b->lock);
-    st_msg *m = b->head;
-    if (m) {
-        b->head = m->next;
-        if (!b->head)
-            b->tail = NULL;
-        m->next = NULL;
-    }
-    pthread_mutex_unlock(&b->lock);
-    if (m) {
-        char c;
-        while (read(b->pipe[0], &c, 1) < 0 && errno == EINTR)
-            ;
-    }
-    return m;
-}
-
-void st_msg_free(st_msg *m)
-{
-    if (!m)
-        return;
-    st_host_free(m->host);
-    for (size_t i = 0; i < m->n_jobs; i++)
-        st_job_clear(&m->jobs[i]);
-    free(m->jobs);
-    free(m->text);
-    st_facts_free(m->facts);
-    free(m);
+    return st_mailbox_next(&b->mail);
 }
 
 size_t st_backend_n_hosts(const st_backend *b)
@@ -338,11 +290,8 @@ int st_backend_submit(st_backend *b, size_t host, const st_request *req)
     st_trace("submit id=%d kind=%d", id, (int)req->kind);
     if (host >= b->n) {
         pthread_mutex_unlock(&b->lock);
-        st_msg *m = xcalloc(1, sizeof(*m));
-        m->kind = ST_MSG_RESULT;
-        m->request_id = id;
-        m->text = xstrdup(_("no such host"));
-        st_backend_post(b, m);
+        st_backend_post(b,
+                        st_msg_result(0, id, false, ST_RESULT_PLAIN, xstrdup(_("no such host"))));
         return id;
     }
     /* Pending and queued under one lock: host_lost sees both or neither. */
@@ -426,11 +375,7 @@ void st_backend_free(st_backend *b)
         free(s->pending);
     }
     free(b->slots);
-    st_msg *m;
-    while ((m = st_backend_next(b)))
-        st_msg_free(m);
-    close(b->pipe[0]);
-    close(b->pipe[1]);
+    st_mailbox_close(&b->mail);
     pthread_mutex_destroy(&b->lock);
     pthread_cond_destroy(&b->cond);
     free(b);

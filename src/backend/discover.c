@@ -210,20 +210,6 @@ static void chain_from_xml_and_headers(st_disk *d, const st_disk *xd, const st_l
     }
 }
 
-void ds_copy_disk_head(st_disk *d, const st_disk *xd)
-{
-    d->target = xstrdup0(xd->target);
-    d->bus = xstrdup0(xd->bus);
-    d->device = xstrdup0(xd->device);
-    d->type = xstrdup0(xd->type);
-    d->format = xstrdup0(xd->format);
-    d->source = xstrdup0(xd->source);
-    d->pool = xstrdup0(xd->pool);
-    d->volume = xstrdup0(xd->volume);
-    d->mirror = xstrdup0(xd->mirror);
-    d->readonly = xd->readonly;
-}
-
 const stat_block *ds_top_stat(const stat_dom *sd, const char *target)
 {
     for (size_t k = 0; k < sd->n_blocks; k++)
@@ -391,7 +377,7 @@ static st_cached_chain *chain_for(st_worker *w, const st_disk *xd)
 
 void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd)
 {
-    ds_copy_disk_head(d, xd);
+    st_disk_copy_head(d, xd);
     switch (ds_chain_source(w, xd, dw->active)) {
     case SRC_NONE:
         if (xd->pool && xd->volume)

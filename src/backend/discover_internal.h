@@ -118,7 +118,6 @@ void ds_chain_from_stats(st_disk *d, const st_disk *xd, const stat_dom *sd);
 void ds_build_disk(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
 
 const stat_block *ds_top_stat(const stat_dom *sd, const char *target);
-void ds_copy_disk_head(st_disk *d, const st_disk *xd);
 
 /* Phase 4's listings, on a thread of their own; join returns how many trees were listed. */
 snap_phase *ds_snap_start(st_worker *w, st_refresh *r);

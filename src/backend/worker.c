@@ -23,44 +23,6 @@
 /* A call in flight longer than this makes the host "not responding". */
 #define ST_HUNG_AFTER 3.0
 
-char *st_lv_error(const char *fallback)
-{
-    virErrorPtr e = virGetLastError();
-    char *r = xstrdup(e && e->message ? e->message : fallback);
-    virResetLastError();
-    /* libvirt's messages may span lines; the status line shows one. */
-    for (char *p = r; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    return r;
-}
-
-int st_dom_uuid(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN])
-{
-    unsigned char raw[VIR_UUID_BUFLEN];
-    if (virDomainGetUUID(dom, raw) < 0)
-        return -1;
-    char *p = out;
-    for (size_t i = 0; i < VIR_UUID_BUFLEN; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = "0123456789abcdef"[raw[i] >> 4];
-        *p++ = "0123456789abcdef"[raw[i] & 15];
-    }
-    *p = '\0';
-    return 0;
-}
-
-void st_worker_busy(st_worker *w)
-{
-    atomic_store(&w->busy_since[st_parallel_slot()], st_now());
-}
-
-void st_worker_idle(st_worker *w)
-{
-    atomic_store(&w->busy_since[st_parallel_slot()], 0.0);
-}
-
 static void set_state(st_worker *w, st_host_state s)
 {
     if (atomic_load(&w->state) != (int)s) {
@@ -231,9 +193,7 @@ static void publish_model(st_worker *w, st_host *h, bool complete)
     h->generation = w->refreshes;
     h->refreshed_at = st_now();
     st_jobtab_fill_host(w->jobs, h);
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_HOST;
-    m->host_index = w->index;
+    st_msg *m = st_msg_new(ST_MSG_HOST, w->index, 0);
     m->host = h;
     if (complete)
         w->published_once = true;
@@ -536,17 +496,6 @@ static void drop_connection(st_worker *w)
     st_cache_clear(&w->cache);
 }
 
-const char *st_worker_host_key(const st_worker *w)
-{
-    return w->uri ? w->uri : w->conn_uri;
-}
-
-/* After a failed call: is the connection gone (rather than the call refused)? */
-bool st_worker_conn_lost(st_worker *w)
-{
-    return !w->conn || virConnectIsAlive(w->conn) != 1;
-}
-
 /* ---- the loop ---- */
 
 static void refresh(st_worker *w)
@@ -776,9 +725,7 @@ void st_worker_no_thread(st_worker *w)
 
 void st_worker_post_jobs(st_worker *w)
 {
-    st_msg *m = xcalloc(1, sizeof(*m));
-    m->kind = ST_MSG_JOBS;
-    m->host_index = w->index;
+    st_msg *m = st_msg_new(ST_MSG_JOBS, w->index, 0);
     st_jobtab_copy(w->jobs, &m->jobs, &m->n_jobs);
     st_worker_post(w, m);
 }

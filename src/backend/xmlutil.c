@@ -1040,3 +1040,16 @@ static void read_branches(xmlDocPtr doc, st_domain *out)
         free(left);
     }
 }
+
+char *st_xml_disk_source(const char *xml, const char *target)
+{
+    st_domain d;
+    memset(&d, 0, sizeof(d));
+    char *r = NULL;
+    if (st_xml_parse_domain(xml, &d, NULL) == 0) {
+        const st_disk *k = st_domain_find_disk(&d, target);
+        r = k ? xstrdup0(k->source) : NULL;
+    }
+    st_domain_clear(&d);
+    return r;
+}

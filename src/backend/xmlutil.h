@@ -104,5 +104,7 @@ char *st_xml_branch_disk(const char *domain_xml, const char *target, const char 
  * NULL with *err set when a record has no disk or file or holds control characters.
  */
 char *st_xml_branches_element(const st_branch *v, size_t n, char **err);
+/* The source of disk `target` in a domain XML (malloc'd), NULL when it has none. */
+char *st_xml_disk_source(const char *xml, const char *target);
 
 #endif

@@ -100,35 +100,6 @@ bool st_file_sig_equal(const st_file_sig *a, const st_file_sig *b)
            a->mtime_ns == b->mtime_ns;
 }
 
-void st_layers_copy(st_layer *dst, const st_layer *src, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        dst[i] = src[i];
-        dst[i].path = xstrdup0(src[i].path);
-        dst[i].format = xstrdup0(src[i].format);
-        dst[i].backing_name = xstrdup0(src[i].backing_name);
-        dst[i].backing_fmt = xstrdup0(src[i].backing_fmt);
-        dst[i].broken = xstrdup0(src[i].broken);
-        dst[i].shared_with = NULL;
-        dst[i].n_shared = 0;
-        dst[i].at_snapshots = st_strv_copy(src[i].at_snapshots, src[i].n_at_snapshots);
-    }
-}
-
-void st_snapshots_copy(st_snapshot *dst, const st_snapshot *src, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        dst[i] = src[i];
-        dst[i].name = xstrdup0(src[i].name);
-        dst[i].parent = xstrdup0(src[i].parent);
-        dst[i].description = xstrdup0(src[i].description);
-        dst[i].state = xstrdup0(src[i].state);
-        dst[i].memory_file = xstrdup0(src[i].memory_file);
-        dst[i].disks = st_snapdisks_copy(src[i].disks, src[i].n_disks);
-        dst[i].revert_disks = st_snapdisks_copy(src[i].revert_disks, src[i].n_revert_disks);
-    }
-}
-
 static bool chain_still_valid(const st_cached_chain *cc)
 {
     for (size_t i = 0; i < cc->n; i++) {

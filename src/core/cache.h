@@ -80,7 +80,4 @@ size_t st_cache_chain_copy(const st_cached_chain *cc, st_layer **out);
 
 void st_cached_remote_free(void *p);
 
-void st_layers_copy(st_layer *dst, const st_layer *src, size_t n);
-void st_snapshots_copy(st_snapshot *dst, const st_snapshot *src, size_t n);
-
 #endif

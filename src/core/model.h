@@ -257,9 +257,17 @@ bool st_job_phase_final(st_job_phase p);
 /* Jobs QEMU runs on a disk as block jobs (commit, pull, copy, or one not known by kind). */
 bool st_job_kind_is_block(st_job_kind k);
 
+/*
+ * Each type's clearing (frees what it owns) and deep copies (model_fields.c). A copy into an
+ * array fills n elements the caller allocated.
+ */
 void st_layer_clear(st_layer *l);
+void st_layers_copy(st_layer *dst, const st_layer *src, size_t n);
 void st_disk_clear(st_disk *d);
+/* What the domain's XML says of a disk, without its chain (discovery finds that elsewhere). */
+void st_disk_copy_head(st_disk *dst, const st_disk *src);
 void st_snapshot_clear(st_snapshot *s);
+void st_snapshots_copy(st_snapshot *dst, const st_snapshot *src, size_t n);
 void st_snapdisks_free(st_snapdisk *v, size_t n);
 st_snapdisk *st_snapdisks_copy(const st_snapdisk *v, size_t n);
 void st_branch_clear(st_branch *b);
@@ -271,6 +279,8 @@ void st_followups_copy(st_followup *dst, const st_followup *src, size_t n);
 void st_domain_clear(st_domain *d);
 void st_host_free(st_host *h);
 st_host *st_host_new(const char *uri);
+/* A deep copy of a model, to publish a first version while discovery goes on. */
+st_host *st_host_dup(const st_host *h);
 
 /*
  * Fills each layer's shared_with with the other domains (on any of the given hosts) whose chains
