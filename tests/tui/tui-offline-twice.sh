@@ -6,10 +6,11 @@
 # started by hand on the same record refuses the same way and leaves the record alone. The merge
 # completes; every byte is checked.
 #
-# Nothing here depends on timing: the second interface refreshes once an hour, so it plans and
+# The order is the test's own: the second interface refreshes once an hour, so it plans and
 # confirms without knowing of the first merge whenever its Enter comes; the first merge's helper
-# (and its qemu-img, which it leads) is stopped with SIGSTOP while the second confirms, so that
-# merge holds its lock however fast the machine copies, and is continued afterwards.
+# (and the qemu-img commit it leads) is stopped with SIGSTOP once its copy has begun (at 1 MiB/s
+# the 12 MiB take 12 s: it is found well before they end) and continued after the second
+# confirmed, so that the merge holds its lock however fast the machine copies.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 . "$top_srcdir/tests/tui/merge-lib.sh"
@@ -33,7 +34,6 @@ wait_in() { T_SESSION=$1 tui_wait "$2" "$3"; }
 for s in t u; do
     ok "instance $s shows the chain" wait_in "$s" "tw-mid.qcow2" 20
 done
-# At 1 MiB/s the copy takes seconds: the helper is found and stopped long before it ends.
 for s in t u; do
     T_SESSION=$s commit_plan tw-mid.qcow2 1
     T_SESSION=$s tui_wait "Type yes and press Enter" 10 || bail_out "no plan in $s"
@@ -48,6 +48,8 @@ helper_pid() {
     r=$(compgen -G "$J/*.job" | head -n 1)
     [ -n "$r" ] && sed -n 's/^pid=\([1-9][0-9]*\)$/\1/p' "$r" | grep .
 }
+# The copy itself has begun (the helper checks both images with qemu-img first).
+copying() { pgrep -f "qemu-img commit .*$I/tw-mid.qcow2" >/dev/null; }
 held() { # PID: stopped, and its record says it still runs
     [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ] &&
         grep -qx 'phase=running' "$(compgen -G "$J/*.job" | head -n 1)"
@@ -57,6 +59,7 @@ tui_keys Enter
 ok "instance t starts the merge" tui_until 20 started t || diag "$(tui_screen)"
 tui_until 10 helper_pid >/dev/null || bail_out "no helper pid in the record"
 hp=$(helper_pid)
+tui_until 10 copying || bail_out "the helper's qemu-img commit did not start"
 lab_on_cleanup "kill -CONT -- -$hp 2>/dev/null"
 kill -STOP -- "-$hp"
 ok "its helper is held before the merge ends" tui_until 5 held "$hp"
