@@ -16,7 +16,7 @@
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 16
+plan 18
 export LANG=C.UTF-8
 
 uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
@@ -55,6 +55,9 @@ held() { # PID: stopped, and its record says it still runs
         grep -qx 'phase=running' "$(compgen -G "$J/*.job" | head -n 1)"
 }
 
+# The prompt shows what was typed: the plan is open and its word complete when Enter comes.
+waits_for_yes() { T_SESSION=$1 tui_screen | grep -q "Esc cancels: yes"; }
+ok "instance t's plan waits, yes typed" waits_for_yes t || diag "$(tui_screen)"
 tui_keys Enter
 ok "instance t starts the merge" tui_until 20 started t || diag "$(tui_screen)"
 tui_until 10 helper_pid >/dev/null || bail_out "no helper pid in the record"
@@ -64,7 +67,8 @@ lab_on_cleanup "kill -CONT -- -$hp 2>/dev/null"
 kill -STOP -- "-$hp"
 ok "its helper is held before the merge ends" tui_until 5 held "$hp"
 unlike "$(T_SESSION=u tui_screen)" "offline commit|A job is already running" \
-    "instance u has not seen that merge: its plan still waits for yes"
+    "instance u has not seen that merge"
+ok "its plan still waits, yes typed" waits_for_yes u || diag "$(T_SESSION=u tui_screen)"
 
 T_SESSION=u tui_keys Enter
 ok "instance u refuses, naming the image and the helper" tui_until 20 refused u ||
