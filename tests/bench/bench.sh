@@ -20,6 +20,8 @@
 #                            source tree; "-" for none)
 #   BENCH_CALLGRIND=1        also count instructions of figure 5 with callgrind (0: skip)
 #   BENCH_KEEP=              non-empty: keep the run's folder (/tmp/vstbench.*) for a look
+#   LAB_STACK=bookworm       the lab's libvirtd and QEMU (see tests/lab/lab.sh); each stack has
+#                            its own lab in the cache and its own part of RESULTS.md
 # It fails (exit 1, after writing the table) when our model and the baseline's disagree.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -75,6 +77,10 @@ mkdir -p "$LAB_TMP" && : >"$LAB_TMP/hosts"
 export LAB_TMP
 RES=$RUN/results
 : >"$RES"
+# The stack's root and its qemu-img and qemu-io first in PATH (the baseline's qemu-img is the
+# QEMU that the daemon runs, as in the lab tests).
+lab__stack_init
+[ "$LAB_STACK" = bookworm ] || BENCH_CHANGED=("LAB_STACK=$LAB_STACK" "${BENCH_CHANGED[@]}")
 bench_exit() {
     bench_job_cleanup 2>/dev/null
     [ -n "${TMUX_SOCK:-}" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
@@ -151,13 +157,14 @@ counts_check() { # KEY OUR_COUNTS BASELINE_COUNTS
 }
 
 # The same from the baseline's output: domains, layers (one "filename" per image in qemu-img's
-# JSON), snapshots (names in the --tree drawing).
+# JSON, at the images' own depth: QEMU 10.0 (not 7.2) also names each image's protocol layer, deeper
+# under "children"), snapshots (names in the --tree drawing).
 baseline_counts() {
     awk '
         /^== / { d++; snap = 0; next }
         /^## snapshots/ { snap = 1; next }
         snap { s_ = $0; gsub(/^[ |]*(\+- )?/, "", s_); if (s_ != "") s++; next }
-        /^ *"filename": / { l++ }
+        /^        "filename": / { l++ }
         END { printf "%d\t%d\t%d\n", d, l, s }' "$1"
 }
 
@@ -252,6 +259,10 @@ NSNAPS=$(bench_nsnaps)
 put lab.build "$BENCH_LAB_BUILD"
 put lab.start_running "$BENCH_START_RUNNING"
 put lab.link "$BENCH_LINK"
+# What the daemon itself runs, whichever stack (11.3.0, 10.0.13...).
+VERSIONS=$(virsh -q -c "$URI" version --daemon 2>/dev/null)
+put lab.libvirtd "$(sed -n 's/^Running against daemon: //p' <<<"$VERSIONS")"
+put lab.qemu "$(sed -n 's/^Running hypervisor: QEMU //p' <<<"$VERSIONS")"
 bench_log "lab ready ($BENCH_LAB_BUILD; running domains started in ${BENCH_START_RUNNING}s; link: $BENCH_LINK)"
 
 # ---------------------------------------------------------------- figure 1: the complete model

@@ -16,6 +16,9 @@
 #   BENCH_CACHE=$top_builddir/tests/.bench-cache   where labs are kept between runs
 #   BENCH_RTT_MS=20                      round trip time of the slow link (half each way)
 #   BENCH_JOBS=2                         parallel qemu-img / virsh while building
+#   LAB_STACK=bookworm                   the libvirtd and QEMU the lab runs (tests/lab/lab.sh):
+#                                        trixie chroots Debian 13's into its root, like the lab
+#                                        tests; the clients (ours, virsh) stay this machine's
 
 # Every setting with its default, in one place: bench_setting NAME DEFAULT sets NAME when it is
 # unset and remembers it when it differs, so that RESULTS.md can say how to reproduce the run.
@@ -56,10 +59,14 @@ bench_log() { printf '%s\n' "bench: $*" >&2; }
 bench_now() { date +%s.%N; }
 bench_since() { awk -v a="$1" -v b="$(bench_now)" 'BEGIN { printf "%.3f\n", b - a }'; }
 
+# Each stack keeps a lab of its own (its libvirtd's definitions and snapshot metadata); the
+# default stack's key is what it was before there were two.
 bench_lab_key() {
-    printf '%s\n' "$BENCH_LAB_VERSION" "$BENCH_SHUTOFF" "$BENCH_RUNNING" "$BENCH_DISKS" \
-        "$BENCH_DEPTH" "$BENCH_GOLDEN" "$BENCH_SNAP_DOMAINS" "$BENCH_SNAPSHOTS" |
-        sha256sum | cut -c1-10
+    {
+        printf '%s\n' "$BENCH_LAB_VERSION" "$BENCH_SHUTOFF" "$BENCH_RUNNING" "$BENCH_DISKS" \
+            "$BENCH_DEPTH" "$BENCH_GOLDEN" "$BENCH_SNAP_DOMAINS" "$BENCH_SNAPSHOTS"
+        [ "$LAB_STACK" = bookworm ] || echo "$LAB_STACK"
+    } | sha256sum | cut -c1-10
 }
 
 bench_target() { # disk index -> vda, vdb, ...
@@ -289,16 +296,27 @@ log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
     lab__caps_install "$dir/cache" || return 1
     [ "${BENCH_NETNS:-0}" = 1 ] && netns=(ip netns exec "$BENCH_NS")
+    # Another stack's libvirtd runs chrooted into its root ($R) as lab.sh runs it, with this run's
+    # folder ($L: the job trials' files) and the cache ($C: the lab's images and the daemon's own
+    # folders) bound in at their own paths, so that the daemon names every image as we do.
+    local mounts=: run=libvirtd
+    if [ -n "$LAB_STACK_ROOT" ]; then
+        # shellcheck disable=SC2016 # for the inner shell
+        mounts=$LAB__STACK_MOUNTS' && mkdir -p "$R$C" && mount --rbind "$C" "$R$C"'
+        # shellcheck disable=SC2016 # for the inner shell
+        run='chroot "$R" env PATH="$LAB__STACK_PATH" /usr/sbin/libvirtd'
+    fi
     # As in lab.sh: the pid of the background job is libvirtd's own (every step execs).
-    # shellcheck disable=SC2016 # $1 is for the inner shell
-    (cd / && exec "${netns[@]}" unshare -m sh -c '
+    # shellcheck disable=SC2016 # $1, $2 and $R are for the inner shell
+    (cd / && R=$LAB_STACK_ROOT L=$RUN C=$BENCH_CACHE exec "${netns[@]}" unshare -m sh -c \
+        "$mounts"' &&
         mount --make-rprivate / &&
-        mount --bind "$1/etc" /etc/libvirt &&
-        mount --bind "$1/run" /run/libvirt &&
-        mount --bind "$1/lib" /var/lib/libvirt &&
-        mount --bind "$1/cache" /var/cache/libvirt &&
-        mount --bind "$1/log" /var/log/libvirt &&
-        exec libvirtd $2 --pid-file "$1/run/libvirtd.pid"' bench-libvirtd "$dir" \
+        mount --bind "$1/etc" "$R/etc/libvirt" &&
+        mount --bind "$1/run" "$R/run/libvirt" &&
+        mount --bind "$1/lib" "$R/var/lib/libvirt" &&
+        mount --bind "$1/cache" "$R/var/cache/libvirt" &&
+        mount --bind "$1/log" "$R/var/log/libvirt" &&
+        exec '"$run"' $2 --pid-file "$1/run/libvirtd.pid"' bench-libvirtd "$dir" \
         "$([ "$BENCH_LINK" = none ] || echo --listen)") \
         </dev/null >"$dir/libvirtd.out" 2>&1 &
     pid=$!
