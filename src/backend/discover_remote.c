@@ -88,6 +88,7 @@ char *ds_remote_tool_chains(st_worker *w, pool_job *jobs, size_t n)
         paths[i] = jobs[i].disk->source;
         st_wire_request(&req, jobs[i].disk->source, jobs[i].disk->format);
     }
+    st_trace("discover-remote-begin host=%zu", w->index);
     st_run_result r;
     /* The host's requests wait meanwhile: past a few seconds it shows as not responding. */
     st_worker_busy(w);
