@@ -7,7 +7,7 @@
 # machine) in one round trip instead of one volume call per layer. Against the local figure
 # (the same command on the daemon's socket), measured in the same loop; target: within 2×.
 
-# shellcheck source=../lab/ssh-lib.sh
+# shellcheck source=../lab/ssh-lib.sh disable=SC2154 # top_srcdir: set by bench.sh
 . "$top_srcdir/tests/lab/ssh-lib.sh"
 
 BENCH_SSH_DIR=""
@@ -15,7 +15,7 @@ BENCH_SSH_PROXY=""
 
 # Starts the sshd and its delay proxy; sets BENCH_SSH_URI.
 bench_ssh_up() {
-    local half pport port
+    local half pport port known
     [ -x /usr/sbin/sshd ] && command -v nc >/dev/null || return 1
     half=$(awk -v r="$BENCH_RTT_MS" 'BEGIN { printf "%g", r / 2 }')
     BENCH_SSH_DIR=$LAB_TMP/ssh
@@ -26,8 +26,8 @@ bench_ssh_up() {
         </dev/null >"$RUN/ssh-delayproxy.log" 2>&1 &
     BENCH_SSH_PROXY=$!
     # The host key as known under the proxy's port too.
-    sed "s/^\[127.0.0.1\]:$port /[127.0.0.1]:$pport /" "$BENCH_SSH_DIR/known_hosts" \
-        >>"$BENCH_SSH_DIR/known_hosts"
+    known=$(sed "s/^\[127.0.0.1\]:$port /[127.0.0.1]:$pport /" "$BENCH_SSH_DIR/known_hosts") &&
+        echo "$known" >>"$BENCH_SSH_DIR/known_hosts"
     BENCH_SSH_URI=$(lab_ssh_uri "$BENCH_SSH_DIR" "$URI" | sed "s/127.0.0.1:$port/127.0.0.1:$pport/")
 }
 
