@@ -13,6 +13,7 @@
 #include "base/i18n.h"
 #include "base/util.h"
 #include "complete.h"
+#include "core/chain_wire.h"
 #include "core/report.h"
 #include "core/text.h"
 #include "demo/demo.h"
@@ -141,6 +142,9 @@ int main(int argc, char **argv)
     /* The detached helper of an offline merge (src/backend/offline_helper.c), not for people. */
     if (argc == 3 && strcmp(argv[1], "--offline-job") == 0)
         return st_offline_helper_main(argv[2]);
+    /* The chains of this host, asked over ssh by the program on another one (chain_wire.h). */
+    if (argc == 2 && strcmp(argv[1], "--read-chains") == 0)
+        return st_wire_serve(stdin, stdout);
     /* Shell completion (ui/complete.c), asked by the bash completion script. */
     if (argc >= 2 && strcmp(argv[1], "--complete") == 0)
         return st_complete_main(argc - 2, argv + 2);

@@ -136,6 +136,13 @@ typedef const st_volinfo *(*ds_vol_lookup)(void *ctx, const char *path);
 void ds_walk_remote(const st_disk *xd, ds_vol_lookup look, void *ctx, st_cached_remote *cr);
 /* The key of a remote shut-off disk's walked chain in the cache (st_cache.remote). */
 char *ds_remote_key(const dom_work *dw, const st_disk *xd);
+/*
+ * Over ssh, reads the chains of jobs[0..n) with the remote host's own virt-snaptree, all in one
+ * round trip (bounded in time and size). Fills every job's fresh and returns NULL; or returns why
+ * it could not (not installed, no answer, an answer refused), and fills none. NULL with nothing
+ * filled for a URI that is not an ssh one.
+ */
+char *ds_remote_tool_chains(st_worker *w, pool_job *jobs, size_t n);
 /* Walks the remote shut-off chains the cache does not hold (or holds for too long). */
 void ds_pool_chains(st_worker *w, st_refresh *r);
 /* The path of a pool's volume (an st_vol_resolver's function; ctx is the worker), or NULL. */

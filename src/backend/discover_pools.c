@@ -1,4 +1,6 @@
-/* Discovery of remote shut-off chains through storage pool volumes, walked for all disks at once.
+/*
+ * Discovery of remote shut-off chains: read by the host's own virt-snaptree over ssh where it can
+ * (discover_remote.c), else through storage pool volumes, walked for all disks at once.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@ typedef struct pool_ctx {
     st_hash vols;         /* lexical path → virStorageVolPtr, from listing every active pool */
     pthread_mutex_t lock; /* guards memo */
     st_hash memo;         /* lexical path → st_volinfo* read during this refresh */
+    const char *why;      /* why the host's own virt-snaptree did not read the chains, or NULL */
 } pool_ctx;
 
 static void free_volinfo(void *p)
@@ -224,6 +227,12 @@ static void pool_task(void *ctx, size_t i)
     st_cached_remote *cr = xcalloc(1, sizeof(*cr));
     cr->refresh = pc->w->refreshes;
     ds_walk_remote(j->disk, pool_lookup, pc, cr);
+    if (cr->unknown && pc->why) {
+        free(cr->unknown);
+        cr->unknown = xasprintf(_("%s, and no storage pool holds the image: the chain below it "
+                                  "is not known while the domain is shut off"),
+                                pc->why);
+    }
     j->fresh = cr;
 }
 
@@ -289,21 +298,24 @@ void ds_pool_chains(st_worker *w, st_refresh *r)
             jobs[n++] = (pool_job){xd, key, NULL};
         }
     }
-    if (n) {
+    char *why = n ? ds_remote_tool_chains(w, jobs, n) : NULL;
+    pc.why = why;
+    if (n && !jobs[0].fresh) {
         st_hash_init(&pc.vols, free_vol);
         st_hash_init(&pc.memo, free_volinfo);
         pthread_mutex_init(&pc.lock, NULL);
         pc.jobs = jobs;
         index_pool_volumes(w, &pc);
         st_parallel(n, w->par, pool_task, &pc);
-        for (size_t i = 0; i < n; i++) {
-            st_hash_put(&w->cache.remote, jobs[i].key, jobs[i].fresh);
-            free(jobs[i].key);
-        }
         st_hash_clear(&pc.vols);
         st_hash_clear(&pc.memo);
         pthread_mutex_destroy(&pc.lock);
     }
+    for (size_t i = 0; i < n; i++) {
+        st_hash_put(&w->cache.remote, jobs[i].key, jobs[i].fresh);
+        free(jobs[i].key);
+    }
+    free(why);
     free(jobs);
     st_trace("discover-pools host=%zu walked=%zu", w->index, n);
 }

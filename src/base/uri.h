@@ -29,4 +29,14 @@ char *st_uri_no_tty(const char *uri);
 /* Whether st_uri_no_tty changed the URI. */
 bool st_uri_no_tty_added(const char *uri);
 
+/*
+ * The ssh command line that reaches the host of a driver+ssh URI as libvirt's ssh transport does
+ * (the URI's user, host, port, keyfile=, no_verify= and command= for the ssh program), running
+ * `remote` (a shell command line) there. It never reads the terminal: BatchMode=yes and no tty.
+ * NULL-terminated, each string allocated; NULL when the URI is not an ssh one or has no host.
+ */
+char **st_uri_ssh_argv(const char *uri, const char *remote);
+/* The host part of a URI without user and port ("kvm2", "::1"); NULL when it has none. */
+char *st_uri_host(const char *uri);
+
 #endif

@@ -263,3 +263,11 @@ char *st_path_lexical(const char *path)
     out[len] = '\0';
     return out;
 }
+
+int st_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}

@@ -65,4 +65,7 @@ const char *st_basename(const char *path);
  */
 char *st_path_lexical(const char *path);
 
+/* The value of a hexadecimal digit (either case); -1 for any other character. */
+int st_hex_digit(char c);
+
 #endif

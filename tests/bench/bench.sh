@@ -83,6 +83,7 @@ lab__stack_init
 [ "$LAB_STACK" = bookworm ] || BENCH_CHANGED=("LAB_STACK=$LAB_STACK" "${BENCH_CHANGED[@]}")
 bench_exit() {
     bench_job_cleanup 2>/dev/null
+    declare -F bench_ssh_down >/dev/null && bench_ssh_down
     [ -n "${TMUX_SOCK:-}" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
     bench_cleanup
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$RUN"
@@ -432,6 +433,10 @@ if want link && [ -n "$BENCH_LINK_URI" ]; then
     put link.baseline_counts "$(baseline_counts "$RUN/link-baseline.txt")"
     counts_check link "$(get link.ours_counts)" "$(get link.baseline_counts)"
     rpc_measure link "$BIN" -c "$BENCH_LINK_URI" --json
+    bench_log "figure 8b: the complete model over the same link through ssh, against the local one"
+    # shellcheck source=sshbench.sh
+    . "$top_srcdir/tests/bench/sshbench.sh"
+    bench_ssh_figure
 fi
 
 put total_seconds "$(bench_since "$BENCH_T0")"

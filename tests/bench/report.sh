@@ -304,6 +304,24 @@ row_link() {
     echo "| 8 | figure 1 over a ${BENCH_RTT_MS} ms RTT link ($(get lab.link); $(get link.ours_counts | awk '{ printf "%d domains, %d layers, %d snapshots", $1, $2, $3 }') seen$flag; $(fmt_n "$(get calls.link)") calls); min / median / max of $(get link.ours.n) and $(get link.baseline.n) runs | $(fmt_spread link.ours) | $(fmt_spread link.baseline) | ${r}× faster, ${lo}-${hi}× from the spreads (local: ${lr}×, ${llo}-${lhi}×) | ratio grows | $(verdict_cell 8) |"
 }
 
+# Figure 8b: through ssh over the same link, against the local figure of the same loop (not one
+# of the eight targets of the summary).
+row_link_ssh() {
+    local r counts verdict
+    r=$(div "$(get link.ssh)" "$(get link.ssh_local)" 2)
+    counts=$(get link.ssh_counts)
+    if [ "$r" = - ]; then
+        verdict="not measured"
+    elif [ "$(echo "$counts" | cut -f1-3)" != "$(get link.ssh_local_counts | cut -f1-3)" ]; then
+        verdict="**counts disagree** (local saw $(get link.ssh_local_counts | cut -f1-3 | tr '\t' '/'))"
+    elif awk -v a="$r" 'BEGIN { exit !(a <= 2) }'; then
+        verdict="**met**"
+    else
+        verdict="**missed**"
+    fi
+    echo "| 8b | figure 1 over the same link through ssh (qemu+ssh://, shut-off chains read by the host's virt-snaptree in one round trip; $(echo "$counts" | awk '{ printf "%d domains, %d layers, %d snapshots seen, %d chains unknown", $1, $2, $3, $5 }')); min / median / max of $(get link.ssh.n) runs, against the local socket in the same loop | $(fmt_spread link.ssh) | $(fmt_spread link.ssh_local) (local) | ${r}× the local time | ≤ 2× | $verdict |"
+}
+
 bench_report() {
     echo "| # | figure | virt-snaptree | baseline (same run) | ratio | target | |"
     echo "|---|---|---|---|---|---|---|"
@@ -315,6 +333,7 @@ bench_report() {
     want rss && row_rss
     want job && row_job
     if want link && [ -n "$(get link.ours)" ]; then row_link; fi
+    if want link && [ -n "$(get link.ssh)" ]; then row_link_ssh; fi
 }
 
 # One sentence from the verdicts: how many of the eight targets are met, and each one that is not,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/run.h"
 #include "base/uri.h"
 #include "base/util.h"
 #include "core/ssh_reason.h"
@@ -131,6 +132,51 @@ START_TEST(ssh_reasons)
 }
 END_TEST
 
+/* The argument vector joined with spaces, for comparing; frees argv. */
+static char *joined(char **argv)
+{
+    strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; argv && argv[i]; i++)
+        sb_printf(&b, "%s%s", i ? " " : "", argv[i]);
+    st_argv_free(argv);
+    return sb_steal(&b);
+}
+
+static void ssh_argv_is(const char *uri, const char *want)
+{
+    char *got = joined(st_uri_ssh_argv(uri, "virt-snaptree --read-chains"));
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(ssh_command_line)
+{
+    /* As libvirt's ssh transport reaches the host: same user, port, key and ssh program. */
+    ssh_argv_is("qemu+ssh://root@127.0.0.1:2222/system?socket=/run/x/sock&keyfile=/k/c%20key"
+                "&command=/lab/ssh",
+                "/lab/ssh -p 2222 -l root -i /k/c key -T -e none -o BatchMode=yes -- 127.0.0.1 "
+                "virt-snaptree --read-chains");
+    ssh_argv_is("qemu+ssh://kvm2/system",
+                "ssh -T -e none -o BatchMode=yes -- kvm2 virt-snaptree --read-chains");
+    ssh_argv_is("qemu+ssh://admin@[::1]:22/system?no_verify=1&no_tty=1",
+                "ssh -p 22 -l admin -T -e none -o BatchMode=yes -o StrictHostKeyChecking=no -- "
+                "::1 virt-snaptree --read-chains");
+    /* An option only looks like one: the host stays a host after "--". */
+    ssh_argv_is("qemu+ssh://-oProxyCommand=x/system",
+                "ssh -T -e none -o BatchMode=yes -- -oProxyCommand=x virt-snaptree --read-chains");
+    ck_assert_ptr_null(st_uri_ssh_argv("qemu+tcp://kvm2/system", "x"));
+    ck_assert_ptr_null(st_uri_ssh_argv("qemu+ssh:///system", "x"));
+    ck_assert_ptr_null(st_uri_ssh_argv(NULL, "x"));
+    char *h = st_uri_host("qemu+ssh://root@[fe80::1]:22/system");
+    ck_assert_str_eq(h, "fe80::1");
+    free(h);
+    h = st_uri_host("qemu+ssh://root@kvm2:22/system?keyfile=/k");
+    ck_assert_str_eq(h, "kvm2");
+    free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("uri");
@@ -140,6 +186,7 @@ int main(void)
     tcase_add_test(tc, retry_soon);
     tcase_add_test(tc, ssh_transport);
     tcase_add_test(tc, ssh_reasons);
+    tcase_add_test(tc, ssh_command_line);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

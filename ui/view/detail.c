@@ -101,6 +101,8 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
                k->target, l->backing_index);
     if (li + 1 < k->n_chain)
         dline(d, _("Backing"), k->chain[li + 1].path);
+    else if (k->chain_unknown)
+        dlinef(d, _("Backing"), _("not known: %s"), k->chain_unknown);
     else
         dline(d, _("Backing"), _("none: this is the base image"));
     if (l->backing_name)
