@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         o.uris = xcalloc(1, sizeof(char *));
         o.uris[0] = uri;
         o.n_uris = 1;
-    } else if (st_options_read_config(&o, &status) < 0) {
+    } else if (st_options_read_config(&o, &status) < 0 || st_options_apply_group(&o, &status) < 0) {
         st_options_free(&o);
         return status;
     }
