@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/tui/tui-lib.sh"
 lab_init
 tui_init
-plan 11
+plan 15
 export LANG=C.UTF-8
 
 N=20 DOMS=20 HUNG=7
@@ -52,14 +52,33 @@ unlike "$(status)" "h$(printf %02d "$HUNG"): ok" "the hung host is never shown a
 lab_virsh "${FLEET_URIS[1]}" destroy vm01-01 >/dev/null
 ok "an event of another host shows at once while one hangs" \
     tui_wait_line "vm01-01 " "shut off" 10 || diag "$(tui_screen)"
+# The hung host answers again. Then nothing changes: every host refreshes twice over (the trace
+# counts them) while the pane's output (what an SSH session carries) is recorded, and not a byte
+# may go to the terminal. (While a host hangs, its seconds count on the status line.)
+kill -CONT "$(lab_daemon_pid "${FLEET_DIRS[HUNG]}")"
+ok "the hung host, continued, is ok again" tui_wait "h$(printf %02d "$HUNG"): ok" 60 ||
+    diag "$(status)"
+painted_fleet() { grep -qE " paint domains=$((N * DOMS)) " "$trace"; }
+ok "and its domains are painted" tui_until 60 painted_fleet
+refreshed() { [ "$(grep -c ' refresh-end ' "$trace")" -ge "$1" ]; }
+quiet=$T_DIR/pane.bytes
+: >"$quiet"
+tmux -S "$T_SOCK" pipe-pane -o -t t "cat >>$quiet"
+ok "every host refreshed twice, with the pane recorded" \
+    tui_until 60 refreshed "$(($(grep -c ' refresh-end ' "$trace") + 2 * N))"
+tmux -S "$T_SOCK" pipe-pane -t t
+is "$(stat -c %s "$quiet")" 0 "nothing changed: not a byte written to the terminal" ||
+    diag "$(cat -v "$quiet")" "$(status)"
+
+fleet_hang "$HUNG"
 tui_keys f
 ok "f: one group of the fleet" tui_wait "[group rack-a]" 5
 tui_keys q
 ok "q quits at once, the hung host notwithstanding" tui_wait "__EXITED__ 0" 10 ||
     diag "$(tui_screen)"
 
-# --json of the fleet with a second host hung: the hosts are read in parallel, so both hung
-# hosts together cost one --timeout; the others are all in the report.
+# --json of the fleet with two hosts hung: the hosts are read in parallel, so both hung hosts
+# together cost one --timeout; the others are all in the report.
 fleet_hang 12
 t0=$(lab_now)
 out=$(timeout -s KILL 60 "$BIN" --json --timeout=4 2>/dev/null)
