@@ -83,7 +83,8 @@ static int run_report(const st_options *o)
     if (o->n_domains && keep_named_domains(o, hosts, n) != 0)
         status = 1;
     if (o->mode == ST_MODE_JSON)
-        st_report_json(stdout, hosts, n);
+        st_report_json_named(stdout, hosts, n, n == o->n_uris ? o->labels : NULL,
+                             n == o->n_uris ? o->groups : NULL);
     else
         st_report_text(stdout, hosts, n, o->utf8, o->utf8 && !o->ascii);
     fflush(stdout);

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Hosts named in the configuration file: a label names the host in the tree, the details and the
 # status line (two hosts of the same URI path are told apart by it), and a group filters the
-# tree (--group, and f to go through the groups). --list with --group reads that group's hosts.
+# tree (--group, and f to go through the groups). --list with --group reads that group's hosts;
+# --json gives each host's label and group.
 . "$(dirname "$0")/tui-lib.sh"
 tui_client_only "the test:// driver"
 tui_init
 export LANG=C.UTF-8
-plan 14
+plan 15
 
 # Two folders, the same file name: both URIs end in article.xml.
 mkdir -p "$T_DIR/a" "$T_DIR/b"
@@ -50,6 +51,9 @@ tui_stop
 
 out=$(timeout -s KILL 20 "$BIN" --list --group=prod 2>&1)
 is "$(grep -c '^test://' <<<"$out")" 1 "--list --group: that group's host only"
+json=$(timeout -s KILL 20 "$BIN" --json 2>/dev/null)
+is "$(jq -r '[.hosts[] | "\(.label)/\(.group)"] | join(" ")' <<<"$json")" \
+    "kvm-east/prod kvm-west/lab null/null" "--json: each host's label and group (null: none)"
 err=$(timeout -s KILL 10 "$BIN" --list --group=nowhere 2>&1 >/dev/null)
 is "$?: $err" "2: virt-snaptree: no host of the configuration file is in the group nowhere" \
     "a group no host is in: a usage error"
