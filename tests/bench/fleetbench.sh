@@ -83,31 +83,35 @@ settle() {
     return 1
 }
 
-# Milliseconds from sending key $1 to the end of the paint that follows it (the trace's second
-# field is CLOCK_REALTIME in ns; bounded to 5 s).
+# Milliseconds from sending key $1 to the end of the paint that follows it, and from the program
+# reading the key to that paint ("TOTAL PROGRAM"): the trace's second field is CLOCK_REALTIME in ns,
+# comparable with date's; bounded to 5 s.
 key_ms() {
     local sent got end=$((SECONDS + 5))
     sent=$(date +%s%N)
     tui_keys "$1"
     while [ $SECONDS -le $end ]; do
-        got=$(awk -v s="$sent" '$3 == "paint" && $2 > s { print $2; exit }' "$trace")
+        got=$(awk -v s="$sent" '$2 > s && $3 == "key" && !k { k = $2 }
+            k && $3 == "paint" { printf "%.1f %.1f\n", ($2 - s) / 1e6, ($2 - k) / 1e6; exit }' "$trace")
         [ -n "$got" ] && break
         sleep 0.01
     done
     [ -n "$got" ] || return 1
-    echo $(((got - sent) / 1000000))
+    echo "$got"
 }
 
-# NKEYS keys (Down and Up in turn, a little apart so that they fall anywhere between refreshes),
-# the latencies one per line into $1.
+# NKEYS keys (Down and Up in turn, a little apart so that they fall anywhere between refreshes):
+# the latencies into $1 (from sending) and $1.program (from the program reading the key).
 type_keys() {
     local i k ms
     : >"$1"
+    : >"$1.program"
     for ((i = 0; i < NKEYS; i++)); do
         k=Down
         [ $((i % 2)) = 1 ] && k=Up
         ms=$(key_ms "$k") || die "key $i: no paint within 5 s"
-        echo "$ms" >>"$1"
+        echo "${ms% *}" >>"$1"
+        echo "${ms#* }" >>"$1.program"
         sleep 0.$((RANDOM % 3 + 1))
     done
 }
@@ -132,6 +136,9 @@ fi
 T_ENV="VIRT_SNAPTREE_TRACE=$trace" tui_start "$COLS" "$ROWS"
 all_painted() { grep -qE " paint domains=$((N * DOMS)) " "$trace" 2>/dev/null; }
 tui_until 120 all_painted || die "the fleet was not painted within 120 s"
+# From the first frame to the first with every host's domains (the trace's monotonic stamps).
+put paint_all_ms "$(awk -v n="domains=$((N * DOMS))" '$3 == "paint" && !f { f = $1 }
+    $3 == "paint" && $4 == n { printf "%.0f", ($1 - f) / 1e6; exit }' "$trace")"
 settle 30 || log "the screen did not settle within 30 s"
 put window_s "$WINDOW"
 
@@ -144,6 +151,9 @@ type_keys "$T_DIR/keys-idle"
 read -r med max < <(stats "$T_DIR/keys-idle")
 put key_idle_median_ms "$med"
 put key_idle_max_ms "$max"
+read -r med max < <(stats "$T_DIR/keys-idle.program")
+put key_idle_program_median_ms "$med"
+put key_idle_program_max_ms "$max"
 
 lab_virsh "${FLEET_URIS[1]}" blockcommit vm01-01 vda --active --bandwidth 1 >/dev/null ||
     die "the commit did not start"
@@ -155,6 +165,9 @@ type_keys "$T_DIR/keys-job"
 read -r med max < <(stats "$T_DIR/keys-job")
 put key_job_median_ms "$med"
 put key_job_max_ms "$max"
+read -r med max < <(stats "$T_DIR/keys-job.program")
+put key_job_program_median_ms "$med"
+put key_job_program_max_ms "$max"
 lab_virsh "${FLEET_URIS[1]}" blockjob vm01-01 vda --abort >/dev/null
 
 pid=$(tui_pid)
@@ -183,14 +196,15 @@ fleet_md() {
     echo
     echo "| # | figure | virt-snaptree | baseline (same run) | ratio | target | |"
     echo "|---|---|---|---|---|---|---|"
-    echo "| 9a | peak memory (VmHWM) of the interface at $N hosts × $DOMS domains | $(awk -v k="${FIG[rss_kib]}" 'BEGIN { printf "%.1f MiB", k / 1024 }') | | | < 60 MiB | $(verdict "${FIG[rss_kib]}" $((60 * 1024))) |"
-    echo "| 9b | key to redraw, $NKEYS keys idle: median / max | ${FIG[key_idle_median_ms]} ms / ${FIG[key_idle_max_ms]} ms | | | < 50 ms | $(verdict "${FIG[key_idle_max_ms]}" 49) |"
-    echo "| 9c | key to redraw, $NKEYS keys with a job's bar moving: median / max | ${FIG[key_job_median_ms]} ms / ${FIG[key_job_max_ms]} ms | | | < 50 ms | $(verdict "${FIG[key_job_max_ms]}" 49) |"
-    echo "| 9d | bytes to the terminal, idle ($WINDOW s window) | $(per_s "$idle") B/s | htop: $htop_s B/s | $ratio | 0 B/s | $(verdict "$idle" 0) |"
-    echo "| 9e | bytes of a full refresh of the $N-host tree, nothing changed ($refreshes host refreshes in the idle window: $full of the whole tree) | $idle B in all | | | 0 B | $(verdict "$idle" 0) |"
-    echo "| 9f | bytes to the terminal, one live progress bar ($WINDOW s window) | $(per_s "$bar") B/s | | | ≤ 200 B/s | $(verdict "$(per_s "$bar")" 200) |"
+    echo "| 9a | first frame to every host's domains painted | ${FIG[paint_all_ms]} ms | | | < 1000 ms | $(verdict "${FIG[paint_all_ms]}" 999) |"
+    echo "| 9b | peak memory (VmHWM) of the interface at $N hosts × $DOMS domains | $(awk -v k="${FIG[rss_kib]}" 'BEGIN { printf "%.1f MiB", k / 1024 }') | | | < 60 MiB | $(verdict "${FIG[rss_kib]}" $((60 * 1024))) |"
+    echo "| 9c | key to redraw, $NKEYS keys idle: median / max (of which in the program) | ${FIG[key_idle_median_ms]} ms / ${FIG[key_idle_max_ms]} ms (${FIG[key_idle_program_median_ms]} ms / ${FIG[key_idle_program_max_ms]} ms) | | | < 50 ms | $(verdict "${FIG[key_idle_max_ms]}" 49) |"
+    echo "| 9d | key to redraw, $NKEYS keys with a job's bar moving: median / max (of which in the program) | ${FIG[key_job_median_ms]} ms / ${FIG[key_job_max_ms]} ms (${FIG[key_job_program_median_ms]} ms / ${FIG[key_job_program_max_ms]} ms) | | | < 50 ms | $(verdict "${FIG[key_job_max_ms]}" 49) |"
+    echo "| 9e | bytes to the terminal, idle ($WINDOW s window) | $(per_s "$idle") B/s | htop: $htop_s B/s | $ratio | 0 B/s | $(verdict "$idle" 0) |"
+    echo "| 9f | bytes of a full refresh of the $N-host tree, nothing changed ($refreshes host refreshes in the idle window: $full of the whole tree) | $idle B in all | | | 0 B | $(verdict "$idle" 0) |"
+    echo "| 9g | bytes to the terminal, one live progress bar ($WINDOW s window) | $(per_s "$bar") B/s | | | ≤ 200 B/s | $(verdict "$(per_s "$bar")" 200) |"
     echo
-    echo "Keys are timed from \`tmux send-keys\` to the end of curses' \`refresh()\` of the paint that follows (the program's trace), so tmux's own delivery counts in them. Bytes are the pane's output stream (\`tmux pipe-pane\`), what an SSH session carries."
+    echo "Keys are timed from \`tmux send-keys\` to the end of curses' \`refresh()\` of the paint that follows (the program's trace), so tmux's own delivery and the machine's load (its load average above, on 2 cores) count in them; in brackets, from the program reading the key to that paint. Bytes are the pane's output stream (\`tmux pipe-pane\`), what an SSH session carries."
     echo "<!-- bench-fleet:end -->"
 }
 
