@@ -2,14 +2,15 @@
 # A fleet in one interface: 20 lab daemons of 20 domains each (a few running), one of them hung
 # (SIGSTOP) from the start, and one host that cannot be reached. Every reachable host is painted
 # within a second of the first frame, the hung host delays no other (a change on another host
-# shows while it still hangs), and each host's state reads at a glance on the status line.
+# shows while it still hangs), and each host's state reads at a glance on the status line (at 80
+# columns: the hosts not connected by name, the others counted).
 # --json for the whole fleet reads the hosts in parallel: two hung hosts cost one timeout, not two.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 . "$top_srcdir/tests/lab/fleet-lib.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 lab_init
 tui_init
-plan 15
+plan 16
 export LANG=C.UTF-8
 
 N=20 DOMS=20 HUNG=7
@@ -47,6 +48,17 @@ ok "the status line: every reachable host ok, by label" tui_until 10 states_show
 like "$(status)" "h$(printf %02d "$HUNG"): (conn|hung)" "the hung host: not ok"
 like "$(status)" "gone: (failed|retry)" "the unreachable host: failed or retried"
 unlike "$(status)" "h$(printf %02d "$HUNG"): ok" "the hung host is never shown as ok"
+# At 80 columns the fleet does not fit in short words: the hosts not connected are named and the
+# others counted, on the one line.
+tui_resize 80 50
+counted() {
+    local s
+    s=$(status)
+    [[ $s == "h$(printf %02d "$HUNG"): "* && $s == *"  gone: "* && $s == *"  $((N - 1)) hosts ok"* ]]
+}
+ok "80 columns: the hung and the unreachable host by name, the others counted" \
+    tui_until 10 counted || diag "$(status)"
+tui_resize 220 50
 
 # A change on host 1 while host HUNG still hangs: an event, painted without waiting for it.
 lab_virsh "${FLEET_URIS[1]}" destroy vm01-01 >/dev/null
