@@ -32,7 +32,11 @@ first=$(awk '$3 == "paint" { print $1; exit }' "$trace")
 all=$(awk -v n="domains=$reachable" '$3 == "paint" && $4 == n { print $1; exit }' "$trace")
 ms=$(((all - first) / 1000000))
 diag "first frame to every reachable host painted: $ms ms"
-ok "within a second of the first frame ($ms ms)" test "$ms" -lt 1000
+# The target is a second (measured here: 0.15 to 0.6 s with the machine's load average at 16 on 2
+# cores); an ASan+UBSan build runs the same paths 2 to 3 times slower (0.9 s seen), so it gets 3.
+bound=1000
+ldd "$BIN" 2>/dev/null | grep -q libasan && bound=3000
+ok "within $bound ms of the first frame ($ms ms)" test "$ms" -lt "$bound"
 
 status() { tui_screen | tail -n 1; }
 states_shown() {
