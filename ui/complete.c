@@ -17,7 +17,7 @@
 #define DOMAIN_TIMEOUT_MS 2000
 
 /* What a word stands for. */
-typedef enum { WORD_OPTION, WORD_URI, WORD_OTHER_VALUE, WORD_DOMAIN } word_kind;
+typedef enum { WORD_OPTION, WORD_URI, WORD_GROUP, WORD_OTHER_VALUE, WORD_DOMAIN } word_kind;
 
 /* What the words before the current one say. */
 typedef struct ctx {
@@ -25,6 +25,7 @@ typedef struct ctx {
     size_t n_uris;
     bool value_next;   /* the last word was an option that takes the next word as its value */
     bool uri_next;     /* ... and that option is -c or --connect */
+    bool group_next;   /* ... or --group */
     bool options_done; /* after "--" */
 } ctx;
 
@@ -56,7 +57,7 @@ static void read_word(ctx *c, const char *w)
     if (c->value_next) {
         if (c->uri_next)
             add_uri(c, w);
-        c->value_next = c->uri_next = false;
+        c->value_next = c->uri_next = c->group_next = false;
     } else if (c->options_done || w[0] != '-' || !w[1]) {
         return;
     } else if (strcmp(w, "--") == 0) {
@@ -69,6 +70,7 @@ static void read_word(ctx *c, const char *w)
         } else if (o && o->has_arg == required_argument && !eq) {
             c->value_next = true;
             c->uri_next = o->val == 'c';
+            c->group_next = strcmp(o->name, "group") == 0;
         }
     } else {
         /* Short options may be grouped (-rc URI); -c takes the rest of the word, or the next. */
@@ -125,6 +127,22 @@ static void offer_uris(const char *prefix, const char *cur)
     st_options_free(&o);
 }
 
+/* The config file's groups, each once. */
+static void offer_groups(const char *prefix, const char *cur)
+{
+    st_options o;
+    memset(&o, 0, sizeof(o));
+    st_options_read_config_file(&o);
+    for (size_t i = 0; i < o.n_uris; i++) {
+        bool seen = !o.groups[i];
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = o.groups[j] && strcmp(o.groups[i], o.groups[j]) == 0;
+        if (!seen)
+            offer(prefix, o.groups[i], cur);
+    }
+    st_options_free(&o);
+}
+
 static void offer_domain(const char *name, void *cur)
 {
     offer("", name, cur);
@@ -134,7 +152,7 @@ static word_kind current_kind(const ctx *c, const char *cur, const char **uri_pr
 {
     *uri_prefix_end = cur;
     if (c->value_next)
-        return c->uri_next ? WORD_URI : WORD_OTHER_VALUE;
+        return c->uri_next ? WORD_URI : c->group_next ? WORD_GROUP : WORD_OTHER_VALUE;
     if (c->options_done || cur[0] != '-')
         return WORD_DOMAIN;
     const char *eq = cur[1] == '-' ? strchr(cur, '=') : NULL;
@@ -142,6 +160,8 @@ static word_kind current_kind(const ctx *c, const char *cur, const char **uri_pr
         return WORD_OPTION;
     const struct option *o = find_long(cur + 2, (size_t)(eq - cur - 2));
     *uri_prefix_end = eq + 1;
+    if (o && strcmp(o->name, "group") == 0)
+        return WORD_GROUP;
     return o && o->val == 'c' ? WORD_URI : WORD_OTHER_VALUE;
 }
 
@@ -164,9 +184,13 @@ int st_complete_main(int argc, char **argv)
     switch (kind) {
     case WORD_OPTION:
         break;
-    case WORD_URI: {
+    case WORD_URI:
+    case WORD_GROUP: {
         char *prefix = xstrndup(cur, (size_t)(end - cur));
-        offer_uris(prefix, cur);
+        if (kind == WORD_URI)
+            offer_uris(prefix, cur);
+        else
+            offer_groups(prefix, cur);
         free(prefix);
         break;
     }

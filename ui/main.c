@@ -84,7 +84,8 @@ static int run_report(const st_options *o)
     if (o->n_domains && keep_named_domains(o, hosts, n) != 0)
         status = 1;
     if (o->mode == ST_MODE_JSON)
-        st_report_json(stdout, hosts, n);
+        st_report_json_named(stdout, hosts, n, n == o->n_uris ? o->labels : NULL,
+                             n == o->n_uris ? o->groups : NULL);
     else
         st_report_text(stdout, hosts, n, o->utf8, o->utf8 && !o->ascii);
     fflush(stdout);
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
         o.uris = xcalloc(1, sizeof(char *));
         o.uris[0] = uri;
         o.n_uris = 1;
-    } else if (st_options_read_config(&o, &status) < 0) {
+    } else if (st_options_read_config(&o, &status) < 0 || st_options_apply_group(&o, &status) < 0) {
         st_options_free(&o);
         return status;
     }

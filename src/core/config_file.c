@@ -26,10 +26,41 @@ static char *trim(char *s)
     return s;
 }
 
-static void add_uri(st_config *c, const char *uri)
+static void add_host(st_config *c, const char *uri, const char *label, const char *group)
 {
     c->uris = xrealloc(c->uris, (c->n_uris + 1) * sizeof(char *));
+    c->labels = xrealloc(c->labels, (c->n_uris + 1) * sizeof(char *));
+    c->groups = xrealloc(c->groups, (c->n_uris + 1) * sizeof(char *));
+    c->labels[c->n_uris] = label ? xstrdup(label) : NULL;
+    c->groups[c->n_uris] = group ? xstrdup(group) : NULL;
     c->uris[c->n_uris++] = xstrdup(uri);
+}
+
+/* The value of "word" when `w` is "word=VALUE" with a VALUE, else NULL. */
+static const char *word_value(const char *w, const char *word)
+{
+    size_t n = strlen(word);
+    return strncmp(w, word, n) == 0 && w[n] == '=' && w[n + 1] ? w + n + 1 : NULL;
+}
+
+/*
+ * "URI [label=NAME] [group=NAME]", split in place; false when a word after the URI is neither,
+ * or is given twice.
+ */
+static bool parse_host(st_config *c, char *v)
+{
+    char *save = NULL;
+    const char *uri = strtok_r(v, " \t", &save);
+    const char *label = NULL, *group = NULL;
+    for (char *w; (w = strtok_r(NULL, " \t", &save));) {
+        const char *l = word_value(w, "label"), *g = word_value(w, "group");
+        if ((!l && !g) || (l && label) || (g && group))
+            return false;
+        label = l ? l : label;
+        group = g ? g : group;
+    }
+    add_host(c, uri, label, group);
+    return true;
 }
 
 /* The first line not understood, quoted as written (sanitized where it is shown). */
@@ -39,8 +70,8 @@ static void warn_line(st_config *c, const char *path, size_t no, const char *lin
         return;
     size_t keep = st_text_prefix_bytes(line, QUOTE_COLS);
     char *quoted = xasprintf("%.*s%s", (int)keep, line, line[keep] ? "..." : "");
-    c->warning = xasprintf(_("%s, line %d: not understood (only \"connect = URI\" lines are "
-                             "read): %s"),
+    c->warning = xasprintf(_("%s, line %d: not understood (only \"connect = URI [label=NAME] "
+                             "[group=NAME]\" lines are read): %s"),
                            path, (int)no, quoted);
     free(quoted);
 }
@@ -64,10 +95,14 @@ static void parse_line(st_config *c, const char *path, size_t no, char *line, si
     const char *v = eq ? eq + 1 : "";
     while (isspace((unsigned char)*v))
         v++;
-    if (eq && klen == strlen("connect") && strncmp(l, "connect", klen) == 0 && *v)
-        add_uri(c, v);
-    else
+    if (!eq || klen != strlen("connect") || strncmp(l, "connect", klen) != 0 || !*v) {
         warn_line(c, path, no, l);
+        return;
+    }
+    char *words = xstrdup(v); /* the line stays whole for the warning */
+    if (!parse_host(c, words))
+        warn_line(c, path, no, l);
+    free(words);
 }
 
 void st_config_parse(st_config *c, const char *path, const char *text, size_t len)
@@ -110,9 +145,14 @@ int st_config_load(st_config *c, const char *path, bool named, char **err)
 
 void st_config_clear(st_config *c)
 {
-    for (size_t i = 0; i < c->n_uris; i++)
+    for (size_t i = 0; i < c->n_uris; i++) {
         free(c->uris[i]);
+        free(c->labels[i]);
+        free(c->groups[i]);
+    }
     free(c->uris);
+    free(c->labels);
+    free(c->groups);
     free(c->warning);
     memset(c, 0, sizeof(*c));
 }

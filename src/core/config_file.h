@@ -1,6 +1,7 @@
 /*
- * The configuration file: the hosts to open, one "connect = URI" line each; '#' starts a
- * comment line. Lines may be of any length (the file is read whole, up to ST_CONFIG_MAX).
+ * The configuration file: the hosts to open, one "connect = URI [label=NAME] [group=NAME]" line
+ * each; '#' starts a comment line. Lines may be of any length (the file is read whole, up to
+ * ST_CONFIG_MAX). A URI holds no blank (RFC 3986), so the words after it are the host's own.
  */
 #ifndef ST_CONFIG_FILE_H
 #define ST_CONFIG_FILE_H
@@ -12,7 +13,9 @@
 #define ST_CONFIG_MAX (1024 * 1024)
 
 typedef struct st_config {
-    char **uris; /* in the file's order */
+    char **uris;   /* in the file's order */
+    char **labels; /* each host's short name, NULL: none (named by its URI) */
+    char **groups; /* each host's group, NULL: none */
     size_t n_uris;
     char *warning; /* the first line not understood, with its number; NULL: none */
 } st_config;

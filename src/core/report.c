@@ -156,6 +156,12 @@ static void json_domain(FILE *out, const st_domain *d)
 
 void st_report_json(FILE *out, st_host *const *hosts, size_t n)
 {
+    st_report_json_named(out, hosts, n, NULL, NULL);
+}
+
+void st_report_json_named(FILE *out, st_host *const *hosts, size_t n, char *const *labels,
+                          char *const *groups)
+{
     fputs("{\"hosts\":[", out);
     for (size_t h = 0; h < n; h++) {
         const st_host *host = hosts[h];
@@ -163,6 +169,10 @@ void st_report_json(FILE *out, st_host *const *hosts, size_t n)
             fputc(',', out);
         fputs("{\"uri\":", out);
         json_str(out, host->uri);
+        fputs(",\"label\":", out);
+        json_str(out, labels ? labels[h] : NULL);
+        fputs(",\"group\":", out);
+        json_str(out, groups ? groups[h] : NULL);
         fputs(",\"libvirt_version\":", out);
         json_str(out, host->libvirt_version);
         fputs(",\"hypervisor\":", out);

@@ -13,6 +13,10 @@
  */
 void st_report_text(FILE *out, st_host *const *hosts, size_t n, bool utf8, bool boxes);
 void st_report_json(FILE *out, st_host *const *hosts, size_t n);
+/* The same with each host's label and group from the configuration file (either may be NULL, as
+ * may an entry: null in the JSON), so that hosts whose URIs read alike are told apart. */
+void st_report_json_named(FILE *out, st_host *const *hosts, size_t n, char *const *labels,
+                          char *const *groups);
 
 /*
  * Drops every domain whose name is not among names (after st_model_mark_shared, so that a layer

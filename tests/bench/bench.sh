@@ -15,7 +15,8 @@
 #   BENCH_JOB_RUNS=5         commits of each kind (ours, virsh), alternating
 #   BENCH_JOB_CACHE=none     the job domain's disk cache mode (none: O_DIRECT, the copy reads and
 #                            writes the disk, not the page cache; "default": libvirt's default)
-#   BENCH_FIGURES=all        or a comma list of: model,calls,running,paint,ui,rss,job,link
+#   BENCH_FIGURES=all        or a comma list of: model,calls,running,paint,ui,rss,job,link,fleet
+#                            (fleet alone: its own lab only, the main table left as it is)
 #   BENCH_RESULTS=FILE       where the Markdown goes (default tests/bench/RESULTS.md in the
 #                            source tree; "-" for none)
 #   BENCH_CALLGRIND=1        also count instructions of figure 5 with callgrind (0: skip)
@@ -250,6 +251,18 @@ tui_run() { # KEY RUNS [ptyrun options]: median of each figure over RUNS runs
 bench_nsnaps() {
     echo $((BENCH_SNAP_DOMAINS < BENCH_SHUTOFF ? BENCH_SNAP_DOMAINS * BENCH_SNAPSHOTS : BENCH_SHUTOFF * BENCH_SNAPSHOTS))
 }
+
+# ---------------------------------------------------------------- figure 9: a fleet
+
+# 20 hosts in one interface (tests/bench/fleetbench.sh): a lab of its own, a section of
+# RESULTS.md of its own.
+if want fleet; then
+    bench_log "figure 9: a fleet of hosts in one interface: memory, keys, bytes to the terminal"
+    BENCH_RESULTS=$BENCH_RESULTS bash "$top_srcdir/tests/bench/fleetbench.sh" >"$RUN/fleet.out" ||
+        die "the fleet could not be measured"
+    cat "$RUN/fleet.out"
+fi
+[ "$BENCH_FIGURES" != fleet ] || exit 0
 
 BENCH_T0=$(bench_now)
 bench_lab_up || die "the lab could not be built or started"

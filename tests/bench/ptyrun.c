@@ -6,14 +6,17 @@
  * "from exec to a frame on the terminal", with no polling of a screen in between.
  *
  *   ptyrun [--cols N] [--rows N] [--domains N] [--layers N] [--snapshots N] [--stay SECS]
- *          [--refreshes N] [--timeout SECS] [--keys STR] [--no-pty] [--out FILE]
- *          [--trace-copy FILE] -- CMD [ARG]...
+ *          [--refreshes N] [--timeout SECS] [--keys STR] [--key-latency N] [--no-pty]
+ *          [--out FILE] [--trace-copy FILE] -- CMD [ARG]...
  *
  * --domains/--layers/--snapshots: the paint that counts as the complete model (all three
  * reached); --stay: keep the program running that long afterwards (refreshes, for memory);
  * --refreshes: and until it has ended that many refreshes in all (a loaded machine refreshes
  * more slowly, and figure 2b needs the periodic ones);
- * --keys: typed once the model is complete (default "q"). With --no-pty the command runs with
+ * --keys: typed once the model is complete (default "q"). --key-latency: before those, N keys
+ * (j and k in turn, 0.1 to 0.3 s apart), each timed from its write to the terminal to the end of
+ * the first paint after the program read it (key_median_ms, key_max_ms; the program's trace
+ * stamps the keys it reads). With --no-pty the command runs with
  * stdout to --out (or /dev/null) and only time and memory are reported. --trace-copy keeps the
  * program's trace in FILE.
  *
@@ -52,6 +55,8 @@ typedef struct state {
     unsigned long want_doms, want_layers, want_snaps;
     int64_t t0, first, model, full;
     unsigned long paints, refreshes;
+    int64_t last_paint; /* CLOCK_MONOTONIC of the newest paint */
+    int64_t last_key;   /* ... and of the newest key the program read */
     char buf[1 << 16];
     size_t len;
     long off;
@@ -72,9 +77,12 @@ static void read_trace(state *s, const char *path)
         s->off += (long)n;
         long long mono = strtoll(line, NULL, 10);
         s->refreshes += strstr(line, " refresh-end ") != NULL;
+        if (strstr(line, " key "))
+            s->last_key = mono;
         if (!strstr(line, " paint "))
             continue;
         s->paints++;
+        s->last_paint = mono;
         int64_t t = mono - s->t0;
         if (!s->first)
             s->first = t;
@@ -88,8 +96,54 @@ static void read_trace(state *s, const char *path)
     fclose(f);
 }
 
+#define KEYS_MAX 256
+
+/* Keys typed one at a time, each waiting for the paint that answers it (--key-latency). */
+typedef struct keytimer {
+    int want, sent, done;
+    int64_t sent_at, next_at;
+    double ms[KEYS_MAX];
+} keytimer;
+
+/* Advances the typing at time t; true once every key is answered (or given up after 5 s). */
+static bool keys_step(keytimer *k, const state *s, int master, int64_t t)
+{
+    /* The paint after the program read the key: one before may have been a refresh's. */
+    bool answered = s->last_key > k->sent_at && s->last_paint > s->last_key;
+    if (k->sent_at && (answered || t - k->sent_at > 5000000000LL)) {
+        k->ms[k->done++] = ((answered ? s->last_paint : t) - k->sent_at) / 1e6;
+        k->sent_at = 0;
+        k->next_at = t + (100 + rand() % 200) * (int64_t)1000000;
+    }
+    if (!k->sent_at && k->sent < k->want && t >= k->next_at) {
+        k->sent_at = now_ns();
+        if (write(master, k->sent % 2 ? "k" : "j", 1) < 0)
+            perror("ptyrun: write");
+        k->sent++;
+    }
+    return k->done >= k->want;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void keys_report(keytimer *k)
+{
+    if (!k->done)
+        return;
+    qsort(k->ms, (size_t)k->done, sizeof(double), cmp_double);
+    double med =
+        k->done % 2 ? k->ms[k->done / 2] : (k->ms[k->done / 2 - 1] + k->ms[k->done / 2]) / 2;
+    printf("key_median_ms=%.2f\nkey_max_ms=%.2f\nkeys=%d\n", med, k->ms[k->done - 1], k->done);
+}
+
 int main(int argc, char **argv)
 {
+    keytimer kt;
+    memset(&kt, 0, sizeof(kt));
     struct winsize ws = {.ws_row = 50, .ws_col = 160};
     state s;
     memset(&s, 0, sizeof(s));
@@ -118,6 +172,8 @@ int main(int argc, char **argv)
             timeout = atof(v), i++;
         else if (!strcmp(a, "--keys"))
             keys = v, i++;
+        else if (!strcmp(a, "--key-latency"))
+            kt.want = atoi(v) < KEYS_MAX ? atoi(v) : KEYS_MAX, i++;
         else if (!strcmp(a, "--out"))
             out = v, i++;
         else if (!strcmp(a, "--trace-copy"))
@@ -183,7 +239,7 @@ int main(int argc, char **argv)
         if (pty && !quit_at && s.model && s.full)
             quit_at = t + (int64_t)(stay * 1e9);
         if (pty && quit_at && t >= quit_at && s.refreshes >= want_refreshes && !sent &&
-            master >= 0) {
+            master >= 0 && keys_step(&kt, &s, master, t)) {
             if (write(master, keys, strlen(keys)) < 0)
                 perror("ptyrun: write");
             sent = true;
@@ -203,5 +259,6 @@ int main(int argc, char **argv)
            s.first / 1e6, s.model / 1e6, s.full / 1e6, s.paints);
     printf("wall_ms=%.1f\nmaxrss_kib=%ld\nstatus=%d\ntimeout=%d\n", wall / 1e6, ru.ru_maxrss,
            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), timed_out);
+    keys_report(&kt);
     return 0;
 }

@@ -74,7 +74,7 @@ quit
 printf 'conect = %s\nconnect = test:///default\n' "$HOST" >"$XDG_CONFIG_HOME/virt-snaptree/config"
 tui_start 160 30
 ok "a misspelt config line is named in the status line" \
-    tui_wait "config, line 1: not understood (only \"connect = URI\" lines are read): conect" 10 ||
+    tui_wait "config, line 1: not understood (only \"connect = URI [label=NAME] [group=NAME]\" lines are read): conect" 10 ||
     diag "$(tui_screen)"
 ok "the lines it understands still count" tui_wait "test:///default" 5
 quit

@@ -13,7 +13,7 @@ bash_completion=${BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}
 host="test://$top_srcdir/tests/tui/hosts/article.xml"
 
 . "$top_srcdir/tests/unit/tap.sh"
-echo "1..23"
+echo "1..25"
 lines() { printf '%s\n' "$@"; }
 
 tmp=$(mktemp -d /tmp/vst-complete.XXXXXX) || exit 1
@@ -31,7 +31,7 @@ complete_() { "$prog" --complete -- "$@" 2>&1; }
 # ---- the program's answers ----
 
 options="--connect= --readonly --ascii --no-color --no-colour --interval= --timeout= --list --json
---running --demo --demo-stop --config= --version --help"
+--running --demo --demo-stop --config= --group= --version --help"
 is "$(complete_ --)" "$(lines $options)" "'--' offers every option, values marked with '=', no hidden one"
 is "$(complete_ --li)" "--list" "a prefix offers the options it starts"
 is "$(complete_ -r --interval '')" "" "no guess for a number of seconds"
@@ -45,6 +45,13 @@ is "$(LIBVIRT_DEFAULT_URI=qemu+tls://kvm2/system complete_ -c '')" \
 is "$(complete_ --list --connect=qemu:///s)" "$(lines --connect=qemu:///system --connect=qemu:///session)" \
     "--connect=PREFIX offers whole words with the option in front"
 is "$(complete_ --conn qemu+)" "qemu+ssh://root@kvm1/system" "an abbreviated --conn takes a URI too"
+cfg=$XDG_CONFIG_HOME/virt-snaptree/config
+cp "$cfg" "$cfg.hosts"
+printf '%s\n' 'connect = qemu:///system label=a group=prod' 'connect = qemu:///session group=lab' \
+    'connect = test:///default group=prod' >"$cfg"
+is "$(complete_ --group '')" "$(lines prod lab)" "--group offers the config file's groups, each once"
+is "$(complete_ --list --group=p)" "--group=prod" "--group=PREFIX too, with the option in front"
+mv "$cfg.hosts" "$cfg"
 
 # Domain names come in libvirt's order, which is no order: they are compared sorted.
 is "$(complete_ -c "$host" --list we | LC_ALL=C sort)" "$(lines web01 web02)" "domain names of the host given with -c"

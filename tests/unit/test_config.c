@@ -181,8 +181,8 @@ START_TEST(warning_names_the_first_line_not_understood)
     st_config_parse(&c, "cfg", text, strlen(text));
     ck_assert_uint_eq(c.n_uris, 2);
     ck_assert_str_eq(c.uris[1], "test:///c");
-    ck_assert_str_eq(c.warning, "cfg, line 5: not understood (only \"connect = URI\" lines are "
-                                "read): conect = test:///b");
+    ck_assert_str_eq(c.warning, "cfg, line 5: not understood (only \"connect = URI [label=NAME] "
+                                "[group=NAME]\" lines are read): conect = test:///b");
     st_config_clear(&c);
     free(text);
     /* A long line not understood is quoted in part, with its own line number. */
@@ -195,6 +195,39 @@ START_TEST(warning_names_the_first_line_not_understood)
     st_config_clear(&c);
     free(text);
     free(comment);
+}
+END_TEST
+
+START_TEST(hosts_have_labels_and_groups)
+{
+    static const char text[] = "connect = test:///a label=kvm1 group=prod\n"
+                               "connect =\ttest:///a\tgroup=lab   label=kvm2\n"
+                               "connect = test:///b\n"
+                               "connect = test:///c label=x label=y\n"
+                               "connect = test:///d colour=red\n"
+                               "connect = test:///e label=\n";
+    st_config c = {0};
+    st_config_parse(&c, "cfg", text, sizeof(text) - 1);
+    ck_assert_uint_eq(c.n_uris, 3);
+    /* The same URI twice: two hosts, told apart by their labels. */
+    ck_assert_str_eq(c.uris[0], "test:///a");
+    ck_assert_str_eq(c.labels[0], "kvm1");
+    ck_assert_str_eq(c.groups[0], "prod");
+    ck_assert_str_eq(c.uris[1], "test:///a");
+    ck_assert_str_eq(c.labels[1], "kvm2");
+    ck_assert_str_eq(c.groups[1], "lab");
+    ck_assert_str_eq(c.uris[2], "test:///b");
+    ck_assert_ptr_null(c.labels[2]);
+    ck_assert_ptr_null(c.groups[2]);
+    /* A word given twice, a word not known and an empty value: the line is not read. */
+    ck_assert_ptr_nonnull(strstr(c.warning, "line 4: "));
+    st_config_clear(&c);
+    static const char unknown[] = "connect = test:///d colour=red\nconnect = test:///e label=\n";
+    memset(&c, 0, sizeof(c));
+    st_config_parse(&c, "cfg", unknown, sizeof(unknown) - 1);
+    ck_assert_uint_eq(c.n_uris, 0);
+    ck_assert_ptr_nonnull(strstr(c.warning, "line 1: "));
+    st_config_clear(&c);
 }
 END_TEST
 
@@ -291,6 +324,7 @@ int main(void)
     TCase *tc = tcase_create("config");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, fifo_is_refused_without_waiting);
+    tcase_add_test(tc, hosts_have_labels_and_groups);
     tcase_add_test(tc, devices_folders_and_loops_are_refused);
     tcase_add_test(tc, missing_file_is_silent_only_as_the_default);
     tcase_add_test(tc, larger_than_the_cap_is_refused);

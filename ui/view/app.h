@@ -73,8 +73,10 @@ struct st_app {
     const st_options *opt;
     st_backend *b;
     size_t n_hosts;
-    st_host **hosts; /* latest model of each host; NULL until the first one */
-    char **labels;   /* each host's URI as given (or "default") */
+    st_host **hosts;   /* latest model of each host; NULL until the first one */
+    char **labels;     /* each host's label from the config file, else its URI (or "default") */
+    bool *host_hidden; /* outside the group shown: no rows in the tree (view/groups.h) */
+    const char *group; /* the group shown, NULL: every host */
     st_host_state *hstate;
     double *hsince;
     st_tree tree;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "view/app.h"
+#include "view/groups.h"
 #include "backend/domstate.h"
 #include "backend/since.h"
 #include "base/i18n.h"
@@ -274,6 +275,11 @@ static void detail_host(detail *d, size_t hi)
     st_app *a = d->a;
     const st_host *h = a->hosts[hi];
     dline(d, _("Host"), a->labels[hi]);
+    const char *uri = st_backend_uri(a->b, hi);
+    if (uri && strcmp(uri, a->labels[hi]) != 0)
+        dline(d, _("URI"), uri);
+    if (st_host_group(a, hi))
+        dline(d, _("Group"), st_host_group(a, hi));
     dline(d, _("State"), st_host_state_label(a->hstate[hi]));
     if (!h)
         return;

@@ -563,9 +563,11 @@ static void draw_title(st_app *a)
             for (size_t i = 0; i < a->hosts[h]->n_jobs; i++)
                 njob += !st_job_phase_final(a->hosts[h]->jobs[i].phase);
         }
-    char t[256];
+    char t[256], group[160] = "";
+    if (a->group)
+        snprintf(group, sizeof(group), _("[group %s]  "), a->group);
     snprintf(t, sizeof(t), "virt-snaptree %s  %s%s", VERSION, a->readonly ? _("[read-only]  ") : "",
-             "");
+             group);
     int x = st_put(a, 0, 1, a->cols - 1, t, attr | A_BOLD);
     char counts[128];
     snprintf(counts, sizeof(counts), ngettext("%zu domain", "%zu domains", ndom), ndom);

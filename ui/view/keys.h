@@ -41,6 +41,7 @@ typedef enum {
     ST_KEY_QUIT,
     ST_KEY_DISMISS,
     ST_KEY_JOBS,
+    ST_KEY_GROUP,
     ST_KEY_DETAIL_UP,
     ST_KEY_DETAIL_DOWN,
     /* actions on the selected node */

@@ -24,6 +24,7 @@ enum {
     OPT_RUNNING,
     OPT_DEMO_STOP,
     OPT_CONFIG,
+    OPT_GROUP,
 };
 
 /* Also the words that shell completion offers (ui/complete.c). */
@@ -41,6 +42,7 @@ static const struct option longopts[] = {
     {"demo", no_argument, NULL, OPT_DEMO},
     {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"group", required_argument, NULL, OPT_GROUP},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -72,6 +74,8 @@ static void usage(FILE *out)
           out);
     fputs(_("      --config=FILE    read the hosts from FILE instead of the configuration file\n"),
           out);
+    fputs(_("      --group=NAME     only the hosts of that group of the configuration file\n"),
+          out);
     fputs(_("      DOMAIN...        with --list/--json: only the domains of these names\n"), out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
@@ -80,9 +84,13 @@ static void usage(FILE *out)
           out);
 }
 
-static void add_uri(st_options *o, const char *uri)
+static void add_host(st_options *o, const char *uri, const char *label, const char *group)
 {
     o->uris = xrealloc(o->uris, (o->n_uris + 1) * sizeof(char *));
+    o->labels = xrealloc(o->labels, (o->n_uris + 1) * sizeof(char *));
+    o->groups = xrealloc(o->groups, (o->n_uris + 1) * sizeof(char *));
+    o->labels[o->n_uris] = label ? xstrdup(label) : NULL;
+    o->groups[o->n_uris] = group ? xstrdup(group) : NULL;
     o->uris[o->n_uris++] = xstrdup(uri);
 }
 
@@ -122,7 +130,7 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
                 *status = 2;
                 return -1;
             }
-            add_uri(o, optarg);
+            add_host(o, optarg, NULL, NULL);
             break;
         case 'r':
             o->readonly = true;
@@ -159,6 +167,10 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         case OPT_CONFIG:
             free(o->config);
             o->config = xstrdup(optarg);
+            break;
+        case OPT_GROUP:
+            free(o->group);
+            o->group = xstrdup(optarg);
             break;
         case 'V':
             printf("%s %s\n", PACKAGE, VERSION);
@@ -225,7 +237,7 @@ static int load_config(st_options *o, const char *path, bool named, char **err)
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < c.n_uris; i++)
-        add_uri(o, c.uris[i]);
+        add_host(o, c.uris[i], c.labels[i], c.groups[i]);
     free(o->config_warning);
     o->config_warning = c.warning;
     c.warning = NULL;
@@ -257,6 +269,50 @@ int st_options_read_config(st_options *o, int *status)
     return 0;
 }
 
+/* Whether host i is in `group`. */
+static bool in_group(const st_options *o, size_t i, const char *group)
+{
+    return o->groups && o->groups[i] && strcmp(o->groups[i], group) == 0;
+}
+
+/* Drops the hosts not in o->group, keeping the others in order. */
+static void keep_group(st_options *o)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < o->n_uris; i++) {
+        if (!in_group(o, i, o->group)) {
+            free(o->uris[i]);
+            free(o->labels[i]);
+            free(o->groups[i]);
+            continue;
+        }
+        o->uris[kept] = o->uris[i];
+        o->labels[kept] = o->labels[i];
+        o->groups[kept++] = o->groups[i];
+    }
+    o->n_uris = kept;
+}
+
+int st_options_apply_group(st_options *o, int *status)
+{
+    if (!o->group)
+        return 0;
+    bool any = false;
+    for (size_t i = 0; i < o->n_uris && !any; i++)
+        any = in_group(o, i, o->group);
+    if (!any) {
+        char *safe = st_text_sanitize(o->group, o->utf8);
+        fprintf(stderr, _("%s: no host of the configuration file is in the group %s\n"), PACKAGE,
+                safe);
+        free(safe);
+        *status = 2;
+        return -1;
+    }
+    if (o->mode != ST_MODE_TUI)
+        keep_group(o);
+    return 0;
+}
+
 void st_options_read_config_file(st_options *o)
 {
     char *path = default_config_path();
@@ -277,9 +333,17 @@ void st_options_free(st_options *o)
     o->config_warning = NULL;
     free(o->config);
     o->config = NULL;
-    for (size_t i = 0; i < o->n_uris; i++)
+    for (size_t i = 0; i < o->n_uris; i++) {
         free(o->uris[i]);
+        free(o->labels ? o->labels[i] : NULL);
+        free(o->groups ? o->groups[i] : NULL);
+    }
     free(o->uris);
+    free(o->labels);
+    free(o->groups);
+    free(o->group);
+    o->group = NULL;
+    o->labels = o->groups = NULL;
     o->uris = NULL;
     o->n_uris = 0;
 }

@@ -8,9 +8,12 @@
 typedef enum { ST_MODE_TUI, ST_MODE_LIST, ST_MODE_JSON } st_mode;
 
 typedef struct st_options {
-    char **uris; /* -c, repeatable; else none when LIBVIRT_DEFAULT_URI is set (libvirt reads it);
-                  * else the config file's hosts; else none (libvirt's default) */
+    char **uris;   /* -c, repeatable; else none when LIBVIRT_DEFAULT_URI is set (libvirt reads it);
+                    * else the config file's hosts; else none (libvirt's default) */
+    char **labels; /* each host's short name from the config file, NULL: none */
+    char **groups; /* each host's group from the config file, NULL: none */
     size_t n_uris;
+    char *group; /* --group: the group of hosts shown (NULL: every host) */
     bool readonly;
     bool ascii;
     bool no_color;
@@ -42,6 +45,11 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status);
  * stderr in one line: returns -1 to exit with *status.
  */
 int st_options_read_config(st_options *o, int *status);
+/*
+ * --group: a group no host is in is said on stderr (returns -1 to exit with *status); --list and
+ * --json keep only that group's hosts, the interface keeps every host and shows that group first.
+ */
+int st_options_apply_group(st_options *o, int *status);
 /* Adds the config file's hosts to o->uris whatever -c and LIBVIRT_DEFAULT_URI say, quietly
  * (shell completion: a file that cannot be used offers nothing). */
 void st_options_read_config_file(st_options *o);

@@ -76,27 +76,80 @@ static char *host_part(const st_app *a, size_t i, const char *name, bool brief)
     return xasprintf(_("%s: %s"), name, state);
 }
 
-/* Every host's state, in full words when they fit in `room` columns; returns columns used. */
+/* Columns that parts[0..n) take on one line, two between each. */
+static int parts_width(char *const *parts, size_t n)
+{
+    int total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += st_text_width(parts[i]) + (i ? 2 : 0);
+    return total;
+}
+
+/*
+ * A fleet too wide for the line: the hosts that are not connected by name (they are what the
+ * admin must see), then how many are; *n_parts of them, ok[] telling which say connected.
+ * parts[] and ok[] have room for n_hosts + 1.
+ */
+static void summary_parts(const st_app *a, char *const *names, char **parts, size_t *n_parts,
+                          bool *ok)
+{
+    size_t n = 0, connected = 0;
+    for (size_t i = 0; i < a->n_hosts; i++)
+        connected += a->hstate[i] == ST_HOST_CONNECTED;
+    /* One connected host is named, as the others: a count would say less in as many columns. */
+    bool count = connected > 1;
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        if (count && a->hstate[i] == ST_HOST_CONNECTED)
+            continue;
+        ok[n] = a->hstate[i] == ST_HOST_CONNECTED;
+        parts[n++] = host_part(a, i, names[i], true);
+    }
+    if (count) {
+        ok[n] = true;
+        parts[n++] = xasprintf(ngettext("%zu host ok", "%zu hosts ok", connected), connected);
+    }
+    *n_parts = n;
+}
+
+/* The parts in full words (level 0), short words (1) or the summary (2); how many. */
+static size_t host_parts(const st_app *a, char *const *names, int level, char **parts, bool *ok)
+{
+    for (size_t i = 0; i < a->n_hosts + 1; i++) {
+        free(parts[i]);
+        parts[i] = NULL;
+    }
+    size_t n = a->n_hosts;
+    if (level == 2) {
+        summary_parts(a, names, parts, &n, ok);
+        return n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = host_part(a, i, names[i], level == 1);
+        ok[i] = a->hstate[i] == ST_HOST_CONNECTED;
+    }
+    return n;
+}
+
+/*
+ * Every host's state: in full words when they fit in `room` columns, else in short words, else
+ * (a fleet) the hosts not connected by name and a count of the others; returns columns used.
+ */
 static int draw_hosts(st_app *a, int y, int room)
 {
     char **names = short_names(a);
-    char **parts = xcalloc(a->n_hosts, sizeof(char *));
-    for (int brief = 0; brief < 2; brief++) {
-        int total = 0;
-        for (size_t i = 0; i < a->n_hosts; i++) {
-            free(parts[i]);
-            parts[i] = host_part(a, i, names[i], brief);
-            total += st_text_width(parts[i]) + 2;
-        }
-        if (total - 2 <= room)
+    char **parts = xcalloc(a->n_hosts + 1, sizeof(char *));
+    bool *ok = xcalloc(a->n_hosts + 1, sizeof(bool));
+    size_t n = 0;
+    for (int level = 0; level < 3; level++) {
+        n = host_parts(a, names, level, parts, ok);
+        if (parts_width(parts, n) <= room)
             break;
     }
-    /* Still too long: each host gets its share, so that every state shows. */
-    int share = a->n_hosts ? (room - 2 * ((int)a->n_hosts - 1)) / (int)a->n_hosts : room;
+    /* Still too long: each part gets its share, so that every state shows. */
+    int share = n ? (room - 2 * ((int)n - 1)) / (int)n : room;
     int x = 0;
-    for (size_t i = 0; i < a->n_hosts && x < room; i++) {
-        int attr =
-            a->hstate[i] == ST_HOST_CONNECTED ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
+    for (size_t i = 0; i < n && x < room; i++) {
+        int attr = ok[i] ? (int)A_NORMAL : st_attr(a, PAIR_ERROR, A_BOLD);
         if (i)
             x += st_put(a, y, x, room - x, "  ", A_NORMAL);
         bool fits = st_text_width(parts[i]) <= room - x;
@@ -104,10 +157,13 @@ static int draw_hosts(st_app *a, int y, int room)
         /* The state is at the end: cut a name from the left rather than lose it. */
         x += fits ? st_put(a, y, x, room - x, parts[i], attr)
                   : st_put_right(a, y, x, w, parts[i], attr);
-        free(parts[i]);
-        free(names[i]);
     }
+    for (size_t i = 0; i < a->n_hosts + 1; i++)
+        free(parts[i]);
+    for (size_t i = 0; i < a->n_hosts; i++)
+        free(names[i]);
     free(parts);
+    free(ok);
     free(names);
     return x;
 }

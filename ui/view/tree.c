@@ -312,13 +312,17 @@ void st_tree_build(st_tree *t, st_host *const *hosts, const char *const *host_la
     (void)host_labels;
     clear_rows(t);
     walk w = {t, all};
+    size_t last = n_hosts; /* the last host shown */
+    for (size_t h = 0; h < n_hosts; h++)
+        last = t->hidden && t->hidden[h] ? last : h;
     for (size_t h = 0; h < n_hosts; h++) {
+        if (t->hidden && t->hidden[h])
+            continue;
         const st_host *host = hosts[h];
         char num[32];
         snprintf(num, sizeof(num), "%zu", h);
         char *key = make_key(t, NULL, "H", num);
-        st_row *r =
-            add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h + 1 == n_hosts, host && host->n_doms > 0);
+        st_row *r = add_row(&w, ROW_HOST, 0, SIZE_MAX, key, h == last, host && host->n_doms > 0);
         r->host = h;
         size_t hrow = t->n - 1;
         if (host && descend(&w, r))

@@ -44,6 +44,8 @@ typedef struct st_tree {
     st_row *rows;
     size_t n, cap;
     st_hash expansion; /* key → EXPANDED or COLLAPSED, where the admin chose */
+    /* hidden[h]: host h and its subtree get no rows (a group filter). NULL: every host shown. */
+    const bool *hidden;
     /* The rows' keys live in these blocks, reused by every rebuild: a rebuild of 10,000 rows
      * then costs no malloc per row (it happens on every refresh and every expand or collapse). */
     struct st_key_block *keys;
