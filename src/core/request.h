@@ -47,6 +47,8 @@ enum {
     ST_F_WRITTEN = 1u << 14,
     /* revert: what libvirt removes is not kept */
     ST_F_DISCARD = 1u << 15,
+    /* the admin chose to go on although the journal cannot be written */
+    ST_F_NO_JOURNAL = 1u << 16,
 };
 
 typedef enum {
@@ -85,6 +87,7 @@ typedef struct st_request {
      * commit, of the active layer of a pull), as planned: the free space there is checked again
      * just before the merge starts. 0: not checked. */
     uint64_t space_needed;
+    char *plan; /* the plan as the admin saw it, for the journal; NULL: none shown */
 } st_request;
 
 /*
