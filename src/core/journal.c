@@ -337,12 +337,13 @@ static void print_disk(FILE *out, const char *disk, const st_json *before, const
     free_lines(a, na);
 }
 
-void st_journal_print(FILE *out, const st_json *doc, bool utf8, int columns)
+char *st_journal_details(const st_json *doc, bool utf8, int columns)
 {
-    char *head = st_journal_headline(doc);
-    print_safe(out, head, utf8, 0, false);
-    fputc('\n', out);
-    free(head);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return xstrdup("");
     const st_json *after = st_json_get(doc, "after");
     const char *msg = st_json_get_str(after, "message");
     if (msg) {
@@ -356,4 +357,17 @@ void st_journal_print(FILE *out, const st_json *doc, bool utf8, int columns)
     for (size_t i = 0; before && before->type == ST_JSON_ARRAY && i < before->n; i++)
         print_disk(out, or_dash(st_json_get_str(before->items[i], "disk")), before, later, utf8,
                    columns);
+    fclose(out);
+    return buf;
+}
+
+void st_journal_print(FILE *out, const st_json *doc, bool utf8, int columns)
+{
+    char *head = st_journal_headline(doc);
+    print_safe(out, head, utf8, 0, false);
+    fputc('\n', out);
+    free(head);
+    char *details = st_journal_details(doc, utf8, columns);
+    fputs(details, out);
+    free(details);
 }

@@ -75,12 +75,16 @@ void st_journal_end(st_json *doc, bool ok, const char *outcome, const char *mess
 
 /*
  * The entry as text for --journal and the interface: a head line (when, action, host, domain,
- * who, outcome), then the chain before and after per disk side by side when `wide` allows
- * (columns), else one after the other. Untrusted text is sanitized for the charset (utf8).
+ * who, outcome), the outcome's message, then the chain before and after per disk, side by side
+ * when `columns` leaves each side 30 columns, else one after the other (columns 0: always).
+ * Untrusted text is sanitized for the charset (utf8).
  */
 void st_journal_print(FILE *out, const st_json *doc, bool utf8, int columns);
 
 /* The head line alone (malloc'd, unsanitized). */
 char *st_journal_headline(const st_json *doc);
+
+/* What st_journal_print writes below the head line (malloc'd, sanitized, lines end in '\n'). */
+char *st_journal_details(const st_json *doc, bool utf8, int columns);
 
 #endif

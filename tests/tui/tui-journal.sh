@@ -2,7 +2,8 @@
 # The journal on the plan screens, on libvirt's test driver: where no entry can be written (a
 # file stands where its folder should be), a merge's plan and a snapshot plan are refused before
 # any typed yes, saying why, and option 9 goes on without a journal (the plan then warns); where
-# one can, the action's entry keeps the plan as the admin saw it, with the option chosen.
+# one can, the action's entry keeps the plan as the admin saw it, with the option chosen; L
+# shows the entries of a domain, and of a host, in the interface.
 . "$(dirname "$0")/tui-lib.sh"
 # shellcheck source=tests/tui/snap-tui-lib.sh
 . "$(dirname "$0")/snap-tui-lib.sh"
@@ -11,10 +12,12 @@ tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8
 
+# The screen's text as one line: what a dialog wraps reads as a sentence again.
+joined() { tui_screen | sed 's/│//g' | tr -d '\n' | tr -s ' '; }
 # The whole plan's text, scrolled to its end (a refusal comes after the plan's hazards).
 plan_end() {
     tui_keys NPage NPage NPage NPage
-    tui_screen | sed 's/│//g' | tr -d '\n' | tr -s ' '
+    joined
 }
 
 : >"$T_DIR/blocked"
@@ -78,6 +81,26 @@ like "$(jq -r .after.message <<<"$ENTRY")" "unsupported flags" "with libvirt's a
 like "$(jq -r .plan <<<"$ENTRY")" "What will run:" "the plan as shown is kept"
 like "$(jq -r .plan <<<"$ENTRY")" "  2  metadata only \\(keep every file\\): yes" \
     "with the options as they were set"
+
+# ---- L: the journal in the interface ----
+tui_keys Escape
+select_row test2_net-tools
+tui_keys L
+ok "L opens the domain's journal" tui_wait " Journal of test2 " 5
+ok "newest first, its head line: what, where, by whom, the outcome" \
+    tui_wait "snapshot-delete  test2  $HOST  by $(id -un)" 5
+like "$(joined)" "failed in [0-9.]+ s" "the outcome and how long it took"
+like "$(tui_line "test2_lsof.qcow2 (qcow2)")" \
+    "images/test2_lsof\.qcow2 \(qcow2\) +/var/lib/libvirt/images/test2_lsof\.qcow2 \(qcow2\)" \
+    "the chain before and after side by side"
+ok "it says how many entries" tui_wait "1 entry, newest first" 5
+tui_keys Escape
+tui_wait_gone " Journal of test2 " 5
+tui_keys g L
+ok "on the host row: the journal of all its domains" tui_wait " Journal of " 5
+like "$(tui_screen)" "snapshot-delete  test2" "with test2's entry"
+tui_keys q
+tui_wait_gone " Journal of " 5
 
 tui_stop
 done_testing
