@@ -297,6 +297,9 @@ void st_action_run(st_worker *w, int id, const st_request *req)
     case ST_REQ_FINISH_PAUSED:
         do_finish_paused(w, id, req);
         break;
+    case ST_REQ_UNDO:
+        st_undo_run(w, id, req);
+        break;
     case ST_REQ_FOLLOWUP_FORGET:
         st_followup_drop(req->path);
         st_action_result(w, id, true, "%s", _("forgotten: it is not offered again"));

@@ -168,6 +168,7 @@ static bool moves_nothing(const st_request *req)
     case ST_REQ_MANAGEDSAVE_REMOVE:
     case ST_REQ_REMOVE_FILES:
     case ST_REQ_FINISH_PAUSED:
+    case ST_REQ_UNDO:
         return true;
     default:
         return false;

@@ -72,6 +72,8 @@ const char *st_journal_action_name(st_req_kind k)
         return "remove-files";
     case ST_REQ_FINISH_PAUSED:
         return "finish-paused";
+    case ST_REQ_UNDO:
+        return "undo";
     default:
         return NULL;
     }

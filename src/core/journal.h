@@ -69,6 +69,13 @@ st_json *st_journal_chain_local(const char *disk, const char *path, const char *
 /* The header checksum of the image at path (malloc'd); NULL with *why when it has none. */
 char *st_journal_header_sum_path(const char *path, char **why);
 
+/*
+ * The header checksum of an image now, for an undo's check: on a host whose images are on this
+ * machine (local), the checksum, or NULL with *missing set when the file is gone; elsewhere NULL
+ * and not missing (the images cannot be read from here).
+ */
+char *st_journal_header_sum_now(const char *path, bool local, bool *missing);
+
 /* Sets doc's "after" member. */
 void st_journal_end(st_json *doc, bool ok, const char *outcome, const char *message,
                     time_t finished, double duration, const uint64_t *bytes_moved, st_json *chains);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/i18n.h"
@@ -49,6 +50,18 @@ char *st_journal_header_sum_path(const char *path, char **why)
         free(buf);
     }
     close(fd);
+    return sum;
+}
+
+char *st_journal_header_sum_now(const char *path, bool local, bool *missing)
+{
+    struct stat st;
+    *missing = local && path && path[0] == '/' && stat(path, &st) != 0 && errno == ENOENT;
+    if (*missing || !local)
+        return NULL;
+    char *why = NULL;
+    char *sum = st_journal_header_sum_path(path, &why);
+    free(why);
     return sum;
 }
 

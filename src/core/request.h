@@ -26,6 +26,7 @@ typedef enum {
     ST_REQ_REMOVE_FILES,    /* remove files libvirt left behind, after the admin confirmed */
     ST_REQ_FINISH_PAUSED,   /* path: a follow-up record; pivot if ready, shut the domain off */
     ST_REQ_FOLLOWUP_FORGET, /* path: a follow-up record the admin does not want offered again */
+    ST_REQ_UNDO,            /* path: a journal entry whose action is given back */
 } st_req_kind;
 
 enum {

@@ -5,7 +5,9 @@
 # (definitions, snapshot XML, chains, header checksums computed here independently), files and
 # folders private; a folder that cannot take an entry (a small full tmpfs, a file in the way)
 # refuses the action before anything runs unless the admin chose to go on without a journal;
-# --journal prints the entries newest first, as text and as JSON lines. TAP; root.
+# --journal prints the entries newest first, as text and as JSON lines; undo gives back a
+# metadata-only delete and a revert exactly as recorded, and refuses a stale entry and a merge.
+# TAP; root.
 if [ -z "${BASH_VERSION:-}" ]; then
     exec bash "$0" "$@"
 fi
@@ -180,6 +182,65 @@ is "$(jq -r '.domain + " " + .action' <<<"$LINES" | tr '\n' ',')" \
     "jc commit,jd snapshot-delete,jd snapshot-create," "newest first"
 is "$(head -n 1 <<<"$LINES")" "$(cat "$(newest jc)")" "each line is the entry's document"
 is "$("$PROG" --journal -c qemu:///nowhere | wc -c)" 0 "a host with no journal prints nothing"
+
+# ---- undo: snapshot metadata removed is defined again, current flag included ----
+# XML compared after canonicalisation (attribute order, empty elements, whitespace between tags).
+canon() { xmllint --c14n - | xmllint --format - 2>/dev/null; }
+lab_chain --patterns "$D" ubase.qcow2 || bail_out "images"
+lab_domain_define "$URI" ju --disk "vda=$D/ubase.qcow2" || bail_out "domain ju"
+ok "two snapshots, u2 on u1" eval 'sb create ju u1 disk-only && sb create ju u2 disk-only'
+ok "write layer 1 into u2's overlay" lab_pattern_layer "$D/ju_u2.qcow2" 1
+U1=$(lab__virsh_q "$URI" snapshot-dumpxml ju u1 | canon)
+U2=$(lab__virsh_q "$URI" snapshot-dumpxml ju u2 | canon)
+ok "delete u1 and its child, metadata only" sb delete ju u1 --children --metadata
+is "$(snaps ju)" "" "no snapshot is left"
+E=$(newest ju)
+ok "undo the delete" sb undo ju "$E"
+like "$OUT" "the entry's snapshot-delete is undone" "it says so"
+is "$(snaps ju)" "u1 u2 " "both snapshots are defined again"
+is "$(lab__virsh_q "$URI" snapshot-current ju --name)" "u2" "u2 is current again"
+is "$(lab__virsh_q "$URI" snapshot-dumpxml ju u1 | canon)" "$U1" "u1's XML is what was recorded"
+is "$(lab__virsh_q "$URI" snapshot-dumpxml ju u2 | canon)" "$U2" "u2's XML is what was recorded"
+is "$(lab__virsh_q "$URI" snapshot-parent ju u2)" "u1" "the tree is as it was"
+ok "the data did not move (layers 0..1)" lab_pattern_verify "$D/ju_u2.qcow2" 2
+is "$(field "$(newest ju)" '.action + " " + .after.outcome')" "undo done" \
+    "the undo has its own entry"
+ok "undoing it again is refused: nothing to give back" fails sb undo ju "$E"
+like "$OUT" "not undone: every snapshot the entry saw is defined" "and says why"
+
+# ---- undo: a revert puts the disk back on the branch it left ----
+lab_chain --patterns "$D" rbase.qcow2 || bail_out "images"
+lab_domain_define "$URI" jr --disk "vda=$D/rbase.qcow2" || bail_out "domain jr"
+ok "snapshot r1" sb create jr r1 disk-only
+ok "write layer 1 into its overlay" lab_pattern_layer "$D/jr_r1.qcow2" 1
+DEF=$(lab__virsh_q "$URI" dumpxml jr --inactive | canon)
+ok "revert to r1" sb revert jr r1
+NEW=$(lab_disk_source "$URI" jr vda)
+isnt() { [ "$1" != "$2" ]; }
+ok "the disk left the overlay" isnt "$NEW" "$D/jr_r1.qcow2"
+R=$(newest jr)
+is "$(field "$R" .action)" "revert" "the revert's entry"
+ok "undo the revert" sb undo jr "$R"
+is "$(lab_disk_source "$URI" jr vda)" "$D/jr_r1.qcow2" "the disk is back on the overlay it left"
+is "$(lab__virsh_q "$URI" dumpxml jr --inactive | canon)" "$DEF" \
+    "the definition is the recorded one"
+ok "with the data written there (layers 0..1)" lab_pattern_verify "$D/jr_r1.qcow2" 2
+is "$(lab__virsh_q "$URI" snapshot-current jr --name)" "r1" "r1 is current"
+
+# ---- a stale entry is refused, naming the difference ----
+ok "revert to r1 again" sb revert jr r1
+R2=$(newest jr)
+NEW=$(lab_disk_source "$URI" jr vda)
+ok "another tool rewrites the overlay's backing name" \
+    qemu-img rebase -u -F qcow2 -b "./rbase.qcow2" "$D/jr_r1.qcow2"
+ok "the undo is refused" fails sb undo jr "$R2"
+like "$OUT" "not undone: the images changed since the entry: the header of $D/jr_r1\.qcow2 changed" \
+    "and names the image whose header changed"
+is "$(lab_disk_source "$URI" jr vda)" "$NEW" "nothing was changed"
+
+# ---- not undoable: a merge ----
+ok "the commit's undo is refused" fails sb undo jc "$(find "$HOST_DIR/jc" -name '*-commit.json')"
+like "$OUT" "not undone: a merge moved data from one image into another" "with the reason"
 
 lab_timing "lab-journal" "$T_ALL"
 done_testing

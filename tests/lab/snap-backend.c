@@ -23,6 +23,7 @@
  *   snap-backend URI commit DOM DISK TOP BASE [--no-journal]   (that plan, then its request as
  *                the interface submits it after the typed yes, not when refused; waits for its
  *                job to end)
+ *   snap-backend URI undo DOM ENTRY   (gives back what the journal entry ENTRY recorded)
  *
  * --no-journal on any action: the admin chose to go on without a journal.
  *
@@ -313,6 +314,9 @@ static int build_request(ctx *c, const char *cmd, int argc, char **argv, st_requ
         r->flags = parse_flags(argc - 2, argv + 2);
     } else if (strcmp(cmd, "managedsave-remove") == 0) {
         r->kind = ST_REQ_MANAGEDSAVE_REMOVE;
+    } else if (strcmp(cmd, "undo") == 0 && argc >= 2) {
+        r->kind = ST_REQ_UNDO;
+        r->path = xstrdup(argv[1]);
     } else if (strcmp(cmd, "remove-files") == 0 && argc >= 2) {
         r->kind = ST_REQ_REMOVE_FILES;
         r->n_paths = (size_t)argc - 1;

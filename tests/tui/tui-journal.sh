@@ -102,5 +102,17 @@ like "$(tui_screen)" "snapshot-delete  test2" "with test2's entry"
 tui_keys q
 tui_wait_gone " Journal of " 5
 
+# ---- u: undo from the journal view ----
+select_row test2_net-tools
+tui_keys L
+tui_wait " Journal of test2 " 5
+ok "the newest entry is marked" tui_wait "│>20" 5
+tui_keys u
+ok "u on a failed action: its undo plan" tui_wait " Undo snapshot-delete of test2 " 5
+like "$(joined)" "NOT UNDOABLE: the action did not succeed: there is nothing to give back" \
+    "says there is nothing to give back"
+ok "and takes no yes" tui_wait "This entry cannot be given back (see above): Esc goes back." 5
+tui_keys Escape Escape
+tui_wait_gone " Journal of test2 " 5
 tui_stop
 done_testing

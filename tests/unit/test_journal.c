@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "core/journal.h"
 #include "core/journal_store.h"
+#include "core/journal_undo.h"
 #include "core/json.h"
 #include "scratch.h"
 #include "tap.h"
@@ -381,6 +382,148 @@ START_TEST(test_chain_local_sums)
 }
 END_TEST
 
+/* ---- undo ---- */
+
+/* An entry as the recorder writes it: action, flags, outcome, snapshots and one chain. */
+static st_json *undo_doc(const char *action, const char *flag, bool ok, const char *top_sum)
+{
+    st_json *d = st_json_object();
+    st_json_set_str(d, "action", action);
+    st_json_set_str(d, "domain", "vm");
+    st_json *req = st_json_object();
+    st_json *flags = st_json_array();
+    if (flag)
+        st_json_push(flags, st_json_string(flag));
+    st_json_set(req, "flags", flags);
+    st_json_set(d, "request", req);
+    st_json *before = st_json_object();
+    st_json_set_str(before, "xml_inactive", "<domain/>");
+    st_json *snaps = st_json_array();
+    const char *names[] = {"s1", "s2"};
+    for (int i = 0; i < 2; i++) {
+        st_json *s = st_json_object();
+        st_json_set_str(s, "name", names[i]);
+        st_json_set(s, "current", st_json_bool(i == 1));
+        char *xml = xasprintf("<domainsnapshot><name>%s</name></domainsnapshot>", names[i]);
+        st_json_set_str(s, "xml", xml);
+        free(xml);
+        st_json_push(snaps, s);
+    }
+    st_json_set(before, "snapshots", snaps);
+    st_layer layers[2] = {{.path = "/img/top.qcow2"}, {.path = "/img/base.qcow2"}};
+    char *sums[2] = {(char *)top_sum, "fnv1a64:00000000000000bb"};
+    st_json *chains = st_json_array();
+    st_json_push(chains, st_journal_chain("vda", layers, 2, sums, NULL));
+    st_json_set(before, "chains", chains);
+    st_json_set(d, "before", before);
+    st_journal_end(d, ok, NULL, NULL, 0, 1, NULL, NULL);
+    return d;
+}
+
+/* The host as the tests see it: s1 defined or not, files there or not, headers as recorded. */
+static bool t_has_s1;
+static const char *t_gone;
+static bool t_has_snap(const char *name, void *ctx)
+{
+    (void)ctx;
+    return t_has_s1 && strcmp(name, "s1") == 0;
+}
+static char *t_snap_missing(const char *xml, void *ctx)
+{
+    (void)xml, (void)ctx;
+    return t_gone ? xstrdup(t_gone) : NULL;
+}
+static char *t_sum(const char *path, bool *missing, void *ctx)
+{
+    (void)ctx;
+    *missing = t_gone && strcmp(path, t_gone) == 0;
+    if (*missing)
+        return NULL;
+    return xstrdup(strstr(path, "top") ? "fnv1a64:00000000000000aa" : "fnv1a64:00000000000000bb");
+}
+static const st_undo_host t_host = {t_has_snap, t_snap_missing, t_sum, NULL};
+
+START_TEST(test_undo_snapshots)
+{
+    t_has_s1 = true, t_gone = NULL;
+    st_json *d = undo_doc("snapshot-delete", "metadata-only", true, NULL);
+    st_undo_plan *p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_int_eq(p->kind, ST_UNDO_REDEFINE_SNAPS);
+    ck_assert_ptr_null(p->why);
+    ck_assert_int_eq(p->n_snaps, 1); /* s1 is still defined: only s2 comes back */
+    ck_assert_str_eq(p->snap_names[0], "s2");
+    ck_assert(p->snap_current[0]);
+    ck_assert_str_eq(p->steps[0],
+                     "virDomainSnapshotCreateXML(dom, <s2>, REDEFINE | REDEFINE_CURRENT)");
+    st_undo_plan_free(p);
+    /* A delete that was not metadata-only: only while the files are still there. */
+    st_json_free(d);
+    d = undo_doc("snapshot-delete", NULL, true, NULL);
+    t_gone = "/img/s2.qcow2";
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert(p->stale);
+    ck_assert_str_eq(p->why, "the files of snapshot s2 changed since: /img/s2.qcow2 is gone");
+    st_undo_plan_free(p);
+    t_has_s1 = false, t_gone = NULL;
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_int_eq(p->n_snaps, 2);
+    ck_assert_str_eq(p->snap_names[0], "s1"); /* parents first, as recorded */
+    st_undo_plan_free(p);
+    st_json_free(d);
+}
+END_TEST
+
+START_TEST(test_undo_revert)
+{
+    t_has_s1 = true, t_gone = NULL;
+    st_json *d = undo_doc("revert", "branch", true, "fnv1a64:00000000000000aa");
+    st_undo_plan *p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_int_eq(p->kind, ST_UNDO_REDEFINE_DOMAIN);
+    ck_assert_ptr_null(p->why);
+    ck_assert_str_eq(p->domain_xml, "<domain/>");
+    ck_assert_str_eq(p->steps[1], "vda is on /img/top.qcow2 again");
+    ck_assert_ptr_nonnull(strstr(p->current_xml, "s2"));
+    st_undo_plan_free(p);
+    p = st_undo_plan_make(d, true, &t_host);
+    ck_assert_ptr_nonnull(strstr(p->why, "the domain runs"));
+    ck_assert(!p->stale);
+    st_undo_plan_free(p);
+    st_json_free(d);
+    /* Stale: a header changed, an image is gone; each difference is named. */
+    d = undo_doc("revert", "branch", true, "fnv1a64:0000000000000001");
+    t_gone = "/img/base.qcow2";
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert(p->stale);
+    ck_assert_str_eq(p->why, "the images changed since the entry: the header of /img/top.qcow2 "
+                             "changed (fnv1a64:00000000000000aa, was fnv1a64:0000000000000001); "
+                             "/img/base.qcow2 is gone");
+    st_undo_plan_free(p);
+    st_json_free(d);
+}
+END_TEST
+
+START_TEST(test_undo_refused)
+{
+    t_has_s1 = false, t_gone = NULL;
+    const char *actions[] = {"commit", "pull", "pivot", "snapshot-create", "save"};
+    const char *why[] = {"a merge moved data", "a merge moved data", "a pivot cannot be taken back",
+                         "a new snapshot is undone by deleting it", "it changed the guest's state"};
+    for (size_t i = 0; i < 5; i++) {
+        st_json *d = undo_doc(actions[i], NULL, true, NULL);
+        st_undo_plan *p = st_undo_plan_make(d, false, &t_host);
+        ck_assert_int_eq(p->kind, ST_UNDO_NONE);
+        ck_assert_msg(strstr(p->why, why[i]), "%s: %s", actions[i], p->why);
+        st_undo_plan_free(p);
+        st_json_free(d);
+    }
+    st_json *d = undo_doc("snapshot-delete", NULL, false, NULL);
+    st_undo_plan *p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_str_eq(p->why, "the action did not succeed: there is nothing to give back");
+    st_undo_plan_free(p);
+    st_json_free(d);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
     Suite *s = suite_create("journal");
@@ -402,6 +545,11 @@ static Suite *journal_suite(void)
     tcase_add_test(tf, test_load_newest_first);
     tcase_add_test(tf, test_chain_local_sums);
     suite_add_tcase(s, tf);
+    TCase *tu = tcase_create("undo");
+    tcase_add_test(tu, test_undo_snapshots);
+    tcase_add_test(tu, test_undo_revert);
+    tcase_add_test(tu, test_undo_refused);
+    suite_add_tcase(s, tu);
     return s;
 }
 
