@@ -1,7 +1,8 @@
 #!/bin/bash
 # The journal on the plan screens, on libvirt's test driver: where no entry can be written (a
 # file stands where its folder should be), a merge's plan and a snapshot plan are refused before
-# any typed yes, saying why, and option 9 goes on without a journal (the plan then warns); where
+# any typed yes, saying why, and option 9 goes on without a journal (the plan then warns); a
+# merge's plan says it is not undoable and names a snapshot to take first; where
 # one can, the action's entry keeps the plan as the admin saw it, with the option chosen; L
 # shows the entries of a domain, and of a host, in the interface.
 . "$(dirname "$0")/tui-lib.sh"
@@ -14,6 +15,15 @@ export LANG=C.UTF-8
 
 # The screen's text as one line: what a dialog wraps reads as a sentence again.
 joined() { tui_screen | sed 's/│//g' | tr -d '\n' | tr -s ' '; }
+# The whole plan's text, page by page from its top (what scrolls shows on one page or another).
+plan_all() {
+    local i
+    tui_keys PPage PPage PPage PPage
+    for ((i = 0; i < 5; i++)); do
+        joined
+        tui_keys NPage
+    done
+}
 # The whole plan's text, scrolled to its end (a refusal comes after the plan's hazards).
 plan_end() {
     tui_keys NPage NPage NPage NPage
@@ -31,6 +41,11 @@ tui_keys c
 tui_wait "down into which layer?" 5
 tui_keys Enter
 tui_wait "Commit test2_net-tools.qcow2 into test2_nmap.qcow2" 10
+ALL=$(plan_all)
+like "$ALL" "Warning: Not undoable: the journal records this commit but cannot give it back" \
+    "the plan says before the typed yes that the merge is not undoable"
+like "$ALL" "take a snapshot first \\(s\\), such as +([^ ]+ +)*before-commit-[0-9]{8}-[0-9]{6}\\." \
+    "and names a snapshot to take first"
 TEXT=$(plan_end)
 like "$TEXT" "REFUSED: the journal cannot be written, so this action could not be recorded or undone" \
     "the commit's plan is refused: no journal can be written"

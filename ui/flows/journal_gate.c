@@ -4,10 +4,12 @@
 
 #include <curses.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/journal_store.h"
+#include "core/snapplan.h"
 
 void st_journal_gate_check(st_journal_gate *g)
 {
@@ -41,6 +43,25 @@ bool st_journal_gate_hazard(const st_journal_gate *g, st_hazard **hazards, size_
                           "without a journal."),
                         g->why, ST_JOURNAL_GATE_KEY);
     return true;
+}
+
+void st_journal_gate_not_undoable(st_hazard **hazards, size_t *n, st_req_kind kind, time_t when)
+{
+    char *stamp = st_snap_default_name(when);
+    *hazards = xrealloc(*hazards, (*n + 1) * sizeof(st_hazard));
+    memmove(*hazards + 1, *hazards, *n * sizeof(st_hazard));
+    (*n)++;
+    (*hazards)[0].level = ST_HAZ_WARN;
+    (*hazards)[0].text =
+        xasprintf(kind == ST_REQ_PULL
+                      ? _("Not undoable: the journal records this pull but cannot give it back, "
+                          "since its data moves into another image. For a way back, take a "
+                          "snapshot first (s), such as before-pull-%s.")
+                      : _("Not undoable: the journal records this commit but cannot give it "
+                          "back, since its data moves into another image. For a way back, take "
+                          "a snapshot first (s), such as before-commit-%s."),
+                  stamp);
+    free(stamp);
 }
 
 void st_journal_gate_option(const st_journal_gate *g, st_textbuf *tb, bool heading)

@@ -7,6 +7,7 @@
 #define ST_JOURNAL_GATE_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "core/mergeplan.h"
 #include "view/widgets.h"
@@ -28,6 +29,14 @@ void st_journal_gate_free(st_journal_gate *g);
  * written and the admin did not choose to go on, a warning once they did. True when it refuses.
  */
 bool st_journal_gate_hazard(const st_journal_gate *g, st_hazard **hazards, size_t *n);
+
+/*
+ * A merge's plan says before the typed yes that the journal cannot give it back, and names a
+ * snapshot the admin could take first, named from `when` (the plan's opening: a name that
+ * changed with each remake would change the plan's text, and clear what was typed). Its hazard
+ * goes first: the plan's own end stays last.
+ */
+void st_journal_gate_not_undoable(st_hazard **hazards, size_t *n, st_req_kind kind, time_t when);
 
 /* The option's line (under a heading of its own when `heading`); nothing while not needed. */
 void st_journal_gate_option(const st_journal_gate *g, st_textbuf *tb, bool heading);

@@ -8,6 +8,7 @@
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/i18n.h"
 #include "base/util.h"
@@ -35,6 +36,7 @@ typedef struct merge_flow {
     merge_step step;
     st_confirm confirm;
     st_journal_gate journal;
+    time_t opened; /* when the plan opened: names the snapshot it suggests */
 } merge_flow;
 
 static void flow_free(merge_flow *f)
@@ -102,6 +104,7 @@ static void replan(st_app *a, merge_flow *f)
     else
         f->plan =
             st_plan_pull(a->hosts, a->n_hosts, f->host, f->dom, f->disk, base, f->facts, &f->opts);
+    st_journal_gate_not_undoable(&f->plan->hazards, &f->plan->n_hazards, f->kind, f->opened);
     st_journal_gate_check(&f->journal);
     if (st_journal_gate_hazard(&f->journal, &f->plan->hazards, &f->plan->n_hazards)) {
         /* Refused by the journal alone, the option lifts it; with others, it is one more. */
@@ -393,6 +396,7 @@ static void open_plan(st_app *a, merge_flow *f)
     const st_host *h = a->hosts[f->host];
     const st_disk *k = flow_disk(a, f, NULL);
     st_merge_opts_default(&f->opts);
+    f->opened = time(NULL);
     size_t top = chain_index(k, f->top, f->top_at);
     size_t base = f->base ? chain_index(k, f->base, f->base_at) : SIZE_MAX;
     st_request req = {0};
