@@ -17,6 +17,7 @@
 #include "core/report.h"
 #include "core/text.h"
 #include "demo/demo.h"
+#include "journal_cli.h"
 #include "view/options.h"
 #include "view/term.h"
 #include "tui.h"
@@ -163,7 +164,7 @@ int main(int argc, char **argv)
         _exit(status);
     }
     /* Before the demo starts its domains: nothing is started for a session that cannot open. */
-    if (o.mode == ST_MODE_TUI && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+    if (o.mode == ST_MODE_TUI && !o.journal && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, _("%s: the interactive mode needs a terminal (try --list or --json)\n"),
                 PACKAGE);
         st_options_free(&o);
@@ -191,7 +192,9 @@ int main(int argc, char **argv)
     /* libvirt logs what it also returns through the API (and warnings such as "tainted:
      * high-privileges") to stderr; every error reaches the admin through the model instead. */
     setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
-    status = o.mode == ST_MODE_TUI ? st_tui_run(&o) : run_report(&o);
+    status = o.journal               ? st_journal_cli(&o)
+             : o.mode == ST_MODE_TUI ? st_tui_run(&o)
+                                     : run_report(&o);
     if (o.demo)
         fprintf(stderr,
                 _("%s: the demo's running domains keep running (QEMU runs them, not this "

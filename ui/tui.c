@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "core/text.h"
 #include "flows/flows.h"
+#include "flows/journal_ui.h"
 #include "view/groups.h"
 #include "view/keys.h"
 #include "view/search.h"
@@ -449,6 +450,9 @@ static void handle_request(st_app *a, st_keyreq req)
         break;
     case ST_KEY_HELP:
         st_app_push_dialog(a, st_help_new(ST_CTX_TREE));
+        break;
+    case ST_KEY_JOURNAL:
+        st_flow_journal(a, st_app_selected(a));
         break;
     case ST_KEY_QUIT:
         st_flow_quit(a);

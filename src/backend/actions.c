@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend/followup.h"
+#include "backend/journal_record.h"
 #include "backend/offline.h"
 #include "backend/plan_facts.h"
 #include "backend/worker.h"
@@ -278,6 +279,8 @@ void st_action_run(st_worker *w, int id, const st_request *req)
         st_action_result(w, id, false, "%s", _("read-only connection: no actions"));
         return;
     }
+    if (!st_journal_before(w, id, req))
+        return;
     switch (req->kind) {
     case ST_REQ_FACTS:
         st_plan_facts(w, id, req);
@@ -293,6 +296,9 @@ void st_action_run(st_worker *w, int id, const st_request *req)
         break;
     case ST_REQ_FINISH_PAUSED:
         do_finish_paused(w, id, req);
+        break;
+    case ST_REQ_UNDO:
+        st_undo_run(w, id, req);
         break;
     case ST_REQ_FOLLOWUP_FORGET:
         st_followup_drop(req->path);

@@ -11,6 +11,7 @@
 
 #include <libxml/parser.h>
 
+#include "backend/journal_record.h"
 #include "backend/mailbox.h"
 #include "backend/sentinel.h"
 #include "backend/worker.h"
@@ -120,6 +121,9 @@ void st_backend_post(st_backend *b, st_msg *m)
 void st_worker_post(st_worker *w, st_msg *m)
 {
     st_backend *b = w->b;
+    /* Before the lock: completing a journal entry reads the host again. */
+    if (m->kind == ST_MSG_RESULT)
+        st_journal_after(w, m->request_id, m->ok, m->text);
     pthread_mutex_lock(&b->lock);
     /* Its successor's models, jobs and notices (results of no request) are the host's now (set
      * under this lock). Answers to requests still go through: they are what the admin waits

@@ -12,6 +12,7 @@
 
 #include "backend/actions.h"
 #include "backend/followup.h"
+#include "backend/journal_record.h"
 #include "backend/jobs_internal.h"
 #include "backend/worker.h"
 #include "base/i18n.h"
@@ -119,6 +120,43 @@ static void followup_clear(followup *f)
     virDomainFree(f->dom);
 }
 
+/* Our jobs that ended since the last look, copied for the journal. Lock held. */
+static size_t take_ended(st_jobtab *t, st_job *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n && n < max; i++) {
+        tracked *tr = &t->v[i];
+        if (tr->journaled || !tr->job.ours || !st_job_phase_final(tr->job.phase))
+            continue;
+        tr->journaled = true;
+        st_job *j = &out[n++];
+        memset(j, 0, sizeof(*j));
+        j->domain = xstrdup0(tr->job.domain);
+        j->disk = xstrdup0(tr->job.disk);
+        j->kind = tr->job.kind;
+        j->phase = tr->job.phase;
+        j->cur = tr->job.cur;
+        j->end = tr->job.end;
+        j->data = tr->job.data;
+        j->error = xstrdup0(tr->job.error);
+    }
+    return n;
+}
+
+static void journal_ended(st_worker *w)
+{
+    st_job ended[16];
+    pthread_mutex_lock(&w->jobs->lock);
+    size_t n = take_ended(w->jobs, ended, 16);
+    pthread_mutex_unlock(&w->jobs->lock);
+    for (size_t i = 0; i < n; i++) {
+        st_journal_job_end(w, &ended[i]);
+        free(ended[i].domain);
+        free(ended[i].disk);
+        free(ended[i].error);
+    }
+}
+
 void st_jobtab_after(st_worker *w)
 {
     st_jobtab_reattach(w);
@@ -154,4 +192,6 @@ void st_jobtab_after(st_worker *w)
         followup_clear(f);
         st_worker_request_refresh(w, 100);
     }
+    /* After the follow-ups: the chain recorded as it became is the one they left. */
+    journal_ended(w);
 }

@@ -19,6 +19,8 @@ typedef struct tracked {
      * that follow find it rather than take it for a new one that then "completes". */
     bool aborting;
     bool after_done;
+    /* Its end was given to the journal (journal_record.h). */
+    bool journaled;
     char **before; /* a job found running: its disk's chain when found (paths, active first) */
     size_t n_before;
     double gone_since; /* st_now() when a poll first found the job gone without an event */

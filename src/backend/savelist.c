@@ -15,13 +15,7 @@
 
 char *st_savelist_file(void)
 {
-    const char *state = getenv("XDG_STATE_HOME");
-    if (state && state[0] == '/')
-        return xasprintf("%s/virt-snaptree/saves", state);
-    const char *home = getenv("HOME");
-    if (home && home[0] == '/')
-        return xasprintf("%s/.local/state/virt-snaptree/saves", home);
-    return NULL;
+    return st_state_path("saves");
 }
 
 void st_savelist_free(st_saved *v, size_t n)

@@ -43,6 +43,8 @@ void st_followups_attach(st_worker *w, st_host *h);
 void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req);
 /* Follows the records of this host's offline merges into the jobs table; true when it changed. */
 bool st_offline_scan(st_worker *w);
+/* Gives back what the journal entry req->path recorded, when it still can (undo.c). */
+void st_undo_run(st_worker *w, int id, const st_request *req);
 /* Snapshot, revert, delete, save and restore requests; -1 when `req` is none of them. */
 int st_snapshot_action(st_worker *w, int id, const st_request *req);
 

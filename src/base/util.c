@@ -271,3 +271,14 @@ int st_hex_digit(char c)
     c = (char)(c | 0x20);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
+
+char *st_state_path(const char *rel)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    if (state && state[0] == '/')
+        return xasprintf("%s/virt-snaptree/%s", state, rel);
+    const char *home = getenv("HOME");
+    if (home && home[0] == '/')
+        return xasprintf("%s/.local/state/virt-snaptree/%s", home, rel);
+    return NULL;
+}

@@ -52,6 +52,12 @@ char *sb_steal(strbuf *b);
 /* Formats a byte count the way admins read it: 512 B, 1.5 KiB, 20.0 GiB. */
 void st_fmt_bytes(char *out, size_t outsz, uint64_t bytes);
 
+/*
+ * $XDG_STATE_HOME/virt-snaptree/REL, or ~/.local/state/virt-snaptree/REL without it (malloc'd);
+ * NULL when neither names an absolute folder. What this program keeps between runs.
+ */
+char *st_state_path(const char *rel);
+
 /* Joins dir and name (name absolute: name alone). */
 char *st_path_join(const char *dir, const char *name);
 /* Directory part of a path ("." when it has none). */

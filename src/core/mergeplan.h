@@ -30,6 +30,7 @@ enum {
     ST_OPT_DELETE = 1 << 1,
     ST_OPT_BANDWIDTH = 1 << 2,
     ST_OPT_START_PAUSED = 1 << 3,
+    ST_OPT_JOURNAL = 1 << 4, /* go on without a journal (the interface's; no planner sets it) */
 };
 
 /* Options the admin sets on the plan screen; the plan is remade when they change. */

@@ -18,6 +18,7 @@ void st_request_copy(st_request *dst, const st_request *src)
     dst->description = xstrdup0(src->description);
     dst->path = xstrdup0(src->path);
     dst->format = xstrdup0(src->format);
+    dst->plan = xstrdup0(src->plan);
     dst->paths = st_strv_copy(src->paths, src->n_paths);
     dst->diskspecs = NULL;
     if (src->n_diskspecs) {
@@ -42,6 +43,7 @@ void st_request_clear(st_request *r)
     free(r->description);
     free(r->path);
     free(r->format);
+    free(r->plan);
     for (size_t i = 0; i < r->n_paths; i++)
         free(r->paths[i]);
     free(r->paths);

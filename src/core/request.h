@@ -26,6 +26,7 @@ typedef enum {
     ST_REQ_REMOVE_FILES,    /* remove files libvirt left behind, after the admin confirmed */
     ST_REQ_FINISH_PAUSED,   /* path: a follow-up record; pivot if ready, shut the domain off */
     ST_REQ_FOLLOWUP_FORGET, /* path: a follow-up record the admin does not want offered again */
+    ST_REQ_UNDO,            /* path: a journal entry whose action is given back */
 } st_req_kind;
 
 enum {
@@ -47,6 +48,8 @@ enum {
     ST_F_WRITTEN = 1u << 14,
     /* revert: what libvirt removes is not kept */
     ST_F_DISCARD = 1u << 15,
+    /* the admin chose to go on although the journal cannot be written */
+    ST_F_NO_JOURNAL = 1u << 16,
 };
 
 typedef enum {
@@ -85,6 +88,7 @@ typedef struct st_request {
      * commit, of the active layer of a pull), as planned: the free space there is checked again
      * just before the merge starts. 0: not checked. */
     uint64_t space_needed;
+    char *plan; /* the plan as the admin saw it, for the journal; NULL: none shown */
 } st_request;
 
 /*

@@ -20,8 +20,12 @@
  *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
  *                layers TOP into BASE, indexes from the active layer, with the host's facts:
  *                refusal and hazards)
- *   snap-backend URI commit DOM DISK TOP BASE   (that plan, then its request as the interface
- *                submits it after the typed yes; not when refused)
+ *   snap-backend URI commit DOM DISK TOP BASE [--no-journal]   (that plan, then its request as
+ *                the interface submits it after the typed yes, not when refused; waits for its
+ *                job to end)
+ *   snap-backend URI undo DOM ENTRY   (gives back what the journal entry ENTRY recorded)
+ *
+ * --no-journal on any action: the admin chose to go on without a journal.
  *
  * An action prints "result ok|failed: TEXT", then one "job KIND PHASE updates=N mid=M
  * max=CUR/END" line per job it saw (M: updates while it ran with 0 < cur < end), and exits 0 when
@@ -37,6 +41,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/offline.h"
 #include "base/util.h"
 #include "core/mergeplan.h"
 #include "core/snapplan.h"
@@ -127,6 +132,24 @@ static void wait_model(ctx *c, int timeout_s)
     }
 }
 
+/* Waits until a job was seen and every job seen has ended (or a timeout). */
+static void wait_jobs_final(ctx *c, int timeout_s)
+{
+    time_t end = time(NULL) + timeout_s;
+    for (;;) {
+        bool done = c->n_jobs > 0;
+        for (size_t i = 0; i < c->n_jobs; i++)
+            done = done && st_job_phase_final(c->jobs[i].phase);
+        if (done || time(NULL) >= end)
+            return;
+        struct pollfd p = {st_backend_fd(c->b), POLLIN, 0};
+        poll(&p, 1, 200);
+        st_msg *m;
+        while ((m = st_backend_next(c->b)))
+            handle(c, m, -1);
+    }
+}
+
 static const st_domain *find_dom(ctx *c, const char *name)
 {
     const st_domain *d = c->host ? st_host_find_domain(c->host, name) : NULL;
@@ -207,6 +230,8 @@ static void build_create(const st_domain *d, int argc, char **argv, st_request *
             r->flags |= ST_F_QUIESCE;
         else if (strcmp(argv[i], "--mix-ok") == 0)
             r->flags |= ST_F_MIX_OK;
+        else if (strcmp(argv[i], "--no-journal") == 0)
+            r->flags |= ST_F_NO_JOURNAL;
     }
 }
 
@@ -221,7 +246,8 @@ static unsigned parse_flags(int argc, char **argv)
                {"--children", ST_F_CHILDREN},
                {"--children-only", ST_F_CHILDREN_ONLY},
                {"--metadata", ST_F_METADATA_ONLY},
-               {"--discard", ST_F_DISCARD}};
+               {"--discard", ST_F_DISCARD},
+               {"--no-journal", ST_F_NO_JOURNAL}};
     unsigned f = 0;
     for (int i = 0; i < argc; i++)
         for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
@@ -288,6 +314,9 @@ static int build_request(ctx *c, const char *cmd, int argc, char **argv, st_requ
         r->flags = parse_flags(argc - 2, argv + 2);
     } else if (strcmp(cmd, "managedsave-remove") == 0) {
         r->kind = ST_REQ_MANAGEDSAVE_REMOVE;
+    } else if (strcmp(cmd, "undo") == 0 && argc >= 2) {
+        r->kind = ST_REQ_UNDO;
+        r->path = xstrdup(argv[1]);
     } else if (strcmp(cmd, "remove-files") == 0 && argc >= 2) {
         r->kind = ST_REQ_REMOVE_FILES;
         r->n_paths = (size_t)argc - 1;
@@ -415,7 +444,7 @@ static st_msg *space_facts(ctx *c, const char *dom, const char *disk, size_t top
  * the active layer), with the host's facts; with run, the plan's request is then submitted as
  * the interface does after the typed yes (only when the plan is not refused).
  */
-static int commit(ctx *c, char **argv, bool run)
+static int commit(ctx *c, int argc, char **argv, bool run)
 {
     if (!find_dom(c, argv[0]))
         return 1;
@@ -432,10 +461,17 @@ static int commit(ctx *c, char **argv, bool run)
         printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
     int rc = 0;
     if (run && !p->refused) {
+        p->req.flags |= parse_flags(argc - 4, argv + 4);
+        p->req.plan = xstrdup(p->title);
         int id = st_backend_submit(c->b, 0, &p->req);
         st_msg *m = wait_result(c, id, 240);
         printf("result %s: %s\n", m && m->ok ? "ok" : "failed", m && m->text ? m->text : "");
         rc = m && m->ok ? 0 : 1;
+        /* The journal completes the merge's entry when its job ends: wait for that. */
+        if (rc == 0) {
+            wait_jobs_final(c, 240);
+            wait_model(c, 5);
+        }
         st_msg_free(m);
     } else if (run) {
         rc = 1;
@@ -467,9 +503,9 @@ static int run(ctx *c, const char *cmd, int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "plan-commit") == 0 && argc >= 4)
-        return commit(c, argv, false);
+        return commit(c, argc, argv, false);
     if (strcmp(cmd, "commit") == 0 && argc >= 4)
-        return commit(c, argv, true);
+        return commit(c, argc, argv, true);
     if (strcmp(cmd, "plan-revert") == 0 && argc >= 2)
         return plan_revert(c, argc, argv);
     if (strcmp(cmd, "plan-delete") == 0 && argc >= 2)
@@ -479,6 +515,9 @@ static int run(ctx *c, const char *cmd, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* An offline merge's helper is the process that started it, run again (as the program). */
+    if (argc == 3 && strcmp(argv[1], "--offline-job") == 0)
+        return st_offline_helper_main(argv[2]);
     if (argc < 3) {
         fprintf(stderr, "usage: snap-backend URI COMMAND ARGS...\n");
         return 2;

@@ -43,6 +43,8 @@ tui_init() {
     T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vst-tui.XXXXXX")
     T_SOCK=$T_DIR/tmux.sock
     export XDG_CONFIG_HOME=$T_DIR/config XDG_CACHE_HOME=$T_DIR/cache
+    # The journal of what the program does (and its list of saves) stays the test's own.
+    export XDG_STATE_HOME=$T_DIR/state
     # It would win over a test's config file (virsh's order): tests set it where they mean it.
     unset LIBVIRT_DEFAULT_URI
     # The records of offline merges (and their helpers) stay the test's own.

@@ -8,12 +8,14 @@
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/mergeplan.h"
 #include "core/text.h"
 #include "flows/flows.h"
+#include "flows/journal_gate.h"
 #include "view/widgets.h"
 
 /* Where a merge's plan screen is: the plan needs the host's facts first. */
@@ -33,6 +35,8 @@ typedef struct merge_flow {
     st_plan *plan;
     merge_step step;
     st_confirm confirm;
+    st_journal_gate journal;
+    time_t opened; /* when the plan opened: names the snapshot it suggests */
 } merge_flow;
 
 static void flow_free(merge_flow *f)
@@ -45,6 +49,7 @@ static void flow_free(merge_flow *f)
     st_facts_free(f->facts);
     if (f->plan)
         st_plan_free(f->plan);
+    st_journal_gate_free(&f->journal);
     free(f);
 }
 
@@ -99,6 +104,14 @@ static void replan(st_app *a, merge_flow *f)
     else
         f->plan =
             st_plan_pull(a->hosts, a->n_hosts, f->host, f->dom, f->disk, base, f->facts, &f->opts);
+    st_journal_gate_not_undoable(&f->plan->hazards, &f->plan->n_hazards, f->kind, f->opened);
+    st_journal_gate_check(&f->journal);
+    if (st_journal_gate_hazard(&f->journal, &f->plan->hazards, &f->plan->n_hazards)) {
+        /* Refused by the journal alone, the option lifts it; with others, it is one more. */
+        f->plan->lifting =
+            f->plan->refused && !f->plan->lifting ? 0 : f->plan->lifting | ST_OPT_JOURNAL;
+        f->plan->refused = true;
+    }
     st_textbuf tb = {0};
     plan_text(a, f->plan, f, &tb);
     st_confirm_plan(&f->confirm, &tb);
@@ -132,6 +145,8 @@ static unsigned shown_options(st_app *a, const merge_flow *f)
     /* Nothing to say about relative names where no backing name is written. */
     if (f->plan && !f->plan->new_backing)
         all &= ~ST_OPT_RELATIVE;
+    if (f->journal.why)
+        all |= ST_OPT_JOURNAL;
     return f->plan && f->plan->refused ? all & f->plan->lifting : all;
 }
 
@@ -210,6 +225,8 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
     if (shown & ST_OPT_START_PAUSED)
         st_tb_add(tb, A_NORMAL, 2, _("4  start the domain paused for the job: %s"),
                   f->opts.start_paused ? _("yes") : _("no"));
+    if (shown & ST_OPT_JOURNAL)
+        st_journal_gate_option(&f->journal, tb, false);
 }
 
 static void plan_draw(st_app *a, st_dialog *dlg)
@@ -244,6 +261,10 @@ static void submit(st_app *a, merge_flow *f)
             req.paths[i] = xstrdup(f->plan->leaving[i]);
         req.n_paths = f->plan->n_leaving;
     }
+    st_textbuf tb = {0};
+    plan_text(a, f->plan, f, &tb);
+    st_journal_gate_request(&f->journal, &tb, &req);
+    st_tb_clear(&tb);
     int id = st_backend_submit(a->b, f->host, &req);
     st_request_clear(&req);
     st_app_status(a, false, _("%s/%s: starting…"), f->dom, f->disk);
@@ -302,6 +323,8 @@ static void option_key(st_app *a, merge_flow *f, int digit)
                                            on_bandwidth, f, NULL));
     } else if (digit == '4' && (shown & ST_OPT_START_PAUSED)) {
         f->opts.start_paused = !f->opts.start_paused;
+        replan(a, f);
+    } else if ((shown & ST_OPT_JOURNAL) && st_journal_gate_key(&f->journal, digit)) {
         replan(a, f);
     }
 }
@@ -373,6 +396,7 @@ static void open_plan(st_app *a, merge_flow *f)
     const st_host *h = a->hosts[f->host];
     const st_disk *k = flow_disk(a, f, NULL);
     st_merge_opts_default(&f->opts);
+    f->opened = time(NULL);
     size_t top = chain_index(k, f->top, f->top_at);
     size_t base = f->base ? chain_index(k, f->base, f->base_at) : SIZE_MAX;
     st_request req = {0};

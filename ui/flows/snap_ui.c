@@ -22,6 +22,7 @@
 #include "core/snapplan.h"
 #include "core/text.h"
 #include "flows/flows.h"
+#include "flows/journal_gate.h"
 #include "flows/snap_ui.h"
 #include "view/widgets.h"
 
@@ -30,6 +31,7 @@ typedef struct plan_dlg {
     snapflow *f;
     st_snapplan *plan;
     st_confirm confirm;
+    st_journal_gate journal;
 } plan_dlg;
 
 snapflow *st_snapflow_new(st_req_kind kind, size_t host, const char *dom)
@@ -116,6 +118,10 @@ static void replan(st_app *a, plan_dlg *p)
     }
     if (!p->plan)
         return;
+    st_journal_gate_check(&p->journal);
+    /* A plan made again is a fresh one: the journal's refusal is added to it once. */
+    if (n && st_journal_gate_hazard(&p->journal, &p->plan->hazards, &p->plan->n_hazards))
+        p->plan->refused = true;
     st_textbuf tb = {0};
     plan_text(a, p, &tb);
     st_confirm_plan(&p->confirm, &tb);
@@ -193,8 +199,10 @@ static void options_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
                   (f->flags & ST_F_METADATA_ONLY) ? _("yes") : _("no"));
         break;
     default:
-        break;
+        st_journal_gate_option(&p->journal, tb, true);
+        return;
     }
+    st_journal_gate_option(&p->journal, tb, false);
 }
 
 static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
@@ -333,6 +341,10 @@ static void submit(st_app *a, plan_dlg *p)
     wd->title = xasprintf(" %s ", p->plan->title);
     dlg->ops = &wait_ops;
     dlg->data = wd;
+    st_textbuf tb = {0};
+    plan_text(a, p, &tb);
+    st_journal_gate_request(&p->journal, &tb, &p->plan->req);
+    st_tb_clear(&tb);
     dlg->request_id = st_backend_submit(a->b, p->f->host, &p->plan->req);
     wd->f = p->f;
     p->f = NULL;
@@ -377,7 +389,9 @@ static bool option_key(st_app *a, plan_dlg *p, int key)
 {
     snapflow *f = p->f;
     bool after = f->kind == ST_REQ_REVERT || f->kind == ST_REQ_SAVE || f->kind == ST_REQ_RESTORE;
-    if (key == '1' && after)
+    if (st_journal_gate_key(&p->journal, key))
+        ; /* the plan is made again below */
+    else if (key == '1' && after)
         cycle_after(&f->flags);
     else if (key == '1' && f->kind == ST_REQ_SNAPSHOT_DELETE)
         cycle_scope(&f->flags);
@@ -519,6 +533,7 @@ static void plan_free(st_dialog *dlg)
     plan_dlg *p = dlg->data;
     st_snapflow_free(p->f);
     st_snapplan_free(p->plan);
+    st_journal_gate_free(&p->journal);
     free(p);
 }
 

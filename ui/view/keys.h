@@ -63,6 +63,8 @@ typedef enum {
     ST_KEY_OPTION, /* a plan's numbered option: which one is the key's digit */
     ST_KEY_ERASE,  /* Backspace in what is being typed */
     ST_KEY_CLEAR,  /* ^U: the whole line */
+    ST_KEY_JOURNAL, /* the tree: the selected domain's (or host's) journal */
+    ST_KEY_UNDO,    /* the journal: the marked entry's undo plan */
     ST_KEY_COUNT
 } st_keyreq;
 
@@ -83,6 +85,7 @@ typedef enum {
     ST_CTX_INPUT,  /* a line being typed */
     ST_CTX_SEARCH, /* the search prompt */
     ST_CTX_WAIT,   /* a snapshot action's wait screen */
+    ST_CTX_JOURNAL, /* the journal view */
     ST_CTX_HELP,
     ST_CTX_GLOBAL, /* on every screen: last, after what the screen has of its own */
     ST_CTX_COUNT

@@ -25,6 +25,7 @@ enum {
     OPT_DEMO_STOP,
     OPT_CONFIG,
     OPT_GROUP,
+    OPT_JOURNAL,
 };
 
 /* Also the words that shell completion offers (ui/complete.c). */
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
     {"demo-stop", no_argument, NULL, OPT_DEMO_STOP},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"group", required_argument, NULL, OPT_GROUP},
+    {"journal", no_argument, NULL, OPT_JOURNAL},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -77,6 +79,9 @@ static void usage(FILE *out)
     fputs(_("      --group=NAME     only the hosts of that group of the configuration file\n"),
           out);
     fputs(_("      DOMAIN...        with --list/--json: only the domains of these names\n"), out);
+    fputs(_("      --journal [DOMAIN]...  print the journal of what was done (--json: JSON "
+            "lines)\n"),
+          out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -164,6 +169,9 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         case OPT_DEMO_STOP:
             o->demo_stop = true;
             break;
+        case OPT_JOURNAL:
+            o->journal = true;
+            break;
         case OPT_CONFIG:
             free(o->config);
             o->config = xstrdup(optarg);
@@ -207,7 +215,13 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
     }
     /* Domain names narrow a report; the interface shows every domain, for the same reason as
      * --running. */
-    if (optind < argc && o->mode == ST_MODE_TUI) {
+    if (o->journal && (o->demo || o->demo_stop || o->running_only || o->mode == ST_MODE_LIST)) {
+        fprintf(stderr, _("%s: --journal takes only -c, --config, --json and domain names\n"),
+                PACKAGE);
+        *status = 2;
+        return -1;
+    }
+    if (optind < argc && o->mode == ST_MODE_TUI && !o->journal) {
         fprintf(stderr, _("%s: unexpected argument: %s (domain names need --list or --json)\n"),
                 PACKAGE, argv[optind]);
         *status = 2;

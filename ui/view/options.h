@@ -26,7 +26,8 @@ typedef struct st_options {
     bool utf8;            /* the terminal's locale is UTF-8 */
     char *config;         /* --config: the configuration file named (NULL: the default one) */
     char *config_warning; /* what in the config file was not understood (NULL: nothing) */
-    char **domains;       /* --list/--json: only the domains of these names (none: all) */
+    bool journal;         /* --journal: print the journal (with --json: as JSON lines) */
+    char **domains;       /* --list/--json/--journal: only the domains of these names (none: all) */
     size_t n_domains;
 } st_options;
 
