@@ -83,6 +83,9 @@ tui_keys R
 wait_for "Restore a domain from a save file"
 tui_keys Enter
 wait_for "Restore from tr_"
+# A remote host's file is known only once the host has read it: until then the plan refuses it
+# (and Enter would close it). The prompt for yes appears when it is known.
+wait_for "Type yes and press Enter to start" 30
 type_yes
 ok "the restore completes" wait_for "tr restored from" 60
 ok "tr runs again with its disk intact" \
