@@ -23,6 +23,7 @@ typedef struct st_backend_opts {
     bool events;       /* register for libvirt events (the TUI); --list does without */
     bool snapshots;    /* read snapshot trees */
     bool running_only; /* only active domains (reports; never for planning) */
+    bool inactive_xml; /* also read running domains' inactive XML (st_disk.inactive_source) */
 } st_backend_opts;
 
 typedef enum {

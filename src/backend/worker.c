@@ -64,6 +64,7 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->events = o->events;
     w->snapshots = o->snapshots;
     w->running_only = o->running_only;
+    w->inactive_xml = o->inactive_xml;
     w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
@@ -95,6 +96,7 @@ st_worker *st_worker_successor(st_worker *old)
         .events = old->events,
         .snapshots = old->snapshots,
         .running_only = old->running_only,
+        .inactive_xml = old->inactive_xml,
     };
     /* Nothing the old thread may be rewriting (its host facts) is copied: the successor reads
      * its own once connected. */

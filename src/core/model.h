@@ -70,6 +70,9 @@ typedef struct st_disk {
     /* Where a block copy or an active commit running on the disk writes (the live XML's
      * <mirror>): the base of a ready active commit found at start. NULL when none. */
     char *mirror;
+    /* A running domain's disk: the source its inactive definition names, when that was read
+     * (the chain doctor's; NULL otherwise). After a pivot libvirt may leave the old one there. */
+    char *inactive_source;
     bool readonly;
     st_layer *chain; /* active layer first, base last */
     size_t n_chain;

@@ -119,6 +119,7 @@ void st_disk_clear(st_disk *d)
     free(d->pool);
     free(d->volume);
     free(d->mirror);
+    free(d->inactive_source);
     for (size_t i = 0; i < d->n_chain; i++)
         st_layer_clear(&d->chain[i]);
     free(d->chain);
@@ -138,6 +139,7 @@ void st_disk_copy_head(st_disk *dst, const st_disk *src)
     dst->pool = xstrdup0(src->pool);
     dst->volume = xstrdup0(src->volume);
     dst->mirror = xstrdup0(src->mirror);
+    dst->inactive_source = xstrdup0(src->inactive_source);
     dst->chain = NULL;
     dst->n_chain = 0;
     dst->chain_unknown = NULL;
@@ -165,6 +167,7 @@ static void fp_disk(fp *f, const st_disk *k)
     fp_str(f, k->pool);
     fp_str(f, k->volume);
     fp_str(f, k->mirror);
+    fp_str(f, k->inactive_source);
     fp_str(f, k->chain_unknown);
     fp_u64(f, (uint64_t)k->readonly | (uint64_t)k->chain_complete << 1);
     fp_u64(f, k->n_chain);

@@ -79,6 +79,7 @@ struct type_desc {
     X(st_disk, pool, STR, NULL, FP)                                                                \
     X(st_disk, volume, STR, NULL, FP)                                                              \
     X(st_disk, mirror, STR, NULL, FP)                                                              \
+    X(st_disk, inactive_source, STR, NULL, FP)                                                     \
     X(st_disk, readonly, BOOL, NULL, FP)                                                           \
     X(st_disk, chain, LIST, &layer_t, FP)                                                          \
     X(st_disk, n_chain, COUNT, NULL, FP)                                                           \

@@ -29,6 +29,9 @@ typedef struct st_options {
     bool journal;         /* --journal: print the journal (with --json: as JSON lines) */
     char **domains;       /* --list/--json/--journal: only the domains of these names (none: all) */
     size_t n_domains;
+    bool doctor;      /* --doctor: check every chain, report (text, or JSON with --json), exit */
+    bool fix;         /* --doctor --fix: offer the safe fixes as a plan, then make them */
+    size_t max_depth; /* --max-depth, else the config's max-chain-depth; 0: the default */
 } st_options;
 
 struct option;
