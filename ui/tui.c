@@ -566,6 +566,9 @@ static void app_init(st_app *a, const st_options *o)
         .interval_ms = o->interval_ms,
         .events = true,
         .snapshots = true,
+        .inactive_xml = true,
+        .doctor = true,
+        .max_depth = o->max_depth,
     };
     a->b = st_backend_start(&bo);
     a->n_hosts = st_backend_n_hosts(a->b);

@@ -20,6 +20,7 @@
 /* One image of a local host, read once however many chains hold it. */
 typedef struct img_job {
     const char *path, *fmt; /* from the model */
+    const st_layer *layer;  /* the first layer found with this path */
     bool in_use;            /* in the chain of a running (or paused) domain */
     bool qemu_img;
     int stat_errno;
@@ -51,6 +52,7 @@ static img_job *img_add(img_set *s, const st_layer *l, bool in_use)
     memset(j, 0, sizeof(*j));
     j->path = l->path;
     j->fmt = l->format;
+    j->layer = l;
     j->in_use = in_use;
     st_hash_put(&s->index, l->path, (void *)(uintptr_t)s->n);
     return j;
@@ -112,8 +114,18 @@ static void resolve_relative(img_job *j, const char *cwd)
 
 typedef struct img_ctx {
     img_set *set;
-    bool qemu_img;
+    bool quick;
 } img_ctx;
+
+/* What the model read of the image's header already (the quick pass). */
+static void info_from_model(img_job *j)
+{
+    snprintf(j->info.format, sizeof(j->info.format), "%s",
+             j->layer->format ? j->layer->format : "");
+    j->info.backing_name = xstrdup0(j->layer->backing_name);
+    /* A format not known to the model is not a format missing from the header. */
+    j->info.backing_fmt = xstrdup(j->layer->backing_fmt ? j->layer->backing_fmt : "?");
+}
 
 static void img_task(void *ctx, size_t i)
 {
@@ -121,12 +133,14 @@ static void img_task(void *ctx, size_t i)
     img_job *j = &c->set->v[i];
     if (stat(j->path, &j->st) != 0) {
         j->stat_errno = errno;
-        j->check_status = 0;
         return;
     }
-    st_image_probe_path(j->path, j->fmt, &j->info);
+    if (c->quick)
+        info_from_model(j);
+    else
+        st_image_probe_path(j->path, j->fmt, &j->info);
     resolve_relative(j, c->set->cwd);
-    if (c->qemu_img && !j->info.error && strcmp(j->info.format, "qcow2") == 0)
+    if (!c->quick && !j->info.error && strcmp(j->info.format, "qcow2") == 0)
         run_check(j);
 }
 
@@ -241,9 +255,9 @@ static size_t check_host(const st_host *h, const st_doctor_opts *o, st_findings 
     if (local) {
         collect(h, &s);
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        img_ctx c = {.set = &s, .qemu_img = !o->no_qemu_img};
+        img_ctx c = {.set = &s, .quick = o->quick};
         st_parallel(s.n, cpus > 0 ? (size_t)cpus : 1, img_task, &c);
-    } else if (h->reachable) {
+    } else if (h->reachable && !o->quick) {
         st_doc_where w = {.host = h->name};
         st_findings_add(f, ST_DOC_NOTE, "not-local", &w,
                         _("its images are not on this machine: headers, modes, relative names "

@@ -14,8 +14,11 @@
 
 typedef struct st_doctor_opts {
     size_t max_depth; /* chains deeper than this are reported; 0: ST_DOCTOR_DEPTH_DEFAULT */
-    bool no_qemu_img; /* leave qemu-img check out (the interface's quick pass) */
-    const char *cwd;  /* the folder relative names are compared from; NULL: the current one */
+    /* The interface's pass on every refresh: what the model and a stat() of each image tell
+     * (formats named, relative names, depth, modes, definitions, snapshot files); no header is
+     * read and qemu-img does not run. */
+    bool quick;
+    const char *cwd; /* the folder relative names are compared from; NULL: the current one */
 } st_doctor_opts;
 
 /* Checks every chain of the hosts into *out (appended); returns how many chains were checked. */

@@ -31,27 +31,6 @@ st_finding *st_findings_add(st_findings *f, st_doc_level level, const char *chec
     return x;
 }
 
-void st_finding_clear(st_finding *x)
-{
-    free(x->host);
-    free(x->domain);
-    free(x->disk);
-    free(x->path);
-    free(x->snapshot);
-    free(x->text);
-    free(x->fix_name);
-    free(x->fix_format);
-    memset(x, 0, sizeof(*x));
-}
-
-void st_findings_clear(st_findings *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        st_finding_clear(&f->v[i]);
-    free(f->v);
-    memset(f, 0, sizeof(*f));
-}
-
 int st_findings_status(const st_findings *f)
 {
     int s = 0;
@@ -69,17 +48,22 @@ size_t st_findings_count(const st_findings *f, st_doc_level level)
     return n;
 }
 
-const st_finding *st_findings_worst(const st_findings *f, const char *domain, const char *disk,
-                                    const char *path)
+bool st_finding_about(const st_finding *x, const char *domain, const char *disk, const char *path)
+{
+    if (path)
+        return streq0(x->path, path);
+    return !x->path && streq0(x->domain, domain) && streq0(x->disk, disk);
+}
+
+const st_finding *st_findings_row_mark(const st_findings *f, const char *domain, const char *disk,
+                                       const char *path)
 {
     const st_finding *worst = NULL;
     for (size_t i = 0; f && i < f->n; i++) {
         const st_finding *x = &f->v[i];
-        if (x->level == ST_DOC_NOTE)
+        if (x->level == ST_DOC_NOTE || strcmp(x->check, "mode") == 0)
             continue;
-        bool match = path ? streq0(x->path, path)
-                          : streq0(x->domain, domain) && (!disk || streq0(x->disk, disk));
-        if (match && (!worst || x->level > worst->level))
+        if (st_finding_about(x, domain, disk, path) && (!worst || x->level > worst->level))
             worst = x;
     }
     return worst;

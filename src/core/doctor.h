@@ -51,13 +51,25 @@ typedef struct st_findings {
 st_finding *st_findings_add(st_findings *f, st_doc_level level, const char *check,
                             const st_doc_where *w, const char *text);
 void st_finding_clear(st_finding *x);
+/* Appends copies of src's findings to dst. */
+void st_findings_copy(st_findings *dst, const st_findings *src);
 void st_findings_clear(st_findings *f);
 /* The exit status the findings make: 0, 1 (a warning) or 2 (an error). */
 int st_findings_status(const st_findings *f);
 size_t st_findings_count(const st_findings *f, st_doc_level level);
-/* The worst finding about a path (disk NULL) or a disk of a domain (path NULL); NULL: none. */
-const st_finding *st_findings_worst(const st_findings *f, const char *domain, const char *disk,
-                                    const char *path);
+/*
+ * Whether a finding is about an image (path given: whichever domain it was found through), else
+ * about exactly this domain and disk (disk NULL: the domain itself, such as its snapshots).
+ */
+bool st_finding_about(const st_finding *x, const char *domain, const char *disk, const char *path);
+/*
+ * The finding a tree row shows: the worst warning or error about it (st_finding_about), other
+ * than an image's mode. Hosts whose images were never made private have every image readable by
+ * others; a mark on each of their rows would hide the marks that differ, so modes are said in the
+ * details and by --doctor. NULL: none.
+ */
+const st_finding *st_findings_row_mark(const st_findings *f, const char *domain, const char *disk,
+                                       const char *path);
 
 /* qcow2 v3 incompatible feature bits: the image was not closed cleanly / is marked corrupt. A
  * dirty bit on an image a running QEMU has open is how lazy refcounts work: not a finding. */

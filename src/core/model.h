@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/doctor.h"
 #include "core/rate.h"
 
 /* Values mirror virDomainState so that the backend can copy them through. */
@@ -241,6 +242,9 @@ typedef struct st_host {
     size_t n_jobs;
     st_followup *followups; /* left by earlier interfaces, still to be done */
     size_t n_followups;
+    /* The chain doctor's quick pass (no qemu-img check, no header read of its own), made by
+     * the interface's workers; empty otherwise. */
+    st_findings doctor;
     uint64_t generation; /* grows by one with every published refresh */
     double refreshed_at; /* st_now() */
 } st_host;

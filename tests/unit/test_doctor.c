@@ -212,9 +212,6 @@ START_TEST(reports)
                         "(merging some shortens it)\n"
                         "1 chain checked: 0 errors, 2 warnings\n");
     free(t);
-    ck_assert_ptr_eq(st_findings_worst(&f, "vm", NULL, NULL), &f.v[0]);
-    ck_assert_ptr_eq(st_findings_worst(&f, NULL, NULL, "/i/a.qcow2"), &f.v[0]);
-    ck_assert_ptr_null(st_findings_worst(&f, "other", NULL, NULL));
     char *j = json_of(&f, 1);
     ck_assert_str_eq(j, "{\"chains\":1,\"status\":1,\"findings\":[\n"
                         "{\"level\":\"warning\",\"check\":\"mode\",\"host\":\"h\",\"domain\":"
@@ -229,6 +226,21 @@ START_TEST(reports)
                         "\"text\":\"its chain has 20 layers, more than 16 (merging some "
                         "shortens it)\",\"fix\":null,\"fix_command\":null}]}\n");
     free(j);
+    /* An image's findings, whichever domain shows it; a disk's and a domain's own. A mode is
+     * no row's mark. */
+    ck_assert(st_finding_about(&f.v[0], "other", "vdz", "/i/a.qcow2"));
+    ck_assert(!st_finding_about(&f.v[0], "vm", "vda", NULL));
+    ck_assert_ptr_null(st_findings_row_mark(&f, "other", "vdz", "/i/a.qcow2"));
+    ck_assert_ptr_null(st_findings_row_mark(&f, "vm", NULL, NULL));
+    ck_assert_ptr_eq(st_findings_row_mark(&f, "v\x1b[2Jm", "vdb", NULL), &f.v[2]);
+    st_doctor_check_bits(&f, &W, 2, false);
+    ck_assert_ptr_eq(st_findings_row_mark(&f, "x", "y", "/i/a.qcow2"), &f.v[3]);
+    st_findings g = {0};
+    st_findings_copy(&g, &f);
+    ck_assert_uint_eq(g.n, 4);
+    ck_assert_str_eq(g.v[0].text, f.v[0].text);
+    ck_assert_int_eq(g.v[0].fix, ST_FIX_CHMOD);
+    st_findings_clear(&g);
     st_findings_clear(&f);
 }
 END_TEST

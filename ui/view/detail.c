@@ -124,6 +124,25 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     (void)dom;
 }
 
+/* Every finding of the chain doctor about an image (path), else a disk or a domain. */
+static void detail_doctor(detail *d, const st_host *h, const char *domain, const char *disk,
+                          const char *path)
+{
+    for (size_t i = 0; i < h->doctor.n; i++) {
+        const st_finding *x = &h->doctor.v[i];
+        if (x->level == ST_DOC_NOTE || !st_finding_about(x, domain, disk, path))
+            continue;
+        const char *level = x->level == ST_DOC_ERROR ? _("error") : _("warning");
+        if (x->fix == ST_FIX_NONE) {
+            dlinef(d, _("Doctor"), "%s: %s", level, x->text);
+            continue;
+        }
+        char *fix = st_fix_describe(x);
+        dlinef(d, _("Doctor"), "%s: %s [%s %s]", level, x->text, _("fix:"), fix);
+        free(fix);
+    }
+}
+
 /* A disk's part in a snapshot, as libvirt's XML says it (snapshot='...'), in words. */
 static const char *disk_snapshot_kind(const char *k)
 {
@@ -306,12 +325,16 @@ static void detail_content(detail *d, const st_row *r)
         break;
     case ROW_DOMAIN:
         detail_domain(d, &h->doms[r->dom], h);
+        detail_doctor(d, h, h->doms[r->dom].name, NULL, NULL);
         break;
     case ROW_DISK:
         detail_disk(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h);
+        detail_doctor(d, h, h->doms[r->dom].name, h->doms[r->dom].disks[r->disk].target, NULL);
         break;
     case ROW_LAYER:
         detail_layer(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
+        if (h->doms[r->dom].disks[r->disk].chain[r->layer].path)
+            detail_doctor(d, h, NULL, NULL, h->doms[r->dom].disks[r->disk].chain[r->layer].path);
         break;
     case ROW_SNAPGROUP:
         dlinef(d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
