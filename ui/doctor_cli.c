@@ -13,6 +13,20 @@
 #include "base/util.h"
 #include "core/text.h"
 
+bool st_cli_typed_yes(const char *prompt)
+{
+    fputs(prompt, stdout);
+    fflush(stdout);
+    char buf[64];
+    bool yes = fgets(buf, sizeof(buf), stdin) && strcmp(buf, "yes\n") == 0;
+    /* A terminal echoed the answer and its newline; a pipe did not. */
+    if (!isatty(STDIN_FILENO))
+        fputc('\n', stdout);
+    if (!yes)
+        fputs(_("Nothing was changed.\n"), stdout);
+    return yes;
+}
+
 /* How long one metadata deletion may take before it is given up on, in milliseconds. */
 #define FIX_WAIT_MS 60000
 
@@ -71,13 +85,6 @@ static int fix_one(const st_finding *x, st_backend *b, st_host *const *hosts, si
     return 0;
 }
 
-static void put_safe(const char *s, bool utf8)
-{
-    char *safe = st_text_sanitize(s, utf8);
-    fputs(safe, stdout);
-    free(safe);
-}
-
 /* The plan: every fix, numbered; true when the admin typed yes. */
 static bool confirm(const st_findings *f, size_t n_fix, bool utf8)
 {
@@ -89,20 +96,11 @@ static bool confirm(const st_findings *f, size_t n_fix, bool utf8)
             continue;
         char *line = st_fix_describe(&f->v[i]);
         printf("  %zu. ", ++k);
-        put_safe(line, utf8);
+        st_text_put(stdout, line, utf8);
         fputc('\n', stdout);
         free(line);
     }
-    fputs(_("Type yes to make these fixes: "), stdout);
-    fflush(stdout);
-    char buf[64];
-    bool yes = fgets(buf, sizeof(buf), stdin) && strcmp(buf, "yes\n") == 0;
-    /* A terminal echoed the answer and its newline; a pipe did not. */
-    if (!isatty(STDIN_FILENO))
-        fputc('\n', stdout);
-    if (!yes)
-        fputs(_("Nothing was changed.\n"), stdout);
-    return yes;
+    return st_cli_typed_yes(_("Type yes to make these fixes: "));
 }
 
 /* Makes the fixes; what was fixed leaves *f, what is left stays. */
@@ -130,10 +128,10 @@ static void run_fixes(const st_options *o, st_backend *b, st_host *const *hosts,
             char *line = st_fix_describe(x);
             bool done = fix_one(x, b, hosts, n, &err) == 0;
             fputs(done ? _("done: ") : _("failed: "), stdout);
-            put_safe(line, o->utf8);
+            st_text_put(stdout, line, o->utf8);
             if (!done) {
                 fputs(": ", stdout);
-                put_safe(err, o->utf8);
+                st_text_put(stdout, err, o->utf8);
             }
             fputc('\n', stdout);
             free(line);

@@ -41,8 +41,8 @@ static int keep_named_domains(const st_options *o, st_host *const *hosts, size_t
     return rc;
 }
 
-/* --list, --json and --doctor: wait for every host once, print, exit non-zero when a host
- * failed. */
+/* --list, --json, --doctor and --orphans: wait for every host once, print, exit non-zero
+ * when a host failed. */
 static int run_report(const st_options *o)
 {
     st_backend_opts bo = {
@@ -53,7 +53,7 @@ static int run_report(const st_options *o)
         .events = false,
         .snapshots = true,
         .running_only = o->running_only,
-        .inactive_xml = o->doctor,
+        .inactive_xml = o->doctor || o->orphans,
     };
     st_backend *b = st_backend_start(&bo);
     /* The backend's threads have inherited the blocked signals: a Ctrl-C ends --list again. */
@@ -89,6 +89,8 @@ static int run_report(const st_options *o)
         status = 1;
     if (o->doctor)
         status = st_doctor_cli(o, complete ? b : NULL, hosts, n, status != 0);
+    else if (o->orphans)
+        status = st_orphans_cli(o, hosts, n, status != 0);
     else if (o->mode == ST_MODE_JSON)
         st_report_json_named(stdout, hosts, n, n == o->n_uris ? o->labels : NULL,
                              n == o->n_uris ? o->groups : NULL);

@@ -50,13 +50,6 @@ static bool several_hosts(const st_findings *f)
     return false;
 }
 
-static void put_safe(FILE *out, const char *s, bool utf8)
-{
-    char *safe = st_text_sanitize(s, utf8);
-    fputs(safe, out);
-    free(safe);
-}
-
 /* "DOMAIN DISK PATH: " from what the finding names (the host too when asked). */
 static void put_where(FILE *out, const st_finding *x, bool host, bool utf8)
 {
@@ -66,7 +59,7 @@ static void put_where(FILE *out, const st_finding *x, bool host, bool utf8)
         if (!parts[i])
             continue;
         fputs(any ? " " : "", out);
-        put_safe(out, parts[i], utf8);
+        st_text_put(out, parts[i], utf8);
         any = true;
     }
     if (any)
@@ -80,11 +73,11 @@ void st_doctor_report_text(FILE *out, const st_findings *f, size_t n_chains, boo
         const st_finding *x = &f->v[i];
         fprintf(out, "%s: ", level_label(x->level));
         put_where(out, x, hosts, utf8);
-        put_safe(out, x->text, utf8);
+        st_text_put(out, x->text, utf8);
         if (x->fix != ST_FIX_NONE) {
             char *fix = st_fix_describe(x);
             fprintf(out, " [%s ", _("fix:"));
-            put_safe(out, fix, utf8);
+            st_text_put(out, fix, utf8);
             fputc(']', out);
             free(fix);
         }

@@ -565,3 +565,10 @@ void st_json_put(FILE *out, const char *s)
     fprintf(out, "\"%s\"", e);
     free(e);
 }
+
+void st_text_put(FILE *out, const char *s, bool utf8)
+{
+    char *safe = st_text_sanitize(s, utf8);
+    fputs(safe, out);
+    free(safe);
+}

@@ -29,6 +29,7 @@ enum {
     OPT_DOCTOR,
     OPT_FIX,
     OPT_MAX_DEPTH,
+    OPT_ORPHANS,
 };
 
 /* Also the words that shell completion offers (ui/complete.c). */
@@ -51,6 +52,7 @@ static const struct option longopts[] = {
     {"doctor", no_argument, NULL, OPT_DOCTOR},
     {"fix", no_argument, NULL, OPT_FIX},
     {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+    {"orphans", no_argument, NULL, OPT_ORPHANS},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -94,6 +96,10 @@ static void usage(FILE *out)
             "      --max-depth=N    with --doctor: report chains of more than N layers (default "
             "16)\n"),
           out);
+    fputs(_("      --orphans        list the image files in the hosts' folders and what they are\n"
+            "                       to them (with --json: as JSON); with --fix, offer to remove\n"
+            "                       those nothing references\n"),
+          out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -129,6 +135,28 @@ static bool parse_seconds(const char *opt, const char *s, int *ms)
     fprintf(stderr, _("%s: --%s takes from %s to %s seconds, not %s\n"), PACKAGE, opt, "0.1",
             "3600", s);
     return false;
+}
+
+/* --doctor and --orphans: one of them, with --json or alone; --fix and --max-depth only with
+ * them. Says what does not fit. */
+static bool checks_fit(st_options *o)
+{
+    const char *bad = NULL;
+    if (o->doctor && o->orphans)
+        bad = _("--doctor and --orphans are two reports: give one of them");
+    else if (o->fix && !o->doctor && !o->orphans)
+        bad = _("--fix goes with --doctor or --orphans");
+    else if (o->max_depth && !o->doctor)
+        bad = _("--max-depth goes with --doctor");
+    else if ((o->doctor || o->orphans) && o->mode == ST_MODE_LIST)
+        bad = _("--doctor and --orphans report by themselves: give --json or nothing");
+    if (bad) {
+        fprintf(stderr, "%s: %s\n", PACKAGE, bad);
+        return false;
+    }
+    if ((o->doctor || o->orphans) && o->mode == ST_MODE_TUI)
+        o->mode = ST_MODE_LIST;
+    return true;
 }
 
 int st_options_parse(st_options *o, int argc, char **argv, int *status)
@@ -190,6 +218,9 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         case OPT_FIX:
             o->fix = true;
             break;
+        case OPT_ORPHANS:
+            o->orphans = true;
+            break;
         case OPT_MAX_DEPTH: {
             double v;
             if (st_parse_number(optarg, false, 1, 1000, &v) != ST_NUM_OK) {
@@ -223,18 +254,10 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             return -1;
         }
     }
-    if ((o->fix || o->max_depth) && !o->doctor) {
-        fprintf(stderr, _("%s: --fix and --max-depth go with --doctor\n"), PACKAGE);
+    if (!checks_fit(o)) {
         *status = 2;
         return -1;
     }
-    if (o->doctor && o->mode == ST_MODE_LIST) {
-        fprintf(stderr, _("%s: --doctor reports by itself: give --json or nothing\n"), PACKAGE);
-        *status = 2;
-        return -1;
-    }
-    if (o->doctor && o->mode == ST_MODE_TUI)
-        o->mode = ST_MODE_LIST;
     /* The interface plans merges, and a plan must see every domain that shares a base image:
      * leaving the shut-off ones out is for reports only. */
     if (o->running_only && o->mode == ST_MODE_TUI) {

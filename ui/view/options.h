@@ -30,7 +30,8 @@ typedef struct st_options {
     char **domains;       /* --list/--json/--journal: only the domains of these names (none: all) */
     size_t n_domains;
     bool doctor;      /* --doctor: check every chain, report (text, or JSON with --json), exit */
-    bool fix;         /* --doctor --fix: offer the safe fixes as a plan, then make them */
+    bool orphans;     /* --orphans: find the image files nothing references, report, exit */
+    bool fix;         /* --doctor/--orphans --fix: offer the fixes (removals) as a plan */
     size_t max_depth; /* --max-depth, else the config's max-chain-depth; 0: the default */
 } st_options;
 
