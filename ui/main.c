@@ -54,6 +54,7 @@ static int run_report(const st_options *o)
         .snapshots = true,
         .running_only = o->running_only,
         .inactive_xml = o->doctor || o->orphans,
+        .pool_dirs = o->orphans,
     };
     st_backend *b = st_backend_start(&bo);
     /* The backend's threads have inherited the blocked signals: a Ctrl-C ends --list again. */

@@ -712,6 +712,8 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     st_hash_clear(&p.managed);
     st_host *hs[1] = {h};
     st_model_mark_shared(hs, 1);
+    if (w->pool_dirs)
+        ds_pool_dirs(w, h);
     fill_snapshots(w, r, h, false);
     *rest = r;
     return h;

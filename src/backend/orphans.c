@@ -52,14 +52,24 @@ static char *identity(const char *path)
     return xasprintf("%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 }
 
-static void add_folder(graph *g, const char *path)
+static void add_dir(graph *g, const char *path)
 {
-    char *dir = st_dirname(path);
+    char *dir = st_path_lexical(path);
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        dir[--n] = '\0';
     if (!st_hash_get(&g->folders, dir)) {
         st_hash_put(&g->folders, dir, (void *)1);
         g->folder_list = xrealloc(g->folder_list, (g->n_folders + 1) * sizeof(char *));
         g->folder_list[g->n_folders++] = xstrdup(dir);
     }
+    free(dir);
+}
+
+static void add_folder(graph *g, const char *path)
+{
+    char *dir = st_dirname(path);
+    add_dir(g, dir);
     free(dir);
 }
 
@@ -124,6 +134,8 @@ static void add_branch_refs(graph *g, const st_domain *d, const st_branch *b)
 
 static void add_host_refs(graph *g, const st_host *h)
 {
+    for (size_t i = 0; i < h->n_pool_dirs; i++)
+        add_dir(g, h->pool_dirs[i]);
     for (size_t i = 0; i < h->n_doms; i++) {
         const st_domain *d = &h->doms[i];
         for (size_t k = 0; k < d->n_disks; k++)

@@ -2,8 +2,9 @@
  * The orphan finder's gathering: the reference graph of a host (every chain layer of every disk,
  * the image a running domain's definition names, every snapshot's overlays and memory files,
  * detached branches and their chains, the save files this tool wrote), then a scan of the folders
- * those files live in for image-like files, and which of them a running QEMU holds open. Only
- * hosts whose images are on this machine can be scanned; the others are said.
+ * those files live in and of the storage pools' folders for image-like files, and which of them a
+ * running QEMU holds open. Only hosts whose images are on this machine can be scanned; the others
+ * are said.
  */
 #ifndef ST_BACKEND_ORPHANS_H
 #define ST_BACKEND_ORPHANS_H

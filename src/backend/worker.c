@@ -67,6 +67,7 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->running_only = o->running_only;
     w->inactive_xml = o->inactive_xml;
     w->doctor = o->doctor;
+    w->pool_dirs = o->pool_dirs;
     w->max_depth = o->max_depth;
     w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
     pthread_mutex_init(&w->lock, NULL);
@@ -101,6 +102,7 @@ st_worker *st_worker_successor(st_worker *old)
         .running_only = old->running_only,
         .inactive_xml = old->inactive_xml,
         .doctor = old->doctor,
+        .pool_dirs = old->pool_dirs,
         .max_depth = old->max_depth,
     };
     /* Nothing the old thread may be rewriting (its host facts) is copied: the successor reads

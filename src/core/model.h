@@ -242,6 +242,10 @@ typedef struct st_host {
     size_t n_jobs;
     st_followup *followups; /* left by earlier interfaces, still to be done */
     size_t n_followups;
+    /* The folders of the host's active storage pools, when asked for (--orphans scans them:
+     * st_backend_opts.pool_dirs); none otherwise. */
+    char **pool_dirs;
+    size_t n_pool_dirs;
     /* The chain doctor's quick pass (no qemu-img check, no header read of its own), made by
      * the interface's workers; empty otherwise. */
     st_findings doctor;

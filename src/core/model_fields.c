@@ -492,6 +492,7 @@ void st_host_free(st_host *h)
     for (size_t i = 0; i < h->n_followups; i++)
         st_followup_clear(&h->followups[i]);
     free(h->followups);
+    free_strv(h->pool_dirs, h->n_pool_dirs);
     st_findings_clear(&h->doctor);
     free(h);
 }
@@ -514,6 +515,7 @@ st_host *st_host_dup(const st_host *h)
         st_job_copy(&c->jobs[i], &h->jobs[i]);
     c->followups = alloc_n(h->n_followups, sizeof(st_followup));
     st_followups_copy(c->followups, h->followups, h->n_followups);
+    c->pool_dirs = st_strv_copy(h->pool_dirs, h->n_pool_dirs);
     c->doctor = (st_findings){0};
     st_findings_copy(&c->doctor, &h->doctor);
     return c;
@@ -534,6 +536,7 @@ uint64_t st_host_fingerprint(const st_host *h)
     fp_u64(&f, h->n_followups);
     for (size_t i = 0; i < h->n_followups; i++)
         fp_followup(&f, &h->followups[i]);
+    fp_strv(&f, h->pool_dirs, h->n_pool_dirs);
     fp_findings(&f, &h->doctor);
     fp_u64(&f, h->n_doms);
     for (size_t i = 0; i < h->n_doms; i++)

@@ -47,9 +47,13 @@ save_file "$I/kept.save"
 mkdir -p "$XDG_STATE_HOME/virt-snaptree"
 printf '1700000000\t0\toff\t%s\n' "$I/kept.save" >"$XDG_STATE_HOME/virt-snaptree/saves"
 head -c 100 "$I/lone.qcow2" >"$I/half.qcow2"
+# A storage pool's folder that no domain uses: scanned too.
+P=$LAB_TMP/pool
+mkdir -p "$P" && qemu-img create -q -f qcow2 "$P/vol.qcow2" 1M || bail_out "pool image"
+lab_virsh "$uri" pool-create-as p dir --target "$P" >/dev/null || bail_out "pool"
 echo "not an image" >"$I/notes.txt"
 now=$(date +%s)
-touch -d "@$((now - 3 * 86400 - 60))" "$I"/*
+touch -d "@$((now - 3 * 86400 - 60))" "$I"/* "$P"/*
 
 s() { size_of "$I/$1"; }
 expected="backing file: $I/base.qcow2  $(s base.qcow2), 3 days old, by off vda
@@ -62,47 +66,49 @@ orphan: $I/o-top.qcow2  $(s o-top.qcow2), 3 days old, nothing references it
 memory or save file: $I/old.save  $(s old.save), 3 days old, nothing references it
 in use: $I/s1.qcow2  $(s s1.qcow2), 3 days old, by off vda, snapshot s1 of off
 orphan: $I/stray.qcow2  $(s stray.qcow2), 3 days old, nothing references it
-backing file: $I/top.qcow2  $(s top.qcow2), 3 days old, by off vda, snapshot s1 of off"
+backing file: $I/top.qcow2  $(s top.qcow2), 3 days old, by off vda, snapshot s1 of off
+orphan: $P/vol.qcow2  $(size_of "$P/vol.qcow2"), 3 days old, nothing references it"
 out=$("$BIN" -c "$uri" --orphans)
 is "$?" 0 "--orphans exits 0"
 body=$(sed '$d' <<<"$out")
 is "$body" "$expected" "each file, its class, size, age and references, by path"
 rm_bytes=$((($(stat -c %b "$I/half.qcow2" "$I/lone.qcow2" "$I/o-base.qcow2" "$I/o-top.qcow2" \
-    "$I/old.save" "$I/stray.qcow2" | paste -sd+)) * 512))
+    "$I/old.save" "$I/stray.qcow2" "$P/vol.qcow2" | paste -sd+)) * 512))
 is "$(tail -1 <<<"$out")" \
-    "11 files found in 1 folder: 6 could be removed ($(awk -v b=$rm_bytes 'BEGIN {
+    "12 files found in 2 folders: 7 could be removed ($(awk -v b=$rm_bytes 'BEGIN {
         split("B KiB MiB GiB", u, " "); for (i = 1; b >= 1024 && i < 4; i++) b /= 1024
         printf(b < 10 ? "%.2f %s" : b < 100 ? "%.1f %s" : "%.0f %s", b, u[i]) }'))" \
     "the count and what removal would free"
 
 json=$("$BIN" -c "$uri" --orphans --json)
-is "$(jq -r '.files[] | "\(.path | ltrimstr("'"$I"'/")) \(.class) \(.removable) \(.open)"' <<<"$json")" \
-    "base.qcow2 backing false false
-half.qcow2 leftover true false
-kept.save referenced false false
-lone.qcow2 orphan true false
-moved.qcow2 orphan false true
-o-base.qcow2 orphan-chain true false
-o-top.qcow2 orphan true false
-old.save save true false
-s1.qcow2 in-use false false
-stray.qcow2 orphan true false
-top.qcow2 backing false false" "the JSON classes, what is removable and what a QEMU holds"
+is "$(jq -r '.files[] | "\(.path | ltrimstr("'"$LAB_TMP"'/")) \(.class) \(.removable) \(.open)"' <<<"$json")" \
+    "img/base.qcow2 backing false false
+img/half.qcow2 leftover true false
+img/kept.save referenced false false
+img/lone.qcow2 orphan true false
+img/moved.qcow2 orphan false true
+img/o-base.qcow2 orphan-chain true false
+img/o-top.qcow2 orphan true false
+img/old.save save true false
+img/s1.qcow2 in-use false false
+img/stray.qcow2 orphan true false
+img/top.qcow2 backing false false
+pool/vol.qcow2 orphan true false" "the JSON classes, what is removable and what a QEMU holds"
 is "$(jq -r '[.removable, .removable_bytes, .folders] | map(tostring) | join(" ")' <<<"$json")" \
-    "6 $rm_bytes 1" "the JSON's totals"
+    "7 $rm_bytes 2" "the JSON's totals"
 is "$(jq -r '.files[] | select(.path | endswith("lone.qcow2")) | "\(.bytes) \(.age_days)"' <<<"$json")" \
     "$(($(stat -c %b "$I/lone.qcow2") * 512)) 3" "a file's bytes are what it occupies (du), its age in days"
 
 # Removal: the plan lists each file and the bytes; nothing happens without yes.
 no=$(echo no | "$BIN" -c "$uri" --orphans --fix | sed -n '/^The plan/,$p')
-like "$no" "^The plan: remove 6 files \\(" "the plan counts the files"
-like "$no" "^  6\\. $I/stray\\.qcow2  $(s stray.qcow2)$" "and lists each with its size"
+like "$no" "^The plan: remove 7 files \\(" "the plan counts the files"
+like "$no" "^  7\\. $P/vol\\.qcow2  $(size_of "$P/vol.qcow2")$" "and lists each with its size"
 ok "without yes nothing is removed" test -f "$I/lone.qcow2" -a -f "$I/o-base.qcow2"
 yes=$(echo yes | "$BIN" -c "$uri" --orphans --fix | grep -c '^removed: ')
-is "$yes" 6 "a typed yes removes the six"
+is "$yes" 7 "a typed yes removes the seven"
 is "$(cd "$I" && ls | LC_ALL=C sort | paste -sd' ')" \
     "base.qcow2 kept.save moved.qcow2 notes.txt s1.qcow2 top.qcow2" \
     "exactly what was offered is gone; what is referenced or open stays"
 ok "the snapshot's chain reads the same data" lab_pattern_verify "$I/s1.qcow2" 2
 is "$("$BIN" -c "$uri" --orphans | tail -1 | sed 's/(.*)/(X)/')" \
-    "5 files found in 1 folder: 0 could be removed (X)" "afterwards nothing is offered"
+    "5 files found in 2 folders: 0 could be removed (X)" "afterwards nothing is offered"

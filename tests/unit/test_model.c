@@ -210,6 +210,8 @@ struct type_desc {
     X(st_host, n_jobs, COUNT, NULL, NOFP)                                                          \
     X(st_host, followups, LIST, &followup_t, FP)                                                   \
     X(st_host, n_followups, COUNT, NULL, FP)                                                       \
+    X(st_host, pool_dirs, STRV, NULL, FP)                                                          \
+    X(st_host, n_pool_dirs, COUNT, NULL, FP)                                                       \
     X(st_host, doctor, VEC, &finding_t, FP)                                                        \
     X(st_host, generation, SCALAR, NULL, NOFP)                                                     \
     X(st_host, refreshed_at, SCALAR, NULL, NOFP)
