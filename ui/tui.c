@@ -454,6 +454,9 @@ static void handle_request(st_app *a, st_keyreq req)
     case ST_KEY_JOURNAL:
         st_flow_journal(a, st_app_selected(a));
         break;
+    case ST_KEY_ORPHANS:
+        st_flow_orphans(a, st_app_selected(a));
+        break;
     case ST_KEY_QUIT:
         st_flow_quit(a);
         break;

@@ -136,7 +136,7 @@ static const char *class_name(st_orph_class c)
     return names[c];
 }
 
-static const char *class_label(st_orph_class c)
+const char *st_orph_class_label(st_orph_class c)
 {
     switch (c) {
     case ST_ORPH_IN_USE:
@@ -186,22 +186,27 @@ static char *why_text(const st_found *f)
     return sb_steal(&b);
 }
 
+char *st_found_line(const st_found *f, long long now)
+{
+    char size[32];
+    st_fmt_bytes(size, sizeof(size), f->bytes);
+    long long days = age_days(f, now);
+    char *age = xasprintf(ngettext("%lld day old", "%lld days old", (unsigned long)days), days);
+    char *why = why_text(f);
+    char *line =
+        xasprintf("%s: %s  %s, %s, %s", st_orph_class_label(f->cls), f->path, size, age, why);
+    free(age);
+    free(why);
+    return line;
+}
+
 void st_orphans_report_text(FILE *out, const st_orphans *o, long long now, bool utf8)
 {
     for (size_t i = 0; i < o->n; i++) {
-        const st_found *f = &o->v[i];
-        char size[32];
-        st_fmt_bytes(size, sizeof(size), f->bytes);
-        long long days = age_days(f, now);
-        fprintf(out, "%s: ", class_label(f->cls));
-        st_text_put(out, f->path, utf8);
-        fprintf(out, "  %s, ", size);
-        fprintf(out, ngettext("%lld day old", "%lld days old", (unsigned long)days), days);
-        char *why = why_text(f);
-        fputs(", ", out);
-        st_text_put(out, why, utf8);
+        char *line = st_found_line(&o->v[i], now);
+        st_text_put(out, line, utf8);
         fputc('\n', out);
-        free(why);
+        free(line);
     }
     for (size_t i = 0; i < o->n_unscanned; i++) {
         fprintf(out, "%s: ", _("not scanned"));

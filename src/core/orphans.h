@@ -68,6 +68,11 @@ void st_orphans_classify(st_orphans *o);
 /* Count and bytes of the removable files. */
 size_t st_orphans_removable(const st_orphans *o, uint64_t *bytes);
 
+/* The class in words (translated). */
+const char *st_orph_class_label(st_orph_class c);
+/* One file in a line, unsanitized: "orphan: PATH  SIZE, N days old, WHAT REFERENCES IT". */
+char *st_found_line(const st_found *f, long long now);
+
 void st_orphans_report_text(FILE *out, const st_orphans *o, long long now, bool utf8);
 void st_orphans_report_json(FILE *out, const st_orphans *o, long long now);
 
