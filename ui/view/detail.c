@@ -14,6 +14,7 @@
 #include "backend/since.h"
 #include "base/i18n.h"
 #include "base/util.h"
+#include "core/space.h"
 #include "core/text.h"
 #include "view/keys.h"
 
@@ -237,6 +238,21 @@ static void detail_branch(detail *d, const st_branch *b)
         dline(d, i == 0 ? _("Chain") : "", b->chain[i]);
 }
 
+/* What a disk's (or a domain's) images occupy on the host, each file once. */
+static void on_host(detail *d, const st_disk *k, const st_domain *dom)
+{
+    st_space_total t;
+    if (k)
+        st_disk_space(k, &t);
+    else
+        st_domain_space(dom, &t);
+    if (!t.bytes)
+        return; /* nothing known of what the files occupy (a test host, say) */
+    char *text = st_space_text(&t);
+    dline(d, _("On host"), text);
+    free(text);
+}
+
 static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
 {
     dline(d, _("Domain"), dom->name);
@@ -249,6 +265,7 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
         dlinef(d, _("State"), _("%s (reason %d)"), st_dom_state_label(dom->state), dom->reason);
     dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
     dlinef(d, _("Disks"), "%zu", dom->n_disks);
+    on_host(d, NULL, dom);
     dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
     if (dom->managed_save)
         dline(d, _("Saved"), _("has a managed save image (d removes it)"));
@@ -275,6 +292,7 @@ static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const
            k->readonly ? _(", read-only") : "");
     dline(d, _("Active"), k->source ? k->source : _("no media"));
     dlinef(d, _("Chain"), ngettext("%zu layer", "%zu layers", k->n_chain), k->n_chain);
+    on_host(d, k, NULL);
     if (k->chain_unknown)
         dline(d, _("Unknown"), k->chain_unknown);
     const st_job *j = st_host_disk_job(h, dom->name, k->target, false);
