@@ -31,6 +31,9 @@ static void remove_offered(const st_orphans *f, bool utf8)
         st_text_put(stdout, f->v[i].path, utf8);
         printf("  %s\n", size);
     }
+    fputs(_("Only the domains of the hosts given are known: a shut-off domain of another "
+            "connection may use these files.\n"),
+          stdout);
     if (!st_cli_typed_yes(_("Type yes to remove these files: ")))
         return;
     for (size_t i = 0; i < f->n; i++) {

@@ -45,11 +45,15 @@ static void view_text(st_app *a, const orphans_dlg *o, st_textbuf *tb)
         st_tb_add(tb, A_BOLD, 0, "%s", _("Nothing here can be removed."));
     else if (a->readonly)
         st_tb_add(tb, A_BOLD, 0, "%s", _("Read-only (-r): nothing is removed."));
-    else
+    else {
         st_tb_add(tb, A_BOLD, 0,
                   ngettext("Remove the %zu file marked (%s)? Nothing references it.",
                            "Remove the %zu files marked (%s)? Nothing references them.", n),
                   n, size);
+        st_tb_add(tb, A_NORMAL, 0, "%s",
+                  _("Only the domains of the hosts given are known: a shut-off domain of another "
+                    "connection may use these files."));
+    }
 }
 
 static bool refused(const st_app *a, const orphans_dlg *o)
