@@ -18,6 +18,7 @@
 #include "core/text.h"
 #include "demo/demo.h"
 #include "journal_cli.h"
+#include "doctor_cli.h"
 #include "view/options.h"
 #include "view/term.h"
 #include "tui.h"
@@ -40,7 +41,8 @@ static int keep_named_domains(const st_options *o, st_host *const *hosts, size_t
     return rc;
 }
 
-/* --list and --json: wait for every host once, print, exit non-zero when a host failed. */
+/* --list, --json, --doctor and --orphans: wait for every host once, print, exit non-zero
+ * when a host failed. */
 static int run_report(const st_options *o)
 {
     st_backend_opts bo = {
@@ -51,6 +53,8 @@ static int run_report(const st_options *o)
         .events = false,
         .snapshots = true,
         .running_only = o->running_only,
+        .inactive_xml = o->doctor || o->orphans,
+        .pool_dirs = o->orphans,
     };
     st_backend *b = st_backend_start(&bo);
     /* The backend's threads have inherited the blocked signals: a Ctrl-C ends --list again. */
@@ -84,7 +88,11 @@ static int run_report(const st_options *o)
     st_model_mark_shared(hosts, n);
     if (o->n_domains && keep_named_domains(o, hosts, n) != 0)
         status = 1;
-    if (o->mode == ST_MODE_JSON)
+    if (o->doctor)
+        status = st_doctor_cli(o, complete ? b : NULL, hosts, n, status != 0);
+    else if (o->orphans)
+        status = st_orphans_cli(o, hosts, n, status != 0);
+    else if (o->mode == ST_MODE_JSON)
         st_report_json_named(stdout, hosts, n, n == o->n_uris ? o->labels : NULL,
                              n == o->n_uris ? o->groups : NULL);
     else

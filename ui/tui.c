@@ -454,6 +454,9 @@ static void handle_request(st_app *a, st_keyreq req)
     case ST_KEY_JOURNAL:
         st_flow_journal(a, st_app_selected(a));
         break;
+    case ST_KEY_ORPHANS:
+        st_flow_orphans(a, st_app_selected(a));
+        break;
     case ST_KEY_QUIT:
         st_flow_quit(a);
         break;
@@ -566,6 +569,9 @@ static void app_init(st_app *a, const st_options *o)
         .interval_ms = o->interval_ms,
         .events = true,
         .snapshots = true,
+        .inactive_xml = true,
+        .doctor = true,
+        .max_depth = o->max_depth,
     };
     a->b = st_backend_start(&bo);
     a->n_hosts = st_backend_n_hosts(a->b);

@@ -23,6 +23,10 @@ typedef struct st_backend_opts {
     bool events;       /* register for libvirt events (the TUI); --list does without */
     bool snapshots;    /* read snapshot trees */
     bool running_only; /* only active domains (reports; never for planning) */
+    bool inactive_xml; /* also read running domains' inactive XML (st_disk.inactive_source) */
+    bool doctor;       /* each model carries the chain doctor's quick pass (st_host.doctor) */
+    bool pool_dirs;    /* each model carries its pools' folders (st_host.pool_dirs) */
+    size_t max_depth;  /* its depth limit; 0: the default */
 } st_backend_opts;
 
 typedef enum {

@@ -305,6 +305,30 @@ typedef struct xml_ctx {
     dom_work **todo;
 } xml_ctx;
 
+/* A running domain's disks get the sources its inactive definition names (a transient
+ * domain's "inactive" XML is its live one: the same sources). Failing that, they get none. */
+static void inactive_sources(st_worker *w, dom_work *dw, st_domain *live)
+{
+    st_worker_busy(w);
+    char *xml = virDomainGetXMLDesc(dw->dom, VIR_DOMAIN_XML_INACTIVE);
+    st_worker_idle(w);
+    st_domain def = {0};
+    char *err = NULL;
+    if (!xml || st_xml_parse_domain(xml, &def, &err) != 0) {
+        virResetLastError();
+        free(err);
+        free(xml);
+        return;
+    }
+    for (size_t i = 0; i < live->n_disks; i++) {
+        const st_disk *d = st_domain_find_disk(&def, live->disks[i].target);
+        if (d && d->source)
+            live->disks[i].inactive_source = xstrdup(d->source);
+    }
+    st_domain_clear(&def);
+    free(xml);
+}
+
 /* Fetches and parses one domain's XML (a task of phase 2). */
 static void xml_task(void *ctx, size_t i)
 {
@@ -325,6 +349,8 @@ static void xml_task(void *ctx, size_t i)
         /* Live or inactive XML: the active flag comes from the stats record (no call). */
         cd->active = dw->active;
         dw->fetched = cd;
+        if (dw->active && x->w->inactive_xml)
+            inactive_sources(x->w, dw, &cd->dom);
     }
     free(xml);
 }
@@ -686,6 +712,8 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
     st_hash_clear(&p.managed);
     st_host *hs[1] = {h};
     st_model_mark_shared(hs, 1);
+    if (w->pool_dirs)
+        ds_pool_dirs(w, h);
     fill_snapshots(w, r, h, false);
     *rest = r;
     return h;

@@ -153,6 +153,8 @@ char *ds_volume_path(void *ctx, const char *pool, const char *vol);
  * and physical its size (a running domain's statistics mean other things by those names).
  */
 void ds_sizes_from_stats(st_disk *d, const stat_dom *sd);
+/* The target folders of the host's active storage pools, into h->pool_dirs. */
+void ds_pool_dirs(st_worker *w, st_host *h);
 /* A remote shut-off disk's chain from the cache; layers no pool holds get the statistics' sizes. */
 void ds_remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
 

@@ -336,3 +336,30 @@ char *ds_volume_path(void *ctx, const char *pool, const char *vol)
         virStoragePoolFree(p);
     return path;
 }
+
+void ds_pool_dirs(st_worker *w, st_host *h)
+{
+    virStoragePoolPtr *pools = NULL;
+    st_worker_busy(w);
+    int np = virConnectListAllStoragePools(w->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    st_worker_idle(w);
+    if (np < 0) {
+        virResetLastError();
+        return;
+    }
+    h->pool_dirs = np ? xcalloc((size_t)np, sizeof(char *)) : NULL;
+    for (int i = 0; i < np; i++) {
+        st_worker_busy(w);
+        char *xml = virStoragePoolGetXMLDesc(pools[i], 0);
+        st_worker_idle(w);
+        char *path = NULL, *err = NULL;
+        if (xml && st_xml_parse_pool_path(xml, &path, &err) == 0 && path && path[0] == '/')
+            h->pool_dirs[h->n_pool_dirs++] = path;
+        else
+            free(path);
+        free(err);
+        free(xml);
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+}

@@ -30,7 +30,8 @@ typedef struct st_worker {
     size_t index;
     char *uri;      /* as given; NULL for libvirt's default */
     char *open_uri; /* what is opened (uri.h: st_uri_no_tty in the interface) */
-    bool readonly, events, snapshots, running_only;
+    bool readonly, events, snapshots, running_only, inactive_xml, doctor, pool_dirs;
+    size_t max_depth;
     int interval_ms;
 
     pthread_t thread;

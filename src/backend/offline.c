@@ -88,8 +88,9 @@ char *st_qemu_img_last_line(const char *s)
     return strndup(s + b, n - b);
 }
 
-int st_qemu_img_exec(char *const argv[], st_progress_fn progress, void *ctx, int *wstatus,
-                     char **said, char **err)
+/* st_qemu_img_exec, with the end of the standard output too when `heard` is not NULL. */
+static int exec_qemu_img(char *const argv[], st_progress_fn progress, void *ctx, int *wstatus,
+                         char **heard, char **said, char **err)
 {
     int out[2], errp[2];
     if (pipe2(out, O_CLOEXEC) != 0)
@@ -156,9 +157,22 @@ int st_qemu_img_exec(char *const argv[], st_progress_fn progress, void *ctx, int
     while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
         ;
     *said = xstrdup(se.s ? se.s : "");
+    if (heard)
+        *heard = xstrdup(so.s ? so.s : "");
     sb_free(&so);
     sb_free(&se);
     return 0;
+}
+
+int st_qemu_img_exec(char *const argv[], st_progress_fn progress, void *ctx, int *wstatus,
+                     char **said, char **err)
+{
+    return exec_qemu_img(argv, progress, ctx, wstatus, NULL, said, err);
+}
+
+int st_qemu_img_capture(char *const argv[], int *wstatus, char **heard, char **said, char **err)
+{
+    return exec_qemu_img(argv, NULL, NULL, wstatus, heard, said, err);
 }
 
 int st_qemu_img_outcome(int wstatus, const char *said, char **err)

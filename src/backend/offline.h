@@ -50,6 +50,10 @@ int st_qemu_img_run(char *const argv[], st_progress_fn progress, void *ctx, char
 int st_qemu_img_exec(char *const argv[], st_progress_fn progress, void *ctx, int *wstatus,
                      char **said, char **err);
 
+/* The same with no progress, keeping what it printed on its standard output in *heard (its end:
+ * the last few KiB, malloc'd): for reports such as check --output=json. */
+int st_qemu_img_capture(char *const argv[], int *wstatus, char **heard, char **said, char **err);
+
 /*
  * What a finished run means. qemu-img reports errors it got past and warnings on its error
  * output and may still exit 0: a run that said anything there did not cleanly do what it was

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backend/actions.h"
+#include "backend/doctor.h"
 #include "backend/worker.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
@@ -64,6 +65,10 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->events = o->events;
     w->snapshots = o->snapshots;
     w->running_only = o->running_only;
+    w->inactive_xml = o->inactive_xml;
+    w->doctor = o->doctor;
+    w->pool_dirs = o->pool_dirs;
+    w->max_depth = o->max_depth;
     w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
@@ -95,6 +100,10 @@ st_worker *st_worker_successor(st_worker *old)
         .events = old->events,
         .snapshots = old->snapshots,
         .running_only = old->running_only,
+        .inactive_xml = old->inactive_xml,
+        .doctor = old->doctor,
+        .pool_dirs = old->pool_dirs,
+        .max_depth = old->max_depth,
     };
     /* Nothing the old thread may be rewriting (its host facts) is copied: the successor reads
      * its own once connected. */
@@ -544,6 +553,10 @@ static void refresh(st_worker *w)
         st_discover_finish(w, h, rest);
     }
     st_followups_attach(w, h);
+    if (w->doctor) {
+        st_doctor_opts dopt = {.max_depth = w->max_depth, .quick = true};
+        st_doctor_run(&h, 1, &dopt, &h->doctor);
+    }
     st_trace("refresh-end host=%zu domains=%zu", w->index, h->n_doms);
     /* Most refreshes find the host as it was: then nothing is sent, and the interface neither
      * rebuilds its rows nor holds two models at once. Jobs travel on their own messages; a scan

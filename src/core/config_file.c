@@ -76,6 +76,22 @@ static void warn_line(st_config *c, const char *path, size_t no, const char *lin
     free(quoted);
 }
 
+static bool key_is(const char *l, size_t klen, const char *key)
+{
+    return klen == strlen(key) && strncmp(l, key, klen) == 0;
+}
+
+/* max-chain-depth: a whole number from 1 to 1000. */
+static bool parse_depth(const char *v, size_t *out)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (end == v || *end || n < 1 || n > 1000 || !isdigit((unsigned char)*v))
+        return false;
+    *out = n;
+    return true;
+}
+
 /* One line, NUL-terminated in place; `n` is its length in the file. */
 static void parse_line(st_config *c, const char *path, size_t no, char *line, size_t n)
 {
@@ -95,7 +111,9 @@ static void parse_line(st_config *c, const char *path, size_t no, char *line, si
     const char *v = eq ? eq + 1 : "";
     while (isspace((unsigned char)*v))
         v++;
-    if (!eq || klen != strlen("connect") || strncmp(l, "connect", klen) != 0 || !*v) {
+    if (eq && key_is(l, klen, "max-chain-depth") && parse_depth(v, &c->max_depth))
+        return;
+    if (!eq || !key_is(l, klen, "connect") || !*v) {
         warn_line(c, path, no, l);
         return;
     }

@@ -1,7 +1,8 @@
 /*
  * The configuration file: the hosts to open, one "connect = URI [label=NAME] [group=NAME]" line
- * each; '#' starts a comment line. Lines may be of any length (the file is read whole, up to
- * ST_CONFIG_MAX). A URI holds no blank (RFC 3986), so the words after it are the host's own.
+ * each, and "max-chain-depth = N" (the chain doctor's limit); '#' starts a comment line. Lines
+ * may be of any length (the file is read whole, up to ST_CONFIG_MAX). A URI holds no blank
+ * (RFC 3986), so the words after it are the host's own.
  */
 #ifndef ST_CONFIG_FILE_H
 #define ST_CONFIG_FILE_H
@@ -17,7 +18,8 @@ typedef struct st_config {
     char **labels; /* each host's short name, NULL: none (named by its URI) */
     char **groups; /* each host's group, NULL: none */
     size_t n_uris;
-    char *warning; /* the first line not understood, with its number; NULL: none */
+    size_t max_depth; /* max-chain-depth; 0: not given */
+    char *warning;    /* the first line not understood, with its number; NULL: none */
 } st_config;
 
 /*

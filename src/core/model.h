@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/doctor.h"
 #include "core/rate.h"
 
 /* Values mirror virDomainState so that the backend can copy them through. */
@@ -70,6 +71,9 @@ typedef struct st_disk {
     /* Where a block copy or an active commit running on the disk writes (the live XML's
      * <mirror>): the base of a ready active commit found at start. NULL when none. */
     char *mirror;
+    /* A running domain's disk: the source its inactive definition names, when that was read
+     * (the chain doctor's; NULL otherwise). After a pivot libvirt may leave the old one there. */
+    char *inactive_source;
     bool readonly;
     st_layer *chain; /* active layer first, base last */
     size_t n_chain;
@@ -238,6 +242,13 @@ typedef struct st_host {
     size_t n_jobs;
     st_followup *followups; /* left by earlier interfaces, still to be done */
     size_t n_followups;
+    /* The folders of the host's active storage pools, when asked for (--orphans scans them:
+     * st_backend_opts.pool_dirs); none otherwise. */
+    char **pool_dirs;
+    size_t n_pool_dirs;
+    /* The chain doctor's quick pass (no qemu-img check, no header read of its own), made by
+     * the interface's workers; empty otherwise. */
+    st_findings doctor;
     uint64_t generation; /* grows by one with every published refresh */
     double refreshed_at; /* st_now() */
 } st_host;

@@ -119,6 +119,7 @@ void st_disk_clear(st_disk *d)
     free(d->pool);
     free(d->volume);
     free(d->mirror);
+    free(d->inactive_source);
     for (size_t i = 0; i < d->n_chain; i++)
         st_layer_clear(&d->chain[i]);
     free(d->chain);
@@ -138,6 +139,7 @@ void st_disk_copy_head(st_disk *dst, const st_disk *src)
     dst->pool = xstrdup0(src->pool);
     dst->volume = xstrdup0(src->volume);
     dst->mirror = xstrdup0(src->mirror);
+    dst->inactive_source = xstrdup0(src->inactive_source);
     dst->chain = NULL;
     dst->n_chain = 0;
     dst->chain_unknown = NULL;
@@ -165,6 +167,7 @@ static void fp_disk(fp *f, const st_disk *k)
     fp_str(f, k->pool);
     fp_str(f, k->volume);
     fp_str(f, k->mirror);
+    fp_str(f, k->inactive_source);
     fp_str(f, k->chain_unknown);
     fp_u64(f, (uint64_t)k->readonly | (uint64_t)k->chain_complete << 1);
     fp_u64(f, k->n_chain);
@@ -339,6 +342,68 @@ static void fp_followup(fp *f, const st_followup *u)
     fp_strv(f, u->files, u->n_files);
 }
 
+/* ---- st_finding (the chain doctor's, carried in st_host.doctor) ---- */
+
+void st_finding_clear(st_finding *x)
+{
+    free(x->host);
+    free(x->domain);
+    free(x->disk);
+    free(x->path);
+    free(x->snapshot);
+    free(x->text);
+    free(x->fix_name);
+    free(x->fix_format);
+    memset(x, 0, sizeof(*x));
+}
+
+void st_findings_clear(st_findings *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        st_finding_clear(&f->v[i]);
+    free(f->v);
+    memset(f, 0, sizeof(*f));
+}
+
+/* `check` is one of the doctor's static names: shared, not copied. */
+void st_findings_copy(st_findings *dst, const st_findings *src)
+{
+    if (!src->n)
+        return;
+    xgrow((void **)&dst->v, &dst->cap, dst->n + src->n, sizeof(st_finding));
+    for (size_t i = 0; i < src->n; i++) {
+        const st_finding *s = &src->v[i];
+        st_finding *x = &dst->v[dst->n++];
+        *x = *s;
+        x->host = xstrdup0(s->host);
+        x->domain = xstrdup0(s->domain);
+        x->disk = xstrdup0(s->disk);
+        x->path = xstrdup0(s->path);
+        x->snapshot = xstrdup0(s->snapshot);
+        x->text = xstrdup0(s->text);
+        x->fix_name = xstrdup0(s->fix_name);
+        x->fix_format = xstrdup0(s->fix_format);
+    }
+}
+
+/* The check's name is left out: the text says the same, in words. */
+static void fp_findings(fp *f, const st_findings *d)
+{
+    fp_u64(f, d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        const st_finding *x = &d->v[i];
+        fp_u64(f, (uint64_t)(uint32_t)x->level << 32 | (uint64_t)x->fix);
+        fp_str(f, x->host);
+        fp_str(f, x->domain);
+        fp_str(f, x->disk);
+        fp_str(f, x->path);
+        fp_str(f, x->snapshot);
+        fp_str(f, x->text);
+        fp_str(f, x->fix_name);
+        fp_str(f, x->fix_format);
+    }
+}
+
 /* ---- st_domain ---- */
 
 void st_domain_clear(st_domain *d)
@@ -427,6 +492,8 @@ void st_host_free(st_host *h)
     for (size_t i = 0; i < h->n_followups; i++)
         st_followup_clear(&h->followups[i]);
     free(h->followups);
+    free_strv(h->pool_dirs, h->n_pool_dirs);
+    st_findings_clear(&h->doctor);
     free(h);
 }
 
@@ -448,6 +515,9 @@ st_host *st_host_dup(const st_host *h)
         st_job_copy(&c->jobs[i], &h->jobs[i]);
     c->followups = alloc_n(h->n_followups, sizeof(st_followup));
     st_followups_copy(c->followups, h->followups, h->n_followups);
+    c->pool_dirs = st_strv_copy(h->pool_dirs, h->n_pool_dirs);
+    c->doctor = (st_findings){0};
+    st_findings_copy(&c->doctor, &h->doctor);
     return c;
 }
 
@@ -466,6 +536,8 @@ uint64_t st_host_fingerprint(const st_host *h)
     fp_u64(&f, h->n_followups);
     for (size_t i = 0; i < h->n_followups; i++)
         fp_followup(&f, &h->followups[i]);
+    fp_strv(&f, h->pool_dirs, h->n_pool_dirs);
+    fp_findings(&f, &h->doctor);
     fp_u64(&f, h->n_doms);
     for (size_t i = 0; i < h->n_doms; i++)
         fp_domain(&f, &h->doms[i]);

@@ -42,13 +42,7 @@ void st_report_keep_domains(st_host *const *hosts, size_t n, char *const *names,
 
 static void json_str(FILE *out, const char *s)
 {
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    char *e = st_json_escape(s);
-    fprintf(out, "\"%s\"", e);
-    free(e);
+    st_json_put(out, s);
 }
 
 /*

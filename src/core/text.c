@@ -12,6 +12,7 @@
 #include "core/text.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What the table says about a code point; code points not in it are one column wide. */
@@ -552,4 +553,22 @@ char *st_json_escape(const char *s)
     }
     sb_addn(&b, (const char *)run, (size_t)(p - run));
     return sb_steal(&b);
+}
+
+void st_json_put(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    char *e = st_json_escape(s);
+    fprintf(out, "\"%s\"", e);
+    free(e);
+}
+
+void st_text_put(FILE *out, const char *s, bool utf8)
+{
+    char *safe = st_text_sanitize(s, utf8);
+    fputs(safe, out);
+    free(safe);
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * Every function here decodes UTF-8 itself (strictly: overlongs, surrogates, code points above
@@ -85,6 +86,10 @@ size_t st_text_wrap_bytes(const char *s, int cols);
  * all: each maximal invalid subpart becomes \ufffd, which loses the bytes (see st_utf8_valid).
  */
 char *st_json_escape(const char *s);
+/* st_text_sanitize(s, utf8) written to out. */
+void st_text_put(FILE *out, const char *s, bool utf8);
+/* s as a JSON string (escaped as above, quoted), or null when s is NULL. */
+void st_json_put(FILE *out, const char *s);
 
 /* Whether `s` is valid UTF-8 (strictly, as above: no overlong forms, surrogates or truncation). */
 bool st_utf8_valid(const char *s);

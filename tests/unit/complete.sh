@@ -31,7 +31,7 @@ complete_() { "$prog" --complete -- "$@" 2>&1; }
 # ---- the program's answers ----
 
 options="--connect= --readonly --ascii --no-color --no-colour --interval= --timeout= --list --json
---running --demo --demo-stop --config= --group= --journal --version --help"
+--running --demo --demo-stop --config= --group= --journal --doctor --fix --max-depth= --orphans --version --help"
 is "$(complete_ --)" "$(lines $options)" "'--' offers every option, values marked with '=', no hidden one"
 is "$(complete_ --li)" "--list" "a prefix offers the options it starts"
 is "$(complete_ -r --interval '')" "" "no guess for a number of seconds"

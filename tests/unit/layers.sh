@@ -13,7 +13,7 @@ set -u
 cd "$top_srcdir" || exit 1
 
 public="backend/backend.h backend/domstate.h backend/domain_names.h backend/offline.h
-backend/savelist.h backend/since.h"
+backend/savelist.h backend/since.h backend/doctor.h backend/orphans.h"
 
 rank() { # rank FOLDER: the layer's place from the bottom; empty for a folder with no layer
     case $1 in

@@ -171,6 +171,27 @@ START_TEST(long_lines_are_one_line)
 }
 END_TEST
 
+/* The chain doctor's limit: a whole number from 1 to 1000, else a line not understood. */
+START_TEST(max_chain_depth)
+{
+    const char *text = "max-chain-depth = 24\nconnect = test:///a\n";
+    st_config c = {0};
+    st_config_parse(&c, "cfg", text, strlen(text));
+    ck_assert_uint_eq(c.max_depth, 24);
+    ck_assert_uint_eq(c.n_uris, 1);
+    ck_assert_ptr_null(c.warning);
+    st_config_clear(&c);
+    const char *bad[] = {"max-chain-depth = 0\n", "max-chain-depth = 1001\n",
+                         "max-chain-depth = -3\n", "max-chain-depth = 2x\n", "max-chain-depth =\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        st_config_parse(&c, "cfg", bad[i], strlen(bad[i]));
+        ck_assert_uint_eq(c.max_depth, 0);
+        ck_assert_ptr_nonnull(c.warning);
+        st_config_clear(&c);
+    }
+}
+END_TEST
+
 START_TEST(warning_names_the_first_line_not_understood)
 {
     char *comment = long_comment(5000, "x");
@@ -333,6 +354,7 @@ int main(void)
     tcase_add_test(tc, nul_bytes_make_a_line_not_understood);
     tcase_add_test(tc, file_is_read_whole);
     tcase_add_test(tc, numbers);
+    tcase_add_test(tc, max_chain_depth);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

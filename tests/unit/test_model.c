@@ -27,7 +27,17 @@ typedef enum {
     K_BOOL,
     K_TEXT, /* a char array holding a string */
     K_BLOB, /* a plain struct without pointers */
+    K_VEC,  /* an owned growable array of another type, {v, n, cap} (st_findings) */
 } kind;
+
+/* What a K_VEC field is, whatever its element type. */
+typedef struct vec {
+    void *v;
+    size_t n, cap;
+} vec;
+_Static_assert(sizeof(vec) == sizeof(st_findings) && offsetof(vec, n) == offsetof(st_findings, n) &&
+                   offsetof(vec, cap) == offsetof(st_findings, cap),
+               "st_findings is a vec");
 
 typedef struct type_desc type_desc;
 
@@ -79,6 +89,7 @@ struct type_desc {
     X(st_disk, pool, STR, NULL, FP)                                                                \
     X(st_disk, volume, STR, NULL, FP)                                                              \
     X(st_disk, mirror, STR, NULL, FP)                                                              \
+    X(st_disk, inactive_source, STR, NULL, FP)                                                     \
     X(st_disk, readonly, BOOL, NULL, FP)                                                           \
     X(st_disk, chain, LIST, &layer_t, FP)                                                          \
     X(st_disk, n_chain, COUNT, NULL, FP)                                                           \
@@ -144,6 +155,21 @@ struct type_desc {
     X(st_followup, files, STRV, NULL, FP)                                                          \
     X(st_followup, n_files, COUNT, NULL, FP)
 
+/* A finding's check is one of the doctor's static names, shared and not owned: a plain value
+ * here, which the fingerprint leaves out (the text says the same in words). */
+#define FINDING_FIELDS(X)                                                                          \
+    X(st_finding, level, SCALAR, NULL, FP)                                                         \
+    X(st_finding, check, SCALAR, NULL, NOFP)                                                       \
+    X(st_finding, host, STR, NULL, FP)                                                             \
+    X(st_finding, domain, STR, NULL, FP)                                                           \
+    X(st_finding, disk, STR, NULL, FP)                                                             \
+    X(st_finding, path, STR, NULL, FP)                                                             \
+    X(st_finding, snapshot, STR, NULL, FP)                                                         \
+    X(st_finding, text, STR, NULL, FP)                                                             \
+    X(st_finding, fix, SCALAR, NULL, FP)                                                           \
+    X(st_finding, fix_name, STR, NULL, FP)                                                         \
+    X(st_finding, fix_format, STR, NULL, FP)
+
 #define DOMAIN_FIELDS(X)                                                                           \
     X(st_domain, name, STR, NULL, FP)                                                              \
     X(st_domain, uuid, TEXT, NULL, FP)                                                             \
@@ -184,6 +210,9 @@ struct type_desc {
     X(st_host, n_jobs, COUNT, NULL, NOFP)                                                          \
     X(st_host, followups, LIST, &followup_t, FP)                                                   \
     X(st_host, n_followups, COUNT, NULL, FP)                                                       \
+    X(st_host, pool_dirs, STRV, NULL, FP)                                                          \
+    X(st_host, n_pool_dirs, COUNT, NULL, FP)                                                       \
+    X(st_host, doctor, VEC, &finding_t, FP)                                                        \
     X(st_host, generation, SCALAR, NULL, NOFP)                                                     \
     X(st_host, refreshed_at, SCALAR, NULL, NOFP)
 
@@ -200,6 +229,7 @@ DESC(snapshot_t, st_snapshot, SNAPSHOT_FIELDS)
 DESC(branch_t, st_branch, BRANCH_FIELDS)
 DESC(job_t, st_job, JOB_FIELDS)
 DESC(followup_t, st_followup, FOLLOWUP_FIELDS)
+DESC(finding_t, st_finding, FINDING_FIELDS)
 DESC(domain_t, st_domain, DOMAIN_FIELDS)
 DESC(host_t, st_host, HOST_FIELDS)
 
@@ -215,6 +245,7 @@ DESC(host_t, st_host, HOST_FIELDS)
 #define Z_BOOL              0,
 #define Z_TEXT              {0},
 #define Z_BLOB              {0},
+#define Z_VEC               {0},
 #define ZERO(T, f, k, e, p) Z_##k
 
 START_TEST(lists_name_every_field)
@@ -226,13 +257,14 @@ START_TEST(lists_name_every_field)
     const st_branch branch = {BRANCH_FIELDS(ZERO)};
     const st_job job = {JOB_FIELDS(ZERO)};
     const st_followup followup = {FOLLOWUP_FIELDS(ZERO)};
+    const st_finding finding = {FINDING_FIELDS(ZERO)};
     const st_domain domain = {DOMAIN_FIELDS(ZERO)};
     const st_host host = {HOST_FIELDS(ZERO)};
     (void)layer, (void)disk, (void)snapdisk, (void)snapshot, (void)branch, (void)job;
-    (void)followup, (void)domain, (void)host;
+    (void)followup, (void)finding, (void)domain, (void)host;
     /* And the tables in declaration order, each list followed by its count. */
     const type_desc *all[] = {&layer_t, &disk_t,     &snapdisk_t, &snapshot_t, &branch_t,
-                              &job_t,   &followup_t, &domain_t,   &host_t};
+                              &job_t,   &followup_t, &finding_t,  &domain_t,   &host_t};
     for (size_t t = 0; t < sizeof(all) / sizeof(all[0]); t++) {
         const type_desc *d = all[t];
         for (size_t i = 0; i < d->n; i++) {
@@ -282,6 +314,14 @@ static void fill_field(const type_desc *t, void *obj, const field *f)
         fill(f->elem, v + f->elem->size);
         *(void **)p = v;
         *count = 2;
+        break;
+    }
+    case K_VEC: {
+        vec *v = (vec *)p;
+        v->v = xcalloc(2, f->elem->size);
+        fill(f->elem, v->v);
+        fill(f->elem, (char *)v->v + f->elem->size);
+        v->n = v->cap = 2;
         break;
     }
     case K_COUNT:
@@ -334,7 +374,9 @@ static bool same_field(const type_desc *t, const field *f, const void *a, const 
     char path[128];
     snprintf(path, sizeof(path), "%s.%s", t->name, f->name);
     const char *pa = AT(a, f), *pb = AT(b, f);
-    size_t n = f->k == K_STRV || f->k == K_LIST ? *(const size_t *)AT(a, f + 1) : 0;
+    size_t n = f->k == K_STRV || f->k == K_LIST ? *(const size_t *)AT(a, f + 1)
+               : f->k == K_VEC                  ? ((const vec *)pa)->n
+                                                : 0;
     switch (f->k) {
     case K_STR:
         return same_str(*(char *const *)pa, *(char *const *)pb, path, why, len);
@@ -343,6 +385,12 @@ static bool same_field(const type_desc *t, const field *f, const void *a, const 
             if (!same_str((*(char **const *)pa)[i], (*(char **const *)pb)[i], path, why, len))
                 return false;
         return true;
+    case K_VEC:
+        if (((const vec *)pb)->n != n) {
+            snprintf(why, len, "%s: differs", path);
+            return false;
+        }
+        /* fall through - the elements, as a list's */
     case K_LIST: {
         const char *va = *(char *const *)pa, *vb = *(char *const *)pb;
         if (va == vb) {
@@ -554,13 +602,15 @@ static void walk(fp_check *c, const type_desc *t, void *obj, bool seen, const ch
         char *path = xasprintf("%s.%s", at, f->name);
         char *p = AT(obj, f);
         bool s = seen && f->fp;
-        if (f->k == K_LIST) {
-            size_t n = *(size_t *)AT(obj, f + 1);
+        if (f->k == K_LIST || f->k == K_VEC) {
+            size_t n = f->k == K_VEC ? ((vec *)p)->n : *(size_t *)AT(obj, f + 1);
             for (size_t e = 0; e < n; e++) {
                 char *sub = xasprintf("%s[%zu]", path, e);
                 walk(c, f->elem, *(char **)p + e * f->elem->size, s, sub);
                 free(sub);
             }
+            if (f->k == K_VEC) /* its count, inside it */
+                expect(c, path, s, shrink, f, (char *)&((vec *)p)->n);
         } else if (f->k == K_STRV) {
             size_t n = *(size_t *)AT(obj, f + 1);
             for (size_t e = 0; e < n; e++)

@@ -16,6 +16,8 @@ void st_flow_delete(st_app *a, const st_row *r);
 void st_flow_save(st_app *a, const st_row *r);
 void st_flow_restore(st_app *a, const st_row *r);
 void st_flow_managedsave_remove(st_app *a, const st_row *r);
+/* The orphan finder's view of the selected row's host (orphans_ui.c). */
+void st_flow_orphans(st_app *a, const st_row *r);
 
 /*
  * Announces in the status line an active commit that became ready (called on job updates); P

@@ -14,6 +14,7 @@
 #include "backend/since.h"
 #include "base/i18n.h"
 #include "base/util.h"
+#include "core/space.h"
 #include "core/text.h"
 #include "view/keys.h"
 
@@ -124,6 +125,25 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     (void)dom;
 }
 
+/* Every finding of the chain doctor about an image (path), else a disk or a domain. */
+static void detail_doctor(detail *d, const st_host *h, const char *domain, const char *disk,
+                          const char *path)
+{
+    for (size_t i = 0; i < h->doctor.n; i++) {
+        const st_finding *x = &h->doctor.v[i];
+        if (x->level == ST_DOC_NOTE || !st_finding_about(x, domain, disk, path))
+            continue;
+        const char *level = x->level == ST_DOC_ERROR ? _("error") : _("warning");
+        if (x->fix == ST_FIX_NONE) {
+            dlinef(d, _("Doctor"), "%s: %s", level, x->text);
+            continue;
+        }
+        char *fix = st_fix_describe(x);
+        dlinef(d, _("Doctor"), "%s: %s [%s %s]", level, x->text, _("fix:"), fix);
+        free(fix);
+    }
+}
+
 /* A disk's part in a snapshot, as libvirt's XML says it (snapshot='...'), in words. */
 static const char *disk_snapshot_kind(const char *k)
 {
@@ -218,6 +238,21 @@ static void detail_branch(detail *d, const st_branch *b)
         dline(d, i == 0 ? _("Chain") : "", b->chain[i]);
 }
 
+/* What a disk's (or a domain's) images occupy on the host, each file once. */
+static void on_host(detail *d, const st_disk *k, const st_domain *dom)
+{
+    st_space_total t;
+    if (k)
+        st_disk_space(k, &t);
+    else
+        st_domain_space(dom, &t);
+    if (!t.bytes)
+        return; /* nothing known of what the files occupy (a test host, say) */
+    char *text = st_space_text(&t);
+    dline(d, _("On host"), text);
+    free(text);
+}
+
 static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
 {
     dline(d, _("Domain"), dom->name);
@@ -230,6 +265,7 @@ static void detail_domain(detail *d, const st_domain *dom, const st_host *h)
         dlinef(d, _("State"), _("%s (reason %d)"), st_dom_state_label(dom->state), dom->reason);
     dline(d, _("Defined"), dom->persistent ? _("persistent") : _("transient"));
     dlinef(d, _("Disks"), "%zu", dom->n_disks);
+    on_host(d, NULL, dom);
     dlinef(d, _("Snapshots"), "%zu", dom->n_snaps);
     if (dom->managed_save)
         dline(d, _("Saved"), _("has a managed save image (d removes it)"));
@@ -256,6 +292,7 @@ static void detail_disk(detail *d, const st_domain *dom, const st_disk *k, const
            k->readonly ? _(", read-only") : "");
     dline(d, _("Active"), k->source ? k->source : _("no media"));
     dlinef(d, _("Chain"), ngettext("%zu layer", "%zu layers", k->n_chain), k->n_chain);
+    on_host(d, k, NULL);
     if (k->chain_unknown)
         dline(d, _("Unknown"), k->chain_unknown);
     const st_job *j = st_host_disk_job(h, dom->name, k->target, false);
@@ -306,12 +343,16 @@ static void detail_content(detail *d, const st_row *r)
         break;
     case ROW_DOMAIN:
         detail_domain(d, &h->doms[r->dom], h);
+        detail_doctor(d, h, h->doms[r->dom].name, NULL, NULL);
         break;
     case ROW_DISK:
         detail_disk(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], h);
+        detail_doctor(d, h, h->doms[r->dom].name, h->doms[r->dom].disks[r->disk].target, NULL);
         break;
     case ROW_LAYER:
         detail_layer(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
+        if (h->doms[r->dom].disks[r->disk].chain[r->layer].path)
+            detail_doctor(d, h, NULL, NULL, h->doms[r->dom].disks[r->disk].chain[r->layer].path);
         break;
     case ROW_SNAPGROUP:
         dlinef(d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);

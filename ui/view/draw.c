@@ -227,6 +227,32 @@ typedef struct row_mark {
  * kept when the name and the full form do not fit together: fewer words, then the glyph or word
  * that still says it (the detail pane says the rest).
  */
+/* The chain doctor's finding about the row's image, disk or domain, after the other markers:
+ * its words in the full form, its level in the others. */
+static void doctor_mark(st_app *a, const st_row *r, row_mark *m)
+{
+    if (r->kind != ROW_LAYER && r->kind != ROW_DISK && r->kind != ROW_DOMAIN)
+        return;
+    const st_domain *d = row_dom(a, r);
+    const char *disk = r->kind == ROW_DOMAIN ? NULL : d->disks[r->disk].target;
+    const char *path = r->kind == ROW_LAYER ? d->disks[r->disk].chain[r->layer].path : NULL;
+    if (r->kind == ROW_LAYER && !path)
+        return;
+    const st_finding *x = st_findings_row_mark(&a->hosts[r->host]->doctor, d->name, disk, path);
+    if (!x)
+        return;
+    const char *level = x->level == ST_DOC_ERROR ? _("error") : _("warning");
+    size_t n = sizeof(m->full), len = strlen(m->full);
+    snprintf(m->full + len, n - len, " [%s: %s]", level, x->text);
+    len = strlen(m->mid);
+    snprintf(m->mid + len, n - len, " [%s]", level);
+    len = strlen(m->brief);
+    snprintf(m->brief + len, n - len, " [%s]", level);
+    if (m->attr == A_NORMAL || x->level == ST_DOC_ERROR)
+        m->attr = st_attr(a, x->level == ST_DOC_ERROR ? PAIR_BROKEN : PAIR_PAUSED, A_BOLD);
+    m->message = true;
+}
+
 static void row_marks(st_app *a, const st_row *r, row_mark *m)
 {
     char *out = m->full, *mid = m->mid, *brief = m->brief;
@@ -424,6 +450,7 @@ static void draw_row(st_app *a, int y, const st_row *r, bool selected)
     int cattr;
     row_mark rm;
     row_marks(a, r, &rm);
+    doctor_mark(a, r, &rm);
     int x = draw_guides(a, y, r);
     int cw = fit_columns(a, r, x, cols, sizeof(cols), &cattr);
     if (cw > a->tree_w - x - 2)

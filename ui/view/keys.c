@@ -62,6 +62,7 @@ const st_keydef st_keytable[] = {
      {C('L')},
      N_("the journal of what was done to the domain (on a host: to all its domains)"),
      false},
+    {ST_CTX_VIEW, ST_KEY_ORPHANS, {C('O')}, N_("image files of the host and who uses them"), false},
     {ST_CTX_ACTION, ST_KEY_SNAPSHOT, {C('s')}, N_("take a snapshot of the domain"), true},
     {ST_CTX_ACTION, ST_KEY_REVERT, {C('r')}, N_("revert to the selected snapshot"), true},
     {ST_CTX_ACTION,

@@ -44,6 +44,7 @@ typedef enum {
     ST_KEY_GROUP,
     ST_KEY_DETAIL_UP,
     ST_KEY_DETAIL_DOWN,
+    ST_KEY_ORPHANS,
     /* actions on the selected node */
     ST_KEY_SNAPSHOT,
     ST_KEY_REVERT,

@@ -26,6 +26,10 @@ enum {
     OPT_CONFIG,
     OPT_GROUP,
     OPT_JOURNAL,
+    OPT_DOCTOR,
+    OPT_FIX,
+    OPT_MAX_DEPTH,
+    OPT_ORPHANS,
 };
 
 /* Also the words that shell completion offers (ui/complete.c). */
@@ -45,6 +49,10 @@ static const struct option longopts[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"group", required_argument, NULL, OPT_GROUP},
     {"journal", no_argument, NULL, OPT_JOURNAL},
+    {"doctor", no_argument, NULL, OPT_DOCTOR},
+    {"fix", no_argument, NULL, OPT_FIX},
+    {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+    {"orphans", no_argument, NULL, OPT_ORPHANS},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -82,6 +90,16 @@ static void usage(FILE *out)
     fputs(_("      --journal [DOMAIN]...  print the journal of what was done (--json: JSON "
             "lines)\n"),
           out);
+    fputs(_("      --doctor         check every chain and report (with --json: as JSON); exit\n"
+            "                       status 0 healthy, 1 warnings, 2 errors\n"
+            "      --fix            with --doctor: offer the safe fixes as a plan, then make them\n"
+            "      --max-depth=N    with --doctor: report chains of more than N layers (default "
+            "16)\n"),
+          out);
+    fputs(_("      --orphans        list the image files in the hosts' folders and what they are\n"
+            "                       to them (with --json: as JSON); with --fix, offer to remove\n"
+            "                       those nothing references\n"),
+          out);
     fputs(_("      --running        with --list/--json: only running and paused domains\n\n"), out);
     fputs(_("Without -c, LIBVIRT_DEFAULT_URI when set, else the hosts listed in\n"
             "$XDG_CONFIG_HOME/virt-snaptree/config, else libvirt's default (virsh's order).\n"
@@ -117,6 +135,28 @@ static bool parse_seconds(const char *opt, const char *s, int *ms)
     fprintf(stderr, _("%s: --%s takes from %s to %s seconds, not %s\n"), PACKAGE, opt, "0.1",
             "3600", s);
     return false;
+}
+
+/* --doctor and --orphans: one of them, with --json or alone; --fix and --max-depth only with
+ * them. Says what does not fit. */
+static bool checks_fit(st_options *o)
+{
+    const char *bad = NULL;
+    if (o->doctor && o->orphans)
+        bad = _("--doctor and --orphans are two reports: give one of them");
+    else if (o->fix && !o->doctor && !o->orphans)
+        bad = _("--fix goes with --doctor or --orphans");
+    else if (o->max_depth && !o->doctor)
+        bad = _("--max-depth goes with --doctor");
+    else if ((o->doctor || o->orphans) && o->mode == ST_MODE_LIST)
+        bad = _("--doctor and --orphans report by themselves: give --json or nothing");
+    if (bad) {
+        fprintf(stderr, "%s: %s\n", PACKAGE, bad);
+        return false;
+    }
+    if ((o->doctor || o->orphans) && o->mode == ST_MODE_TUI)
+        o->mode = ST_MODE_LIST;
+    return true;
 }
 
 int st_options_parse(st_options *o, int argc, char **argv, int *status)
@@ -172,6 +212,26 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
         case OPT_JOURNAL:
             o->journal = true;
             break;
+        case OPT_DOCTOR:
+            o->doctor = true;
+            break;
+        case OPT_FIX:
+            o->fix = true;
+            break;
+        case OPT_ORPHANS:
+            o->orphans = true;
+            break;
+        case OPT_MAX_DEPTH: {
+            double v;
+            if (st_parse_number(optarg, false, 1, 1000, &v) != ST_NUM_OK) {
+                fprintf(stderr, _("%s: --max-depth takes a whole number from 1 to 1000, not %s\n"),
+                        PACKAGE, optarg);
+                *status = 2;
+                return -1;
+            }
+            o->max_depth = (size_t)v;
+            break;
+        }
         case OPT_CONFIG:
             free(o->config);
             o->config = xstrdup(optarg);
@@ -193,6 +253,10 @@ int st_options_parse(st_options *o, int argc, char **argv, int *status)
             *status = 2;
             return -1;
         }
+    }
+    if (!checks_fit(o)) {
+        *status = 2;
+        return -1;
     }
     /* The interface plans merges, and a plan must see every domain that shares a base image:
      * leaving the shut-off ones out is for reports only. */
@@ -252,6 +316,8 @@ static int load_config(st_options *o, const char *path, bool named, char **err)
         return rc;
     for (size_t i = 0; i < c.n_uris; i++)
         add_host(o, c.uris[i], c.labels[i], c.groups[i]);
+    if (!o->max_depth)
+        o->max_depth = c.max_depth;
     free(o->config_warning);
     o->config_warning = c.warning;
     c.warning = NULL;
@@ -259,13 +325,30 @@ static int load_config(st_options *o, const char *path, bool named, char **err)
     return 0;
 }
 
+/* The file's max-chain-depth, when the hosts come from elsewhere (quietly: it is not read for
+ * them). */
+static void read_depth_only(st_options *o)
+{
+    char *path = o->config ? xstrdup(o->config) : default_config_path();
+    st_config c;
+    char *err = NULL;
+    if (path && !o->max_depth && st_config_load(&c, path, false, &err) == 0) {
+        o->max_depth = c.max_depth;
+        st_config_clear(&c);
+    }
+    free(err);
+    free(path);
+}
+
 int st_options_read_config(st_options *o, int *status)
 {
     /* An admin who exports LIBVIRT_DEFAULT_URI means that host, as with virsh: no URI here, and
      * libvirt opens it. A file named with --config is meant whatever the environment says. */
     const char *env = getenv("LIBVIRT_DEFAULT_URI");
-    if (o->n_uris || (!o->config && env && *env))
+    if (o->n_uris || (!o->config && env && *env)) {
+        read_depth_only(o);
         return 0;
+    }
     char *path = o->config ? xstrdup(o->config) : default_config_path();
     if (!path)
         return 0;

@@ -29,6 +29,10 @@ typedef struct st_options {
     bool journal;         /* --journal: print the journal (with --json: as JSON lines) */
     char **domains;       /* --list/--json/--journal: only the domains of these names (none: all) */
     size_t n_domains;
+    bool doctor;      /* --doctor: check every chain, report (text, or JSON with --json), exit */
+    bool orphans;     /* --orphans: find the image files nothing references, report, exit */
+    bool fix;         /* --doctor/--orphans --fix: offer the fixes (removals) as a plan */
+    size_t max_depth; /* --max-depth, else the config's max-chain-depth; 0: the default */
 } st_options;
 
 struct option;

@@ -1,0 +1,32 @@
+/*
+ * Space told truthfully: what a disk's or a domain's images occupy on the host, every layer of
+ * every chain counted, a file that two chains (or two disks) hold counted once, and how much of it
+ * other domains' chains also read (it would stay if this domain went). Pure: from the model's
+ * layers (their allocation is what each file occupies, du's figure).
+ */
+#ifndef ST_SPACE_H
+#define ST_SPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+
+typedef struct st_space_total {
+    uint64_t bytes; /* what the files occupy, each file once */
+    size_t files;
+    uint64_t shared; /* of which files other domains also hold */
+    size_t shared_files;
+    uint64_t virtual_size; /* the disks' guest sizes (their active layers') */
+    bool partial;          /* some layer's occupation is not known (0): bytes is a floor */
+} st_space_total;
+
+void st_disk_space(const st_disk *k, st_space_total *t);
+void st_domain_space(const st_domain *d, st_space_total *t);
+
+/* "1.20 MiB in 3 files (64.0 KiB in 1 shared with other domains, counted once); virtual
+ * 64.0 MiB" (translated; malloc'd). */
+char *st_space_text(const st_space_total *t);
+
+#endif
