@@ -22,6 +22,7 @@
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/util.h"
+#include "core/apparmor.h"
 #include "core/qcow2.h"
 
 virDomainPtr st_action_lookup(st_worker *w, int id, const char *name)
@@ -65,6 +66,32 @@ static bool space_still_enough(st_worker *w, int id, const st_request *req)
     free(s.path);
     free(s.why);
     return enough;
+}
+
+/*
+ * The domain's AppArmor profile may have changed since the plan (libvirt rewrites it when a disk
+ * changes): a block job that it forbids to write where the data goes is not started. False, with
+ * the refusal posted, when the profile on this machine denies it now.
+ */
+static bool apparmor_still_allows(st_worker *w, int id, virDomainPtr dom, const st_request *req)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    const char *receiver = req->kind == ST_REQ_PULL ? req->top : req->base;
+    if (!w->local || !receiver || virDomainGetUUIDString(dom, uuid) != 0)
+        return true;
+    st_aa_profile p;
+    char *why = NULL;
+    const st_aa_rule *r = NULL;
+    if (st_aa_read_domain(st_aa_dir(), uuid, &p, &why) == 1)
+        r = st_aa_denies_write(&p, receiver);
+    if (r)
+        st_action_result(w, id, false,
+                         _("not started: the domain's AppArmor profile now forbids QEMU to write "
+                           "into %s (%s, line %zu); plan it again"),
+                         receiver, p.file, r->line);
+    st_aa_profile_clear(&p);
+    free(why);
+    return r == NULL;
 }
 
 /* ---- online merges ---- */
@@ -168,7 +195,7 @@ static void do_merge(st_worker *w, int id, const st_request *req)
             virDomainDestroy(dom);
             virResetLastError();
         }
-    } else {
+    } else if (apparmor_still_allows(w, id, dom, req)) {
         start_block_job(w, id, dom, req);
     }
     virDomainFree(dom);

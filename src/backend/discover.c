@@ -688,6 +688,7 @@ st_host *st_discover(st_worker *w, st_refresh **rest)
             d->agent_connected = dw->cd->dom.agent_connected;
             d->pflash = dw->cd->dom.pflash;
             d->nvram_format = xstrdup0(dw->cd->dom.nvram_format);
+            d->nvram = xstrdup0(dw->cd->dom.nvram);
             d->n_disks = dw->cd->dom.n_disks;
             d->disks = d->n_disks ? xcalloc(d->n_disks, sizeof(st_disk)) : NULL;
             for (size_t k = 0; k < d->n_disks; k++)

@@ -38,6 +38,8 @@ void longcall_free(longcall *c)
         free(c->overlays[i]);
     free(c->overlays);
     st_host_free(c->host);
+    free(c->nvram);
+    free(c->nvram_copy);
     free(c->ok_text);
     free(c);
 }

@@ -33,6 +33,9 @@ struct longcall {
     st_host *host;         /* revert: the host as read before it, for what the disks ran on */
     const char *read_path; /* a local restore: the save file, whose readers show progress */
     bool stats_ready;      /* a snapshot's memory transfer was seen running: job stats answer */
+    bool modes_unchecked;  /* files were made on a remote host, whose modes cannot be seen */
+    char *nvram;           /* a UEFI guest's NVRAM file, and the copy its snapshot keeps */
+    char *nvram_copy;      /* (snapplan_nvram.c); NULL: none, or not on this machine */
     longcall_fn run;
     atomic_bool done;
     int detail; /* ST_RESULT_* of the outcome */

@@ -1,7 +1,8 @@
 /*
  * The facts a plan needs that only the host knows, read for the frontend's planners (a FACTS
  * request, answered with a PLAN message): the room where a merge writes, the data each image
- * holds by itself, a block job already running on the disk, and a save file's header.
+ * holds by itself, a block job already running on the disk, how the host confines QEMU (the
+ * domain's AppArmor profile, its SELinux image label), and a save file's header.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/util.h"
+#include "core/apparmor.h"
 #include "core/qcow2.h"
 #include "core/qcow2_tables.h"
 
@@ -114,6 +116,40 @@ static void written_facts(st_worker *w, const st_request *req, st_facts *f)
     }
 }
 
+/*
+ * How the host confines QEMU, and on this machine the domain's AppArmor profile: the merge plan
+ * refuses a block job that the profile forbids to write where it must. A profile file for the
+ * domain is taken as in force whatever the host says: libvirt writes one only while its AppArmor
+ * driver confines the domain, and removes it when the domain stops.
+ */
+static void security_facts(st_worker *w, virDomainPtr dom, st_facts *f)
+{
+    virSecurityModel sm;
+    memset(&sm, 0, sizeof(sm));
+    st_worker_busy(w);
+    int rc = virNodeGetSecurityModel(w->conn, &sm);
+    st_worker_idle(w);
+    if (rc == 0)
+        f->security_model = xstrdup(sm.model[0] ? sm.model : "none");
+    if (streq0(f->security_model, "selinux")) {
+        st_worker_busy(w);
+        char *xml = virDomainGetXMLDesc(dom, 0);
+        st_worker_idle(w);
+        f->image_label = xml ? st_xml_image_label(xml, "selinux") : NULL;
+        free(xml);
+    }
+    virResetLastError();
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    if (!w->local || virDomainGetUUIDString(dom, uuid) != 0)
+        return;
+    char *why = NULL;
+    int got = st_aa_read_domain(st_aa_dir(), uuid, &f->apparmor, &why);
+    f->apparmor_read = got == 1;
+    f->apparmor_why = got < 0 ? why : NULL;
+    if (got >= 0)
+        free(why);
+}
+
 void st_plan_facts(st_worker *w, int id, const st_request *req)
 {
     st_facts *f = xcalloc(1, sizeof(*f));
@@ -131,6 +167,8 @@ void st_plan_facts(st_worker *w, int id, const st_request *req)
     st_worker_busy(w);
     virDomainPtr dom = req->domain ? virDomainLookupByName(w->conn, req->domain) : NULL;
     st_worker_idle(w);
+    if (dom && req->disk)
+        security_facts(w, dom, f);
     if (dom && req->disk && st_worker_dom_active(w, dom)) {
         virDomainBlockJobInfo info;
         memset(&info, 0, sizeof(info));

@@ -143,6 +143,24 @@ static st_branch *branches_after(longcall *c, const char *xml, size_t *n)
     return v;
 }
 
+/* libvirt >= 9.9 puts reverted disks on new overlays of its own making (with its umask). */
+static void make_revert_private(longcall *c, strbuf *note)
+{
+    const st_domain *d = st_host_find_domain(c->host, c->req.domain);
+    const st_snapshot *s = d ? st_domain_find_snapshot(d, c->req.snapshot) : NULL;
+    int active = virDomainIsActive(c->dom);
+    char *xml =
+        d && s ? virDomainGetXMLDesc(c->dom, active == 1 ? 0 : VIR_DOMAIN_XML_INACTIVE) : NULL;
+    for (size_t k = 0; xml && k < d->n_disks; k++) {
+        char *now = st_xml_disk_source(xml, d->disks[k].target);
+        if (now && !streq0(now, d->disks[k].source) && !st_snap_domain_names_file(d, now))
+            sa_make_private(c, now, snapshot_image(s, d->disks[k].target), note);
+        free(now);
+    }
+    virResetLastError();
+    free(xml);
+}
+
 static void record_branches(longcall *c, strbuf *note)
 {
     int active = virDomainIsActive(c->dom);
@@ -181,6 +199,29 @@ static unsigned revert_flags(const st_request *r)
     return f;
 }
 
+/* ---- the NVRAM of a UEFI guest ---- */
+
+/* Whether the snapshot reverted to holds memory: libvirt starts the guest as it reverts. */
+static bool revert_has_memory(longcall *c)
+{
+    const st_domain *d = st_host_find_domain(c->host, c->req.domain);
+    const st_snapshot *s = d ? st_domain_find_snapshot(d, c->req.snapshot) : NULL;
+    return s && s->memory;
+}
+
+/* Puts the NVRAM back when the domain is shut off now; said either way. */
+static void nvram_put_back_if_off(longcall *c, strbuf *note)
+{
+    if (!c->nvram_copy)
+        return;
+    if (virDomainIsActive(c->dom) == 0)
+        sa_nvram_put_back(c, note);
+    else
+        sb_printf(note, _("; the domain runs, so its NVRAM could not be put back from %s"),
+                  c->nvram_copy);
+    virResetLastError();
+}
+
 static int run_revert(longcall *c, char **err)
 {
     virDomainSnapshotPtr s = virDomainSnapshotLookupByName(c->dom, c->req.snapshot, 0);
@@ -199,7 +240,18 @@ static int run_revert(longcall *c, char **err)
         virDomainSnapshotFree(s);
         return -1;
     }
-    int rc = virDomainRevertToSnapshot(s, revert_flags(&c->req));
+    strbuf nv;
+    sb_init(&nv);
+    unsigned rf = revert_flags(&c->req);
+    const unsigned starts = VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING | VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED;
+    bool start = false;
+    if (c->nvram_copy && revert_has_memory(c)) {
+        nvram_put_back_if_off(c, &nv); /* the revert starts the guest: now or never */
+    } else if (c->nvram_copy && (rf & starts)) {
+        start = true; /* reverted shut off, the NVRAM put back, then started */
+        rf &= ~starts;
+    }
+    int rc = virDomainRevertToSnapshot(s, rf);
     virErrorPtr e = rc < 0 ? virGetLastError() : NULL;
     /* Only this error is answered by FORCE: the frontend then asks the admin again. */
     if (e && e->code == VIR_ERR_SNAPSHOT_REVERT_RISKY)
@@ -209,8 +261,16 @@ static int run_revert(longcall *c, char **err)
     sb_init(&note);
     size_t made = keep_restore(&c->req, linked, &note);
     free(linked);
-    if (rc == 0)
+    if (rc == 0) {
+        make_revert_private(c, &note);
         record_branches(c, &note);
+        if (c->nvram_copy && !revert_has_memory(c))
+            nvram_put_back_if_off(c, &nv);
+        if (start && sa_start_after(c, &lverr) != 0)
+            rc = -1;
+    }
+    sb_add(&note, nv.s ? nv.s : "");
+    sb_free(&nv);
     if (rc < 0)
         *err = xasprintf("%s%s", lverr, note.len ? note.s : "");
     else
@@ -260,6 +320,8 @@ void sa_revert(st_worker *w, int id, virDomainPtr dom, const st_request *req)
     } else {
         /* The files to keep are this plan's; the host as read now is what the disks left. */
         longcall *c = longcall_new(w, id, dom, &p->req, run_revert);
+        const st_snapshot *s = st_domain_find_snapshot(d, req->snapshot);
+        sa_nvram_track(c, d, req->snapshot, s && !s->external);
         c->host = h;
         h = NULL;
         longcall_track(c, ST_JOB_REVERT);

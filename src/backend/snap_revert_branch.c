@@ -19,6 +19,7 @@
 #include "backend/snapactions_internal.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
+#include "base/private_file.h"
 #include "base/util.h"
 #include "core/qcow2.h"
 
@@ -36,20 +37,33 @@ static int check_base(const char *overlay, const char *base, char **err)
     return ok ? 0 : -1;
 }
 
-/* Creates the new overlay; the name is reserved first so that no file is ever written over. */
+/*
+ * Creates the new overlay; the name is reserved first so that no file is ever written over, with
+ * the private mode it keeps (qemu-img writes into the file as it is).
+ */
 static int create_overlay(const st_snap_diskspec *ds, char **err)
 {
-    int fd = open(ds->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    struct stat bs;
+    bool known = stat(ds->base, &bs) == 0;
+    mode_t mode = st_private_mode(known ? bs.st_mode : 0, known);
+    int fd = open(ds->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         *err = xasprintf(_("cannot create %s: %s"), ds->file, strerror(errno));
         return -1;
     }
+    int rc = fchmod(fd, mode) == 0 ? 0 : errno; /* whatever the umask */
     close(fd);
+    if (rc != 0) {
+        *err = xasprintf(_("cannot set the mode of %s: %s"), ds->file, strerror(rc));
+        unlink(ds->file);
+        return -1;
+    }
     char *av[] = {"qemu-img", "create", "-q",
                   "-f",       "qcow2",  "-b",
                   ds->base,   "-F",     ds->base_format ? ds->base_format : "qcow2",
                   ds->file,   NULL};
-    if (st_qemu_img_run(av, NULL, NULL, err) != 0) {
+    if (st_qemu_img_run(av, NULL, NULL, err) != 0 ||
+        st_make_private(ds->file, ds->base, err) != 0) {
         unlink(ds->file);
         return -1;
     }
@@ -108,7 +122,7 @@ static bool make_current(longcall *c)
     return ok;
 }
 
-static int start_after(longcall *c, char **err)
+int sa_start_after(longcall *c, char **err)
 {
     if (!(c->req.flags & (ST_F_RUNNING | ST_F_PAUSED)))
         return 0;
@@ -158,12 +172,16 @@ static int run_branch(longcall *c, char **err)
     }
     virDomainFree(nd);
     bool cur = make_current(c);
+    strbuf nv;
+    sb_init(&nv);
+    sa_nvram_put_back(c, &nv);
     c->ok_text = xasprintf(cur ? _("%s reverted to %s by branching; the old overlays are kept "
-                                   "as detached branches")
+                                   "as detached branches%s")
                                : _("%s reverted to %s by branching (the old overlays are kept); "
-                                   "libvirt did not accept it as the current snapshot"),
-                           c->req.domain, c->req.snapshot);
-    return start_after(c, err);
+                                   "libvirt did not accept it as the current snapshot%s"),
+                           c->req.domain, c->req.snapshot, nv.len ? nv.s : "");
+    sb_free(&nv);
+    return sa_start_after(c, err);
 }
 
 /*
@@ -189,6 +207,7 @@ void sa_revert_branch(st_worker *w, int id, virDomainPtr dom, st_snapplan *p, co
 {
     keep_planned_names(p, req);
     longcall *c = longcall_new(w, id, dom, &p->req, run_branch);
+    sa_nvram_track(c, d, req->snapshot, false);
     /* Each new overlay's snapshot overlay, to check its base is still below it. */
     const st_snapshot *s = st_domain_find_snapshot(d, req->snapshot);
     c->overlays = xcalloc(p->req.n_diskspecs + 1, sizeof(char *));

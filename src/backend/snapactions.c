@@ -20,6 +20,7 @@
 #include "backend/savelist.h"
 #include "backend/snapactions_internal.h"
 #include "backend/xmlutil.h"
+#include "base/filecopy.h"
 #include "base/i18n.h"
 #include "base/util.h"
 
@@ -77,6 +78,25 @@ bool sa_refused(st_worker *w, int id, const st_snapplan *p)
 
 /* ---- create ---- */
 
+/* The files a new snapshot holds: its external overlays (made from the image each disk ran on)
+ * and its memory file. */
+static void make_snapshot_private(longcall *c, virDomainSnapshotPtr s, strbuf *note)
+{
+    char *xml = virDomainSnapshotGetXMLDesc(s, 0);
+    st_snapshot snap;
+    memset(&snap, 0, sizeof(snap));
+    if (!xml || st_xml_parse_snapshot(xml, &snap, NULL) != 0) {
+        sb_add(note, _("; the snapshot's files could not be listed to check their modes"));
+        virResetLastError();
+    }
+    for (size_t i = 0; i < snap.n_disks; i++)
+        if (streq0(snap.disks[i].snapshot, "external"))
+            sa_make_private(c, snap.disks[i].file, snap.disks[i].image, note);
+    sa_make_private(c, snap.memory_file, NULL, note);
+    st_snapshot_clear(&snap);
+    free(xml);
+}
+
 /* The flags the plan showed (st_snap_create_flags), in libvirt's values. */
 static unsigned create_flags(const st_request *r)
 {
@@ -98,13 +118,27 @@ static unsigned create_flags(const st_request *r)
 
 static int run_create(longcall *c, char **err)
 {
+    char *why = NULL;
+    /* Copied first: the snapshot and the variables of one moment. */
+    if (c->nvram_copy && st_copy_new_private(c->nvram, c->nvram_copy, &why) != 0) {
+        *err = xasprintf(_("nothing was taken: the NVRAM could not be copied (%s)"), why);
+        free(why);
+        return -1;
+    }
     virDomainSnapshotPtr s = virDomainSnapshotCreateXML(c->dom, c->xml, create_flags(&c->req));
     if (!s) {
         *err = st_lv_error_after(_("libvirt did not take the snapshot"));
+        if (c->nvram_copy)
+            unlink(c->nvram_copy);
         return -1;
     }
+    strbuf note;
+    sb_init(&note);
+    make_snapshot_private(c, s, &note);
     virDomainSnapshotFree(s);
-    c->ok_text = xasprintf(_("snapshot %s of %s taken"), c->req.snapshot, c->req.domain);
+    c->ok_text = xasprintf(_("snapshot %s of %s taken%s"), c->req.snapshot, c->req.domain,
+                           note.len ? note.s : "");
+    sb_free(&note);
     return 0;
 }
 
@@ -128,6 +162,7 @@ static void do_create(st_worker *w, int id, virDomainPtr dom, const st_request *
         st_action_result(w, id, false, "%s", err ? err : "?");
     else {
         longcall *c = longcall_new(w, id, dom, req, run_create);
+        sa_nvram_track(c, d, req->snapshot, req->snap_kind == ST_SNAP_KIND_INTERNAL);
         c->xml = xml;
         xml = NULL;
         longcall_track(c, ST_JOB_SNAPSHOT);
@@ -248,12 +283,17 @@ static int run_save(longcall *c, char **err)
         *err = st_lv_error_after(_("libvirt did not save the domain"));
         return -1;
     }
+    strbuf note;
+    sb_init(&note);
+    sa_make_private(c, c->req.path, NULL, &note);
     if (st_savelist_add(c->req.path, c->req.domain, (long long)time(NULL)) != 0)
         c->ok_text = xasprintf(_("%s saved to %s (the list of save files could not be "
-                                 "updated)"),
-                               c->req.domain, c->req.path);
+                                 "updated)%s"),
+                               c->req.domain, c->req.path, note.len ? note.s : "");
     else
-        c->ok_text = xasprintf(_("%s saved to %s"), c->req.domain, c->req.path);
+        c->ok_text =
+            xasprintf(_("%s saved to %s%s"), c->req.domain, c->req.path, note.len ? note.s : "");
+    sb_free(&note);
     return 0;
 }
 

@@ -322,6 +322,7 @@ static void read_firmware(const xmlNode *os, st_domain *out)
 {
     out->pflash = attr_is(child(os, "loader"), "type", "pflash");
     out->nvram_format = attr(child(os, "nvram"), "format");
+    out->nvram = child_text(os, "nvram");
 }
 
 /*
@@ -619,6 +620,18 @@ int st_xml_parse_caps(const char *xml, bool *external_snapshot, char **err)
     *external_snapshot = has_element_named(xmlDocGetRootElement(doc), "externalSnapshot");
     xmlFreeDoc(doc);
     return 0;
+}
+
+char *st_xml_image_label(const char *xml, const char *model)
+{
+    xmlDocPtr doc = parse_doc(xml, "domain", ST_XML_READ_ONLY, NULL);
+    char *label = NULL;
+    for (xmlNode *c = doc ? xmlDocGetRootElement(doc)->children : NULL; c && !label; c = c->next)
+        if (is_elem(c, "seclabel") && attr_is(c, "model", model))
+            label = child_text(c, "imagelabel");
+    if (doc)
+        xmlFreeDoc(doc);
+    return label;
 }
 
 void st_volinfo_clear(st_volinfo *v)

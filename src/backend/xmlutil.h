@@ -42,6 +42,10 @@ typedef struct st_vol_resolver {
 int st_xml_parse_domain_vols(const char *xml, st_domain *out, const st_vol_resolver *vr,
                              char **err);
 
+/* The label libvirt gives the domain's images under security driver `model` ("selinux"): the
+ * <imagelabel> of its <seclabel> in the running domain's XML; NULL when there is none. */
+char *st_xml_image_label(const char *xml, const char *model);
+
 /*
  * Parses <domainsnapshot> XML into `out` (cleared first): name, description, state, creationTime,
  * memory, disks (only /domainsnapshot/disks, not the embedded <domain>), parent. `current` is not

@@ -662,6 +662,7 @@ void pl_check_rest(plan_ctx *c)
     check_snapshots(c);
     check_space(c);
     check_managed_save(c);
+    pl_check_security(c);
     if (c->p->offline) {
         check_offline_users(c);
         check_offline_format(c);

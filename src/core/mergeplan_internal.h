@@ -80,6 +80,8 @@ char *pl_libvirt_flags(const plan_ctx *c);
 /* mergeplan_checks.c: the host and the domain's state, then every other hazard, in this order. */
 void pl_check_early(plan_ctx *c);
 void pl_check_rest(plan_ctx *c);
+/* mergeplan_security.c: what the host's AppArmor profile or SELinux labels mean for a block job. */
+void pl_check_security(plan_ctx *c);
 
 /* mergeplan_calls.c: the exact calls (online) or commands (offline) into c->calls. */
 void pl_calls_online(plan_ctx *c);

@@ -206,6 +206,7 @@ typedef struct st_domain {
     bool agent_connected; /* an agent answers on it (live XML state='connected'): quiesce works */
     bool pflash;          /* UEFI firmware in pflash (<loader type='pflash'>) */
     char *nvram_format;   /* its variable store's format ("qcow2", "raw"); NULL: not given (raw) */
+    char *nvram;          /* the variable store's file; NULL: none named */
     st_disk *disks;
     size_t n_disks;
     st_snapshot *snaps; /* topological: parents before children */

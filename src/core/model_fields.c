@@ -420,6 +420,7 @@ void st_domain_clear(st_domain *d)
         st_branch_clear(&d->branches[i]);
     free(d->branches);
     free(d->nvram_format);
+    free(d->nvram);
     free(d->error);
     memset(d, 0, sizeof(*d));
     d->id = -1;
@@ -430,6 +431,7 @@ static void domain_copy(st_domain *d, const st_domain *s)
     *d = *s;
     d->name = xstrdup0(s->name);
     d->nvram_format = xstrdup0(s->nvram_format);
+    d->nvram = xstrdup0(s->nvram);
     d->disks = alloc_n(s->n_disks, sizeof(st_disk));
     for (size_t k = 0; k < s->n_disks; k++)
         disk_copy(&d->disks[k], &s->disks[k]);
@@ -452,6 +454,7 @@ static void fp_domain(fp *f, const st_domain *d)
                   (uint64_t)d->has_agent << 2 | (uint64_t)d->agent_connected << 3 |
                   (uint64_t)d->pflash << 4);
     fp_str(f, d->nvram_format);
+    fp_str(f, d->nvram);
     fp_u64(f, d->n_disks);
     for (size_t k = 0; k < d->n_disks; k++)
         fp_disk(f, &d->disks[k]);

@@ -82,6 +82,10 @@ st_facts *st_facts_copy(const st_facts *f)
         c->written[i].path = xstrdup0(f->written[i].path);
         c->written[i].why = xstrdup0(f->written[i].why);
     }
+    c->security_model = xstrdup0(f->security_model);
+    c->image_label = xstrdup0(f->image_label);
+    st_aa_profile_copy(&c->apparmor, &f->apparmor);
+    c->apparmor_why = xstrdup0(f->apparmor_why);
     return c;
 }
 
@@ -107,5 +111,9 @@ void st_facts_free(st_facts *f)
         free(f->written[i].why);
     }
     free(f->written);
+    free(f->security_model);
+    free(f->image_label);
+    st_aa_profile_clear(&f->apparmor);
+    free(f->apparmor_why);
     free(f);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/apparmor.h"
+
 typedef enum {
     ST_REQ_NONE = 0,
     ST_REQ_FACTS,     /* gather facts for planning (free space, running jobs): ST_MSG_PLAN */
@@ -131,6 +133,14 @@ typedef struct st_facts {
     /* ST_REQ_FACTS with ST_F_WRITTEN: one entry per path. */
     st_written *written;
     size_t n_written;
+    /* ST_REQ_FACTS for a merge: how the host confines QEMU (virNodeGetSecurityModel: "apparmor",
+     * "selinux", "none"; NULL: it did not say), and on this machine the domain's AppArmor
+     * profile: read (apparmor_read), absent (neither), or unreadable (apparmor_why). */
+    char *security_model;
+    char *image_label; /* SELinux: the running domain's image label (<imagelabel>); NULL */
+    bool apparmor_read;
+    st_aa_profile apparmor;
+    char *apparmor_why;
 } st_facts;
 
 void st_request_copy(st_request *dst, const st_request *src);

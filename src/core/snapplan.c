@@ -173,6 +173,11 @@ bool sp_domain_names_file(const st_domain *d, const char *path)
     return false;
 }
 
+bool st_snap_domain_names_file(const st_domain *d, const char *path)
+{
+    return sp_domain_names_file(d, path);
+}
+
 static char *chain_user(const st_domain *d, const char *path, const sp_use_skip *skip)
 {
     for (size_t k = 0; k < d->n_disks; k++)

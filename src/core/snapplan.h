@@ -121,6 +121,21 @@ st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char
 /* The name a kept file has while libvirt removes its own (malloc'd): FILE.virt-snaptree-keep. */
 char *st_snap_keep_name(const char *file);
 
+/* What the create form says of a UEFI guest, one line each (NULL for other guests): the kinds of
+ * snapshot the host's libvirt takes of it now, and what becomes of its NVRAM. */
+const char *st_snap_firmware_kinds(const st_host *h, const st_domain *d);
+const char *st_snap_firmware_nvram(const st_host *h, const st_domain *d);
+
+/*
+ * The copy of a UEFI guest's NVRAM that snapshot `snap` keeps (malloc'd), NULL when it keeps
+ * none: no NVRAM file, or an internal snapshot of a qcow2 NVRAM, which holds it itself.
+ */
+char *st_snap_nvram_copy(const st_domain *d, const char *snap, bool internal);
+
+/* Whether `path` is a layer of one of d's chains or branches, or a file of one of its snapshots:
+ * a file that existed before an action on d, not one it made. */
+bool st_snap_domain_names_file(const st_domain *d, const char *path);
+
 /*
  * The kind of snapshot the create form starts with: the article's external disk-only, or internal
  * for a domain whose snapshots are all internal, when the host's libvirt takes one of it.

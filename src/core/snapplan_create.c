@@ -227,8 +227,7 @@ static void check_pflash(st_snapplan *p, const st_host *h, const st_domain *d)
                   why, sp_lv_name(h));
     else if (d->pflash && !streq0(d->nvram_format, "qcow2"))
         sp_hazard(p, ST_HAZ_INFO, "%s",
-                  _("the NVRAM (UEFI variables) is raw: it is not part of the snapshot, and a "
-                    "revert leaves the variables as they are then"));
+                  _("the NVRAM (UEFI variables) is raw: it is not part of the snapshot"));
     else if (d->pflash)
         sp_hazard(p, ST_HAZ_INFO, "%s",
                   _("the NVRAM (UEFI variables) is qcow2: the snapshot holds it too"));
@@ -367,5 +366,6 @@ st_snapplan *st_snapplan_create(const st_host *h, const st_domain *d, const st_r
         sp_hazard(p, ST_HAZ_REFUSE, _("memory file: %s already exists"), form->path);
     check_mixing(p, h, d, c.external > 0 || form->snap_kind == ST_SNAP_KIND_MEMORY);
     create_steps(p, d, form);
+    sp_nvram_create(p, h, d, form, exists, ctx);
     return p;
 }

@@ -261,6 +261,7 @@ st_snapplan *st_snapplan_delete(const st_host *h, const st_domain *d, const char
         const st_snapshot *x = &d->snaps[i];
         if (kids ? in_set(d, s->name, x, !(flags & ST_F_CHILDREN_ONLY)) : x == s) {
             delete_one(p, h, d, x, flags & ST_F_METADATA_ONLY);
+            sp_nvram_delete(p, h, d, x);
             count++;
         }
     }

@@ -38,6 +38,12 @@ bool sp_snapshot_has_children(const st_domain *d, const char *name);
 const char *sp_disk_unfit(const st_disk *k);
 bool sp_domain_names_file(const st_domain *d, const char *path);
 
+/* snapplan_nvram.c: the copy of a UEFI guest's NVRAM each snapshot keeps, in each plan. */
+void sp_nvram_create(st_snapplan *p, const st_host *h, const st_domain *d, const st_request *f,
+                     st_exists_fn exists, void *ctx);
+void sp_nvram_revert(st_snapplan *p, const st_host *h, const st_domain *d, const st_snapshot *s);
+void sp_nvram_delete(st_snapplan *p, const st_host *h, const st_domain *d, const st_snapshot *s);
+
 /* Uses of a file that do not count when asking who else needs it. */
 typedef struct sp_use_skip {
     const st_domain *dom;       /* the domain planned for */

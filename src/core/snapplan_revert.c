@@ -462,6 +462,7 @@ st_snapplan *st_snapplan_revert(const st_host *h, const st_domain *d, const char
         p->req.flags &= ~ST_F_DISCARD;
         revert_branch(p, h, d, s, flags, now);
     }
+    sp_nvram_revert(p, h, d, s);
     request_removed(p);
     return p;
 }

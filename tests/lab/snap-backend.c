@@ -20,9 +20,10 @@
  *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
  *                layers TOP into BASE, indexes from the active layer, with the host's facts:
  *                refusal and hazards)
- *   snap-backend URI commit DOM DISK TOP BASE [--no-journal]   (that plan, then its request as
- *                the interface submits it after the typed yes, not when refused; waits for its
- *                job to end)
+ *   snap-backend URI commit DOM DISK TOP BASE [--no-journal] [--anyway]   (that plan, then its
+ *                request as the interface submits it after the typed yes, not when refused unless
+ *                --anyway: a plan made before the host changed, for the backend's own last checks;
+ *                waits for its job to end)
  *   snap-backend URI undo DOM ENTRY   (gives back what the journal entry ENTRY recorded)
  *
  * --no-journal on any action: the admin chose to go on without a journal.
@@ -460,7 +461,10 @@ static int commit(ctx *c, int argc, char **argv, bool run)
     for (size_t i = 0; i < p->n_hazards; i++)
         printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
     int rc = 0;
-    if (run && !p->refused) {
+    bool anyway = false;
+    for (int i = 4; i < argc; i++)
+        anyway = anyway || strcmp(argv[i], "--anyway") == 0;
+    if (run && (!p->refused || anyway)) {
         p->req.flags |= parse_flags(argc - 4, argv + 4);
         p->req.plan = xstrdup(p->title);
         int id = st_backend_submit(c->b, 0, &p->req);

@@ -182,6 +182,7 @@ struct type_desc {
     X(st_domain, agent_connected, BOOL, NULL, FP)                                                  \
     X(st_domain, pflash, BOOL, NULL, FP)                                                           \
     X(st_domain, nvram_format, STR, NULL, FP)                                                      \
+    X(st_domain, nvram, STR, NULL, FP)                                                             \
     X(st_domain, disks, LIST, &disk_t, FP)                                                         \
     X(st_domain, n_disks, COUNT, NULL, FP)                                                         \
     X(st_domain, snaps, LIST, &snapshot_t, FP)                                                     \

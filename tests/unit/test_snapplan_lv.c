@@ -344,16 +344,22 @@ static st_domain *uefi_domain(st_host *h, st_dom_state state, const char *nvram)
     return d;
 }
 
-static st_snapplan *internal_plan(st_host *h, st_domain *d)
+/* The create plan of snapshot `name` of that kind, with the form's default disks. */
+static st_snapplan *kind_plan(st_host *h, st_domain *d, st_snap_kind kind, const char *name)
 {
     st_request r = {0};
     r.kind = ST_REQ_SNAPSHOT_CREATE;
-    r.snapshot = xstrdup("i1");
-    r.snap_kind = ST_SNAP_KIND_INTERNAL;
+    r.snapshot = xstrdup(name);
+    r.snap_kind = kind;
     st_snap_default_diskspecs(d, r.snap_kind, r.snapshot, &r.diskspecs, &r.n_diskspecs);
     st_snapplan *p = st_snapplan_create(h, d, &r, NULL, NULL);
     st_request_clear(&r);
     return p;
+}
+
+static st_snapplan *internal_plan(st_host *h, st_domain *d)
+{
+    return kind_plan(h, d, ST_SNAP_KIND_INTERNAL, "i1");
 }
 
 START_TEST(create_internal_uefi)
@@ -409,6 +415,95 @@ START_TEST(default_kind_by_host)
 }
 END_TEST
 
+/* ---- the NVRAM copy each snapshot of a UEFI guest keeps ---- */
+
+#define NVRAM "/var/lib/libvirt/qemu/nvram/efi_VARS.fd"
+
+START_TEST(nvram_copy_plans)
+{
+    st_host *h = host_new(true, LV90);
+    st_domain *d = uefi_domain(h, ST_DOM_SHUTOFF, NULL);
+    d->nvram = xstrdup(NVRAM);
+    st_snapplan *p = kind_plan(h, d, ST_SNAP_KIND_DISK_ONLY, "s1");
+    ck_assert(!p->refused);
+    ck_assert(has_line(p->steps, p->n_steps,
+                       "the NVRAM (UEFI variables) " NVRAM " is copied to " NVRAM
+                       ".snapshot-s1, readable by its owner alone: a revert to this snapshot "
+                       "puts it back"));
+    st_snapplan_free(p);
+    st_snapshot *s = add_snap(d, "s1", NULL, true);
+    snap_disk(s, "vda", "external", IMG "efi_s1.qcow2", IMG "efi.qcow2");
+    p = st_snapplan_revert(h, d, "s1", 0, 0, NULL);
+    ck_assert(has_line(p->steps, p->n_steps,
+                       "the NVRAM (UEFI variables) " NVRAM " is put back from " NVRAM
+                       ".snapshot-s1, as it was when s1 was taken"));
+    st_snapplan_free(p);
+    p = st_snapplan_delete(h, d, "s1", ST_F_METADATA_ONLY);
+    ck_assert(has_line(p->left_files, p->n_left_files, NVRAM ".snapshot-s1"));
+    st_snapplan_free(p);
+    /* On a remote host nothing is copied, and the plans say so. */
+    h->local = false;
+    p = kind_plan(h, d, ST_SNAP_KIND_DISK_ONLY, "s1");
+    ck_assert(has_hazard(p, ST_HAZ_WARN, "is on a remote host and is not copied"));
+    st_snapplan_free(p);
+    p = st_snapplan_revert(h, d, "s1", 0, 0, NULL);
+    ck_assert(has_hazard(p, ST_HAZ_WARN, NVRAM " is on a remote host: it stays as it is now"));
+    st_snapplan_free(p);
+    st_host_free(h);
+
+    /* An internal snapshot of a qcow2 NVRAM holds it: no copy. A raw one does not. */
+    h = host_new(true, LV113);
+    d = uefi_domain(h, ST_DOM_RUNNING, "qcow2");
+    d->nvram = xstrdup(NVRAM);
+    p = kind_plan(h, d, ST_SNAP_KIND_INTERNAL, "s1");
+    ck_assert(!has_line(p->steps, p->n_steps, "is copied to"));
+    st_snapplan_free(p);
+    ck_assert_ptr_null(st_snap_nvram_copy(d, "s1", true));
+    char *c = st_snap_nvram_copy(d, "s1", false);
+    ck_assert_str_eq(c, NVRAM ".snapshot-s1");
+    free(c);
+    free(d->nvram_format);
+    d->nvram_format = NULL;
+    c = st_snap_nvram_copy(d, "s1", true);
+    ck_assert_str_eq(c, NVRAM ".snapshot-s1");
+    free(c);
+    st_host_free(h);
+}
+END_TEST
+
+/* The create form's lines on a UEFI guest: the kinds this libvirt takes, what the NVRAM gets. */
+START_TEST(firmware_notes)
+{
+    st_host *h = host_new(true, LV90);
+    st_domain *plain = add_dom(h, "vm", ST_DOM_SHUTOFF);
+    ck_assert_ptr_null(st_snap_firmware_kinds(h, plain));
+    ck_assert_ptr_null(st_snap_firmware_nvram(h, plain));
+    st_domain *d = uefi_domain(h, ST_DOM_SHUTOFF, NULL);
+    ck_assert_str_eq(st_snap_firmware_nvram(h, d), "NVRAM: none named, nothing to keep");
+    d->nvram = xstrdup(NVRAM);
+    ck_assert_str_eq(st_snap_firmware_kinds(h, d),
+                     "UEFI: libvirt before 10.9 takes only external snapshots of it");
+    ck_assert_str_eq(st_snap_firmware_nvram(h, d),
+                     "NVRAM: each snapshot keeps a copy, which a revert puts back");
+    set_version(h, LV113);
+    ck_assert_str_eq(st_snap_firmware_kinds(h, d),
+                     "UEFI: internal and external snapshots; neither holds the NVRAM (raw)");
+    d->state = ST_DOM_RUNNING;
+    ck_assert_str_eq(st_snap_firmware_kinds(h, d),
+                     "UEFI: internal snapshots only while shut off (raw NVRAM); external now");
+    free(d->nvram_format);
+    d->nvram_format = xstrdup("qcow2");
+    ck_assert_str_eq(st_snap_firmware_kinds(h, d),
+                     "UEFI: internal snapshots hold the NVRAM (qcow2), external ones do not");
+    ck_assert_str_eq(st_snap_firmware_nvram(h, d),
+                     "NVRAM: external snapshots keep a copy, which a revert puts back");
+    h->local = false;
+    ck_assert_str_eq(st_snap_firmware_nvram(h, d),
+                     "NVRAM: on a remote host, not copied: a revert leaves it as it is");
+    st_host_free(h);
+}
+END_TEST
+
 static Suite *lv_suite(void)
 {
     Suite *s = suite_create("snapplan_lv");
@@ -425,6 +520,8 @@ static Suite *lv_suite(void)
     tcase_add_test(tc, delete_after_revert);
     tcase_add_test(tc, create_internal_uefi);
     tcase_add_test(tc, default_kind_by_host);
+    tcase_add_test(tc, nvram_copy_plans);
+    tcase_add_test(tc, firmware_notes);
     suite_add_tcase(s, tc);
     return s;
 }

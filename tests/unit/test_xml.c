@@ -584,6 +584,26 @@ END_TEST
 
 /* ---- capabilities, volumes, pools -------------------------------------------------------- */
 
+/* A running domain's XML on a host with SELinux (and a second driver): its image label. */
+START_TEST(selinux_image_label)
+{
+    const char *xml =
+        "<domain type='kvm' id='3'><name>vm</name>"
+        "<seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+64055</label>"
+        "<imagelabel>+64055:+64055</imagelabel></seclabel>"
+        "<seclabel type='dynamic' model='selinux' relabel='yes'>"
+        "<label>system_u:system_r:svirt_t:s0:c192,c392</label>"
+        "<imagelabel>system_u:object_r:svirt_image_t:s0:c192,c392</imagelabel></seclabel>"
+        "</domain>";
+    char *l = st_xml_image_label(xml, "selinux");
+    ck_assert_str_eq(l, "system_u:object_r:svirt_image_t:s0:c192,c392");
+    free(l);
+    ck_assert_ptr_null(st_xml_image_label(xml, "apparmor"));
+    ck_assert_ptr_null(st_xml_image_label("<domain><name>x</name></domain>", "selinux"));
+    ck_assert_ptr_null(st_xml_image_label("<domain", "selinux"));
+}
+END_TEST
+
 START_TEST(caps_external_snapshot)
 {
     char *xml = read_fixture("caps.xml"), *err = NULL;
@@ -915,6 +935,7 @@ static Suite *xml_suite(void)
 
     tc = tcase_create("host");
     tcase_add_test(tc, caps_external_snapshot);
+    tcase_add_test(tc, selinux_image_label);
     tcase_add_test(tc, volume_with_backing);
     tcase_add_test(tc, volume_units);
     tcase_add_test(tc, pool_path);

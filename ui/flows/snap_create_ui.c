@@ -19,12 +19,24 @@
 #include "flows/snap_ui.h"
 #include "view/widgets.h"
 
-/* F_ABSENT: why kinds the domain's state does not allow are not offered (not focusable). */
-typedef enum { F_NAME, F_DESC, F_KIND, F_ABSENT, F_MEMFILE, F_LIVE, F_QUIESCE, F_DISK, F_GO } fkind;
+/* F_ABSENT: why kinds the domain's state does not allow are not offered; F_FIRMWARE: what a UEFI
+ * guest's firmware allows (neither is focusable). */
+typedef enum {
+    F_NAME,
+    F_DESC,
+    F_KIND,
+    F_ABSENT,
+    F_FIRMWARE,
+    F_MEMFILE,
+    F_LIVE,
+    F_QUIESCE,
+    F_DISK,
+    F_GO
+} fkind;
 
 typedef struct frow {
     fkind k;
-    size_t disk;
+    size_t disk; /* F_DISK: which diskspec; F_FIRMWARE: which line */
 } frow;
 
 typedef struct cform {
@@ -36,11 +48,19 @@ typedef struct cform {
     bool has_agent;          /* the quiesce line is shown: there is an agent channel */
     const char *quiesce_why; /* why quiesce is off and cannot be chosen; NULL: it can */
     char *absent;            /* the kind not offered and why ("not offered: …; …"); NULL */
+    const char *firmware[2]; /* a UEFI guest: the kinds its firmware allows here, and what
+                              * becomes of its NVRAM; NULL */
     size_t sel, top;         /* the focused row, and the first row in view */
     size_t rows_in_view;     /* at the last draw: a page */
     frow rows[64];
     size_t n_rows;
 } cform;
+
+/* Rows that only say something: never focused. */
+static bool says_only(fkind k)
+{
+    return k == F_ABSENT || k == F_FIRMWARE;
+}
 
 static void cform_free(cform *c)
 {
@@ -84,10 +104,12 @@ static st_snap_kind next_kind(const st_domain *d, st_snap_kind k)
 
 /* Which kinds the state leaves out, and why; a kind chosen that is no longer allowed (the domain
  * stopped while the form was open) goes back to the article's. Returns whether it changed. */
-static bool check_kinds(cform *c, const st_domain *d)
+static bool check_kinds(cform *c, const st_host *h, const st_domain *d)
 {
     free(c->absent);
     c->absent = NULL;
+    c->firmware[0] = st_snap_firmware_kinds(h, d);
+    c->firmware[1] = st_snap_firmware_nvram(h, d);
     for (st_snap_kind k = ST_SNAP_KIND_INTERNAL; k <= ST_SNAP_KIND_MEMORY; k++) {
         const char *why = st_snap_kind_unavailable(d, k);
         if (why && !c->absent)
@@ -108,6 +130,9 @@ static void layout_rows(cform *c)
     c->rows[n++] = (frow){F_KIND, 0};
     if (c->absent)
         c->rows[n++] = (frow){F_ABSENT, 0};
+    for (size_t i = 0; i < 2; i++)
+        if (c->firmware[i])
+            c->rows[n++] = (frow){F_FIRMWARE, i};
     if (c->req.snap_kind == ST_SNAP_KIND_MEMORY) {
         c->rows[n++] = (frow){F_MEMFILE, 0};
         c->rows[n++] = (frow){F_LIVE, 0};
@@ -211,6 +236,8 @@ static char *row_text(const st_app *a, const cform *c, const frow *r)
         return labelled(_("Kind"), kind_label(c->req.snap_kind));
     case F_ABSENT:
         return labelled("", c->absent);
+    case F_FIRMWARE:
+        return labelled("", c->firmware[r->disk]);
     case F_MEMFILE:
         return labelled(_("Memory file"), c->req.path ? c->req.path : "");
     case F_LIVE:
@@ -287,9 +314,9 @@ static void form_draw(st_app *a, st_dialog *dlg)
     for (int i = 0; i < rows && c->top + (size_t)i < c->n_rows; i++) {
         size_t k = c->top + (size_t)i;
         char *t = row_text(a, c, &c->rows[k]);
-        int attr = k == c->sel                ? (int)(A_REVERSE | A_BOLD)
-                   : c->rows[k].k == F_ABSENT ? st_attr(a, PAIR_DIM, A_DIM)
-                                              : (int)A_NORMAL;
+        int attr = k == c->sel               ? (int)(A_REVERSE | A_BOLD)
+                   : says_only(c->rows[k].k) ? st_attr(a, PAIR_DIM, A_DIM)
+                                             : (int)A_NORMAL;
         st_put(a, top_y + i, x + 2, w - 4, t, attr);
         free(t);
     }
@@ -393,6 +420,7 @@ static bool activate(st_app *a, cform *c, bool space)
         refresh_defaults(a, c, true);
         break;
     case F_ABSENT:
+    case F_FIRMWARE:
         break;
     case F_LIVE:
         c->req.flags ^= ST_F_LIVE;
@@ -424,10 +452,12 @@ static void move_focus(cform *c, st_keyreq req)
 {
     size_t from = c->sel;
     st_key_move(req, &c->sel, c->n_rows, c->rows_in_view);
-    if (c->rows[c->sel].k != F_ABSENT)
-        return;
-    bool down = c->sel > from ? c->sel + 1 < c->n_rows : c->sel == 0;
-    c->sel = down ? c->sel + 1 : c->sel - 1;
+    bool down = c->sel > from;
+    while (says_only(c->rows[c->sel].k)) {
+        if (down ? c->sel + 1 >= c->n_rows : c->sel == 0)
+            down = !down; /* at an end: back the other way */
+        c->sel = down ? c->sel + 1 : c->sel - 1;
+    }
 }
 
 static bool form_key(st_app *a, st_dialog *dlg, st_keyreq req, int key, bool is_code)
@@ -462,7 +492,7 @@ static void form_model_changed(st_app *a, st_dialog *dlg)
         /* An agent that went away takes quiesce with it (libvirt would fail the snapshot). */
         if (c->quiesce_why)
             c->req.flags &= ~ST_F_QUIESCE;
-        if (check_kinds(c, d))
+        if (check_kinds(c, a->hosts[c->host], d))
             refresh_defaults(a, c, true);
         layout_rows(c);
     }
@@ -487,7 +517,7 @@ void st_snap_create_open(st_app *a, const st_row *r)
     c->has_agent = d->has_agent;
     c->quiesce_why = st_snap_quiesce_unavailable(d);
     c->req.snap_kind = st_snap_default_kind(a->hosts[r->host], d);
-    check_kinds(c, d);
+    check_kinds(c, a->hosts[r->host], d);
     refresh_defaults(a, c, true);
     st_dialog *dlg = xcalloc(1, sizeof(*dlg));
     dlg->ops = &form_ops;
