@@ -17,11 +17,11 @@
 #include "core/report.h"
 #include "core/text.h"
 #include "demo/demo.h"
-#include "journal_cli.h"
 #include "doctor_cli.h"
+#include "journal_cli.h"
+#include "tui.h"
 #include "view/options.h"
 #include "view/term.h"
-#include "tui.h"
 
 /* The domains named on the command line only; -1 when a name is on no host (each is said). */
 static int keep_named_domains(const st_options *o, st_host *const *hosts, size_t n)

@@ -16,18 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "view/app.h"
 #include "base/i18n.h"
 #include "base/trace.h"
 #include "base/util.h"
-#include "core/text.h"
 #include "flows/flows.h"
 #include "flows/journal_ui.h"
+#include "tui.h"
+#include "view/app.h"
 #include "view/groups.h"
 #include "view/keys.h"
 #include "view/search.h"
 #include "view/term.h"
-#include "tui.h"
 
 static const st_glyphs glyphs_utf8 = {
     .vert = "│  ",

@@ -16,14 +16,12 @@
 
 #include "backend/followup.h"
 #include "backend/journal_record.h"
-#include "backend/offline.h"
 #include "backend/plan_facts.h"
 #include "backend/worker.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/apparmor.h"
-#include "core/qcow2.h"
 
 virDomainPtr st_action_lookup(st_worker *w, int id, const char *name)
 {

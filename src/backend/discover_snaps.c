@@ -9,7 +9,6 @@
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/parallel.h"
-#include "base/trace.h"
 #include "base/util.h"
 
 static const st_snapshot *old_snapshot(const snap_job *j, const char *name)

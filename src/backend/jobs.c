@@ -7,10 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/actions.h"
 #include "backend/jobs_internal.h"
 #include "backend/worker.h"
-#include "base/i18n.h"
 #include "base/util.h"
 
 /* Finished jobs stay on screen this long, so that the admin sees how they ended. */

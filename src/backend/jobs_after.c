@@ -12,8 +12,8 @@
 
 #include "backend/actions.h"
 #include "backend/followup.h"
-#include "backend/journal_record.h"
 #include "backend/jobs_internal.h"
+#include "backend/journal_record.h"
 #include "backend/worker.h"
 #include "base/i18n.h"
 #include "base/util.h"

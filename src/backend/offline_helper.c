@@ -18,7 +18,6 @@
 #include "backend/offline.h"
 #include "backend/offline_internal.h"
 #include "backend/offline_verify.h"
-#include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/backing_name.h"

@@ -28,9 +28,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "view/app.h"
 #include "base/util.h"
 #include "tui.h"
+#include "view/app.h"
 
 static const st_glyphs glyphs = {
     .vert = "│  ",

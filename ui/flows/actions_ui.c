@@ -4,10 +4,10 @@
  */
 #include "config.h"
 
-#include "view/app.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "flows/flows.h"
+#include "view/app.h"
 #include "view/keys.h"
 
 const st_job *st_row_job(const st_app *a, const st_row *r)

@@ -13,7 +13,6 @@
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/mergeplan.h"
-#include "core/text.h"
 #include "flows/flows.h"
 #include "flows/journal_gate.h"
 #include "view/widgets.h"

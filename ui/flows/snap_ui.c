@@ -20,7 +20,6 @@
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/snapplan.h"
-#include "core/text.h"
 #include "flows/flows.h"
 #include "flows/journal_gate.h"
 #include "flows/snap_ui.h"

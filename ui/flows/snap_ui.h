@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "view/app.h"
 #include "core/request.h"
+#include "view/app.h"
 
 /* What a snapshot flow asks for; the plan is remade from it whenever the model or an option
  * changes. */

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "view/app.h"
-#include "view/groups.h"
 #include "backend/domstate.h"
 #include "backend/since.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/space.h"
 #include "core/text.h"
+#include "view/app.h"
+#include "view/groups.h"
 #include "view/keys.h"
 
 /*

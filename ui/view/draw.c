@@ -10,12 +10,12 @@
 #include <time.h>
 #include <wchar.h>
 
-#include "view/app.h"
 #include "backend/since.h"
 #include "base/i18n.h"
 #include "base/trace.h"
 #include "base/util.h"
 #include "core/text.h"
+#include "view/app.h"
 
 void st_layout(st_app *a)
 {

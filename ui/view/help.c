@@ -4,10 +4,10 @@
 #include <curses.h>
 #include <stdlib.h>
 
-#include "view/app.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/text.h"
+#include "view/app.h"
 #include "view/keys.h"
 
 typedef struct help {

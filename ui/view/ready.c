@@ -3,9 +3,9 @@
 
 #include <libintl.h>
 
-#include "view/app.h"
 #include "base/i18n.h"
 #include "base/util.h"
+#include "view/app.h"
 #include "view/ready.h"
 
 bool st_job_waits_for_choice(const st_job *j)

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "view/app.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/text.h"
+#include "view/app.h"
 #include "view/ready.h"
 #include "view/widgets.h"
 
