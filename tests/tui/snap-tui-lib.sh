@@ -23,6 +23,16 @@ select_row() {
     done
     return 1
 }
+# Waits until the plan shows TEXT and asks for yes at once: a plan is made again when the host's
+# facts or a newer model arrive, and a refused one (a domain the model still shows running, a
+# file a remote host has not read yet) takes no yes: Enter closes it.
+plan_asks() { # TEXT [SECS]
+    local text=$1
+    both() { screen_has "$text" && screen_has "Type yes and press Enter to start"; }
+    tui_until "${2:-30}" both && return 0
+    tui_screen | tee -a "${TUI_DUMP:-/dev/null}"
+    return 1
+}
 type_yes() {
     tui_type yes
     tui_keys Enter

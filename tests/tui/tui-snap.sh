@@ -210,6 +210,7 @@ ok "R lists the known save files" wait_for "Restore a domain from a save file"
 ok "with the file just saved" screen_has "$D/tr_"
 tui_keys Enter
 ok "the restore plan opens" wait_for "Restore from tr_"
+ok "the plan asks for yes once made" plan_asks "the domain tr is brought back from $D/tr_" 30
 type_yes
 ok "the restore completes" wait_for "tr restored from" 60
 is "$(lab_domain_state "$URI" tr)" "running" "the domain runs again"
@@ -292,7 +293,7 @@ tui_type "$D/ta-typed.save"
 tui_keys Enter
 ok "the restore plan opens" wait_for "Restore from ta-typed.save"
 ok "the host read the domain's name from the file" \
-    wait_for "the domain ta is brought back from $D/ta-typed.save" 10
+    plan_asks "the domain ta is brought back from $D/ta-typed.save" 30
 type_yes
 ok "the restore completes" wait_for "ta restored from $D/ta-typed.save" 60
 is "$(lab_domain_state "$URI" ta)" "running" "ta runs again"

@@ -85,7 +85,7 @@ tui_keys Enter
 wait_for "Restore from tr_"
 # A remote host's file is known only once the host has read it: until then the plan refuses it
 # (and Enter would close it). The prompt for yes appears when it is known.
-wait_for "Type yes and press Enter to start" 30
+plan_asks "the domain tr is brought back from $D/tr_" 30
 type_yes
 ok "the restore completes" wait_for "tr restored from" 60
 ok "tr runs again with its disk intact" \
