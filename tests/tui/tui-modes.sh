@@ -53,7 +53,11 @@ ok "-r: the title says read-only" tui_wait "[read-only]" 10
 tui_keys / ; tui_type "net-tools.q"; tui_keys Enter c
 ok "-r: an action key says actions are not available" \
     tui_wait "read-only connection: actions are not available" 5
+# The help is longer than 30 rows now: its end, where the actions would be, is scrolled to
+# (once it is drawn: before that it knows no length to scroll).
 tui_keys '?'
+tui_wait "Help: keys" 5
+tui_keys End
 ok "-r: the help hides the actions" tui_wait "Actions are hidden: the connection is read-only" 5
 quit
 
