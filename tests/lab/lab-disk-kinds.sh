@@ -29,13 +29,14 @@ D=$LAB_TMP/img
 mkdir -p "$D"
 MiB=1048576
 
-# A loop device over a sparse file of SIZE, detached at cleanup; prints the device.
-loop_device() {
-    local file=$D/$1 dev
+# A loop device over a sparse file of SIZE, in LOOP (the caller's variable: a command substitution
+# would register the cleanup in a subshell, and the device would outlive the test).
+loop_device() { # NAME SIZE
+    local file=$D/$1
+    LOOP=""
     truncate -s "$2" "$file" || return 1
-    dev=$(losetup -f --show "$file") || return 1
-    lab_on_cleanup losetup -d "$dev"
-    echo "$dev"
+    LOOP=$(losetup -f --show "$file") || return 1
+    lab_on_cleanup losetup -d "$LOOP"
 }
 
 # A domain whose vda is given as a libvirt <disk> element.
@@ -72,7 +73,8 @@ for h in json.load(sys.stdin)["hosts"]:
 end_offset() { qemu-img check -U --output=json "$1" 2>/dev/null | sed -n 's/.*"image-end-offset": *\([0-9]*\).*/\1/p'; }
 
 # ---- a qcow2 on a block device under file overlays ----
-BIG=$(loop_device big.lv 96M) || bail_out "no loop device"
+loop_device big.lv 96M || bail_out "no loop device"
+BIG=$LOOP
 qemu-img create -q -f qcow2 "$BIG" 64M && lab_io_write "$BIG" 0x11 0 4M >>"$LAB_LOG" 2>&1 ||
     bail_out "qcow2 on $BIG"
 define_with_disk blk "<disk type='block' device='disk'><driver name='qemu' type='qcow2'/>
@@ -105,7 +107,8 @@ ok "the guest sees every byte it wrote" lab_io_verify -d "$URI" blk vda 0x11 0 4
 ok "the block device holds the merged data itself" lab_io_verify "$BIG" 0x11 0 4M 0x22 8M 36M 0 60M 1M
 
 # A thin device (smaller than the image's virtual size) that cannot take what the merge writes.
-THIN=$(loop_device thin.lv 32M) || bail_out "no loop device"
+loop_device thin.lv 32M || bail_out "no loop device"
+THIN=$LOOP
 qemu-img create -q -f qcow2 "$THIN" 64M && lab_io_write "$THIN" 0x44 0 4M >>"$LAB_LOG" 2>&1 &&
     qemu-img create -q -f qcow2 -b "$THIN" -F qcow2 "$D/thin-top.qcow2" &&
     lab_io_write "$D/thin-top.qcow2" 0x55 8M 36M >>"$LAB_LOG" 2>&1 || bail_out "thin chain"
