@@ -84,7 +84,10 @@ if [ -n "$NATIVE" ]; then
     type_yes
     ok "the revert is done" wait_for "dc reverted to snapshot s1" 30
     ok "libvirt removed the overlay" test ! -e "$D/dc_s2.qcow2"
-    ok "the tree shows no branch for dc" tui_wait_gone "dc_s2.qcow2" 10
+    ok "the tree shows no branch for dc" tui_wait_gone "dc_s2.qcow2 (detached branch)" 10
+    # s2's metadata still names the overlay libvirt removed: the doctor says so on dc's row.
+    ok "the doctor marks s2's files as gone" \
+        tui_wait "snapshot s2 names files that are gone: $D/dc_s2.qcow2" 10
 else
     tui_keys 3
     ok "3 changes nothing on $LV: the plan still branches" \
