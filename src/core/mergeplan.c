@@ -393,6 +393,19 @@ char *pl_libvirt_flags(const plan_ctx *c)
     return s;
 }
 
+const char *st_hazard_label(st_hazard_level l)
+{
+    switch (l) {
+    case ST_HAZ_REFUSE:
+        return _("REFUSED");
+    case ST_HAZ_WARN:
+        return _("Warning");
+    case ST_HAZ_INFO:
+        return _("Note");
+    }
+    return "";
+}
+
 char *pl_libvirt_layer(const plan_ctx *c, size_t i)
 {
     const st_layer *l = pl_L(c, i);

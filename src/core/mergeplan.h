@@ -19,6 +19,9 @@ typedef enum {
     ST_HAZ_REFUSE, /* the plan cannot run: the reason is the text */
 } st_hazard_level;
 
+/* A hazard's level as the plans show it ("REFUSED", "Warning", "Note"), translated. */
+const char *st_hazard_label(st_hazard_level l);
+
 typedef struct st_hazard {
     st_hazard_level level;
     char *text; /* translated, one paragraph */

@@ -117,19 +117,6 @@ static void replan(st_app *a, merge_flow *f)
     st_tb_clear(&tb);
 }
 
-static const char *level_label(st_hazard_level l)
-{
-    switch (l) {
-    case ST_HAZ_REFUSE:
-        return _("REFUSED");
-    case ST_HAZ_WARN:
-        return _("Warning");
-    case ST_HAZ_INFO:
-        return _("Note");
-    }
-    return "";
-}
-
 /*
  * The options the plan screen offers (ST_OPT_*): all that apply, but on a refused plan only those
  * whose change lifts the refusal, so that none is offered that cannot help.
@@ -198,7 +185,7 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
         int attr = h->level == ST_HAZ_REFUSE ? st_attr(a, PAIR_ERROR, A_BOLD)
                    : h->level == ST_HAZ_WARN ? st_attr(a, PAIR_SHARED, A_BOLD)
                                              : (int)A_NORMAL;
-        st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
+        st_tb_add(tb, attr, 0, _("%s: %s"), st_hazard_label(h->level), h->text);
     }
     unsigned shown = shown_options(a, f);
     if (!shown)

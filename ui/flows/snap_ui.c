@@ -129,19 +129,6 @@ static void replan(st_app *a, plan_dlg *p)
 
 /* ---- drawing ---- */
 
-static const char *level_label(st_hazard_level l)
-{
-    switch (l) {
-    case ST_HAZ_REFUSE:
-        return _("REFUSED");
-    case ST_HAZ_WARN:
-        return _("Warning");
-    case ST_HAZ_INFO:
-        return _("Note");
-    }
-    return "";
-}
-
 static void add_list(st_textbuf *tb, const char *title, char **v, size_t n)
 {
     if (!n)
@@ -217,7 +204,7 @@ static void plan_text(st_app *a, const plan_dlg *p, st_textbuf *tb)
         int attr = h->level == ST_HAZ_REFUSE ? st_attr(a, PAIR_ERROR, A_BOLD)
                    : h->level == ST_HAZ_WARN ? st_attr(a, PAIR_SHARED, A_BOLD)
                                              : (int)A_NORMAL;
-        st_tb_add(tb, attr, 0, _("%s: %s"), level_label(h->level), h->text);
+        st_tb_add(tb, attr, 0, _("%s: %s"), st_hazard_label(h->level), h->text);
     }
     options_text(a, p, tb);
 }
