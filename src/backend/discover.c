@@ -263,8 +263,7 @@ static void *block_stats_main(void *arg)
     phase1 *p = arg;
     st_parallel_enter();
     st_worker_busy(p->w);
-    p->n_block = virConnectGetAllDomainStats(p->w->conn, VIR_DOMAIN_STATS_BLOCK, &p->block_recs,
-                                             p->block_flags);
+    p->n_block = st_block_stats(p->w, p->block_flags, &p->block_recs);
     st_worker_idle(p->w);
     if (p->n_block < 0)
         virResetLastError(); /* the chains still come from the XML */

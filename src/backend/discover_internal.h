@@ -30,6 +30,13 @@ typedef struct stat_dom {
 
 typedef struct snap_phase snap_phase;
 
+/* Whether block statistics can crash a QEMU of this version running a block job
+ * (discover_blockstats.c says why). */
+bool st_block_stats_risky(unsigned long hv_ver, const char *hv_type);
+/* The bulk block statistics (virConnectGetAllDomainStats with `flags`), leaving out the domains
+ * whose QEMU they could crash; *out is NULL when no domain is asked about. */
+int st_block_stats(st_worker *w, unsigned flags, virDomainStatsRecordPtr **out);
+
 /* A domain of this refresh: its stats record and what the phases found for it. */
 typedef struct dom_work {
     virDomainPtr dom; /* from the stats record, referenced until st_discover_finish */

@@ -64,6 +64,7 @@ typedef struct st_worker {
     /* Facts about the host, read once per connection. */
     char *name, *lib_version, *hv_version, *hv_type, *conn_uri;
     unsigned long lib_ver;
+    unsigned long hv_ver; /* the hypervisor's version, as libvirt encodes it (major*1e6...) */
     bool local, external_revert;
     char *error;
     bool published_once;

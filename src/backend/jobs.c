@@ -478,3 +478,16 @@ bool st_jobtab_scan_due(st_jobtab *t, unsigned refreshes)
     (void)t;
     return refreshes <= 1 || refreshes % ST_SCAN_EVERY == 0;
 }
+
+bool st_jobtab_qemu_busy(st_jobtab *t, const char *uuid, double now, double grace)
+{
+    pthread_mutex_lock(&t->lock);
+    bool busy = false;
+    for (size_t i = 0; i < t->n && !busy; i++) {
+        const tracked *tr = &t->v[i];
+        busy = !tr->record && (!uuid || streq0(tr->job.uuid, uuid)) &&
+               (!st_job_phase_final(tr->job.phase) || now - tr->finished_at < grace);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return busy;
+}

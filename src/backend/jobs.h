@@ -103,6 +103,9 @@ void st_jobtab_explain_io_errors(struct st_worker *w);
 
 /* Whether a job still runs on the disk. */
 bool st_jobtab_disk_busy(st_jobtab *t, const char *domain, const char *disk);
+/* Whether a QEMU of the host runs a block job (for domain `uuid`, or any when NULL), or ended one
+ * less than `grace` seconds ago. Offline merges (qemu-img) do not count: no QEMU runs them. */
+bool st_jobtab_qemu_busy(st_jobtab *t, const char *uuid, double now, double grace);
 /* Whether anything is running (then the worker polls often). */
 bool st_jobtab_active(st_jobtab *t);
 bool st_jobtab_due(st_jobtab *t, double now);

@@ -375,6 +375,7 @@ static void read_host_facts(st_worker *w)
     }
     unsigned long hv = 0;
     if (virConnectGetVersion(w->conn, &hv) == 0 && hv) {
+        w->hv_ver = hv;
         free(w->hv_version);
         w->hv_version = xasprintf("%lu.%lu.%lu", hv / 1000000, hv / 1000 % 1000, hv % 1000);
     }
