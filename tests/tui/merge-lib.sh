@@ -40,10 +40,26 @@ confirm_yes() {
     tui_keys Enter
 }
 
-# The chain of a running domain's disk as libvirt reports it now: file names, top first.
+# The chain of a running domain's disks as libvirt reports it now: file names, top first, from
+# the live XML. Not from `virsh domstats --block`: QEMU 7.2 dies when asked for block statistics
+# just as a job ends (tui-pull-stats.sh), and a test polling them would kill the guest it waits on.
 live_chain() { # URI DOMAIN
-    lab_virsh "$1" domstats --block --backing "$2" |
-        sed -n 's/^ *block\.[0-9]*\.path=//p' | xargs -n1 basename | tr '\n' ' ' | sed 's/ $//'
+    lab_virsh "$1" dumpxml "$2" | python3 -c '
+import os, sys, xml.etree.ElementTree as ET
+def walk(e, out):
+    src = e.find("source")
+    if src is not None:
+        p = src.get("file") or src.get("dev") or src.get("name")
+        if p:
+            out.append(os.path.basename(p))
+    b = e.find("backingStore")
+    if b is not None:
+        walk(b, out)
+out = []
+for d in ET.parse(sys.stdin).getroot().iter("disk"):
+    if d.get("device", "disk") == "disk":
+        walk(d, out)
+print(" ".join(out))'
 }
 
 # The chain read from the headers of an image on disk: file names, top first.

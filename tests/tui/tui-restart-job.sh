@@ -63,7 +63,7 @@ ok "the job is shown completed: its top left the chain" \
 unlike "$(tui_screen)" "jobs? running" "nothing is counted as running"
 ok "the tree shows the new chain" tui_wait_gone "en-mid.qcow2" 10
 commit_plan en-top.qcow2 0
-ok "the disk takes a new plan" tui_wait "Type yes and press Enter" 5
+ok "the disk takes a new plan" tui_wait "Type yes and press Enter" 15
 unlike "$(tui_screen)" "A job is already running" "the plan does not call the disk busy"
 tui_keys Escape
 ok "every byte reads back through the new chain" \
@@ -99,7 +99,7 @@ kill -CONT "$pid"
 ok "the host is connected again within 5 s" tui_wait_line "system: " "connected" 5
 ok "the job is shown completed" tui_wait_line "hung/vda" "completed" 10
 commit_plan hu-top.qcow2 0
-ok "its disk takes a new plan" tui_wait "Type yes and press Enter" 5
+ok "its disk takes a new plan" tui_wait "Type yes and press Enter" 15
 unlike "$(tui_screen)" "A job is already running" "nothing refuses the disk as busy"
 tui_keys Escape
 ok "every byte of the third domain reads back" \
