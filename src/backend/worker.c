@@ -441,7 +441,12 @@ static char *connect_failure(const st_worker *w)
 
 static bool worker_connect(st_worker *w)
 {
-    set_state(w, w->published_once ? ST_HOST_RECONNECTING : ST_HOST_CONNECTING);
+    /* A host that failed stays "failed" while it is tried again: its label (and the time since
+     * which it is down) would otherwise flip at every retry, rewriting its row on every
+     * terminal it is shown on, over SSH too, while nothing changed. */
+    if (atomic_load(&w->state) != ST_HOST_FAILED)
+        set_state(w, w->published_once ? ST_HOST_RECONNECTING : ST_HOST_CONNECTING);
+    st_trace("connect host=%zu", w->index);
     st_worker_busy(w);
     /* A successor's first attempt goes on from its predecessor's hang: the host has not
      * answered since then. */
