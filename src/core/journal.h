@@ -13,8 +13,11 @@
  *   bytes_moved, chains[]} (a merge's outcome is "started" until its job ends; finished, duration
  *   and bytes_moved are null when not known); completed_by{user, uid, terminal, ssh_client, at,
  *   at_unix, from} when a later run than the one that started it completed it
- *   (core/journal_settle.h); a chain is {disk, layers[{path, format, virtual_size, allocation, physical,
- *   backing_name, backing_format, header_sum, unread}]}, active layer first.
+ *   (core/journal_settle.h); a chain is {disk, layers[{path, format, virtual_size,
+ *   allocation, physical, backing_name, backing_format, header_sum, unread, identity}]}, active
+ *   layer first; identity (of a qcow2 image read on this machine) is {size, mtime_ns (a string
+ *   of digits), meta_sum}, meta_sum the checksum of its L1 table and refcount table: whether it
+ *   was written since.
  */
 #ifndef ST_JOURNAL_H
 #define ST_JOURNAL_H
@@ -68,6 +71,16 @@ char *st_journal_header_sum(const void *bytes, size_t n);
  * header, its extensions and the backing name; other formats have no header to sum).
  */
 st_json *st_journal_chain_local(const char *disk, const char *path, const char *fmt);
+
+/*
+ * A qcow2 image's identity, to tell whether it was written since: {size, mtime_ns, meta_sum}
+ * (meta_sum: the checksum of its L1 table and refcount table). NULL with *why when the image
+ * cannot be read or is no qcow2 image.
+ */
+st_json *st_journal_identity_path(const char *path, char **why);
+/* The same now, for an undo's check: NULL when the host's images are not on this machine (not
+ * local) or the image cannot be read. */
+st_json *st_journal_identity_now(const char *path, bool local);
 
 /* The header checksum of the image at path (malloc'd); NULL with *why when it has none. */
 char *st_journal_header_sum_path(const char *path, char **why);

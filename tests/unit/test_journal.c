@@ -442,7 +442,18 @@ static char *t_sum(const char *path, bool *missing, void *ctx)
         return NULL;
     return xstrdup(strstr(path, "top") ? "fnv1a64:00000000000000aa" : "fnv1a64:00000000000000bb");
 }
-static const st_undo_host t_host = {t_has_snap, t_snap_missing, t_sum, NULL};
+/* The identity of every image now: as recorded, unless t_written names one written since. */
+static const char *t_written;
+static st_json *t_ident(const char *path, void *ctx)
+{
+    (void)ctx;
+    st_json *id = st_json_object();
+    st_json_set(id, "size", st_json_u64(4096));
+    st_json_set_str(id, "mtime_ns", streq0(path, t_written) ? "2000" : "1000");
+    st_json_set_str(id, "meta_sum", "fnv1a64:00000000000000cc");
+    return id;
+}
+static const st_undo_host t_host = {t_has_snap, t_snap_missing, t_sum, NULL, t_ident};
 
 START_TEST(test_undo_snapshots)
 {
@@ -522,6 +533,93 @@ START_TEST(test_undo_refused)
     ck_assert_str_eq(p->why, "the action did not succeed: there is nothing to give back");
     st_undo_plan_free(p);
     st_json_free(d);
+}
+END_TEST
+
+/* An offline commit of the active layer top into base, files kept: the domain moved to base. */
+static st_json *merge_doc(bool with_identity)
+{
+    st_json *d = undo_doc("commit", NULL, true, "fnv1a64:00000000000000aa");
+    st_json *before = (st_json *)st_json_get(d, "before");
+    st_json_set_str(before, "state", "shut off");
+    st_json *req = (st_json *)st_json_get(d, "request");
+    st_json_set_str(req, "disk", "vda");
+    st_layer left[1] = {{.path = "/img/base.qcow2"}};
+    st_json *chains = st_json_array();
+    st_json *c = st_journal_chain("vda", left, 1, NULL, NULL);
+    st_json_push(chains, c);
+    if (with_identity) {
+        st_json *id = st_json_object();
+        st_json_set(id, "size", st_json_u64(4096));
+        st_json_set_str(id, "mtime_ns", "1000");
+        st_json_set_str(id, "meta_sum", "fnv1a64:00000000000000cc");
+        st_json_set(st_json_get(c, "layers")->items[0], "identity", id);
+    }
+    st_journal_end(d, true, "completed", NULL, 0, 1, NULL, chains);
+    return d;
+}
+
+START_TEST(test_undo_offline_merge)
+{
+    t_has_s1 = true, t_gone = NULL, t_written = NULL;
+    st_json *d = merge_doc(true);
+    st_undo_plan *p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_int_eq(p->kind, ST_UNDO_REDEFINE_DOMAIN);
+    ck_assert_msg(!p->why, "%s", p->why);
+    ck_assert_str_eq(p->steps[1], "vda is on /img/top.qcow2 again");
+    ck_assert_str_eq(p->steps[p->n_steps - 1],
+                     "checked: /img/base.qcow2 was not written since the merge (size, "
+                     "modification time, L1 and refcount tables)");
+    st_undo_plan_free(p);
+    /* The merge's target written since: refused, naming it and what changed. */
+    t_written = "/img/base.qcow2";
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert(p->stale);
+    ck_assert_str_eq(p->why, "the images changed since the entry: /img/base.qcow2 was written "
+                             "since the merge: modified at 2000 ns since the epoch, was 1000");
+    st_undo_plan_free(p);
+    t_written = NULL;
+    /* The merged file removed: gone. */
+    t_gone = "/img/top.qcow2";
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert(p->stale);
+    ck_assert_str_eq(p->why, "the images changed since the entry: /img/top.qcow2 is gone");
+    st_undo_plan_free(p);
+    t_gone = NULL;
+    st_json_free(d);
+    /* No identity recorded (an entry of an older version): not known, so refused. */
+    d = merge_doc(false);
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_ptr_nonnull(strstr(p->why, "recorded no identity of /img/base.qcow2"));
+    st_undo_plan_free(p);
+    st_json_free(d);
+}
+END_TEST
+
+START_TEST(test_identity_meta)
+{
+    /* An image's identity: a new cluster changes its tables, an overwrite only its mtime. */
+    char *img = xasprintf("%s/i.qcow2", dir);
+    char *cmd = xasprintf("qemu-img create -q -f qcow2 %s 16M", img);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    char *why = NULL;
+    st_json *a = st_journal_identity_path(img, &why);
+    ck_assert_msg(a, "%s", why);
+    cmd = xasprintf("qemu-io -f qcow2 -c 'write -P 7 1M 64k' %s >/dev/null", img);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    st_json *b = st_journal_identity_path(img, &why);
+    ck_assert(!streq0(st_json_get_str(a, "meta_sum"), st_json_get_str(b, "meta_sum")));
+    ck_assert(!streq0(st_json_get_str(a, "mtime_ns"), st_json_get_str(b, "mtime_ns")));
+    st_json *c = st_journal_identity_path(img, &why);
+    ck_assert_str_eq(st_json_get_str(b, "meta_sum"), st_json_get_str(c, "meta_sum"));
+    ck_assert_ptr_null(st_journal_identity_path("/nonexistent.qcow2", &why));
+    free(why);
+    st_json_free(a);
+    st_json_free(b);
+    st_json_free(c);
+    free(img);
 }
 END_TEST
 
@@ -685,11 +783,13 @@ static Suite *journal_suite(void)
     tcase_add_test(tf, test_check_unusable);
     tcase_add_test(tf, test_load_newest_first);
     tcase_add_test(tf, test_chain_local_sums);
+    tcase_add_test(tf, test_identity_meta);
     suite_add_tcase(s, tf);
     TCase *tu = tcase_create("undo");
     tcase_add_test(tu, test_undo_snapshots);
     tcase_add_test(tu, test_undo_revert);
     tcase_add_test(tu, test_undo_refused);
+    tcase_add_test(tu, test_undo_offline_merge);
     suite_add_tcase(s, tu);
     TCase *ts = tcase_create("settle");
     tcase_add_test(ts, test_settle_expected_chain);
