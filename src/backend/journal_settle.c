@@ -17,6 +17,9 @@
 #include "core/journal_settle.h"
 #include "core/journal_store.h"
 
+/* How long after its entry an offline merge's record is written, at the most. */
+#define RECORD_WITHIN 120.0
+
 /* The record of the entry's offline merge: the first of its domain and disk begun after it. */
 typedef struct record_match {
     const st_json *doc;
@@ -30,10 +33,11 @@ static bool record_fits(const record_match *m, const st_offline_state *s)
     const st_json *req = st_json_get(m->doc, "request");
     const char *top = st_json_get_str(req, "top");
     double started = st_json_get_double(m->doc, "started_unix", 0);
-    /* The record is written after the entry (whose start is in whole seconds). */
+    /* The record is written right after the entry (whose start is in whole seconds), while
+     * the same request runs: a record begun much later is another merge's. */
     return streq0(s->uri, m->host) && streq0(s->domain, st_json_get_str(m->doc, "domain")) &&
            streq0(s->disk, st_json_get_str(req, "disk")) && s->started >= started &&
-           (!top || streq0(s->chain[s->top].path, top)) &&
+           s->started < started + RECORD_WITHIN && (!top || streq0(s->chain[s->top].path, top)) &&
            (!m->found || s->started < m->best.started);
 }
 
