@@ -9,7 +9,9 @@
 
 #include "base/i18n.h"
 #include "base/util.h"
+#include "backend/backend.h"
 #include "core/journal.h"
+#include "core/journal_settle.h"
 #include "core/journal_store.h"
 #include "core/text.h"
 
@@ -55,6 +57,64 @@ static int print_entries(const st_options *o, const char *root, const char *host
     return status;
 }
 
+static bool listed(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (streq0(v[i], s))
+            return true;
+    return false;
+}
+
+/* The hosts (distinct) of entries whose merge's end is not recorded yet. */
+static size_t unsettled_hosts(const char *root, const st_options *o, char ***out)
+{
+    *out = NULL;
+    size_t n_hosts = 0;
+    size_t nh = o->n_uris ? o->n_uris : 1;
+    for (size_t h = 0; h < nh; h++) {
+        st_journal_file *v = NULL;
+        size_t n = st_journal_load(root, o->n_uris ? o->uris[h] : NULL, NULL, &v);
+        for (size_t i = 0; i < n; i++) {
+            const char *host = v[i].doc ? st_json_get_str(v[i].doc, "host") : NULL;
+            if (!host || !st_journal_unsettled(v[i].doc) || listed(*out, n_hosts, host))
+                continue;
+            *out = xrealloc(*out, (n_hosts + 1) * sizeof(char *));
+            (*out)[n_hosts++] = xstrdup(host);
+        }
+        st_journal_files_free(v, n);
+    }
+    return n_hosts;
+}
+
+/*
+ * Merges an earlier run started and did not see end: their hosts are asked how they ended and
+ * the entries completed before they are printed (the backend does it at each host's first
+ * model). A host that does not answer leaves its entries as they were.
+ */
+static void settle(const char *root, const st_options *o)
+{
+    char **hosts = NULL;
+    size_t n = unsettled_hosts(root, o, &hosts);
+    if (!n)
+        return;
+    st_backend_opts bo = {
+        .uris = (const char *const *)hosts,
+        .n_uris = n,
+        .readonly = true,
+        .interval_ms = 3600 * 1000,
+        .settle_journal = true,
+    };
+    st_backend *b = st_backend_start(&bo);
+    /* A host stuck in a call is left behind, as a report leaves it. */
+    if (st_backend_wait_initial(b, o->timeout_ms)) {
+        st_backend_stop(b);
+        st_backend_free(b);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(hosts[i]);
+    free(hosts);
+}
+
 int st_journal_cli(const st_options *o)
 {
     char *root = st_journal_root();
@@ -62,6 +122,7 @@ int st_journal_cli(const st_options *o)
         fprintf(stderr, _("%s: no journal: neither XDG_STATE_HOME nor HOME is set\n"), PACKAGE);
         return 1;
     }
+    settle(root, o);
     int columns = output_columns(), status = 0;
     size_t nh = o->n_uris ? o->n_uris : 1, nd = o->n_domains ? o->n_domains : 1;
     for (size_t h = 0; h < nh; h++)

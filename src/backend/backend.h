@@ -27,6 +27,9 @@ typedef struct st_backend_opts {
     bool doctor;       /* each model carries the chain doctor's quick pass (st_host.doctor) */
     bool pool_dirs;    /* each model carries its pools' folders (st_host.pool_dirs) */
     size_t max_depth;  /* its depth limit; 0: the default */
+    /* Complete the journal's entries of merges whose job ended after the run that started
+     * them (the interface does it always, and follows the jobs still running). */
+    bool settle_journal;
 } st_backend_opts;
 
 typedef enum {

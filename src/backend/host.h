@@ -31,6 +31,8 @@ typedef struct st_worker {
     char *uri;      /* as given; NULL for libvirt's default */
     char *open_uri; /* what is opened (uri.h: st_uri_no_tty in the interface) */
     bool readonly, events, snapshots, running_only, inactive_xml, doctor, pool_dirs;
+    bool settle_journal;
+    bool journal_settled; /* done once, at the first model */
     size_t max_depth;
     int interval_ms;
 

@@ -126,7 +126,8 @@ static size_t take_ended(st_jobtab *t, st_job *out, size_t max)
     size_t n = 0;
     for (size_t i = 0; i < t->n && n < max; i++) {
         tracked *tr = &t->v[i];
-        if (tr->journaled || !tr->job.ours || !st_job_phase_final(tr->job.phase))
+        /* Jobs of others too: an entry an earlier run left may be waiting for one. */
+        if (tr->journaled || !st_job_phase_final(tr->job.phase))
             continue;
         tr->journaled = true;
         st_job *j = &out[n++];

@@ -8,11 +8,13 @@
 #include <time.h>
 
 #include "backend/actions.h"
+#include "backend/offline_state.h"
 #include "backend/worker.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/journal.h"
+#include "core/journal_settle.h"
 #include "core/journal_store.h"
 
 /* An entry written before its request ran, waiting for the request's result. */
@@ -24,6 +26,7 @@ typedef struct pending {
     char *domain;
     char *disk;         /* a merge: its disk, for its job's end */
     bool moves_nothing; /* done, it moved no image data: bytes_moved 0, not unknown */
+    bool later;         /* a job an earlier run started: its end is marked as completed later */
     double t0;
     struct pending *next;
 } pending;
@@ -135,7 +138,7 @@ static st_json *before_json(st_worker *w, const char *domain)
     return o;
 }
 
-static st_json *chains_now(st_worker *w, const char *domain)
+st_json *st_journal_chains_now(st_worker *w, const char *domain)
 {
     virDomainPtr dom = find_domain(w, domain);
     if (!dom)
@@ -292,7 +295,13 @@ static void finish(st_worker *w, pending *p, bool ok, const char *oc, const char
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     st_journal_end(p->doc, ok, oc, text, now.tv_sec, st_now() - p->t0, bytes,
-                   chains_now(w, p->domain));
+                   st_journal_chains_now(w, p->domain));
+    if (p->later) {
+        st_journal_who who;
+        st_journal_who_get(&who);
+        st_journal_completed_by(p->doc, &who, now.tv_sec, "job end");
+        st_journal_who_clear(&who);
+    }
     char *doc = entry_text(p->doc);
     char *why = NULL;
     st_journal_write(p->path, doc, &why);
@@ -328,7 +337,7 @@ static const char *job_outcome(st_job_phase phase)
     case ST_PHASE_FAILED:
         return "failed";
     default:
-        return "ended";
+        return "unknown"; /* ST_PHASE_ENDED: its error says why it is not known */
     }
 }
 
@@ -353,4 +362,37 @@ void st_journal_job_end(st_worker *w, const st_job *j)
     bool known = offline || (ok && j->data);
     finish(w, p, ok, job_outcome(j->phase), j->error, known ? &moved : NULL);
     pending_free(p);
+}
+
+static bool listed(const pending *p, const char *path)
+{
+    for (; p; p = p->next)
+        if (streq0(p->path, path))
+            return true;
+    return false;
+}
+
+bool st_journal_tracked(const char *path)
+{
+    pthread_mutex_lock(&pending_lock);
+    bool found = listed(pending_list, path) || listed(running_list, path);
+    pthread_mutex_unlock(&pending_lock);
+    return found;
+}
+
+void st_journal_adopt(st_worker *w, st_json *doc, const char *path)
+{
+    pending *p = xcalloc(1, sizeof(*p));
+    p->b = w->b;
+    p->doc = doc;
+    p->path = xstrdup(path);
+    p->domain = xstrdup0(st_json_get_str(doc, "domain"));
+    p->disk = xstrdup0(st_json_get_str(st_json_get(doc, "request"), "disk"));
+    p->later = true;
+    /* Its duration counts from the start the entry recorded, on the wall clock. */
+    p->t0 = st_now() - (st_wall_now() - st_json_get_double(doc, "started_unix", st_wall_now()));
+    pthread_mutex_lock(&pending_lock);
+    p->next = running_list;
+    running_list = p;
+    pthread_mutex_unlock(&pending_lock);
 }

@@ -15,6 +15,12 @@
  */
 int st_offline_redefine(virConnectPtr conn, const st_offline_state *s, char **err);
 
+/*
+ * The jobs table's view of a record at wall clock `wall` (strings borrowed from s, but for the
+ * error when *own is set: a helper that stopped without saying so has failed).
+ */
+void st_offline_view(const st_offline_state *s, double wall, st_job *j, char **own);
+
 /* The marker the interface leaves once it redefined the domain for a waiting helper. */
 char *st_offline_marker(const char *record);
 

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -239,6 +238,11 @@ static void view_of(const st_offline_state *s, double wall, st_job *j, char **ow
                                  j->phase == ST_PHASE_COMPLETED);
 }
 
+void st_offline_view(const st_offline_state *s, double wall, st_job *j, char **own)
+{
+    view_of(s, wall, j, own);
+}
+
 void st_offline_start(st_worker *w, int id, virDomainPtr dom, const st_request *req)
 {
     st_offline_state s;
@@ -324,33 +328,25 @@ static bool follow(st_worker *w, const char *record, const st_offline_state *s, 
     return ch != ST_OFF_GONE;
 }
 
+typedef struct scan_ctx {
+    st_worker *w;
+    double wall;
+    bool changed;
+} scan_ctx;
+
+static bool follow_record(const char *record, st_offline_state *s, void *p)
+{
+    scan_ctx *c = p;
+    if (streq0(s->uri, st_worker_host_key(c->w)))
+        c->changed = follow(c->w, record, s, c->wall) || c->changed;
+    return false;
+}
+
 bool st_offline_scan(st_worker *w)
 {
     if (!w->local || !st_worker_host_key(w))
         return false;
-    char *err = NULL;
-    char *dir = st_offline_dir(&err);
-    DIR *d = dir ? opendir(dir) : NULL;
-    free(err);
-    bool changed = false;
-    double wall = st_wall_now();
-    for (struct dirent *e; d && (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".job") != 0)
-            continue;
-        char *record = st_path_join(dir, e->d_name);
-        st_offline_state s;
-        char *rerr = NULL;
-        if (st_offline_state_read(record, &s, &rerr) == 0) {
-            if (streq0(s.uri, st_worker_host_key(w)))
-                changed = follow(w, record, &s, wall) || changed;
-            st_offline_state_clear(&s);
-        }
-        free(rerr);
-        free(record);
-    }
-    if (d)
-        closedir(d);
-    free(dir);
-    return changed;
+    scan_ctx c = {w, st_wall_now(), false};
+    st_offline_each(follow_record, &c);
+    return c.changed;
 }

@@ -2,6 +2,7 @@
 
 #include "backend/offline_state.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,29 @@ void st_offline_state_clear(st_offline_state *s)
     free(s->step);
     free(s->error);
     memset(s, 0, sizeof(*s));
+}
+
+void st_offline_each(bool (*fn)(const char *record, st_offline_state *s, void *ctx), void *ctx)
+{
+    char *err = NULL;
+    char *dir = st_offline_dir(&err);
+    DIR *d = dir ? opendir(dir) : NULL;
+    free(err);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".job") != 0)
+            continue;
+        char *record = st_path_join(dir, e->d_name);
+        st_offline_state s;
+        char *rerr = NULL;
+        if (st_offline_state_read(record, &s, &rerr) == 0 && !fn(record, &s, ctx))
+            st_offline_state_clear(&s);
+        free(rerr);
+        free(record);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
 }
 
 /* ---- the helper's liveness ---- */

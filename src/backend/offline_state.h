@@ -57,6 +57,12 @@ int st_offline_state_write(const char *path, const st_offline_state *s, char **e
 int st_offline_state_read(const char *path, st_offline_state *s, char **err);
 void st_offline_state_clear(st_offline_state *s);
 
+/*
+ * Calls fn for each readable record in the folder of the records; fn returns true when it keeps
+ * the state (to clear it itself), false to have it cleared.
+ */
+void st_offline_each(bool (*fn)(const char *record, st_offline_state *s, void *ctx), void *ctx);
+
 /* Seconds since the epoch: records outlive the process (and its monotonic clock's meaning). */
 double st_wall_now(void);
 

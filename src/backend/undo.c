@@ -65,6 +65,12 @@ static char *sum_now(const char *path, bool *missing, void *p)
     return st_journal_header_sum_now(path, c->w->local, missing);
 }
 
+static st_json *ident_now(const char *path, void *p)
+{
+    undo_ctx *c = p;
+    return st_journal_identity_now(path, c->w->local);
+}
+
 static st_json *load_entry(const char *path, char **err)
 {
     size_t len = 0;
@@ -126,7 +132,7 @@ void st_undo_run(st_worker *w, int id, const st_request *req)
     if (!dom && !err)
         err = st_lv_error(_("no such domain"));
     undo_ctx c = {w, dom};
-    st_undo_host host = {has_snap, snap_missing, sum_now, &c};
+    st_undo_host host = {has_snap, snap_missing, sum_now, &c, ident_now};
     st_undo_plan *p = dom ? st_undo_plan_make(doc, running, &host) : NULL;
     if (p && p->why)
         err = xstrdup(p->why);

@@ -13,6 +13,7 @@
 
 #include "backend/actions.h"
 #include "backend/doctor.h"
+#include "backend/journal_record.h"
 #include "backend/worker.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
@@ -68,6 +69,7 @@ st_worker *st_worker_new(st_backend *b, size_t index, const char *uri, const st_
     w->inactive_xml = o->inactive_xml;
     w->doctor = o->doctor;
     w->pool_dirs = o->pool_dirs;
+    w->settle_journal = o->settle_journal || o->events;
     w->max_depth = o->max_depth;
     w->interval_ms = o->interval_ms > 0 ? o->interval_ms : 2000;
     pthread_mutex_init(&w->lock, NULL);
@@ -103,6 +105,7 @@ st_worker *st_worker_successor(st_worker *old)
         .inactive_xml = old->inactive_xml,
         .doctor = old->doctor,
         .pool_dirs = old->pool_dirs,
+        .settle_journal = old->settle_journal,
         .max_depth = old->max_depth,
     };
     /* Nothing the old thread may be rewriting (its host facts) is copied: the successor reads
@@ -559,6 +562,11 @@ static void refresh(st_worker *w)
         st_discover_finish(w, h, rest);
     }
     st_followups_attach(w, h);
+    /* A report of running domains only cannot tell a domain gone from one shut off. */
+    if (w->settle_journal && !w->journal_settled && !w->running_only && h->reachable && !h->error) {
+        w->journal_settled = true;
+        st_journal_settle_host(w, h, w->events);
+    }
     if (w->doctor) {
         st_doctor_opts dopt = {.max_depth = w->max_depth, .quick = true};
         st_doctor_run(&h, 1, &dopt, &h->doctor);

@@ -125,7 +125,7 @@ static st_json *request_json(const st_request *req)
     return r;
 }
 
-static char *iso_time(time_t t)
+char *st_journal_iso_time(time_t t)
 {
     struct tm tm;
     char buf[32];
@@ -134,7 +134,7 @@ static char *iso_time(time_t t)
     return xstrdup(buf);
 }
 
-static st_json *who_json(const st_journal_who *who)
+st_json *st_journal_who_json(const st_journal_who *who)
 {
     st_json *w = st_json_object();
     st_json_set_str(w, "user", who->user);
@@ -155,8 +155,8 @@ st_json *st_journal_begin(const char *host, const st_request *req, const st_jour
     st_json_set_str(d, "action", st_journal_action_name(req->kind));
     st_json_set(d, "request", request_json(req));
     st_json_set_str(d, "plan", req->plan);
-    st_json_set(d, "who", who_json(who));
-    char *iso = iso_time(started);
+    st_json_set(d, "who", st_journal_who_json(who));
+    char *iso = st_journal_iso_time(started);
     st_json_set_str(d, "started", iso);
     free(iso);
     st_json_set(d, "started_unix", st_json_i64((int64_t)started));
@@ -211,10 +211,10 @@ void st_journal_end(st_json *doc, bool ok, const char *outcome, const char *mess
     st_json_set_str(a, "outcome", outcome ? outcome : ok ? "done" : "failed");
     st_json_set(a, "ok", st_json_bool(ok));
     st_json_set_str(a, "message", message);
-    char *iso = iso_time(finished);
+    char *iso = finished > 0 ? st_journal_iso_time(finished) : NULL;
     st_json_set_str(a, "finished", iso);
     free(iso);
-    st_json_set(a, "duration", st_json_double(duration));
+    st_json_set(a, "duration", duration >= 0 ? st_json_double(duration) : NULL);
     st_json_set(a, "bytes_moved", bytes_moved ? st_json_u64(*bytes_moved) : NULL);
     st_json_set(a, "chains", chains ? chains : st_json_array());
     for (size_t i = 0; i < doc->n; i++)
@@ -233,6 +233,17 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
+/* Where a user ran it from: " on TERMINAL", " from SSH CLIENT" (each when recorded). */
+static void add_where(strbuf *b, const st_json *who)
+{
+    const char *tty = st_json_get_str(who, "terminal");
+    if (tty)
+        sb_printf(b, _(" on %s"), tty);
+    const char *ssh = st_json_get_str(who, "ssh_client");
+    if (ssh)
+        sb_printf(b, _(" from %s"), ssh);
+}
+
 char *st_journal_headline(const st_json *doc)
 {
     const st_json *who = st_json_get(doc, "who");
@@ -243,17 +254,16 @@ char *st_journal_headline(const st_json *doc)
               or_dash(st_json_get_str(doc, "action")), or_dash(st_json_get_str(doc, "domain")),
               or_dash(st_json_get_str(doc, "host")));
     sb_printf(&b, _("  by %s"), or_dash(st_json_get_str(who, "user")));
-    const char *tty = st_json_get_str(who, "terminal");
-    if (tty)
-        sb_printf(&b, _(" on %s"), tty);
-    const char *ssh = st_json_get_str(who, "ssh_client");
-    if (ssh)
-        sb_printf(&b, _(" from %s"), ssh);
+    add_where(&b, who);
     if (!after || after->type != ST_JSON_OBJECT) {
         sb_printf(&b, "  %s", _("(no outcome recorded)"));
     } else {
-        sb_printf(&b, _("  %s in %.1f s"), or_dash(st_json_get_str(after, "outcome")),
-                  st_json_get_double(after, "duration", 0));
+        const st_json *took = st_json_get(after, "duration");
+        if (took && took->type == ST_JSON_NUMBER)
+            sb_printf(&b, _("  %s in %.1f s"), or_dash(st_json_get_str(after, "outcome")),
+                      st_json_get_double(after, "duration", 0));
+        else
+            sb_printf(&b, "  %s", or_dash(st_json_get_str(after, "outcome")));
         const st_json *moved = st_json_get(after, "bytes_moved");
         if (moved && moved->type == ST_JSON_NUMBER) {
             char bytes[32];
@@ -339,6 +349,30 @@ static void print_disk(FILE *out, const char *disk, const st_json *before, const
     free_lines(a, na);
 }
 
+/* What a later run learnt a job's end from, in words. */
+static const char *source_words(const char *source)
+{
+    if (streq0(source, "job record"))
+        return _("the offline merge's record");
+    if (streq0(source, "chain"))
+        return _("the disk's chain");
+    if (streq0(source, "job end"))
+        return _("the job's end, seen");
+    return or_dash(source);
+}
+
+/* An entry completed by a later run than the one that started it: who, when, from what. */
+static char *completed_by_line(const st_json *by)
+{
+    strbuf b;
+    sb_init(&b);
+    sb_printf(&b, _("completed by a later run: %s"), or_dash(st_json_get_str(by, "user")));
+    add_where(&b, by);
+    sb_printf(&b, _(" at %s, from %s"), or_dash(st_json_get_str(by, "at")),
+              source_words(st_json_get_str(by, "from")));
+    return sb_steal(&b);
+}
+
 char *st_journal_details(const st_json *doc, bool utf8, int columns)
 {
     char *buf = NULL;
@@ -352,6 +386,14 @@ char *st_journal_details(const st_json *doc, bool utf8, int columns)
         fputs("  ", out);
         print_safe(out, msg, utf8, 0, false);
         fputc('\n', out);
+    }
+    const st_json *by = st_json_get(after, "completed_by");
+    if (by && by->type == ST_JSON_OBJECT) {
+        char *line = completed_by_line(by);
+        fputs("  ", out);
+        print_safe(out, line, utf8, 0, false);
+        fputc('\n', out);
+        free(line);
     }
     const st_json *before = st_json_get(st_json_get(doc, "before"), "chains");
     const st_json *later =

@@ -9,9 +9,15 @@
  *   id, host, domain, action, request{disk, top, base, snapshot, path, paths[], flags[]}, plan,
  *   who{user, uid, terminal, ssh_client}, started (UTC ISO 8601), started_unix,
  *   before{xml_active, xml_inactive, snapshots[{name, current, xml}], chains[]},
- *   after: null until the action ended, then {outcome, message, finished, duration, bytes_moved,
- *   chains[]}; a chain is {disk, layers[{path, format, virtual_size, allocation, physical,
- *   backing_name, backing_format, header_sum, unread}]}, active layer first.
+ *   after: null until the action ended, then {outcome, ok, message, finished, duration,
+ *   bytes_moved, chains[]} (a merge's outcome is "started" until its job ends; finished, duration
+ *   and bytes_moved are null when not known); completed_by{user, uid, terminal, ssh_client, at,
+ *   at_unix, from} when a later run than the one that started it completed it
+ *   (core/journal_settle.h); a chain is {disk, layers[{path, format, virtual_size,
+ *   allocation, physical, backing_name, backing_format, header_sum, unread, identity}]}, active
+ *   layer first; identity (of a qcow2 image read on this machine) is {size, mtime_ns (a string
+ *   of digits), meta_sum}, meta_sum the checksum of its L1 table and refcount table: whether it
+ *   was written since.
  */
 #ifndef ST_JOURNAL_H
 #define ST_JOURNAL_H
@@ -66,6 +72,16 @@ char *st_journal_header_sum(const void *bytes, size_t n);
  */
 st_json *st_journal_chain_local(const char *disk, const char *path, const char *fmt);
 
+/*
+ * A qcow2 image's identity, to tell whether it was written since: {size, mtime_ns, meta_sum}
+ * (meta_sum: the checksum of its L1 table and refcount table). NULL with *why when the image
+ * cannot be read or is no qcow2 image.
+ */
+st_json *st_journal_identity_path(const char *path, char **why);
+/* The same now, for an undo's check: NULL when the host's images are not on this machine (not
+ * local) or the image cannot be read. */
+st_json *st_journal_identity_now(const char *path, bool local);
+
 /* The header checksum of the image at path (malloc'd); NULL with *why when it has none. */
 char *st_journal_header_sum_path(const char *path, char **why);
 
@@ -76,7 +92,13 @@ char *st_journal_header_sum_path(const char *path, char **why);
  */
 char *st_journal_header_sum_now(const char *path, bool local, bool *missing);
 
-/* Sets doc's "after" member. */
+/* Who ran it, as the document keeps it. */
+st_json *st_journal_who_json(const st_journal_who *who);
+
+/* A time as the document keeps it: UTC ISO 8601 (malloc'd). */
+char *st_journal_iso_time(time_t t);
+
+/* Sets doc's "after" member; finished 0 and duration < 0: not known (null). */
 void st_journal_end(st_json *doc, bool ok, const char *outcome, const char *message,
                     time_t finished, double duration, const uint64_t *bytes_moved, st_json *chains);
 

@@ -2,6 +2,8 @@
 
 #include "core/journal_undo.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +145,93 @@ static void plan_domain(st_undo_plan *p, const st_json *doc, bool running, const
         }
 }
 
+/* The layers of the request's disk in a chains array (before or after); NULL when none. */
+static const st_json *disk_layers(const st_json *doc, const st_json *chains)
+{
+    const char *disk = st_json_get_str(st_json_get(doc, "request"), "disk");
+    for (size_t i = 0; disk && chains && chains->type == ST_JSON_ARRAY && i < chains->n; i++)
+        if (streq0(st_json_get_str(chains->items[i], "disk"), disk)) {
+            const st_json *l = st_json_get(chains->items[i], "layers");
+            return l && l->type == ST_JSON_ARRAY && l->n ? l : NULL;
+        }
+    return NULL;
+}
+
+/* An offline merge that completed and put its disk on another image: its definition changed. */
+static bool merge_redefined(const st_json *doc)
+{
+    const char *action = st_json_get_str(doc, "action");
+    const st_json *before = st_json_get(doc, "before");
+    const st_json *after = st_json_get(doc, "after");
+    if (!(streq0(action, "commit") || streq0(action, "pull")) ||
+        !streq0(st_json_get_str(before, "state"), "shut off") ||
+        !streq0(st_json_get_str(after, "outcome"), "completed"))
+        return false;
+    const st_json *was = disk_layers(doc, st_json_get(before, "chains"));
+    const st_json *now = disk_layers(doc, st_json_get(after, "chains"));
+    return was && now &&
+           !streq0(st_json_get_str(was->items[0], "path"), st_json_get_str(now->items[0], "path"));
+}
+
+/* How an image's identity now differs from the recorded one; NULL when it does not. */
+static char *identity_change(const char *path, const st_json *was, const st_json *now)
+{
+    if (!was || was->type != ST_JSON_OBJECT)
+        return xasprintf(_("the entry recorded no identity of %s at the merge's end: whether it "
+                           "was written since is not known"),
+                         path);
+    if (!now)
+        return xasprintf(_("%s cannot be read now: whether it was written since is not known"),
+                         path);
+    /* The figures as text: a translated format holds no <inttypes.h> macro. */
+    char ws[24], ns[24];
+    snprintf(ws, sizeof(ws), "%" PRIu64, st_json_get_u64(was, "size", 0));
+    snprintf(ns, sizeof(ns), "%" PRIu64, st_json_get_u64(now, "size", 0));
+    const char *wt = st_json_get_str(was, "mtime_ns"), *nt = st_json_get_str(now, "mtime_ns");
+    if (strcmp(ws, ns) != 0)
+        return xasprintf(_("%s was written since the merge: its size is %s bytes, was %s"), path,
+                         ns, ws);
+    if (!wt || !streq0(wt, nt))
+        return xasprintf(_("%s was written since the merge: modified at %s ns since the epoch, "
+                           "was %s"),
+                         path, nt ? nt : "?", wt ? wt : "?");
+    if (!streq0(st_json_get_str(was, "meta_sum"), st_json_get_str(now, "meta_sum")))
+        return xasprintf(_("%s was written since the merge: its L1 or refcount table changed "
+                           "(%s, was %s)"),
+                         path, st_json_get_str(now, "meta_sum"), st_json_get_str(was, "meta_sum"));
+    return NULL;
+}
+
+/* The images the merge left, each as its identity was recorded at the merge's end. */
+static void check_not_written(st_undo_plan *p, const st_json *doc, const st_undo_host *host)
+{
+    const st_json *left = disk_layers(doc, st_json_get(st_json_get(doc, "after"), "chains"));
+    strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; left && i < left->n; i++) {
+        const char *path = st_json_get_str(left->items[i], "path");
+        if (!path)
+            continue;
+        st_json *now = host->ident ? host->ident(path, host->ctx) : NULL;
+        char *diff = identity_change(path, st_json_get(left->items[i], "identity"), now);
+        st_json_free(now);
+        if (diff) {
+            sb_add(&b, b.len ? "; " : "");
+            sb_add(&b, diff);
+            free(diff);
+        } else {
+            add_step(p, xasprintf(_("checked: %s was not written since the merge (size, "
+                                    "modification time, L1 and refcount tables)"),
+                                  path));
+        }
+    }
+    if (b.len) {
+        p->stale = true;
+        p->why = xasprintf(_("the images changed since the entry: %s"), b.s);
+    }
+    sb_free(&b);
+}
+
 st_undo_plan *st_undo_plan_make(const st_json *doc, bool running, const st_undo_host *host)
 {
     st_undo_plan *p = xcalloc(1, sizeof(*p));
@@ -159,6 +248,11 @@ st_undo_plan *st_undo_plan_make(const st_json *doc, bool running, const st_undo_
     } else if (streq0(action, "revert")) {
         p->kind = ST_UNDO_REDEFINE_DOMAIN;
         plan_domain(p, doc, running, host);
+    } else if (merge_redefined(doc)) {
+        p->kind = ST_UNDO_REDEFINE_DOMAIN;
+        plan_domain(p, doc, running, host);
+        if (!p->why)
+            check_not_written(p, doc, host);
     } else {
         p->why = xstrdup(not_undoable(action));
     }

@@ -9,6 +9,11 @@
  *     again, which puts each disk back on the branch it left, and the recorded current snapshot
  *     is made current again; only while the domain is shut off and every image of the recorded
  *     chains is there with its recorded header (checksum);
+ *   an offline merge (done) that put a disk on another image (a commit of the active layer):
+ *     the recorded inactive definition is defined again as for a revert, and only while, on top
+ *     of that, no image the merge left was written since its end: each one's identity (size,
+ *     modification time, L1 and refcount tables) as recorded at the merge's end. Data written
+ *     into the merge's target afterwards would otherwise be hidden under the old top again;
  *   everything else is not undoable, with the reason: merges moved data (a snapshot taken first
  *     is the way back), a pivot cannot be taken back, a new snapshot is deleted with d.
  *
@@ -36,6 +41,9 @@ typedef char *(*st_undo_snap_missing_fn)(const char *xml, void *ctx);
 /* The header checksum of an image now (malloc'd); NULL when it is missing or has none, with
  * *missing telling which. */
 typedef char *(*st_undo_sum_fn)(const char *path, bool *missing, void *ctx);
+/* An image's identity now (core/journal.h: st_journal_identity_path); NULL when it cannot be
+ * read from here. */
+typedef st_json *(*st_undo_ident_fn)(const char *path, void *ctx);
 
 typedef struct st_undo_plan {
     st_undo_kind kind;
@@ -62,6 +70,7 @@ typedef struct st_undo_host {
     st_undo_snap_missing_fn snap_missing;
     st_undo_sum_fn sum;
     void *ctx;
+    st_undo_ident_fn ident; /* NULL: no identity can be read (an offline merge is refused) */
 } st_undo_host;
 
 st_undo_plan *st_undo_plan_make(const st_json *doc, bool running, const st_undo_host *host);

@@ -238,9 +238,12 @@ like "$OUT" "not undone: the images changed since the entry: the header of $D/jr
     "and names the image whose header changed"
 is "$(lab_disk_source "$URI" jr vda)" "$NEW" "nothing was changed"
 
-# ---- not undoable: a merge ----
+# ---- a merge's undo: refused once the image it merged into was written since ----
+ok "another tool writes into cmid, the image the commit merged into" \
+    lab_io_write "$D/cmid.qcow2" 0xe3 40M 64K
 ok "the commit's undo is refused" fails sb undo jc "$(find "$HOST_DIR/jc" -name '*-commit.json')"
-like "$OUT" "not undone: a merge moved data from one image into another" "with the reason"
+like "$OUT" "not undone: the images changed since the entry: $D/cmid\\.qcow2 was written since the merge" \
+    "naming the image written since"
 
 lab_timing "lab-journal" "$T_ALL"
 done_testing

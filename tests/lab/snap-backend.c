@@ -20,10 +20,11 @@
  *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
  *                layers TOP into BASE, indexes from the active layer, with the host's facts:
  *                refusal and hazards)
- *   snap-backend URI commit DOM DISK TOP BASE [--no-journal] [--anyway]   (that plan, then its
- *                request as the interface submits it after the typed yes, not when refused unless
- *                --anyway: a plan made before the host changed, for the backend's own last checks;
- *                waits for its job to end)
+ *   snap-backend URI commit DOM DISK TOP BASE [--no-journal] [--anyway] [--delete]   (that
+ *                plan, then its request as the interface submits it after the typed yes, not when
+ *                refused unless --anyway: a plan made before the host changed, for the backend's
+ *                own last checks; --delete: the merged files removed afterwards; waits for its
+ *                job to end)
  *   snap-backend URI undo DOM ENTRY   (gives back what the journal entry ENTRY recorded)
  *
  * --no-journal on any action: the admin chose to go on without a journal.
@@ -454,6 +455,8 @@ static int commit(ctx *c, int argc, char **argv, bool run)
     st_host *hosts[] = {c->host};
     st_merge_opts o;
     st_merge_opts_default(&o);
+    for (int i = 4; i < argc; i++)
+        o.delete_files = o.delete_files || strcmp(argv[i], "--delete") == 0;
     st_plan *p =
         st_plan_commit(hosts, 1, 0, argv[0], argv[1], top, base, fm ? fm->facts : NULL, &o);
     st_msg_free(fm);

@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "core/journal.h"
 #include "core/journal_store.h"
+#include "core/journal_settle.h"
 #include "core/journal_undo.h"
 #include "core/json.h"
 #include "scratch.h"
@@ -441,7 +442,18 @@ static char *t_sum(const char *path, bool *missing, void *ctx)
         return NULL;
     return xstrdup(strstr(path, "top") ? "fnv1a64:00000000000000aa" : "fnv1a64:00000000000000bb");
 }
-static const st_undo_host t_host = {t_has_snap, t_snap_missing, t_sum, NULL};
+/* The identity of every image now: as recorded, unless t_written names one written since. */
+static const char *t_written;
+static st_json *t_ident(const char *path, void *ctx)
+{
+    (void)ctx;
+    st_json *id = st_json_object();
+    st_json_set(id, "size", st_json_u64(4096));
+    st_json_set_str(id, "mtime_ns", streq0(path, t_written) ? "2000" : "1000");
+    st_json_set_str(id, "meta_sum", "fnv1a64:00000000000000cc");
+    return id;
+}
+static const st_undo_host t_host = {t_has_snap, t_snap_missing, t_sum, NULL, t_ident};
 
 START_TEST(test_undo_snapshots)
 {
@@ -524,6 +536,233 @@ START_TEST(test_undo_refused)
 }
 END_TEST
 
+/* An offline commit of the active layer top into base, files kept: the domain moved to base. */
+static st_json *merge_doc(bool with_identity)
+{
+    st_json *d = undo_doc("commit", NULL, true, "fnv1a64:00000000000000aa");
+    st_json *before = (st_json *)st_json_get(d, "before");
+    st_json_set_str(before, "state", "shut off");
+    st_json *req = (st_json *)st_json_get(d, "request");
+    st_json_set_str(req, "disk", "vda");
+    st_layer left[1] = {{.path = "/img/base.qcow2"}};
+    st_json *chains = st_json_array();
+    st_json *c = st_journal_chain("vda", left, 1, NULL, NULL);
+    st_json_push(chains, c);
+    if (with_identity) {
+        st_json *id = st_json_object();
+        st_json_set(id, "size", st_json_u64(4096));
+        st_json_set_str(id, "mtime_ns", "1000");
+        st_json_set_str(id, "meta_sum", "fnv1a64:00000000000000cc");
+        st_json_set(st_json_get(c, "layers")->items[0], "identity", id);
+    }
+    st_journal_end(d, true, "completed", NULL, 0, 1, NULL, chains);
+    return d;
+}
+
+START_TEST(test_undo_offline_merge)
+{
+    t_has_s1 = true, t_gone = NULL, t_written = NULL;
+    st_json *d = merge_doc(true);
+    st_undo_plan *p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_int_eq(p->kind, ST_UNDO_REDEFINE_DOMAIN);
+    ck_assert_msg(!p->why, "%s", p->why);
+    ck_assert_str_eq(p->steps[1], "vda is on /img/top.qcow2 again");
+    ck_assert_str_eq(p->steps[p->n_steps - 1],
+                     "checked: /img/base.qcow2 was not written since the merge (size, "
+                     "modification time, L1 and refcount tables)");
+    st_undo_plan_free(p);
+    /* The merge's target written since: refused, naming it and what changed. */
+    t_written = "/img/base.qcow2";
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert(p->stale);
+    ck_assert_str_eq(p->why, "the images changed since the entry: /img/base.qcow2 was written "
+                             "since the merge: modified at 2000 ns since the epoch, was 1000");
+    st_undo_plan_free(p);
+    t_written = NULL;
+    /* The merged file removed: gone. */
+    t_gone = "/img/top.qcow2";
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert(p->stale);
+    ck_assert_str_eq(p->why, "the images changed since the entry: /img/top.qcow2 is gone");
+    st_undo_plan_free(p);
+    t_gone = NULL;
+    st_json_free(d);
+    /* No identity recorded (an entry of an older version): not known, so refused. */
+    d = merge_doc(false);
+    p = st_undo_plan_make(d, false, &t_host);
+    ck_assert_ptr_nonnull(strstr(p->why, "recorded no identity of /img/base.qcow2"));
+    st_undo_plan_free(p);
+    st_json_free(d);
+}
+END_TEST
+
+START_TEST(test_identity_meta)
+{
+    /* An image's identity: a new cluster changes its tables, an overwrite only its mtime. */
+    char *img = xasprintf("%s/i.qcow2", dir);
+    char *cmd = xasprintf("qemu-img create -q -f qcow2 %s 16M", img);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    char *why = NULL;
+    st_json *a = st_journal_identity_path(img, &why);
+    ck_assert_msg(a, "%s", why);
+    cmd = xasprintf("qemu-io -f qcow2 -c 'write -P 7 1M 64k' %s >/dev/null", img);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    st_json *b = st_journal_identity_path(img, &why);
+    ck_assert(!streq0(st_json_get_str(a, "meta_sum"), st_json_get_str(b, "meta_sum")));
+    ck_assert(!streq0(st_json_get_str(a, "mtime_ns"), st_json_get_str(b, "mtime_ns")));
+    st_json *c = st_journal_identity_path(img, &why);
+    ck_assert_str_eq(st_json_get_str(b, "meta_sum"), st_json_get_str(c, "meta_sum"));
+    ck_assert_ptr_null(st_journal_identity_path("/nonexistent.qcow2", &why));
+    free(why);
+    st_json_free(a);
+    st_json_free(b);
+    st_json_free(c);
+    free(img);
+}
+END_TEST
+
+/* ---- entries a later run completes ---- */
+
+/* A merge's entry left "started": chain top → mid → base (paths /img/NAME.qcow2). */
+static st_json *started_doc(const char *action, const char *top, const char *base)
+{
+    st_request req = {.kind = streq0(action, "pull") ? ST_REQ_PULL : ST_REQ_COMMIT,
+                      .domain = "vm",
+                      .disk = "vda",
+                      .top = (char *)top,
+                      .base = (char *)base};
+    st_journal_who who = {.user = "root"};
+    st_json *d = st_journal_begin("qemu:///system", &req, &who, 1000);
+    st_json *before = st_json_object();
+    st_layer layers[3] = {
+        {.path = "/img/top.qcow2"}, {.path = "/img/mid.qcow2"}, {.path = "/img/base.qcow2"}};
+    st_json *chains = st_json_array();
+    st_json_push(chains, st_journal_chain("vda", layers, 3, NULL, NULL));
+    st_json_set(before, "chains", chains);
+    st_json_set(d, "before", before);
+    st_journal_end(d, true, "started", NULL, 1001, 0.5, NULL, NULL);
+    return d;
+}
+
+static char *expected(const st_json *d)
+{
+    char **v = NULL;
+    size_t n = st_journal_expected_chain(d, &v);
+    strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        sb_printf(&b, "%s%s", i ? " " : "", v[i]);
+        free(v[i]);
+    }
+    free(v);
+    return sb_steal(&b);
+}
+
+START_TEST(test_settle_expected_chain)
+{
+    const struct {
+        const char *action, *top, *base, *want;
+    } cases[] = {
+        {"commit", "/img/mid.qcow2", "/img/base.qcow2", "/img/top.qcow2 /img/base.qcow2"},
+        {"commit", "/img/top.qcow2", "/img/base.qcow2", "/img/base.qcow2"}, /* active */
+        {"commit", "/img/top.qcow2", NULL, "/img/base.qcow2"},              /* to the bottom */
+        {"commit", "/img/top.qcow2", "/img/mid.qcow2", "/img/mid.qcow2 /img/base.qcow2"},
+        {"pull", NULL, "/img/base.qcow2", "/img/top.qcow2 /img/base.qcow2"},
+        {"pull", NULL, NULL, "/img/top.qcow2"},
+        {"commit", "/img/gone.qcow2", "/img/base.qcow2", ""}, /* not in the chain: not known */
+        {"commit", "/img/base.qcow2", "/img/mid.qcow2", ""},  /* upside down */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        st_json *d = started_doc(cases[i].action, cases[i].top, cases[i].base);
+        ck_assert(st_journal_unsettled(d));
+        char *got = expected(d);
+        ck_assert_msg(streq0(got, cases[i].want), "case %zu: %s", i, got);
+        free(got);
+        st_json_free(d);
+    }
+}
+END_TEST
+
+static void judge(const st_json *d, char *const *now, size_t n, st_settle *s)
+{
+    st_settle_facts f = {.now = now, .n_now = n};
+    st_settle_judge(d, &f, s);
+}
+
+START_TEST(test_settle_judge)
+{
+    st_json *d = started_doc("commit", "/img/mid.qcow2", "/img/base.qcow2");
+    char *done[] = {"/img/top.qcow2", "/img/base.qcow2"};
+    char *same[] = {"/img/top.qcow2", "/img/mid.qcow2", "/img/base.qcow2"};
+    char *other[] = {"/img/other.qcow2"};
+    st_settle s;
+    judge(d, done, 2, &s);
+    ck_assert_str_eq(s.outcome, "completed");
+    ck_assert(s.ok && !s.wait && !s.bytes_known);
+    ck_assert(s.duration < 0 && s.finished == 0); /* no interface saw the end */
+    ck_assert_str_eq(s.source, "chain");
+    st_settle_clear(&s);
+    judge(d, same, 3, &s);
+    ck_assert_str_eq(s.outcome, "unknown");
+    ck_assert(!s.ok);
+    ck_assert_ptr_nonnull(strstr(s.message, "whether it failed or was cancelled is not known"));
+    st_settle_clear(&s);
+    judge(d, other, 1, &s);
+    ck_assert_str_eq(s.outcome, "unknown");
+    ck_assert_ptr_nonnull(strstr(s.message, "neither as it was nor"));
+    st_settle_clear(&s);
+    judge(d, NULL, 0, &s);
+    ck_assert_ptr_nonnull(strstr(s.message, "cannot be read now"));
+    st_settle_clear(&s);
+    /* A job still running: nothing is judged. */
+    st_settle_facts running = {.job_running = true, .now = same, .n_now = 3};
+    st_settle_judge(d, &running, &s);
+    ck_assert(s.wait);
+    st_settle_clear(&s);
+    /* An offline merge's record: its end, from the entry's start; its data moved. */
+    st_job rec = {.phase = ST_PHASE_COMPLETED, .cur = 4096};
+    st_settle_facts rf = {.rec = &rec, .rec_ended = 1012.5};
+    st_settle_judge(d, &rf, &s);
+    ck_assert_str_eq(s.outcome, "completed");
+    ck_assert(s.bytes_known && s.bytes == 4096);
+    ck_assert(s.duration > 12.4 && s.duration < 12.6);
+    ck_assert_int_eq(s.finished, 1012);
+    ck_assert_str_eq(s.source, "job record");
+    st_journal_who later = {.user = "admin", .uid = 1000, .terminal = "/dev/pts/3"};
+    st_journal_settle_end(d, &s, &later, 2000, NULL);
+    st_settle_clear(&s);
+    ck_assert(!st_journal_unsettled(d));
+    const st_json *by = st_json_get(st_json_get(d, "after"), "completed_by");
+    ck_assert_str_eq(st_json_get_str(by, "user"), "admin");
+    ck_assert_str_eq(st_json_get_str(by, "at"), "1970-01-01T00:33:20Z");
+    ck_assert_str_eq(st_json_get_str(by, "from"), "job record");
+    ck_assert_str_eq(st_json_get_str(st_json_get(d, "after"), "finished"), "1970-01-01T00:16:52Z");
+    char *text = st_journal_details(d, true, 0);
+    ck_assert_ptr_nonnull(strstr(text, "completed by a later run: admin on /dev/pts/3 at "
+                                       "1970-01-01T00:33:20Z, from the offline merge's record"));
+    free(text);
+    rec.phase = ST_PHASE_FAILED;
+    rec.error = "qemu-img said no";
+    st_settle_judge(d, &rf, &s);
+    ck_assert_str_eq(s.outcome, "failed");
+    ck_assert_str_eq(s.message, "the offline merge's record says it failed: qemu-img said no");
+    st_settle_clear(&s);
+    st_json_free(d);
+    /* Unknown duration: the head line says no time. */
+    d = started_doc("commit", "/img/mid.qcow2", "/img/base.qcow2");
+    judge(d, done, 2, &s);
+    st_journal_settle_end(d, &s, &later, 2000, NULL);
+    st_settle_clear(&s);
+    char *head = st_journal_headline(d);
+    ck_assert_msg(strstr(head, "  completed") && !strstr(head, " in "), "%s", head);
+    free(head);
+    ck_assert_int_eq(st_json_get(st_json_get(d, "after"), "duration")->type, ST_JSON_NULL);
+    st_json_free(d);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
     Suite *s = suite_create("journal");
@@ -544,12 +783,18 @@ static Suite *journal_suite(void)
     tcase_add_test(tf, test_check_unusable);
     tcase_add_test(tf, test_load_newest_first);
     tcase_add_test(tf, test_chain_local_sums);
+    tcase_add_test(tf, test_identity_meta);
     suite_add_tcase(s, tf);
     TCase *tu = tcase_create("undo");
     tcase_add_test(tu, test_undo_snapshots);
     tcase_add_test(tu, test_undo_revert);
     tcase_add_test(tu, test_undo_refused);
+    tcase_add_test(tu, test_undo_offline_merge);
     suite_add_tcase(s, tu);
+    TCase *ts = tcase_create("settle");
+    tcase_add_test(ts, test_settle_expected_chain);
+    tcase_add_test(ts, test_settle_judge);
+    suite_add_tcase(s, ts);
     return s;
 }
 

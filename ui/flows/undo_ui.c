@@ -40,12 +40,19 @@ static char *local_sum(const char *path, bool *missing, void *p)
     return st_journal_header_sum_now(path, c->h->local, missing);
 }
 
+static st_json *local_identity(const char *path, void *p)
+{
+    here_ctx *c = p;
+    return st_journal_identity_now(path, c->h->local);
+}
+
 st_undo_plan *st_undo_plan_here(st_app *a, size_t host, const st_json *doc)
 {
     here_ctx c = {a->hosts[host], NULL};
     if (c.h)
         c.d = st_host_find_domain(c.h, st_json_get_str(doc, "domain"));
-    st_undo_host uh = {model_has_snap, NULL, c.h ? local_sum : NULL, &c};
+    st_undo_host uh = {model_has_snap, NULL, c.h ? local_sum : NULL, &c,
+                       c.h ? local_identity : NULL};
     bool running = c.d && c.d->state != ST_DOM_SHUTOFF;
     return st_undo_plan_make(doc, running, &uh);
 }
