@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "core/extents.h"
 #include "core/model.h"
 
 /* qemu limits backing names to 1023 bytes; anything longer is refused as hostile. */
@@ -95,5 +96,19 @@ ssize_t st_image_fd_read(void *ctx, void *buf, size_t len, uint64_t off);
  */
 int st_qcow2_written(st_read_fn rd, void *ctx, uint64_t file_size, uint64_t *bytes, char **why);
 int st_qcow2_written_path(const char *path, uint64_t *bytes, char **why);
+
+/*
+ * Which guest ranges a qcow2 image maps by itself, as `qemu-img map` shows its depth-0 entries:
+ * `data` where the image holds content (compressed clusters included), `zero` where its tables say
+ * the guest reads zeros; ranges of neither come from the backing file. Extended L2 entries give
+ * subcluster ranges. Returns 0, or -1 with *why (malloc'd) set and m empty.
+ */
+typedef struct st_qcow2_map {
+    st_extents data, zero;
+    uint64_t cluster; /* the image's cluster size */
+} st_qcow2_map;
+
+int st_qcow2_map_read(st_read_fn rd, void *ctx, uint64_t file_size, st_qcow2_map *m, char **why);
+void st_qcow2_map_clear(st_qcow2_map *m);
 
 #endif
