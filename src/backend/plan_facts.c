@@ -21,6 +21,7 @@
 #include "core/apparmor.h"
 #include "core/qcow2.h"
 #include "core/qcow2_tables.h"
+#include "core/space_merge.h"
 
 /*
  * A qcow2 on a block device (an LV) grows only up to the device's end: the room is the device's
@@ -117,6 +118,24 @@ static void written_facts(st_worker *w, const st_request *req, st_facts *f)
 }
 
 /*
+ * What the layer that receives a merge's data grows by, from the maps of the images involved:
+ * read on this machine only (a remote host's images are not readable from here, and libvirt
+ * reports no map).
+ */
+static void growth_facts(st_worker *w, const st_request *req, st_facts *f)
+{
+    if (!req->n_layers)
+        return;
+    if (!w->local) {
+        f->growth_why = xstrdup(_("the images are on a remote host: not read from here"));
+        return;
+    }
+    f->growth_known =
+        st_merge_growth_paths(req->layers, req->layer_fmts, req->n_layers,
+                              req->flags & ST_F_PULL_FACTS, &f->growth, &f->growth_why);
+}
+
+/*
  * How the host confines QEMU, and on this machine the domain's AppArmor profile: the merge plan
  * refuses a block job that the profile forbids to write where it must. A profile file for the
  * domain is taken as in force whatever the host says: libvirt writes one only while its AppArmor
@@ -164,6 +183,7 @@ void st_plan_facts(st_worker *w, int id, const st_request *req)
         f->space[i].path = xstrdup(req->paths[i]);
         st_space_read(w, &f->space[i], req->base ? req->base : req->top);
     }
+    growth_facts(w, req, f);
     st_worker_busy(w);
     virDomainPtr dom = req->domain ? virDomainLookupByName(w->conn, req->domain) : NULL;
     st_worker_idle(w);

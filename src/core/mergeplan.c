@@ -431,7 +431,7 @@ static void plan_request(plan_ctx *c)
     if (c->start_paused)
         r->flags |= ST_F_START_PAUSED;
     r->bandwidth = c->o.bandwidth;
-    r->space_needed = c->p->bytes;
+    r->space_needed = c->p->peak;
     r->data = c->size_unknown ? 0 : c->p->bytes;
     if (c->newbacking != NONE)
         r->format = xstrdup0(pl_L(c, c->newbacking)->format);
@@ -495,6 +495,7 @@ static void plan_body(plan_ctx *c)
     plan_delete(c);
     plan_title(c);
     plan_chains(c);
+    pl_space_figures(c);
     pl_check_rest(c);
     plan_request(c);
     if (c->p->offline)
@@ -628,6 +629,35 @@ char **st_plan_space_paths(const st_host *h, const char *dom, const char *target
     return v;
 }
 
+void st_plan_map_layers(const st_host *h, const char *dom, const char *target, st_req_kind k,
+                        size_t top, size_t base, st_request *req)
+{
+    const st_domain *d;
+    const st_disk *disk;
+    if (!resolve(h, dom, target, &d, &disk) || disk->n_chain < 2)
+        return;
+    size_t n = disk->n_chain, first, end, rcv;
+    if (k == ST_REQ_COMMIT && top < base && base < n) {
+        first = top;
+        end = rcv = base;
+    } else if (k == ST_REQ_PULL && (base == NONE || (base > 1 && base < n))) {
+        first = 1;
+        end = base == NONE ? n : base;
+        rcv = 0;
+        req->flags |= ST_F_PULL_FACTS;
+    } else {
+        return;
+    }
+    req->n_layers = end - first + 1;
+    req->layers = xcalloc(req->n_layers, sizeof(char *));
+    req->layer_fmts = xcalloc(req->n_layers, sizeof(char *));
+    for (size_t i = first; i <= end; i++) {
+        size_t li = i < end ? i : rcv;
+        req->layers[i - first] = xstrdup0(disk->chain[li].path);
+        req->layer_fmts[i - first] = xstrdup0(disk->chain[li].format);
+    }
+}
+
 static void free_strv(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -645,6 +675,7 @@ void st_plan_free(st_plan *p)
     free_strv(p->leaving, p->n_leaving);
     free(p->flags);
     free_strv(p->calls, p->n_calls);
+    free_strv(p->space, p->n_space);
     for (size_t i = 0; i < p->n_hazards; i++)
         free(p->hazards[i].text);
     free(p->hazards);

@@ -71,6 +71,16 @@ typedef struct st_plan {
                              * a pull of the whole chain leaves none) */
     bool relative_possible; /* the backing names involved are relative */
     bool delete_possible;
+    /* What the merge does to the space its images take (mergeplan_space.c). */
+    bool grows_known; /* the receiver's growth was measured from the images' maps */
+    uint64_t grows;   /* what the receiver grows by */
+    bool frees_known; /* the size of every file that leaves the chain is known */
+    uint64_t frees;   /* what the files that leave the chain occupy (those no other domain
+                       * reads), freed once they are deleted */
+    uint64_t peak;    /* the most the merge adds where its data lands, before any file leaves:
+                       * the growth, or (not measured) the data copied at most */
+    char **space;     /* the figures in words, one line each */
+    size_t n_space;
     st_request req; /* what is submitted once the admin types yes */
 } st_plan;
 
@@ -98,6 +108,14 @@ st_plan *st_plan_pull(st_host *const *hosts, size_t n_hosts, size_t host, const 
  * no limit.
  */
 void st_merge_opts_default(st_merge_opts *o);
+
+/*
+ * The layers whose maps a plan's figures need, into a FACTS request: the copied layers (upper
+ * first), then the receiver, with their formats (req->layers, layer_fmts, n_layers), and
+ * ST_F_PULL_FACTS for a pull. Nothing when the layers are not found.
+ */
+void st_plan_map_layers(const st_host *h, const char *dom, const char *target, st_req_kind k,
+                        size_t top, size_t base, st_request *req);
 
 /* The paths whose free space a plan needs (the folder where data lands). */
 char **st_plan_space_paths(const st_host *h, const char *dom, const char *target, st_req_kind k,

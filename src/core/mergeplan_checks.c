@@ -441,7 +441,7 @@ static void check_device_room(plan_ctx *c, const char *path, const st_space *sp,
                 _("%s is a block device of %s: it holds the whole image even when every cluster "
                   "is written."),
                 path, total);
-    else if (sp->free_bytes < c->p->bytes)
+    else if (sp->free_bytes < c->p->peak)
         pl_hazf(c, ST_HAZ_REFUSE,
                 _("Not enough room on the block device %s: the merge needs up to %s, and the "
                   "image can grow by only %s more (the device holds %s). Grow the device "
@@ -461,7 +461,7 @@ static void check_space(plan_ctx *c)
         return;
     if (path[0] != '/') {
         char need[32];
-        st_fmt_bytes(need, sizeof(need), c->p->bytes);
+        st_fmt_bytes(need, sizeof(need), c->p->peak);
         pl_hazf(c, ST_HAZ_WARN,
                 _("The data lands in the network image %s: its room cannot be checked from here, "
                   "and the merge needs up to %s there."),
@@ -471,7 +471,7 @@ static void check_space(plan_ctx *c)
     char *dir = st_dirname(path);
     const st_space *sp = space_for(c, path, dir);
     char need[32], have[32];
-    st_fmt_bytes(need, sizeof(need), c->p->bytes);
+    st_fmt_bytes(need, sizeof(need), c->p->peak);
     if (!sp)
         pl_hazf(c, ST_HAZ_WARN, _("Free space in %s was not checked: the merge needs up to %s."),
                 dir, need);
@@ -480,12 +480,18 @@ static void check_space(plan_ctx *c)
                 dir, sp->why ? sp->why : "?", need);
     else if (sp->device)
         check_device_room(c, path, sp, need);
-    else if (sp->free_bytes < c->p->bytes) {
+    else if (sp->free_bytes < c->p->peak && c->p->grows_known) {
+        st_fmt_bytes(have, sizeof(have), sp->free_bytes);
+        pl_hazf(c, ST_HAZ_REFUSE,
+                _("Not enough free space: %s grows by %s in %s before any merged file is "
+                  "removed, and %s is free there."),
+                pl_lname(pl_L(c, c->receiver)), need, dir, have);
+    } else if (sp->free_bytes < c->p->peak) {
         st_fmt_bytes(have, sizeof(have), sp->free_bytes);
         pl_hazf(c, ST_HAZ_REFUSE, _("Not enough free space: needs up to %s in %s, %s free."), need,
                 dir, have);
     }
-    if (c->size_unknown)
+    if (c->size_unknown && !c->p->grows_known)
         pl_hazf(c, ST_HAZ_WARN,
                 _("The size of some layers being copied is not known: up to %s is only what is "
                   "known."),

@@ -83,6 +83,10 @@ void pl_check_rest(plan_ctx *c);
 /* mergeplan_security.c: what the host's AppArmor profile or SELinux labels mean for a block job. */
 void pl_check_security(plan_ctx *c);
 
+/* mergeplan_space.c: what the merge frees and adds (after the chains are made, before the
+ * checks, which check the peak against the room where the data lands). */
+void pl_space_figures(plan_ctx *c);
+
 /* mergeplan_calls.c: the exact calls (online) or commands (offline) into c->calls. */
 void pl_calls_online(plan_ctx *c);
 void pl_calls_offline(plan_ctx *c);

@@ -20,6 +20,8 @@ void st_request_copy(st_request *dst, const st_request *src)
     dst->format = xstrdup0(src->format);
     dst->plan = xstrdup0(src->plan);
     dst->paths = st_strv_copy(src->paths, src->n_paths);
+    dst->layers = st_strv_copy(src->layers, src->n_layers);
+    dst->layer_fmts = st_strv_copy(src->layer_fmts, src->n_layers);
     dst->diskspecs = NULL;
     if (src->n_diskspecs) {
         dst->diskspecs = xcalloc(src->n_diskspecs, sizeof(st_snap_diskspec));
@@ -47,6 +49,12 @@ void st_request_clear(st_request *r)
     for (size_t i = 0; i < r->n_paths; i++)
         free(r->paths[i]);
     free(r->paths);
+    for (size_t i = 0; i < r->n_layers; i++) {
+        free(r->layers[i]);
+        free(r->layer_fmts[i]);
+    }
+    free(r->layers);
+    free(r->layer_fmts);
     for (size_t i = 0; i < r->n_diskspecs; i++) {
         free(r->diskspecs[i].target);
         free(r->diskspecs[i].snapshot);
@@ -86,6 +94,7 @@ st_facts *st_facts_copy(const st_facts *f)
     c->image_label = xstrdup0(f->image_label);
     st_aa_profile_copy(&c->apparmor, &f->apparmor);
     c->apparmor_why = xstrdup0(f->apparmor_why);
+    c->growth_why = xstrdup0(f->growth_why);
     return c;
 }
 
@@ -115,5 +124,6 @@ void st_facts_free(st_facts *f)
     free(f->image_label);
     st_aa_profile_clear(&f->apparmor);
     free(f->apparmor_why);
+    free(f->growth_why);
     free(f);
 }

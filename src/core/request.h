@@ -52,6 +52,8 @@ enum {
     ST_F_DISCARD = 1u << 15,
     /* the admin chose to go on although the journal cannot be written */
     ST_F_NO_JOURNAL = 1u << 16,
+    /* facts for a merge: it is a pull (the receiver keeps what it maps itself) */
+    ST_F_PULL_FACTS = 1u << 17,
 };
 
 typedef enum {
@@ -86,6 +88,11 @@ typedef struct st_request {
     char **paths; /* ST_REQ_FACTS: where data lands (ST_F_WRITTEN: images to measure);
                    * ST_REQ_REMOVE_FILES: files; ST_REQ_REVERT: the files libvirt removes */
     size_t n_paths;
+    /* ST_REQ_FACTS for a merge: the layers whose data is copied (upper first), then the layer
+     * that receives it, and their formats (entries may be NULL): what the receiver grows by is
+     * measured from their maps. */
+    char **layers, **layer_fmts;
+    size_t n_layers;
     /* Commit, pull: the most the merge writes where its data lands (the folder of the base of a
      * commit, of the active layer of a pull), as planned: the free space there is checked again
      * just before the merge starts. 0: not checked. */
@@ -141,6 +148,11 @@ typedef struct st_facts {
     bool apparmor_read;
     st_aa_profile apparmor;
     char *apparmor_why;
+    /* ST_REQ_FACTS with layers: what the receiving layer grows by, from the images' maps on this
+     * machine (growth_known), else why not (growth_why; NULL when not asked). */
+    bool growth_known;
+    uint64_t growth;
+    char *growth_why;
 } st_facts;
 
 void st_request_copy(st_request *dst, const st_request *src);

@@ -426,19 +426,32 @@ static int plan_delete(ctx *c, int argc, char **argv)
     return 0;
 }
 
-/* The facts the interface asks for before a merge plan: the room where the data lands. */
+/* The facts the interface asks for before a merge plan: the room where the data lands, and the
+ * maps of the layers involved. */
 static st_msg *space_facts(ctx *c, const char *dom, const char *disk, size_t top, size_t base)
 {
     st_request r = {0};
     r.kind = ST_REQ_FACTS;
+    r.paths = st_plan_space_paths(c->host, dom, disk, ST_REQ_COMMIT, top, base, &r.n_paths);
+    st_plan_map_layers(c->host, dom, disk, ST_REQ_COMMIT, top, base, &r);
     r.domain = (char *)dom;
     r.disk = (char *)disk;
-    r.paths = st_plan_space_paths(c->host, dom, disk, ST_REQ_COMMIT, top, base, &r.n_paths);
     st_msg *m = wait_result(c, st_backend_submit(c->b, 0, &r), 30);
-    for (size_t i = 0; i < r.n_paths; i++)
-        free(r.paths[i]);
-    free(r.paths);
+    r.domain = r.disk = NULL;
+    st_request_clear(&r);
     return m;
+}
+
+/* The plan's space figures: in bytes ("grows 1048576", "-" when not known), then in words. */
+static void print_space(const st_plan *p)
+{
+    if (p->grows_known)
+        printf("grows %llu\n", (unsigned long long)p->grows);
+    else
+        printf("grows -\n");
+    printf("frees %llu\npeak %llu\n", (unsigned long long)p->frees, (unsigned long long)p->peak);
+    for (size_t i = 0; i < p->n_space; i++)
+        printf("space %s\n", p->space[i]);
 }
 
 /*
@@ -463,6 +476,7 @@ static int commit(ctx *c, int argc, char **argv, bool run)
     printf("refused %d\n", p->refused);
     for (size_t i = 0; i < p->n_hazards; i++)
         printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
+    print_space(p);
     int rc = 0;
     bool anyway = false;
     for (int i = 4; i < argc; i++)

@@ -691,11 +691,19 @@ END_TEST
 
 /* ---- free space ------------------------------------------------------------------------------ */
 
-START_TEST(test_space)
+/* The article's domain running, its layers 1 and 2 (a commit of 1 into 3 copies them) 512 MiB. */
+static st_host *space_host(st_domain **d)
 {
     st_host *h = mk_host("localhost", true);
-    st_domain *d = article_dom(h, ST_DOM_RUNNING, true);
-    d->disks[0].chain[1].allocation = 480 * MiB;
+    *d = article_dom(h, ST_DOM_RUNNING, true);
+    (*d)->disks[0].chain[1].allocation = 480 * MiB;
+    return h;
+}
+
+START_TEST(test_space)
+{
+    st_domain *d;
+    st_host *h = space_host(&d);
     st_host *hosts[] = {h};
     st_merge_opts o = opts_for(h);
 
@@ -741,12 +749,73 @@ START_TEST(test_space)
 }
 END_TEST
 
+/* Whether some line of the plan's space figures holds frag. */
+static bool space_says(const st_plan *p, const char *frag)
+{
+    for (size_t i = 0; i < p->n_space; i++)
+        if (strstr(p->space[i], frag))
+            return true;
+    return false;
+}
+
+/* With the receiver's growth measured, the peak is that growth, not the size of the files
+ * copied: a commit of mostly rewritten clusters fits where their sizes would not. */
+START_TEST(test_space_peak)
+{
+    st_domain *d;
+    st_host *h = space_host(&d);
+    (void)d;
+    st_host *hosts[] = {h};
+    st_merge_opts o = opts_for(h);
+    st_facts *f = space_facts(200 * MiB);
+    f->growth_known = true;
+    f->growth = 100 * MiB;
+    st_plan *p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, f, &o);
+    ck_assert(!p->refused);
+    ck_assert_uint_eq(p->peak, 100 * MiB);
+    ck_assert_uint_eq(p->req.space_needed, 100 * MiB);
+    ck_assert(space_says(p, "Space: frees 512 MiB, test2_test.qcow2 grows by 100 MiB, net 412 MiB "
+                            "freed"));
+    ck_assert(space_says(p, "The files that leave the chain stay until they are deleted"));
+    ck_assert(space_says(p, "Peak: 100 MiB more where the data lands (test2_test.qcow2 grows "
+                            "before any file leaves)"));
+    st_plan_free(p);
+
+    f->space[0].free_bytes = 50 * MiB;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, f, &o);
+    ck_assert(p->refused && haz(p, ST_HAZ_REFUSE,
+                                "Not enough free space: test2_test.qcow2 grows by 100 MiB in "
+                                "/var/lib/libvirt/images before any merged file is removed, "
+                                "and 50.0 MiB is free there."));
+    st_plan_free(p);
+
+    /* An active commit: the active layer stays until the pivot; more added than freed. */
+    f->space[0].free_bytes = 200 * MiB;
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 0, 1, f, &o);
+    ck_assert(space_says(p, "Space: frees 196 KiB, test2_net-tools.qcow2 grows by 100 MiB, net "
+                            "99.8 MiB more used"));
+    ck_assert(space_says(p, "until the pivot"));
+    st_plan_free(p);
+
+    /* Not measured (a remote host): said, and the copied sizes bound the peak. */
+    f->growth_known = false;
+    f->growth_why = xstrdup("the images are on a remote host: not read from here");
+    p = st_plan_commit(hosts, 1, 0, "test2", "vda", 1, 3, f, &o);
+    ck_assert(space_says(p, "Space: what the merge frees and adds is unknown (the images are on "
+                            "a remote host: not read from here)"));
+    ck_assert(space_says(p, "Peak: up to 512 MiB more"));
+    ck_assert(p->refused);
+    st_plan_free(p);
+    st_facts_free(f);
+    st_host_free(h);
+}
+END_TEST
+
 /* A base on a block device (an LV): the room is the device's size less what the image takes. */
 START_TEST(test_space_block_device)
 {
-    st_host *h = mk_host("localhost", true);
-    st_domain *d = article_dom(h, ST_DOM_RUNNING, true);
-    d->disks[0].chain[1].allocation = 480 * MiB;
+    st_domain *d;
+    st_host *h = space_host(&d);
     st_host *hosts[] = {h};
     st_merge_opts o = opts_for(h);
     st_facts *f = space_facts(200 * MiB);
@@ -1785,6 +1854,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_shared_across_hosts);
     tcase_add_test(tc, test_job_running_refused);
     tcase_add_test(tc, test_space);
+    tcase_add_test(tc, test_space_peak);
     tcase_add_test(tc, test_space_block_device);
     tcase_add_test(tc, test_offline_commit);
     tcase_add_test(tc, test_offline_relative_subfolders);

@@ -173,6 +173,8 @@ static void plan_text(st_app *a, const st_plan *p, const merge_flow *f, st_textb
                     "size, %s: unallocated parts pass at once)"),
                   bytes, span);
     }
+    for (size_t i = 0; i < p->n_space; i++)
+        st_tb_add(tb, A_NORMAL, 0, "%s", p->space[i]);
     /* libvirt's flags, untranslated as the calls below spell them; qemu-img takes none. */
     if (!p->offline)
         st_tb_add(tb, A_NORMAL, 0, _("libvirt flags: %s"),
@@ -392,13 +394,14 @@ static void open_plan(st_app *a, merge_flow *f)
     req.top = f->top;
     req.base = f->kind == ST_REQ_COMMIT ? f->base : f->top;
     req.paths = st_plan_space_paths(h, f->dom, f->disk, f->kind, top, base, &req.n_paths);
+    st_plan_map_layers(h, f->dom, f->disk, f->kind, top, base, &req);
     st_dialog *dlg = xcalloc(1, sizeof(*dlg));
     dlg->ops = &plan_ops;
     dlg->data = f;
     dlg->request_id = st_backend_submit(a->b, f->host, &req);
-    for (size_t i = 0; i < req.n_paths; i++)
-        free(req.paths[i]);
-    free(req.paths);
+    /* The names were borrowed from the flow; the lists are the request's own. */
+    req.domain = req.disk = req.top = req.base = NULL;
+    st_request_clear(&req);
     st_app_push_dialog(a, dlg);
 }
 
