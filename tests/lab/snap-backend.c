@@ -20,6 +20,8 @@
  *   snap-backend URI plan-commit DOM DISK TOP BASE   (the merge planner's commit of chain
  *                layers TOP into BASE, indexes from the active layer, with the host's facts:
  *                refusal and hazards)
+ *   snap-backend URI plan-pull DOM DISK BASE   (the planner's pull into the active layer down to
+ *                BASE, "none": the whole chain, with the host's facts)
  *   snap-backend URI commit DOM DISK TOP BASE [--no-journal] [--anyway] [--delete]   (that
  *                plan, then its request as the interface submits it after the typed yes, not when
  *                refused unless --anyway: a plan made before the host changed, for the backend's
@@ -428,12 +430,13 @@ static int plan_delete(ctx *c, int argc, char **argv)
 
 /* The facts the interface asks for before a merge plan: the room where the data lands, and the
  * maps of the layers involved. */
-static st_msg *space_facts(ctx *c, const char *dom, const char *disk, size_t top, size_t base)
+static st_msg *space_facts(ctx *c, const char *dom, const char *disk, st_req_kind k, size_t top,
+                           size_t base)
 {
     st_request r = {0};
     r.kind = ST_REQ_FACTS;
-    r.paths = st_plan_space_paths(c->host, dom, disk, ST_REQ_COMMIT, top, base, &r.n_paths);
-    st_plan_map_layers(c->host, dom, disk, ST_REQ_COMMIT, top, base, &r);
+    r.paths = st_plan_space_paths(c->host, dom, disk, k, top, base, &r.n_paths);
+    st_plan_map_layers(c->host, dom, disk, k, top, base, &r);
     r.domain = (char *)dom;
     r.disk = (char *)disk;
     st_msg *m = wait_result(c, st_backend_submit(c->b, 0, &r), 30);
@@ -464,7 +467,7 @@ static int commit(ctx *c, int argc, char **argv, bool run)
     if (!find_dom(c, argv[0]))
         return 1;
     size_t top = strtoul(argv[2], NULL, 10), base = strtoul(argv[3], NULL, 10);
-    st_msg *fm = space_facts(c, argv[0], argv[1], top, base);
+    st_msg *fm = space_facts(c, argv[0], argv[1], ST_REQ_COMMIT, top, base);
     st_host *hosts[] = {c->host};
     st_merge_opts o;
     st_merge_opts_default(&o);
@@ -501,6 +504,27 @@ static int commit(ctx *c, int argc, char **argv, bool run)
     return rc;
 }
 
+/* The merge plan the interface shows for a pull into the active layer down to BASE ("none":
+ * the whole chain), with the host's facts: its refusal, hazards and space figures. */
+static int plan_pull(ctx *c, char **argv)
+{
+    if (!find_dom(c, argv[0]))
+        return 1;
+    size_t base = strcmp(argv[2], "none") == 0 ? SIZE_MAX : strtoul(argv[2], NULL, 10);
+    st_msg *fm = space_facts(c, argv[0], argv[1], ST_REQ_PULL, 0, base);
+    st_host *hosts[] = {c->host};
+    st_merge_opts o;
+    st_merge_opts_default(&o);
+    st_plan *p = st_plan_pull(hosts, 1, 0, argv[0], argv[1], base, fm ? fm->facts : NULL, &o);
+    st_msg_free(fm);
+    printf("refused %d\n", p->refused);
+    for (size_t i = 0; i < p->n_hazards; i++)
+        printf("hazard %d %s\n", (int)p->hazards[i].level, p->hazards[i].text);
+    print_space(p);
+    st_plan_free(p);
+    return 0;
+}
+
 static int run(ctx *c, const char *cmd, int argc, char **argv)
 {
     if (strcmp(cmd, "plan-restore") == 0 && argc >= 1)
@@ -523,6 +547,8 @@ static int run(ctx *c, const char *cmd, int argc, char **argv)
         st_request_clear(&r);
         return 0;
     }
+    if (strcmp(cmd, "plan-pull") == 0 && argc >= 3)
+        return plan_pull(c, argv);
     if (strcmp(cmd, "plan-commit") == 0 && argc >= 4)
         return commit(c, argc, argv, false);
     if (strcmp(cmd, "commit") == 0 && argc >= 4)
