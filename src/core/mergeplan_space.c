@@ -13,6 +13,7 @@
 
 #include "base/i18n.h"
 #include "core/mergeplan_internal.h"
+#include "core/space.h"
 
 /* The files that leave the chain, but those other domains read (they stay). */
 static void leaving_bytes(plan_ctx *c)
@@ -27,14 +28,6 @@ static void leaving_bytes(plan_ctx *c)
     }
 }
 
-/* "512 KiB freed" or "1.00 MiB more used": frees less grows. */
-static char *net_text(uint64_t frees, uint64_t grows)
-{
-    char n[32];
-    st_fmt_bytes(n, sizeof(n), frees >= grows ? frees - grows : grows - frees);
-    return frees >= grows ? xasprintf(_("%s freed"), n) : xasprintf(_("%s more used"), n);
-}
-
 static void known_lines(plan_ctx *c, pl_strv *v)
 {
     const st_plan *p = c->p;
@@ -43,7 +36,7 @@ static void known_lines(plan_ctx *c, pl_strv *v)
     st_fmt_bytes(grows, sizeof(grows), p->grows);
     if (p->frees_known) {
         st_fmt_bytes(frees, sizeof(frees), p->frees);
-        char *net = net_text(p->frees, p->grows);
+        char *net = st_space_net_text(p->frees, p->grows);
         pl_sv_push(v,
                    xasprintf(_("Space: frees %s, %s grows by %s, net %s"), frees, rcv, grows, net));
         free(net);

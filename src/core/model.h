@@ -58,6 +58,12 @@ typedef struct st_layer {
     st_content content;
     char **at_snapshots;
     size_t n_at_snapshots;
+    /* What committing it into the layer below would add there: the guest ranges it maps that
+     * the layer below does not hold, in that layer's clusters (space_merge.h), read on this
+     * machine from both images' maps. merge_known false when not read (a remote host, an
+     * image whose map cannot be read, the base). */
+    bool merge_known;
+    uint64_t merge_grows;
 } st_layer;
 
 typedef struct st_disk {

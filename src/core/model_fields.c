@@ -104,6 +104,8 @@ static void fp_layer(fp *f, const st_layer *y)
     fp_u64(f, (uint64_t)y->content | (uint64_t)y->name_only << 32);
     fp_strv(f, y->at_snapshots, y->n_at_snapshots);
     fp_strv(f, y->shared_with, y->n_shared);
+    fp_u64(f, y->merge_grows);
+    fp_u64(f, y->merge_known);
 }
 
 /* ---- st_disk ---- */

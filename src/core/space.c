@@ -62,6 +62,39 @@ void st_domain_space(const st_domain *d, st_space_total *t)
     st_hash_clear(&seen);
 }
 
+char *st_space_net_text(uint64_t frees, uint64_t grows)
+{
+    char n[32];
+    st_fmt_bytes(n, sizeof(n), frees >= grows ? frees - grows : grows - frees);
+    return frees >= grows ? xasprintf(_("%s freed"), n) : xasprintf(_("%s more used"), n);
+}
+
+char *st_layer_merge_text(const st_disk *k, size_t li, bool local)
+{
+    if (li + 1 >= k->n_chain)
+        return NULL;
+    const st_layer *l = &k->chain[li];
+    const char *below = st_basename(k->chain[li + 1].path ? k->chain[li + 1].path : "?");
+    if (!l->merge_known)
+        return xasprintf(local ? _("into %s: unknown (the images' maps cannot be read)")
+                               : _("into %s: unknown (the images are on a remote host: not read "
+                                   "from here)"),
+                         below);
+    char frees[32], grows[32];
+    st_fmt_bytes(grows, sizeof(grows), l->merge_grows);
+    /* A file other domains read stays: merging it frees nothing. */
+    uint64_t freed = l->n_shared ? 0 : l->allocation;
+    if (!l->n_shared && !l->allocation)
+        return xasprintf(_("into %s: frees an unknown amount, %s grows by %s"), below, below,
+                         grows);
+    st_fmt_bytes(frees, sizeof(frees), freed);
+    char *net = st_space_net_text(freed, l->merge_grows);
+    char *text =
+        xasprintf(_("into %s: frees %s, %s grows by %s, net %s"), below, frees, below, grows, net);
+    free(net);
+    return text;
+}
+
 char *st_space_text(const st_space_total *t)
 {
     char bytes[32], shared[32], virt[32];

@@ -29,4 +29,16 @@ void st_domain_space(const st_domain *d, st_space_total *t);
  * 64.0 MiB" (translated; malloc'd). */
 char *st_space_text(const st_space_total *t);
 
+/* "512 KiB freed" or "1.00 MiB more used": what `frees` less `grows` leaves (translated,
+ * malloc'd). */
+char *st_space_net_text(uint64_t frees, uint64_t grows);
+
+/*
+ * What committing layer li of k into the layer below frees and adds, in words: "into base.qcow2:
+ * frees 1.00 MiB, base.qcow2 grows by 512 KiB, net 512 KiB freed" (translated, malloc'd); "unknown"
+ * with why when the figures were not read (`local`: the host is this machine). NULL for the base,
+ * which has nothing below it.
+ */
+char *st_layer_merge_text(const st_disk *k, size_t li, bool local);
+
 #endif

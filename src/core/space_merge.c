@@ -137,6 +137,29 @@ uint64_t st_merge_growth(const st_qcow2_map *copied, size_t n, const st_qcow2_ma
     return grows;
 }
 
+/* Whether layer i can be read for its map: a file or device on this machine, header read. */
+static bool mappable(const st_layer *l)
+{
+    return l->path && l->path[0] == '/' && (!l->broken || l->name_only);
+}
+
+void st_chain_merge_figures(st_layer *chain, size_t n)
+{
+    /* Each map is read once: the layer below's is kept for the layer above it. */
+    st_layer_map below = {0};
+    for (size_t i = n; i-- > 0;) {
+        st_layer_map m = {0};
+        if (mappable(&chain[i]))
+            st_layer_map_read(chain[i].path, chain[i].format, &m);
+        chain[i].merge_known = m.known && below.known;
+        chain[i].merge_grows =
+            chain[i].merge_known ? st_merge_growth(&m.map, 1, &below.map, false) : 0;
+        st_layer_map_clear(&below);
+        below = m;
+    }
+    st_layer_map_clear(&below);
+}
+
 bool st_merge_growth_paths(char *const *paths, char *const *fmts, size_t n, bool pull,
                            uint64_t *grows, char **why)
 {

@@ -44,4 +44,10 @@ uint64_t st_merge_growth(const st_qcow2_map *copied, size_t n, const st_qcow2_ma
 bool st_merge_growth_paths(char *const *paths, char *const *fmts, size_t n, bool pull,
                            uint64_t *grows, char **why);
 
+/*
+ * Fills each layer's merge_grows (what committing it into the layer below adds there) from the
+ * maps of the images on this machine; merge_known stays false where a map cannot be read.
+ */
+void st_chain_merge_figures(st_layer *chain, size_t n);
+
 #endif

@@ -77,7 +77,9 @@ struct type_desc {
     X(st_layer, ino, SCALAR, NULL, FP)                                                             \
     X(st_layer, content, SCALAR, NULL, FP)                                                         \
     X(st_layer, at_snapshots, STRV, NULL, FP)                                                      \
-    X(st_layer, n_at_snapshots, COUNT, NULL, FP)
+    X(st_layer, n_at_snapshots, COUNT, NULL, FP)                                                  \
+    X(st_layer, merge_known, BOOL, NULL, FP)                                                       \
+    X(st_layer, merge_grows, SCALAR, NULL, FP)
 
 #define DISK_FIELDS(X)                                                                             \
     X(st_disk, target, STR, NULL, FP)                                                              \

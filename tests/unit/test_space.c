@@ -66,12 +66,42 @@ START_TEST(unknown_occupation_is_a_floor)
 }
 END_TEST
 
+/* What merging a layer into the one below frees and adds, from the figures discovery read. */
+START_TEST(merge_text)
+{
+    st_layer a[] = {layer("/i/top.qcow2", 3 << 20, 0, false),
+                    layer("/i/mid.qcow2", 1 << 20, 0, true),
+                    layer("/i/base.qcow2", 4 << 20, 0, false)};
+    a[0].merge_known = true;
+    a[0].merge_grows = 1 << 20;
+    a[1].merge_known = true;
+    a[1].merge_grows = 512 << 10;
+    st_disk k = {.target = "vda", .chain = a, .n_chain = 3};
+    char *s = st_layer_merge_text(&k, 0, true);
+    ck_assert_str_eq(s, "into mid.qcow2: frees 3.00 MiB, mid.qcow2 grows by 1.00 MiB, net "
+                        "2.00 MiB freed");
+    free(s);
+    /* A layer other domains read stays: merging it frees nothing. */
+    s = st_layer_merge_text(&k, 1, true);
+    ck_assert_str_eq(s, "into base.qcow2: frees 0 B, base.qcow2 grows by 512 KiB, net 512 KiB "
+                        "more used");
+    free(s);
+    ck_assert_ptr_null(st_layer_merge_text(&k, 2, true));
+    a[0].merge_known = false;
+    s = st_layer_merge_text(&k, 0, false);
+    ck_assert_str_eq(s, "into mid.qcow2: unknown (the images are on a remote host: not read from "
+                        "here)");
+    free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("space");
     TCase *tc = tcase_create("space");
     tcase_add_test(tc, shared_layers_count_once);
     tcase_add_test(tc, unknown_occupation_is_a_floor);
+    tcase_add_test(tc, merge_text);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }

@@ -77,7 +77,7 @@ static void dlinef(detail *d, const char *label, const char *fmt, ...)
     free(v);
 }
 
-static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size_t li)
+static void detail_layer(detail *d, const st_host *h, const st_disk *k, size_t li)
 {
     const st_layer *l = &k->chain[li];
     char vs[32], al[32], ph[32];
@@ -122,7 +122,10 @@ static void detail_layer(detail *d, const st_domain *dom, const st_disk *k, size
     }
     if (l->broken)
         dline(d, _("Broken"), l->broken);
-    (void)dom;
+    char *merge = st_layer_merge_text(k, li, h->local);
+    if (merge)
+        dline(d, _("Merging it"), merge);
+    free(merge);
 }
 
 /* Every finding of the chain doctor about an image (path), else a disk or a domain. */
@@ -159,7 +162,24 @@ static const char *disk_snapshot_kind(const char *k)
         return _("manual");
     return k;
 }
-static void detail_snapshot(detail *d, const st_domain *dom, const st_snapshot *s)
+/* What deleting an external snapshot does to the space of a disk: libvirt merges the overlay it
+ * made (still in the chain) into the image below it. */
+static void snapshot_merge(detail *d, const st_host *h, const st_domain *dom, const st_snapdisk *sd)
+{
+    const st_disk *k = st_domain_find_disk(dom, sd->target);
+    for (size_t i = 0; k && sd->file && i < k->n_chain; i++) {
+        if (!streq0(k->chain[i].path, sd->file))
+            continue;
+        char *merge = st_layer_merge_text(k, i, h->local);
+        if (merge)
+            dlinef(d, _("Deleting it"), _("%s merges %s %s"), sd->target, st_basename(sd->file),
+                   merge);
+        free(merge);
+        return;
+    }
+}
+
+static void detail_snapshot(detail *d, const st_host *h, const st_domain *dom, const st_snapshot *s)
 {
     char when[64] = "";
     time_t t = (time_t)s->creation_time;
@@ -196,6 +216,9 @@ static void detail_snapshot(detail *d, const st_domain *dom, const st_snapshot *
     }
     if (s->memory_file)
         dline(d, _("Memory"), s->memory_file);
+    for (size_t i = 0; i < s->n_disks; i++)
+        if (streq0(s->disks[i].snapshot, "external"))
+            snapshot_merge(d, h, dom, &s->disks[i]);
 }
 
 /* Where the domain is now, against its current snapshot, and how that is known. */
@@ -350,7 +373,7 @@ static void detail_content(detail *d, const st_row *r)
         detail_doctor(d, h, h->doms[r->dom].name, h->doms[r->dom].disks[r->disk].target, NULL);
         break;
     case ROW_LAYER:
-        detail_layer(d, &h->doms[r->dom], &h->doms[r->dom].disks[r->disk], r->layer);
+        detail_layer(d, h, &h->doms[r->dom].disks[r->disk], r->layer);
         if (h->doms[r->dom].disks[r->disk].chain[r->layer].path)
             detail_doctor(d, h, NULL, NULL, h->doms[r->dom].disks[r->disk].chain[r->layer].path);
         break;
@@ -358,7 +381,7 @@ static void detail_content(detail *d, const st_row *r)
         dlinef(d, _("Snapshots"), "%zu", h->doms[r->dom].n_snaps);
         break;
     case ROW_SNAPSHOT:
-        detail_snapshot(d, &h->doms[r->dom], &h->doms[r->dom].snaps[r->snap]);
+        detail_snapshot(d, h, &h->doms[r->dom], &h->doms[r->dom].snaps[r->snap]);
         break;
     case ROW_NOW:
         detail_now(d, &h->doms[r->dom]);
