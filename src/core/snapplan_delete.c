@@ -9,6 +9,7 @@
 #include "base/i18n.h"
 #include "base/util.h"
 #include "core/snapplan_internal.h"
+#include "core/space.h"
 
 /* ---- delete ---- */
 
@@ -82,6 +83,10 @@ static void delete_merged(st_snapplan *p, const st_host *h, const st_domain *d,
                                : _("%s: %s is merged into the image below it (libvirt runs QEMU "
                                    "paused for it) and removed"),
                 sd->target, sd->file);
+        char *space = st_snapdisk_merge_text(d, sd, h->local);
+        if (space)
+            sp_step(p, _("%s: space: merging %s"), sd->target, space);
+        free(space);
         add_merge(p, sd);
     }
 }

@@ -95,6 +95,20 @@ char *st_layer_merge_text(const st_disk *k, size_t li, bool local)
     return text;
 }
 
+char *st_snapdisk_merge_text(const st_domain *d, const st_snapdisk *sd, bool local)
+{
+    const st_disk *k = st_domain_find_disk(d, sd->target);
+    for (size_t i = 0; k && sd->file && i < k->n_chain; i++) {
+        if (!streq0(k->chain[i].path, sd->file))
+            continue;
+        char *merge = st_layer_merge_text(k, i, local);
+        char *text = merge ? xasprintf("%s %s", st_basename(sd->file), merge) : NULL;
+        free(merge);
+        return text;
+    }
+    return NULL;
+}
+
 char *st_space_text(const st_space_total *t)
 {
     char bytes[32], shared[32], virt[32];

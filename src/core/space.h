@@ -41,4 +41,11 @@ char *st_space_net_text(uint64_t frees, uint64_t grows);
  */
 char *st_layer_merge_text(const st_disk *k, size_t li, bool local);
 
+/*
+ * What deleting an external snapshot does to the space of one of its disks: libvirt merges the
+ * overlay the snapshot made into the image below it, so "top.qcow2 into base.qcow2: frees …" as
+ * st_layer_merge_text says it for that layer. NULL when the overlay is not in the disk's chain.
+ */
+char *st_snapdisk_merge_text(const st_domain *d, const st_snapdisk *sd, bool local);
+
 #endif

@@ -739,9 +739,17 @@ START_TEST(delete_rules)
     ck_assert(has_line(p->lost, p->n_lost, "2 snapshots"));
     st_snapplan_free(p);
     /* One at a time works on a running domain, even for a snapshot with children. */
+    st_layer *s1 = &d->disks[0].chain[1];
+    s1->allocation = 3 << 20;
+    s1->merge_known = true;
+    s1->merge_grows = 1 << 20;
     p = st_snapplan_delete(h, d, "s1", 0);
     ck_assert(!p->refused);
     ck_assert(has_line(p->steps, p->n_steps, "block job"));
+    /* What the merge frees and adds, from the figures discovery read. */
+    ck_assert(has_line(p->steps, p->n_steps,
+                       "vda: space: merging s1.qcow2 into base.qcow2: frees 3.00 MiB, base.qcow2 "
+                       "grows by 1.00 MiB, net 2.00 MiB freed"));
     /* The disks merged by block jobs, one progress bar each. */
     ck_assert_uint_eq(p->n_merges, 1);
     ck_assert_str_eq(p->merges[0].target, "vda");

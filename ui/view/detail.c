@@ -166,17 +166,10 @@ static const char *disk_snapshot_kind(const char *k)
  * made (still in the chain) into the image below it. */
 static void snapshot_merge(detail *d, const st_host *h, const st_domain *dom, const st_snapdisk *sd)
 {
-    const st_disk *k = st_domain_find_disk(dom, sd->target);
-    for (size_t i = 0; k && sd->file && i < k->n_chain; i++) {
-        if (!streq0(k->chain[i].path, sd->file))
-            continue;
-        char *merge = st_layer_merge_text(k, i, h->local);
-        if (merge)
-            dlinef(d, _("Deleting it"), _("%s merges %s %s"), sd->target, st_basename(sd->file),
-                   merge);
-        free(merge);
-        return;
-    }
+    char *merge = st_snapdisk_merge_text(dom, sd, h->local);
+    if (merge)
+        dlinef(d, _("Deleting it"), _("%s merges %s"), sd->target, merge);
+    free(merge);
 }
 
 static void detail_snapshot(detail *d, const st_host *h, const st_domain *dom, const st_snapshot *s)
