@@ -202,6 +202,13 @@ static void chain_from_xml_and_headers(st_disk *d, const st_disk *xd, const st_l
             l->ino = h->ino;
             if (!l->format)
                 l->format = xstrdup0(h->format);
+            /* What committing it adds to the layer below, as the headers' chain has it: the
+             * same figure here when the layer below is the same file. */
+            if (j + 1 < n_local && i + 1 < xd->n_chain &&
+                streq0(local[j + 1].path, xd->chain[i + 1].path)) {
+                l->merge_known = h->merge_known;
+                l->merge_grows = h->merge_grows;
+            }
             break;
         }
         for (size_t k = 0; !l->allocation && k < sd->n_blocks; k++)

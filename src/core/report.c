@@ -71,6 +71,10 @@ static void json_layer(FILE *out, const st_layer *l)
     json_str(out, l->format);
     fprintf(out, ",\"virtual_size\":%" PRIu64 ",\"allocation\":%" PRIu64, l->virtual_size,
             l->allocation);
+    if (l->merge_known)
+        fprintf(out, ",\"merge_grows\":%" PRIu64, l->merge_grows);
+    else
+        fputs(",\"merge_grows\":null", out);
     if (l->backing_index >= 0)
         fprintf(out, ",\"backing_index\":%d", l->backing_index);
     else

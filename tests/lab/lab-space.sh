@@ -21,6 +21,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 lab_init
 export XDG_STATE_HOME=$LAB_TMP/state
 SB=$top_builddir/tests/lab/snap-backend
+BIN=$top_builddir/ui/virt-snaptree
 # Mounted before the daemon starts: its mount namespace (and its QEMUs') is a copy of ours then.
 S=$LAB_TMP/small
 mkdir -p "$S" && mount -t tmpfs -o size=16M tmpfs "$S" || bail_out "no tmpfs"
@@ -60,6 +61,14 @@ print(len(lands - rdata) * C)
 EOF
 }
 du_bytes() { du -B1 "$1" | cut -f1; }
+json_grows() { # DOMAIN: merge_grows of each layer of vda in --json, top first
+    "$BIN" -c "$URI" --json 2>/dev/null | python3 -c '
+import json, sys
+for h in json.load(sys.stdin)["hosts"]:
+    for d in h["domains"]:
+        if d["name"] == sys.argv[1]:
+            print(" ".join(str(l["merge_grows"]) for l in d["disks"][0]["chain"]))' "$1"
+}
 figure() { sed -n "s/^$1 //p" <<<"$2"; } # NAME PLAN-OUTPUT
 # Whether $1 is within one cluster above $2 (the receiver's tables may take one more).
 within_cluster() { [ "$1" -ge "$2" ] && [ "$1" -le $(($2 + CLUSTER)) ]; }
@@ -76,6 +85,8 @@ lab_domain_define "$URI" r --disk "vda=$D/r-top.qcow2" --running || bail_out "de
 
 want=$(map_grows commit "$D/r-base.qcow2" "$D/r-mid.qcow2")
 is "$want" $((3 * 1048576)) "qemu-img map: the middle layer adds 3 MiB to the base (4M-6M, 32M-33M)"
+is "$(json_grows r)" "$(map_grows commit "$D/r-mid.qcow2" "$D/r-top.qcow2") $want None" \
+    "--json: what committing each layer into the one below adds there, none for the base"
 mid_du=$(du_bytes "$D/r-mid.qcow2")
 base_du=$(du_bytes "$D/r-base.qcow2")
 out=$("$SB" "$URI" plan-commit r vda 1 2)
