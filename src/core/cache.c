@@ -8,7 +8,6 @@
 
 #include "base/util.h"
 #include "core/qcow2.h"
-#include "core/space_merge.h"
 
 static void free_cached_domain(void *p)
 {
@@ -125,8 +124,7 @@ bool st_cache_chain_valid(const st_cached_chain *cc)
 st_cached_chain *st_cache_chain_read(const char *path, const char *fmt)
 {
     st_cached_chain *cc = xcalloc(1, sizeof(*cc));
-    cc->n = st_chain_read_local(path, fmt, &cc->layers);
-    st_chain_merge_figures(cc->layers, cc->n);
+    cc->n = st_chain_read_local_figures(path, fmt, &cc->layers);
     cc->sigs = xcalloc(cc->n, sizeof(*cc->sigs));
     for (size_t i = 0; i < cc->n; i++)
         st_file_sig_read(cc->layers[i].path, &cc->sigs[i]);

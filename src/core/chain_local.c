@@ -11,6 +11,7 @@
 #include "core/model.h"
 #include "core/qcow2.h"
 #include "core/qcow2_tables.h"
+#include "core/space_merge.h"
 #include "core/text.h"
 
 /* The walk so far: the layers built and the identity of every image opened. */
@@ -22,6 +23,8 @@ typedef struct walk {
         ino_t ino;
     } * seen;
     size_t n_seen, cap_seen;
+    bool figures;       /* each layer's merge figures are wanted */
+    st_layer_map upper; /* the map of the layer above the one read (figures) */
 } walk;
 
 static st_layer *add_layer(walk *w, char *path)
@@ -91,6 +94,24 @@ static void read_tables(st_layer *l, int fd, uint64_t size)
 }
 
 /*
+ * Reads the map of the image just opened (format NULL: not to be read), and with it and the map
+ * of the layer above fills that layer's merge figures: what committing it here adds.
+ */
+static void merge_figure(walk *w, int fd, const struct stat *st, uint64_t size, const char *format)
+{
+    st_layer_map m = {0};
+    if (format)
+        st_layer_map_fd(fd, st, size, format, &m);
+    st_layer *above = w->n > 1 ? &w->layers[w->n - 2] : NULL;
+    if (above && w->upper.known && m.known) {
+        above->merge_known = true;
+        above->merge_grows = st_merge_growth(&w->upper.map, 1, &m.map, false);
+    }
+    st_layer_map_clear(&w->upper);
+    w->upper = m;
+}
+
+/*
  * Reads the image at l->path into l. Returns true when its header names a backing file to read
  * next; false when the chain ends here (l->broken says why, or it is the base).
  */
@@ -121,6 +142,9 @@ static bool read_layer(walk *w, st_layer *l, const char *hint, bool lower)
     if (r == 0 && S_ISBLK(st.st_mode) && strcmp(info.format, "qcow2") == 0 &&
         st_qcow2_end_offset_fd(fd, size, &end) == 0)
         l->allocation = end;
+    if (w->figures)
+        merge_figure(w, fd, &st, size,
+                     r == 0 && !info.refused && !info.damaged ? info.format : NULL);
     close(fd);
     if (r < 0 && lower)
         explain_mismatch(&info, hint);
@@ -191,9 +215,9 @@ static void check_name(st_layer *l)
     }
 }
 
-size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
+static size_t read_chain(const char *path, const char *fmt, bool figures, st_layer **out)
 {
-    walk w = {0};
+    walk w = {.figures = figures};
     add_layer(&w, xstrdup(path));
     for (;;) {
         /* A lower layer's format is what its overlay's header declares, else probed. */
@@ -205,9 +229,20 @@ size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
             break;
     }
     free(w.seen);
+    st_layer_map_clear(&w.upper);
     /* Cached between refreshes: no room for layers that never come. */
     if (w.cap > w.n)
         w.layers = xrealloc(w.layers, w.n * sizeof(*w.layers));
     *out = w.layers;
     return w.n;
+}
+
+size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out)
+{
+    return read_chain(path, fmt, false, out);
+}
+
+size_t st_chain_read_local_figures(const char *path, const char *fmt, st_layer **out)
+{
+    return read_chain(path, fmt, true, out);
 }

@@ -83,6 +83,9 @@ int st_image_open(const char *path, struct stat *st, uint64_t *size, char **why)
  * layer that says so.
  */
 size_t st_chain_read_local(const char *path, const char *fmt, st_layer **out);
+/* The same, and each layer's merge figures (merge_known, merge_grows: what committing it into
+ * the layer below adds there, space_merge.h), from the maps of the images read on the way. */
+size_t st_chain_read_local_figures(const char *path, const char *fmt, st_layer **out);
 
 /* The st_read_fn of an open descriptor (pread; ctx points to the int). */
 ssize_t st_image_fd_read(void *ctx, void *buf, size_t len, uint64_t off);

@@ -105,6 +105,9 @@ static void visit_entry(const walk *w, const uint8_t *e, uint64_t guest)
 static int visit_table(walk *w, uint64_t offset, uint64_t guest, char **why)
 {
     size_t len = (size_t)1 << w->cluster_bits;
+    /* Only an image that maps something needs room for a table (a fresh overlay does not). */
+    if (!w->table)
+        w->table = xmalloc(len);
     if ((offset & (len - 1)) || !read_all(w, w->table, len, offset))
         return failed(why, _("an L2 table lies outside the file"));
     size_t esize = w->extended ? 16 : 8;
@@ -153,7 +156,6 @@ static int walk_image(walk *w, char **why)
     uint32_t l1_n = be32(h + 36);
     if (l1_n > QCOW2_MAX_L1_ENTRIES)
         return failed(why, _("the L1 table is larger than qemu allows"));
-    w->table = xmalloc((size_t)1 << w->cluster_bits);
     int r = visit_l1(w, be64(h + 40), l1_n, why);
     free(w->table);
     return r;

@@ -38,6 +38,20 @@ static bool raw_map(int fd, const struct stat *st, st_qcow2_map *m, char **why)
     return true;
 }
 
+void st_layer_map_fd(int fd, const struct stat *st, uint64_t size, const char *format,
+                     st_layer_map *m)
+{
+    memset(m, 0, sizeof(*m));
+    if (streq0(format, "qcow2"))
+        m->known = st_qcow2_map_read(st_image_fd_read, &fd, size, &m->map, &m->why) == 0;
+    else if (streq0(format, "raw"))
+        m->known = raw_map(fd, st, &m->map, &m->why);
+    else
+        m->why = xasprintf(_("a %s image: its map is not read"), format ? format : "?");
+    if (!m->known)
+        st_qcow2_map_clear(&m->map);
+}
+
 void st_layer_map_read(const char *path, const char *fmt, st_layer_map *m)
 {
     memset(m, 0, sizeof(*m));
@@ -52,16 +66,10 @@ void st_layer_map_read(const char *path, const char *fmt, st_layer_map *m)
     st_image_info info;
     if (st_image_probe_fd(fd, size, fmt, &info) != 0)
         m->why = xstrdup(info.error ? info.error : "?");
-    else if (strcmp(info.format, "qcow2") == 0)
-        m->known = st_qcow2_map_read(st_image_fd_read, &fd, size, &m->map, &m->why) == 0;
-    else if (strcmp(info.format, "raw") == 0)
-        m->known = raw_map(fd, &st, &m->map, &m->why);
     else
-        m->why = xasprintf(_("a %s image: its map is not read"), info.format);
+        st_layer_map_fd(fd, &st, size, info.format, m);
     st_image_info_clear(&info);
     close(fd);
-    if (!m->known)
-        st_qcow2_map_clear(&m->map);
 }
 
 void st_layer_map_clear(st_layer_map *m)
@@ -135,29 +143,6 @@ uint64_t st_merge_growth(const st_qcow2_map *copied, size_t n, const st_qcow2_ma
     st_extents_clear(&lands);
     st_extents_clear(&held);
     return grows;
-}
-
-/* Whether layer i can be read for its map: a file or device on this machine, header read. */
-static bool mappable(const st_layer *l)
-{
-    return l->path && l->path[0] == '/' && (!l->broken || l->name_only);
-}
-
-void st_chain_merge_figures(st_layer *chain, size_t n)
-{
-    /* Each map is read once: the layer below's is kept for the layer above it. */
-    st_layer_map below = {0};
-    for (size_t i = n; i-- > 0;) {
-        st_layer_map m = {0};
-        if (mappable(&chain[i]))
-            st_layer_map_read(chain[i].path, chain[i].format, &m);
-        chain[i].merge_known = m.known && below.known;
-        chain[i].merge_grows =
-            chain[i].merge_known ? st_merge_growth(&m.map, 1, &below.map, false) : 0;
-        st_layer_map_clear(&below);
-        below = m;
-    }
-    st_layer_map_clear(&below);
 }
 
 bool st_merge_growth_paths(char *const *paths, char *const *fmts, size_t n, bool pull,

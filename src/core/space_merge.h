@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/stat.h>
+
 #include "core/qcow2.h"
 
 /* One image's map on this machine: a qcow2 by its tables, a raw file by its holes. */
@@ -23,6 +25,9 @@ typedef struct st_layer_map {
 
 /* Reads the map of the image at `path` whose format is `fmt` ("qcow2", "raw"; NULL: probed). */
 void st_layer_map_read(const char *path, const char *fmt, st_layer_map *m);
+/* The same from an image already open (st_image_open) whose header says `format`. */
+void st_layer_map_fd(int fd, const struct stat *st, uint64_t size, const char *format,
+                     st_layer_map *m);
 void st_layer_map_clear(st_layer_map *m);
 
 /*
@@ -43,11 +48,5 @@ uint64_t st_merge_growth(const st_qcow2_map *copied, size_t n, const st_qcow2_ma
  */
 bool st_merge_growth_paths(char *const *paths, char *const *fmts, size_t n, bool pull,
                            uint64_t *grows, char **why);
-
-/*
- * Fills each layer's merge_grows (what committing it into the layer below adds there) from the
- * maps of the images on this machine; merge_known stays false where a map cannot be read.
- */
-void st_chain_merge_figures(st_layer *chain, size_t n);
 
 #endif
