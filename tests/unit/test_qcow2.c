@@ -22,6 +22,7 @@
 
 #include "base/util.h"
 #include "core/qcow2.h"
+#include "core/space_merge.h"
 #include "fixture.h"
 #include "scratch.h"
 #include "tap.h"
@@ -1576,6 +1577,57 @@ START_TEST(test_written_subclusters_and_v2)
 }
 END_TEST
 
+/* The map of the image at path, as the merge figures read it. */
+static st_qcow2_map map_of(const char *path)
+{
+    st_layer_map m;
+    st_layer_map_read(path, "qcow2", &m);
+    ck_assert_msg(m.known, "%s: %s", path, m.why);
+    st_qcow2_map map = m.map;
+    free(m.why);
+    return map;
+}
+
+static void assert_range(const st_extents *e, size_t i, uint64_t start, uint64_t len)
+{
+    ck_assert_uint_gt(e->n, i);
+    ck_assert_uint_eq(e->v[i].start, start);
+    ck_assert_uint_eq(e->v[i].len, len);
+}
+
+/* The guest ranges an image maps, data and zeros apart, as qemu-img map's depth-0 entries. */
+START_TEST(test_map_ranges)
+{
+    char *base = mk_qcow2("base.qcow2", "8M", NULL, NULL);
+    char *top = mk_qcow2("top.qcow2", "8M", "base.qcow2", "qcow2");
+    qemu_io(top, "write -P 0x11 64k 128k", "write -z 1M 64k", "write -P 0x12 3M 64k",
+            "write -c -P 0x13 5M 64k", NULL);
+    st_qcow2_map m = map_of(top);
+    ck_assert_uint_eq(m.cluster, 64 * 1024);
+    ck_assert_uint_eq(m.data.n, 3);
+    assert_range(&m.data, 0, 64 * 1024, 128 * 1024);
+    assert_range(&m.data, 1, 3 * MiB, 64 * 1024);
+    assert_range(&m.data, 2, 5 * MiB, 64 * 1024); /* compressed is data */
+    ck_assert_uint_eq(m.zero.n, 1);
+    assert_range(&m.zero, 0, 1 * MiB, 64 * 1024);
+    st_qcow2_map_clear(&m);
+    /* Extended L2 entries: 4 KiB subclusters, data and zeros each where written. */
+    char *ext = in_dir("ext.qcow2");
+    qemu_img("create", "-q", "-f", "qcow2", "-o", "extended_l2=on,cluster_size=128k", "-b",
+             "base.qcow2", "-F", "qcow2", ext, "8M", NULL);
+    qemu_io(ext, "write -P 0x55 0 4k", "write -P 0x66 64k 8k", "write -z 1M 4k", NULL);
+    m = map_of(ext);
+    ck_assert_uint_eq(m.data.n, 2);
+    assert_range(&m.data, 0, 0, 4096);
+    assert_range(&m.data, 1, 64 * 1024, 8192);
+    assert_range(&m.zero, 0, 1 * MiB, 4096);
+    st_qcow2_map_clear(&m);
+    free(ext);
+    free(top);
+    free(base);
+}
+END_TEST
+
 static size_t slurp(const char *path, uint8_t *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1617,6 +1669,15 @@ START_TEST(test_written_hostile)
         if (round % 7 == 0)
             len = xorshift32(&rng) % n;
         mem mm = {buf, len, false, round % 5 ? 0 : 3};
+        st_qcow2_map map;
+        char *map_why = NULL;
+        /* The map of the same bytes: an error, or ranges inside the disk. */
+        if (st_qcow2_map_read(mem_read, &mm, len, &map, &map_why) == 0) {
+            for (size_t i = 0; i < map.data.n; i++)
+                ck_assert_uint_le(map.data.v[i].start + map.data.v[i].len, 4 * MiB);
+            st_qcow2_map_clear(&map);
+        }
+        free(map_why);
         if (st_qcow2_written(mem_read, &mm, len, &bytes, &why) == 0) {
             ck_assert_uint_le(bytes, 4 * MiB);
             ok++;
@@ -1642,6 +1703,7 @@ static Suite *qcow2_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120); /* valgrind and sanitizer runs are slow */
     tcase_add_test(tc, test_qemu_v3_plain);
+    tcase_add_test(tc, test_map_ranges);
     tcase_add_test(tc, test_qemu_v3_backing);
     tcase_add_test(tc, test_qemu_v2_backing);
     tcase_add_test(tc, test_crafted_v2_no_fmt);
