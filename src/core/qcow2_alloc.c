@@ -203,8 +203,10 @@ int st_qcow2_map_read(st_read_fn rd, void *ctx, uint64_t file_size, st_qcow2_map
     map_ctx mc = {.m = m, .w = &w};
     w.fctx = &mc;
     int r = walk_image(&w, why);
-    m->cluster = 1ull << w.cluster_bits;
-    if (r != 0)
+    /* A failed walk may have stopped at a cluster size out of range. */
+    if (r == 0)
+        m->cluster = 1ull << w.cluster_bits;
+    else
         st_qcow2_map_clear(m);
     return r;
 }
