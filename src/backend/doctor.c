@@ -183,6 +183,7 @@ static void check_disk(st_findings *f, const st_host *h, const st_domain *d, con
 {
     st_doc_where w = {.host = h->name, .domain = d->name, .disk = k->target};
     st_doctor_check_depth(f, &w, k->n_chain, limit);
+    st_doctor_check_libvirt_depth(f, &w, k->n_chain, h->libvirt_ver, h->libvirt_version);
     for (size_t l = 0; local && l < k->n_chain; l++) {
         img_job *j = img_find(s, k->chain[l].path);
         w.path = k->chain[l].path;
@@ -237,12 +238,99 @@ static void check_snapshots(st_findings *f, const st_host *h, const st_domain *d
     }
 }
 
-/*
- * Checks of a whole host that others add: AppArmor deny lines for the host's images join here
- * (core/apparmor.h, when it lands), each a function of the host and the findings.
- */
-typedef void (*host_check_fn)(st_findings *f, const st_host *h);
-static const host_check_fn host_checks[] = {NULL};
+/* Whether the kernel confines processes with AppArmor at all (its log is read only then, unless
+ * VIRT_SNAPTREE_APPARMOR_LOG names one). */
+static bool apparmor_enabled(void)
+{
+    char on[4] = "";
+    FILE *p = fopen("/sys/module/apparmor/parameters/enabled", "re");
+    bool yes = p && fgets(on, sizeof(on), p) && on[0] == 'Y';
+    if (p)
+        fclose(p);
+    return yes;
+}
+
+/* The AppArmor denials of the logs; a log named but not readable, or none there at all on an
+ * AppArmor host, is a note. */
+static void read_denials(st_findings *f, const st_host *h, st_aa_denials *den)
+{
+    bool named;
+    const char *paths = st_aa_log_paths(&named);
+    if (!named && !apparmor_enabled())
+        return;
+    char *list = xstrdup(paths), *save = NULL;
+    size_t read = 0;
+    st_doc_where w = {.host = h->name};
+    for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+        char *err = NULL;
+        if (!named && access(p, F_OK) != 0)
+            continue;
+        if (st_aa_denials_read(den, p, &err) == 0) {
+            read++;
+        } else {
+            char *text = xasprintf(_("AppArmor denials not read: %s"), err);
+            st_findings_add(f, ST_DOC_NOTE, "apparmor-log", &w, text);
+            free(text);
+        }
+        free(err);
+    }
+    if (!read && !named) {
+        char *text = xasprintf(_("AppArmor denials not read: none of %s is there (name the log "
+                                 "with VIRT_SNAPTREE_APPARMOR_LOG)"),
+                               paths);
+        st_findings_add(f, ST_DOC_NOTE, "apparmor-log", &w, text);
+        free(text);
+    }
+    free(list);
+}
+
+/* A running domain's profile (NULL: none, the domain is not confined, or it is shut off: libvirt
+ * writes the profile again when it starts). */
+static st_aa_profile *domain_profile(st_findings *f, const st_host *h, const st_domain *d,
+                                     st_aa_profile *p)
+{
+    char *err = NULL;
+    int got = dom_active(d) && d->uuid[0] ? st_aa_read_domain(st_aa_dir(), d->uuid, p, &err) : 0;
+    if (got < 0) {
+        st_doc_where w = {.host = h->name, .domain = d->name};
+        char *text = xasprintf(_("its AppArmor profile could not be read: %s"), err);
+        st_findings_add(f, ST_DOC_NOTE, "apparmor-profile", &w, text);
+        free(text);
+    }
+    free(err);
+    return got == 1 ? p : NULL;
+}
+
+/* AppArmor, on a host whose profiles and log are this machine's: each running domain's images
+ * against its profile, and every image against the denials the log recorded (once an image). */
+static void check_apparmor(st_findings *f, const st_host *h)
+{
+    st_aa_denials den = {0};
+    read_denials(f, h, &den);
+    st_hash seen;
+    st_hash_init(&seen, NULL);
+    for (size_t i = 0; i < h->n_doms; i++) {
+        const st_domain *d = &h->doms[i];
+        st_aa_profile buf;
+        st_aa_profile *p = domain_profile(f, h, d, &buf);
+        for (size_t k = 0; k < d->n_disks; k++)
+            for (size_t l = 0; l < d->disks[k].n_chain; l++) {
+                const char *path = d->disks[k].chain[l].path;
+                st_doc_where w = {h->name, d->name, d->disks[k].target, path, NULL};
+                if (!path || path[0] != '/')
+                    continue;
+                st_doctor_check_aa_profile(f, &w, p);
+                if (!st_hash_get(&seen, path)) {
+                    st_hash_put(&seen, path, (void *)1);
+                    st_doctor_check_aa_denied(f, &w, st_aa_denials_find(&den, path));
+                }
+            }
+        if (p)
+            st_aa_profile_clear(p);
+    }
+    st_hash_clear(&seen);
+    st_aa_denials_clear(&den);
+}
 
 static size_t check_host(const st_host *h, const st_doctor_opts *o, st_findings *f)
 {
@@ -272,8 +360,8 @@ static size_t check_host(const st_host *h, const st_doctor_opts *o, st_findings 
         }
         check_snapshots(f, h, d, local);
     }
-    for (size_t i = 0; host_checks[i]; i++)
-        host_checks[i](f, h);
+    if (local)
+        check_apparmor(f, h);
     for (size_t i = 0; i < s.n; i++) {
         st_image_info_clear(&s.v[i].info);
         free(s.v[i].check_json);

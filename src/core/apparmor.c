@@ -170,6 +170,20 @@ const st_aa_rule *st_aa_denies_write(const st_aa_profile *p, const char *path)
     return NULL;
 }
 
+bool st_aa_allows_read(const st_aa_profile *p, const char *path)
+{
+    bool allowed = false;
+    for (size_t i = 0; p && path && i < p->n_rules; i++) {
+        const st_aa_rule *r = &p->rules[i];
+        if (!strchr(r->perms, 'r') || !aa_match(r->pattern, path))
+            continue;
+        if (r->deny)
+            return false;
+        allowed = true;
+    }
+    return allowed;
+}
+
 void st_aa_profile_copy(st_aa_profile *dst, const st_aa_profile *src)
 {
     memset(dst, 0, sizeof(*dst));

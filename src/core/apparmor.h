@@ -48,7 +48,50 @@ int st_aa_read_domain(const char *dir, const char *uuid, st_aa_profile *out, cha
 /* The deny rule that forbids writing `path` (w or a), or NULL. */
 const st_aa_rule *st_aa_denies_write(const st_aa_profile *p, const char *path);
 
+/* Whether the profile lets QEMU read `path`: an allow rule with r matches it, no deny rule with r
+ * does. */
+bool st_aa_allows_read(const st_aa_profile *p, const char *path);
+
 void st_aa_profile_copy(st_aa_profile *dst, const st_aa_profile *src);
 void st_aa_profile_clear(st_aa_profile *p);
+
+/*
+ * The kernel's AppArmor denials, as the audit log and the kernel log record them:
+ *
+ *     type=AVC msg=audit(1765155723.120:88): apparmor="DENIED" operation="open"
+ *     profile="libvirt-<uuid>" name="/var/lib/libvirt/images/top.qcow2" pid=4242
+ *     comm="qemu-system-x86" requested_mask="r" denied_mask="r" fsuid=64055 ouid=64055
+ *
+ * (one line; the kernel log has "audit: type=1400 audit(…)" after its own prefix). The logs read
+ * are VIRT_SNAPTREE_APPARMOR_LOG (tests: one path, or several separated by ':'), else
+ * ST_AA_LOGS; only the last ST_AA_LOG_TAIL bytes of each, the recent denials.
+ */
+#define ST_AA_LOGS     "/var/log/audit/audit.log:/var/log/kern.log"
+#define ST_AA_LOG_TAIL (16u << 20)
+
+/* The denials of one file, with how often and when last. */
+typedef struct st_aa_denial {
+    char *name;    /* the file denied */
+    char *profile; /* "libvirt-<uuid>", … */
+    char *mask;    /* denied_mask: "r", "w", "rw", … */
+    char *log;     /* the log it was read from */
+    size_t count;
+    long long last; /* seconds since the epoch of the last one; 0: not known */
+} st_aa_denial;
+
+typedef struct st_aa_denials {
+    st_aa_denial *v;
+    size_t n, cap;
+} st_aa_denials;
+
+/* The logs to read: VIRT_SNAPTREE_APPARMOR_LOG, else ST_AA_LOGS; and whether they were named. */
+const char *st_aa_log_paths(bool *named);
+/* Adds the denial a log line records, if it records one (`log`: where the line was read). */
+void st_aa_denials_add_line(st_aa_denials *d, const char *line, const char *log);
+/* Reads the tail of one log. Returns 0, or -1 with *err (malloc'd) when it cannot be read. */
+int st_aa_denials_read(st_aa_denials *d, const char *log, char **err);
+/* The denial about `path` (the same mask: the first read), or NULL. */
+const st_aa_denial *st_aa_denials_find(const st_aa_denials *d, const char *path);
+void st_aa_denials_clear(st_aa_denials *d);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "core/apparmor.h"
+
 /* Severity, in the order of --doctor's exit status: 0 healthy, 1 warnings, 2 errors. A note
  * (something that could not be checked) changes no status. */
 typedef enum { ST_DOC_NOTE = -1, ST_DOC_WARN = 1, ST_DOC_ERROR = 2 } st_doc_level;
@@ -100,6 +102,23 @@ void st_doctor_check_relative(st_findings *f, const st_doc_where *w, const st_re
 
 /* A chain of n layers past the limit. */
 void st_doctor_check_depth(st_findings *f, const st_doc_where *w, size_t n, size_t limit);
+/*
+ * The deepest chain a libvirt version is known to handle (layers): libvirt before 12.0 fails with
+ * chains past about 25 external snapshots (12.0 fixed it). 0: no known limit (12.0 and later, or
+ * the version is not known: `libvirt_ver` 0).
+ */
+#define ST_LIBVIRT_OLD_DEPTH 25
+size_t st_doctor_libvirt_depth(unsigned long libvirt_ver);
+/* A chain of n layers at that depth on a host whose libvirt is `version` ("9.0.0"). */
+void st_doctor_check_libvirt_depth(st_findings *f, const st_doc_where *w, size_t n,
+                                   unsigned long libvirt_ver, const char *version);
+
+/* A running domain's image that its AppArmor profile (libvirt-UUID.files) does not let QEMU
+ * read: QEMU is denied it when it opens it again (a block job, a snapshot, a revert). */
+void st_doctor_check_aa_profile(st_findings *f, const st_doc_where *w, const st_aa_profile *p);
+/* AppArmor denials of the image recorded in the kernel's log (NULL: none). */
+void st_doctor_check_aa_denied(st_findings *f, const st_doc_where *w, const st_aa_denial *d);
+
 /* An image others may read (guest data) or write: offers chmod 0600. */
 void st_doctor_check_mode(st_findings *f, const st_doc_where *w, mode_t mode);
 /* A running domain's disk whose inactive definition names another image: the next start (or a

@@ -245,6 +245,103 @@ START_TEST(reports)
 }
 END_TEST
 
+/* libvirt before 12.0 fails past about 25 external snapshots: the warning comes at 25 layers
+ * there, never on 12.0 or later, nor when the version is not known; the text names the version. */
+START_TEST(libvirt_depth_by_version)
+{
+    ck_assert_uint_eq(st_doctor_libvirt_depth(9000000), 25);
+    ck_assert_uint_eq(st_doctor_libvirt_depth(11003000), 25);
+    ck_assert_uint_eq(st_doctor_libvirt_depth(11999999), 25);
+    ck_assert_uint_eq(st_doctor_libvirt_depth(12000000), 0);
+    ck_assert_uint_eq(st_doctor_libvirt_depth(12001000), 0);
+    ck_assert_uint_eq(st_doctor_libvirt_depth(0), 0);
+    st_findings f = {0};
+    st_doctor_check_libvirt_depth(&f, &W, 24, 9000000, "9.0.0");
+    st_doctor_check_libvirt_depth(&f, &W, 40, 12000000, "12.0.0");
+    st_doctor_check_libvirt_depth(&f, &W, 40, 0, NULL);
+    ck_assert_uint_eq(f.n, 0);
+    st_doctor_check_libvirt_depth(&f, &W, 25, 11003000, "11.3.0");
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_int_eq(f.v[0].level, ST_DOC_WARN);
+    ck_assert_str_eq(f.v[0].check, "libvirt-depth");
+    ck_assert_str_eq(f.v[0].text, "its chain has 25 layers: libvirt 11.3.0 (before 12.0) is known "
+                                  "to fail past about 25 external snapshots (merging some "
+                                  "shortens it)");
+    st_findings_clear(&f);
+}
+END_TEST
+
+/* A running domain's image that its profile does not let QEMU read is a warning; one it lists
+ * (quoted, or by a glob) is not, and a deny rule wins over an allow rule. */
+START_TEST(apparmor_profile)
+{
+    st_aa_profile p;
+    st_aa_parse("#include <abstractions/base>\n"
+                "  \"/i/a.qcow2\" rwk,\n"
+                "  \"/i/base/*.qcow2\" r,\n"
+                "  deny \"/i/base/secret.qcow2\" r,\n",
+                "/aa/libvirt-u.files", &p);
+    ck_assert(st_aa_allows_read(&p, "/i/a.qcow2"));
+    ck_assert(st_aa_allows_read(&p, "/i/base/b.qcow2"));
+    ck_assert(!st_aa_allows_read(&p, "/i/base/secret.qcow2"));
+    ck_assert(!st_aa_allows_read(&p, "/i/other.qcow2"));
+    st_findings f = {0};
+    st_doctor_check_aa_profile(&f, &W, &p);
+    st_doctor_check_aa_profile(&f, &W, NULL);
+    ck_assert_uint_eq(f.n, 0);
+    st_doc_where w = W;
+    w.path = "/i/other.qcow2";
+    st_doctor_check_aa_profile(&f, &w, &p);
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_str_eq(f.v[0].check, "apparmor-profile");
+    ck_assert_str_eq(f.v[0].text, "it is not in the domain's AppArmor profile /aa/libvirt-u.files: "
+                                  "QEMU is denied it when it opens it again (a block job, a "
+                                  "snapshot)");
+    st_findings_clear(&f);
+    st_aa_profile_clear(&p);
+}
+END_TEST
+
+/* Denials as the audit log and the kernel log write them (a name the kernel hex-encoded too),
+ * counted per file, profile and mask, with the last time; other lines are not denials. */
+START_TEST(apparmor_denials)
+{
+    st_aa_denials d = {0};
+    const char *lines[] = {
+        "type=AVC msg=audit(1765155723.120:88): apparmor=\"DENIED\" operation=\"open\" "
+        "profile=\"libvirt-u\" name=\"/i/a.qcow2\" pid=42 comm=\"qemu-system-x86\" "
+        "requested_mask=\"r\" denied_mask=\"r\" fsuid=64055 ouid=64055",
+        "Dec  8 01:02:03 h kernel: [ 12.5] audit: type=1400 audit(1765155783.500:91): "
+        "apparmor=\"DENIED\" operation=\"open\" profile=\"libvirt-u\" name=\"/i/a.qcow2\" "
+        "pid=42 comm=\"qemu-system-x86\" requested_mask=\"r\" denied_mask=\"r\"",
+        "type=AVC msg=audit(1765155800.000:95): apparmor=\"DENIED\" operation=\"open\" "
+        "profile=\"libvirt-u\" name=2F692F6120622E71636F7732 denied_mask=\"rw\"",
+        "type=AVC msg=audit(1765155801.000:96): apparmor=\"ALLOWED\" operation=\"open\" "
+        "profile=\"libvirt-u\" name=\"/i/c.qcow2\" denied_mask=\"r\"",
+        "type=AVC msg=audit(1765155802.000:97): apparmor=\"DENIED\" operation=\"capable\" "
+        "profile=\"libvirt-u\" capname=\"sys_admin\"",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        st_aa_denials_add_line(&d, lines[i], "/log");
+    ck_assert_uint_eq(d.n, 2);
+    const st_aa_denial *a = st_aa_denials_find(&d, "/i/a.qcow2");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(a->count, 2);
+    ck_assert_int_eq(a->last, 1765155783);
+    ck_assert_ptr_nonnull(st_aa_denials_find(&d, "/i/a b.qcow2"));
+    ck_assert_ptr_null(st_aa_denials_find(&d, "/i/c.qcow2"));
+    st_findings f = {0};
+    st_doctor_check_aa_denied(&f, &W, NULL);
+    st_doctor_check_aa_denied(&f, &W, a);
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_str_eq(f.v[0].check, "apparmor-denied");
+    ck_assert_str_eq(f.v[0].text, "AppArmor denied r access to it 2 times, last at 2025-12-08 "
+                                  "01:03:03 UTC (profile libvirt-u, /log)");
+    st_findings_clear(&f);
+    st_aa_denials_clear(&d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("doctor");
@@ -256,6 +353,9 @@ int main(void)
     tcase_add_test(tc, depth_mode_and_definitions);
     tcase_add_test(tc, snapshot_files);
     tcase_add_test(tc, reports);
+    tcase_add_test(tc, libvirt_depth_by_version);
+    tcase_add_test(tc, apparmor_profile);
+    tcase_add_test(tc, apparmor_denials);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }
