@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,28 +338,118 @@ char *ds_volume_path(void *ctx, const char *pool, const char *vol)
     return path;
 }
 
+/* A line of what could not be scanned, about one pool. */
+__attribute__((format(printf, 3, 4))) static void pool_unscanned(st_host *h, const char *pool,
+                                                                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = xvasprintf(fmt, ap);
+    va_end(ap);
+    h->pool_unscanned = xrealloc(h->pool_unscanned, (h->n_pool_unscanned + 1) * sizeof(char *));
+    h->pool_unscanned[h->n_pool_unscanned++] =
+        xasprintf(_("storage pool %s: %s"), pool ? pool : "?", why);
+    free(why);
+}
+
+/* One volume's path alone, for a host whose files are read here: the key in file-based pools
+ * (no call), else asked. */
+static char *pool_vol_path(st_worker *w, virStorageVolPtr v)
+{
+    const char *key = virStorageVolGetKey(v);
+    if (key && key[0] == '/')
+        return xstrdup(key);
+    st_worker_busy(w);
+    char *path = virStorageVolGetPath(v);
+    st_worker_idle(w);
+    if (!path)
+        virResetLastError();
+    return path;
+}
+
+/* One volume as its pool lists it: path, format, backing name, allocation (its XML; on a local
+ * host only its path, the scan reads the file itself). */
+static void pool_vol_add(st_worker *w, st_host *h, size_t *cap, virStorageVolPtr v)
+{
+    char *xml = NULL;
+    st_volinfo vi = {0};
+    if (h->local) {
+        vi.path = pool_vol_path(w, v);
+    } else {
+        st_worker_busy(w);
+        xml = virStorageVolGetXMLDesc(v, 0);
+        st_worker_idle(w);
+    }
+    char *err = NULL;
+    bool read = h->local || (xml && st_xml_parse_volume(xml, &vi, &err) == 0);
+    if (!read || !vi.path || vi.path[0] != '/') {
+        virResetLastError();
+    } else {
+        xgrow((void **)&h->pool_vols, cap, h->n_pool_vols + 1, sizeof(st_layer));
+        st_layer *l = &h->pool_vols[h->n_pool_vols++];
+        memset(l, 0, sizeof(*l));
+        l->path = xstrdup(vi.path);
+        l->format = xstrdup0(vi.format);
+        l->backing_name = xstrdup0(vi.backing_path);
+        l->allocation = vi.allocation;
+        l->virtual_size = vi.capacity;
+        l->backing_index = -1;
+    }
+    st_volinfo_clear(&vi);
+    free(err);
+    free(xml);
+}
+
+/* An active pool's folder and volumes, as the pool last listed them: a refresh would make the
+ * daemon read every file of the pool, for a view that only lists. */
+static void pool_scan(st_worker *w, st_host *h, virStoragePoolPtr pool, size_t *cap)
+{
+    const char *name = virStoragePoolGetName(pool);
+    st_worker_busy(w);
+    char *xml = virStoragePoolGetXMLDesc(pool, 0);
+    st_worker_idle(w);
+    char *path = NULL, *err = NULL;
+    if (xml && st_xml_parse_pool_path(xml, &path, &err) == 0 && path && path[0] == '/')
+        h->pool_dirs[h->n_pool_dirs++] = path;
+    else
+        free(path);
+    free(err);
+    free(xml);
+    virStorageVolPtr *vols = NULL;
+    st_worker_busy(w);
+    int nv = virStoragePoolListAllVolumes(pool, &vols, 0);
+    st_worker_idle(w);
+    if (nv < 0) {
+        pool_unscanned(h, name, _("its volumes could not be listed: %s"), virGetLastErrorMessage());
+        virResetLastError();
+    }
+    for (int k = 0; k < nv; k++) {
+        pool_vol_add(w, h, cap, vols[k]);
+        virStorageVolFree(vols[k]);
+    }
+    free(vols);
+}
+
 void ds_pool_dirs(st_worker *w, st_host *h)
 {
     virStoragePoolPtr *pools = NULL;
     st_worker_busy(w);
-    int np = virConnectListAllStoragePools(w->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    int np = virConnectListAllStoragePools(w->conn, &pools, 0);
     st_worker_idle(w);
     if (np < 0) {
+        pool_unscanned(h, NULL, _("the pools could not be listed: %s"), virGetLastErrorMessage());
         virResetLastError();
         return;
     }
     h->pool_dirs = np ? xcalloc((size_t)np, sizeof(char *)) : NULL;
+    size_t cap = 0;
     for (int i = 0; i < np; i++) {
-        st_worker_busy(w);
-        char *xml = virStoragePoolGetXMLDesc(pools[i], 0);
-        st_worker_idle(w);
-        char *path = NULL, *err = NULL;
-        if (xml && st_xml_parse_pool_path(xml, &path, &err) == 0 && path && path[0] == '/')
-            h->pool_dirs[h->n_pool_dirs++] = path;
+        if (virStoragePoolIsActive(pools[i]) == 1)
+            pool_scan(w, h, pools[i], &cap);
         else
-            free(path);
-        free(err);
-        free(xml);
+            pool_unscanned(h, virStoragePoolGetName(pools[i]),
+                           _("not active: its volumes are not listed"));
+        virResetLastError();
         virStoragePoolFree(pools[i]);
     }
     free(pools);

@@ -41,6 +41,9 @@ typedef struct graph {
     size_t n_folders;
     st_hash open;  /* identities a running QEMU holds open */
     st_hash found; /* identities already found (a folder named twice) */
+    /* The host whose references are being added, when its images are not on this machine:
+     * files are then known by their path on that host, not by identity. */
+    const char *remote;
 } graph;
 
 /* "DEV:INO" of an existing file, else NULL. */
@@ -74,9 +77,22 @@ static void add_folder(graph *g, const char *path)
 }
 
 /* Records that `by` references path (top: as a disk's active layer; layer: in a chain). */
+/* What a file is known by: its identity here, its host and lexical path on a remote host. */
+static char *ref_key(const graph *g, const char *path)
+{
+    if (!g->remote)
+        return identity(path);
+    if (!path || path[0] != '/')
+        return NULL;
+    char *lex = st_path_lexical(path);
+    char *key = xasprintf("%s\n%s", g->remote, lex);
+    free(lex);
+    return key;
+}
+
 static void add_ref(graph *g, const char *path, const char *by, bool top, bool layer)
 {
-    char *id = identity(path);
+    char *id = ref_key(g, path);
     if (!id)
         return; /* gone: no file of the scan can be it */
     ref *r = st_hash_get(&g->refs, id);
@@ -94,7 +110,8 @@ static void add_ref(graph *g, const char *path, const char *by, bool top, bool l
     }
     r->top |= top;
     r->layer |= layer;
-    add_folder(g, path);
+    if (!g->remote)
+        add_folder(g, path);
 }
 
 static void add_disk_refs(graph *g, const st_domain *d, const st_disk *k)
@@ -134,8 +151,10 @@ static void add_branch_refs(graph *g, const st_domain *d, const st_branch *b)
 
 static void add_host_refs(graph *g, const st_host *h)
 {
-    for (size_t i = 0; i < h->n_pool_dirs; i++)
+    for (size_t i = 0; i < h->n_pool_dirs && !g->remote; i++)
         add_dir(g, h->pool_dirs[i]);
+    for (size_t i = 0; i < h->n_pool_vols && !g->remote; i++)
+        add_folder(g, h->pool_vols[i].path);
     for (size_t i = 0; i < h->n_doms; i++) {
         const st_domain *d = &h->doms[i];
         for (size_t k = 0; k < d->n_disks; k++)
@@ -306,6 +325,52 @@ static void scan_folder(graph *g, st_orphans *o, const char *dir)
     closedir(d);
 }
 
+/* A remote host's pool volumes, classified by what its domains name (by path on that host). */
+static void scan_remote_pools(graph *g, st_orphans *o, const st_host *h)
+{
+    const char *name = h->name ? h->name : h->uri ? h->uri : "?";
+    g->remote = name;
+    add_host_refs(g, h);
+    for (size_t i = 0; i < h->n_pool_vols; i++) {
+        const st_layer *v = &h->pool_vols[i];
+        char *id = ref_key(g, v->path);
+        const ref *r = id ? st_hash_get(&g->refs, id) : NULL;
+        if (id && !st_hash_get(&g->found, id)) {
+            st_hash_put(&g->found, id, (void *)1);
+            st_found *f = st_orphans_add(o, v->path, ST_FILE_IMAGE);
+            f->bytes = v->allocation;
+            f->host = xstrdup(name);
+            if (v->backing_name && v->backing_name[0] == '/')
+                f->backing = st_path_lexical(v->backing_name);
+            for (size_t k = 0; r && k < r->n; k++)
+                st_found_ref(f, r->by[k]);
+            f->top = r && r->top;
+            f->layer = r && r->layer;
+        }
+        free(id);
+    }
+    g->remote = NULL;
+    char *line = xasprintf(_("%s: its images are not on this machine: only the volumes of its "
+                             "active storage pools were listed, and nothing is removed there"),
+                           name);
+    st_orphans_note(o, line);
+    free(line);
+}
+
+/* The pools of a host that could not be listed, on its not-scanned lines. */
+static void note_pools(st_orphans *o, const st_host *h)
+{
+    for (size_t i = 0; i < h->n_pool_unscanned; i++) {
+        char *line = xasprintf("%s: %s",
+                               h->name  ? h->name
+                               : h->uri ? h->uri
+                                        : "?",
+                               h->pool_unscanned[i]);
+        st_orphans_note(o, line);
+        free(line);
+    }
+}
+
 void st_orphans_find(st_host *const *hosts, size_t n, st_orphans *out)
 {
     graph g = {0};
@@ -316,15 +381,17 @@ void st_orphans_find(st_host *const *hosts, size_t n, st_orphans *out)
     bool any_local = false;
     for (size_t i = 0; i < n; i++) {
         const st_host *h = hosts[i];
+        if (h && h->reachable)
+            note_pools(out, h);
         if (h && h->reachable && h->local) {
             add_host_refs(&g, h);
             any_local = true;
+        } else if (h && h->reachable) {
+            scan_remote_pools(&g, out, h);
         } else if (h) {
-            char *line = xasprintf(h->reachable ? _("%s: its images are not on this machine")
-                                                : _("%s: not reachable"),
-                                   h->name  ? h->name
-                                   : h->uri ? h->uri
-                                            : "?");
+            char *line = xasprintf(_("%s: not reachable"), h->name  ? h->name
+                                                           : h->uri ? h->uri
+                                                                    : "?");
             st_orphans_note(out, line);
             free(line);
         }

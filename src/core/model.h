@@ -253,6 +253,14 @@ typedef struct st_host {
      * st_backend_opts.pool_dirs); none otherwise. */
     char **pool_dirs;
     size_t n_pool_dirs;
+    /* With them, the volumes of those pools as the pools last listed them (no refresh): path,
+     * format, backing name and allocation. A host whose images are not on this machine is
+     * scanned through these. */
+    st_layer *pool_vols;
+    size_t n_pool_vols;
+    /* The pools that could not be listed, and why (one line each). */
+    char **pool_unscanned;
+    size_t n_pool_unscanned;
     /* The chain doctor's quick pass (no qemu-img check, no header read of its own), made by
      * the interface's workers; empty otherwise. */
     st_findings doctor;

@@ -498,6 +498,10 @@ void st_host_free(st_host *h)
         st_followup_clear(&h->followups[i]);
     free(h->followups);
     free_strv(h->pool_dirs, h->n_pool_dirs);
+    for (size_t i = 0; i < h->n_pool_vols; i++)
+        st_layer_clear(&h->pool_vols[i]);
+    free(h->pool_vols);
+    free_strv(h->pool_unscanned, h->n_pool_unscanned);
     st_findings_clear(&h->doctor);
     free(h);
 }
@@ -521,6 +525,9 @@ st_host *st_host_dup(const st_host *h)
     c->followups = alloc_n(h->n_followups, sizeof(st_followup));
     st_followups_copy(c->followups, h->followups, h->n_followups);
     c->pool_dirs = st_strv_copy(h->pool_dirs, h->n_pool_dirs);
+    c->pool_vols = alloc_n(h->n_pool_vols, sizeof(st_layer));
+    st_layers_copy(c->pool_vols, h->pool_vols, h->n_pool_vols);
+    c->pool_unscanned = st_strv_copy(h->pool_unscanned, h->n_pool_unscanned);
     c->doctor = (st_findings){0};
     st_findings_copy(&c->doctor, &h->doctor);
     return c;
@@ -542,6 +549,10 @@ uint64_t st_host_fingerprint(const st_host *h)
     for (size_t i = 0; i < h->n_followups; i++)
         fp_followup(&f, &h->followups[i]);
     fp_strv(&f, h->pool_dirs, h->n_pool_dirs);
+    fp_u64(&f, h->n_pool_vols);
+    for (size_t i = 0; i < h->n_pool_vols; i++)
+        fp_layer(&f, &h->pool_vols[i]);
+    fp_strv(&f, h->pool_unscanned, h->n_pool_unscanned);
     fp_findings(&f, &h->doctor);
     fp_u64(&f, h->n_doms);
     for (size_t i = 0; i < h->n_doms; i++)

@@ -44,6 +44,7 @@ void st_orphans_clear(st_orphans *o)
         free(f->backing);
         free(f->why);
         free(f->above);
+        free(f->host);
         for (size_t k = 0; k < f->n_by; k++)
             free(f->by[k]);
         free(f->by);
@@ -92,7 +93,7 @@ void st_orphans_classify(st_orphans *o)
         st_found *f = &o->v[i];
         st_hash_put(&index, f->path, (void *)(uintptr_t)(i + 1));
         f->cls = first_class(f);
-        f->removable = !f->n_by && !f->open;
+        f->removable = !f->n_by && !f->open && !f->host;
     }
     /* An unreferenced image below an unreferenced one is part of that one's chain. */
     for (size_t i = 0; i < o->n; i++) {
@@ -191,7 +192,9 @@ char *st_found_line(const st_found *f, long long now)
     char size[32];
     st_fmt_bytes(size, sizeof(size), f->bytes);
     long long days = age_days(f, now);
-    char *age = xasprintf(ngettext("%lld day old", "%lld days old", (unsigned long)days), days);
+    char *age =
+        f->host ? xasprintf(_("a volume of %s"), f->host)
+                : xasprintf(ngettext("%lld day old", "%lld days old", (unsigned long)days), days);
     char *why = why_text(f);
     char *line =
         xasprintf("%s: %s  %s, %s, %s", st_orph_class_label(f->cls), f->path, size, age, why);
@@ -238,13 +241,19 @@ void st_orphans_report_json(FILE *out, const st_orphans *o, long long now)
         fprintf(out, "%s{\"path\":", i ? ",\n" : "\n");
         st_json_put(out, f->path);
         fprintf(out,
-                ",\"class\":\"%s\",\"bytes\":%llu,\"mtime\":%lld,\"age_days\":%lld,"
-                "\"open\":%s,\"removable\":%s,\"below\":",
-                class_name(f->cls), (unsigned long long)f->bytes, f->mtime, age_days(f, now),
-                f->open ? "true" : "false", f->removable ? "true" : "false");
+                ",\"class\":\"%s\",\"bytes\":%llu,\"mtime\":%lld,\"age_days\":", class_name(f->cls),
+                (unsigned long long)f->bytes, f->mtime);
+        if (f->host)
+            fputs("null", out); /* a remote volume's time is not known */
+        else
+            fprintf(out, "%lld", age_days(f, now));
+        fprintf(out, ",\"open\":%s,\"removable\":%s,\"below\":", f->open ? "true" : "false",
+                f->removable ? "true" : "false");
         st_json_put(out, f->above);
         fputs(",\"why\":", out);
         st_json_put(out, f->why);
+        fputs(",\"host\":", out);
+        st_json_put(out, f->host);
         fputs(",\"referenced_by\":[", out);
         for (size_t k = 0; k < f->n_by; k++) {
             fputs(k ? "," : "", out);

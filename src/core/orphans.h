@@ -38,6 +38,9 @@ typedef struct st_found {
     bool top;   /* among the references: the active layer of a disk */
     bool layer; /* among the references: a layer of a chain */
     bool open;  /* a running QEMU has it open (its /proc fds) */
+    /* NULL: a file of this machine. Else the host whose storage pool lists it (its images are
+     * not here): its age is not known, and it is never removed from here. */
+    char *host;
     /* Set by st_orphans_classify: */
     st_orph_class cls;
     char *above; /* ST_ORPH_BELOW: the orphan whose chain it is in */

@@ -215,6 +215,10 @@ struct type_desc {
     X(st_host, n_followups, COUNT, NULL, FP)                                                       \
     X(st_host, pool_dirs, STRV, NULL, FP)                                                          \
     X(st_host, n_pool_dirs, COUNT, NULL, FP)                                                       \
+    X(st_host, pool_vols, LIST, &layer_t, FP)                                                      \
+    X(st_host, n_pool_vols, COUNT, NULL, FP)                                                       \
+    X(st_host, pool_unscanned, STRV, NULL, FP)                                                     \
+    X(st_host, n_pool_unscanned, COUNT, NULL, FP)                                                  \
     X(st_host, doctor, VEC, &finding_t, FP)                                                        \
     X(st_host, generation, SCALAR, NULL, NOFP)                                                     \
     X(st_host, refreshed_at, SCALAR, NULL, NOFP)

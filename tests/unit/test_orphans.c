@@ -107,8 +107,41 @@ START_TEST(reports)
     ck_assert_str_eq(buf, "{\"folders\":1,\"removable\":1,\"removable_bytes\":65536,\"files\":[\n"
                           "{\"path\":\"/i/x\\u001b]0;t\\u0007.qcow2\",\"class\":\"orphan\","
                           "\"bytes\":65536,\"mtime\":1000,\"age_days\":0,\"open\":false,"
-                          "\"removable\":true,\"below\":null,\"why\":null,\"referenced_by\":[]}],"
+                          "\"removable\":true,\"below\":null,\"why\":null,\"host\":null,"
+                          "\"referenced_by\":[]}],"
                           "\"not_scanned\":[\"far: its images are not on this machine\"]}\n");
+    free(buf);
+    st_orphans_clear(&o);
+}
+END_TEST
+
+/* A remote host's pool volume: classified like a file here, never removable from here, its host
+ * said in place of an age it does not have. */
+START_TEST(remote_volumes)
+{
+    st_orphans o = {0};
+    image(&o, "/p/lone.qcow2", NULL)->host = strdup("far");
+    image(&o, "/p/base.qcow2", NULL)->host = strdup("far");
+    image(&o, "/p/top.qcow2", "/p/base.qcow2")->host = strdup("far");
+    st_orphans_classify(&o);
+    ck_assert_int_eq(find(&o, "/p/lone.qcow2")->cls, ST_ORPH_ORPHAN);
+    ck_assert_int_eq(find(&o, "/p/base.qcow2")->cls, ST_ORPH_BELOW);
+    uint64_t bytes;
+    ck_assert_uint_eq(st_orphans_removable(&o, &bytes), 0);
+    char *line = st_found_line(find(&o, "/p/lone.qcow2"), 10 * 86400);
+    ck_assert_str_eq(line,
+                     "orphan: /p/lone.qcow2  64.0 KiB, a volume of far, nothing references it");
+    free(line);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    st_orphans_report_json(out, &o, 10 * 86400);
+    fclose(out);
+    ck_assert_ptr_nonnull(strstr(buf,
+                                 "{\"path\":\"/p/lone.qcow2\",\"class\":\"orphan\",\"bytes\":65536,"
+                                 "\"mtime\":0,\"age_days\":null,\"open\":false,"
+                                 "\"removable\":false,\"below\":null,\"why\":null,"
+                                 "\"host\":\"far\",\"referenced_by\":[]}"));
     free(buf);
     st_orphans_clear(&o);
 }
@@ -121,6 +154,7 @@ int main(void)
     tcase_add_test(tc, classes);
     tcase_add_test(tc, open_files_keep_their_chain);
     tcase_add_test(tc, reports);
+    tcase_add_test(tc, remote_volumes);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }
