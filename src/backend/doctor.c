@@ -14,8 +14,10 @@
 #include "base/hash.h"
 #include "base/i18n.h"
 #include "base/parallel.h"
+#include "base/trace.h"
 #include "base/util.h"
 #include "core/qcow2.h"
+#include "core/qcow2_check.h"
 
 /* One image of a local host, read once however many chains hold it. */
 typedef struct img_job {
@@ -69,9 +71,19 @@ static bool dom_active(const st_domain *d)
     return d->id >= 0 || d->state == ST_DOM_RUNNING || d->state == ST_DOM_PAUSED;
 }
 
-/* qemu-img check's JSON report of one image; -U where a running QEMU holds it. */
+/* qemu-img check's counts of one image, read here when its layout is the plain one (no process
+ * to start: thousands of images in the time of a few hundred qemu-img runs), else qemu-img
+ * check's JSON report, with -U where a running QEMU holds it. */
 static void run_check(img_job *j)
 {
+    st_qcow2_counts n;
+    if (st_qcow2_check_path(j->path, &n) == ST_QCHECK_DONE) {
+        j->check_status = n.corruptions ? 2 : n.leaks ? 3 : 0;
+        j->check_json = xasprintf("{\"corruptions\":%llu,\"leaks\":%llu}", n.corruptions, n.leaks);
+        st_trace("doctor-check by=here path=%s", j->path);
+        return;
+    }
+    st_trace("doctor-check by=qemu-img path=%s", j->path);
     char *argv[] = {"qemu-img", "check", "--output=json", "-f", "qcow2", NULL, NULL, NULL};
     size_t k = 5;
     if (j->in_use)
