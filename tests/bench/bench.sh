@@ -15,8 +15,9 @@
 #   BENCH_JOB_RUNS=5         commits of each kind (ours, virsh), alternating
 #   BENCH_JOB_CACHE=none     the job domain's disk cache mode (none: O_DIRECT, the copy reads and
 #                            writes the disk, not the page cache; "default": libvirt's default)
-#   BENCH_FIGURES=all        or a comma list of: model,calls,running,paint,ui,rss,job,link,fleet
-#                            (fleet alone: its own lab only, the main table left as it is)
+#   BENCH_FIGURES=all        or a comma list of: model,calls,running,paint,ui,rss,job,link,fleet,
+#                            doctor (fleet alone: its own lab only; fleet or doctor alone: the
+#                            main table left as it is)
 #   BENCH_RESULTS=FILE       where the Markdown goes (default tests/bench/RESULTS.md in the
 #                            source tree; "-" for none)
 #   BENCH_CALLGRIND=1        also count instructions of figure 5 with callgrind (0: skip)
@@ -450,6 +451,20 @@ if want link && [ -n "$BENCH_LINK_URI" ]; then
     # shellcheck source=sshbench.sh
     . "$top_srcdir/tests/bench/sshbench.sh"
     bench_ssh_figure
+fi
+
+# ---------------------------------------------------------------- figure 10: doctor, orphans
+
+if want doctor; then
+    bench_log "figure 10: --doctor and --orphans against qemu-img check on every layer"
+    # shellcheck source=doctorbench.sh
+    . "$top_srcdir/tests/bench/doctorbench.sh"
+    bench_doctor_figure
+    if [ "$BENCH_FIGURES" = doctor ]; then # its own section only, the main table left as it is
+        for f in "${BENCH_FAILED[@]}"; do bench_log "disagree: $f"; done
+        [ "${#BENCH_FAILED[@]}" -eq 0 ]
+        exit
+    fi
 fi
 
 put total_seconds "$(bench_since "$BENCH_T0")"
