@@ -314,11 +314,13 @@ static st_aa_profile *domain_profile(st_findings *f, const st_host *h, const st_
 }
 
 /* AppArmor, on a host whose profiles and log are this machine's: each running domain's images
- * against its profile, and every image against the denials the log recorded (once an image). */
-static void check_apparmor(st_findings *f, const st_host *h)
+ * against its profile, and every image against the denials the log recorded (once an image; not
+ * in the interface's quick pass, which would read megabytes of log on every refresh). */
+static void check_apparmor(st_findings *f, const st_host *h, bool quick)
 {
     st_aa_denials den = {0};
-    read_denials(f, h, &den);
+    if (!quick)
+        read_denials(f, h, &den);
     st_hash seen;
     st_hash_init(&seen, NULL);
     for (size_t i = 0; i < h->n_doms; i++) {
@@ -373,7 +375,7 @@ static size_t check_host(const st_host *h, const st_doctor_opts *o, st_findings 
         check_snapshots(f, h, d, local);
     }
     if (local)
-        check_apparmor(f, h);
+        check_apparmor(f, h, o->quick);
     for (size_t i = 0; i < s.n; i++) {
         st_image_info_clear(&s.v[i].info);
         free(s.v[i].check_json);

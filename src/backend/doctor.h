@@ -15,8 +15,8 @@
 typedef struct st_doctor_opts {
     size_t max_depth; /* chains deeper than this are reported; 0: ST_DOCTOR_DEPTH_DEFAULT */
     /* The interface's pass on every refresh: what the model and a stat() of each image tell
-     * (formats named, relative names, depth, modes, definitions, snapshot files); no header is
-     * read and qemu-img does not run. */
+     * (formats named, relative names, depth, modes, definitions, snapshot files, AppArmor
+     * profiles); no header and no log is read, and qemu-img does not run. */
     bool quick;
     const char *cwd; /* the folder relative names are compared from; NULL: the current one */
 } st_doctor_opts;
