@@ -76,7 +76,6 @@ static void add_folder(graph *g, const char *path)
     free(dir);
 }
 
-/* Records that `by` references path (top: as a disk's active layer; layer: in a chain). */
 /* What a file is known by: its identity here, its host and lexical path on a remote host. */
 static char *ref_key(const graph *g, const char *path)
 {
@@ -90,6 +89,7 @@ static char *ref_key(const graph *g, const char *path)
     return key;
 }
 
+/* Records that `by` references path (top: as a disk's active layer; layer: in a chain). */
 static void add_ref(graph *g, const char *path, const char *by, bool top, bool layer)
 {
     char *id = ref_key(g, path);
@@ -325,10 +325,16 @@ static void scan_folder(graph *g, st_orphans *o, const char *dir)
     closedir(d);
 }
 
+/* How the not-scanned lines name a host. */
+static const char *host_label(const st_host *h)
+{
+    return h->name ? h->name : h->uri ? h->uri : "?";
+}
+
 /* A remote host's pool volumes, classified by what its domains name (by path on that host). */
 static void scan_remote_pools(graph *g, st_orphans *o, const st_host *h)
 {
-    const char *name = h->name ? h->name : h->uri ? h->uri : "?";
+    const char *name = host_label(h);
     g->remote = name;
     add_host_refs(g, h);
     for (size_t i = 0; i < h->n_pool_vols; i++) {
@@ -361,11 +367,7 @@ static void scan_remote_pools(graph *g, st_orphans *o, const st_host *h)
 static void note_pools(st_orphans *o, const st_host *h)
 {
     for (size_t i = 0; i < h->n_pool_unscanned; i++) {
-        char *line = xasprintf("%s: %s",
-                               h->name  ? h->name
-                               : h->uri ? h->uri
-                                        : "?",
-                               h->pool_unscanned[i]);
+        char *line = xasprintf("%s: %s", host_label(h), h->pool_unscanned[i]);
         st_orphans_note(o, line);
         free(line);
     }
@@ -389,9 +391,7 @@ void st_orphans_find(st_host *const *hosts, size_t n, st_orphans *out)
         } else if (h && h->reachable) {
             scan_remote_pools(&g, out, h);
         } else if (h) {
-            char *line = xasprintf(_("%s: not reachable"), h->name  ? h->name
-                                                           : h->uri ? h->uri
-                                                                    : "?");
+            char *line = xasprintf(_("%s: not reachable"), host_label(h));
             st_orphans_note(out, line);
             free(line);
         }
