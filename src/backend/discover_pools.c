@@ -436,6 +436,7 @@ void ds_pool_dirs(st_worker *w, st_host *h)
     st_worker_busy(w);
     int np = virConnectListAllStoragePools(w->conn, &pools, 0);
     st_worker_idle(w);
+    h->pools_read = true;
     if (np < 0) {
         pool_unscanned(h, NULL, _("the pools could not be listed: %s"), virGetLastErrorMessage());
         virResetLastError();

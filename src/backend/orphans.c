@@ -388,8 +388,13 @@ void st_orphans_find(st_host *const *hosts, size_t n, st_orphans *out)
         if (h && h->reachable && h->local) {
             add_host_refs(&g, h);
             any_local = true;
-        } else if (h && h->reachable) {
+        } else if (h && h->reachable && h->pools_read) {
             scan_remote_pools(&g, out, h);
+        } else if (h && h->reachable) {
+            /* The interface's models carry no pool listing: nothing of the host is seen. */
+            char *line = xasprintf(_("%s: its images are not on this machine"), host_label(h));
+            st_orphans_note(out, line);
+            free(line);
         } else if (h) {
             char *line = xasprintf(_("%s: not reachable"), host_label(h));
             st_orphans_note(out, line);

@@ -261,6 +261,7 @@ typedef struct st_host {
     /* The pools that could not be listed, and why (one line each). */
     char **pool_unscanned;
     size_t n_pool_unscanned;
+    bool pools_read; /* the pools were listed (st_backend_opts.pool_dirs): the fields above hold */
     /* The chain doctor's quick pass (no qemu-img check, no header read of its own), made by
      * the interface's workers; empty otherwise. */
     st_findings doctor;

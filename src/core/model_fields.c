@@ -544,7 +544,7 @@ uint64_t st_host_fingerprint(const st_host *h)
     fp_str(&f, h->error);
     fp_u64(&f, h->libvirt_ver);
     fp_u64(&f, (uint64_t)h->reachable | (uint64_t)h->local << 1 | (uint64_t)h->readonly << 2 |
-                   (uint64_t)h->external_revert << 3);
+                   (uint64_t)h->external_revert << 3 | (uint64_t)h->pools_read << 4);
     fp_u64(&f, h->n_followups);
     for (size_t i = 0; i < h->n_followups; i++)
         fp_followup(&f, &h->followups[i]);

@@ -219,6 +219,7 @@ struct type_desc {
     X(st_host, n_pool_vols, COUNT, NULL, FP)                                                       \
     X(st_host, pool_unscanned, STRV, NULL, FP)                                                     \
     X(st_host, n_pool_unscanned, COUNT, NULL, FP)                                                  \
+    X(st_host, pools_read, BOOL, NULL, FP)                                                         \
     X(st_host, doctor, VEC, &finding_t, FP)                                                        \
     X(st_host, generation, SCALAR, NULL, NOFP)                                                     \
     X(st_host, refreshed_at, SCALAR, NULL, NOFP)

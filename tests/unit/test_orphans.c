@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/orphans.h"
+#include "core/model.h"
 #include "core/orphans.h"
 #include "tap.h"
 
@@ -147,6 +149,48 @@ START_TEST(remote_volumes)
 }
 END_TEST
 
+/* A remote host's model: its pool volumes are what is classified, when the pools were listed; an
+ * interface's model, whose pools were not, says only that nothing of the host was seen. */
+START_TEST(remote_host_models)
+{
+    st_host *h = st_host_new("qemu+tcp://far/system");
+    h->name = strdup("far");
+    h->reachable = true;
+    h->n_doms = 1;
+    h->doms = calloc(1, sizeof(st_domain));
+    h->doms[0].name = strdup("d");
+    h->doms[0].n_disks = 1;
+    h->doms[0].disks = calloc(1, sizeof(st_disk));
+    h->doms[0].disks[0].target = strdup("vda");
+    h->doms[0].disks[0].n_chain = 1;
+    h->doms[0].disks[0].chain = calloc(1, sizeof(st_layer));
+    h->doms[0].disks[0].chain[0].path = strdup("/p/top.qcow2");
+    h->n_pool_vols = 2;
+    h->pool_vols = calloc(2, sizeof(st_layer));
+    h->pool_vols[0].path = strdup("/p/top.qcow2");
+    h->pool_vols[1].path = strdup("/p/lone.qcow2");
+    h->pool_vols[1].allocation = 4096;
+    st_orphans o = {0};
+    st_orphans_find(&h, 1, &o);
+    ck_assert_uint_eq(o.n, 0);
+    ck_assert_uint_eq(o.n_unscanned, 1);
+    ck_assert_str_eq(o.unscanned[0], "far: its images are not on this machine");
+    st_orphans_clear(&o);
+    h->pools_read = true;
+    st_orphans_find(&h, 1, &o);
+    ck_assert_uint_eq(o.n, 2);
+    ck_assert_str_eq(o.v[0].path, "/p/lone.qcow2");
+    ck_assert_int_eq(o.v[0].cls, ST_ORPH_ORPHAN);
+    ck_assert_uint_eq(o.v[0].bytes, 4096);
+    ck_assert_str_eq(o.v[0].host, "far");
+    ck_assert(!o.v[0].removable);
+    ck_assert_int_eq(o.v[1].cls, ST_ORPH_IN_USE);
+    ck_assert_str_eq(o.v[1].by[0], "d vda");
+    st_orphans_clear(&o);
+    st_host_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("orphans");
@@ -155,6 +199,7 @@ int main(void)
     tcase_add_test(tc, open_files_keep_their_chain);
     tcase_add_test(tc, reports);
     tcase_add_test(tc, remote_volumes);
+    tcase_add_test(tc, remote_host_models);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }
