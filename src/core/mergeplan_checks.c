@@ -573,10 +573,17 @@ static void info_active(plan_ctx *c)
     pl_sv_free(&gone);
     const char *base = pl_lname(pl_L(c, c->base)), *top = pl_lname(pl_L(c, 0));
     pl_hazf(c, ST_HAZ_INFO,
-            _("Active commit: the job copies until it is READY and then mirrors every new write "
-              "into both images until you choose. pivot: the disk then runs on %s; %s leave the "
-              "chain. keep: abort without pivot, the disk stays on %s, the base already holds the "
-              "merged data. Or leave it ready for later (the mirroring goes on)."),
+            ngettext("Active commit: the job copies until it is READY and then mirrors every new "
+                     "write into both images until you choose. pivot: the disk then runs on %s; "
+                     "%s leaves the chain. keep: abort without pivot, the disk stays on %s, the "
+                     "base already holds the merged data. Or leave it ready for later (the "
+                     "mirroring goes on).",
+                     "Active commit: the job copies until it is READY and then mirrors every new "
+                     "write into both images until you choose. pivot: the disk then runs on %s; "
+                     "%s leave the chain. keep: abort without pivot, the disk stays on %s, the "
+                     "base already holds the merged data. Or leave it ready for later (the "
+                     "mirroring goes on).",
+                     c->end - c->first),
             base, g, top);
     free(g);
 }

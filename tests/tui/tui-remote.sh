@@ -55,8 +55,11 @@ tui_keys Enter
 ok "the active commit is refused until the domain may be started" tui_wait "This plan is refused" 5
 unlike "$(tui_screen)" "3  bandwidth limit" "the refused plan offers only the option that lifts it"
 tui_keys 4
+# The note is below the plan's fold at 40 rows (the space lines come first): scroll to it.
+tui_wait "start the domain paused for the job: yes" 5
+tui_keys PgDn
 ok "with start paused the plan says this interface finishes the job" \
-    tui_wait "This interface finishes the job" 10
+    tui_wait "This interface finishes the job" 10 || diag "$(tui_screen)"
 set_bandwidth 1
 confirm_yes
 ok "the active commit runs" tui_wait_line "far/vda" "running" 30
