@@ -32,7 +32,7 @@ bool st_cli_wait(st_backend *b, int ms, bool (*take)(st_msg *m, void *ctx), void
     return false;
 }
 
-static size_t host_named(st_host *const *hosts, size_t n, const char *name)
+size_t st_cli_host_of(st_host *const *hosts, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (hosts[i] && streq0(hosts[i]->name, name))
@@ -95,7 +95,7 @@ static st_facts *facts_of(st_backend *b, const st_host *h, size_t hi, const st_f
 st_plan *st_compact_cli_plan(const st_finding *x, st_backend *b, st_host *const *hosts, size_t n,
                              size_t *host, char **err)
 {
-    size_t hi = host_named(hosts, n, x->host);
+    size_t hi = st_cli_host_of(hosts, n, x->host);
     const st_domain *d = hi == SIZE_MAX ? NULL : st_host_find_domain(hosts[hi], x->domain);
     const st_disk *k = d ? st_domain_find_disk(d, x->disk) : NULL;
     size_t top = path_at(k, x->fix_top), base = path_at(k, x->fix_base);

@@ -20,6 +20,9 @@
  */
 bool st_cli_wait(st_backend *b, int ms, bool (*take)(st_msg *m, void *ctx), void *ctx);
 
+/* The index of the host named `name` among hosts; SIZE_MAX: none. */
+size_t st_cli_host_of(st_host *const *hosts, size_t n, const char *name);
+
 /* The plan of the compaction x offers (x->fix == ST_FIX_COMPACT); NULL and *err when no plan can
  * be made (the host does not answer, the chain changed). hosts[*host] is the disk's host. */
 st_plan *st_compact_cli_plan(const st_finding *x, st_backend *b, st_host *const *hosts, size_t n,

@@ -2,7 +2,6 @@
 
 #include "doctor_cli.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +29,6 @@ bool st_cli_typed_yes(const char *prompt)
 
 /* How long one metadata deletion may take before it is given up on, in milliseconds. */
 #define FIX_WAIT_MS 60000
-
-static size_t host_of(st_host *const *hosts, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (hosts[i] && streq0(hosts[i]->name, name))
-            return i;
-    return SIZE_MAX;
-}
 
 /* The result of one request: its id, then whether it went well and its text. */
 typedef struct result {
@@ -137,7 +128,7 @@ static int fix_one(const st_finding *x, const fix_plans *fp, size_t i, st_backen
         return st_compact_cli_run(fp->v[i], fp->host[i], b, err);
     if (x->fix != ST_FIX_SNAP_METADATA)
         return st_doctor_fix_local(x, err);
-    size_t h = host_of(hosts, n, x->host);
+    size_t h = st_cli_host_of(hosts, n, x->host);
     if (!b || h == SIZE_MAX) {
         *err = xstrdup(_("the host is not connected"));
         return -1;
