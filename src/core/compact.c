@@ -16,12 +16,12 @@ bool st_compact_range(size_t n, size_t limit, size_t *top, size_t *base)
     return true;
 }
 
-/* The depth finding about exactly this disk, the latest one (the doctor has just made it). */
-static st_finding *depth_finding(st_findings *f, const st_doc_where *w)
+/* The latest finding `check` about exactly this disk (the doctor has just made it). */
+static st_finding *disk_finding(st_findings *f, const st_doc_where *w, const char *check)
 {
     for (size_t i = f->n; i-- > 0;) {
         st_finding *x = &f->v[i];
-        if (strcmp(x->check, "depth") == 0 && st_finding_about(x, w->domain, w->disk, NULL))
+        if (strcmp(x->check, check) == 0 && st_finding_about(x, w->domain, w->disk, NULL))
             return x;
     }
     return NULL;
@@ -29,11 +29,17 @@ static st_finding *depth_finding(st_findings *f, const st_doc_where *w)
 
 void st_compact_offer(st_findings *f, const st_doc_where *w, const st_disk *k, size_t limit)
 {
+    st_finding *x = disk_finding(f, w, "depth");
+    /* A chain as deep as the host's libvirt is known to fail at is brought below that depth too,
+     * whatever the admin's limit allows; with no depth finding, that finding carries the fix. */
+    st_finding *libvirt = disk_finding(f, w, "libvirt-depth");
+    if (libvirt && (!limit || limit >= ST_LIBVIRT_OLD_DEPTH))
+        limit = ST_LIBVIRT_OLD_DEPTH - 1;
+    if (!x)
+        x = libvirt;
     size_t top, base;
-    if (!st_compact_range(k->n_chain, limit, &top, &base))
-        return;
-    st_finding *x = depth_finding(f, w);
-    if (!x || x->fix != ST_FIX_NONE || !k->chain[top].path || !k->chain[base].path)
+    if (!x || x->fix != ST_FIX_NONE || !st_compact_range(k->n_chain, limit, &top, &base) ||
+        !k->chain[top].path || !k->chain[base].path)
         return;
     x->fix = ST_FIX_COMPACT;
     x->fix_top = xstrdup(k->chain[top].path);

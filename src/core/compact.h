@@ -24,6 +24,8 @@ bool st_compact_range(size_t n, size_t limit, size_t *top, size_t *base);
 /*
  * Attaches the compaction (ST_FIX_COMPACT, with the paths of its top and base) to the depth
  * finding just made about the disk k at w, when there is one and the chain's paths are known.
+ * A chain at the depth where the host's libvirt is known to fail (the libvirt-depth finding) is
+ * brought below it, whatever `limit` says; that finding carries the fix when no depth one does.
  */
 void st_compact_offer(st_findings *f, const st_doc_where *w, const st_disk *k, size_t limit);
 
