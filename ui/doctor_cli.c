@@ -2,7 +2,6 @@
 
 #include "doctor_cli.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "backend/doctor.h"
 #include "base/i18n.h"
 #include "base/util.h"
+#include "compact_cli.h"
 #include "core/text.h"
 
 bool st_cli_typed_yes(const char *prompt)
@@ -30,43 +30,105 @@ bool st_cli_typed_yes(const char *prompt)
 /* How long one metadata deletion may take before it is given up on, in milliseconds. */
 #define FIX_WAIT_MS 60000
 
-static size_t host_of(st_host *const *hosts, size_t n, const char *name)
+/* The result of one request: its id, then whether it went well and its text. */
+typedef struct result {
+    int id;
+    bool ok;
+    char *text;
+} result;
+
+static bool take_result(st_msg *m, void *ctx)
 {
-    for (size_t i = 0; i < n; i++)
-        if (hosts[i] && streq0(hosts[i]->name, name))
-            return i;
-    return SIZE_MAX;
+    result *r = ctx;
+    if (m->kind != ST_MSG_RESULT || m->request_id != r->id)
+        return false;
+    r->ok = m->ok;
+    r->text = m->text;
+    m->text = NULL;
+    return true;
 }
 
-/* The result of request `id`, waited for (other messages are dropped: nothing draws them). */
+/* The result of request `id`, waited for. */
 static bool wait_result(st_backend *b, int id, char **text)
 {
-    double end = st_now() + FIX_WAIT_MS / 1000.0;
-    while (st_now() < end) {
-        st_msg *m;
-        while ((m = st_backend_next(b))) {
-            bool mine = m->kind == ST_MSG_RESULT && m->request_id == id;
-            bool ok = m->ok;
-            if (mine) {
-                *text = m->text;
-                m->text = NULL;
-            }
-            st_msg_free(m);
-            if (mine)
-                return ok;
-        }
-        struct pollfd p = {st_backend_fd(b), POLLIN, 0};
-        poll(&p, 1, 200);
-    }
-    *text = xstrdup(_("no answer from the host"));
-    return false;
+    result r = {.id = id};
+    if (!st_cli_wait(b, FIX_WAIT_MS, take_result, &r))
+        r.text = xstrdup(_("no answer from the host"));
+    *text = r.text;
+    return r.ok;
 }
 
-static int fix_one(const st_finding *x, st_backend *b, st_host *const *hosts, size_t n, char **err)
+/*
+ * The compactions' plans, made before the typed yes and indexed as the findings. A compaction
+ * the planner refuses is not offered: the reasons are said and its finding stays.
+ */
+typedef struct fix_plans {
+    st_plan **v;
+    size_t *host;
+} fix_plans;
+
+static void say_not_offered(const st_finding *x, const st_plan *p, const char *err, bool utf8)
 {
+    char *line = st_fix_describe(x);
+    fputs(_("not offered: "), stdout);
+    st_text_put(stdout, line, utf8);
+    fputc('\n', stdout);
+    free(line);
+    for (size_t i = 0; p && i < p->n_hazards; i++)
+        if (p->hazards[i].level == ST_HAZ_REFUSE) {
+            printf("     %s: ", st_hazard_label(ST_HAZ_REFUSE));
+            st_text_put(stdout, p->hazards[i].text, utf8);
+            fputc('\n', stdout);
+        }
+    if (err) {
+        fputs("     ", stdout);
+        st_text_put(stdout, err, utf8);
+        fputc('\n', stdout);
+    }
+}
+
+/* Plans every compaction; returns how many are not offered. */
+static size_t plan_compactions(st_backend *b, st_host *const *hosts, size_t n, st_findings *f,
+                               fix_plans *fp, bool utf8)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        st_finding *x = &f->v[i];
+        if (x->fix != ST_FIX_COMPACT)
+            continue;
+        char *err = NULL;
+        st_plan *p = st_compact_cli_plan(x, b, hosts, n, &fp->host[i], &err);
+        if (p && !p->refused) {
+            fp->v[i] = p;
+            continue;
+        }
+        say_not_offered(x, p, err, utf8);
+        if (p)
+            st_plan_free(p);
+        free(err);
+        x->fix = ST_FIX_NONE;
+        dropped++;
+    }
+    return dropped;
+}
+
+static void fix_plans_free(fix_plans *fp, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fp->v[i])
+            st_plan_free(fp->v[i]);
+    free(fp->v);
+    free(fp->host);
+}
+
+static int fix_one(const st_finding *x, const fix_plans *fp, size_t i, st_backend *b,
+                   st_host *const *hosts, size_t n, char **err)
+{
+    if (x->fix == ST_FIX_COMPACT)
+        return st_compact_cli_run(fp->v[i], fp->host[i], b, err);
     if (x->fix != ST_FIX_SNAP_METADATA)
         return st_doctor_fix_local(x, err);
-    size_t h = host_of(hosts, n, x->host);
+    size_t h = st_cli_host_of(hosts, n, x->host);
     if (!b || h == SIZE_MAX) {
         *err = xstrdup(_("the host is not connected"));
         return -1;
@@ -86,7 +148,7 @@ static int fix_one(const st_finding *x, st_backend *b, st_host *const *hosts, si
 }
 
 /* The plan: every fix, numbered; true when the admin typed yes. */
-static bool confirm(const st_findings *f, size_t n_fix, bool utf8)
+static bool confirm(const st_findings *f, const fix_plans *fp, size_t n_fix, bool utf8)
 {
     printf(ngettext("The doctor's plan: %zu fix\n", "The doctor's plan: %zu fixes\n", n_fix),
            n_fix);
@@ -99,6 +161,8 @@ static bool confirm(const st_findings *f, size_t n_fix, bool utf8)
         st_text_put(stdout, line, utf8);
         fputc('\n', stdout);
         free(line);
+        if (fp->v[i])
+            st_compact_cli_put(fp->v[i], utf8);
     }
     return st_cli_typed_yes(_("Type yes to make these fixes: "));
 }
@@ -118,15 +182,19 @@ static void run_fixes(const st_options *o, st_backend *b, st_host *const *hosts,
         fputs(_("Read-only (-r): no fix is made.\n"), stdout);
         return;
     }
-    if (!confirm(f, n_fix, o->utf8))
+    fix_plans fp = {xcalloc(f->n, sizeof(st_plan *)), xcalloc(f->n, sizeof(size_t))};
+    n_fix -= plan_compactions(b, hosts, n, f, &fp, o->utf8);
+    if (!n_fix || !confirm(f, &fp, n_fix, o->utf8)) {
+        fix_plans_free(&fp, f->n);
         return;
+    }
     size_t keep = 0;
     for (size_t i = 0; i < f->n; i++) {
         st_finding *x = &f->v[i];
         char *err = NULL;
         if (x->fix != ST_FIX_NONE) {
             char *line = st_fix_describe(x);
-            bool done = fix_one(x, b, hosts, n, &err) == 0;
+            bool done = fix_one(x, &fp, i, b, hosts, n, &err) == 0;
             fputs(done ? _("done: ") : _("failed: "), stdout);
             st_text_put(stdout, line, o->utf8);
             if (!done) {
@@ -143,6 +211,7 @@ static void run_fixes(const st_options *o, st_backend *b, st_host *const *hosts,
         }
         f->v[keep++] = *x;
     }
+    fix_plans_free(&fp, f->n);
     f->n = keep;
 }
 

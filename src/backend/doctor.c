@@ -16,6 +16,7 @@
 #include "base/parallel.h"
 #include "base/trace.h"
 #include "base/util.h"
+#include "core/compact.h"
 #include "core/qcow2.h"
 #include "core/qcow2_check.h"
 
@@ -196,6 +197,7 @@ static void check_disk(st_findings *f, const st_host *h, const st_domain *d, con
     st_doc_where w = {.host = h->name, .domain = d->name, .disk = k->target};
     st_doctor_check_depth(f, &w, k->n_chain, limit);
     st_doctor_check_libvirt_depth(f, &w, k->n_chain, h->libvirt_ver, h->libvirt_version);
+    st_compact_offer(f, &w, k, limit);
     for (size_t l = 0; local && l < k->n_chain; l++) {
         img_job *j = img_find(s, k->chain[l].path);
         w.path = k->chain[l].path;
@@ -411,6 +413,7 @@ int st_doctor_fix_local(const st_finding *x, char **err)
         return st_qemu_img_run(argv, NULL, NULL, err);
     }
     case ST_FIX_SNAP_METADATA:
+    case ST_FIX_COMPACT:
     case ST_FIX_NONE:
         break;
     }

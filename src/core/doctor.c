@@ -234,6 +234,9 @@ char *st_fix_describe(const st_finding *x)
         return xasprintf(_("delete the metadata of snapshot %s of %s (virsh snapshot-delete "
                            "--metadata)"),
                          x->snapshot, x->domain);
+    case ST_FIX_COMPACT:
+        return xasprintf(_("compact the chain of %s/%s: commit %s down into %s (a commit plan)"),
+                         x->domain, x->disk, st_basename(x->fix_top), st_basename(x->fix_base));
     case ST_FIX_NONE:
         break;
     }

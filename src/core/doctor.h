@@ -24,6 +24,7 @@ typedef enum {
     ST_FIX_REBASE_FORMAT, /* qemu-img rebase -u -b NAME -F FORMAT IMAGE: the name stays */
     ST_FIX_CHMOD,         /* chmod 0600 IMAGE */
     ST_FIX_SNAP_METADATA, /* delete the snapshot's metadata only: its files are gone */
+    ST_FIX_COMPACT,       /* one commit plan that brings an over-deep chain to the limit */
 } st_fix_kind;
 
 /* Where a finding is: any part may be NULL (a host-wide note names only the host). */
@@ -38,6 +39,7 @@ typedef struct st_finding {
     char *text; /* one translated line */
     st_fix_kind fix;
     char *fix_name, *fix_format; /* ST_FIX_REBASE_FORMAT: the backing name kept, its format */
+    char *fix_top, *fix_base;    /* ST_FIX_COMPACT: the commit's top and base (paths) */
 } st_finding;
 
 typedef struct st_findings {

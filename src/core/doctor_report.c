@@ -35,6 +35,8 @@ static const char *fix_name(st_fix_kind k)
         return "chmod";
     case ST_FIX_SNAP_METADATA:
         return "snapshot-metadata";
+    case ST_FIX_COMPACT:
+        return "compact";
     case ST_FIX_NONE:
         break;
     }

@@ -356,6 +356,8 @@ void st_finding_clear(st_finding *x)
     free(x->text);
     free(x->fix_name);
     free(x->fix_format);
+    free(x->fix_top);
+    free(x->fix_base);
     memset(x, 0, sizeof(*x));
 }
 
@@ -385,6 +387,8 @@ void st_findings_copy(st_findings *dst, const st_findings *src)
         x->text = xstrdup0(s->text);
         x->fix_name = xstrdup0(s->fix_name);
         x->fix_format = xstrdup0(s->fix_format);
+        x->fix_top = xstrdup0(s->fix_top);
+        x->fix_base = xstrdup0(s->fix_base);
     }
 }
 
@@ -403,6 +407,8 @@ static void fp_findings(fp *f, const st_findings *d)
         fp_str(f, x->text);
         fp_str(f, x->fix_name);
         fp_str(f, x->fix_format);
+        fp_str(f, x->fix_top);
+        fp_str(f, x->fix_base);
     }
 }
 

@@ -101,7 +101,7 @@ error: e-unref vda $I/e-unref/top.qcow2: qemu-img check: 1 corruption
 warning: f-dirty vda $I/f-dirty/top.qcow2: marked dirty in its header: it was not closed cleanly (qemu-img check -r all repairs its counts)
 error: g-corrupt vda $I/g-corrupt/top.qcow2: marked corrupt in its header: QEMU opens it read-only at best
 warning: h-rel vda $I/h-rel/top.qcow2: its relative backing name base.qcow2 means $I/h-rel/base.qcow2 to QEMU but $W/base.qcow2 from the current folder
-warning: i-deep vda: its chain has 5 layers, more than 4 (merging some shortens it)
+warning: i-deep vda: its chain has 5 layers, more than 4 (merging some shortens it) [fix: compact the chain of i-deep/vda: commit l3.qcow2 down into l2.qcow2 (a commit plan)]
 error: j-moved vda: runs on $I/j-moved/top.qcow2, but its definition names $I/j-moved/gone.qcow2, which is gone: the next start fails
 error: k-snap: snapshot s1 names files that are gone: $I/k-snap/s1.qcow2 [fix: delete the metadata of snapshot s1 of k-snap (virsh snapshot-delete --metadata)]
 11 chains checked: 4 errors, 6 warnings"

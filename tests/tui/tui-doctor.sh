@@ -1,13 +1,14 @@
 #!/bin/bash
 # The chain doctor in the interface: its findings marked on the tree's rows and listed in the
-# detail pane, with the admin's depth limit from the configuration file. (The article's test host:
-# test2's chain has 6 layers; with max-chain-depth = 4 its disk is too deep.)
+# detail pane, with the admin's depth limit from the configuration file and the compaction it
+# offers. (The article's test host: test2's chain has 6 layers; with max-chain-depth = 4 its disk
+# is too deep.)
 . "$(dirname "$0")/tui-lib.sh"
 tui_client_only "the test:// driver"
 tui_init
 HOST="test://$top_srcdir/tests/tui/hosts/article.xml"
 export LANG=C.UTF-8
-plan 8
+plan 9
 
 mkdir -p "$XDG_CONFIG_HOME/virt-snaptree"
 echo "max-chain-depth = 4" >"$XDG_CONFIG_HOME/virt-snaptree/config"
@@ -19,7 +20,8 @@ tui_keys / ; tui_type "test2"; tui_keys Enter Down
 ok "its details list the finding" tui_wait "Doctor       warning: its chain has 6 layers," 3
 s=$(tui_screen)
 like "$s" "│              more than 4 \\(merging some$" "whole, wrapped"
-like "$s" "│              shortens it\\)$" "to its end"
+like "$s" "│              shortens it\\) \\[fix: compact the$" "then its fix"
+like "$s" "│              test2_test.qcow2 \\(a commit plan\\)\\]$" "to its end"
 unlike "$(tui_screen)" "test2_lsof\\.qcow2.*\\[warning" "its layers carry no mark of the disk's"
 tui_keys q
 tui_wait "__EXITED__" 5

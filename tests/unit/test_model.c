@@ -170,7 +170,9 @@ struct type_desc {
     X(st_finding, text, STR, NULL, FP)                                                             \
     X(st_finding, fix, SCALAR, NULL, FP)                                                           \
     X(st_finding, fix_name, STR, NULL, FP)                                                         \
-    X(st_finding, fix_format, STR, NULL, FP)
+    X(st_finding, fix_format, STR, NULL, FP)                                                       \
+    X(st_finding, fix_top, STR, NULL, FP)                                                          \
+    X(st_finding, fix_base, STR, NULL, FP)
 
 #define DOMAIN_FIELDS(X)                                                                           \
     X(st_domain, name, STR, NULL, FP)                                                              \

@@ -147,6 +147,12 @@ void st_ui_action(st_app *a, st_keyreq req)
         }
         st_flow_restore(a, r);
         break;
+    case ST_KEY_FIX:
+        if (r && (r->kind == ROW_DISK || r->kind == ROW_LAYER) && a->hosts[r->host])
+            st_flow_compact(a, r);
+        else
+            st_app_status(a, true, "%s", _("fix: select the disk the chain doctor marks first"));
+        break;
     default:
         break;
     }

@@ -6,6 +6,8 @@
 
 void st_flow_commit(st_app *a, const st_row *r);
 void st_flow_pull(st_app *a, const st_row *r);
+/* The commit plan of the compaction the chain doctor offers for the row's disk. */
+void st_flow_compact(st_app *a, const st_row *r);
 void st_flow_abort(st_app *a, const st_row *r);
 void st_flow_bandwidth(st_app *a, const st_row *r);
 void st_flow_pivot(st_app *a, const st_row *r);

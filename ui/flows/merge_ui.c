@@ -12,6 +12,7 @@
 
 #include "base/i18n.h"
 #include "base/util.h"
+#include "core/compact.h"
 #include "core/mergeplan.h"
 #include "flows/flows.h"
 #include "flows/journal_gate.h"
@@ -553,4 +554,31 @@ void st_flow_pull(st_app *a, const st_row *r)
                                         (const char *const *)items, n, def, on_pull_base, f, NULL));
     free(title);
     free_items(items, n);
+}
+
+/* ---- compaction: the chain doctor's fix for a chain deeper than the limit ---- */
+
+void st_flow_compact(st_app *a, const st_row *r)
+{
+    const st_host *h = a->hosts[r->host];
+    const st_domain *d = &h->doms[r->dom];
+    const st_disk *k = &d->disks[r->disk];
+    const st_finding *x = st_compact_find(&h->doctor, d->name, k->target);
+    if (!x) {
+        st_app_status(a, true, "%s",
+                      _("fix: the chain doctor offers no fix for this disk's chain"));
+        return;
+    }
+    size_t top = chain_index(k, x->fix_top, 1);
+    size_t base = chain_index(k, x->fix_base, SIZE_MAX);
+    if (top == SIZE_MAX || base == SIZE_MAX || base <= top) {
+        st_app_status(a, true, "%s", _("the chain changed meanwhile: try again"));
+        return;
+    }
+    merge_flow *f = flow_new(a, r, ST_REQ_COMMIT);
+    f->top = xstrdup(x->fix_top);
+    f->top_at = top;
+    f->base = xstrdup(x->fix_base);
+    f->base_at = base;
+    open_plan(a, f);
 }

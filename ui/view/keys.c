@@ -90,6 +90,11 @@ const st_keydef st_keytable[] = {
      true},
     {ST_CTX_ACTION, ST_KEY_SAVE, {C('S')}, N_("save the running domain's memory to a file"), true},
     {ST_CTX_ACTION, ST_KEY_RESTORE, {C('R')}, N_("restore a domain from a save file"), true},
+    {ST_CTX_ACTION,
+     ST_KEY_FIX,
+     {C('F')},
+     N_("fix: the chain doctor's commit plan that compacts the selected disk's too deep chain"),
+     true},
     /* dialogs */
     {ST_CTX_LIST, ST_KEY_ACCEPT, {C('\n'), C('\r'), K(KEY_ENTER)}, N_("take the item"), false},
     {ST_CTX_LIST, ST_KEY_CANCEL, {C(27), C('q')}, N_("cancel"), false},

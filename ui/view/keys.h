@@ -56,6 +56,7 @@ typedef enum {
     ST_KEY_PIVOT,
     ST_KEY_SAVE,
     ST_KEY_RESTORE,
+    ST_KEY_FIX, /* the chain doctor's fix for the selected disk: a compaction's commit plan */
     /* dialogs */
     ST_KEY_ACCEPT, /* Enter: choose, accept, start (after the typed yes) */
     ST_KEY_CANCEL, /* Esc: close, changing nothing */
