@@ -11,6 +11,7 @@
 #include "backend/backend.h"
 #include "backend/offline.h"
 #include "base/i18n.h"
+#include "base/ssh_share.h"
 #include "base/util.h"
 #include "complete.h"
 #include "core/chain_wire.h"
@@ -209,6 +210,8 @@ int main(int argc, char **argv)
                   "program); %s --demo-stop stops them.\n"),
                 PACKAGE, PACKAGE);
     st_options_free(&o);
+    /* A connection left stuck on a hung host keeps its ssh waiting for that host: not after us. */
+    st_ssh_end();
     /* Do not run libvirt's teardown of embedded drivers at exit: libvirt 9.0's can crash there. */
     fflush(NULL);
     _exit(status);

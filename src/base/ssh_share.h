@@ -1,0 +1,42 @@
+/*
+ * One ssh login per host. libvirt's ssh transport and the program's own ssh runs on the host (the
+ * remote chain reader) share one connection: the URI a worker opens names as its command= a
+ * wrapper, in a private folder of this process, that runs the URI's own ssh as the master of a
+ * control socket in that folder (ControlMaster=auto, ControlPersist=no: the master is libvirt's
+ * ssh itself, a child of this process that lives exactly as long as the connection). The
+ * program's runs join it (st_uri_ssh_argv_shared) instead of logging in again: a channel over the
+ * open connection costs a round trip, a login several hundred milliseconds. These options come
+ * first on ssh's command line, so they win over whatever the user's ssh config says about
+ * ControlMaster and ControlPath (which then apply to none of our connections); everything else of
+ * that config (keys, known hosts, proxies) applies as before, BatchMode included.
+ *
+ * At exit st_ssh_end ends the ssh children that are still running: a connection whose thread is
+ * stuck on a hung host is never closed, and its ssh would wait for that host for ever.
+ */
+#ifndef ST_SSH_SHARE_H
+#define ST_SSH_SHARE_H
+
+#include <stdbool.h>
+
+typedef struct st_ssh_share {
+    char *uri;     /* the URI to open: its command= is the wrapper */
+    char *control; /* the control socket the wrapper's ssh listens on */
+} st_ssh_share;
+
+/*
+ * Makes a wrapper and names a control socket for one connection to the driver+ssh URI `uri`.
+ * False, with s left empty, for any other URI, or when the private folder cannot be made or its
+ * path is unfit for a control socket (too long, or characters ssh would expand): then each ssh
+ * logs in by itself, as it would without sharing.
+ */
+bool st_ssh_share_make(const char *uri, st_ssh_share *s);
+void st_ssh_share_clear(st_ssh_share *s);
+
+/*
+ * For the last moment before the process exits: ends its ssh children still running (by pid:
+ * SIGTERM, SIGKILL for those still there after a moment; a quarter of a second at most) and
+ * removes the private folder. Safe to call when nothing was shared.
+ */
+void st_ssh_end(void);
+
+#endif
