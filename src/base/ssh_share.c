@@ -28,6 +28,7 @@ enum {
 static pthread_once_t folder_once = PTHREAD_ONCE_INIT;
 static char *folder; /* this process's private folder, or NULL */
 static atomic_uint next_share;
+static atomic_bool ssh_used; /* an ssh connection was asked for: there may be ssh children */
 
 /* Removes a folder of plain files (wrappers, control sockets left by a killed master). */
 static void remove_folder(const char *dir)
@@ -124,6 +125,7 @@ bool st_ssh_share_make(const char *uri, st_ssh_share *s)
     s->uri = s->control = NULL;
     if (!st_uri_is_ssh(uri))
         return false;
+    atomic_store(&ssh_used, true);
     pthread_once(&folder_once, make_folder);
     if (!folder)
         return false;
@@ -236,6 +238,8 @@ static void end_all(pid_t *pids, size_t *n, int sig, int ms)
 
 void st_ssh_end(void)
 {
+    if (!atomic_load(&ssh_used))
+        return;
     pid_t *pids;
     size_t n = ssh_children(&pids);
     /* SIGTERM first: ssh then ends a proxy command it started, and removes its control socket. */

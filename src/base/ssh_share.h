@@ -35,7 +35,8 @@ void st_ssh_share_clear(st_ssh_share *s);
 /*
  * For the last moment before the process exits: ends its ssh children still running (by pid:
  * SIGTERM, SIGKILL for those still there after a moment; a quarter of a second at most) and
- * removes the private folder. Safe to call when nothing was shared.
+ * removes the private folder. Nothing at all when no ssh connection was asked for (every ssh of
+ * the program is started for one, after st_ssh_share_make was asked about its URI).
  */
 void st_ssh_end(void);
 
