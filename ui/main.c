@@ -133,6 +133,10 @@ static const char *locale_dir(void)
 
 int main(int argc, char **argv)
 {
+    /* libvirt's ssh for a shared connection (ssh_share.h): nothing of the program's own set-up,
+     * whose blocked signals ssh would inherit. */
+    if (argc > 0 && strcmp(st_basename(argv[0]), ST_SSH_WRAPPER) == 0)
+        return st_ssh_wrapper_main(argc, argv);
     /* glibc gives each thread that allocates an arena of its own (up to 8 per core), and memory
      * freed in one is not reused by the others: with discovery's helper threads that costs about
      * a megabyte of resident memory for nothing. The threads mostly wait on libvirt; two arenas

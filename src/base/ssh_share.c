@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,20 +27,28 @@ enum {
 };
 
 static pthread_once_t folder_once = PTHREAD_ONCE_INIT;
-static char *folder; /* this process's private folder, or NULL */
+static char *folder;   /* this process's private folder, or NULL */
+static char *self_exe; /* this program, which the wrappers link to */
 static atomic_uint next_share;
 static atomic_bool ssh_used; /* an ssh connection was asked for: there may be ssh children */
 
-/* Removes a folder of plain files (wrappers, control sockets left by a killed master). */
-static void remove_folder(const char *dir)
+/* Removes a folder and what it holds (the shares' folders, their files and control sockets
+ * left by a master that was killed): two levels at most. */
+static void remove_folder(const char *dir, int depth)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
-            unlinkat(dirfd(d), e->d_name, 0);
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
+            continue;
+        char *sub = st_path_join(dir, e->d_name);
+        remove_folder(sub, depth - 1);
+        free(sub);
+    }
     closedir(d);
     rmdir(dir);
 }
@@ -58,14 +67,14 @@ static void remove_stale(const char *base)
             !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
             continue;
         char *dir = st_path_join(base, e->d_name);
-        remove_folder(dir);
+        remove_folder(dir, 1);
         free(dir);
     }
     closedir(d);
 }
 
-/* Only characters that neither ssh (which expands %-tokens in a ControlPath and splits options on
- * blanks) nor the wrapper's shell read as anything but themselves. */
+/* Only characters that ssh (which expands %-tokens in a ControlPath and splits options on blanks)
+ * reads as themselves. */
 static bool plain_path(const char *p)
 {
     return strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") ==
@@ -74,6 +83,11 @@ static bool plain_path(const char *p)
 
 static void make_folder(void)
 {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return;
+    self[n] = '\0';
     char *err = NULL;
     char *base = st_runtime_dir("ssh", &err);
     free(err);
@@ -82,42 +96,45 @@ static void make_folder(void)
     remove_stale(base);
     char *tmpl = xasprintf("%s/%ld-XXXXXX", base, (long)getpid());
     free(base);
-    /* "/c-4294967295" is the longest name a control socket gets in it. */
-    if (plain_path(tmpl) && strlen(tmpl) + 13 <= CONTROL_PATH_MAX && mkdtemp(tmpl))
+    /* "/4294967295/control" is the longest a control socket's name gets in it. */
+    if (plain_path(tmpl) && strlen(tmpl) + 19 <= CONTROL_PATH_MAX && mkdtemp(tmpl)) {
         folder = tmpl;
-    else
+        self_exe = xstrdup(self);
+    } else {
         free(tmpl);
+    }
 }
 
-/* Appends s to b as one word of the shell, in single quotes. */
-static void add_shell_word(strbuf *b, const char *s)
+/* Writes the file `path` whole (mode 0600); false when it could not. */
+static bool write_file(const char *path, const char *text)
 {
-    sb_addc(b, '\'');
-    for (; *s; s++)
-        sb_add(b, *s == '\'' ? "'\\''" : (char[]){*s, '\0'});
-    sb_addc(b, '\'');
-}
-
-/* Writes the wrapper `path`: the URI's ssh, master of `control`, with libvirt's arguments. */
-static bool write_wrapper(const char *path, const char *program, const char *control)
-{
-    strbuf b;
-    sb_init(&b);
-    sb_add(&b, "#!/bin/sh\nexec ");
-    add_shell_word(&b, program);
-    sb_add(&b, " -o ControlMaster=auto -o ");
-    char *opt = xasprintf("ControlPath=%s", control);
-    add_shell_word(&b, opt);
-    free(opt);
-    sb_add(&b, " -o ControlPersist=no \"$@\"\n");
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
-    bool ok = fd >= 0 && write(fd, b.s, b.len) == (ssize_t)b.len;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    size_t len = strlen(text);
+    bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
     if (fd >= 0 && close(fd) != 0)
         ok = false;
-    if (!ok)
-        unlink(path);
-    sb_free(&b);
     return ok;
+}
+
+/*
+ * Makes the share's folder: the wrapper (this program, by a link whose name tells main() to act
+ * as the wrapper; a link, not a script, because the runtime folder is often mounted noexec), the
+ * ssh program it runs, and the control socket's name.
+ */
+static char *make_share_folder(const char *program)
+{
+    char *dir = xasprintf("%s/%u", folder, atomic_fetch_add(&next_share, 1));
+    char *wrapper = st_path_join(dir, ST_SSH_WRAPPER);
+    char *prog = st_path_join(dir, "program");
+    bool ok = mkdir(dir, 0700) == 0 && symlink(self_exe, wrapper) == 0 && write_file(prog, program);
+    free(prog);
+    free(wrapper);
+    if (!ok) {
+        remove_folder(dir, 0);
+        free(dir);
+        return NULL;
+    }
+    return dir;
 }
 
 bool st_ssh_share_make(const char *uri, st_ssh_share *s)
@@ -129,19 +146,17 @@ bool st_ssh_share_make(const char *uri, st_ssh_share *s)
     pthread_once(&folder_once, make_folder);
     if (!folder)
         return false;
-    unsigned n = atomic_fetch_add(&next_share, 1);
-    char *wrapper = xasprintf("%s/ssh-%u", folder, n);
-    char *control = xasprintf("%s/c-%u", folder, n);
     char *program = st_uri_ssh_program(uri);
-    if (write_wrapper(wrapper, program, control)) {
-        s->uri = st_uri_with_command(uri, wrapper);
-        s->control = control;
-        control = NULL;
-    }
+    char *dir = make_share_folder(program);
     free(program);
-    free(control);
+    if (!dir)
+        return false;
+    char *wrapper = st_path_join(dir, ST_SSH_WRAPPER);
+    s->uri = st_uri_with_command(uri, wrapper);
+    s->control = st_path_join(dir, "control");
     free(wrapper);
-    return s->uri != NULL;
+    free(dir);
+    return true;
 }
 
 void st_ssh_share_clear(st_ssh_share *s)
@@ -149,6 +164,34 @@ void st_ssh_share_clear(st_ssh_share *s)
     free(s->uri);
     free(s->control);
     s->uri = s->control = NULL;
+}
+
+int st_ssh_wrapper_main(int argc, char **argv)
+{
+    char *dir = st_dirname(argv[0]);
+    char *prog_file = st_path_join(dir, "program");
+    char *program = NULL;
+    size_t len = 0;
+    FILE *f = fopen(prog_file, "re");
+    if (!f || getline(&program, &len, f) <= 0) {
+        fprintf(stderr, "%s: %s: %s\n", argv[0], prog_file, strerror(errno ? errno : EINVAL));
+        return 255;
+    }
+    fclose(f);
+    char *control = xasprintf("ControlPath=%s/control", dir);
+    char **args = xcalloc((size_t)argc + 8, sizeof(char *));
+    size_t n = 0;
+    args[n++] = program;
+    const char *opts[] = {"ControlMaster=auto", control, "ControlPersist=no"};
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        args[n++] = "-o";
+        args[n++] = (char *)opts[i];
+    }
+    for (int i = 1; i < argc; i++)
+        args[n++] = argv[i];
+    execvp(program, args);
+    fprintf(stderr, "%s: %s: %s\n", argv[0], program, strerror(errno));
+    return 255;
 }
 
 /* Whether process `pid` (a child of this one) runs ssh, or runs with our folder in its command
@@ -249,5 +292,5 @@ void st_ssh_end(void)
         end_all(pids, &n, SIGKILL, END_WAIT_MS);
     free(pids);
     if (folder)
-        remove_folder(folder);
+        remove_folder(folder, 1);
 }

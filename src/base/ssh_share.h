@@ -4,6 +4,8 @@
  * wrapper, in a private folder of this process, that runs the URI's own ssh as the master of a
  * control socket in that folder (ControlMaster=auto, ControlPersist=no: the master is libvirt's
  * ssh itself, a child of this process that lives exactly as long as the connection). The
+ * wrapper is this program, through a link whose name makes main() act as the wrapper
+ * (st_ssh_wrapper_main): a script would not run from a runtime folder mounted noexec. The
  * program's runs join it (st_uri_ssh_argv_shared) instead of logging in again: a channel over the
  * open connection costs a round trip, a login several hundred milliseconds. These options come
  * first on ssh's command line, so they win over whatever the user's ssh config says about
@@ -18,6 +20,9 @@
 
 #include <stdbool.h>
 
+/* The name of the wrapper's link: main() runs st_ssh_wrapper_main when started under it. */
+#define ST_SSH_WRAPPER "virt-snaptree-ssh"
+
 typedef struct st_ssh_share {
     char *uri;     /* the URI to open: its command= is the wrapper */
     char *control; /* the control socket the wrapper's ssh listens on */
@@ -31,6 +36,13 @@ typedef struct st_ssh_share {
  */
 bool st_ssh_share_make(const char *uri, st_ssh_share *s);
 void st_ssh_share_clear(st_ssh_share *s);
+
+/*
+ * The wrapper: runs the ssh program named in the folder of argv[0] with ControlMaster=auto, that
+ * folder's control socket and ControlPersist=no before the arguments it was given (libvirt's).
+ * Returns only when it cannot (255, as ssh fails, with the reason on stderr).
+ */
+int st_ssh_wrapper_main(int argc, char **argv);
 
 /*
  * For the last moment before the process exits: ends its ssh children still running (by pid:

@@ -10,7 +10,7 @@
 lab_init
 lab_ssh_need
 tui_init
-plan 17
+plan 19
 export LANG=C.UTF-8
 BINABS=$(realpath "$BIN")
 export VIRT_SNAPTREE_REMOTE=$BINABS
@@ -41,6 +41,16 @@ is "$(reads)" 1 "in one run of it"
 is "$(($(logins) - n))" 1 "one ssh login for libvirt's connection and the chain reader together"
 is "$(folders)" "" "the private folder of the control socket is gone after the program"
 
+# A runtime folder mounted noexec (as /run often is): the wrapper is a link to the program.
+rm -f "$LAB_TMP/trace"
+n=$(logins)
+# shellcheck disable=SC2016 # for the inner shell
+out=$(VIRT_SNAPTREE_TRACE=$LAB_TMP/trace timeout 60 unshare -m sh -c 'mount --make-rprivate / &&
+    mount -t tmpfs -o noexec,mode=700 vst-noexec "$XDG_RUNTIME_DIR" && exec "$@"' sh \
+    "$BIN" -c "$suri" --json)
+like "$out" "gold-base.qcow2" "runtime folder noexec: the chain is read"
+is "$(($(logins) - n))" 1 "in one login all the same"
+
 # A user's ssh config with connection sharing of its own (a master that would outlive us).
 cp "$K/ssh_config" "$K/ssh_config.orig"
 sed -i '/^Control/d' "$K/ssh_config"
@@ -65,7 +75,7 @@ ok "the interface shows the remote shut-off chain" tui_wait "gold-base.qcow2" 30
 pid=$(tui_pid)
 folder=$(folders)
 is "$(stat -c %a "$folder" 2>&1)" 700 "the control socket's folder is private"
-ok "and holds the control socket" eval 'test -S "$(find "$folder" -name "c-*" | head -n1)"'
+ok "and holds the control socket" eval 'test -S "$(find "$folder" -name control | head -n1)"'
 for i in 1 2; do
     lab_virsh "$uri" define "$LAB_TMP/app.xml" >/dev/null || bail_out "define"
     ok "after change $i the chains are read again" tui_until 20 eval "[ \"\$(reads)\" -ge $((i + 1)) ]"

@@ -26,7 +26,7 @@ ok "and the admin is told how to log in instead" tui_wait "log in with a key or 
 like "$(cat "$T_DIR/ssh-args")" "-o BatchMode=yes" "libvirt ran ssh in batch mode: it cannot prompt"
 like "$(cat "$T_DIR/ssh-args")" " -l root -T -e none" "as the URI's user, without a terminal"
 like "$(cat "$T_DIR/ssh-args")" \
-    "^-o ControlMaster=auto -o ControlPath=$T_DIR/run/virt-snaptree/ssh/[0-9]+-[A-Za-z0-9]+/c-0 " \
+    "^-o ControlMaster=auto -o ControlPath=$T_DIR/run/virt-snaptree/ssh/[0-9]+-[A-Za-z0-9]+/0/control " \
     "as the master of a control socket in the program's own folder (options before libvirt's)"
 tui_keys q
 tui_wait "__EXITED__" 10
