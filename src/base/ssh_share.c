@@ -172,6 +172,7 @@ int st_ssh_wrapper_main(int argc, char **argv)
     char *prog_file = st_path_join(dir, "program");
     char *program = NULL;
     size_t len = 0;
+    errno = 0;
     FILE *f = fopen(prog_file, "re");
     if (!f || getline(&program, &len, f) <= 0) {
         fprintf(stderr, "%s: %s: %s\n", argv[0], prog_file, strerror(errno ? errno : EINVAL));
