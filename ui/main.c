@@ -11,6 +11,7 @@
 #include "backend/backend.h"
 #include "backend/offline.h"
 #include "base/i18n.h"
+#include "base/ssh_share.h"
 #include "base/util.h"
 #include "complete.h"
 #include "core/chain_wire.h"
@@ -132,6 +133,10 @@ static const char *locale_dir(void)
 
 int main(int argc, char **argv)
 {
+    /* libvirt's ssh for a shared connection (ssh_share.h): nothing of the program's own set-up,
+     * whose blocked signals ssh would inherit. */
+    if (argc > 0 && strcmp(st_basename(argv[0]), ST_SSH_WRAPPER) == 0)
+        return st_ssh_wrapper_main(argc, argv);
     /* glibc gives each thread that allocates an arena of its own (up to 8 per core), and memory
      * freed in one is not reused by the others: with discovery's helper threads that costs about
      * a megabyte of resident memory for nothing. The threads mostly wait on libvirt; two arenas
@@ -209,6 +214,8 @@ int main(int argc, char **argv)
                   "program); %s --demo-stop stops them.\n"),
                 PACKAGE, PACKAGE);
     st_options_free(&o);
+    /* A connection left stuck on a hung host keeps its ssh waiting for that host: not after us. */
+    st_ssh_end();
     /* Do not run libvirt's teardown of embedded drivers at exit: libvirt 9.0's can crash there. */
     fflush(NULL);
     _exit(status);

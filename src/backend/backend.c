@@ -341,9 +341,10 @@ void st_backend_stop(st_backend *b)
         for (size_t k = 0; k < s->n_retired; k++)
             st_worker_stop(s->retired[k]);
     }
-    /* One deadline for every thread: a hung host costs the exit two seconds, not two a
-     * thread. What is stuck in a call to a hung host then is left behind. */
-    struct timespec dl = st_realtime_in(2);
+    /* One deadline for every thread: a hung host costs the exit a second and a half, not that
+     * much a thread. What is stuck in a call to a hung host then is left behind, and the ssh
+     * it waits on is ended at exit (ssh_share.h): the whole quit takes two seconds at most. */
+    struct timespec dl = st_realtime_in(1.5);
     for (size_t i = 0; i < b->n; i++) {
         st_slot *s = &b->slots[i];
         if (st_sentinel_join(s->sentinel, &dl))

@@ -74,7 +74,8 @@ static void give_chains(st_worker *w, pool_job *jobs, st_wire_chain *chains, siz
 char *ds_remote_tool_chains(st_worker *w, pool_job *jobs, size_t n)
 {
     char *host = st_uri_host(w->uri), *cmd = remote_command();
-    char **argv = st_uri_ssh_argv(w->uri, cmd);
+    /* Over the connection libvirt's ssh holds open: no login of its own. */
+    char **argv = st_uri_ssh_argv_shared(w->uri, cmd, w->share.control);
     free(cmd);
     if (!argv || !host) {
         st_argv_free(argv);

@@ -17,6 +17,7 @@
 #include "backend/jobs.h"
 #include "backend/mailbox.h"
 #include "base/parallel.h"
+#include "base/ssh_share.h"
 #include "core/cache.h"
 
 typedef struct st_reqnode {
@@ -30,6 +31,10 @@ typedef struct st_worker {
     size_t index;
     char *uri;      /* as given; NULL for libvirt's default */
     char *open_uri; /* what is opened (uri.h: st_uri_no_tty in the interface) */
+    /* Over ssh: the connection the worker's ssh runs share with libvirt's (made on the first
+     * connection; share.uri, when set, is what is opened instead of open_uri). */
+    st_ssh_share share;
+    bool share_tried;
     bool readonly, events, snapshots, running_only, inactive_xml, doctor, pool_dirs;
     bool settle_journal;
     bool journal_settled; /* done once, at the first model */

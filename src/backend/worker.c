@@ -442,6 +442,16 @@ static char *connect_failure(const st_worker *w)
     return msg;
 }
 
+/* The URI to open: over ssh, the one whose ssh is the master of the worker's shared connection. */
+static const char *connect_uri(st_worker *w)
+{
+    if (!w->share_tried) {
+        w->share_tried = true;
+        st_ssh_share_make(w->open_uri, &w->share);
+    }
+    return w->share.uri ? w->share.uri : w->open_uri;
+}
+
 static bool worker_connect(st_worker *w)
 {
     /* A host that failed stays "failed" while it is tried again: its label (and the time since
@@ -450,14 +460,14 @@ static bool worker_connect(st_worker *w)
     if (atomic_load(&w->state) != ST_HOST_FAILED)
         set_state(w, w->published_once ? ST_HOST_RECONNECTING : ST_HOST_CONNECTING);
     st_trace("connect host=%zu", w->index);
+    const char *uri = connect_uri(w);
     st_worker_busy(w);
     /* A successor's first attempt goes on from its predecessor's hang: the host has not
      * answered since then. */
     if (w->hang_since > 0)
         atomic_store(&w->busy_since[st_parallel_slot()], w->hang_since);
     w->hang_since = 0;
-    virConnectPtr c =
-        w->readonly ? virConnectOpenReadOnly(w->open_uri) : virConnectOpen(w->open_uri);
+    virConnectPtr c = w->readonly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
     st_worker_idle(w);
     if (!c) {
         char *msg = connect_failure(w);
@@ -791,6 +801,7 @@ void st_worker_free(st_worker *w)
     st_jobtab_free(w->jobs);
     free(w->uri);
     free(w->open_uri);
+    st_ssh_share_clear(&w->share);
     free(w->name);
     free(w->lib_version);
     free(w->hv_version);

@@ -176,7 +176,21 @@ static void arg_opt(argv_b *b, const char *opt, char *value)
     free(value);
 }
 
+char *st_uri_ssh_program(const char *uri)
+{
+    char *cmd = param(uri, "command");
+    if (cmd && *cmd)
+        return cmd;
+    free(cmd);
+    return xstrdup("ssh");
+}
+
 char **st_uri_ssh_argv(const char *uri, const char *remote)
+{
+    return st_uri_ssh_argv_shared(uri, remote, NULL);
+}
+
+char **st_uri_ssh_argv_shared(const char *uri, const char *remote, const char *control)
 {
     if (!st_uri_is_ssh(uri))
         return NULL;
@@ -189,8 +203,8 @@ char **st_uri_ssh_argv(const char *uri, const char *remote)
         return NULL;
     }
     argv_b b = {0};
-    char *cmd = param(uri, "command");
-    arg(&b, cmd && *cmd ? cmd : "ssh");
+    char *cmd = st_uri_ssh_program(uri);
+    arg(&b, cmd);
     free(cmd);
     arg_opt(&b, "-p", port ? xstrdup(port) : NULL);
     arg_opt(&b, "-l", user ? xstrdup(user) : NULL);
@@ -206,9 +220,54 @@ char **st_uri_ssh_argv(const char *uri, const char *remote)
         arg(&b, "StrictHostKeyChecking=no");
     }
     free(nv);
+    if (control) {
+        char *path = xasprintf("ControlPath=%s", control);
+        arg(&b, "-o");
+        arg(&b, "ControlMaster=no");
+        arg(&b, "-o");
+        arg(&b, path);
+        free(path);
+    }
     arg(&b, "--");
     arg(&b, host);
     arg(&b, remote);
     free(a);
     return b.v;
+}
+
+/* Appends s to b, each byte that may not stand as such in a query value as %XX. */
+static void add_query_value(strbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("/-._~", c))
+            sb_addc(b, (char)c);
+        else
+            sb_printf(b, "%%%02X", c);
+    }
+}
+
+char *st_uri_with_command(const char *uri, const char *command)
+{
+    if (!st_uri_is_ssh(uri))
+        return NULL;
+    const char *q = strchr(uri + scheme_len(uri), '?');
+    strbuf b;
+    sb_init(&b);
+    sb_addn(&b, uri, q ? (size_t)(q - uri) : strlen(uri));
+    char sep = '?';
+    /* Every parameter but command=, in its order and spelling. */
+    for (const char *p = q ? q + 1 : NULL; p && *p; p = next_param(p)) {
+        size_t n = strcspn(p, "&");
+        if (n == 0 || (n >= 7 && strncmp(p, "command", 7) == 0 && (n == 7 || p[7] == '=')))
+            continue;
+        sb_addc(&b, sep);
+        sb_addn(&b, p, n);
+        sep = '&';
+    }
+    sb_addc(&b, sep);
+    sb_add(&b, "command=");
+    add_query_value(&b, command);
+    return sb_steal(&b);
 }

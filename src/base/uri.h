@@ -36,6 +36,19 @@ bool st_uri_no_tty_added(const char *uri);
  * NULL-terminated, each string allocated; NULL when the URI is not an ssh one or has no host.
  */
 char **st_uri_ssh_argv(const char *uri, const char *remote);
+/*
+ * The same through a shared connection: with `control` (a control socket, ssh_share.h) ssh joins
+ * the connection whose master listens there (ControlMaster=no: it never becomes one), and logs in
+ * by itself only when none does. NULL control: st_uri_ssh_argv.
+ */
+char **st_uri_ssh_argv_shared(const char *uri, const char *remote, const char *control);
+/* The ssh program of a driver+ssh URI: its command= (decoded), else "ssh" (malloc'd). */
+char *st_uri_ssh_program(const char *uri);
+/*
+ * The URI with its command= set to `command` (%XX-encoded where a query value needs it), in
+ * place of the one it had, every other part as it was. NULL for a URI that is not an ssh one.
+ */
+char *st_uri_with_command(const char *uri, const char *command);
 /* The host part of a URI without user and port ("kvm2", "::1"); NULL when it has none. */
 char *st_uri_host(const char *uri);
 

@@ -4,8 +4,10 @@
 # sshd (tests/lab/ssh-lib.sh) behind a second delay proxy of the same one-way delay, its session
 # running `nc -U` to the bench daemon's socket. The shut-off chains are read by the host's own
 # virt-snaptree (--read-chains, VIRT_SNAPTREE_REMOTE naming this build, the "host" being this
-# machine) in one round trip instead of one volume call per layer. Against the local figure
-# (the same command on the daemon's socket), measured in the same loop; target: within 2×.
+# machine) in one round trip instead of one volume call per layer, as a session over the
+# connection libvirt's ssh logged in with (its control socket: one login a run). Against the
+# local figure (the same command on the daemon's socket), measured in the same loop; target:
+# within 2×.
 
 # shellcheck source=../lab/ssh-lib.sh disable=SC2154 # top_srcdir: set by bench.sh
 . "$top_srcdir/tests/lab/ssh-lib.sh"

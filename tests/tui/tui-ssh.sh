@@ -5,7 +5,7 @@
 . "${top_srcdir:-.}/tests/tui/tui-lib.sh"
 tui_client_only "a stand-in ssh"
 tui_init
-plan 9
+plan 10
 export LANG=C.UTF-8
 
 fake=$T_DIR/bin
@@ -24,7 +24,10 @@ ok "the connection fails with ssh's reason" tui_wait "Permission denied" 15 ||
     diag "$(tui_screen)"
 ok "and the admin is told how to log in instead" tui_wait "log in with a key or ssh-agent" 5
 like "$(cat "$T_DIR/ssh-args")" "-o BatchMode=yes" "libvirt ran ssh in batch mode: it cannot prompt"
-like "$(cat "$T_DIR/ssh-args")" "^-l root -T -e none" "as the URI's user, without a terminal"
+like "$(cat "$T_DIR/ssh-args")" " -l root -T -e none" "as the URI's user, without a terminal"
+like "$(cat "$T_DIR/ssh-args")" \
+    "^-o ControlMaster=auto -o ControlPath=$T_DIR/run/virt-snaptree/ssh/[0-9]+-[A-Za-z0-9]+/0/control " \
+    "as the master of a control socket in the program's own folder (options before libvirt's)"
 tui_keys q
 tui_wait "__EXITED__" 10
 tui_stop

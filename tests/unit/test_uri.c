@@ -177,6 +177,51 @@ START_TEST(ssh_command_line)
 }
 END_TEST
 
+START_TEST(ssh_shared_connection)
+{
+    /* A run that joins the connection whose master listens on the control socket. */
+    char *got = joined(st_uri_ssh_argv_shared("qemu+ssh://root@kvm2:2222/system?command=/lab/ssh",
+                                              "virt-snaptree --read-chains", "/run/v/ssh/1-a/c-0"));
+    ck_assert_str_eq(got,
+                     "/lab/ssh -p 2222 -l root -T -e none -o BatchMode=yes -o ControlMaster=no "
+                     "-o ControlPath=/run/v/ssh/1-a/c-0 -- kvm2 virt-snaptree --read-chains");
+    free(got);
+    char *p = st_uri_ssh_program("qemu+ssh://kvm2/system?command=/opt/my%20ssh&no_tty=1");
+    ck_assert_str_eq(p, "/opt/my ssh");
+    free(p);
+    p = st_uri_ssh_program("qemu+ssh://kvm2/system?command=");
+    ck_assert_str_eq(p, "ssh");
+    free(p);
+}
+END_TEST
+
+static void with_command_is(const char *uri, const char *command, const char *want)
+{
+    char *got = st_uri_with_command(uri, command);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(ssh_command_replaced)
+{
+    /* The wrapper takes command='s place; every other parameter stays, in its order. */
+    with_command_is("qemu+ssh://root@h:22/system?socket=/s&command=/lab/ssh&no_tty=1",
+                    "/run/w/ssh-0",
+                    "qemu+ssh://root@h:22/system?socket=/s&no_tty=1&command=/run/w/ssh-0");
+    with_command_is("qemu+ssh://h/system", "/run/w/ssh-1",
+                    "qemu+ssh://h/system?command=/run/w/ssh-1");
+    with_command_is("qemu+ssh://h/system?commander=1&command", "/a b&c",
+                    "qemu+ssh://h/system?commander=1&command=/a%20b%26c");
+    ck_assert_ptr_null(st_uri_with_command("qemu:///system", "/x"));
+    /* What the new URI names is what the ssh run reads back. */
+    char *u = st_uri_with_command("qemu+ssh://h/system?no_tty=1", "/a b%c");
+    char *p = st_uri_ssh_program(u);
+    ck_assert_str_eq(p, "/a b%c");
+    free(p);
+    free(u);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("uri");
@@ -187,6 +232,8 @@ int main(void)
     tcase_add_test(tc, ssh_transport);
     tcase_add_test(tc, ssh_reasons);
     tcase_add_test(tc, ssh_command_line);
+    tcase_add_test(tc, ssh_shared_connection);
+    tcase_add_test(tc, ssh_command_replaced);
     suite_add_tcase(s, tc);
     return st_run_suite(s);
 }
