@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/discover_internal.h"
 #include "backend/followup.h"
 #include "backend/journal_record.h"
 #include "backend/plan_facts.h"
@@ -300,7 +301,7 @@ static void do_finish_paused(st_worker *w, int id, const st_request *req)
 
 void st_action_run(st_worker *w, int id, const st_request *req)
 {
-    if (w->readonly && req->kind != ST_REQ_FACTS) {
+    if (w->readonly && req->kind != ST_REQ_FACTS && req->kind != ST_REQ_POOLS) {
         st_action_result(w, id, false, "%s", _("read-only connection: no actions"));
         return;
     }
@@ -309,6 +310,9 @@ void st_action_run(st_worker *w, int id, const st_request *req)
     switch (req->kind) {
     case ST_REQ_FACTS:
         st_plan_facts(w, id, req);
+        break;
+    case ST_REQ_POOLS:
+        st_pools_answer(w, id);
         break;
     case ST_REQ_COMMIT:
     case ST_REQ_PULL:

@@ -162,6 +162,9 @@ char *ds_volume_path(void *ctx, const char *pool, const char *vol);
 void ds_sizes_from_stats(st_disk *d, const stat_dom *sd);
 /* The target folders of the host's active storage pools, into h->pool_dirs. */
 void ds_pool_dirs(st_worker *w, st_host *h);
+/* Answers a ST_REQ_POOLS request: a model holding only the pools' fields, as ds_pool_dirs
+ * fills them, posted with the result. */
+void st_pools_answer(st_worker *w, int id);
 /* A remote shut-off disk's chain from the cache; layers no pool holds get the statistics' sizes. */
 void ds_remote_chain_copy(st_worker *w, dom_work *dw, st_disk *d, const st_disk *xd);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend/discover_internal.h"
+#include "backend/mailbox.h"
 #include "backend/xmlutil.h"
 #include "base/i18n.h"
 #include "base/parallel.h"
@@ -454,4 +455,17 @@ void ds_pool_dirs(st_worker *w, st_host *h)
         virStoragePoolFree(pools[i]);
     }
     free(pools);
+}
+
+void st_pools_answer(st_worker *w, int id)
+{
+    st_host *h = st_host_new(NULL);
+    h->local = w->local;
+    h->reachable = true;
+    ds_pool_dirs(w, h);
+    st_msg *m = st_msg_result(w->index, id, true, ST_RESULT_PLAIN, NULL);
+    m->host = h;
+    st_worker_post(w, m);
+    st_trace("pools host=%zu vols=%zu unscanned=%zu", w->index, h->n_pool_vols,
+             h->n_pool_unscanned);
 }

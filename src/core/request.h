@@ -29,6 +29,9 @@ typedef enum {
     ST_REQ_FINISH_PAUSED,   /* path: a follow-up record; pivot if ready, shut the domain off */
     ST_REQ_FOLLOWUP_FORGET, /* path: a follow-up record the admin does not want offered again */
     ST_REQ_UNDO,            /* path: a journal entry whose action is given back */
+    /* list the host's storage pools and their volumes once: a ST_MSG_RESULT whose `host` holds
+     * only the pool fields (the orphan finder's view; periodic refreshes do not list them) */
+    ST_REQ_POOLS,
 } st_req_kind;
 
 enum {
