@@ -475,6 +475,9 @@ static void dialog_key(st_app *a, int key, bool is_code)
     st_keyreq req = st_key_lookup(d->ops->keys, key, is_code);
     if (req == ST_KEY_REFRESH) {
         handle_request(a, req);
+        if (d->ops->refreshed)
+            d->ops->refreshed(a, d);
+        a->dirty = true;
         return;
     }
     if (req == ST_KEY_HELP && d->ops->keys != ST_CTX_HELP) {

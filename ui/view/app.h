@@ -28,6 +28,9 @@ typedef struct st_dialog_ops {
     void (*message)(st_app *a, st_dialog *d, const st_msg *m);
     /* A host model changed: the dialog may re-check what it shows. May be NULL. */
     void (*model_changed)(st_app *a, st_dialog *d);
+    /* F5 over this dialog, after the hosts' refresh was asked for: what the dialog asked the
+     * host for itself, it asks again. May be NULL. */
+    void (*refreshed)(st_app *a, st_dialog *d);
     void (*free)(st_dialog *d);
 } st_dialog_ops;
 
