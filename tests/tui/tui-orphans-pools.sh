@@ -3,17 +3,21 @@
 # list: an orphan that lies only in an active pool's folder (no domain has a file there) is
 # listed as --orphans lists it, with its size and that nothing references it, and a typed yes
 # removes exactly that file; a pool that is not active is named as not scanned, and the orphan
-# in its folder is neither listed nor touched. F5 inside the view reads the pools again.
+# in its folder is neither listed nor touched. F5 inside the view reads the pools again. A remote
+# host (qemu+tcp: its images are not on this machine) shows its pool's volumes as --orphans does,
+# offers none, and says what could not be scanned.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 . "$top_srcdir/tests/tui/tui-lib.sh"
 . "$top_srcdir/tests/tui/merge-lib.sh"
 lab_init
 tui_init
-plan 15
+plan 19
 export LANG=C.UTF-8
 umask 077
 
-uri=$(lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
+port=$((16500 + $$ % 200))
+uri=$(LAB_DAEMON_TCP_PORT=$port lab_daemon_start "$LAB_TMP/d") || bail_out "no daemon"
+turi="qemu+tcp://127.0.0.1:$port/system"
 I=$LAB_TMP/img
 P=$LAB_TMP/pool
 Q=$LAB_TMP/idle
@@ -67,5 +71,21 @@ ok "nothing is left to remove" tui_wait "Nothing here can be removed." 10
 qemu-img create -q -f qcow2 "$P/later.qcow2" 1M || bail_out "later orphan"
 tui_keys F5
 ok "F5 in the view reads the pool again" tui_wait "orphan: $P/later.qcow2" 10
+tui_keys Escape q
+tui_wait "__EXITED__" 5
+tui_stop
+
+# The pool lists its volumes as of its last refresh: the remote view sees what the disk holds.
+lab_virsh "$uri" pool-refresh pool >/dev/null || bail_out "pool refresh"
+rname=$(lab_virsh "$turi" hostname) || bail_out "remote host name"
+cli=$("$BIN" -c "$turi" --orphans | grep "^orphan: ")
+tui_start 200 40 -c "$turi"
+ok "the remote host is shown" tui_wait "top.qcow2" 20
+tui_keys O
+ok "the remote view lists the pool's volume" tui_wait "orphan: $P/later.qcow2" 10
+s=$(tui_screen)
+like "$s" "$(printf '%s' "$cli" | sed 's/[.()?*+]/\\&/g')" "as --orphans does: its size from the pool, its host for an age"
+like "$(tr -s ' │\n' ' ' <<<"$s")" "not scanned: $rname: its images are not on this machine.* Nothing here can be removed\\." \
+    "the remote limit is said, and nothing is offered"
 tui_keys Escape q
 tui_wait "__EXITED__" 5
