@@ -35,7 +35,7 @@ typedef struct st_backend_opts {
 typedef enum {
     ST_MSG_HOST,     /* a new model of one host: `host` is handed over */
     ST_MSG_JOBS,     /* the jobs of one host changed: `jobs` handed over */
-    ST_MSG_RESULT,   /* a request finished: request_id, ok, text */
+    ST_MSG_RESULT,   /* a request finished: request_id, ok, text (ST_REQ_POOLS: host, the pools) */
     ST_MSG_PLAN,     /* facts for a plan arrived: request_id, facts */
     ST_MSG_PROGRESS, /* a request made progress: request_id, text */
 } st_msg_kind;
