@@ -222,6 +222,58 @@ static void nvram_put_back_if_off(longcall *c, strbuf *note)
     virResetLastError();
 }
 
+/* The overlay libvirt puts a disk on when it reverts to an external snapshot: named after the
+ * image the snapshot was taken of, its last suffix replaced by the time in seconds. */
+static char *libvirt_overlay_name(const char *image, time_t now)
+{
+    const char *slash = strrchr(image, '/');
+    const char *dot = strrchr(slash ? slash + 1 : image, '.');
+    int keep = dot ? (int)(dot - image) : (int)strlen(image);
+    return xasprintf("%.*s.%lld", keep, image, (long long)now);
+}
+
+static bool overlay_names_taken(const st_snapshot *snap, time_t now)
+{
+    bool taken = false;
+    for (size_t i = 0; i < snap->n_disks && !taken; i++) {
+        const st_snapdisk *sd = &snap->disks[i];
+        if (!sd->image || !streq0(sd->snapshot, "external"))
+            continue;
+        char *name = libvirt_overlay_name(sd->image, now);
+        struct stat st;
+        taken = lstat(name, &st) == 0;
+        free(name);
+    }
+    return taken;
+}
+
+/*
+ * libvirt (9.9 and later) fails a revert to an external snapshot when its new overlay's name is
+ * taken, and the name changes once a second: a second revert within the same second (after the
+ * first one's undo, say) found the first one's overlay. On this machine the names are looked at
+ * and, when taken, the next second is waited for (two at most).
+ */
+static void wait_for_free_overlay_names(longcall *c, virDomainSnapshotPtr s)
+{
+    if (!c->w->local)
+        return;
+    char *xml = virDomainSnapshotGetXMLDesc(s, 0);
+    st_snapshot snap;
+    memset(&snap, 0, sizeof(snap));
+    char *perr = NULL;
+    if (xml && st_xml_parse_snapshot(xml, &snap, &perr) == 0) {
+        for (int i = 0; i < 2 && overlay_names_taken(&snap, time(NULL)); i++) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            usleep((useconds_t)((1000000000L - ts.tv_nsec) / 1000 + 10000));
+        }
+    }
+    virResetLastError();
+    st_snapshot_clear(&snap);
+    free(perr);
+    free(xml);
+}
+
 static int run_revert(longcall *c, char **err)
 {
     virDomainSnapshotPtr s = virDomainSnapshotLookupByName(c->dom, c->req.snapshot, 0);
@@ -251,6 +303,7 @@ static int run_revert(longcall *c, char **err)
         start = true; /* reverted shut off, the NVRAM put back, then started */
         rf &= ~starts;
     }
+    wait_for_free_overlay_names(c, s);
     int rc = virDomainRevertToSnapshot(s, rf);
     virErrorPtr e = rc < 0 ? virGetLastError() : NULL;
     /* Only this error is answered by FORCE: the frontend then asks the admin again. */

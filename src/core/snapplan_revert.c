@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/i18n.h"
 #include "base/util.h"
@@ -317,6 +318,31 @@ static const char *branch_blocker(const st_host *h, const st_domain *d, const st
     return NULL;
 }
 
+/*
+ * The new overlay's name: stamped to the second, and numbered when that name is taken (a second
+ * revert within the same second, after an undo of the first, found the first one's overlay).
+ * Branching is done on this machine's files only, so they can be looked at here.
+ */
+static char *branch_file(const char *base, const char *dom, const char *snap, const char *target,
+                         const char *stamp)
+{
+    char *file = NULL;
+    for (unsigned n = 1; n < 1000; n++) {
+        char num[16] = "";
+        if (n > 1)
+            snprintf(num, sizeof(num), "-%u", n);
+        char *suffix = target ? xasprintf("_%s.branch-%s%s.qcow2", target, stamp, num)
+                              : xasprintf(".branch-%s%s.qcow2", stamp, num);
+        free(file);
+        file = st_snap_default_file(base, dom, snap, suffix);
+        free(suffix);
+        struct stat st;
+        if (lstat(file, &st) != 0)
+            break;
+    }
+    return file;
+}
+
 /* One disk of a revert by branching; false when it cannot be done. */
 static bool branch_disk(st_snapplan *p, const st_domain *d, const st_snapshot *s,
                         const st_snapdisk *sd, time_t now, bool several, size_t *n)
@@ -336,10 +362,7 @@ static bool branch_disk(st_snapplan *p, const st_domain *d, const st_snapshot *s
     struct tm tm;
     if (localtime_r(&now, &tm))
         strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-    char *suffix = several ? xasprintf("_%s.branch-%s.qcow2", sd->target, stamp)
-                           : xasprintf(".branch-%s.qcow2", stamp);
-    char *file = st_snap_default_file(base, d->name, s->name, suffix);
-    free(suffix);
+    char *file = branch_file(base, d->name, s->name, several ? sd->target : NULL, stamp);
     st_snap_diskspec *ds = &p->req.diskspecs[(*n)++];
     ds->target = xstrdup(sd->target);
     ds->snapshot = xstrdup("external");

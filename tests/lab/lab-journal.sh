@@ -228,9 +228,26 @@ ok "with the data written there (layers 0..1)" lab_pattern_verify "$D/jr_r1.qcow
 is "$(lab__virsh_q "$URI" snapshot-current jr --name)" "r1" "r1 is current"
 
 # ---- a stale entry is refused, naming the difference ----
-ok "revert to r1 again" sb revert jr r1
+# A second revert within the same second found the first one's overlay under the name it wanted:
+# both the program's branches (9.0) and libvirt's own overlays (11.3: IMAGE.SECONDS) are named by
+# the second. Here the names of this second and the next are taken (the branches' of the next
+# few): the program numbers its branch, and waits for a free second before libvirt's revert.
+t=$(date +%s)
+for i in 0 1 2 3 4; do
+    : >"$D/jr_r1.branch-$(date -d "@$((t + i))" +%Y%m%d-%H%M%S).qcow2"
+done
+: >"$D/rbase.$t"
+: >"$D/rbase.$((t + 1))"
+ok "revert to r1 again" sb revert jr r1 || diag "$OUT"
 R2=$(newest jr)
 NEW=$(lab_disk_source "$URI" jr vda)
+if [ "${LAB_STACK:-bookworm}" = bookworm ]; then
+    like "$NEW" "jr_r1\.branch-[0-9]{8}-[0-9]{6}-2\.qcow2$" "its branch is numbered: its stamped name was taken"
+else
+    like "$NEW" "/rbase\.[0-9]+$" "libvirt's overlay has a name of its own"
+    free_name() { [ "$NEW" != "$D/rbase.$t" ] && [ "$NEW" != "$D/rbase.$((t + 1))" ]; }
+    ok "not one of the names taken" free_name
+fi
 ok "another tool rewrites the overlay's backing name" \
     qemu-img rebase -u -F qcow2 -b "./rbase.qcow2" "$D/jr_r1.qcow2"
 ok "the undo is refused" fails sb undo jr "$R2"
