@@ -46,7 +46,8 @@ unlike "$(tui_screen | head -n1)" "\\[group" "and the title names no group"
 tui_stop
 
 tui_start 120 30 --group=lab
-ok "--group: that group's hosts only, from the start" tui_until 10 rows_are "kvm-west "
+ok "--group: that group's hosts only, from the start" tui_until 20 rows_are "kvm-west " ||
+    diag "$(tui_screen)"
 tui_stop
 
 out=$(timeout -s KILL 20 "$BIN" --list --group=prod 2>&1)
