@@ -30,8 +30,9 @@ bool st_block_stats_risky(unsigned long hv_ver, const char *hv_type)
     return hv_ver > 0 && hv_ver < ST_QEMU_SAFE_STATS && hv_type && strcmp(hv_type, "QEMU") == 0;
 }
 
-/* The domains to ask about: those listed, less the ones with a block job (NULL-terminated). */
-static virDomainPtr *quiet_domains(st_worker *w, virDomainPtr *all, int n)
+/* The domains to ask about: those listed, less the ones with a block job (NULL-terminated);
+ * *kept is how many. */
+static virDomainPtr *quiet_domains(st_worker *w, virDomainPtr *all, int n, int *kept)
 {
     virDomainPtr *keep = xcalloc((size_t)n + 1, sizeof(*keep));
     size_t k = 0;
@@ -42,6 +43,7 @@ static virDomainPtr *quiet_domains(st_worker *w, virDomainPtr *all, int n)
             !st_jobtab_qemu_busy(w->jobs, uuid, now, ST_STATS_JOB_GRACE))
             keep[k++] = all[i];
     }
+    *kept = (int)k;
     return keep;
 }
 
@@ -58,12 +60,10 @@ int st_block_stats(st_worker *w, unsigned flags, virDomainStatsRecordPtr **out)
     int n = virConnectListAllDomains(w->conn, &all, list);
     if (n < 0)
         return -1;
-    virDomainPtr *keep = quiet_domains(w, all, n);
     int rc = 0, asked = 0;
-    while (keep[asked])
-        asked++;
+    virDomainPtr *keep = quiet_domains(w, all, n, &asked);
     st_trace("block-stats host=%zu asked=%d left-out=%d", w->index, asked, n - asked);
-    if (keep[0])
+    if (asked > 0)
         rc = virDomainListGetStats(keep, VIR_DOMAIN_STATS_BLOCK, out,
                                    flags & (VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING |
                                             VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT));

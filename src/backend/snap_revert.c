@@ -248,10 +248,11 @@ static bool overlay_names_taken(const st_snapshot *snap, time_t now)
 }
 
 /*
- * libvirt (9.9 and later) fails a revert to an external snapshot when its new overlay's name is
- * taken, and the name changes once a second: a second revert within the same second (after the
- * first one's undo, say) found the first one's overlay. On this machine the names are looked at
- * and, when taken, the next second is waited for (two at most).
+ * libvirt (9.9 and later) reverts to an external snapshot onto a new overlay whose name changes
+ * once a second, and writes over a file that already has it (seen with 11.3): a second revert
+ * within the same second (after the first one's undo, say) would land on the first one's
+ * overlay. On this machine the names are looked at and, when taken, the next second is waited
+ * for (two at most).
  */
 static void wait_for_free_overlay_names(longcall *c, virDomainSnapshotPtr s)
 {
